@@ -1,0 +1,32 @@
+"""Telegram channel state kept in the database (staff-chat cards, topics, message links)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.models import Base
+
+
+class TelegramCard(Base):
+    """Where a case lives in the staff chat: its card message and, in forums, its topic."""
+
+    __tablename__ = "telegram_cards"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    topic_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TelegramMessageLink(Base):
+    """Maps staff-chat messages (cards, relayed resident messages) back to their case."""
+
+    __tablename__ = "telegram_message_links"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_tg_links_chat_msg"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+
+

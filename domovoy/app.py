@@ -1,0 +1,66 @@
+"""The composition root: reads nothing global, builds every part from one Config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domovoy.config import Config
+from intake.classifier import Classifier
+from workflow.cases import CaseActions
+from workflow.clock import Clock, SystemClock
+from workflow.context import Workflow
+from workflow.db import make_engine, session_factory, upgrade
+from workflow.escalation import Escalator
+from workflow.intake import IntakeService
+from workflow.notify import Notifier
+from workflow.org import sync_organisation
+from workflow.outbox import OutboxDispatcher, Sender
+from workflow.render import Renderer
+
+
+@dataclass
+class App:
+    config: Config
+    engine: AsyncEngine
+    wf: Workflow
+    intake: IntakeService
+    cases: CaseActions
+    escalator: Escalator
+    outbox: OutboxDispatcher
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    def register_sender(self, channel: str, sender: Sender) -> None:
+        self.senders[channel] = sender
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_classifier(config: Config) -> Classifier:
+    if config.classifier_rules:
+        return Classifier.from_paths(list(config.classifier_rules))
+    return Classifier.default()
+
+
+async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool = True,
+                    classifier: Classifier | None = None) -> App:
+    """Upgrade the schema, mirror the organisation, and wire the services together."""
+    if migrate:
+        await upgrade(config.database.url)
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    sessions = session_factory(engine)
+    settings = config.workflow
+    async with sessions.begin() as session:
+        await sync_organisation(session, settings)
+    wf = Workflow(sessions=sessions, clock=clock or SystemClock(), settings=settings,
+                  classifier=classifier or build_classifier(config),
+                  renderer=Renderer(settings.timezone))
+    senders: dict[str, Sender] = {}
+    notifier = Notifier(wf)
+    outbox = OutboxDispatcher(sessions, wf.clock, senders,
+                              on_permanent_failure=notifier.undeliverable)
+    wf.wake_outbox = outbox.wake
+    return App(config=config, engine=engine, wf=wf, intake=IntakeService(wf),
+               cases=CaseActions(wf), escalator=Escalator(wf), outbox=outbox, senders=senders)

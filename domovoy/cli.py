@@ -1,0 +1,121 @@
+"""The ``domovoy`` command line. Every command loads the config once and builds what it needs.
+
+Errors an operator can fix (bad config, missing file) are one readable line and exit code 2;
+nothing here prints a traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from domovoy.config import Config, ConfigError, load_config
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="config file (default: $DOMOVOY_CONFIG, else built-in defaults)")
+    p = argparse.ArgumentParser(prog="domovoy", parents=[common],
+                                description="Intake bot for housing management companies.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", parents=[common], help="run the channels, outbox and scheduler")
+    sub.add_parser("check-config", parents=[common], help="validate the config and exit")
+    db = sub.add_parser("db", parents=[common], help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+
+    c = sub.add_parser("classify", parents=[common], help="label text with the classifier")
+    c.add_argument("text", nargs="?", help="a message to classify")
+    c.add_argument("--subject", default="")
+    c.add_argument("--jsonl", type=Path, help="file of {id, text[, subject]} lines")
+    c.add_argument("--eval", action="store_true", help="score a labelled --jsonl file")
+    c.add_argument("--correct", metavar="CASE", help="record a staff correction for CASE")
+    c.add_argument("labels", nargs="*", default=[], help="with --correct: axis=value ...")
+    c.add_argument("--misfires", action="store_true",
+                   help="rules most often overruled by staff corrections")
+
+    e = sub.add_parser("ingest-eml", parents=[common],
+                       help="import raw mail files (.eml, .box, .mbox, folders)")
+    e.add_argument("paths", nargs="+", type=Path)
+    e.add_argument("--json", action="store_true", help="one JSON line per message")
+    e.add_argument("--dry-run", action="store_true", help="roll back; send nothing")
+
+    sub.add_parser("status", parents=[common], help="channel health and queue sizes")
+    sub.add_parser("requeue", parents=[common], help="retry quarantined input")
+    links = sub.add_parser("links", parents=[common],
+                           help="print each building's bot deep link and write QR codes")
+    links.add_argument("--out", type=Path, default=Path("var/links"))
+    sub.add_parser("report", parents=[common], help="managers' report: volumes, SLA, ratings")
+    demo = sub.add_parser("demo", parents=[common], help="run the self-contained demo")
+    demo.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"domovoy: bad config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_dispatch(args, config))
+    except ConfigError as exc:
+        print(f"domovoy: bad config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    from domovoy import commands
+
+    command = args.command
+    if command == "check-config":
+        where = getattr(args, "config", None) or "(defaults)"
+        print(f"{where}: OK — {len(config.buildings)} building(s), "
+              f"{len(config.staff)} staff, channels: {commands.channels_on(config) or 'none'}")
+        return 0
+    if command == "db":
+        from workflow.db import upgrade
+
+        await upgrade(config.database.url)
+        print(f"database at {config.database.url} is up to date")
+        return 0
+    if command == "classify":
+        return await commands.classify(args, config)
+    if command == "ingest-eml":
+        return await commands.ingest_eml(args, config)
+    if command == "status":
+        return await commands.status(config)
+    if command == "requeue":
+        return await commands.requeue(config)
+    if command == "links":
+        return await commands.links(args, config)
+    if command == "report":
+        return await commands.report(config)
+    if command == "run":
+        from domovoy.runner import run
+
+        await run(config)
+        return 0
+    if command == "demo":
+        from domovoy.demo import run_demo
+
+        return await run_demo(quiet=args.quiet)
+    raise AssertionError(command)
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))

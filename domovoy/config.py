@@ -1,0 +1,165 @@
+"""Configuration: one YAML file, validated into pydantic models once, passed down explicitly.
+
+Secrets may come from the environment instead of the file (``DOMOVOY_TELEGRAM_TOKEN`` and
+friends), so the file can be committed to an operator's repository without them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    ValidationError,
+    model_validator,
+)
+
+from bot.settings import TelegramConfig
+from intake.email_settings import ImapConfig, SmtpConfig
+from workflow.settings import (
+    BuildingConfig,
+    CaseNumberConfig,
+    DepartmentConfig,
+    LimitsConfig,
+    SlaConfig,
+    StaffConfig,
+    Strict,
+    WorkflowSettings,
+)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/domovoy.sqlite3"
+
+class DatabaseConfig(Strict):
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+
+
+class Config(Strict):
+    database: DatabaseConfig = DatabaseConfig()
+    telegram: TelegramConfig | None = None
+    imap: ImapConfig | None = None
+    smtp: SmtpConfig | None = None
+    office_name: str = "Управляющая компания"
+    default_language: Literal["ru", "en"] = "ru"
+    buildings: list[BuildingConfig] = []
+    departments: list[DepartmentConfig] = []
+    staff: list[StaffConfig] = []
+    sla: SlaConfig = SlaConfig()
+    case_number: CaseNumberConfig = CaseNumberConfig()
+    limits: LimitsConfig = LimitsConfig()
+    classifier_rules: list[Path] = []
+    timezone: str = "Europe/Moscow"
+    mail_domain: str | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        codes = [b.code for b in self.buildings]
+        if len(set(codes)) != len(codes):
+            raise ValueError("buildings: two buildings share a code")
+        depts = {d.code for d in self.departments}
+        for s in self.staff:
+            for d in s.departments:
+                if d not in depts:
+                    raise ValueError(f"staff {s.name!r} names unknown department {d!r}")
+        owners: dict[str, str] = {}
+        for d in self.departments:
+            for c in d.categories:
+                if c in owners:
+                    raise ValueError(f"category {c.value!r} is owned by both {owners[c]!r} "
+                                     f"and {d.code!r}")
+                owners[c] = d.code
+        return self
+
+    @property
+    def workflow(self) -> WorkflowSettings:
+        return WorkflowSettings(
+            office_name=self.office_name,
+            default_language=self.default_language,
+            timezone=self.timezone,
+            buildings=self.buildings,
+            departments=self.departments,
+            staff=self.staff,
+            sla=self.sla,
+            case_number=self.case_number,
+            limits=self.limits,
+        )
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator: file, key, what is wrong."""
+
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "DOMOVOY_DATABASE_URL": ("database", "url"),
+    "DOMOVOY_TELEGRAM_TOKEN": ("telegram", "token"),
+    "DOMOVOY_IMAP_PASSWORD": ("imap", "password"),
+    "DOMOVOY_SMTP_PASSWORD": ("smtp", "password"),
+    "DOMOVOY_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+}
+
+
+def _apply_env(data: dict[str, Any], env: dict[str, str]) -> None:
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if var not in env:
+            continue
+        target = data.get(section)
+        # A secret alone does not switch a channel on: only an existing section gets it,
+        # except the database, which always exists.
+        if target is None and section != "database":
+            continue
+        if target is None:
+            target = data[section] = {}
+        if not isinstance(target, dict):
+            continue
+        target[key] = env[var]
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts) or "(top level)"
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load and validate; raise :class:`ConfigError` with one readable sentence on any problem.
+
+    Without a file, safe defaults apply (SQLite under ``./var/``, no channels).
+    """
+    env = dict(os.environ) if env is None else env
+    if path is None and env.get("DOMOVOY_CONFIG"):
+        path = Path(env["DOMOVOY_CONFIG"])
+    where = str(path) if path else "(defaults)"
+    data: Any = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: cannot read the config file: {exc}") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(f"{where}:{line}: not valid YAML: {problem}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: the top level must be a mapping of sections")
+    _apply_env(data, env)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_path(tuple(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against config.example.yaml)"
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{where}: {key}: {msg}{more}") from None

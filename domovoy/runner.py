@@ -1,0 +1,121 @@
+"""``domovoy run``: the channels, the outbox and the scheduler in one process.
+
+Channels are optional: a section left out of the config disables that channel. The demo
+starts exactly the same services, pointed at local peers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domovoy.app import App, build_app
+from domovoy.config import Config
+from workflow.clock import Clock
+from workflow.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+OUTBOX_TICK_S = 10.0
+DEADLINE_TICK_S = 60.0
+
+
+@dataclass
+class Services:
+    app: App
+    channels: list[Any] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for channel in self.channels:
+            close = getattr(channel, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        await self.app.close()
+
+
+def own_addresses(config: Config) -> frozenset[str]:
+    addrs = {config.smtp.from_address.lower()} if config.smtp else set()
+    if config.imap and "@" in config.imap.username:
+        addrs.add(config.imap.username.lower())
+    return frozenset(addrs)
+
+
+def mail_domain(config: Config) -> str:
+    if config.mail_domain:
+        return config.mail_domain
+    if config.smtp and "@" in config.smtp.from_address:
+        return config.smtp.from_address.rsplit("@", 1)[1]
+    return "domovoy.invalid"
+
+
+async def start_services(config: Config, *, clock: Clock | None = None,
+                         telegram_session: Any = None, scheduler: bool = True) -> Services:
+    """Build the app and start everything the config switches on; returns a handle to stop."""
+    app = await build_app(config, clock=clock)
+    services = Services(app)
+    if config.imap or config.smtp:
+        from intake.email.channel import EmailChannel
+
+        email = EmailChannel(config.imap, config.smtp, app.intake, app.wf,
+                             own_addresses=own_addresses(config), mail_domain=mail_domain(config))
+        services.channels.append(email)
+        if email.sender is not None:
+            app.register_sender("email", email.sender)
+    if config.telegram:
+        from bot.channel import TelegramChannel
+
+        telegram = TelegramChannel(config.telegram, app.wf, app.intake, app.cases,
+                                   session=telegram_session)
+        services.channels.append(telegram)
+        app.register_sender("telegram", telegram.resident_sender)
+        app.register_sender("staff", telegram.staff_sender)
+    services.tasks.append(asyncio.create_task(app.outbox.run(), name="outbox"))
+    for channel in services.channels:
+        runner: Awaitable[Any] = channel.run()
+        services.tasks.append(asyncio.create_task(runner, name=type(channel).__name__))
+    if scheduler:
+        sched = build_scheduler({
+            "outbox": (app.outbox.deliver_due, OUTBOX_TICK_S),
+            "deadlines": (app.escalator.run_pass, DEADLINE_TICK_S),
+        })
+        sched.start()
+        services.tasks.append(asyncio.create_task(_hold(sched), name="scheduler"))
+    return services
+
+
+async def _hold(sched: Any) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        sched.shutdown(wait=False)
+
+
+async def run(config: Config) -> None:
+    services = await start_services(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    log.warning("domovoy running: %s", ", ".join(type(c).__name__ for c in services.channels)
+                or "no channels configured (intake via CLI only)")
+    try:
+        done_waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait([done_waiter, *services.tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in services.tasks:
+            if task.done() and not task.cancelled() and task.exception():
+                log.error("service %s stopped: %r", task.get_name(), task.exception())
+    finally:
+        await services.stop()

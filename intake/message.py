@@ -1,0 +1,95 @@
+"""The one shape every channel turns its input into.
+
+Channel adapters (``intake.email``, ``bot``) only translate to :class:`InboundMessage`; everything
+after that (dedupe, threading, classification, cases) is channel-neutral and lives in ``workflow``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+
+
+class Automated(StrEnum):
+    """Why a message must never be answered (mail loops, bounces, lists, our own mail)."""
+
+    AUTOREPLY = "autoreply"
+    LIST = "list"
+    BOUNCE = "bounce"
+    OWN = "own"
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    """How to reach the person again on the channel they used.
+
+    ``address`` is a lower-cased email address for email, the Telegram user id (as text) for
+    Telegram, and a phone number or free text for in-person/phone registrations.
+    """
+
+    channel: Channel
+    address: str
+    display_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment as metadata; ``ref`` is where the bytes can be had again.
+
+    For email the raw message is kept, so ``ref`` is the MIME part path; for Telegram it is the
+    ``file_id``.
+    """
+
+    filename: str
+    content_type: str
+    size: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class PresetLabels:
+    """Labels the resident chose explicitly (a guided form); they beat the classifier's guesses."""
+
+    kind: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A resident's message, normalised.
+
+    ``external_id`` is unique per channel (email: Message-ID, or a stable hash when there is
+    none; Telegram: ``<chat_id>:<message_id>``). ``thread_hints`` are external ids this message
+    refers to (In-Reply-To/References, a Telegram reply-to) and let a follow-up join its case.
+    ``sender`` is None when the channel could not tell who wrote (mail with no usable From): the
+    case then opens for manual review and nothing is sent.
+    """
+
+    channel: Channel
+    external_id: str
+    sender: SenderIdentity | None
+    text: str
+    received_at: datetime
+    subject: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    thread_hints: tuple[str, ...] = ()
+    raw_ref: str | None = None
+    building_code: str | None = None
+    apartment: str | None = None
+    phone: str | None = None
+    automated: Automated | None = None
+    bounced_recipient: str | None = None
+    notes: tuple[str, ...] = ()
+    preset: PresetLabels | None = None
+    burst_key: str | None = None

@@ -1,0 +1,115 @@
+"""Overdue cases climb one level at a time: assignee → department head → manager.
+
+The deadline lives on the case (``next_deadline``, indexed); one pass asks the database for
+what is due instead of keeping a scheduler job per case, so restarts lose nothing and a
+million open cases cost one index range scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflow.context import Workflow
+from workflow.models import Building, Case, Event, OutboxItem, Staff
+from workflow.outbox import STAFF_CHANNEL
+
+MAX_LEVEL = 3
+LEVEL_NAMES = {1: "assignee", 2: "head", 3: "manager"}
+
+
+@dataclass(frozen=True)
+class EscalationReport:
+    escalated: int
+    pings: int
+
+
+def due_cases_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]
+    """The indexed query: cases whose next deadline has passed, oldest first."""
+    return (select(Case).where(Case.next_deadline <= now)
+            .order_by(Case.next_deadline).limit(limit))
+
+
+class Escalator:
+    def __init__(self, wf: Workflow) -> None:
+        self.wf = wf
+
+    async def run_pass(self, batch: int = 2000) -> EscalationReport:
+        """Escalate every overdue case once; batches keep transactions short."""
+        escalated = pings = 0
+        while True:
+            async with self.wf.sessions.begin() as session:
+                n, p = await self._batch(session, batch)
+            escalated += n
+            pings += p
+            if n < batch:
+                break
+        if pings:
+            self.wf.wake_outbox()
+        return EscalationReport(escalated, pings)
+
+    async def _targets(self, session: AsyncSession) -> tuple[dict[str, Staff], list[Staff]]:
+        staff = (await session.scalars(select(Staff).where(Staff.active.is_(True)))).all()
+        heads: dict[str, Staff] = {}
+        for d in self.wf.settings.departments:
+            if d.head is not None:
+                head = next((s for s in staff if s.telegram_user_id == d.head), None)
+                if head is not None:
+                    heads[d.code] = head
+        managers = [s for s in staff if s.role == "manager"]
+        return heads, managers
+
+    async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int]:
+        now = self.wf.clock.now()
+        cases = (await session.scalars(due_cases_query(now, batch))).all()
+        if not cases:
+            return 0, 0
+        heads, managers = await self._targets(session)
+        buildings = {b.id: b for b in (await session.scalars(select(Building))).all()}
+        step = self.wf.settings.sla.escalation_step
+        lang = self.wf.settings.default_language
+        events: list[dict[str, object]] = []
+        outbox: list[dict[str, object]] = []
+        for case in cases:
+            level = case.escalation_level + 1
+            if level > MAX_LEVEL:
+                case.next_deadline = None  # everyone has been told; stays overdue in reports
+                continue
+            case.escalation_level = level
+            case.next_deadline = now + step if level < MAX_LEVEL else None
+            recipients = self._recipients(case, level, heads, managers)
+            events.append({"case_id": case.id, "at": now, "actor": "system",
+                           "action": "escalated",
+                           "note": f"level {level} ({LEVEL_NAMES[level]}): "
+                                   + (", ".join(recipients) or "nobody configured")})
+            building = buildings.get(case.building_id) if case.building_id else None
+            rendered = self.wf.renderer.render("escalation", lang, case=case, building=building,
+                                               level=level, level_name=LEVEL_NAMES[level],
+                                               now=now, manual=False)
+            for r in recipients:
+                outbox.append({
+                    "case_id": case.id, "channel": STAFF_CHANNEL, "recipient": r,
+                    "purpose": "escalation", "automatic": False, "state": "pending",
+                    "attempts": 0, "next_attempt_at": now, "created_at": now,
+                    "idempotency_key": f"esc:{case.id}:{level}:{r}",
+                    "payload": {"case_id": case.id, "case_number": case.number,
+                                "subject": rendered.subject, "text": rendered.text,
+                                "language": lang, "level": level},
+                })
+        if events:
+            await session.execute(insert(Event), events)
+        if outbox:
+            await session.execute(insert(OutboxItem), outbox)
+        return len(cases), len(outbox)
+
+    @staticmethod
+    def _recipients(case: Case, level: int, heads: dict[str, Staff],
+                    managers: list[Staff]) -> list[str]:
+        if level == 1 and case.assignee_id is not None:
+            return [f"staff:{case.assignee_id}"]
+        if level <= 2 and case.department in heads:
+            return [f"staff:{heads[case.department].id}"]
+        return [f"staff:{m.id}" for m in managers] + ["managers"]

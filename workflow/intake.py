@@ -1,0 +1,418 @@
+"""The intake service: one inbound message in, one committed outcome out.
+
+Everything for a message happens in one transaction (dedupe, resident, threading,
+classification, case, routing, events, acknowledgement in the outbox), so a crash leaves either
+all of it or none of it, and the channel acknowledges its input only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.classifier import Classification
+from intake.labels import Kind, Scope, Urgency
+from intake.message import Automated, InboundMessage
+from workflow.context import Workflow
+from workflow.models import (
+    Building,
+    Case,
+    Counter,
+    Event,
+    Identity,
+    Incident,
+    LinkCode,
+    Message,
+    Resident,
+)
+from workflow.notify import Notifier
+from workflow.stages import OPEN_STAGES, Stage
+
+log = logging.getLogger(__name__)
+
+BURST_WINDOW = timedelta(minutes=2)
+LINK_CODE_TTL = timedelta(days=30)
+
+
+class Action(StrEnum):
+    NEW_CASE = "new_case"
+    THREADED = "threaded"
+    REOPENED = "reopened"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    IGNORED_AUTOREPLY = "ignored_autoreply"
+    IGNORED_LIST = "ignored_list"
+    BOUNCE = "bounce"
+    MANUAL_REVIEW = "manual_review"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    action: Action
+    case_number: str | None = None
+    case_id: int | None = None
+    labels: Classification | None = None
+    acknowledged: bool = False
+    incident_id: int | None = None
+    linked_case: str | None = None
+    note: str | None = None
+
+
+FALLBACK_LABELS = Classification(kind=Kind.REQUEST, category="other", urgency=Urgency.NORMAL,
+                                 scope=Scope.UNIT, rules=("manual_triage",))
+
+
+class IntakeService:
+    def __init__(self, wf: Workflow) -> None:
+        self.wf = wf
+        self.notify = Notifier(wf)
+        prefix = re.escape(wf.settings.case_number.prefix)
+        self._case_ref = re.compile(rf"(?<![\w-])({prefix}-\d{{1,12}})(?![\w-])", re.IGNORECASE)
+
+    async def ingest(self, msg: InboundMessage, *, dry_run: bool = False) -> IntakeResult:
+        """Process one message in its own transaction; ``dry_run`` rolls it back."""
+        async with self.wf.sessions() as session:
+            try:
+                result = await self.process(session, msg)
+            except IntegrityError:
+                # Another worker stored the same (channel, external id) first.
+                await session.rollback()
+                return IntakeResult(Action.DUPLICATE, note="stored concurrently")
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+        if not dry_run:
+            self.wf.wake_outbox()
+        return result
+
+    async def process(self, session: AsyncSession, msg: InboundMessage) -> IntakeResult:
+        """The whole decision, inside the caller's transaction."""
+        now = self.wf.clock.now()
+        if await session.scalar(select(Message.id).where(
+                Message.channel == msg.channel, Message.external_id == msg.external_id)):
+            return IntakeResult(Action.DUPLICATE)
+
+        if msg.automated is not None:
+            return await self._automated(session, msg, now)
+
+        resident = await self._resident(session, msg, now) if msg.sender else None
+        case = await self._thread_target(session, msg, resident, now)
+        if case is not None:
+            return await self._follow_up(session, msg, resident, case, now)
+
+        labels, failure = self._classify(msg)
+        if labels.kind == Kind.OTHER and resident is not None:
+            self._log_message(session, msg, None, resident, now, note="kind other: no case")
+            return IntakeResult(Action.IGNORED, labels=labels)
+
+        case = await self._open_case(session, msg, resident, labels, now, failure)
+        linked = await self._link_foreign_reference(session, msg, case)
+        if resident is None:
+            case.needs_review = True
+            case.review_reason = "sender unknown: nothing can be sent back"
+            return IntakeResult(Action.MANUAL_REVIEW, case.number, case.id, labels,
+                                linked_case=linked)
+        acknowledged = await self._acknowledge(session, case, now)
+        return IntakeResult(Action.NEW_CASE, case.number, case.id, labels, acknowledged,
+                            case.incident_id, linked_case=linked)
+
+    # --- pieces -------------------------------------------------------------------------
+
+    def _classify(self, msg: InboundMessage) -> tuple[Classification, str | None]:
+        try:
+            labels = self.wf.classifier.classify(msg.text, msg.subject)
+        except Exception as exc:  # a classifier bug must never drop a resident's message
+            log.exception("classifier failed on %s %s", msg.channel, msg.external_id)
+            return FALLBACK_LABELS, f"classifier failed: {exc!r}"
+        if msg.preset is not None:
+            p = msg.preset
+            labels = Classification(
+                kind=p.kind or labels.kind, category=p.category or labels.category,
+                urgency=p.urgency or labels.urgency, scope=p.scope or labels.scope,
+                rules=(*labels.rules, "resident_choice"),
+            )
+        return labels, None
+
+    async def _resident(self, session: AsyncSession, msg: InboundMessage,
+                        now: datetime) -> Resident:
+        assert msg.sender is not None
+        ident = await session.scalar(select(Identity).where(
+            Identity.channel == msg.sender.channel, Identity.address == msg.sender.address))
+        if ident is not None:
+            resident = await session.get_one(Resident, ident.resident_id)
+        else:
+            resident = Resident(name=msg.sender.display_name,
+                                language=self._language(msg.sender.language),
+                                created_at=now)
+            session.add(resident)
+            await session.flush()
+            session.add(Identity(resident_id=resident.id, channel=msg.sender.channel,
+                                 address=msg.sender.address, created_at=now))
+        if msg.building_code and resident.building_id is None:
+            resident.building_id = await self._building_id(session, msg.building_code)
+        if msg.apartment and not resident.apartment:
+            resident.apartment = msg.apartment
+        if msg.phone and not resident.phone:
+            resident.phone = msg.phone
+        if not resident.name and msg.sender.display_name:
+            resident.name = msg.sender.display_name
+        return resident
+
+    def _language(self, lang: str | None) -> str:
+        if lang and lang.lower().startswith("en"):
+            return "en"
+        if lang and lang.lower().startswith("ru"):
+            return "ru"
+        return self.wf.settings.default_language
+
+    async def _building_id(self, session: AsyncSession, code: str | None) -> int | None:
+        if not code:
+            return None
+        return await session.scalar(select(Building.id).where(Building.code == code))
+
+    def _referenced_numbers(self, msg: InboundMessage) -> list[str]:
+        return [m.upper() for m in self._case_ref.findall(f"{msg.subject}\n{msg.text}")]
+
+    async def _thread_target(self, session: AsyncSession, msg: InboundMessage,
+                             resident: Resident | None, now: datetime) -> Case | None:
+        """The case this message continues, if any: reply reference, burst, or case number."""
+        if msg.thread_hints:
+            case_id = await session.scalar(
+                select(Message.case_id).where(Message.external_id.in_(msg.thread_hints),
+                                              Message.case_id.is_not(None))
+                .order_by(Message.id.desc()).limit(1))
+            if case_id is not None:
+                return await session.get_one(Case, case_id)
+        if resident is None:
+            return None
+        if msg.burst_key:
+            case_id = await session.scalar(
+                select(Message.case_id).where(Message.burst_key == msg.burst_key,
+                                              Message.resident_id == resident.id,
+                                              Message.case_id.is_not(None),
+                                              Message.created_at >= now - BURST_WINDOW)
+                .order_by(Message.id.desc()).limit(1))
+            if case_id is not None:
+                return await session.get_one(Case, case_id)
+        for number in self._referenced_numbers(msg):
+            case = await session.scalar(select(Case).where(Case.number == number))
+            # A bare case number is trusted only from the case's own resident: anyone can
+            # type a number, and threading into a stranger's case would leak it to them.
+            if case is not None and case.resident_id == resident.id:
+                return case
+        return None
+
+    async def _link_foreign_reference(self, session: AsyncSession, msg: InboundMessage,
+                                      case: Case) -> str | None:
+        for number in self._referenced_numbers(msg):
+            other = await session.scalar(select(Case).where(Case.number == number))
+            if other is not None and other.id != case.id:
+                case.linked_case_id = other.id
+                session.add(Event(case_id=case.id, at=case.received_at, actor="system",
+                                  action="linked", note=f"refers to {other.number}"))
+                return other.number
+        return None
+
+    def _log_message(self, session: AsyncSession, msg: InboundMessage, case: Case | None,
+                     resident: Resident | None, now: datetime, note: str | None = None) -> None:
+        session.add(Message(
+            case_id=case.id if case else None, direction="in", channel=msg.channel,
+            external_id=msg.external_id, resident_id=resident.id if resident else None,
+            subject=msg.subject, text=msg.text,
+            attachments=[{"filename": a.filename, "content_type": a.content_type,
+                          "size": a.size, "ref": a.ref} for a in msg.attachments],
+            raw_ref=msg.raw_ref, note="; ".join(filter(None, (note, *msg.notes))) or None,
+            burst_key=msg.burst_key, created_at=now,
+        ))
+
+    async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
+                         resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
+        reopen_window = self.wf.settings.sla.reopen_window
+        if case.stage in (Stage.RESOLVED, Stage.CLOSED):
+            ended = case.closed_at or case.resolved_at or now
+            if now - ended > reopen_window:
+                labels, failure = self._classify(msg)
+                new = await self._open_case(session, msg, resident, labels, now, failure)
+                new.linked_case_id = case.id
+                session.add(Event(case_id=new.id, at=now, actor="system", action="linked",
+                                  note=f"follow-up to {case.number}, closed too long ago"))
+                acknowledged = await self._acknowledge(session, new, now) if resident else False
+                return IntakeResult(Action.NEW_CASE, new.number, new.id, labels, acknowledged,
+                                    new.incident_id, linked_case=case.number)
+            self._log_message(session, msg, case, resident, now)
+            await self._reopen(session, case, now)
+            return IntakeResult(Action.REOPENED, case.number, case.id)
+        self._log_message(session, msg, case, resident, now)
+        session.add(Event(case_id=case.id, at=now, actor=_actor(resident), action="message",
+                          note=msg.text[:200] or None))
+        if case.paused_at is not None:
+            self.wf.sla.shift(case, now - case.paused_at)
+            case.paused_at = None
+            self.wf.sla.refresh_next(case)
+            session.add(Event(case_id=case.id, at=now, actor="system", action="clock_resumed"))
+        case.updated_at = now
+        await self.notify.staff(session, case, "staff_resident_message",
+                                key=f"relay:{msg.channel}:{msg.external_id}",
+                                recipients=await self.notify.staff_chat(session, case),
+                                text=msg.text, attachments=len(msg.attachments))
+        return IntakeResult(Action.THREADED, case.number, case.id)
+
+    async def _reopen(self, session: AsyncSession, case: Case, now: datetime) -> None:
+        from_stage = case.stage
+        case.stage = Stage.INVESTIGATING
+        case.resolved_at = None
+        case.closed_at = None
+        case.escalation_level = 0
+        case.respond_due, case.resolve_due = self.wf.sla.dues(case.kind, case.urgency, now)
+        case.first_response_at = None
+        self.wf.sla.refresh_next(case)
+        case.updated_at = now
+        session.add(Event(case_id=case.id, at=now, actor="resident", action="reopened",
+                          from_stage=from_stage, to_stage=Stage.INVESTIGATING))
+        await self.notify.resident(session, case, "reopened", key=f"reopened:{case.id}:{now}")
+        await self.notify.staff(session, case, "staff_reopened", key=f"reopened:{case.id}:{now}",
+                                recipients=await self.notify.staff_chat(session, case))
+
+    async def next_number(self, session: AsyncSession) -> str:
+        cfg = self.wf.settings.case_number
+        value = await session.scalar(
+            update(Counter).where(Counter.name == "case").values(value=Counter.value + 1)
+            .returning(Counter.value))
+        if value is None:
+            value = cfg.start + 1
+            session.add(Counter(name="case", value=value))
+            await session.flush()
+        return f"{cfg.prefix}-{value}"
+
+    async def _open_case(self, session: AsyncSession, msg: InboundMessage,
+                         resident: Resident | None, labels: Classification, now: datetime,
+                         failure: str | None) -> Case:
+        building_id = await self._building_id(session, msg.building_code)
+        if building_id is None and resident is not None:
+            building_id = resident.building_id
+        case = Case(
+            number=await self.next_number(session), kind=labels.kind, category=labels.category,
+            urgency=labels.urgency, scope=labels.scope, stage=Stage.RECEIVED,
+            department=self.wf.settings.department_for(labels.category),
+            building_id=building_id,
+            apartment=msg.apartment or (resident.apartment if resident else None),
+            resident_id=resident.id if resident else None, channel=msg.channel,
+            subject=msg.subject, text=msg.text,
+            explanation={"rules": list(labels.rules), **({"error": failure} if failure else {})},
+            manual_triage=failure is not None, needs_review=failure is not None,
+            review_reason=failure, escalation_level=0, received_at=msg.received_at or now,
+            updated_at=now,
+        )
+        self.wf.sla.apply(case)
+        session.add(case)
+        await session.flush()
+        self._log_message(session, msg, case, resident, now)
+        session.add(Event(case_id=case.id, at=now, actor=_actor(resident), action="received",
+                          to_stage=Stage.RECEIVED,
+                          note=f"{labels.kind}/{labels.category}/{labels.urgency}/{labels.scope}"))
+        await self._join_incident(session, case, now)
+        await self.notify.staff(session, case, "staff_new_case", key=f"card:{case.id}",
+                                recipients=await self.notify.staff_chat(session, case),
+                                rules=labels.rules, resident=resident,
+                                attachments=len(msg.attachments))
+        return case
+
+    async def _join_incident(self, session: AsyncSession, case: Case, now: datetime) -> None:
+        """Several residents reporting the same building-wide problem become one incident."""
+        if case.scope != Scope.BUILDING or case.building_id is None or case.kind == Kind.OTHER:
+            return
+        since = now - self.wf.settings.sla.incident_window
+        other = await session.scalar(
+            select(Case).where(Case.building_id == case.building_id,
+                               Case.category == case.category,
+                               Case.stage.in_(list(OPEN_STAGES)),
+                               Case.received_at >= since, Case.id != case.id)
+            .order_by(Case.id).limit(1))
+        if other is None:
+            return
+        if other.incident_id is None:
+            incident = Incident(building_id=case.building_id, category=case.category,
+                                opened_at=other.received_at)
+            session.add(incident)
+            await session.flush()
+            other.incident_id = incident.id
+            session.add(Event(case_id=other.id, at=now, actor="system", action="incident",
+                              note=f"incident #{incident.id}"))
+        case.incident_id = other.incident_id
+        session.add(Event(case_id=case.id, at=now, actor="system", action="incident",
+                          note=f"incident #{case.incident_id}, first reported as {other.number}"))
+
+    async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime) -> bool:
+        link_code = None
+        if case.channel == "email" and case.resident_id is not None:
+            link_code = await self._link_code(session, case.resident_id, now)
+        item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",
+                                          link_code=link_code)
+        case.stage = Stage.ACKNOWLEDGED
+        case.acknowledged_at = now
+        session.add(Event(case_id=case.id, at=now, actor="system", action="acknowledged",
+                          from_stage=Stage.RECEIVED, to_stage=Stage.ACKNOWLEDGED,
+                          note=None if item and item.state == "pending"
+                          else "acknowledgement not sent (unreachable or rate-limited)"))
+        return item is not None and item.state == "pending"
+
+    async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime) -> str:
+        code = await session.scalar(select(LinkCode.code).where(
+            LinkCode.resident_id == resident_id, LinkCode.expires_at > now))
+        if code:
+            return code
+        code = secrets.token_hex(4).upper()
+        session.add(LinkCode(code=code, resident_id=resident_id, expires_at=now + LINK_CODE_TTL))
+        return code
+
+    async def _automated(self, session: AsyncSession, msg: InboundMessage,
+                         now: datetime) -> IntakeResult:
+        """Auto-replies, lists and our own mail are logged and never answered; a bounce is
+        matched to its case so staff can reach the resident another way."""
+        if msg.automated != Automated.BOUNCE:
+            self._log_message(session, msg, None, None, now, note=f"automated: {msg.automated}")
+            action = Action.IGNORED_LIST if msg.automated == Automated.LIST \
+                else Action.IGNORED_AUTOREPLY
+            return IntakeResult(action)
+        case = None
+        if msg.thread_hints:
+            case_id = await session.scalar(
+                select(Message.case_id).where(Message.external_id.in_(msg.thread_hints),
+                                              Message.case_id.is_not(None)).limit(1))
+            case = await session.get(Case, case_id) if case_id else None
+        if case is None:
+            for number in self._referenced_numbers(msg):
+                case = await session.scalar(select(Case).where(Case.number == number))
+                if case is not None:
+                    break
+        self._log_message(session, msg, case, None, now, note="bounce")
+        if msg.bounced_recipient:
+            ident = await session.scalar(select(Identity).where(
+                Identity.channel == msg.channel, Identity.address == msg.bounced_recipient))
+            if ident is not None:
+                ident.unreachable = True
+                ident.unreachable_reason = "mail bounced"
+        if case is not None:
+            session.add(Event(case_id=case.id, at=now, actor="system", action="bounce",
+                              note=f"undeliverable: {msg.bounced_recipient or 'unknown address'}"))
+            await self.notify.staff(session, case, "delivery_failed",
+                                    key=f"bounce:{msg.external_id}",
+                                    recipients=await self.notify.staff_chat(session, case),
+                                    channel=msg.channel,
+                                    recipient=msg.bounced_recipient or "?",
+                                    reason="bounce", fallback=None)
+        return IntakeResult(Action.BOUNCE, case.number if case else None,
+                            case.id if case else None)
+
+
+def _actor(resident: Resident | None) -> str:
+    return f"resident:{resident.id}" if resident is not None else "unknown"

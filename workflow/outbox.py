@@ -1,0 +1,273 @@
+"""The transactional outbox: messages are written with the change that caused them and
+delivered afterwards, with retries, in order per recipient.
+
+A crash between a send and its record is the only window for a repeat; the idempotency key
+travels with the message (an email's Message-ID is derived from it), so a resend is the same
+message, not a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflow.clock import Clock
+from workflow.db import SessionFactory
+from workflow.models import Message, OutboxItem
+
+log = logging.getLogger(__name__)
+
+STAFF_CHANNEL = "staff"
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a channel sender gets: everything needed to deliver one message, nothing more."""
+
+    outbox_id: int
+    idempotency_key: str
+    channel: str
+    recipient: str
+    purpose: str
+    case_id: int | None
+    case_number: str | None
+    subject: str
+    text: str
+    html: str | None
+    references: tuple[str, ...]
+    automatic: bool
+    language: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Sender(Protocol):
+    async def send(self, item: Outgoing) -> str | None:
+        """Deliver; return the channel's id for the sent message (Message-ID, message id)."""
+        ...
+
+
+class TemporarySendError(Exception):
+    """Try again later; ``retry_after`` (seconds) when the peer said how long to wait."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(Exception):
+    """Will never succeed as addressed. ``unreachable`` means the recipient itself is gone
+    (blocked the bot, address does not exist), so other channels should be tried."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    channel: str,
+    recipient: str,
+    purpose: str,
+    key: str,
+    payload: dict[str, Any],
+    case_id: int | None = None,
+    resident_id: int | None = None,
+    automatic: bool = True,
+    rate_limit: int | None = None,
+    rate_addresses: tuple[str, ...] = (),
+) -> OutboxItem | None:
+    """Write one message to the outbox in the caller's transaction.
+
+    Returns None when the key was queued before (the change is being replayed). An automatic
+    message over the per-address hourly limit is stored as ``suppressed`` so it shows in the
+    log but never goes out: this is what stops two auto-responders from ping-ponging.
+    """
+    if await session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
+        return None
+    state = "pending"
+    error = None
+    if automatic and rate_limit is not None:
+        addresses = rate_addresses or (recipient,)
+        recent = await session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipient.in_(addresses),
+                OutboxItem.automatic.is_(True),
+                OutboxItem.state != "suppressed",
+                OutboxItem.created_at > now - timedelta(hours=1),
+            )
+        )
+        if (recent or 0) >= rate_limit:
+            state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
+    item = OutboxItem(
+        case_id=case_id, resident_id=resident_id, channel=channel, recipient=recipient,
+        purpose=purpose, payload=payload, idempotency_key=key, automatic=automatic,
+        state=state, attempts=0, next_attempt_at=now, last_error=error, created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+def _outgoing(item: OutboxItem) -> Outgoing:
+    p = item.payload
+    return Outgoing(
+        outbox_id=item.id, idempotency_key=item.idempotency_key, channel=item.channel,
+        recipient=item.recipient, purpose=item.purpose, case_id=item.case_id,
+        case_number=p.get("case_number"), subject=p.get("subject", ""), text=p.get("text", ""),
+        html=p.get("html"), references=tuple(p.get("references", ())),
+        automatic=item.automatic, language=p.get("language", "ru"), payload=p,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+FailureHook = Callable[[AsyncSession, OutboxItem, PermanentSendError], Awaitable[None]]
+
+
+class OutboxDispatcher:
+    """Delivers due outbox items through the sender registered for their channel."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        senders: dict[str, Sender],
+        on_permanent_failure: FailureHook | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.senders = senders
+        self.on_permanent_failure = on_permanent_failure
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Called after a commit that queued something, so it goes out without waiting."""
+        self._wake.set()
+
+    async def deliver_due(self, limit: int = 200) -> int:
+        """One pass; returns how many items were sent. Safe to call from several triggers."""
+        async with self._lock:
+            return await self._deliver(limit)
+
+    async def _deliver(self, limit: int) -> int:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            items = (await session.scalars(
+                select(OutboxItem).where(OutboxItem.state == "pending")
+                .order_by(OutboxItem.id).limit(limit)
+            )).all()
+        sent = 0
+        blocked: set[tuple[str, str]] = set()
+        for item in items:
+            key = (item.channel, item.recipient)
+            # Per-recipient order: nothing overtakes an earlier message still waiting.
+            if key in blocked or item.next_attempt_at > now:
+                blocked.add(key)
+                continue
+            sender = self.senders.get(item.channel)
+            if sender is None:
+                if item.channel == STAFF_CHANNEL:
+                    await self._finish(item.id, "skipped", error="no staff channel configured")
+                    continue
+                blocked.add(key)
+                await self._retry(item.id, f"no sender for channel {item.channel!r}", None)
+                continue
+            try:
+                external_id = await sender.send(_outgoing(item))
+            except TemporarySendError as exc:
+                blocked.add(key)
+                await self._retry(item.id, str(exc), exc.retry_after)
+            except PermanentSendError as exc:
+                await self._fail(item.id, exc)
+            except Exception as exc:  # a sender bug must not stop delivery to everyone else
+                log.exception("outbox item %s: sender raised", item.id)
+                blocked.add(key)
+                await self._retry(item.id, f"unexpected error: {exc!r}", None)
+            else:
+                await self._finish(item.id, "sent", external_id=external_id)
+                sent += 1
+        return sent
+
+    async def _finish(self, item_id: int, state: str, *, external_id: str | None = None,
+                      error: str | None = None) -> None:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            item = await session.get_one(OutboxItem, item_id)
+            item.state = state
+            item.attempts += 1
+            item.last_error = error
+            if state == "sent":
+                item.sent_at = now
+                item.external_id = external_id
+                if item.channel != STAFF_CHANNEL and item.case_id is not None:
+                    session.add(Message(
+                        case_id=item.case_id, direction="out", channel=item.channel,
+                        external_id=external_id, resident_id=item.resident_id,
+                        staff_id=item.payload.get("staff_id"),
+                        subject=item.payload.get("subject", ""),
+                        text=item.payload.get("text", ""), note=item.purpose, created_at=now,
+                    ))
+
+    async def _retry(self, item_id: int, reason: str, retry_after: float | None) -> None:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            item = await session.get_one(OutboxItem, item_id)
+            item.attempts += 1
+            item.last_error = reason
+            if item.attempts >= MAX_ATTEMPTS:
+                item.state = "failed"
+                if self.on_permanent_failure is not None:
+                    await self.on_permanent_failure(
+                        session, item, PermanentSendError(f"gave up after {item.attempts} "
+                                                          f"attempts: {reason}"))
+                return
+            delay = (timedelta(seconds=retry_after) if retry_after is not None
+                     else backoff(item.attempts))
+            item.next_attempt_at = now + delay
+
+    async def _fail(self, item_id: int, exc: PermanentSendError) -> None:
+        async with self.sessions.begin() as session:
+            item = await session.get_one(OutboxItem, item_id)
+            item.attempts += 1
+            item.state = "failed"
+            item.last_error = str(exc)
+            if self.on_permanent_failure is not None:
+                await self.on_permanent_failure(session, item, exc)
+        self.wake()
+
+    async def next_due_in(self, cap: float) -> float:
+        async with self.sessions() as session:
+            due = await session.scalar(
+                select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state == "pending"))
+        if due is None:
+            return cap
+        return max(0.0, min(cap, (due - self.clock.now()).total_seconds()))
+
+    async def run(self, idle: float = 30.0) -> None:
+        """Deliver whenever woken or when the next retry is due; runs until cancelled."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+                wait = await self.next_due_in(idle)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox pass failed; retrying shortly")
+                wait = 5.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.05))

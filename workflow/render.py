@@ -1,0 +1,73 @@
+"""Resident- and staff-facing text, rendered from ``templates/`` (Russian default, English).
+
+Code never contains resident-facing wording: it picks a template and passes facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("ru", "en")
+
+
+class Renderer:
+    def __init__(self, timezone: str = "Europe/Moscow", root: Path = TEMPLATES) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.env = Environment(
+            loader=FileSystemLoader(str(root)),
+            autoescape=False,  # each html block opts in with {% autoescape true %}
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.labels: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(
+            (root / "labels.yaml").read_text(encoding="utf-8")
+        )
+        self.env.filters["when"] = self._when
+
+    def _when(self, value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(self.tz).strftime("%d.%m.%Y %H:%M")
+
+    def language(self, lang: str | None) -> str:
+        return lang if lang in LANGUAGES else "ru"
+
+    def label(self, lang: str | None, axis: str, value: str | None) -> str:
+        names = self.labels[self.language(lang)].get(axis, {})
+        return names.get(value or "", value or "—")
+
+    def render(self, name: str, lang: str | None, **context: Any) -> Rendered:
+        """Render ``templates/<lang>/<name>.j2``: its ``subject``, ``text`` and ``html`` blocks.
+
+        One file per message keeps the three parts of a message side by side for translators;
+        the ``html`` block autoescapes on its own.
+        """
+        lang = self.language(lang)
+        context.setdefault("label", lambda axis, value: self.label(lang, axis, value))
+        context.setdefault("lang", lang)
+        template = self.env.get_template(f"{lang}/{name}.j2")
+        ctx = template.new_context(context)
+
+        def block(part: str) -> str:
+            fn = template.blocks.get(part)
+            return "".join(fn(ctx)).strip() if fn else ""
+
+        return Rendered(subject=" ".join(block("subject").split()), text=block("text"),
+                        html=block("html") or None)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None

@@ -1,0 +1,142 @@
+"""The organisation as Domovoy sees it: buildings, departments, staff, SLA, numbering.
+
+These are the parts of the configuration the workflow needs; channel settings stay with the
+channels, and the composition root (``domovoy.config``) puts the whole file together.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from intake.labels import Category, Kind, Urgency
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Durations are written as ``30m``, ``4h``, ``10d`` (or a number of seconds)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    raise ValueError(f"expected a duration such as 30m, 4h or 10d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+
+class BuildingConfig(Strict):
+    code: str
+    address: str = ""
+    staff_chat_id: int | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _deep_link_safe(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", v):
+            raise ValueError(
+                "building codes go into Telegram deep links: use only A-Z, a-z, 0-9, _ and -"
+            )
+        return v
+
+
+class DepartmentConfig(Strict):
+    code: str
+    name: str = ""
+    categories: list[Category] = []
+    head: int | None = Field(default=None, description="Telegram user id of the head")
+
+
+class StaffConfig(Strict):
+    telegram_user_id: int
+    name: str
+    username: str | None = None
+    role: Literal["staff", "head", "manager"] = "staff"
+    departments: list[str] = []
+
+
+class SlaClock(Strict):
+    respond: Duration
+    resolve: Duration
+
+
+def _default_sla() -> dict[Kind, dict[Urgency, SlaClock]]:
+    """RU-leaning defaults from ``shared/research/housing-sla.md``, in calendar time."""
+    h = timedelta(hours=1)
+    d = timedelta(days=1)
+    fix = {
+        Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=24 * h),
+        Urgency.HIGH: SlaClock(respond=2 * h, resolve=24 * h),
+        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=7 * d),
+        Urgency.LOW: SlaClock(respond=3 * d, resolve=14 * d),
+    }
+    answer = {
+        Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=24 * h),
+        Urgency.HIGH: SlaClock(respond=2 * h, resolve=3 * d),
+        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=10 * d),
+        Urgency.LOW: SlaClock(respond=2 * d, resolve=10 * d),
+    }
+    inquiry = {
+        Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=1 * h),
+        Urgency.HIGH: SlaClock(respond=2 * h, resolve=8 * h),
+        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=5 * d),
+        Urgency.LOW: SlaClock(respond=2 * d, resolve=10 * d),
+    }
+    return {Kind.REQUEST: fix, Kind.COMPLAINT: answer, Kind.INQUIRY: inquiry}
+
+
+class SlaConfig(Strict):
+    deadlines: dict[Kind, dict[Urgency, SlaClock]] = Field(default_factory=_default_sla)
+    # After a missed deadline, how long each escalation level has before the next one.
+    escalation_step: Duration = timedelta(hours=4)
+    reopen_window: Duration = timedelta(days=14)
+    incident_window: Duration = timedelta(hours=12)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlaConfig:
+        for kind in (Kind.COMPLAINT, Kind.REQUEST, Kind.INQUIRY):
+            missing = [u.value for u in Urgency if u not in self.deadlines.get(kind, {})]
+            if missing:
+                raise ValueError(f"sla.deadlines.{kind.value} lacks {', '.join(missing)}")
+        return self
+
+
+class CaseNumberConfig(Strict):
+    prefix: str = Field(default="A", pattern=r"^[A-Za-z]{1,5}$")
+    start: int = Field(default=1000, ge=0)
+
+
+class LimitsConfig(Strict):
+    automatic_per_address_per_hour: int = Field(default=10, ge=1)
+    max_attachment_mb: float = Field(default=10.0, gt=0)
+
+
+
+class WorkflowSettings(Strict):
+    office_name: str = "Управляющая компания"
+    default_language: Literal["ru", "en"] = "ru"
+    timezone: str = "Europe/Moscow"
+    buildings: list[BuildingConfig] = []
+    departments: list[DepartmentConfig] = []
+    staff: list[StaffConfig] = []
+    sla: SlaConfig = SlaConfig()
+    case_number: CaseNumberConfig = CaseNumberConfig()
+    limits: LimitsConfig = LimitsConfig()
+
+    def department_for(self, category: str) -> str | None:
+        for d in self.departments:
+            if category in d.categories:
+                return d.code
+        return None
