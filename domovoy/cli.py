@@ -79,14 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
-    from domovoy import commands
-
     command = args.command
     if command == "check-config":
         where = getattr(args, "config", None) or "(defaults)"
         print(f"{where}: OK — {len(config.buildings)} building(s), "
-              f"{len(config.staff)} staff, channels: {commands.channels_on(config) or 'none'}")
+              f"{len(config.staff)} staff, channels: {channels_on(config) or 'none'}")
         return 0
+    from domovoy import commands
+
     if command == "db":
         from workflow.db import upgrade
 
@@ -115,6 +115,11 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         return await run_demo(quiet=args.quiet)
     raise AssertionError(command)
+
+
+def channels_on(config: Config) -> str:
+    on = [name for name in ("telegram", "imap", "smtp") if getattr(config, name) is not None]
+    return ", ".join(on)
 
 
 def print_json(obj: object) -> None:

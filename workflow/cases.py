@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.labels import AXES
 from workflow.context import Workflow
-from workflow.models import Case, Correction, Event, Feedback, Message, Staff
+from workflow.feedback import record_feedback
+from workflow.models import Case, Correction, Event, Message, Staff
 from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES, TRANSITIONS, Stage, TransitionError, check_transition
 
@@ -263,19 +264,10 @@ class CaseActions:
     async def rate(self, number: str, resident_id: int, rating: int,
                    comment: str | None = None) -> bool:
         """A resident's 1–5 rating after resolution; False if it is not their case."""
-        if not 1 <= rating <= 5:
-            raise ValueError("rating must be 1–5")
         now = self.wf.clock.now()
         async with self.wf.sessions.begin() as session:
             case = await self.case_by_number(session, number)
             if case.resident_id != resident_id:
                 return False
-            fb = await session.scalar(select(Feedback).where(Feedback.case_id == case.id))
-            if fb is None:
-                session.add(Feedback(case_id=case.id, rating=rating, comment=comment, at=now))
-            else:
-                fb.rating, fb.comment, fb.at = rating, comment or fb.comment, now
-            session.add(Event(case_id=case.id, at=now, actor=f"resident:{resident_id}",
-                              action="rated", note=f"{rating}" + (f": {comment}" if comment
-                                                                   else "")))
+            await record_feedback(session, case, resident_id, rating, comment, now)
             return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -22,6 +22,7 @@ from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
 from intake.message import Automated, InboundMessage
 from workflow.context import Workflow
+from workflow.feedback import parse_rating, record_feedback
 from workflow.models import (
     Building,
     Case,
@@ -237,6 +238,14 @@ class IntakeService:
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
         reopen_window = self.wf.settings.sla.reopen_window
+        rating = parse_rating(msg.text) if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
+        if rating is not None and rating[1] and self._classify(
+                replace(msg, text=rating[1], subject=""))[0].kind != Kind.OTHER:
+            rating = None  # "5 лет не могут починить" is a new grievance, not a score
+        if rating is not None and resident is not None and case.resident_id == resident.id:
+            self._log_message(session, msg, case, resident, now, note="rating")
+            await record_feedback(session, case, resident.id, *rating, now)
+            return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
         if case.stage in (Stage.RESOLVED, Stage.CLOSED):
             ended = case.closed_at or case.resolved_at or now
             if now - ended > reopen_window:

@@ -1,0 +1,89 @@
+"""Configuration: defaults, the shipped example, env secrets, and readable errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from domovoy.config import DEFAULT_DATABASE_URL, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "domovoy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_file_means_safe_defaults_without_channels() -> None:
+    config = load_config(None, env={})
+    assert config.database.url == DEFAULT_DATABASE_URL
+    assert config.telegram is None and config.imap is None and config.smtp is None
+
+
+def test_shipped_example_is_valid() -> None:
+    config = load_config(ROOT / "config.example.yaml", env={})
+    assert config.telegram is not None and config.imap is not None and config.smtp is not None
+    assert config.workflow.department_for("heating") == "water-heat"
+
+
+def test_secrets_from_environment_override_the_file() -> None:
+    config = load_config(ROOT / "config.example.yaml", env={
+        "DOMOVOY_TELEGRAM_TOKEN": "42:from-env", "DOMOVOY_IMAP_PASSWORD": "imap-secret",
+        "DOMOVOY_SMTP_PASSWORD": "smtp-secret",
+        "DOMOVOY_DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1/x"})
+    assert config.telegram and config.telegram.token == "42:from-env"
+    assert config.imap and config.imap.password == "imap-secret"
+    assert config.smtp and config.smtp.password == "smtp-secret"
+    assert config.database.url.startswith("postgresql")
+
+
+def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
+    assert load_config(None, env={"DOMOVOY_TELEGRAM_TOKEN": "42:x"}).telegram is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("telegram:\n  token: nonsense\n", "telegram.token: a bot token looks like"),
+    ("imap:\n  host: h\n  username: u\n  port: 99999\n", "imap.port:"),
+    ("buildings:\n  - code: 'дом 5'\n", "buildings[0].code: building codes go into"),
+    ("sla:\n  escalation_step: soon\n", "sla.escalation_step: expected a duration"),
+    ("smtp:\n  host: h\n  from_address: a@b\n  ssl: true\n  starttls: true\n",
+     "smtp: choose smtp.ssl"),
+    ("databse:\n  url: x\n", "databse: unknown key"),
+    ("staff:\n  - telegram_user_id: 1\n    name: A\n    departments: [nope]\n",
+     "names unknown department 'nope'"),
+    ("a: [1, 2\n", "not valid YAML"),
+])
+def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str,
+                                               expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    message = str(err.value)
+    assert message.startswith(str(path))
+    assert expected in message
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml", env={})
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=60, env=env)
+
+
+def test_check_config_passes_on_the_example_and_fails_cleanly_on_a_bad_file(
+        tmp_path: Path) -> None:
+    ok = run_cli("check-config", "--config", str(ROOT / "config.example.yaml"))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    bad = run_cli("check-config", "--config", str(write(tmp_path, "telegram:\n  mode: x\n")))
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert "telegram" in bad.stderr and str(tmp_path) in bad.stderr

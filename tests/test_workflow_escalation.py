@@ -1,0 +1,77 @@
+"""Overdue cases escalate one level at a time, each level once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from domovoy.app import App
+from tests.conftest import RecordingSender
+from tests.helpers import LEAK, tg_message
+from workflow.clock import ManualClock
+from workflow.models import Case, Event
+
+
+async def escalations(app: App) -> list[str]:
+    async with app.wf.sessions() as s:
+        return [e.note or "" for e in await s.scalars(
+            select(Event).where(Event.action == "escalated").order_by(Event.id))]
+
+
+async def test_missed_deadline_climbs_assignee_head_manager_once_each(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(tg_message(801, "Течёт кран", clock.now(), preset=LEAK))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "take")
+    # Responded (taken) at once; the resolve deadline is 7 days for a normal request.
+    clock.advance(timedelta(days=6))
+    assert (await app.escalator.run_pass()).escalated == 0
+    clock.advance(timedelta(days=1, minutes=1))
+    assert (await app.escalator.run_pass()).escalated == 1
+    assert (await app.escalator.run_pass()).escalated == 0  # not again before the next step
+    clock.advance(app.wf.settings.sla.escalation_step)
+    await app.escalator.run_pass()
+    clock.advance(app.wf.settings.sla.escalation_step)
+    await app.escalator.run_pass()
+    clock.advance(timedelta(days=10))
+    assert (await app.escalator.run_pass()).escalated == 0
+    notes = await escalations(app)
+    assert [n.split(" ")[1] for n in notes] == ["1", "2", "3"]
+    await app.outbox.deliver_due()
+    pings = [o for o in recorder.sent if o.purpose == "escalation"]
+    recipients = [o.recipient for o in pings]
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.escalation_level == 3 and case.next_deadline is None
+    assert recipients[0] == f"staff:{case.assignee_id}"  # Иван, the assignee
+    assert "managers" in recipients  # level 3 reaches the managers' chat
+    assert all(opened.case_number in o.text for o in pings)
+
+
+async def test_resolved_and_paused_cases_do_not_escalate(app: App, clock: ManualClock) -> None:
+    a = await app.intake.ingest(tg_message(802, "Течёт кран", clock.now(), preset=LEAK))
+    b = await app.intake.ingest(tg_message(803, "Течёт смеситель", clock.now(), preset=LEAK))
+    assert a.case_number and b.case_number
+    await app.cases.act(a.case_number, 1001, "resolve", "Готово")
+    await app.cases.act(b.case_number, 1001, "need_info", "Какой смеситель?")
+    clock.advance(timedelta(days=30))
+    assert (await app.escalator.run_pass()).escalated == 0
+
+
+async def test_need_info_pause_gives_the_time_back_when_resident_answers(
+        app: App, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(tg_message(804, "Течёт смеситель", clock.now(),
+                                                preset=LEAK))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "need_info", "Какой этаж?")
+    async with app.wf.sessions() as s:
+        before = await s.scalar(select(Case.resolve_due))
+    assert before is not None
+    clock.advance(timedelta(days=2))
+    await app.intake.ingest(tg_message(804, f"{opened.case_number}: пятый этаж", clock.now()))
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.paused_at is None
+    assert case.resolve_due == before + timedelta(days=2)
+    assert case.next_deadline == case.resolve_due

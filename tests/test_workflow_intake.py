@@ -1,0 +1,218 @@
+"""The intake service: what residents and staff notice when a message arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from domovoy.app import App
+from intake.message import Automated
+from tests.conftest import RecordingSender
+from tests.helpers import LEAK, OUTAGE, mail, tg_message
+from workflow.clock import ManualClock
+from workflow.intake import Action
+from workflow.models import Case, Event, Identity, Message, OutboxItem
+
+
+async def count(app: App, model: type, *where: object) -> int:
+    async with app.wf.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_new_message_opens_case_and_acknowledges_on_same_channel(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    result = await app.intake.ingest(tg_message(501, "Течёт кран на кухне, прошу сантехника",
+                                                clock.now(), preset=LEAK))
+    assert result.action == Action.NEW_CASE
+    assert result.case_number == "A-1001"
+    assert result.acknowledged
+    await app.outbox.deliver_due()
+    acks = [o for o in recorder.sent if o.purpose == "ack"]
+    assert len(acks) == 1
+    assert acks[0].channel == "telegram" and acks[0].recipient == "501"
+    assert "A-1001" in acks[0].text
+    cards = [o for o in recorder.sent if o.channel == "staff"]
+    assert cards and cards[0].recipient == "chat:lenina-5"
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+        assert case is not None
+        assert case.stage == "acknowledged" and case.department == "plumbing"
+        assert case.respond_due == clock.now() + timedelta(days=1)
+        assert case.next_deadline == case.respond_due
+        actions = list(await s.scalars(select(Event.action).where(Event.case_id == case.id)))
+    assert actions == ["received", "acknowledged"]
+
+
+async def test_exact_duplicate_is_dropped(app: App, clock: ManualClock) -> None:
+    msg = tg_message(502, "Не работает лифт", clock.now())
+    first = await app.intake.ingest(msg)
+    again = await app.intake.ingest(msg)
+    assert first.action == Action.NEW_CASE
+    assert again.action == Action.DUPLICATE
+    assert await count(app, Case) == 1
+    assert await count(app, OutboxItem, OutboxItem.purpose == "ack") == 1
+
+
+async def test_thanks_opens_no_case_but_is_logged(app: App, clock: ManualClock) -> None:
+    result = await app.intake.ingest(tg_message(503, "Спасибо, всё починили!", clock.now()))
+    assert result.action == Action.IGNORED
+    assert await count(app, Case) == 0
+    assert await count(app, Message) == 1
+
+
+async def test_classifier_failure_still_opens_case_for_manual_triage(
+        app: App, clock: ManualClock) -> None:
+    class Broken:
+        def classify(self, text: str, subject: str = "") -> object:
+            raise RuntimeError("rules file vanished")
+
+    app.wf.classifier = Broken()  # type: ignore[assignment]
+    result = await app.intake.ingest(tg_message(504, "Что-то странное", clock.now()))
+    assert result.action == Action.NEW_CASE and result.acknowledged
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.manual_triage and case.needs_review
+    assert "rules file vanished" in (case.review_reason or "")
+
+
+async def test_reply_reference_threads_into_open_case(app: App, clock: ManualClock) -> None:
+    first = mail("anna@example.org", "Протекает потолок в ванной", clock.now(),
+                 message_id="first@example.org")
+    opened = await app.intake.ingest(first)
+    follow = mail("anna@example.org", "Добавляю фото", clock.now(), subject="Re: Обращение",
+                  hints=("first@example.org",))
+    result = await app.intake.ingest(follow)
+    assert result.action == Action.THREADED
+    assert result.case_number == opened.case_number
+    assert await count(app, Case) == 1
+
+
+async def test_case_number_threads_only_for_its_own_resident(
+        app: App, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(tg_message(505, "Нет света в квартире", clock.now()))
+    mine = await app.intake.ingest(
+        tg_message(505, f"По заявке {opened.case_number}: свет так и не дали", clock.now()))
+    assert mine.action == Action.THREADED and mine.case_number == opened.case_number
+    stranger = await app.intake.ingest(
+        tg_message(506, f"Про заявку {opened.case_number}: у меня тоже нет света", clock.now()))
+    assert stranger.action == Action.NEW_CASE
+    assert stranger.linked_case == opened.case_number
+
+
+async def test_reply_after_resolution_reopens_and_later_opens_linked_case(
+        app: App, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(tg_message(507, "Течёт кран", clock.now(), preset=LEAK))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "take")
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили прокладку")
+    clock.advance(timedelta(days=1))
+    again = await app.intake.ingest(tg_message(507, f"{opened.case_number} снова течёт!",
+                                               clock.now()))
+    assert again.action == Action.REOPENED
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+        assert case is not None and case.stage == "investigating" and case.next_deadline
+    await app.cases.act(opened.case_number, 1001, "close", "Готово")
+    clock.advance(timedelta(days=30))
+    late = await app.intake.ingest(tg_message(507, f"{opened.case_number} опять течёт",
+                                              clock.now()))
+    assert late.action == Action.NEW_CASE
+    assert late.linked_case == opened.case_number
+
+
+async def test_one_digit_reply_to_resolved_case_is_a_rating_not_a_reopen(
+        app: App, clock: ManualClock) -> None:
+    first = mail("boris@example.org", "Прошу заменить лампу в подъезде", clock.now(),
+                 message_id="lamp@example.org")
+    opened = await app.intake.ingest(first)
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
+    rating = await app.intake.ingest(mail("boris@example.org", "5", clock.now(),
+                                          hints=("lamp@example.org",)))
+    assert rating.action == Action.THREADED and rating.note == "rating"
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+    assert case is not None and case.stage == "resolved"
+
+
+async def test_three_residents_reporting_one_outage_form_one_incident(
+        app: App, clock: ManualClock) -> None:
+    results = [await app.intake.ingest(tg_message(600 + i, "Во всём доме нет света", clock.now(),
+                                                  preset=OUTAGE)) for i in range(3)]
+    incidents = {r.incident_id for r in results[1:]}
+    assert len(incidents) == 1 and None not in incidents
+    async with app.wf.sessions() as s:
+        linked = list(await s.scalars(select(Case.incident_id)))
+    assert linked == [results[1].incident_id] * 3
+    # Resolving the incident's first case resolves everyone's.
+    assert results[0].case_number
+    await app.cases.act(results[0].case_number, 1002, "resolve", "Свет дали")
+    async with app.wf.sessions() as s:
+        stages = set(await s.scalars(select(Case.stage)))
+    assert stages == {"resolved"}
+
+
+async def test_mail_without_sender_opens_case_for_review_and_sends_nothing(
+        app: App, clock: ManualClock) -> None:
+    result = await app.intake.ingest(mail(None, "Нет отопления в квартире 7", clock.now()))
+    assert result.action == Action.MANUAL_REVIEW
+    assert not result.acknowledged
+    assert await count(app, OutboxItem, OutboxItem.channel != "staff") == 0
+
+
+async def test_autoreplies_and_lists_are_never_answered(app: App, clock: ManualClock) -> None:
+    auto = await app.intake.ingest(mail("ooo@example.org", "I am out of office", clock.now(),
+                                        automated=Automated.AUTOREPLY))
+    lst = await app.intake.ingest(mail("list@example.org", "Newsletter", clock.now(),
+                                       automated=Automated.LIST))
+    assert auto.action == Action.IGNORED_AUTOREPLY
+    assert lst.action == Action.IGNORED_LIST
+    assert await count(app, Case) == 0
+    assert await count(app, OutboxItem) == 0
+
+
+async def test_bounce_marks_address_undeliverable_and_alerts_staff(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(mail("gone@example.org", "Прошу прислать электрика",
+                                          clock.now()))
+    await app.outbox.deliver_due()
+    ack = next(o for o in recorder.sent if o.purpose == "ack")
+    bounce = await app.intake.ingest(mail("MAILER-DAEMON@mx.example.org", "Undelivered",
+                                          clock.now(), automated=Automated.BOUNCE,
+                                          bounced="gone@example.org",
+                                          hints=(f"out-{ack.outbox_id}",)))
+    assert bounce.action == Action.BOUNCE and bounce.case_number == opened.case_number
+    async with app.wf.sessions() as s:
+        ident = await s.scalar(select(Identity).where(Identity.address == "gone@example.org"))
+    assert ident is not None and ident.unreachable
+    await app.outbox.deliver_due()
+    alerts = [o for o in recorder.sent if o.purpose == "delivery_failed"]
+    assert alerts and opened.case_number in alerts[0].text
+
+
+async def test_album_burst_joins_one_case(app: App, clock: ManualClock) -> None:
+    results = [await app.intake.ingest(tg_message(510, text, clock.now(), burst="album-1"))
+               for text in ("Трещина в стене подъезда", "", "")]
+    assert [r.action for r in results] == [Action.NEW_CASE, Action.THREADED, Action.THREADED]
+    assert await count(app, Case) == 1
+
+
+async def test_dry_run_leaves_nothing_behind(app: App, clock: ManualClock) -> None:
+    result = await app.intake.ingest(tg_message(511, "Не работает домофон", clock.now()),
+                                     dry_run=True)
+    assert result.action == Action.NEW_CASE
+    assert await count(app, Case) == 0 and await count(app, OutboxItem) == 0
+
+
+async def test_automatic_messages_are_rate_limited_per_resident(
+        app: App, clock: ManualClock) -> None:
+    limit = app.wf.settings.limits.automatic_per_address_per_hour
+    for i in range(limit + 3):
+        await app.intake.ingest(tg_message(512, f"Проблема номер {i}: не работает лифт",
+                                           clock.now()))
+    async with app.wf.sessions() as s:
+        states = list(await s.scalars(select(OutboxItem.state).where(
+            OutboxItem.recipient == "512")))
+    assert states.count("pending") == limit
+    assert states.count("suppressed") == 3

@@ -1,0 +1,108 @@
+"""Delivery through the outbox: retries, order, idempotency, fallbacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from domovoy.app import App
+from tests.conftest import RecordingSender
+from tests.helpers import LEAK, mail, tg_message
+from workflow.clock import ManualClock
+from workflow.models import Identity, LinkCode, OutboxItem
+from workflow.residents import redeem_link_code
+from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError, enqueue
+
+
+class FlakySender(RecordingSender):
+    """Fails the first ``failures`` sends with a temporary error, then delivers."""
+
+    def __init__(self, failures: int, retry_after: float | None = None) -> None:
+        super().__init__()
+        self.failures = failures
+        self.retry_after = retry_after
+        self.calls = 0
+
+    async def send(self, item: Outgoing) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise TemporarySendError("421 try later", self.retry_after)
+        return await super().send(item)
+
+
+async def test_temporary_failure_retries_with_backoff_and_keeps_order(
+        app: App, clock: ManualClock) -> None:
+    sender = FlakySender(failures=1)
+    app.register_sender("telegram", sender)
+    opened = await app.intake.ingest(tg_message(701, "Течёт кран", clock.now()))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "take")
+    assert await app.outbox.deliver_due() == 0  # ack failed; the stage update must wait
+    assert sender.sent == []
+    clock.advance(timedelta(seconds=4))
+    assert await app.outbox.deliver_due() == 0  # still backing off
+    clock.advance(timedelta(seconds=2))
+    assert await app.outbox.deliver_due() == 2
+    assert [o.purpose for o in sender.sent] == ["ack", "stage"]
+
+
+async def test_retry_after_from_the_peer_is_respected(app: App, clock: ManualClock) -> None:
+    sender = FlakySender(failures=1, retry_after=30)
+    app.register_sender("telegram", sender)
+    await app.intake.ingest(tg_message(702, "Не работает лифт", clock.now()))
+    await app.outbox.deliver_due()
+    clock.advance(timedelta(seconds=29))
+    assert await app.outbox.deliver_due() == 0
+    clock.advance(timedelta(seconds=2))
+    assert await app.outbox.deliver_due() == 1
+
+
+async def test_same_idempotency_key_is_queued_once(app: App, clock: ManualClock) -> None:
+    async with app.wf.sessions.begin() as s:
+        first = await enqueue(s, now=clock.now(), channel="email", recipient="a@example.org",
+                              purpose="ack", key="ack:1", payload={"text": "x"})
+        second = await enqueue(s, now=clock.now(), channel="email", recipient="a@example.org",
+                               purpose="ack", key="ack:1", payload={"text": "x"})
+    assert first is not None and second is None
+
+
+async def test_blocked_telegram_user_falls_back_to_email_and_staff_are_told(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    class Blocked(RecordingSender):
+        async def send(self, item: Outgoing) -> str:
+            raise PermanentSendError("Forbidden: bot was blocked by the user", unreachable=True)
+
+    app.register_sender("telegram", Blocked())
+    # The resident wrote by email first, then by Telegram; link both identities.
+    opened = await app.intake.ingest(mail("olga@example.org", "Прошу починить кран",
+                                          clock.now()))
+    tg = await app.intake.ingest(tg_message(703, "Здравствуйте, течёт кран", clock.now(),
+                                            preset=LEAK))
+    async with app.wf.sessions.begin() as s:
+        code = await s.scalar(select(LinkCode.code))
+        assert code, "the email acknowledgement carries a /link code"
+        assert await redeem_link_code(s, code, "telegram", "703", clock.now())
+    await app.outbox.deliver_due()
+    await app.outbox.deliver_due()
+    async with app.wf.sessions() as s:
+        tg_ident = await s.scalar(select(Identity).where(Identity.channel == "telegram"))
+        failed = list(await s.scalars(select(OutboxItem).where(OutboxItem.state == "failed")))
+    assert tg_ident is not None and tg_ident.unreachable
+    assert failed and "blocked" in (failed[0].last_error or "")
+    fallbacks = [o for o in recorder.sent if o.channel == "email" and tg.case_number
+                 and o.case_number == tg.case_number]
+    assert fallbacks, "the Telegram acknowledgement should have gone out by email"
+    assert any(o.purpose == "delivery_failed" for o in recorder.sent)
+    assert opened.action == "new_case"
+
+
+async def test_staff_items_without_a_staff_channel_are_skipped_not_stuck(
+        app: App, clock: ManualClock) -> None:
+    sender = RecordingSender()
+    app.register_sender("telegram", sender)
+    await app.intake.ingest(tg_message(704, "Не работает лифт", clock.now()))
+    await app.outbox.deliver_due()
+    async with app.wf.sessions() as s:
+        states = {o.channel: o.state for o in await s.scalars(select(OutboxItem))}
+    assert states == {"telegram": "sent", "staff": "skipped"}

@@ -1,0 +1,47 @@
+"""One person, one case history: joining a resident's email and Telegram identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
+
+
+async def merge_residents(session: AsyncSession, keep_id: int, merge_id: int) -> None:
+    """Move everything of ``merge_id`` onto ``keep_id``; the merged row stays as a tombstone
+    with no identities, so old audit references still resolve."""
+    if keep_id == merge_id:
+        return
+    for model in (Identity, Case, Message, OutboxItem):
+        await session.execute(update(model).where(model.resident_id == merge_id)
+                              .values(resident_id=keep_id))
+    await session.execute(delete(LinkCode).where(LinkCode.resident_id == merge_id))
+    keep = await session.get_one(Resident, keep_id)
+    gone = await session.get_one(Resident, merge_id)
+    keep.name = keep.name or gone.name
+    keep.phone = keep.phone or gone.phone
+    keep.building_id = keep.building_id or gone.building_id
+    keep.apartment = keep.apartment or gone.apartment
+
+
+async def redeem_link_code(session: AsyncSession, code: str, channel: str, address: str,
+                           now: datetime) -> Resident | None:
+    """``/link CODE``: the identity (channel, address) joins the resident who got the code.
+
+    Returns that resident, or None for an unknown or expired code. The code is single-use.
+    """
+    link = await session.get(LinkCode, code.strip().upper())
+    if link is None or link.expires_at <= now:
+        return None
+    ident = await session.scalar(select(Identity).where(Identity.channel == channel,
+                                                        Identity.address == address))
+    if ident is None:
+        session.add(Identity(resident_id=link.resident_id, channel=channel, address=address,
+                             created_at=now))
+    else:
+        await merge_residents(session, link.resident_id, ident.resident_id)
+    await session.delete(link)
+    return await session.get_one(Resident, link.resident_id)
