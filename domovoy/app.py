@@ -53,10 +53,10 @@ async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool
     sessions = session_factory(engine)
     settings = config.workflow
     async with sessions.begin() as session:
-        await sync_organisation(session, settings)
+        buildings = await sync_organisation(session, settings)
     wf = Workflow(sessions=sessions, clock=clock or SystemClock(), settings=settings,
                   classifier=classifier or build_classifier(config),
-                  renderer=Renderer(settings.timezone))
+                  renderer=Renderer(settings.timezone), buildings=buildings)
     senders: dict[str, Sender] = {}
     notifier = Notifier(wf)
     outbox = OutboxDispatcher(sessions, wf.clock, senders,

@@ -64,12 +64,12 @@ class Config(Strict):
                 if d not in depts:
                     raise ValueError(f"staff {s.name!r} names unknown department {d!r}")
         owners: dict[str, str] = {}
-        for d in self.departments:
-            for c in d.categories:
+        for dept in self.departments:
+            for c in dept.categories:
                 if c in owners:
                     raise ValueError(f"category {c.value!r} is owned by both {owners[c]!r} "
-                                     f"and {d.code!r}")
-                owners[c] = d.code
+                                     f"and {dept.code!r}")
+                owners[c] = dept.code
         return self
 
     @property

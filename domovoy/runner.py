@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +82,7 @@ async def start_services(config: Config, *, clock: Clock | None = None,
         app.register_sender("staff", telegram.staff_sender)
     services.tasks.append(asyncio.create_task(app.outbox.run(), name="outbox"))
     for channel in services.channels:
-        runner: Awaitable[Any] = channel.run()
-        services.tasks.append(asyncio.create_task(runner, name=type(channel).__name__))
+        services.tasks.append(asyncio.create_task(channel.run(), name=type(channel).__name__))
     if scheduler:
         sched = build_scheduler({
             "outbox": (app.outbox.deliver_due, OUTBOX_TICK_S),

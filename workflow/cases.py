@@ -6,6 +6,7 @@ whoever needs to know through the outbox — all in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -92,7 +93,7 @@ class CaseActions:
         self.wf.sla.refresh_next(case)
         self._event(session, case, staff, action, now, from_stage, target, note)
         template = {Stage.RESOLVED: "resolved", Stage.CLOSED: "closed"}.get(target, "stage")
-        context: dict[str, object] = {"note": note}
+        context: dict[str, Any] = {"note": note}
         if target == Stage.RESOLVED:
             context["actions"] = [[{"label": str(n), "action": f"rate:{case.number}:{n}"}
                                    for n in range(1, 6)]]

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from workflow.sqlite_inline import inline_dbapi
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -25,21 +27,33 @@ SessionFactory = async_sessionmaker[AsyncSession]
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the poller, the bot and the outbox read while one of them writes; the busy
     # timeout turns brief write contention into a wait instead of "database is locked".
+    # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and we
+    # acknowledge input (IMAP \Seen, Telegram offset) right after the commit.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> AsyncEngine:
+    """``sqlite_driver`` "inline" runs SQLite calls on the loop (see ``sqlite_inline``);
+    "thread" uses aiosqlite's worker thread as is."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, echo=echo)
+    if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    extra: dict[str, Any] = {}
+    if sqlite_driver == "inline":
+        # One connection, handed out by an asyncio-aware queue: transactions in this process
+        # take turns instead of meeting in SQLite's lock (which would block the loop).
+        # Nobody may hold a session across network I/O; the timeout turns a violation into
+        # a clear error instead of a hang.
+        extra.update(module=inline_dbapi(), pool_size=1, max_overflow=0, pool_timeout=30)
+    engine = create_async_engine(url, echo=echo, **extra)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 

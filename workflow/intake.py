@@ -24,7 +24,6 @@ from intake.message import Automated, InboundMessage
 from workflow.context import Workflow
 from workflow.feedback import parse_rating, record_feedback
 from workflow.models import (
-    Building,
     Case,
     Counter,
     Event,
@@ -105,8 +104,12 @@ class IntakeService:
         if msg.automated is not None:
             return await self._automated(session, msg, now)
 
-        resident = await self._resident(session, msg, now) if msg.sender else None
-        case = await self._thread_target(session, msg, resident, now)
+        resident, first_contact = None, None
+        if msg.sender is not None:
+            resident, ident, new = await self._resident(session, msg, now)
+            first_contact = (resident, ident, msg.external_id) if new else None
+        case = await self._thread_target(session, msg, resident, now) \
+            if first_contact is None or msg.thread_hints else None
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
@@ -122,7 +125,7 @@ class IntakeService:
             case.review_reason = "sender unknown: nothing can be sent back"
             return IntakeResult(Action.MANUAL_REVIEW, case.number, case.id, labels,
                                 linked_case=linked)
-        acknowledged = await self._acknowledge(session, case, now)
+        acknowledged = await self._acknowledge(session, case, now, first_contact)
         return IntakeResult(Action.NEW_CASE, case.number, case.id, labels, acknowledged,
                             case.incident_id, linked_case=linked)
 
@@ -144,29 +147,37 @@ class IntakeService:
         return labels, None
 
     async def _resident(self, session: AsyncSession, msg: InboundMessage,
-                        now: datetime) -> Resident:
+                        now: datetime) -> tuple[Resident, Identity, bool]:
+        """The sender's resident and identity, created on first contact (third item: new)."""
         assert msg.sender is not None
-        ident = await session.scalar(select(Identity).where(
-            Identity.channel == msg.sender.channel, Identity.address == msg.sender.address))
-        if ident is not None:
-            resident = await session.get_one(Resident, ident.resident_id)
+        row = (await session.execute(
+            select(Resident, Identity).join(Identity, Identity.resident_id == Resident.id)
+            .where(Identity.channel == msg.sender.channel,
+                   Identity.address == msg.sender.address))).first()
+        if row is not None:
+            resident, ident = row
+            new = False
         else:
             resident = Resident(name=msg.sender.display_name,
                                 language=self._language(msg.sender.language),
-                                created_at=now)
+                                building_id=self.wf.building_id(msg.building_code),
+                                apartment=msg.apartment, phone=msg.phone, created_at=now)
+            ident = Identity(channel=msg.sender.channel, address=msg.sender.address,
+                             created_at=now)
             session.add(resident)
             await session.flush()
-            session.add(Identity(resident_id=resident.id, channel=msg.sender.channel,
-                                 address=msg.sender.address, created_at=now))
+            ident.resident_id = resident.id
+            session.add(ident)
+            return resident, ident, True
         if msg.building_code and resident.building_id is None:
-            resident.building_id = await self._building_id(session, msg.building_code)
+            resident.building_id = self.wf.building_id(msg.building_code)
         if msg.apartment and not resident.apartment:
             resident.apartment = msg.apartment
         if msg.phone and not resident.phone:
             resident.phone = msg.phone
         if not resident.name and msg.sender.display_name:
             resident.name = msg.sender.display_name
-        return resident
+        return resident, ident, new
 
     def _language(self, lang: str | None) -> str:
         if lang and lang.lower().startswith("en"):
@@ -174,11 +185,6 @@ class IntakeService:
         if lang and lang.lower().startswith("ru"):
             return "ru"
         return self.wf.settings.default_language
-
-    async def _building_id(self, session: AsyncSession, code: str | None) -> int | None:
-        if not code:
-            return None
-        return await session.scalar(select(Building.id).where(Building.code == code))
 
     def _referenced_numbers(self, msg: InboundMessage) -> list[str]:
         return [m.upper() for m in self._case_ref.findall(f"{msg.subject}\n{msg.text}")]
@@ -271,7 +277,7 @@ class IntakeService:
         case.updated_at = now
         await self.notify.staff(session, case, "staff_resident_message",
                                 key=f"relay:{msg.channel}:{msg.external_id}",
-                                recipients=await self.notify.staff_chat(session, case),
+                                recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
         return IntakeResult(Action.THREADED, case.number, case.id)
 
@@ -289,7 +295,7 @@ class IntakeService:
                           from_stage=from_stage, to_stage=Stage.INVESTIGATING))
         await self.notify.resident(session, case, "reopened", key=f"reopened:{case.id}:{now}")
         await self.notify.staff(session, case, "staff_reopened", key=f"reopened:{case.id}:{now}",
-                                recipients=await self.notify.staff_chat(session, case))
+                                recipients=self.notify.staff_chat(case))
 
     async def next_number(self, session: AsyncSession) -> str:
         cfg = self.wf.settings.case_number
@@ -305,7 +311,7 @@ class IntakeService:
     async def _open_case(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, labels: Classification, now: datetime,
                          failure: str | None) -> Case:
-        building_id = await self._building_id(session, msg.building_code)
+        building_id = self.wf.building_id(msg.building_code)
         if building_id is None and resident is not None:
             building_id = resident.building_id
         case = Case(
@@ -330,7 +336,7 @@ class IntakeService:
                           note=f"{labels.kind}/{labels.category}/{labels.urgency}/{labels.scope}"))
         await self._join_incident(session, case, now)
         await self.notify.staff(session, case, "staff_new_case", key=f"card:{case.id}",
-                                recipients=await self.notify.staff_chat(session, case),
+                                recipients=self.notify.staff_chat(case),
                                 rules=labels.rules, resident=resident,
                                 attachments=len(msg.attachments))
         return case
@@ -360,19 +366,21 @@ class IntakeService:
         session.add(Event(case_id=case.id, at=now, actor="system", action="incident",
                           note=f"incident #{case.incident_id}, first reported as {other.number}"))
 
-    async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime) -> bool:
+    async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime,
+                           first_contact: tuple[Resident, Identity, str] | None = None) -> bool:
         link_code = None
         if case.channel == "email" and case.resident_id is not None:
             link_code = await self._link_code(session, case.resident_id, now)
         item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",
-                                          link_code=link_code)
+                                          link_code=link_code, first_contact=first_contact)
+        sent = item is not None and item.state == "pending"
         case.stage = Stage.ACKNOWLEDGED
         case.acknowledged_at = now
         session.add(Event(case_id=case.id, at=now, actor="system", action="acknowledged",
                           from_stage=Stage.RECEIVED, to_stage=Stage.ACKNOWLEDGED,
-                          note=None if item and item.state == "pending"
+                          note=None if sent
                           else "acknowledgement not sent (unreachable or rate-limited)"))
-        return item is not None and item.state == "pending"
+        return sent
 
     async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime) -> str:
         code = await session.scalar(select(LinkCode.code).where(
@@ -415,7 +423,7 @@ class IntakeService:
                               note=f"undeliverable: {msg.bounced_recipient or 'unknown address'}"))
             await self.notify.staff(session, case, "delivery_failed",
                                     key=f"bounce:{msg.external_id}",
-                                    recipients=await self.notify.staff_chat(session, case),
+                                    recipients=self.notify.staff_chat(case),
                                     channel=msg.channel,
                                     recipient=msg.bounced_recipient or "?",
                                     reason="bounce", fallback=None)

@@ -7,29 +7,33 @@ recipient (``chat:<building>``, ``staff:<id>``, ``managers``) that the staff-cha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.context import Workflow
-from workflow.models import Building, Case, Event, Identity, Message, OutboxItem, Resident, Staff
-from workflow.outbox import STAFF_CHANNEL, PermanentSendError, enqueue
+from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
+from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
 
 RESIDENT_CHANNELS = ("telegram", "email")
 
 
+def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
+    """The identity to write to: the preferred channel if reachable, else any reachable one."""
+    usable = [i for i in identities if not i.unreachable and i.channel in RESIDENT_CHANNELS]
+    return next((i for i in usable if i.channel == prefer), usable[0] if usable else None)
+
+
+async def identities_of(session: AsyncSession, resident_id: int) -> Sequence[Identity]:
+    return (await session.scalars(select(Identity).where(Identity.resident_id == resident_id)
+                                  .order_by(Identity.id))).all()
+
+
 async def reachable_identity(session: AsyncSession, resident_id: int,
                              prefer: str | None) -> Identity | None:
-    ids = (await session.scalars(
-        select(Identity).where(Identity.resident_id == resident_id,
-                               Identity.unreachable.is_(False),
-                               Identity.channel.in_(RESIDENT_CHANNELS))
-        .order_by(Identity.id))).all()
-    for ident in ids:
-        if ident.channel == prefer:
-            return ident
-    return ids[0] if ids else None
+    return pick_identity(await identities_of(session, resident_id), prefer)
 
 
 async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -> list[str]:
@@ -41,46 +45,55 @@ async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -
     return [r for r in rows if r]
 
 
-def case_context(case: Case, building: Building | None, assignee: Staff | None) -> dict[str, Any]:
-    return {"case": case, "building": building, "assignee": assignee}
-
-
 class Notifier:
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
 
     async def _facts(self, session: AsyncSession, case: Case) -> dict[str, Any]:
-        building = await session.get(Building, case.building_id) if case.building_id else None
         assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
-        return {**case_context(case, building, assignee), "office": self.wf.settings.office_name}
+        return {"case": case, "building": self.wf.building(case.building_id),
+                "assignee": assignee, "office": self.wf.settings.office_name}
 
     async def resident(
         self, session: AsyncSession, case: Case, template: str, *, key: str,
-        automatic: bool = True, staff_id: int | None = None, **context: Any,
-    ) -> OutboxItem | None:
-        """Queue a message to the case's resident; None if they cannot be reached at all."""
+        automatic: bool = True, staff_id: int | None = None,
+        first_contact: tuple[Resident, Identity, str] | None = None, **context: Any,
+    ) -> Queued | None:
+        """Queue a message to the case's resident; None if they cannot be reached at all.
+
+        ``first_contact`` (resident, identity, inbound external id) is the intake's shortcut
+        for a brand-new resident: nothing to look up, no history to rate-limit against.
+        """
         if case.resident_id is None:
             return None
-        resident = await session.get_one(Resident, case.resident_id)
-        ident = await reachable_identity(session, resident.id, prefer=case.channel)
-        if ident is None:
-            return None
+        refs: list[str]
+        if first_contact is not None:
+            resident, ident, inbound_id = first_contact
+            addresses: tuple[str, ...] = (ident.address,)
+            refs = [inbound_id] if ident.channel == case.channel else []
+        else:
+            resident = await session.get_one(Resident, case.resident_id)
+            identities = await identities_of(session, resident.id)
+            found = pick_identity(identities, prefer=case.channel)
+            if found is None:
+                return None
+            ident = found
+            addresses = tuple(i.address for i in identities)
+            refs = await conversation_refs(session, case.id, ident.channel)
         lang = resident.language or self.wf.settings.default_language
         facts = await self._facts(session, case)
         rendered = self.wf.renderer.render(template, lang, **facts, resident=resident, **context)
-        addresses = tuple((await session.scalars(
-            select(Identity.address).where(Identity.resident_id == resident.id))).all())
         payload = {
             "case_number": case.number, "subject": rendered.subject, "text": rendered.text,
             "html": rendered.html if ident.channel == "email" else None,
-            "references": await conversation_refs(session, case.id, ident.channel),
-            "language": lang, "template": template, "staff_id": staff_id,
+            "references": refs, "language": lang, "template": template, "staff_id": staff_id,
             **({"actions": context["actions"]} if "actions" in context else {}),
         }
+        limit = self.wf.settings.limits.automatic_per_address_per_hour
         return await enqueue(
             session, now=self.wf.clock.now(), channel=ident.channel, recipient=ident.address,
             purpose=template, key=key, payload=payload, case_id=case.id, resident_id=resident.id,
-            automatic=automatic, rate_limit=self.wf.settings.limits.automatic_per_address_per_hour,
+            automatic=automatic, rate_limit=None if first_contact else limit,
             rate_addresses=addresses,
         )
 
@@ -103,8 +116,8 @@ class Notifier:
                 case_id=case.id if case else None, automatic=False,
             )
 
-    async def staff_chat(self, session: AsyncSession, case: Case) -> list[str]:
-        building = await session.get(Building, case.building_id) if case.building_id else None
+    def staff_chat(self, case: Case) -> list[str]:
+        building = self.wf.building(case.building_id)
         return [f"chat:{building.code}" if building else "chat:"]
 
     async def undeliverable(self, session: AsyncSession, item: OutboxItem,
@@ -137,6 +150,6 @@ class Notifier:
                               case_id=case.id, resident_id=case.resident_id,
                               automatic=item.automatic)
         await self.staff(session, case, "delivery_failed", key=f"undeliverable:{item.id}",
-                         recipients=await self.staff_chat(session, case),
+                         recipients=self.staff_chat(case),
                          channel=item.channel, recipient=item.recipient, reason=str(exc),
                          fallback=fallback.channel if fallback else None)

@@ -9,17 +9,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflow.context import BuildingInfo
 from workflow.models import Building, Staff
 from workflow.settings import WorkflowSettings
 
 
-async def sync_organisation(session: AsyncSession, settings: WorkflowSettings) -> None:
+async def sync_organisation(session: AsyncSession,
+                            settings: WorkflowSettings) -> dict[int, BuildingInfo]:
     buildings = {b.code: b for b in (await session.scalars(select(Building))).all()}
     for cfg in settings.buildings:
-        row = buildings.get(cfg.code) or Building(code=cfg.code)
-        row.address = cfg.address
-        row.staff_chat_id = cfg.staff_chat_id
-        session.add(row)
+        building = buildings.get(cfg.code) or Building(code=cfg.code)
+        building.address = cfg.address
+        building.staff_chat_id = cfg.staff_chat_id
+        session.add(building)
     staff = {s.telegram_user_id: s for s in (await session.scalars(select(Staff))).all()}
     configured = set()
     for s in settings.staff:
@@ -32,3 +34,6 @@ async def sync_organisation(session: AsyncSession, settings: WorkflowSettings) -
     for uid, row in staff.items():
         if uid not in configured:
             row.active = False
+    await session.flush()
+    rows = (await session.scalars(select(Building))).all()
+    return {b.id: BuildingInfo(b.id, b.code, b.address, b.staff_chat_id) for b in rows}

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.clock import Clock
@@ -72,6 +74,19 @@ class PermanentSendError(Exception):
         self.unreachable = unreachable
 
 
+@dataclass(frozen=True)
+class Queued:
+    id: int
+    state: str
+
+
+def _insert(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for whichever database the session is on."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(OutboxItem)
+    return sqlite_insert(OutboxItem)
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -86,15 +101,14 @@ async def enqueue(
     automatic: bool = True,
     rate_limit: int | None = None,
     rate_addresses: tuple[str, ...] = (),
-) -> OutboxItem | None:
+) -> Queued | None:
     """Write one message to the outbox in the caller's transaction.
 
     Returns None when the key was queued before (the change is being replayed). An automatic
-    message over the per-address hourly limit is stored as ``suppressed`` so it shows in the
-    log but never goes out: this is what stops two auto-responders from ping-ponging.
+    message over the hourly limit for the recipient's addresses is stored as ``suppressed``
+    so it shows in the log but never goes out: this is what stops two auto-responders from
+    ping-ponging. Pass ``rate_limit=None`` when the count is known to be zero.
     """
-    if await session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
-        return None
     state = "pending"
     error = None
     if automatic and rate_limit is not None:
@@ -109,14 +123,13 @@ async def enqueue(
         )
         if (recent or 0) >= rate_limit:
             state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
-    item = OutboxItem(
+    stmt = _insert(session).values(
         case_id=case_id, resident_id=resident_id, channel=channel, recipient=recipient,
         purpose=purpose, payload=payload, idempotency_key=key, automatic=automatic,
         state=state, attempts=0, next_attempt_at=now, last_error=error, created_at=now,
-    )
-    session.add(item)
-    await session.flush()
-    return item
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxItem.id)
+    item_id = await session.scalar(stmt)
+    return None if item_id is None else Queued(item_id, state)
 
 
 def _outgoing(item: OutboxItem) -> Outgoing:

@@ -1,0 +1,115 @@
+"""Messages per second through the intake service (classify + persist + outbox) on SQLite,
+beside bare stdlib ``sqlite3`` writing the same rows, one transaction per message, in the same
+run and with the same durability settings (WAL, synchronous=FULL: a commit survives power
+loss, which acknowledging input right after the commit requires).
+
+    .venv/bin/python bench/intake.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from _common import ratio_line, synthetic_texts
+
+from domovoy.app import build_app
+from domovoy.config import Config
+from intake.message import Channel, InboundMessage, SenderIdentity
+from workflow.clock import ManualClock
+
+
+def baseline(path: Path, texts: list[str]) -> float:
+    """Bare sqlite3: the rows one new case writes (resident, identity, case, message,
+    two events, two outbox items, counter), one transaction per message."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.executescript("""
+        CREATE TABLE residents(id INTEGER PRIMARY KEY, name TEXT, language TEXT, created_at TEXT);
+        CREATE TABLE identities(id INTEGER PRIMARY KEY, resident_id INT, channel TEXT,
+            address TEXT, created_at TEXT, UNIQUE(channel, address));
+        CREATE TABLE counters(name TEXT PRIMARY KEY, value INT);
+        CREATE TABLE cases(id INTEGER PRIMARY KEY, number TEXT UNIQUE, kind TEXT, category TEXT,
+            urgency TEXT, scope TEXT, stage TEXT, resident_id INT, text TEXT, explanation TEXT,
+            next_deadline TEXT, received_at TEXT);
+        CREATE INDEX ix_deadline ON cases(next_deadline);
+        CREATE TABLE messages(id INTEGER PRIMARY KEY, case_id INT, channel TEXT,
+            external_id TEXT, text TEXT, created_at TEXT, UNIQUE(channel, external_id));
+        CREATE TABLE events(id INTEGER PRIMARY KEY, case_id INT, action TEXT, at TEXT);
+        CREATE TABLE outbox(id INTEGER PRIMARY KEY, case_id INT, channel TEXT, recipient TEXT,
+            payload TEXT, idempotency_key TEXT UNIQUE, state TEXT, created_at TEXT);
+        INSERT INTO counters VALUES ('case', 1000);
+    """)
+    now = datetime.now(UTC).isoformat()
+    start = time.perf_counter()
+    for i, text in enumerate(texts):
+        con.execute("BEGIN")
+        dup = con.execute("SELECT id FROM messages WHERE channel='telegram' AND external_id=?",
+                          (f"{i}:1",)).fetchone()
+        assert dup is None
+        rid = con.execute("INSERT INTO residents(name, language, created_at) VALUES (?,?,?)",
+                          (f"r{i}", "ru", now)).lastrowid
+        con.execute("INSERT INTO identities(resident_id, channel, address, created_at) "
+                    "VALUES (?,?,?,?)", (rid, "telegram", str(i), now))
+        (n,) = con.execute("UPDATE counters SET value=value+1 WHERE name='case' "
+                           "RETURNING value").fetchone()
+        cid = con.execute("INSERT INTO cases(number, kind, category, urgency, scope, stage, "
+                          "resident_id, text, explanation, next_deadline, received_at) "
+                          "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                          (f"A-{n}", "request", "plumbing", "normal", "unit", "acknowledged",
+                           rid, text, json.dumps({"rules": []}), now, now)).lastrowid
+        con.execute("INSERT INTO messages(case_id, channel, external_id, text, created_at) "
+                    "VALUES (?,?,?,?,?)", (cid, "telegram", f"{i}:1", text, now))
+        con.executemany("INSERT INTO events(case_id, action, at) VALUES (?,?,?)",
+                        [(cid, "received", now), (cid, "acknowledged", now)])
+        con.executemany("INSERT INTO outbox(case_id, channel, recipient, payload, "
+                        "idempotency_key, state, created_at) VALUES (?,?,?,?,?,?,?)",
+                        [(cid, "staff", "chat:", json.dumps({"text": text}), f"card:{cid}",
+                          "pending", now),
+                         (cid, "telegram", str(i), json.dumps({"text": text}), f"ack:{cid}",
+                          "pending", now)])
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return len(texts) / elapsed
+
+
+async def ours(path: Path, texts: list[str]) -> float:
+    config = Config.model_validate({"database": {"url": f"sqlite+aiosqlite:///{path}"},
+                                    "buildings": [{"code": "b1"}]})
+    app = await build_app(config, clock=ManualClock())
+    now = app.wf.clock.now()
+    msgs = [InboundMessage(channel=Channel.TELEGRAM, external_id=f"{i}:1",
+                           sender=SenderIdentity(Channel.TELEGRAM, str(i), f"r{i}", "ru"),
+                           text=t, received_at=now, building_code="b1")
+            for i, t in enumerate(texts)]
+    await app.intake.ingest(msgs[0])  # warm-up: caches, prepared statements
+    start = time.perf_counter()
+    for m in msgs[1:]:
+        await app.intake.ingest(m)
+    elapsed = time.perf_counter() - start
+    await app.close()
+    return (len(msgs) - 1) / elapsed
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    texts = synthetic_texts(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = baseline(Path(tmp) / "bare.sqlite3", texts)
+        mine = asyncio.run(ours(Path(tmp) / "domovoy.sqlite3", texts))
+    print(f"intake benchmark, {n} messages, one transaction each, SQLite WAL")
+    print(ratio_line("domovoy intake (classify+persist+outbox)", mine, base))
+    print(f"  target: >= 1,000 msg/s and >= 50% of the bare baseline -> "
+          f"{'met' if mine >= 1000 and mine >= 0.5 * base else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
