@@ -1,0 +1,157 @@
+"""Anchor benchmark: the rule classifier beside TF-IDF + logistic regression, same metrics.
+
+The anchor is what a statistical baseline reaches on the same 180 labelled messages with honest
+stratified 5-fold cross-validation (every message is predicted by models that never saw it). The
+rule classifier is scored on the whole dev set in the same run; its rules were written while
+looking at this set, so read its dev numbers as in-sample and see docs_classifier.md for the
+held-out measurement.
+
+Run from the repository root:  .venv/bin/python bench/triage.py [--json]
+scikit-learn is a bench-only dependency (the ``bench`` extra) and is imported here, not in the
+package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from intake.classifier import Classification, Classifier  # noqa: E402
+from intake.classifier.evaluate import evaluate, headline  # noqa: E402
+from intake.labels import AXES  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
+FOLDS = 5
+SEED = 20240601
+
+
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    """The labelled dev set, one dict per line."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _text(row: dict[str, Any]) -> str:
+    return f"{row.get('subject') or ''}\n{row.get('text') or ''}"
+
+
+def tfidf_cross_validated(rows: list[dict[str, Any]]) -> tuple[list[Classification], float]:
+    """Out-of-fold predictions of one TF-IDF + LR model per axis, and its messages/s.
+
+    Folds are stratified by kind and shared by all four axes, so every message's four labels come
+    from models that never saw it. Category, urgency and scope models train only on messages whose
+    kind is not ``other``, as they are scored only there.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    def model() -> Any:
+        features = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+                (
+                    "chars",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                ),
+            ]
+        )
+        clf = LogisticRegression(max_iter=2000, C=10.0, class_weight="balanced")
+        return make_pipeline(features, clf)
+
+    texts = [_text(r) for r in rows]
+    kinds = [r["kind"] for r in rows]
+    preds: list[dict[str, str]] = [{} for _ in rows]
+    predict_seconds = 0.0
+    predicted = 0
+    skf = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in skf.split(texts, kinds):
+        fitted = {}
+        for axis in AXES:
+            idx = [i for i in train_idx if axis == "kind" or rows[i]["kind"] != "other"]
+            fitted[axis] = model().fit([texts[i] for i in idx], [rows[i][axis] for i in idx])
+        start = time.perf_counter()
+        for i in test_idx:
+            # One message at a time, as the bot would classify them.
+            for axis, m in fitted.items():
+                preds[i][axis] = str(m.predict([texts[i]])[0])
+        predict_seconds += time.perf_counter() - start
+        predicted += len(test_idx)
+    out = []
+    for p in preds:
+        if p["kind"] == "other":  # the taxonomy's rule, applied to the anchor too
+            p.update(category="other", urgency="low", scope="unit")
+        out.append(Classification(p["kind"], p["category"], p["urgency"], p["scope"]))
+    return out, predicted / predict_seconds if predict_seconds else 0.0
+
+
+def _table(results: dict[str, dict[str, Any]]) -> str:
+    names = list(results)
+    rows = [
+        ("kind accuracy", lambda r: r["axes"]["kind"]["accuracy"]),
+        ("kind macro-F1", lambda r: r["axes"]["kind"]["macro_f1"]),
+        ("complaint recall", lambda r: r["complaint"]["recall"]),
+        ("complaint precision", lambda r: r["complaint"]["precision"]),
+        ("category accuracy", lambda r: r["axes"]["category"]["accuracy"]),
+        ("category macro-F1", lambda r: r["axes"]["category"]["macro_f1"]),
+        ("urgency accuracy", lambda r: r["axes"]["urgency"]["accuracy"]),
+        ("urgency macro-F1", lambda r: r["axes"]["urgency"]["macro_f1"]),
+        ("emergency recall", lambda r: r["emergency"]["recall"]),
+        ("emergency precision", lambda r: r["emergency"]["precision"]),
+        ("scope accuracy", lambda r: r["axes"]["scope"]["accuracy"]),
+        ("scope macro-F1", lambda r: r["axes"]["scope"]["macro_f1"]),
+    ]
+    width = max(len(n) for n in names) + 2
+    lines = [f"{'metric':<22}" + "".join(f"{n:>{width}}" for n in names)]
+    for label, get in rows:
+        lines.append(f"{label:<22}" + "".join(f"{get(results[n]):>{width}.3f}" for n in names))
+    lines.append(
+        f"{'messages/s':<22}"
+        + "".join(f"{results[n]['messages_per_s']:>{width},.0f}" for n in names)
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Print the comparison table (or JSON with --json); skip cleanly without the corpus."""
+    if not CORPUS.exists():
+        print(f"SKIP: labelled corpus not found at {CORPUS}; nothing to benchmark.")
+        return 0
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("SKIP: scikit-learn is not installed (pip install -e '.[bench]').")
+        return 0
+    rows = load_rows(CORPUS)
+    rules = Classifier.default()
+    rule_report = evaluate(rules, rows, repeat=20)
+
+    oof, anchor_speed = tfidf_cross_validated(rows)
+    by_row = {id(r): p for r, p in zip(rows, oof, strict=True)}
+    lookup = {(r.get("text") or "", r.get("subject") or ""): by_row[id(r)] for r in rows}
+    anchor_report = evaluate(lambda text, subject: lookup[(text, subject)], rows)
+    anchor_report["messages_per_s"] = anchor_speed
+
+    results = {"rules (dev, in-sample)": rule_report, "tfidf+LR (5-fold CV)": anchor_report}
+    if "--json" in argv:
+        slim = {
+            name: {"headline": headline(r), "messages_per_s": r["messages_per_s"]}
+            for name, r in results.items()
+        }
+        print(json.dumps(slim, indent=2))
+        return 0
+    print(f"dev set: {CORPUS} ({len(rows)} messages; category/urgency/scope on kind != other)")
+    print(_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,305 @@
+"""Loading and validating rule files.
+
+Rules are data an operator edits (see the header of ``rules/*.yaml`` for the format). A typo in a
+label or a broken regex must fail loudly at start-up, with the file and line, rather than silently
+never firing in production; so everything is validated here and the engine can trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from intake.labels import AXES, Kind, Scope, Urgency
+
+from .tokens import normalise
+
+RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "negatable", "note", *AXES.keys()})
+DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations"})
+TOP_KEYS = frozenset({"rules", "defaults"})
+_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+KeyFn = Callable[[str], str]
+"""Maps a normalised word to its family key (the same function the messages go through)."""
+_WORD = re.compile(r"^[0-9a-zа-я]+$")
+
+
+class RulesError(ValueError):
+    """A rules file is wrong; the message starts with ``file:line:`` so an editor can jump there."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word slot of a pattern.
+
+    ``mode`` is ``key`` (same word family), ``prefix`` (surface form starts with ``value``) or
+    ``exact`` (surface form equals ``value``; also used for "?" and "!").
+    """
+
+    mode: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A parsed pattern: either word terms matched near each other, or a regex."""
+
+    source: str
+    terms: tuple[Term, ...] = ()
+    regex: re.Pattern[str] | None = None
+    ordered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: if its patterns match, it adds ``weight`` to each label in ``votes``."""
+
+    id: str
+    votes: tuple[tuple[str, str], ...]
+    weight: float
+    any: tuple[Pattern, ...]
+    all: tuple[tuple[Pattern, ...], ...]
+    unless: tuple[Pattern, ...]
+    negatable: bool
+    origin: str
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the engine falls back to when no rule of an axis fires."""
+
+    urgency: Mapping[str, str] = field(
+        default_factory=lambda: {
+            Kind.COMPLAINT: Urgency.NORMAL,
+            Kind.REQUEST: Urgency.NORMAL,
+            Kind.INQUIRY: Urgency.LOW,
+            Kind.OTHER: Urgency.LOW,
+        }
+    )
+    fault_kind: str = Kind.REQUEST
+    fault_weight: float = 1.0
+    scope: str = Scope.UNIT
+    negations: frozenset[str] = frozenset({"не", "нет", "ни", "no", "not", "never"})
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All rules of all files, in load order, plus the merged defaults."""
+
+    rules: tuple[Rule, ...]
+    defaults: Defaults
+
+
+def _err(path: Path, node: yaml.Node | None, msg: str) -> RulesError:
+    line = node.start_mark.line + 1 if node is not None else 1
+    return RulesError(f"{path.name}:{line}: {msg}")
+
+
+def _scalar(path: Path, node: yaml.Node, what: str) -> str:
+    if not isinstance(node, yaml.ScalarNode):
+        raise _err(path, node, f"{what} must be a plain value")
+    return str(node.value)
+
+
+def _seq(path: Path, node: yaml.Node, what: str) -> list[yaml.Node]:
+    if isinstance(node, yaml.ScalarNode):
+        return [node]
+    if not isinstance(node, yaml.SequenceNode):
+        raise _err(path, node, f"{what} must be a list")
+    return list(node.value)
+
+
+def parse_pattern(source: str, keyer: KeyFn) -> Pattern:
+    """Parse one pattern string; raises ValueError with a human reason when it is malformed."""
+    src = source.strip()
+    if not src:
+        raise ValueError("empty pattern")
+    if src.startswith("re:"):
+        body = src[3:].strip()
+        if not body:
+            raise ValueError("empty regex")
+        try:
+            return Pattern(source, regex=re.compile(body))
+        except re.error as exc:
+            raise ValueError(f"malformed regex {body!r}: {exc}") from None
+    terms: list[Term] = []
+    # Same normalisation as messages get, so "can't" or "no-show" match what residents type.
+    for raw in normalise(src).replace("-", " ").split():
+        if raw in ("?", "!"):
+            terms.append(Term("exact", raw))
+        elif raw.startswith("="):
+            word = raw[1:]
+            if not _WORD.match(word):
+                raise ValueError(f"malformed word {raw!r} in {source!r}")
+            terms.append(Term("exact", word))
+        elif raw.endswith("*"):
+            stem = raw[:-1]
+            if len(stem) < 2 or not _WORD.match(stem):
+                raise ValueError(
+                    f"malformed prefix {raw!r} in {source!r} (need 2+ letters before *)"
+                )
+            terms.append(Term("prefix", stem))
+        else:
+            if not _WORD.match(raw):
+                raise ValueError(f"malformed word {raw!r} in {source!r}")
+            terms.append(Term("key", keyer(raw)))
+    if len(terms) > 4:
+        raise ValueError(
+            f"pattern {source!r} has more than 4 words; use word families, not sentences"
+        )
+    # English word order carries meaning ("is there" asks, "there is" tells); Russian order is
+    # free. So a pattern with no Cyrillic letter is matched in order, any other in any order.
+    ordered = len(terms) > 1 and not re.search(r"[а-я]", src.lower())
+    return Pattern(source, terms=tuple(terms), ordered=ordered)
+
+
+def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn) -> tuple[Pattern, ...]:
+    out = []
+    for item in _seq(path, node, what):
+        text = _scalar(path, item, f"a pattern in {what}")
+        try:
+            out.append(parse_pattern(text, keyer))
+        except ValueError as exc:
+            raise _err(path, item, str(exc)) from None
+    if not out:
+        raise _err(path, node, f"{what} is empty")
+    return tuple(out)
+
+
+def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
+    if not isinstance(node, yaml.MappingNode):
+        raise _err(path, node, "each rule must be a mapping (id:, any:, and a label)")
+    fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for k, v in node.value:
+        key = _scalar(path, k, "a key")
+        if key not in RULE_KEYS:
+            raise _err(path, k, f"unknown key {key!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
+        if key in fields:
+            raise _err(path, k, f"duplicate key {key!r}")
+        fields[key] = (k, v)
+    if "id" not in fields:
+        raise _err(path, node, "rule has no id")
+    rid = _scalar(path, fields["id"][1], "id")
+    if not _ID.match(rid):
+        raise _err(path, fields["id"][1], f"bad rule id {rid!r} (lower-case words joined by dots)")
+    votes: list[tuple[str, str]] = []
+    for axis, enum in AXES.items():
+        if axis in fields:
+            label = _scalar(path, fields[axis][1], axis)
+            if label not in {e.value for e in enum}:
+                raise _err(path, fields[axis][1], f"unknown {axis} {label!r}")
+            votes.append((axis, label))
+    if not votes:
+        raise _err(path, node, f"rule {rid!r} votes for no label (add kind/category/urgency/scope)")
+    weight = 1.0
+    if "weight" in fields:
+        raw = _scalar(path, fields["weight"][1], "weight")
+        try:
+            weight = float(raw)
+        except ValueError:
+            raise _err(path, fields["weight"][1], f"weight {raw!r} is not a number") from None
+        if not 0 < weight <= 100:
+            raise _err(path, fields["weight"][1], "weight must be in (0, 100]")
+    any_ = _patterns(path, fields["any"][1], "any", keyer) if "any" in fields else ()
+    all_: tuple[tuple[Pattern, ...], ...] = ()
+    if "all" in fields:
+        groups = _seq(path, fields["all"][1], "all")
+        all_ = tuple(_patterns(path, g, "a group of all", keyer) for g in groups)
+    if not any_ and not all_:
+        raise _err(path, node, f"rule {rid!r} has no patterns (any: or all:)")
+    unless = _patterns(path, fields["unless"][1], "unless", keyer) if "unless" in fields else ()
+    negatable = False
+    if "negatable" in fields:
+        raw = _scalar(path, fields["negatable"][1], "negatable").lower()
+        if raw not in ("true", "false", "yes", "no"):
+            raise _err(path, fields["negatable"][1], "negatable must be true or false")
+        negatable = raw in ("true", "yes")
+    origin = f"{path.name}:{node.start_mark.line + 1}"
+    return Rule(rid, tuple(votes), weight, any_, all_, unless, negatable, origin)
+
+
+def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defaults:
+    if not isinstance(node, yaml.MappingNode):
+        raise _err(path, node, "defaults must be a mapping")
+    urgency = dict(base.urgency)
+    fault_kind, fault_weight, scope, negations = (
+        base.fault_kind,
+        base.fault_weight,
+        base.scope,
+        base.negations,
+    )
+    for k, v in node.value:
+        key = _scalar(path, k, "a key")
+        if key not in DEFAULT_KEYS:
+            raise _err(path, k, f"unknown defaults key {key!r}")
+        if key == "urgency":
+            if not isinstance(v, yaml.MappingNode):
+                raise _err(path, v, "defaults.urgency maps each kind to an urgency")
+            for kk, vv in v.value:
+                kind, urg = _scalar(path, kk, "kind"), _scalar(path, vv, "urgency")
+                if kind not in {e.value for e in Kind}:
+                    raise _err(path, kk, f"unknown kind {kind!r}")
+                if urg not in {e.value for e in Urgency}:
+                    raise _err(path, vv, f"unknown urgency {urg!r}")
+                urgency[kind] = urg
+        elif key == "fault_kind":
+            fault_kind = _scalar(path, v, key)
+            if fault_kind not in {e.value for e in Kind}:
+                raise _err(path, v, f"unknown kind {fault_kind!r}")
+        elif key == "fault_weight":
+            try:
+                fault_weight = float(_scalar(path, v, key))
+            except ValueError:
+                raise _err(path, v, "fault_weight is not a number") from None
+        elif key == "scope":
+            scope = _scalar(path, v, key)
+            if scope not in {e.value for e in Scope}:
+                raise _err(path, v, f"unknown scope {scope!r}")
+        elif key == "negations":
+            words = [_scalar(path, w, "a negation word").lower() for w in _seq(path, v, key)]
+            negations = frozenset(words)
+    return Defaults(urgency, fault_kind, fault_weight, scope, negations)
+
+
+def load_rules(paths: Iterable[Path], keyer: KeyFn) -> RuleSet:
+    """Load and validate rule files in order; later ``defaults`` override earlier ones."""
+    rules: list[Rule] = []
+    defaults = Defaults()
+    seen: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulesError(f"{path.name}:1: cannot read: {exc}") from None
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            # An unclosed bracket is noticed at the end of the file; where it opened is more useful.
+            mark = exc.context_mark or exc.problem_mark
+            line = mark.line + 1 if mark is not None else 1
+            raise RulesError(f"{path.name}:{line}: not valid YAML: {exc.problem}") from None
+        if root is None:
+            continue
+        if not isinstance(root, yaml.MappingNode):
+            raise _err(path, root, "a rules file is a mapping with 'rules:' (and 'defaults:')")
+        for k, v in root.value:
+            key = _scalar(path, k, "a key")
+            if key not in TOP_KEYS:
+                raise _err(path, k, f"unknown top-level key {key!r} (allowed: rules, defaults)")
+            if key == "defaults":
+                defaults = _defaults(path, v, defaults, keyer)
+                continue
+            if not isinstance(v, yaml.SequenceNode):
+                raise _err(path, v, "rules must be a list")
+            for item in v.value:
+                rule = _rule(path, item, keyer)
+                if rule.id in seen:
+                    raise _err(
+                        path, item, f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})"
+                    )
+                seen[rule.id] = rule.origin
+                rules.append(rule)
+    return RuleSet(tuple(rules), defaults)

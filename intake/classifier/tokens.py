@@ -1,0 +1,137 @@
+"""Text normalisation and word-family reduction for the rule classifier.
+
+Residents write fast and on phones: mixed case, ``ё`` or ``е`` interchangeably, Latin look-alike
+letters inside Cyrillic words (``пoдъезд`` with a Latin ``o``), emoji, Russian and English in one
+message. Rules must not have to spell every variant, so both the message and the rule words go
+through the same :class:`Normaliser`, and words are compared by *family key*: a Snowball stem
+(PyStemmer, default) or a pymorphy3 lemma (kept as a measured alternative, see
+``docs_classifier.md``).
+
+A message becomes a list of :class:`Token` with a clause number, because negation ("газом не
+пахнет") must only reach words of its own clause ("не знаю, пахнет газом" is still a gas smell).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Backend = Literal["snowball", "pymorphy3"]
+
+# Latin letters that look like Cyrillic ones once lower-cased. Only applied to tokens that already
+# contain Cyrillic, so English words are never touched.
+_LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
+_CYR = re.compile(r"[а-я]")
+_LAT = re.compile(r"[a-z]")
+# Words, numbers, and the two punctuation marks that carry meaning ("?" asks, "!" shouts).
+_TOKEN = re.compile(r"[0-9a-zа-я]+|[?!]")
+# Clause boundaries: sentence punctuation, commas, brackets, dashes with spaces, line breaks.
+_CLAUSE = re.compile(r"[.;,:()\[\]\n«»\"…]|\s[-–—]+\s|[?!]+")
+_NT = re.compile(r"n['’]t\b")
+_APOS = re.compile(r"['’]")
+
+# Cap the work on pathological input (a pasted contract): the first part of a message carries
+# what the resident wants; scanning megabytes would only break the throughput promise.
+MAX_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a message: the surface form (normalised), its family key, its clause."""
+
+    surface: str
+    key: str
+    clause: int
+
+
+def normalise(text: str) -> str:
+    """Lower-case, fold ё→е and expand English "n't" so negation is one shared word "not"."""
+    text = text[:MAX_CHARS].lower().replace("ё", "е")
+    text = _NT.sub(" not", text)
+    return _APOS.sub("", text)
+
+
+def _fix_lookalikes(word: str) -> str:
+    """Turn Latin look-alikes into Cyrillic inside a word that is mostly Cyrillic."""
+    if _LAT.search(word) and _CYR.search(word):
+        fixed = word.translate(_LOOKALIKES)
+        if not _LAT.search(fixed):
+            return fixed
+    return word
+
+
+class Normaliser:
+    """Maps text to tokens and words to family keys with one backend, with a per-word cache.
+
+    The cache matters for throughput: housing messages reuse a small vocabulary, so after warm-up
+    nearly every word is a dictionary hit instead of a stemmer call.
+    """
+
+    def __init__(self, backend: Backend = "snowball") -> None:
+        self.backend: Backend = backend
+        self._cache: dict[str, str] = {}
+        self._ru: Callable[[str], str]
+        self._en: Callable[[str], str]
+        if backend == "snowball":
+            import Stemmer
+
+            self._ru = Stemmer.Stemmer("russian").stemWord
+            self._en = Stemmer.Stemmer("english").stemWord
+        elif backend == "pymorphy3":
+            import pymorphy3
+            import Stemmer
+
+            morph = pymorphy3.MorphAnalyzer()
+
+            def lemma(word: str) -> str:
+                return str(morph.parse(word)[0].normal_form).replace("ё", "е")
+
+            self._ru = lemma
+            # pymorphy3 is Russian-only; English keeps the Snowball stemmer.
+            self._en = Stemmer.Stemmer("english").stemWord
+        else:  # pragma: no cover - guarded by the Literal type
+            raise ValueError(f"unknown backend {backend!r}")
+
+    def key(self, word: str) -> str:
+        """Family key of one already-normalised word ("воды" → "вод", "leaking" → "leak")."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        if _CYR.search(word):
+            k = self._ru(word)
+        elif _LAT.search(word):
+            k = self._en(word)
+        else:
+            k = word
+        if len(self._cache) < 200_000:
+            self._cache[word] = k
+        return k
+
+    def tokens(self, text: str) -> list[Token]:
+        """Split text into tokens with family keys and clause numbers.
+
+        "?" and "!" are kept as tokens at the end of their clause: a question mark is the
+        strongest single cue that a resident asks rather than reports.
+        """
+        norm = normalise(text)
+        out: list[Token] = []
+        clause_no = 0
+        pos = 0
+        for m in _CLAUSE.finditer(norm):
+            self._emit(norm[pos : m.start()], clause_no, out)
+            mark = m.group(0)
+            if "?" in mark:
+                out.append(Token("?", "?", clause_no))
+            elif "!" in mark:
+                out.append(Token("!", "!", clause_no))
+            clause_no += 1
+            pos = m.end()
+        self._emit(norm[pos:], clause_no, out)
+        return out
+
+    def _emit(self, chunk: str, clause_no: int, out: list[Token]) -> None:
+        for raw in _TOKEN.findall(chunk):
+            word = _fix_lookalikes(raw)
+            out.append(Token(word, self.key(word), clause_no))

@@ -1,0 +1,208 @@
+"""What a resident or a dispatcher would notice about the triage labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.classifier import Classification, Classifier
+from intake.labels import AXES
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.default()
+
+
+def labels(c: Classification) -> tuple[str, str, str, str]:
+    return (c.kind, c.category, c.urgency, c.scope)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Пахнет газом в подъезде!",
+        "в квартире сильный запах газа, что делать??",
+        "There is a strong smell of gas in the stairwell",
+        "I can smell gas in my kitchen",
+    ],
+)
+def test_gas_smell_is_safety_emergency(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("safety", "emergency")
+    assert "category.safety.gas" in c.rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "сразу скажу: газом не пахнет. розетка на кухне не работает, пришлите электрика",
+        "ничего не искрит, просто розетка перестала работать, нужен электрик",
+        "No gas smell, the socket in the kitchen just stopped working, please send an electrician",
+        "The socket is not sparking, it just stopped working. Please send an electrician.",
+    ],
+)
+def test_denied_danger_is_not_an_emergency(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert c.urgency != "emergency"
+    assert c.category == "electrical"
+    assert c.kind == "request"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["опять нет горячей воды", "No hot water again, third time this month!"],
+)
+def test_repeated_fault_is_a_plumbing_complaint(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("complaint", "plumbing")
+    assert "kind.complaint.repetition" in c.rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "прошу прислать сантехника",
+        "Прошу прислать сантехника, течёт смеситель на кухне",
+        "Please send a plumber, the kitchen tap is dripping.",
+    ],
+)
+def test_plain_fault_report_is_a_request(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("request", "plumbing")
+
+
+def test_panic_alone_stays_a_request(clf: Classifier) -> None:
+    c = clf.classify("срочно!!! заливает сверху, с потолка льёт, перекройте воду пожалуйста")
+    assert c.kind == "request"
+    assert (c.category, c.urgency, c.scope) == ("plumbing", "emergency", "unit")
+
+
+@pytest.mark.parametrize("text", ["когда дадут воду?", "When will the hot water be back?"])
+def test_question_is_an_inquiry(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("inquiry", "plumbing")
+
+
+def test_inquiry_keeps_the_urgency_of_the_situation(clf: Classifier) -> None:
+    c = clf.classify("когда дадут воду? весь дом без воды")
+    assert (c.kind, c.urgency, c.scope) == ("inquiry", "high", "building")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Спасибо, всё починили!", "Thank you, everything is fixed!", "Спасибо, заявку отменяю"],
+)
+def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> None:
+    assert labels(clf.classify(text)) == ("other", "other", "low", "unit")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Человек застрял в лифте!", "elevator"),
+        ("Someone is stuck in the lift between floors", "elevator"),
+        ("в щитке на площадке искрит и трещит", "safety"),
+        ("мороз -25, батареи холодные, отопления нет", "heating"),
+        ("в подвале прорвало канализацию, стоки по колено", "plumbing"),
+    ],
+)
+def test_urgent_situations_are_emergencies(clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == (category, "emergency")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        ("соседи сверху каждую ночь громко слушают музыку", "complaint", "noise"),
+        ("в подъезде постоянно курят, окурки на подоконнике", "complaint", "rules"),
+        ("уборщица нахамила мне и послала", "complaint", "staff"),
+        (
+            "в квитанции двойное начисление за отопление, прошу сделать перерасчёт",
+            "request",
+            "billing",
+        ),
+        ("во дворе не убран снег, не пройти к подъезду", "request", "territory"),
+        ("протекает крыша, на чердаке лужи", "request", "structure"),
+        ("в лифте воняет и грязно", "request", "elevator"),
+        ("в мусоропроводе завелись тараканы", "request", "cleaning"),
+    ],
+)
+def test_departments(clf: Classifier, text: str, kind: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == (kind, category)
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("в подъезде не горит свет на всех этажах", "building"),
+        ("The lights in the whole building are out", "building"),
+        ("у меня в квартире не работает розетка", "unit"),
+        ("протекает крыша, у меня с потолка капает", "unit"),
+    ],
+)
+def test_scope(clf: Classifier, text: str, scope: str) -> None:
+    assert clf.classify(text).scope == scope
+
+
+def test_subject_counts(clf: Classifier) -> None:
+    c = clf.classify("см. тему", subject="Нет отопления в квартире")
+    assert c.category == "heating"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "😀😀🎉🎉",
+        "a" * 10_000,
+        ("в подъезде грязно, " * 600)[:10_000],
+        "Опять нет воды again, please fix ASAP",
+        "пoдъезд весь в дыму",  # Latin "o" inside Cyrillic words
+        "Течёт труба / Течет труба",
+    ],
+)
+def test_odd_input_never_breaks(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    for axis, enum in AXES.items():
+        assert getattr(c, axis) in {e.value for e in enum}
+    assert isinstance(c.rules, tuple)
+    assert set(c.as_dict()) == {"kind", "category", "urgency", "scope", "rules"}
+
+
+def test_empty_and_emoji_are_other(clf: Classifier) -> None:
+    for text in ("", "😀😀🎉"):
+        c = clf.classify(text)
+        assert labels(c) == ("other", "other", "low", "unit")
+        assert c.rules == ()
+
+
+def test_lookalike_letters_and_yo(clf: Classifier) -> None:
+    plain = clf.classify("подъезд весь в дыму")
+    assert clf.classify("пoдъeзд вeсь в дымy") == plain  # Latin o, e, y
+    assert clf.classify("Течёт труба") == clf.classify("Течет труба")
+
+
+def test_mixed_languages(clf: Classifier) -> None:
+    c = clf.classify("Опять нет воды again, please fix ASAP")
+    assert (c.kind, c.category) == ("complaint", "plumbing")
+
+
+def test_every_label_comes_with_a_reason(clf: Classifier) -> None:
+    c = clf.classify("Прошу прислать сантехника, течёт смеситель на кухне")
+    assert c.rules
+    assert all(isinstance(r, str) and "." in r for r in c.rules)
+    assert c.as_dict()["rules"] == list(c.rules)
+
+
+def test_deterministic_and_frozen(clf: Classifier) -> None:
+    text = "опять нет горячей воды, третий день, никто не приходит"
+    assert clf.classify(text) == clf.classify(text)
+    with pytest.raises(AttributeError):
+        clf.classify(text).kind = "other"  # type: ignore[misc]
+
+
+def test_default_is_built_once() -> None:
+    assert Classifier.default() is Classifier.default()
