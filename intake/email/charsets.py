@@ -1,0 +1,386 @@
+"""Turning mail bytes into text without mojibake.
+
+Residents' mail arrives in UTF-8, KOI8-R and windows-1251, often with a wrong label or none at all
+(old Outlook Express, Bat!, webmail forms), and raw 8-bit bytes show up in headers that should be
+ASCII. Labels are therefore only a hint: valid UTF-8 always wins (real cp1251/KOI8 text is never
+valid UTF-8), Russian single-byte encodings are chosen by letter statistics, and only then do we
+trust an exotic label or ask charset-normalizer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from collections import Counter
+from functools import lru_cache
+
+__all__ = [
+    "decode_bytes",
+    "decode_header_value",
+    "looks_like_mojibake",
+    "normalize_charset",
+    "unfold",
+    "unwrap_encoded_address",
+]
+
+# Labels seen in the wild that Python does not know, or knows under a misleading meaning.
+_ALIASES: dict[str, str | None] = {
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "ks_c_5601-1989": "cp949",
+    "x-mac-cyrillic": "mac_cyrillic",
+    "x-mac-ukrainian": "mac_cyrillic",
+    "utf8": "utf-8",
+    "x-utf8": "utf-8",
+    "unicode-1-1-utf-7": "utf-7",
+    "win-1251": "cp1251",
+    "x-cp1251": "cp1251",
+    "cp-1251": "cp1251",
+    "windows1251": "cp1251",
+    "koi8r": "koi8_r",
+    "koi8": "koi8_r",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "iso-8859-8-i": "iso8859_8",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+    "x-euc-jp": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "latin1": "cp1252",
+    "iso-8859-1": "cp1252",  # browsers do the same: cp1252 is a superset in practice
+    "us-ascii": "ascii",
+    "ansi_x3.4-1968": "ascii",
+    "unknown-8bit": None,
+    "x-unknown": None,
+    "unknown": None,
+    "x-user-defined": None,
+    "default": None,
+    "default_charset": None,
+    "8bit": None,
+    "binary": None,
+    "charset": None,
+}
+
+# Labels that senders put on text of any encoding: do not believe them for 8-bit data.
+_WEAK = frozenset({"ascii", "cp1252", "latin_1", "iso8859_1", "iso8859_15"})
+# Russian single-byte encodings: between these, letter statistics decide, not the label.
+_CYRILLIC = ("cp1251", "koi8_r", "cp866", "iso8859_5", "koi8_u", "mac_cyrillic")
+_CANDIDATES = ("cp1251", "koi8_r", "cp866", "iso8859_5")
+_SEVEN_BIT = frozenset({"utf_7", "iso2022_jp", "iso2022_jp_ext", "iso2022_kr", "hz"})
+
+# Relative frequency (percent) of Russian letters in ordinary prose.
+_FREQ = {
+    "о": 10.97,
+    "е": 8.45,
+    "а": 8.01,
+    "и": 7.35,
+    "н": 6.70,
+    "т": 6.26,
+    "с": 5.47,
+    "р": 4.73,
+    "в": 4.54,
+    "л": 4.40,
+    "к": 3.49,
+    "м": 3.21,
+    "д": 2.98,
+    "п": 2.81,
+    "у": 2.62,
+    "я": 2.01,
+    "ы": 1.90,
+    "ь": 1.74,
+    "г": 1.70,
+    "з": 1.65,
+    "б": 1.59,
+    "ч": 1.44,
+    "й": 1.21,
+    "х": 0.97,
+    "ж": 0.94,
+    "ш": 0.73,
+    "ю": 0.64,
+    "ц": 0.48,
+    "щ": 0.36,
+    "э": 0.32,
+    "ф": 0.26,
+    "ъ": 0.04,
+    "ё": 0.2,
+    "і": 1.0,
+    "ї": 0.5,
+    "є": 0.5,
+    "ґ": 0.1,
+    "ў": 0.3,
+}
+_HIGH_BYTES = bytes(range(128, 256))
+_LOW_BYTES = bytes(range(128))
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
+
+
+@lru_cache(maxsize=256)
+def normalize_charset(label: str | None) -> str | None:
+    """Map a MIME charset label to a Python codec name, or None when it tells us nothing."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    if "*" in name:  # RFC 2231 language suffix: utf-8*ru
+        name = name.split("*", 1)[0]
+    if name in _ALIASES:
+        return _ALIASES[name]
+    try:
+        return codecs.lookup(name).name.replace("-", "_")
+    except (LookupError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=16)
+def _weights(codec: str) -> tuple[float, ...]:
+    """Score of each high byte when read in ``codec``: frequent lower-case letters score high."""
+    out = []
+    for b in range(128, 256):
+        ch = bytes([b]).decode(codec, "replace")
+        low = ch.lower()
+        if low in _FREQ:
+            w = _FREQ[low] if ch == low else _FREQ[low] * 0.15
+        elif ch.isalpha():
+            w = 0.0
+        else:
+            w = -2.0
+        out.append(w)
+    return tuple(out)
+
+
+def _cyrillic_guess(data: bytes, high: int, preferred: str | None) -> str | None:
+    """Pick the Russian single-byte codec that makes ``data`` read like Russian, if any does.
+
+    Russian text has its high bytes in runs (whole words), accented Latin text does not; the
+    letter-frequency score then separates cp1251 from KOI8-R (each reads the other as mostly
+    capitals) and from cp866.
+    """
+    in_runs = high - _isolated_high(data)
+    if in_runs < 0.6 * high:
+        return None
+    hist = Counter(data.translate(None, _LOW_BYTES)).items()
+    best, best_score = None, 0.0
+    for codec in _CANDIDATES:
+        w = _weights(codec)
+        score = sum([n * w[b - 128] for b, n in hist]) / high
+        if codec == preferred:
+            score += 0.5
+        if score > best_score:
+            best, best_score = codec, score
+    return best if best_score >= 2.0 else None
+
+
+def _isolated_high(data: bytes) -> int:
+    """High bytes that are *not* part of a run of three or more (accented letters in Latin)."""
+    return len(_HIGH_RUN.sub(b"", data).translate(None, _LOW_BYTES))
+
+
+def _detector(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        return None
+    try:
+        match = from_bytes(data[:65536]).best()
+    except Exception:  # the detector must never break parsing
+        return None
+    return None if match is None else str(match.encoding)
+
+
+def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = None) -> str:
+    """Decode ``data`` using ``declared`` as a hint only; never raises, never returns mojibake
+    for Russian text in UTF-8, cp1251 or KOI8-R.
+
+    ``hint`` is a second opinion (the body's charset, for 8-bit headers).
+    """
+    if not data:
+        return ""
+    codec = normalize_charset(declared)
+    if data.isascii():
+        if codec is None and b"\x1b$" in data:
+            codec = "iso2022_jp_ext"  # unlabelled ISO-2022-JP is still common from Japan
+        if codec in _SEVEN_BIT:
+            try:
+                return data.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                pass
+        return data.decode("ascii")
+    if codec in ("utf_16", "utf_16_le", "utf_16_be", "utf_32"):
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    high = len(data.translate(None, _LOW_BYTES))
+    if codec in (None, "utf_8", *_WEAK) or codec in _CYRILLIC:
+        # Nearly UTF-8 (cut mid-character, a stray byte): keep it UTF-8.
+        loose = data.decode("utf-8", "replace")
+        if loose.count("\ufffd") * 20 <= high:
+            return loose
+    if codec is not None and codec not in _WEAK and codec not in _CYRILLIC and codec != "utf_8":
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    hint_codec = normalize_charset(hint)
+    preferred = codec if codec in _CYRILLIC else hint_codec if hint_codec in _CYRILLIC else None
+    guess = _cyrillic_guess(data, high, preferred)
+    if guess is not None:
+        return data.decode(guess, "replace")
+    if codec in _CYRILLIC or (codec in _WEAK and codec != "ascii"):
+        return data.decode(codec, "replace")
+    if hint_codec and hint_codec not in ("ascii", "utf_8"):
+        try:
+            return data.decode(hint_codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    if _HIGH_RUN.search(data) is None or high - _isolated_high(data) < high // 2:
+        # Accented letters scattered in Latin words: Western European, not worth a detector run.
+        return data.decode("cp1252", "replace")
+    detected = _detector(data) if len(data) >= 16 else None
+    if detected:
+        try:
+            return data.decode(detected, "replace")
+        except LookupError:
+            pass
+    return data.decode("cp1252", "replace")
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])|\r(?=[ \t])")
+_EW = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def unfold(value: str) -> str:
+    """RFC 5322 unfolding, tolerant of bare CR/LF left by broken mailers."""
+    value = _FOLD.sub("", value)
+    if "\n" in value or "\r" in value:
+        value = value.replace("\r", "").replace("\n", " ")
+    return value
+
+
+def _raw(value: str) -> bytes:
+    """Bytes of a header as parsed by the stdlib bytes parser (8-bit kept as surrogates)."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+def _ew_bytes(enc: str, text: str) -> bytes:
+    if enc in "bB":
+        text = text.strip()
+        text += "=" * (-len(text) % 4)
+        try:
+            return base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            return base64.b64decode(re.sub(r"[^A-Za-z0-9+/]", "", text) + "===", validate=False)
+    raw = text.replace("_", " ").encode("utf-8", "surrogateescape")
+    return _QP_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def decode_header_value(value: str | None, hint: str | None = None) -> str:
+    """Decode an RFC 2047 header, joining adjacent encoded-words of one charset at the byte level
+    (so a UTF-8 character split across two words survives) and decoding raw 8-bit bytes through
+    :func:`decode_bytes` with ``hint`` (the body charset) as the second opinion."""
+    if not value:
+        return ""
+    value = unfold(value)
+    if "=?" not in value:
+        if value.isascii():
+            return _strip_controls(value)
+        return _strip_controls(decode_bytes(_raw(value), None, hint))
+    pieces: list[tuple[str | None, bytes]] = []
+    pos = 0
+    for m in _EW.finditer(value):
+        between = value[pos : m.start()]
+        if between and not (pieces and pieces[-1][0] is not None and not between.strip()):
+            pieces.append((None, _raw(between)))
+        charset = m.group(1).split("*", 1)[0].lower()
+        try:
+            data = _ew_bytes(m.group(2), m.group(3))
+        except Exception:  # garbage inside an encoded-word: keep it as it was written
+            pieces.append((None, _raw(m.group(0))))
+        else:
+            if pieces and pieces[-1][0] == charset:
+                pieces[-1] = (charset, pieces[-1][1] + data)
+            else:
+                pieces.append((charset, data))
+        pos = m.end()
+    if pos < len(value):
+        pieces.append((None, _raw(value[pos:])))
+    out = []
+    for charset, data in pieces:
+        if charset is None:
+            out.append(data.decode("ascii") if data.isascii() else decode_bytes(data, None, hint))
+        else:
+            out.append(decode_bytes(data, charset, hint))
+    return _strip_controls("".join(out))
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _strip_controls(text: str) -> str:
+    """Header text is shown in lists and logs: no NULs or terminal escapes."""
+    return _CONTROLS.sub("", text.replace("\t", " ").replace("\n", " ")).strip()
+
+
+_ONLY_WORDS = re.compile(r"^\s*(=\?[^?\s]+\?[bBqQ]\?[^?]*\?=\s*)+$")
+
+
+def unwrap_encoded_address(raw: str, hint: str | None = None) -> str:
+    """Some generators (including Python's own compat32 folding) put the whole ``Name <addr>``
+    inside one encoded-word. Decode it first, but only when *nothing* is outside the words: an
+    address split across an encoded-word (``=?utf-8?Q?agent?=@example.com``) stays rejected."""
+    if "=?" in raw and _ONLY_WORDS.match(raw):
+        decoded = decode_header_value(raw, hint)
+        if "@" in decoded:
+            return decoded
+    return raw
+
+
+# --- mojibake --------------------------------------------------------------------------------
+
+_CP1251_HIGH = bytes(range(0x80, 0xC0)).decode("cp1251", "replace").replace("\ufffd", "")
+_CP1252_HIGH = bytes(range(0x80, 0xC0)).decode("cp1252", "replace").replace("\ufffd", "")
+_MOJIBAKE = re.compile(
+    "|".join(
+        [
+            # UTF-8 Cyrillic read as latin-1/cp1252: "Ð¿Ñ€Ð¸"
+            "[ÐÑ][" + re.escape(_CP1252_HIGH) + "\u0080-\u009f]",
+            # UTF-8 Cyrillic read as cp1251: "РїСЂРёРІРµС‚"
+            "[РС][" + re.escape(_CP1251_HIGH.replace("№", "").replace("«", "")) + "]",
+            # Double-encoded Latin / punctuation: "ÃÂ", "â€™"
+            "Ã[\u0080-\u00bf]|Â[\u0080-\u00a0]|â€",
+        ]
+    )
+)
+_CYR_WORD = re.compile(r"[А-Яа-яЁё]{2,}")
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """True when ``text`` shows the usual traces of Russian decoded with the wrong charset.
+
+    Besides the byte-pattern traces above, KOI8-R read as cp1251 (and back) turns ordinary
+    lower-case prose into mostly capitals inside words, which real text never is.
+    """
+    if not text or text.isascii():
+        return False
+    if _MOJIBAKE.search(text):
+        return True
+    inner_upper = letters = 0
+    for word in _CYR_WORD.findall(text):
+        letters += len(word) - 1
+        inner_upper += sum(1 for ch in word[1:] if ch.isupper())
+    # Whole words in capitals (shouting, abbreviations) are fine; flag mostly-capital prose only
+    # when mixed-case words show that the capitals sit in odd places.
+    if letters >= 40 and inner_upper > 0.5 * letters:
+        words = _CYR_WORD.findall(text)
+        mixed = sum(1 for w in words if not w.isupper() and any(c.isupper() for c in w[1:]))
+        return mixed >= 3
+    return False

@@ -1,0 +1,187 @@
+"""HTML mail to plain text for the case and the classifier.
+
+Phones and webmail send HTML only. We need readable text with the line structure kept (addresses
+and flat numbers are often one per line), entities decoded and the invisible parts (style, script,
+head, Word's XML islands) dropped. Quote containers (Gmail's ``gmail_quote``, Thunderbird's
+``blockquote type=cite``, mail.ru/Yandex blockquotes, Outlook's ``divRplyFwdMsg``) are marked so
+the reply can be separated from the history without guessing from text alone. The stdlib parser
+is linear and non-recursive, so a nesting bomb costs time proportional to its size, not a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+__all__ = ["QUOTE_MARK", "html_to_text"]
+
+#: Inserted where the first quote container starts; callers split on it and then remove it.
+QUOTE_MARK = "\x00"
+
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "tr",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "dl",
+        "dt",
+        "dd",
+        "center",
+        "form",
+        "fieldset",
+        "tbody",
+        "thead",
+        "tfoot",
+        "caption",
+        "figure",
+        "figcaption",
+        "main",
+        "nav",
+        "aside",
+        "body",
+        "html",
+    }
+)
+_SKIP = frozenset({"script", "style", "head", "title", "noscript", "template", "xml", "svg"})
+_VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "base", "col", "area", "wbr"})
+_QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section"})
+_QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "ms-outlook-reply")
+_WS = re.compile(r"[ \t\r\n\f\u00a0\u200b]+")
+_BLANKS = re.compile(r"\n{3,}")
+_MAX_HTML = 2_000_000
+
+
+class _Extractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.quote_marked = False
+        self.link_href: str | None = None
+        self.link_start = 0
+
+    # The output is a list of pieces; "\n" pieces are line breaks, collapsed at the end.
+    def _newline(self) -> None:
+        if self.out and self.out[-1] != "\n":
+            self.out.append("\n")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            if tag not in _VOID:
+                self.skip_depth += 1
+            return
+        if self.skip_depth:
+            return
+        if tag == "br":
+            self.out.append("\n")
+            return
+        if tag in _BLOCK:
+            self._newline()
+        if tag == "pre":
+            self.pre_depth += 1
+        elif tag == "li":
+            self.out.append("- ")
+        elif tag in ("td", "th"):
+            self.out.append(" ")
+        elif tag == "a":
+            self.link_href = dict(attrs).get("href")
+            self.link_start = len(self.out)
+        if not self.quote_marked and self._is_quote(tag, attrs):
+            self.quote_marked = True
+            self._newline()
+            self.out.append(QUOTE_MARK)
+            self.out.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and not self.skip_depth:
+            self.out.append("\n")
+        elif tag in _BLOCK and not self.skip_depth:
+            self._newline()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            if self.skip_depth:
+                self.skip_depth -= 1
+            return
+        if self.skip_depth:
+            return
+        if tag in _BLOCK:
+            self._newline()
+        if tag == "pre" and self.pre_depth:
+            self.pre_depth -= 1
+        elif tag == "a" and self.link_href is not None:
+            href = self.link_href.strip()
+            self.link_href = None
+            if href.lower().startswith(("http://", "https://")):
+                label = "".join(self.out[self.link_start :]).strip()
+                if label and href.rstrip("/") != label.rstrip("/") and href not in label:
+                    self.out.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth or not data:
+            return
+        if self.pre_depth:
+            self.out.append(data.replace("\r\n", "\n").replace("\u00a0", " "))
+            return
+        text = _WS.sub(" ", data)
+        if text == " " and (not self.out or self.out[-1] in ("\n", " ")):
+            return
+        self.out.append(text)
+
+    @staticmethod
+    def _is_quote(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        if tag == "blockquote":
+            style = (dict(attrs).get("style") or "").replace(" ", "").lower()
+            return "border:none" not in style or "cite" in (dict(attrs).get("type") or "")
+        if tag not in ("div", "span"):
+            return False
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "id" and value.lower() in _QUOTE_IDS:
+                return True
+            if name == "class" and any(c in value for c in _QUOTE_CLASSES):
+                return True
+        return False
+
+
+def html_to_text(html: str) -> tuple[str, int | None]:
+    """Return the text of ``html`` and the offset where quoted history starts (None if unseen)."""
+    if len(html) > _MAX_HTML:
+        html = html[:_MAX_HTML]
+    parser = _Extractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # HTMLParser is lenient; anything left is kept as-is below
+        pass
+    raw = "".join(parser.out)
+    lines = [line.strip() for line in raw.split("\n")]
+    text = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
+    at = text.find(QUOTE_MARK)
+    if at < 0:
+        return text, None
+    before = text[:at].rstrip()
+    after = text[at + 1 :].replace(QUOTE_MARK, "").lstrip("\n")
+    if not before:
+        return after, None
+    return f"{before}\n{after}", len(before) + 1

@@ -1,0 +1,740 @@
+"""Walking the MIME tree: which parts are the body, which are attachments, what came back in a
+bounce, and how to get text out of structurally broken mail.
+
+We parse with the stdlib's fast ``compat32`` parser and read raw header values ourselves:
+``compat32`` keeps 8-bit header bytes as surrogates, which :mod:`intake.email.charsets` can then
+decode properly instead of producing mojibake. Part references follow IMAP section numbering
+("1", "2.1", …), so an attachment can be fetched again with ``BODY.PEEK[<ref>]``.
+"""
+
+from __future__ import annotations
+
+import email
+import email.utils
+import quopri
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from email.message import Message
+
+from intake.email.charsets import (
+    decode_bytes,
+    decode_header_value,
+    unfold,
+    unwrap_encoded_address,
+)
+from intake.email.html_text import html_to_text
+from intake.message import Attachment
+
+__all__ = [
+    "DsnRecipient",
+    "HeaderView",
+    "MimeLimits",
+    "MimeResult",
+    "Segment",
+    "format_size",
+    "parse_params",
+    "sanitize_filename",
+    "walk_message",
+]
+
+_STRUCTURAL_DEFECTS = {
+    "StartBoundaryNotFoundDefect": "MIME boundary not found",
+    "NoBoundaryInMultipartDefect": "multipart without a boundary",
+    "MultipartInvariantViolationDefect": "multipart without parts",
+    "CloseBoundaryNotFoundDefect": "closing MIME boundary missing",
+    "MissingHeaderBodySeparatorDefect": "header/body separator missing",
+}
+_FORWARD_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
+_RETURNED_TYPES = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
+_SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+_EXT = {
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/pjpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tif",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "text/html": ".html",
+    "text/calendar": ".ics",
+    "text/csv": ".csv",
+    "text/x-vcard": ".vcf",
+    "text/vcard": ".vcf",
+    "message/rfc822": ".eml",
+    "message/global": ".eml",
+    "message/delivery-status": ".txt",
+    "text/rfc822-headers": ".txt",
+    "message/feedback-report": ".txt",
+    "message/disposition-notification": ".txt",
+    "application/zip": ".zip",
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/ms-tnef": ".dat",
+    "audio/mpeg": ".mp3",
+    "video/mp4": ".mp4",
+    "application/pkcs7-signature": ".p7s",
+    "application/pgp-signature": ".asc",
+}
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_FILENAME_BAD = re.compile(r'[<>:"|?*]')
+_WS = re.compile(r"\s+")
+_QP_HINT = re.compile(rb"=[0-9A-F]{2}")
+_BOUNDARY_LINE = re.compile(rb"^--([^\s]{1,200}?)(--)?[ \t]*\r?\n(?=[A-Za-z][\w-]*:)", re.M)
+_HTML_HINT = re.compile(r"<(html|body|div|p|br|table|span)\b", re.IGNORECASE)
+_DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
+
+
+class HeaderView:
+    """Raw header values of one entity, looked up case-insensitively, unfolded."""
+
+    def __init__(self, msg: Message) -> None:
+        self._values: dict[str, list[str]] = {}
+        try:
+            items = msg.raw_items()
+        except Exception:
+            items = iter(())
+        for name, value in items:
+            if not isinstance(value, str):
+                value = str(value)
+            self._values.setdefault(name.strip().lower(), []).append(unfold(value))
+
+    def get(self, name: str) -> str | None:
+        values = self._values.get(name)
+        return values[0] if values else None
+
+    def get_all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _split_params(value: str) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    quoted = escaped = False
+    for ch in value:
+        if escaped:
+            buf.append(ch)
+            escaped = False
+        elif ch == "\\" and quoted:
+            buf.append(ch)
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+            buf.append(ch)
+        elif ch == ";" and not quoted:
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    out.append("".join(buf))
+    return out
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    if value.startswith('"'):  # unterminated quote: take what is there
+        return value[1:]
+    return value
+
+
+def _pct_bytes(value: str) -> bytes:
+    try:
+        raw = value.encode("latin-1", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+    return re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[str, str]]:
+    """Split ``type/subtype; a=b; c*0*=…`` into the lower-cased main value and decoded params.
+
+    RFC 2231 continuations are joined as *bytes* before decoding, so a UTF-8 character split
+    between ``filename*0*`` and ``filename*1*`` survives; RFC 2047 words and raw 8-bit bytes
+    inside plain values (both common in filenames, both illegal) are decoded too.
+    """
+    if not value:
+        return "", {}
+    pieces = _split_params(value)
+    main = pieces[0].strip().strip('"').lower()
+    plain: dict[str, str] = {}
+    extended: dict[str, dict[int, tuple[bool, str]]] = {}
+    for piece in pieces[1:]:
+        if "=" not in piece:
+            continue
+        name, _, val = piece.partition("=")
+        name = name.strip().lower()
+        if not name:
+            continue
+        if "*" in name:
+            base, _, rest = name.partition("*")
+            encoded = rest.endswith("*") or rest == ""
+            index_text = rest.rstrip("*")
+            try:
+                index = int(index_text) if index_text else 0
+            except ValueError:
+                continue
+            extended.setdefault(base, {})[index] = (encoded, _unquote(val))
+        elif name not in plain:
+            plain[name] = _unquote(val)
+    params: dict[str, str] = {}
+    for name, val in plain.items():
+        params[name] = decode_header_value(val, hint) if ("=?" in val or not val.isascii()) else val
+    for base, segments in extended.items():
+        charset: str | None = None
+        data = b""
+        for n, index in enumerate(sorted(segments)):
+            encoded, val = segments[index]
+            if n == 0 and encoded and val.count("'") >= 2:
+                charset, _, val = val.split("'", 2)
+            data += _pct_bytes(val) if encoded else _pct_bytes(val.replace("%", "%25"))
+        params[base] = decode_bytes(data, charset or None, hint)
+    return main, params
+
+
+def sanitize_filename(name: str | None, content_type: str, ref: str) -> str:
+    """A name safe to show and to store: no directories, no control or bidi characters, at most
+    150 characters with the extension kept."""
+    cleaned = ""
+    if name:
+        cleaned = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+        cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch)[0] != "C")
+        cleaned = _WS.sub(" ", _FILENAME_BAD.sub("_", cleaned)).strip(" .")
+    if not cleaned:
+        prefix = "image" if content_type.startswith("image/") else "attachment"
+        cleaned = f"{prefix}-{ref or '1'}{_EXT.get(content_type, '.bin')}"
+    if len(cleaned) > 150:
+        stem, dot, ext = cleaned.rpartition(".")
+        if dot and 0 < len(ext) <= 16 and stem:
+            cleaned = stem[: 149 - len(ext)].rstrip() + "." + ext
+        else:
+            cleaned = cleaned[:150]
+    return cleaned
+
+
+def format_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class MimeLimits:
+    max_attachment_bytes: int
+    max_attachments: int
+    max_depth: int
+    max_parts: int
+
+
+@dataclass
+class Segment:
+    """A piece of body text in reading order."""
+
+    text: str
+    html: bool = False
+    quote_at: int | None = None
+    forward_header: bool = False
+    # Raw HTML not yet converted: alternatives convert only the branch they end up using.
+    pending_html: bool = False
+
+    def finish(self) -> Segment:
+        if self.pending_html:
+            self.text, self.quote_at = html_to_text(self.text)
+            self.pending_html = False
+        return self
+
+
+@dataclass
+class DsnRecipient:
+    address: str
+    action: str
+    status: str
+
+
+@dataclass
+class MimeResult:
+    segments: list[Segment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    recovered: bool = False
+    returned_ids: list[str] = field(default_factory=list)
+    returned_recipients: list[str] = field(default_factory=list)
+    dsn: list[DsnRecipient] = field(default_factory=list)
+    report_fields: dict[str, str] = field(default_factory=dict)
+    forwarded_from: str | None = None
+    body_charset: str | None = None
+    encrypted: bool = False
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def _join(path: str, index: int | str) -> str:
+    return f"{path}.{index}" if path else str(index)
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return b""
+
+
+class _Walker:
+    def __init__(self, limits: MimeLimits, hint: str | None) -> None:
+        self.limits = limits
+        self.result = MimeResult()
+        self.hint = hint
+        self.parts = 0
+        self.defer_html = False
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def entity(
+        self, part: Message, path: str, depth: int, *, root: bool, role: str = "body"
+    ) -> None:
+        """``role`` is "body" (resident's text), "attachment" (never body) or "returned"."""
+        self.parts += 1
+        if self.parts > self.limits.max_parts:
+            if self.parts == self.limits.max_parts + 1:
+                self.result.note(f"more than {self.limits.max_parts} MIME parts: the rest ignored")
+            return
+        headers = HeaderView(part)
+        for defect in getattr(part, "defects", ()):
+            label = _STRUCTURAL_DEFECTS.get(type(defect).__name__)
+            if label:
+                self.result.recovered = True
+                self.result.note(f"parsed with recovery: {label}")
+        ctype, params = parse_params(headers.get("content-type"), self.hint)
+        if "/" not in ctype:
+            ctype = "application/octet-stream" if "name" in params else "text/plain"
+        if ctype.startswith("multipart/"):
+            children = (
+                [c for c in part.get_payload() if isinstance(c, Message)]
+                if (part.is_multipart())
+                else []
+            )
+            if children:
+                if depth >= self.limits.max_depth:
+                    self.result.note("MIME nesting too deep: inner parts ignored")
+                    return
+                self.multipart(ctype, params, children, path, depth, role)
+            else:
+                self.broken_multipart(part, path, depth, role)
+            return
+        ref = _join(path, 1) if root else (path or "1")
+        self.leaf(part, headers, ctype, params, ref, depth, role)
+
+    def children(self, children: list[Message], path: str, depth: int, role: str) -> None:
+        for i, child in enumerate(children, 1):
+            if isinstance(child, Message):
+                self.entity(child, _join(path, i), depth + 1, root=False, role=role)
+
+    def multipart(
+        self,
+        ctype: str,
+        params: dict[str, str],
+        children: list[Message],
+        path: str,
+        depth: int,
+        role: str,
+    ) -> None:
+        sub = ctype.split("/", 1)[1]
+        if role != "body":
+            self.children(children, path, depth, role)
+        elif sub == "alternative":
+            self.alternative(children, path, depth)
+        elif sub == "related":
+            root = 0
+            start = params.get("start", "").strip("<> ")
+            if start:
+                for i, child in enumerate(children):
+                    if start in (HeaderView(child).get("content-id") or ""):
+                        root = i
+            for i, child in enumerate(children):
+                self.entity(
+                    child,
+                    _join(path, i + 1),
+                    depth + 1,
+                    root=False,
+                    role="body" if i == root else "attachment",
+                )
+        elif sub == "report":
+            self.result.report_fields.setdefault("report-type", params.get("report-type", ""))
+            for i, child in enumerate(children):
+                self.entity(
+                    child,
+                    _join(path, i + 1),
+                    depth + 1,
+                    root=False,
+                    role="body" if i == 0 else "returned",
+                )
+        elif sub == "signed":
+            for i, child in enumerate(children):
+                self.entity(
+                    child,
+                    _join(path, i + 1),
+                    depth + 1,
+                    root=False,
+                    role="body" if i == 0 else "attachment",
+                )
+        elif sub == "encrypted":
+            self.result.encrypted = True
+            self.result.note("encrypted message: the content cannot be read")
+            self.children(children, path, depth, "attachment")
+        else:
+            self.children(children, path, depth, role)
+
+    def alternative(self, children: list[Message], path: str, depth: int) -> None:
+        """Prefer the text/plain alternative unless it is empty; keep every branch's
+        attachments (a phone often puts the photo only in the HTML branch)."""
+        branches: list[MimeResult] = []
+        outer, outer_defer = self.result, self.defer_html
+        self.defer_html = True
+        for i, child in enumerate(children, 1):
+            self.result = MimeResult()
+            self.entity(child, _join(path, i), depth + 1, root=False, role="body")
+            branches.append(self.result)
+        self.result, self.defer_html = outer, outer_defer
+        chosen: MimeResult | None = None
+        for want_html in (False, True):
+            for branch in branches:
+                texts = [s for s in branch.segments if not s.forward_header]
+                if want_html:
+                    texts = [s.finish() for s in texts]
+                if (
+                    texts
+                    and all(s.html == want_html for s in texts)
+                    and any(s.text.strip() for s in texts)
+                ):
+                    chosen = branch
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            chosen = next((b for b in branches if b.segments), branches[0] if branches else None)
+        if chosen is not None and not self.defer_html:
+            for seg in chosen.segments:
+                seg.finish()
+        for branch in branches:
+            self._merge(branch, with_text=branch is chosen)
+
+    def _merge(self, branch: MimeResult, *, with_text: bool) -> None:
+        r = self.result
+        if with_text:
+            r.segments.extend(branch.segments)
+            r.forwarded_from = r.forwarded_from or branch.forwarded_from
+        for att in branch.attachments:
+            if all(a.ref != att.ref for a in r.attachments):
+                r.attachments.append(att)
+        r.dropped.extend(d for d in branch.dropped if d not in r.dropped)
+        for note in branch.notes:
+            r.note(note)
+        r.recovered = r.recovered or branch.recovered
+        r.returned_ids.extend(branch.returned_ids)
+        r.returned_recipients.extend(branch.returned_recipients)
+        r.dsn.extend(branch.dsn)
+        r.body_charset = r.body_charset or branch.body_charset
+        r.encrypted = r.encrypted or branch.encrypted
+
+    # -- leaves -----------------------------------------------------------------------------
+
+    def leaf(
+        self,
+        part: Message,
+        headers: HeaderView,
+        ctype: str,
+        params: dict[str, str],
+        ref: str,
+        depth: int,
+        role: str,
+    ) -> None:
+        disposition, dparams = parse_params(headers.get("content-disposition"), self.hint)
+        filename = dparams.get("filename") or params.get("name")
+        if ctype == "message/delivery-status":
+            self.delivery_status(part)
+            self.attachment(part, ctype, filename or "delivery-status.txt", ref)
+            return
+        if ctype in ("message/feedback-report", "message/disposition-notification"):
+            self.report_part(part)
+            self.attachment(part, ctype, filename, ref)
+            return
+        if role == "returned" and ctype in _RETURNED_TYPES:
+            self.returned(part, ctype)
+            self.attachment(part, ctype, filename, ref)
+            return
+        if ctype in _FORWARD_TYPES and role != "returned":
+            self.forward(part, ctype, filename, ref, depth, role)
+            return
+        is_text = ctype in ("text/plain", "text/html")
+        as_attachment = disposition == "attachment" or (bool(filename) and disposition != "inline")
+        if role == "body" and is_text and not as_attachment:
+            if _looks_binary(_payload_bytes(part)):
+                self.result.note(f"binary data in text part {ref} kept as an attachment")
+            else:
+                self.body(part, headers, ctype, params)
+                return
+        self.attachment(part, ctype, filename, ref)
+
+    def body(self, part: Message, headers: HeaderView, ctype: str, params: dict[str, str]) -> None:
+        data = _payload_bytes(part)
+        if not headers.get("content-transfer-encoding") and _looks_qp(data):
+            data = quopri.decodestring(data)
+            self.result.note("quoted-printable body without a transfer-encoding header decoded")
+        charset = params.get("charset", "").split()[0] if params.get("charset") else None
+        self.result.body_charset = self.result.body_charset or charset
+        text = decode_bytes(data, charset, self.hint)
+        self.add_text(text, html=ctype == "text/html", flowed=params)
+
+    def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+        text = text.replace("\u00a0", " ")
+        if html:
+            segment = Segment(text, True, None, pending_html=True)
+            self.result.segments.append(segment if self.defer_html else segment.finish())
+            return
+        if flowed and flowed.get("format", "").lower() == "flowed":
+            text = _unflow(text, flowed.get("delsp", "").lower() == "yes")
+        self.result.segments.append(Segment(text, False))
+
+    def attachment(self, part: Message, ctype: str, filename: str | None, ref: str) -> None:
+        r = self.result
+        if ctype in _FORWARD_TYPES:
+            inner = _inner_message(part)
+            size = _message_size(inner) if inner is not None else len(_payload_bytes(part))
+            if not filename and inner is not None:
+                subject = decode_header_value(HeaderView(inner).get("subject"), self.hint)
+                filename = f"{subject}.eml" if subject else "message.eml"
+        elif ctype in (
+            "message/delivery-status",
+            "message/feedback-report",
+            "message/disposition-notification",
+        ):
+            size = len(_report_text(part).encode())
+        else:
+            size = len(_payload_bytes(part))
+        name = sanitize_filename(filename, ctype, ref)
+        if len(r.attachments) >= self.limits.max_attachments:
+            r.dropped.append(
+                f"attachment '{name}' dropped: more than {self.limits.max_attachments} attachments"
+            )
+            return
+        if size > self.limits.max_attachment_bytes:
+            r.dropped.append(
+                f"attachment '{name}' dropped: {format_size(size)} over the "
+                f"{format_size(self.limits.max_attachment_bytes)} limit"
+            )
+            return
+        r.attachments.append(Attachment(filename=name, content_type=ctype, size=size, ref=ref))
+
+    def forward(
+        self, part: Message, ctype: str, filename: str | None, ref: str, depth: int, role: str
+    ) -> None:
+        """A forwarded message: the resident is the forwarder, but the inner author and text are
+        what the case is about, so both go into the body; the inner message is also kept as an
+        attachment."""
+        self.attachment(part, ctype, filename, ref)
+        inner = _inner_message(part)
+        if inner is None or role != "body":
+            return
+        if depth >= self.limits.max_depth:
+            self.result.note("forwarded messages nested too deep: inner text ignored")
+            return
+        inner_headers = HeaderView(inner)
+        from_raw = unwrap_encoded_address(inner_headers.get("from") or "", self.hint)
+        name, addr = email.utils.parseaddr(from_raw)
+        name = decode_header_value(name, self.hint)
+        who = f"{name} <{addr}>" if name and addr else (addr or name or "unknown sender")
+        subject = decode_header_value(inner_headers.get("subject"), self.hint)
+        self.result.forwarded_from = self.result.forwarded_from or (addr or name or None)
+        header = f"Forwarded from {who}" + (f": {subject}" if subject else ":")
+        self.result.segments.append(Segment(header, False, None, forward_header=True))
+        self.entity(inner, ref, depth + 1, root=True, role="body")
+
+    def returned(self, part: Message, ctype: str) -> None:
+        """The original message inside a bounce: its Message-ID finds our case."""
+        if ctype == "text/rfc822-headers":
+            text = decode_bytes(_payload_bytes(part))
+            try:
+                inner: Message | None = email.message_from_string(text)
+            except Exception:
+                inner = None
+        else:
+            inner = _inner_message(part)
+        if inner is None:
+            return
+        hv = HeaderView(inner)
+        for value in hv.get_all("message-id"):
+            ids = _MSGID.findall(value) or [value.strip()]
+            self.result.returned_ids.extend(i for i in ids if i)
+        for value in hv.get_all("to"):
+            for _, addr in email.utils.getaddresses([value]):
+                if "@" in addr:
+                    self.result.returned_recipients.append(addr.lower())
+
+    def delivery_status(self, part: Message) -> None:
+        text = _report_text(part)
+        for block in re.split(r"\n\s*\n", text):
+            fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
+            recipient = fields.get("final-recipient") or fields.get("original-recipient")
+            if not recipient:
+                continue
+            address = recipient.split(";", 1)[-1].strip().strip("<>").strip()
+            self.result.dsn.append(
+                DsnRecipient(
+                    address=address.lower(),
+                    action=fields.get("action", "").lower(),
+                    status=fields.get("status", ""),
+                )
+            )
+
+    def report_part(self, part: Message) -> None:
+        text = _report_text(part)
+        for key, value in _DSN_FIELD.findall(text):
+            self.result.report_fields.setdefault(key.lower(), value.strip())
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def broken_multipart(self, part: Message, path: str, depth: int, role: str) -> None:
+        """A multipart whose boundary never shows up: look for the boundary actually used; else
+        read the body as text so the resident's words are not lost."""
+        r = self.result
+        r.recovered = True
+        raw = _payload_bytes(part)
+        if not raw.strip():
+            r.note("parsed with recovery: multipart message has no body")
+            return
+        m = _BOUNDARY_LINE.search(raw)
+        if m and depth < self.limits.max_depth:
+            boundary = m.group(1).decode("ascii", "replace").replace('"', "")
+            synthetic = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode() + raw
+            msg = email.message_from_bytes(synthetic)
+            children = (
+                [c for c in msg.get_payload() if isinstance(c, Message)]
+                if (msg.is_multipart())
+                else []
+            )
+            if children:
+                r.note("parsed with recovery: used the MIME boundary found in the body")
+                self.children(children, path, depth, role)
+                return
+        r.note("parsed with recovery: multipart body without usable boundaries read as text")
+        if role != "body":
+            return
+        if _looks_qp(raw):
+            raw = quopri.decodestring(raw)
+        text = decode_bytes(raw, None, self.hint)
+        self.add_text(text, html=bool(_HTML_HINT.search(text[:5000])))
+
+
+_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"BZh", b"\x1f\x8b")
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
+def _looks_binary(data: bytes) -> bool:
+    """A "text" part that is really an image or archive (mislabelled base64 data)."""
+    head = data[:4096]
+    if not head:
+        return False
+    if head.startswith(_MAGIC):
+        return True
+    return len(head) - len(head.translate(None, _CONTROL)) > len(head) // 10
+
+
+def _looks_qp(data: bytes) -> bool:
+    if b"=" not in data:
+        return False
+    hits = len(_QP_HINT.findall(data))
+    return hits >= 2 and (b"=3D" in data or b"=\n" in data or b"=\r\n" in data)
+
+
+def _unflow(text: str, delsp: bool) -> str:
+    """RFC 3676 format=flowed: join soft-broken lines so sentences are not cut mid-way."""
+    out: list[str] = []
+    buf = ""
+    for line in text.split("\n"):
+        if line.startswith(" "):
+            line = line[1:]
+        if line.endswith(" ") and line.rstrip() not in ("--", "") and not line.startswith(">"):
+            buf += line[:-1] if delsp else line
+        else:
+            out.append(buf + line)
+            buf = ""
+    if buf:
+        out.append(buf)
+    return "\n".join(out)
+
+
+def _inner_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    data = _payload_bytes(part)
+    if not data.strip():
+        return None
+    try:
+        return email.message_from_bytes(data)
+    except Exception:
+        return None
+
+
+def _message_size(msg: Message) -> int:
+    """Size of an enclosed message as it sits in the mail, without re-serialising it (the
+    generator is slow on deeply nested forwards); header and body bytes, boundaries ignored."""
+    total = 0
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        for name, value in part.raw_items():
+            total += len(name) + len(str(value)) + 4
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+        elif isinstance(payload, str):
+            total += len(payload) + 2
+    return total
+
+
+def _report_text(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks = []
+        for block in payload:
+            if isinstance(block, Message):
+                blocks.append("\n".join(f"{k}: {unfold(str(v))}" for k, v in block.raw_items()))
+        return "\n\n".join(blocks)
+    return decode_bytes(_payload_bytes(part)).replace("\r\n", "\n")
+
+
+def walk_message(msg: Message, limits: MimeLimits, hint: str | None = None) -> MimeResult:
+    walker = _Walker(limits, hint)
+    walker.entity(msg, "", 0, root=True)
+    for seg in walker.result.segments:
+        seg.finish()
+    return walker.result

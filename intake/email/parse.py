@@ -1,0 +1,577 @@
+"""``parse_mail``: raw RFC 5322 bytes in, a :class:`ParsedMail` out. Pure: no I/O, no clock.
+
+The contract that matters most: it never raises. A mail we cannot fully understand still becomes
+a ParsedMail (``recovered=True`` with a note saying what went wrong) so the case opens and the raw
+bytes stay the source of truth; losing a resident's complaint to a parser exception is the one
+failure the email channel must not have.
+"""
+
+from __future__ import annotations
+
+import email
+import email.utils
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+
+from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
+from intake.email.loops import LoopSignals, detect_automated
+from intake.email.mime import (
+    DsnRecipient,
+    HeaderView,
+    MimeLimits,
+    MimeResult,
+    Segment,
+    parse_params,
+    walk_message,
+)
+from intake.email.quotes import is_forward_subject, strip_quotes, strip_signature
+from intake.message import Attachment, Automated, Channel, InboundMessage, SenderIdentity
+
+__all__ = ["MailLimits", "ParsedMail", "parse_mail"]
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_BARE_ID = re.compile(r"^[^\s<>()\[\],;:\"]{1,900}$")
+_ADDRESS = re.compile(
+    r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w](?:[\w-]{0,62}[\w])?(?:\.[\w](?:[\w-]{0,62}[\w])?)*\.?$"
+)
+_DATE_CORE = re.compile(
+    r"((?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?)"
+)
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$")
+_FAILURE_WORDS = re.compile(
+    r"(fail|unknown|rejected|does not exist|doesn't exist|not found|no such|invalid|unavailable|"
+    r"mailbox|undeliver|not delivered|wasn't delivered|quota|disabled|\b5\d\d\b|\b5\.\d\.\d|"
+    r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован)",
+    re.IGNORECASE,
+)
+_EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_BODY_MSGID = re.compile(r"^\s*Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+_DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
+_CYR = re.compile(r"[А-Яа-яЁё]")
+_LAT = re.compile(r"[A-Za-z]")
+_KEY_HEADERS = ("from", "to", "cc", "subject", "date")
+
+
+@dataclass(frozen=True)
+class MailLimits:
+    """Caps that keep one hostile or huge mail from hurting the poll loop."""
+
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 20
+    max_text_chars: int = 20_000
+    max_depth: int = 10
+    max_parts: int = 500
+    max_date_skew: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """Everything the workflow needs from one mail, decoded and cleaned."""
+
+    message_id: str
+    sender: str | None
+    sender_name: str | None
+    subject: str
+    text: str
+    full_text: str
+    html: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    dropped: tuple[str, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    date: datetime | None = None
+    automated: Automated | None = None
+    bounced_recipient: str | None = None
+    bounced_message_ids: tuple[str, ...] = ()
+    recovered: bool = False
+    notes: tuple[str, ...] = ()
+    language: str | None = None
+    message_id_synthetic: bool = False
+    internal_date: datetime | None = None
+    forwarded_from: str | None = None
+    automated_reason: str | None = None
+    header_date: datetime | None = None
+    recipients: tuple[str, ...] = field(default=())
+
+    def thread_hints(self) -> tuple[str, ...]:
+        """In-Reply-To, References and, for bounces, the returned message's ids; deduplicated."""
+        seen: dict[str, None] = {}
+        ids = [self.in_reply_to] if self.in_reply_to else []
+        ids += list(self.references)
+        if self.automated is Automated.BOUNCE:
+            ids += list(self.bounced_message_ids)
+        for i in ids:
+            if i and i not in seen and i != self.message_id:
+                seen[i] = None
+        return tuple(seen)
+
+    def to_inbound(
+        self, raw_ref: str | None = None, fallback_time: datetime | None = None
+    ) -> InboundMessage:
+        """Map onto the channel-neutral contract. Raises ValueError only when no time is known
+        at all (no Date, no Received, no INTERNALDATE) and the caller gave no ``fallback_time``."""
+        received_at = self.date or self.internal_date or fallback_time
+        if received_at is None:
+            raise ValueError("mail has no usable date: pass fallback_time (e.g. the import time)")
+        sender = (
+            SenderIdentity(Channel.EMAIL, self.sender, self.sender_name, self.language)
+            if self.sender
+            else None
+        )
+        notes = list(self.notes) + [d for d in self.dropped if d not in self.notes]
+        return InboundMessage(
+            channel=Channel.EMAIL,
+            external_id=self.message_id,
+            sender=sender,
+            text=self.text,
+            received_at=received_at,
+            subject=self.subject,
+            attachments=self.attachments,
+            thread_hints=self.thread_hints(),
+            raw_ref=raw_ref,
+            automated=self.automated,
+            bounced_recipient=self.bounced_recipient,
+            notes=tuple(notes),
+        )
+
+
+def parse_mail(
+    raw: bytes,
+    *,
+    own_addresses: frozenset[str] = frozenset(),
+    internal_date: datetime | None = None,
+    limits: MailLimits = MailLimits(),
+) -> ParsedMail:
+    """Parse one raw message. Never raises."""
+    try:
+        data = _as_bytes(raw)
+        internal = _aware(internal_date) if isinstance(internal_date, datetime) else None
+        own = frozenset(a.strip().lower() for a in own_addresses if isinstance(a, str))
+        return _parse(data, own, internal, limits)
+    except Exception as exc:
+        return _fallback(raw, internal_date, exc)
+
+
+# --- implementation ---------------------------------------------------------------------------
+
+
+def _as_bytes(raw: object) -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, bytearray | memoryview):
+        return bytes(raw)
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _split_raw(data: bytes) -> tuple[bytes, bytes]:
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n")
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        return data[:lf], data[lf + 2 :]
+    if crlf >= 0:
+        return data[:crlf], data[crlf + 4 :]
+    return data, b""
+
+
+def synthetic_message_id(data: bytes) -> str:
+    """A stable id for mail without a Message-ID, so a re-import (IMAP or file, CRLF or LF)
+    dedupes: key headers as written plus the body with line endings normalised."""
+    head, body = _split_raw(data)
+    wanted: dict[bytes, list[bytes]] = {}
+    current: bytes | None = None
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t") and current is not None:
+            wanted[current][-1] += b" " + line.strip()
+            continue
+        name, sep, value = line.partition(b":")
+        key = name.strip().lower().decode("ascii", "replace")
+        current = name.strip().lower() if sep and key in _KEY_HEADERS else None
+        if current is not None:
+            wanted.setdefault(current, []).append(value.strip())
+    h = hashlib.sha256()
+    for key in _KEY_HEADERS:
+        for value in wanted.get(key.encode(), []):
+            h.update(key.encode() + b":" + b" ".join(value.split()) + b"\n")
+    h.update(b"\n")
+    h.update(body.replace(b"\r\n", b"\n").rstrip())
+    return "sha256:" + h.hexdigest()
+
+
+def _skip_junk_prefix(data: bytes) -> bytes | None:
+    """Mail whose first line is not a header (a pasted "---- Original message ----"): find where
+    the real header block starts, and treat stray lines inside it as folded continuations (the
+    same broken mailers also fold without leading whitespace)."""
+    lines = data.split(b"\n")
+    for i in range(1, min(len(lines) - 1, 20)):
+        block = [ln.rstrip(b"\r") for ln in lines[i : i + 3]]
+        if all(_HEADER_LINE.match(ln) for ln in block if ln) and len([b for b in block if b]) >= 2:
+            out = []
+            in_headers = True
+            for line in lines[i:]:
+                if in_headers:
+                    if not line.rstrip(b"\r"):
+                        in_headers = False
+                    elif not _HEADER_LINE.match(line) and line[:1] not in (b" ", b"\t"):
+                        line = b" " + line
+                out.append(line)
+            return b"\n".join(out)
+    return None
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    candidates = [value]
+    m = _DATE_CORE.search(value)
+    if m and m.group(1) != value.strip():
+        candidates.insert(0, m.group(1))  # "…+0200Received: from …" glued by a broken MTA
+    for text in candidates:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            continue
+        if parsed is None:
+            continue
+        if parsed.year < 1980 or parsed.year > 2200:
+            continue
+        return _aware(parsed)
+    return None
+
+
+def _msg_ids(value: str | None) -> list[str]:
+    if not value:
+        return []
+    ids = _MSGID.findall(value)
+    if ids:
+        return ids
+    token = value.strip()
+    return [token] if token and _BARE_ID.match(token) and "@" in token else []
+
+
+def _valid_address(addr: str) -> bool:
+    return bool(addr) and "=?" not in addr and bool(_ADDRESS.match(addr))
+
+
+def _sender(
+    headers: HeaderView, hint: str | None, notes: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    """(address, display name, local part) of From; address None when unusable."""
+    raw = headers.get("from")
+    if raw is None or not raw.strip():
+        notes.append("no From address: manual review, nothing will be sent")
+        return None, None, None
+    pairs = email.utils.getaddresses([unwrap_encoded_address(raw, hint)])
+    if not pairs:
+        pairs = [email.utils.parseaddr(raw)]
+    if len([p for p in pairs if p[1]]) > 1:
+        notes.append("several From addresses: the first usable one is taken")
+    name_raw, addr = pairs[0]
+    for cand_name, cand_addr in pairs:
+        if _valid_address(cand_addr):
+            name_raw, addr = cand_name, cand_addr
+            break
+    name = decode_header_value(name_raw, hint) or None
+    local = addr.split("@", 1)[0].strip().lower() if addr else None
+    if not addr and name and "@" not in name and " " not in name.strip():
+        local = name.strip().lower()  # "From: MAILER-DAEMON"
+    if not _valid_address(addr):
+        if "@" not in raw and raw.strip() and not addr:
+            local = raw.strip().strip("<>").lower()
+        shown = addr or raw.strip()
+        notes.append(f"From address {shown!r} is not usable: manual review, nothing will be sent")
+        return None, name, local
+    return addr.lower(), name, local
+
+
+def _received_date(headers: HeaderView) -> datetime | None:
+    for value in headers.get_all("received"):
+        if ";" in value:
+            parsed = _parse_date(value.rsplit(";", 1)[1])
+            if parsed:
+                return parsed
+    return None
+
+
+def _clean_text(segments: list[Segment], subject: str) -> tuple[str, str, bool]:
+    """(text with quotes and signatures stripped, full text, whether the body came from HTML)."""
+    forward = is_forward_subject(subject)
+    full_parts: list[str] = []
+    clean_parts: list[str] = []
+    for seg in segments:
+        full = seg.text.strip("\n")
+        if seg.forward_header:
+            full_parts.append(full)
+            clean_parts.append(full)
+            continue
+        if not full.strip():
+            continue
+        full_parts.append(full)
+        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at))
+        if stripped.strip():
+            clean_parts.append(stripped)
+    html = next((s.html for s in segments if not s.forward_header and s.text.strip()), False)
+    return "\n\n".join(clean_parts).strip(), "\n\n".join(full_parts).strip(), html
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def _language(text: str) -> str | None:
+    sample = text[:2000]
+    cyr = _CYR.subn("", sample)[1]
+    lat = _LAT.subn("", sample)[1]
+    if cyr + lat < 10:
+        return None
+    if cyr >= lat:
+        return "ru"
+    return "en" if sample.isascii() else None
+
+
+def _text_dsn(text: str) -> list[DsnRecipient]:
+    """Delivery-status fields pasted into a bounce's text (MTAs without proper MIME)."""
+    if "final-recipient" not in text.lower():
+        return []
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
+        recipient = fields.get("final-recipient") or fields.get("original-recipient")
+        if recipient:
+            address = recipient.split(";", 1)[-1].strip().strip("<>").strip().lower()
+            if _valid_address(address):
+                out.append(
+                    DsnRecipient(
+                        address, fields.get("action", "").lower(), fields.get("status", "")
+                    )
+                )
+    return out
+
+
+def _bounce_details(
+    mime: MimeResult,
+    text: str,
+    sender: str | None,
+    recipients: list[str],
+    headers: HeaderView,
+    notes: list[str],
+) -> tuple[str | None, list[str]]:
+    ids = list(dict.fromkeys(mime.returned_ids))
+    if not ids:
+        ids = list(dict.fromkeys(_BODY_MSGID.findall(text)))
+    report_type = mime.report_fields.get("report-type", "")
+    if mime.report_fields.get("feedback-type") or report_type == "feedback-report":
+        notes.append(
+            f"abuse/feedback report ({mime.report_fields.get('feedback-type', 'unknown')}): "
+            "stop mailing this address"
+        )
+        rcpt = mime.report_fields.get("original-rcpt-to", "").strip("<> ")
+        if not _valid_address(rcpt):
+            rcpt = next(iter(mime.returned_recipients), "")
+        return (rcpt.lower() or None), ids
+    dsn = mime.dsn or _text_dsn(text)
+    # Only a permanent (5.x.x) failure makes an address undeliverable; "failed" with a 4.x.x
+    # status means the MTA gave up after temporary errors (timeouts), which says little about
+    # the address itself.
+    failed = [
+        d
+        for d in dsn
+        if d.status.startswith("5") or (d.action.startswith("fail") and d.status[:1] != "4")
+    ]
+    if failed:
+        return (failed[0].address or None), ids
+    if dsn:
+        delayed = ", ".join(f"{d.address} ({d.action or '?'} {d.status})".strip() for d in dsn)
+        notes.append(f"delivery delayed or temporary failure for {delayed}: not permanent")
+        return None, ids
+    x_failed = headers.get("x-failed-recipients")
+    if x_failed:
+        addr = email.utils.parseaddr(x_failed.split(",")[0])[1]
+        if _valid_address(addr):
+            return addr.lower(), ids
+    skip = {a for a in [sender, *recipients] if a}
+    for line in text.split("\n")[:200]:
+        if not _FAILURE_WORDS.search(line) and not line.lstrip().startswith("<"):
+            continue
+        for addr in _EMAIL_IN_TEXT.findall(line):
+            low = addr.lower().rstrip(".")
+            local = low.split("@", 1)[0]
+            if low in skip or local in ("mailer-daemon", "postmaster", "noreply", "no-reply"):
+                continue
+            notes.append("bounced recipient taken from the bounce text")
+            return low, ids
+    return None, ids
+
+
+def _parse(
+    data: bytes, own: frozenset[str], internal: datetime | None, limits: MailLimits
+) -> ParsedMail:
+    notes: list[str] = []
+    recovered = False
+    if not data.strip():
+        return ParsedMail(
+            message_id=synthetic_message_id(data),
+            sender=None,
+            sender_name=None,
+            subject="",
+            text="",
+            full_text="",
+            recovered=True,
+            notes=("empty message",),
+            message_id_synthetic=True,
+            internal_date=internal,
+            date=internal,
+        )
+    msg: Message = email.message_from_bytes(data)
+    headers = HeaderView(msg)
+    if len(headers) == 0:
+        fixed = _skip_junk_prefix(data)
+        if fixed is not None:
+            msg = email.message_from_bytes(fixed)
+            headers = HeaderView(msg)
+            recovered = True
+            notes.append("parsed with recovery: text before the headers skipped")
+    _, top_params = parse_params(headers.get("content-type"))
+    hint = top_params.get("charset")
+    mime = walk_message(
+        msg,
+        MimeLimits(
+            limits.max_attachment_bytes, limits.max_attachments, limits.max_depth, limits.max_parts
+        ),
+        hint,
+    )
+    hint = mime.body_charset or hint
+    subject = _nfc(decode_header_value(headers.get("subject"), hint))
+    sender, sender_name, local = _sender(headers, hint, notes)
+    sender_name = _nfc(sender_name) if sender_name else None
+    to_cc = headers.get_all("to") + headers.get_all("cc")
+    recipients = [a.lower() for _, a in email.utils.getaddresses(to_cc) if _valid_address(a)]
+
+    raw_id = headers.get("message-id")
+    ids = _msg_ids(raw_id)
+    if ids:
+        message_id, synthetic = ids[0], False
+    else:
+        message_id, synthetic = synthetic_message_id(data), True
+        if raw_id is not None:
+            notes.append("Message-ID unusable: a content hash is used instead")
+    in_reply_to = next(iter(_msg_ids(headers.get("in-reply-to"))), None)
+    references = tuple(dict.fromkeys(_msg_ids(" ".join(headers.get_all("references")))))
+
+    header_date = _parse_date(headers.get("date"))
+    date = header_date
+    if header_date is None:
+        date = internal or _received_date(headers)
+        if headers.get("date"):
+            notes.append("Date header unreadable: server time used")
+    elif internal is not None and abs(header_date - internal) > limits.max_date_skew:
+        date = internal
+        notes.append("Date header far from the server's delivery time: server time used")
+
+    text, full_text, html = _clean_text(mime.segments, subject)
+    if full_text and not text:
+        notes.append("no new text outside the quoted history")
+    if not full_text:
+        notes.append("message has no readable text")
+    text, full_text = _nfc(text), _nfc(full_text)
+    if len(full_text) > limits.max_text_chars or len(text) > limits.max_text_chars:
+        notes.append(f"text trimmed to {limits.max_text_chars} characters")
+        text = text[: limits.max_text_chars]
+        full_text = full_text[: limits.max_text_chars]
+
+    ctype, ct_params = parse_params(headers.get("content-type"))
+    automated, reason = detect_automated(
+        LoopSignals(
+            header=headers.get,
+            sender=sender,
+            sender_local=local,
+            subject=subject,
+            content_type=ctype,
+            report_type=(ct_params.get("report-type") or "").lower() or None,
+            body_text=full_text,
+            own_addresses=own,
+            has_delivery_status=bool(mime.dsn)
+            or any(a.content_type == "message/delivery-status" for a in mime.attachments),
+            has_returned_message=any(
+                a.content_type in ("message/rfc822", "message/global", "text/rfc822-headers")
+                for a in mime.attachments
+            ),
+        )
+    )
+    bounced_recipient: str | None = None
+    bounced_ids: list[str] = []
+    if automated is Automated.BOUNCE:
+        bounced_recipient, bounced_ids = _bounce_details(
+            mime, full_text, sender, recipients, headers, notes
+        )
+    if automated is not None:
+        notes.insert(0, f"automated ({automated.value}): {reason}")
+    recovered = recovered or mime.recovered
+    all_notes = [*notes, *mime.notes]
+    if recovered and not any(n.startswith("parsed with recovery") for n in all_notes):
+        all_notes.insert(0, "parsed with recovery")
+    all_notes.extend(mime.dropped)
+    return ParsedMail(
+        message_id=message_id,
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text=text,
+        full_text=full_text,
+        html=html,
+        attachments=tuple(mime.attachments),
+        dropped=tuple(mime.dropped),
+        in_reply_to=in_reply_to,
+        references=references,
+        date=date,
+        automated=automated,
+        bounced_recipient=bounced_recipient,
+        bounced_message_ids=tuple(bounced_ids),
+        recovered=recovered,
+        notes=tuple(dict.fromkeys(all_notes)),
+        language=_language(text or full_text),
+        message_id_synthetic=synthetic,
+        internal_date=internal,
+        forwarded_from=mime.forwarded_from,
+        automated_reason=reason,
+        header_date=header_date,
+        recipients=tuple(dict.fromkeys(recipients)),
+    )
+
+
+def _fallback(raw: object, internal_date: object, exc: BaseException) -> ParsedMail:
+    """Last resort after an unexpected parser error: keep whatever text can be had."""
+    note = f"parsed with recovery: parser error {type(exc).__name__}: {str(exc)[:200]}"
+    try:
+        data = _as_bytes(raw)
+        message_id = synthetic_message_id(data)
+        _, body = _split_raw(data)
+        text = decode_bytes(body[:200_000]).replace("\r\n", "\n").strip()[:20_000]
+    except Exception:
+        data, message_id, text = b"", "sha256:" + hashlib.sha256(b"").hexdigest(), ""
+    internal = None
+    if isinstance(internal_date, datetime):
+        internal = _aware(internal_date)
+    return ParsedMail(
+        message_id=message_id,
+        sender=None,
+        sender_name=None,
+        subject="",
+        text=text,
+        full_text=text,
+        recovered=True,
+        notes=(note,),
+        message_id_synthetic=True,
+        internal_date=internal,
+        date=internal,
+    )

@@ -1,0 +1,210 @@
+"""Separating what the resident wrote now from the quoted history and signatures.
+
+The case and the classifier should see the new text only: a reply quoting our whole
+acknowledgement would otherwise be classified as our own template. The rules are deliberately
+conservative ("when unsure, keep more text"): a cut needs a recognisable reply header, a quote
+block or a signature separator, and sign-offs such as "С уважением, Иван, кв. 12" are kept because
+they carry contact data. The raw mail and ``full_text`` keep everything.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_forward_subject", "strip_quotes", "strip_signature"]
+
+_ORIGINAL = re.compile(
+    r"^[\s>]*[-_=*]{2,}\s*(original message|исходное сообщение|оригинальное сообщение|"
+    r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}\s*$",
+    re.IGNORECASE,
+)
+_FORWARD = re.compile(
+    r"^[\s>]*([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|пересланное сообщение|"
+    r"переслано|begin forwarded message|weitergeleitete nachricht|message transféré)",
+    re.IGNORECASE,
+)
+_WROTE = re.compile(
+    r"(wrote|writes|пишет|пишут|написал|написала|написали|написал\(а\)|schrieb|a écrit|"
+    r"escribió|scrisse|napisał\(a\)|napisał|schreef)\s*:\s*$",
+    re.IGNORECASE,
+)
+_WROTE_INNER = re.compile(
+    r"\b(wrote|schrieb|пишет|написал\w*|a écrit|escribió)\b.{0,200}:\s*$", re.IGNORECASE
+)
+_ADDR_COLON = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+\s*>?\]?\s*:\s*$")
+_STARTER = re.compile(
+    r"^\s*(>\s*)?(on|am|le|el|il|op|em|w dniu|den|в|\d|(пн|вт|ср|чт|пт|сб|вс|mon|tue|wed|thu|fri|"
+    r"sat|sun|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье)\b|\*?(от|from):)",
+    re.IGNORECASE,
+)
+_HEADER_KEY = re.compile(
+    r"^\s*\*?\s*(from|to|cc|sent|date|subject|reply-to|от|кому|копия|отправлено|дата|тема|"
+    r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
+    re.IGNORECASE,
+)
+_FROM_KEY = re.compile(r"^\s*\*?\s*(from|от|von|de)\s*:", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
+_SIG_DASHES = re.compile(r"^--\s?$")
+_MOBILE = re.compile(
+    r"^\s*(sent from my|sent from |sent with |sent via |get outlook for|"
+    r"отправлено (из|с|со|через)\b|"
+    r"отправлено с моего|отправлено из мобильной|von meinem .* gesendet|envoyé de mon|"
+    r"enviado desde mi|скачайте .*почт)",
+    re.IGNORECASE,
+)
+_FWD_SUBJECT = re.compile(
+    r"^\s*((re|ответ|отв|aw|antw)\s*(\[\d+\])?\s*:\s*)*(fwd?|fw|пересл|переслано|пересылка|wg|tr)"
+    r"\s*(\[\d+\])?\s*:",
+    re.IGNORECASE,
+)
+
+
+def is_forward_subject(subject: str) -> bool:
+    """Forwarded mail keeps its inner header block: that content *is* the resident's report."""
+    return bool(_FWD_SUBJECT.match(subject or ""))
+
+
+def _is_quote_line(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _has_contact(text: str) -> bool:
+    return "@" in text or any(ch.isdigit() for ch in text)
+
+
+def _attribution_start(lines: list[str], j: int) -> int | None:
+    """If line ``j`` ends an "On <date>, <name> wrote:" attribution (possibly wrapped over up to
+    three lines by the sender's client), return the line where it starts."""
+    line = lines[j].strip()
+    if not line.endswith(":") or len(line) > 300:
+        return None
+    wrote = bool(_WROTE.search(line)) or bool(_WROTE_INNER.search(line) and _has_contact(line))
+    if not wrote and not _ADDR_COLON.search(line):
+        return None
+    for k in (3, 2):
+        i = j - k + 1
+        if i < 0:
+            continue
+        window = [lines[n].strip() for n in range(i, j + 1)]
+        if not all(window) or sum(len(w) for w in window) > 300:
+            continue
+        if any(_is_quote_line(lines[n]) and not _is_quote_line(lines[j]) for n in range(i, j)):
+            continue
+        joined = " ".join(window)
+        if _STARTER.match(window[0]) and _has_contact(joined):
+            return i
+    if _has_contact(line) and (wrote or _STARTER.match(line)):
+        return j
+    return None
+
+
+def _header_block_at(lines: list[str], i: int) -> bool:
+    """An Outlook/Hotmail style "From: … Sent: … To: … Subject:" block starts at line ``i``."""
+    if not _HEADER_KEY.match(lines[i]):
+        return False
+    keys = 0
+    has_from = False
+    n = i
+    while n < len(lines) and n < i + 8:
+        line = lines[n]
+        if _HEADER_KEY.match(line):
+            keys += 1
+            has_from = has_from or bool(_FROM_KEY.match(line))
+        elif line.strip() and keys and not line.startswith((" ", "\t")):
+            break
+        n += 1
+    return keys >= 3 and has_from
+
+
+def _first_marker(lines: list[str], forward: bool) -> int | None:
+    for j, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _FORWARD.match(stripped):
+            return None  # everything below is a forwarded message: keep it
+        if not forward and _ORIGINAL.match(stripped):
+            return j
+        if not forward and _header_block_at(lines, j):
+            # An underscore/dash rule right above belongs to the history too.
+            k = j - 1
+            while k >= 0 and not lines[k].strip():
+                k -= 1
+            return k if k >= 0 and _SEPARATOR.match(lines[k]) else j
+        start = _attribution_start(lines, j)
+        if start is not None:
+            return start
+    return None
+
+
+def strip_quotes(text: str, *, forward: bool = False, quote_at: int | None = None) -> str:
+    """Return the new part of a reply.
+
+    Top-posted replies are cut at the first reply header; bottom-posted and interleaved replies
+    lose their ``>`` lines and the attribution lines that introduce them. ``quote_at`` is where an
+    HTML quote container started (from :func:`~intake.email.html_text.html_to_text`).
+    """
+    if quote_at is not None and text[:quote_at].strip():
+        text = text[:quote_at]
+    lines = text.split("\n")
+    marker = _first_marker(lines, forward)
+    if marker is not None and any(
+        line.strip() and not _is_quote_line(line) for line in lines[:marker]
+    ):
+        lines = lines[:marker]
+    if any(_is_quote_line(line) for line in lines):
+        kept: list[str] = []
+        n = 0
+        while n < len(lines):
+            line = lines[n]
+            if _is_quote_line(line):
+                n += 1
+                continue
+            start = _attribution_start(lines, n)
+            if start is not None:
+                nxt = n + 1
+                while nxt < len(lines) and not lines[nxt].strip():
+                    nxt += 1
+                if nxt >= len(lines) or _is_quote_line(lines[nxt]):
+                    # Drop the attribution (and its wrapped first lines) with its quote.
+                    del kept[len(kept) - (n - start) :]
+                    n = nxt
+                    continue
+            kept.append(line)
+            n += 1
+        lines = kept
+    return _tidy(lines)
+
+
+def strip_signature(text: str) -> str:
+    """Drop an RFC 3676 ``-- `` signature and "Sent from my phone" lines at the end."""
+    lines = text.split("\n")
+    for n in range(len(lines) - 1, -1, -1):
+        if (
+            _SIG_DASHES.match(lines[n])
+            and len(lines) - n <= 30
+            and any(line.strip() for line in lines[:n])
+        ):
+            lines = lines[:n]
+            break
+    cut = None
+    for n in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
+        if _MOBILE.match(lines[n]) and any(line.strip() for line in lines[:n]):
+            cut = n
+    if cut is not None:
+        lines = lines[:cut]
+    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1])):
+        lines.pop()
+    return _tidy(lines)
+
+
+def _tidy(lines: list[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)

@@ -1,0 +1,140 @@
+"""Mail that must never be answered is recognised, with a sensible precedence."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.email import parse_mail
+from intake.message import Automated
+
+OWN = frozenset({"office@uk-zarechye.ru"})
+
+
+def mail(
+    *headers: str,
+    body: str = "Текст письма",
+    subject: str = "Вопрос",
+    sender: str = "Иван <ivan@example.ru>",
+    ctype: str = "text/plain; charset=utf-8",
+) -> bytes:
+    lines = [f"From: {sender}", "To: office@uk-zarechye.ru", f"Subject: {subject}"]
+    lines += list(headers)
+    lines.append(f"Content-Type: {ctype}")
+    return ("\n".join(lines) + "\n\n" + body).encode()
+
+
+def classify(raw: bytes) -> Automated | None:
+    return parse_mail(raw, own_addresses=OWN).automated
+
+
+def test_ordinary_mail_is_not_automated() -> None:
+    assert classify(mail()) is None
+    assert classify(mail("Auto-Submitted: no")) is None
+    assert classify(mail("X-Autoreply: no")) is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Auto-Submitted: auto-replied",
+        "Auto-Submitted: auto-generated (vacation)",
+        "X-Autoreply: yes",
+        "X-Autorespond: 1",
+        "X-Auto-Response-Suppress: OOF, AutoReply",
+        "X-Auto-Response-Suppress: All",
+        "Precedence: bulk",
+        "Precedence: junk",
+        "Precedence: auto_reply",
+        "X-Loop: helpdesk@other.example",
+        "Return-Path: <>",
+    ],
+)
+def test_autoreply_headers(header: str) -> None:
+    assert classify(mail(header)) is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Out of Office: Вопрос",
+        "Automatic reply: Лифт",
+        "Auto: Re: [A-1042]",
+        "Autoreply: x",
+        "Автоответ: Re: Лифт",
+        "Автоматический ответ: Протечка",
+        "Нет на месте",
+        "В отпуске до 24.03",
+        "Отсутствую: Re: Лифт",
+        "Вне офиса",
+    ],
+)
+def test_out_of_office_subjects(subject: str) -> None:
+    assert classify(mail(subject=subject)) is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["В отпуске затопили квартиру", "Автостоянка во дворе", "Нет света в подъезде"],
+)
+def test_resident_subjects_that_only_resemble_out_of_office(subject: str) -> None:
+    assert classify(mail(subject=subject)) is None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Undelivered Mail Returned to Sender",
+        "Delivery Status Notification (Failure)",
+        "Mail delivery failed: returning message to sender",
+        "Недоставленное сообщение",
+        "Ваше сообщение не доставлено. Mail failure.",
+        "Undeliverable: Обращение A-1042",
+    ],
+)
+def test_bounce_subjects(subject: str) -> None:
+    assert classify(mail(subject=subject)) is Automated.BOUNCE
+
+
+def test_bounce_senders_and_structures() -> None:
+    assert classify(mail(sender="MAILER-DAEMON@mx.example.ru")) is Automated.BOUNCE
+    assert classify(mail(sender="Mail Delivery Subsystem <MAILER-DAEMON>")) is Automated.BOUNCE
+    assert classify(mail(sender="postmaster@mail.ru")) is Automated.BOUNCE
+    empty_rp = mail("Return-Path: <>", body="Delivery to the following recipient failed: a@b.ru")
+    assert classify(empty_rp) is Automated.BOUNCE
+    report = mail(
+        body="--b\nContent-Type: text/plain\n\nfailed\n--b--\n",
+        ctype='multipart/report; report-type=delivery-status; boundary="b"',
+    )
+    assert classify(report) is Automated.BOUNCE
+
+
+def test_lists() -> None:
+    assert classify(mail("List-Id: <news.uk.example>")) is Automated.LIST
+    assert classify(mail("Precedence: list")) is Automated.LIST
+    assert classify(mail("List-Unsubscribe: <mailto:u@x>", "Precedence: bulk")) is Automated.LIST
+    # List-Unsubscribe alone is not enough: webmail may add it to a person's mail.
+    assert classify(mail("List-Unsubscribe: <mailto:u@x>")) is None
+
+
+def test_own_address() -> None:
+    assert classify(mail(sender="Office <Office@UK-Zarechye.ru>")) is Automated.OWN
+    assert classify(mail("X-Loop: office@uk-zarechye.ru")) is Automated.OWN
+    domain_wide = parse_mail(mail(), own_addresses=frozenset({"@example.ru"}))
+    assert domain_wide.automated is Automated.OWN
+
+
+def test_precedence_bounce_over_own_over_autoreply_over_list() -> None:
+    raw = mail("Auto-Submitted: auto-replied", "List-Id: <l.example>")
+    assert classify(raw) is Automated.AUTOREPLY
+    own_auto = mail("Auto-Submitted: auto-replied", sender="office@uk-zarechye.ru")
+    assert classify(own_auto) is Automated.OWN
+    bounce_auto = mail(
+        "Auto-Submitted: auto-replied", subject="Undelivered Mail Returned to Sender"
+    )
+    assert classify(bounce_auto) is Automated.BOUNCE
+
+
+def test_reason_is_in_the_notes() -> None:
+    parsed = parse_mail(mail("Auto-Submitted: auto-replied"))
+    assert parsed.notes[0] == "automated (autoreply): Auto-Submitted: auto-replied"
+    assert parsed.automated_reason == "Auto-Submitted: auto-replied"

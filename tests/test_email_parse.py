@@ -1,0 +1,508 @@
+"""Focused tests for ``parse_mail``: charsets, MIME structure, limits, dates, senders, ids."""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.mime.application import MIMEApplication
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+import pytest
+
+from intake.email import MailLimits, ParsedMail, looks_like_mojibake, parse_mail
+from intake.email.charsets import decode_bytes, decode_header_value
+from intake.email.mime import sanitize_filename
+from intake.message import Automated, Channel
+
+RU = "Добрый день! В подъезде дома 12 по улице Ленина не работает лифт, кв. 45."
+WHEN = datetime(2025, 3, 11, 9, 30, tzinfo=UTC)
+
+
+def raw_mail(headers: list[tuple[str, bytes | str]], body: bytes) -> bytes:
+    lines = [
+        name.encode() + b": " + (value.encode() if isinstance(value, str) else value)
+        for name, value in headers
+    ]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+BASE = [
+    ("From", "Иван <ivan@example.ru>"),
+    ("To", "office@uk-zarechye.ru"),
+    ("Date", "Tue, 11 Mar 2025 12:15:00 +0300"),
+    ("Message-ID", "<abc123@example.ru>"),
+]
+
+
+def assert_clean_russian(parsed: ParsedMail) -> None:
+    for value in (parsed.subject, parsed.text, parsed.full_text, parsed.sender_name or ""):
+        assert not looks_like_mojibake(value), value
+
+
+# --- charsets -------------------------------------------------------------------------------
+
+
+def test_koi8r_body_without_charset_label() -> None:
+    raw = raw_mail(
+        [*BASE, ("Subject", "lift"), ("Content-Type", "text/plain")], RU.encode("koi8-r")
+    )
+    parsed = parse_mail(raw)
+    assert parsed.text == RU
+    assert_clean_russian(parsed)
+
+
+@pytest.mark.parametrize("codec", ["cp1251", "koi8-r", "utf-8"])
+@pytest.mark.parametrize("label", ["us-ascii", "iso-8859-1", "koi8-r", "windows-1251", None])
+def test_mislabelled_russian_bodies(codec: str, label: str | None) -> None:
+    ctype = "text/plain" + (f"; charset={label}" if label else "")
+    raw = raw_mail([*BASE, ("Subject", "x"), ("Content-Type", ctype)], RU.encode(codec))
+    assert parse_mail(raw).text == RU
+
+
+def test_cp1251_8bit_subject_and_name() -> None:
+    raw = raw_mail(
+        [
+            ("From", "Пётр Сидоров <petr@example.ru>".encode("cp1251")),
+            ("To", "office@uk-zarechye.ru"),
+            ("Subject", "Протечка в квартире 45".encode("cp1251")),
+            ("Content-Type", "text/plain; charset=windows-1251"),
+        ],
+        RU.encode("cp1251"),
+    )
+    parsed = parse_mail(raw)
+    assert parsed.subject == "Протечка в квартире 45"
+    assert parsed.sender_name == "Пётр Сидоров"
+    assert parsed.sender == "petr@example.ru"
+    assert_clean_russian(parsed)
+
+
+def test_8bit_utf8_subject_with_cp1251_body_label() -> None:
+    raw = raw_mail(
+        [
+            *BASE,
+            ("Subject", "Счётчик воды".encode()),
+            ("Content-Type", "text/plain; charset=cp1251"),
+        ],
+        RU.encode("cp1251"),
+    )
+    assert parse_mail(raw).subject == "Счётчик воды"
+
+
+def test_encoded_word_split_mid_character() -> None:
+    data = "Николаевич".encode()
+    # Split inside the two-byte "л" so neither half decodes alone.
+    cut = data.index("л".encode()) + 1
+    w1 = base64.b64encode(data[:cut]).decode()
+    w2 = base64.b64encode(data[cut:]).decode()
+    subject = f"=?UTF-8?B?{base64.b64encode('Иван '.encode()).decode()}?=\r\n =?UTF-8?B?{w1}?="
+    subject += f"\r\n =?utf-8?b?{w2}?="
+    raw = raw_mail(
+        [
+            ("From", f'"=?UTF-8?B?{w1}?= =?UTF-8?B?{w2}?=" <nik@example.ru>'),
+            ("Subject", subject),
+            ("Content-Type", "text/plain; charset=utf-8"),
+        ],
+        RU.encode(),
+    )
+    parsed = parse_mail(raw)
+    assert parsed.subject == "Иван Николаевич"
+    assert parsed.sender_name == "Николаевич"
+
+
+def test_encoded_words_in_different_charsets_and_q_encoding() -> None:
+    second = base64.b64encode(" в квартире".encode("cp1251")).decode()
+    value = f"=?koi8-r?Q?=F0=D2=CF=D4=C5=DE=CB=C1?= =?windows-1251?B?{second}?="
+    assert decode_header_value(value) == "Протечка в квартире"
+    assert decode_header_value("=?utf-8?q?=D0=9B=D0=B8=D1=84=D1=82_=E2=84=96_2?=") == "Лифт № 2"
+    assert decode_header_value("plain text") == "plain text"
+
+
+def test_decode_bytes_never_raises_and_prefers_utf8() -> None:
+    assert decode_bytes("Привет".encode(), "windows-1251") == "Привет"
+    assert decode_bytes("Привет".encode("cp1251"), "utf-8") == "Привет"
+    assert decode_bytes(b"caf\xe9", "iso-8859-1") == "café"
+    assert decode_bytes(b"\xff\xfe\x00junk", "no-such-charset")  # no exception
+    assert decode_bytes("Запрос цены".encode("cp949"), "ks_c_5601-1987") == "Запрос цены"
+
+
+def test_german_latin1_is_not_taken_for_russian() -> None:
+    text = "Grüße aus München, die Heizung läuft nicht. Schöne Grüße"
+    assert decode_bytes(text.encode("latin-1"), "iso-8859-1") == text
+    assert decode_bytes(text.encode("latin-1"), None) == text
+
+
+def test_rfc2231_russian_filename_continuation() -> None:
+    name = "Акт осмотра квартиры.pdf".encode()
+    quoted = "".join(f"%{b:02X}" for b in name)
+    # Cut the percent-encoded value inside a multi-byte character.
+    cut = quoted.index("%", 10) + 3
+    disposition = (
+        f"attachment;\r\n filename*0*=utf-8''{quoted[:cut]};\r\n filename*1*={quoted[cut:]}"
+    )
+    body = (
+        b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + RU.encode()
+        + b"\r\n--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        + b"Content-Disposition: "
+        + disposition.encode()
+        + b"\r\n\r\n"
+        + base64.b64encode(b"%PDF-1.4 test")
+        + b"\r\n--b1--\r\n"
+    )
+    raw = raw_mail(
+        [*BASE, ("Subject", "act"), ("Content-Type", 'multipart/mixed; boundary="b1"')], body
+    )
+    parsed = parse_mail(raw)
+    assert [a.filename for a in parsed.attachments] == ["Акт осмотра квартиры.pdf"]
+    att = parsed.attachments[0]
+    assert (att.content_type, att.size, att.ref) == ("application/pdf", 13, "2")
+
+
+def test_rfc2047_and_8bit_filenames() -> None:
+    msg = MIMEMultipart()
+    msg["From"] = "a@example.ru"
+    msg.attach(MIMEText("см. фото", "plain", "utf-8"))
+    img = MIMEApplication(b"\xff\xd8\xff fake jpeg", "octet-stream")
+    img.add_header("Content-Disposition", "attachment", filename="=?utf-8?B?0YTQvtGC0L4uanBn?=")
+    msg.attach(img)
+    parsed = parse_mail(msg.as_bytes())
+    assert parsed.attachments[0].filename == "фото.jpg"
+    raw = parsed_raw_8bit_filename()
+    assert parse_mail(raw).attachments[0].filename == "счёт.pdf"
+
+
+def parsed_raw_8bit_filename() -> bytes:
+    return raw_mail(
+        [*BASE, ("Subject", "x"), ("Content-Type", 'multipart/mixed; boundary="q"')],
+        b"--q\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n"
+        + "Счёт во вложении".encode("cp1251")
+        + b'\r\n--q\r\nContent-Type: application/pdf; name="'
+        + "счёт.pdf".encode("cp1251")
+        + b'"\r\nContent-Disposition: attachment\r\n\r\n%PDF\r\n--q--\r\n',
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\фото.jpg", "фото.jpg"),
+        ("evil\u202egpj.exe", "evilgpj.exe"),
+        ("tab\tand\x07bell.txt", "tabandbell.txt"),
+        ("", "attachment-2.pdf"),
+        ("...", "attachment-2.pdf"),
+    ],
+)
+def test_sanitize_filename(name: str, expected: str) -> None:
+    assert sanitize_filename(name, "application/pdf", "2") == expected
+
+
+def test_sanitize_filename_caps_length_and_keeps_extension() -> None:
+    name = sanitize_filename("я" * 400 + ".docx", "application/octet-stream", "3")
+    assert len(name) <= 150 and name.endswith(".docx")
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+
+def test_html_only_mail() -> None:
+    html = (
+        "<html><head><style>p{color:red}</style><script>alert(1)</script></head><body>"
+        "<p>Здравствуйте!</p><p>Не работает&nbsp;домофон&nbsp;&laquo;Визит&raquo;<br>"
+        "кв.&nbsp;7</p><div>Спасибо &amp; до свидания</div></body></html>"
+    )
+    msg = MIMEText(html, "html", "utf-8")
+    msg["From"] = "a@example.ru"
+    parsed = parse_mail(msg.as_bytes())
+    assert parsed.html
+    assert parsed.text == "Здравствуйте!\nНе работает домофон «Визит»\nкв. 7\nСпасибо & до свидания"
+    assert "alert" not in parsed.full_text and "color" not in parsed.full_text
+
+
+def test_alternative_prefers_plain_unless_empty() -> None:
+    for plain, expected, is_html in (
+        ("Простой текст", "Простой текст", False),
+        ("  \n", "Текст из HTML", True),
+    ):
+        msg = MIMEMultipart("alternative")
+        msg["From"] = "a@example.ru"
+        msg.attach(MIMEText(plain, "plain", "utf-8"))
+        msg.attach(MIMEText("<p>Текст из HTML</p>", "html", "utf-8"))
+        parsed = parse_mail(msg.as_bytes())
+        assert (parsed.text, parsed.html) == (expected, is_html)
+
+
+def test_related_inline_image_is_an_attachment() -> None:
+    alt = MIMEMultipart("alternative")
+    alt.attach(MIMEText("Фото протечки", "plain", "utf-8"))
+    related = MIMEMultipart("related")
+    related.attach(MIMEText('<p>Фото протечки</p><img src="cid:leak">', "html", "utf-8"))
+    img = MIMEApplication(b"\xff\xd8\xff" + b"0" * 5000, "jpeg")
+    img.replace_header("Content-Type", "image/jpeg")
+    img.add_header("Content-ID", "<leak>")
+    img.add_header("Content-Disposition", "inline")
+    related.attach(img)
+    alt.attach(related)
+    alt["From"] = "a@example.ru"
+    parsed = parse_mail(alt.as_bytes())
+    assert parsed.text == "Фото протечки" and not parsed.html
+    assert [(a.content_type, a.ref, a.size) for a in parsed.attachments] == [
+        ("image/jpeg", "2.2", 5003)
+    ]
+    assert parsed.attachments[0].filename == "image-2.2.jpg"
+
+
+def test_oversized_attachment_is_dropped_with_a_note() -> None:
+    msg = MIMEMultipart()
+    msg["From"] = "a@example.ru"
+    msg["Subject"] = "Документы"
+    msg.attach(MIMEText("Отправляю документы", "plain", "utf-8"))
+    big = MIMEApplication(b"x" * (3 * 1024 * 1024), "pdf")
+    big.add_header("Content-Disposition", "attachment", filename="скан.pdf")
+    msg.attach(big)
+    small = MIMEApplication(b"y" * 1000, "pdf")
+    small.add_header("Content-Disposition", "attachment", filename="ok.pdf")
+    msg.attach(small)
+    parsed = parse_mail(msg.as_bytes(), limits=MailLimits(max_attachment_bytes=2 * 1024 * 1024))
+    assert [a.filename for a in parsed.attachments] == ["ok.pdf"]
+    assert parsed.dropped == ("attachment 'скан.pdf' dropped: 3 MB over the 2 MB limit",)
+    assert parsed.text == "Отправляю документы"
+    assert parsed.dropped[0] in parsed.to_inbound(fallback_time=WHEN).notes
+
+
+def test_attachment_count_limit() -> None:
+    msg = MIMEMultipart()
+    msg["From"] = "a@example.ru"
+    msg.attach(MIMEText("много фото", "plain", "utf-8"))
+    for i in range(5):
+        part = MIMEApplication(b"z", "octet-stream")
+        part.add_header("Content-Disposition", "attachment", filename=f"{i}.bin")
+        msg.attach(part)
+    parsed = parse_mail(msg.as_bytes(), limits=MailLimits(max_attachments=3))
+    assert len(parsed.attachments) == 3 and len(parsed.dropped) == 2
+
+
+def test_rfc822_forward_keeps_inner_author_and_text() -> None:
+    inner = EmailMessage()
+    inner["From"] = "Сосед Петров <petrov@example.ru>"
+    inner["Subject"] = "Шум по ночам"
+    inner["Message-ID"] = "<inner@example.ru>"
+    inner.set_content("Сверху каждую ночь стучат.")
+    outer = MIMEMultipart()
+    outer["From"] = "ivan@example.ru"
+    outer["Subject"] = "Fwd: Шум по ночам"
+    outer.attach(MIMEText("Пересылаю жалобу соседа.", "plain", "utf-8"))
+    outer.attach(MIMEMessage(inner))
+    parsed = parse_mail(outer.as_bytes())
+    assert parsed.sender == "ivan@example.ru"
+    assert parsed.forwarded_from == "petrov@example.ru"
+    assert parsed.text == (
+        "Пересылаю жалобу соседа.\n\n"
+        "Forwarded from Сосед Петров <petrov@example.ru>: Шум по ночам\n\n"
+        "Сверху каждую ночь стучат."
+    )
+    assert [(a.filename, a.content_type, a.ref) for a in parsed.attachments] == [
+        ("Шум по ночам.eml", "message/rfc822", "2")
+    ]
+    assert "inner@example.ru" not in parsed.to_inbound(fallback_time=WHEN).thread_hints
+
+
+def test_broken_boundary_is_recovered() -> None:
+    body = (
+        b"--realboundary\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + RU.encode()
+        + b"\r\n--realboundary--\r\n"
+    )
+    raw = raw_mail(
+        [*BASE, ("Subject", "x"), ("Content-Type", 'multipart/mixed; boundary="declared"')], body
+    )
+    parsed = parse_mail(raw)
+    assert parsed.recovered
+    assert parsed.text == RU
+    assert any(n.startswith("parsed with recovery") for n in parsed.notes)
+
+
+def test_missing_final_boundary_and_no_boundary_text() -> None:
+    raw = raw_mail(
+        [*BASE, ("Subject", "x"), ("Content-Type", 'multipart/mixed; boundary="b"')],
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + RU.encode() + b"\r\n",
+    )
+    parsed = parse_mail(raw)
+    assert parsed.text == RU and parsed.recovered
+    raw2 = raw_mail(
+        [*BASE, ("Subject", "x"), ("Content-Type", 'multipart/mixed; boundary="b"')],
+        RU.encode(),
+    )
+    parsed2 = parse_mail(raw2)
+    assert parsed2.text == RU and parsed2.recovered
+
+
+def test_binary_junk_truncation_and_empty_input_never_raise() -> None:
+    rng = random.Random(42)
+    good = raw_mail(
+        [*BASE, ("Subject", "x"), ("Content-Type", "text/plain; charset=utf-8")], RU.encode()
+    )
+    samples: list[bytes] = [b"", b"\r\n", b"\x00" * 100, bytes(range(256)) * 4, good[:37]]
+    samples += [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 3000))) for _ in range(50)]
+    samples += [good[: rng.randint(0, len(good))] for _ in range(50)]
+    for raw in samples:
+        parsed = parse_mail(raw)
+        assert isinstance(parsed, ParsedMail)
+        assert parsed.message_id
+    empty = parse_mail(b"")
+    assert empty.recovered and empty.notes
+    assert isinstance(parse_mail(None), ParsedMail)  # type: ignore[arg-type]
+
+
+# --- dates, senders, ids --------------------------------------------------------------------------
+
+
+def test_missing_date_uses_internal_date_then_received() -> None:
+    headers = [("From", "a@example.ru"), ("Subject", "x")]
+    internal = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
+    assert parse_mail(raw_mail(headers, b"hi"), internal_date=internal).date == internal
+    received = ("Received", "from mx by mx2; Tue, 11 Mar 2025 12:00:00 +0300")
+    parsed = parse_mail(raw_mail([received, *headers], b"hi"))
+    assert parsed.date == datetime(2025, 3, 11, 9, 0, tzinfo=UTC)
+    nothing = parse_mail(raw_mail(headers, b"hi"))
+    assert nothing.date is None
+    with pytest.raises(ValueError):
+        nothing.to_inbound()
+    assert nothing.to_inbound(fallback_time=WHEN).received_at == WHEN
+
+
+def test_date_header_and_skew_against_internal_date() -> None:
+    raw = raw_mail(BASE, b"hi")
+    assert parse_mail(raw).date == datetime(2025, 3, 11, 9, 15, tzinfo=UTC)
+    internal = datetime(2026, 1, 1, tzinfo=UTC)
+    parsed = parse_mail(raw, internal_date=internal)
+    assert parsed.date == internal and parsed.header_date is not None
+    naive = parse_mail(raw_mail([("From", "a@b.ru")], b"x"), internal_date=datetime(2025, 1, 1))
+    assert naive.date is not None and naive.date.tzinfo is not None
+
+
+def test_glued_date_keeps_its_timezone() -> None:
+    raw = raw_mail(
+        [("From", "a@b.ru"), ("Date", "Fri, 07 Apr 2023 17:30:44 +0200Received: from x")], b"x"
+    )
+    assert parse_mail(raw).date == datetime(2023, 4, 7, 15, 30, 44, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [None, "", "   ", "<>", "not an address", "a b@c.ru", "=?utf-8?Q?agent?=@example.com"],
+)
+def test_missing_or_unusable_from(from_header: str | None) -> None:
+    headers = [("Subject", "x")] + ([("From", from_header)] if from_header is not None else [])
+    parsed = parse_mail(raw_mail(headers, "Течёт кран".encode()))
+    assert parsed.sender is None
+    assert any("manual review" in n for n in parsed.notes)
+    inbound = parsed.to_inbound(fallback_time=WHEN)
+    assert inbound.sender is None and inbound.text == "Течёт кран"
+
+
+def test_sender_is_lowercased_with_decoded_name() -> None:
+    raw = raw_mail([("From", "=?utf-8?B?0JjQstCw0L0=?= <Ivan.Petrov@Example.RU>")], b"x")
+    parsed = parse_mail(raw)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@example.ru", "Иван")
+    inbound = parsed.to_inbound(fallback_time=WHEN)
+    assert inbound.sender is not None
+    assert (inbound.sender.channel, inbound.sender.address) == (Channel.EMAIL, parsed.sender)
+
+
+def test_message_id_and_threading_headers() -> None:
+    raw = raw_mail(
+        [
+            ("From", "a@b.ru"),
+            ("Message-ID", "  <Msg-1@b.ru>  "),
+            ("In-Reply-To", "<A-1042.1.ack@uk.ru>"),
+            ("References", "<first@b.ru>\r\n <A-1042.1.ack@uk.ru>"),
+        ],
+        b"x",
+    )
+    parsed = parse_mail(raw)
+    assert parsed.message_id == "Msg-1@b.ru" and not parsed.message_id_synthetic
+    assert parsed.in_reply_to == "A-1042.1.ack@uk.ru"
+    assert parsed.references == ("first@b.ru", "A-1042.1.ack@uk.ru")
+    inbound = parsed.to_inbound(raw_ref="INBOX/77:12", fallback_time=WHEN)
+    assert inbound.thread_hints == ("A-1042.1.ack@uk.ru", "first@b.ru")
+    assert inbound.raw_ref == "INBOX/77:12" and inbound.channel is Channel.EMAIL
+
+
+def test_synthetic_message_id_is_stable_across_line_endings() -> None:
+    lf = b"From: a@b.ru\nSubject: x\n\nline one\nline two\n"
+    crlf = lf.replace(b"\n", b"\r\n")
+    first, second = parse_mail(lf), parse_mail(crlf)
+    assert first.message_id.startswith("sha256:") and first.message_id_synthetic
+    assert first.message_id == second.message_id
+    assert parse_mail(lf.replace(b"two", b"three")).message_id != first.message_id
+    assert parse_mail(b"Message-ID: \n" + lf).message_id.startswith("sha256:")
+
+
+def test_text_trimmed_to_the_limit() -> None:
+    raw = raw_mail(
+        [("From", "a@b.ru"), ("Content-Type", "text/plain; charset=utf-8")], ("я" * 500).encode()
+    )
+    parsed = parse_mail(raw, limits=MailLimits(max_text_chars=100))
+    assert len(parsed.text) == 100 and len(parsed.full_text) == 100
+    assert "text trimmed to 100 characters" in parsed.notes
+
+
+def test_bounce_thread_hints_include_returned_message_id() -> None:
+    dsn = (
+        b"--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.ru\r\n\r\n"
+        b"Final-Recipient: rfc822; resident@mail.ru\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"--r\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"From: office@uk.ru\r\nMessage-ID: <A-1042.17.ack@uk.ru>\r\nSubject: [A-1042]\r\n\r\n"
+        b"--r--\r\n"
+    )
+    raw = raw_mail(
+        [
+            ("From", "MAILER-DAEMON@mx.ru"),
+            ("Message-ID", "<bounce1@mx.ru>"),
+            ("Content-Type", 'multipart/report; report-type=delivery-status; boundary="r"'),
+        ],
+        dsn,
+    )
+    parsed = parse_mail(raw, own_addresses=frozenset({"office@uk.ru"}))
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "resident@mail.ru"
+    assert parsed.bounced_message_ids == ("A-1042.17.ack@uk.ru",)
+    inbound = parsed.to_inbound(fallback_time=WHEN)
+    assert inbound.thread_hints == ("A-1042.17.ack@uk.ru",)
+    assert inbound.bounced_recipient == "resident@mail.ru"
+
+
+def test_language_hint() -> None:
+    ru = parse_mail(raw_mail([("From", "a@b.ru")], RU.encode()))
+    en = parse_mail(raw_mail([("From", "a@b.ru")], b"The lift is broken again in block 3."))
+    assert (ru.language, en.language) == ("ru", "en")
+    assert ru.to_inbound(fallback_time=WHEN).sender.language == "ru"  # type: ignore[union-attr]
+
+
+def test_mojibake_detector() -> None:
+    text = "Протечка в квартире, срочно"
+    assert not looks_like_mojibake(text)
+    assert looks_like_mojibake(text.encode().decode("latin-1"))
+    assert looks_like_mojibake(text.encode().decode("cp1251"))
+    assert looks_like_mojibake(("Привет, " * 10).encode("koi8-r").decode("cp1251"))
+    assert looks_like_mojibake("CafÃ© â€™")
+    assert not looks_like_mojibake("ЖКХ и УК «Заречье» №5, СРОЧНО: ГВС")
+
+
+def test_parse_is_pure_and_fast_enough() -> None:
+    msg = MIMEMultipart("alternative")
+    msg["From"] = "Иван <ivan@example.ru>"
+    msg["Subject"] = "Лифт"
+    msg.attach(MIMEText(RU * 20, "plain", "utf-8"))
+    msg.attach(MIMEText(f"<p>{RU * 20}</p>", "html", "utf-8"))
+    raw = msg.as_bytes()
+    start = datetime.now()
+    for _ in range(200):
+        parse_mail(raw)
+    assert datetime.now() - start < timedelta(seconds=2)

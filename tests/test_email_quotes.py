@@ -1,0 +1,110 @@
+"""Quoted history and signatures are removed from ``text``; ``full_text`` keeps them."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.email import html_to_text, parse_mail, strip_quotes, strip_signature
+from intake.email.quotes import is_forward_subject
+
+NEW = "Добрый день! Лифт снова не работает, кв. 45."
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "11.03.2025, 12:15, Иван Петров пишет:\n> Ваше обращение A-1042 принято.",
+        "11 марта 2025 г., в 12:15, УК Заречье <office@uk.ru> написал(а):\n\n> Обращение принято",
+        "вт, 11 мар. 2025 г. в 12:15, УК Заречье <office@uk.ru>:\n> Обращение принято",
+        "Вторник, 11 марта 2025, 12:15 +03:00 от УК Заречье <office@uk.ru>:\n> Принято",
+        '11.03.2025, 12:15, "УК Заречье" <office@uk.ru>:\n> Принято',
+        "-----Исходное сообщение-----\nОт: УК Заречье\nОтправлено: 11 марта 2025 г. 12:15\n"
+        "Кому: Иван\nТема: Обращение A-1042\n\nПринято.",
+        "От: УК Заречье [mailto:office@uk.ru]\nОтправлено: 11 марта 2025 г. 12:15\n"
+        "Кому: ivan@example.ru\nТема: RE: Обращение\n\nПринято.",
+        "On Tue, Mar 11, 2025 at 12:15 PM Office <office@uk.ru> wrote:\n> Your request is in",
+        "On Tue, Mar 11, 2025 at 12:15 PM Management Office <\noffice@uk.ru> wrote:\n\n> Received",
+        "-----Original Message-----\nFrom: Office\nSent: Tuesday\nTo: Ivan\nSubject: A-1042\n\nok",
+        "________________________________\nFrom: Office <office@uk.ru>\nSent: Tuesday, March 11"
+        "\nTo: Ivan\nSubject: RE: A-1042\n\nReceived.",
+    ],
+)
+def test_top_posted_reply_markers(history: str) -> None:
+    assert strip_quotes(f"{NEW}\n\n{history}") == NEW
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Отправлено из мобильной Почты Mail.ru",
+        "Отправлено с iPhone",
+        "Sent from my iPhone",
+        "Отправлено из приложения Яндекс Почта",
+        "Get Outlook for Android",
+        "-- \nИван Петров\nтел. +7 900 000-00-00",
+        "--\nIvan",
+    ],
+)
+def test_signatures(tail: str) -> None:
+    assert strip_signature(f"{NEW}\n\n{tail}") == NEW
+
+
+def test_sign_off_with_contact_data_is_kept() -> None:
+    text = f"{NEW}\n\nС уважением,\nИван Петров, кв. 45\n+7 900 000-00-00"
+    assert strip_signature(strip_quotes(text)) == text
+
+
+def test_bottom_posting_and_interleaving() -> None:
+    bottom = "Иван пишет 10.03.2025, 09:00:\n> старый текст\n> ещё\n\nНовый ответ снизу."
+    assert strip_quotes(bottom) == "Новый ответ снизу."
+    interleaved = "> Когда удобно?\nЗавтра после 18:00.\n> Номер квартиры?\n45"
+    assert strip_quotes(interleaved) == "Завтра после 18:00.\n45"
+
+
+def test_no_markers_keeps_everything() -> None:
+    text = "Пишу вам: во дворе яма.\n\nЖильцы дома 5 пишут: когда засыплете?"
+    assert strip_quotes(text) == text
+
+
+def test_forward_keeps_the_forwarded_header_block() -> None:
+    body = (
+        "Посмотрите, что прислал сосед.\n\n-------- Пересылаемое сообщение --------\n"
+        "От: Сосед <s@example.ru>\nДата: 10.03.2025\nТема: Шум\n\nСверху стучат."
+    )
+    assert strip_quotes(body) == body
+    outlook_fw = "см. ниже\n\nFrom: Сосед\nSent: Monday\nTo: Ivan\nSubject: Шум\n\nСверху стучат."
+    assert strip_quotes(outlook_fw, forward=True) == outlook_fw
+    assert is_forward_subject("Fwd: Шум") and is_forward_subject("Пересл: Шум")
+    assert is_forward_subject("RE: FW: x") and not is_forward_subject("Re: Шум")
+
+
+def test_html_quote_containers() -> None:
+    html = (
+        "<div>Спасибо, жду мастера.</div><div class='gmail_quote'>"
+        "вт, 11 мар. 2025 г. в 12:15, УК &lt;office@uk.ru&gt;:<blockquote>Обращение принято"
+        "</blockquote></div>"
+    )
+    text, at = html_to_text(html)
+    assert strip_quotes(text, quote_at=at) == "Спасибо, жду мастера."
+    assert "Обращение принято" in text
+
+
+def test_parse_mail_strips_quotes_only_from_text() -> None:
+    raw = (
+        "From: ivan@example.ru\nSubject: Re: [A-1042] Лифт\nContent-Type: text/plain; "
+        f"charset=utf-8\n\n{NEW}\n\nОтправлено с iPhone\n\n11.03.2025, 12:15, УК пишет:\n"
+        "> Обращение A-1042 принято\n"
+    ).encode()
+    parsed = parse_mail(raw)
+    assert parsed.text == NEW
+    assert "Обращение A-1042 принято" in parsed.full_text
+
+
+def test_reply_that_is_only_a_quote_has_empty_text() -> None:
+    raw = (
+        "From: ivan@example.ru\nContent-Type: text/plain; charset=utf-8\n\n"
+        "11.03.2025, 12:15, УК пишет:\n> Обращение принято\n"
+    ).encode()
+    parsed = parse_mail(raw)
+    assert parsed.text == "" and parsed.full_text
+    assert "no new text outside the quoted history" in parsed.notes
