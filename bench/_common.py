@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 PROBLEMS = [
     "течёт кран на кухне, прошу прислать сантехника",

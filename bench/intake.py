@@ -8,17 +8,22 @@ loss, which acknowledging input right after the commit requires).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as `python bench/<name>.py`: Python puts bench/ first on the path, where email.py and
+# intake.py would shadow the stdlib and our own packages. Start from the repo root instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import asyncio
 import json
 import sqlite3
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _common import ratio_line, synthetic_texts
-
+from bench._common import ratio_line, synthetic_texts
 from domovoy.app import build_app
 from domovoy.config import Config
 from intake.message import Channel, InboundMessage, SenderIdentity

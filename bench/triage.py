@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Python puts bench/ first on the path, where email.py and intake.py would shadow the stdlib
+# and our own packages: start from the repo root instead.
+sys.path[0] = str(ROOT)
 
-from intake.classifier import Classification, Classifier  # noqa: E402
-from intake.classifier.evaluate import evaluate, headline  # noqa: E402
-from intake.labels import AXES  # noqa: E402
+from intake.classifier import Classification, Classifier
+from intake.classifier.evaluate import evaluate, headline
+from intake.labels import AXES
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
 FOLDS = 5
