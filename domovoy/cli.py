@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     links = sub.add_parser("links", parents=[common],
                            help="print each building's bot deep link and write QR codes")
     links.add_argument("--out", type=Path, default=Path("var/links"))
-    sub.add_parser("report", parents=[common], help="managers' report: volumes, SLA, ratings")
+    rep = sub.add_parser("report", parents=[common],
+                         help="managers' report: volumes, SLA, recurring problems, ratings")
+    rep.add_argument("--days", type=int, default=30, help="period ending now (default 30)")
     demo = sub.add_parser("demo", parents=[common], help="run the self-contained demo")
     demo.add_argument("--quiet", action="store_true")
     return p
@@ -94,7 +96,9 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         print(f"database at {config.database.url} is up to date")
         return 0
     if command == "classify":
-        return await commands.classify(args, config)
+        from domovoy.classify_cmd import classify
+
+        return await classify(args, config)
     if command == "ingest-eml":
         return await commands.ingest_eml(args, config)
     if command == "status":
@@ -104,7 +108,20 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if command == "links":
         return await commands.links(args, config)
     if command == "report":
-        return await commands.report(config)
+        from datetime import timedelta
+
+        from domovoy.app import build_app
+        from workflow.reports import build_report, format_report
+
+        app = await build_app(config)
+        try:
+            now = app.wf.clock.now()
+            async with app.wf.sessions() as session:
+                report = await build_report(session, now - timedelta(days=args.days), now)
+        finally:
+            await app.close()
+        print(format_report(report))
+        return 0
     if command == "run":
         from domovoy.runner import run
 

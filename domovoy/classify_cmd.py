@@ -1,0 +1,115 @@
+"""``domovoy classify``: label text, score a labelled file, record and review corrections."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from domovoy.app import build_app, build_classifier
+from domovoy.config import Config
+from intake.classifier import Classifier
+from intake.classifier.evaluate import evaluate, format_report
+from workflow.models import Correction
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not a JSON line ({exc.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text", ""), str):
+            raise ValueError(f"{path}:{n}: expected an object with a text field")
+        rows.append(row)
+    return rows
+
+
+def _label_file(clf: Classifier, rows: list[dict[str, Any]]) -> None:
+    for n, row in enumerate(rows, 1):
+        c = clf.classify(row.get("text") or "", row.get("subject") or "")
+        print(json.dumps({"id": row.get("id", n), **c.as_dict()}, ensure_ascii=False))
+
+
+async def _correct(config: Config, number: str, labels: list[str]) -> int:
+    changes: dict[str, str] = {}
+    for item in labels:
+        axis, sep, value = item.partition("=")
+        if not sep or not value:
+            print(f"domovoy classify --correct: expected axis=value, got {item!r}",
+                  file=sys.stderr)
+            return 2
+        changes[axis.strip()] = value.strip()
+    app = await build_app(config)
+    try:
+        result = await app.cases.reclassify(number, "cli", changes)
+    finally:
+        await app.close()
+    print(f"{result.case_number}: corrected ({', '.join(f'{k}={v}' for k, v in changes.items())})")
+    return 0
+
+
+async def _misfires(config: Config, top: int = 20) -> int:
+    """Rules that fired on cases whose labels staff changed, most often first."""
+    app = await build_app(config)
+    try:
+        async with app.wf.sessions() as session:
+            corrections = (await session.scalars(select(Correction))).all()
+    finally:
+        await app.close()
+    if not corrections:
+        print("no staff corrections recorded yet")
+        return 0
+    blamed: Counter[tuple[str, str]] = Counter()
+    for c in corrections:
+        for rule in c.rules:
+            # A rule is blamed on the axis it decides (rule ids start with the axis name).
+            if str(rule).split(".", 1)[0] == c.axis:
+                blamed[(str(rule), f"{c.old_value} → {c.new_value}")] += 1
+    print(f"{len(corrections)} correction(s); rules most often overruled:")
+    for (rule, change), count in blamed.most_common(top):
+        print(f"{count:5d}  {rule:45s} {change}")
+    return 0
+
+
+async def classify(args: argparse.Namespace, config: Config) -> int:
+    if args.correct:
+        return await _correct(config, args.correct, ([args.text] if args.text else [])
+                              + args.labels)
+    if args.misfires:
+        return await _misfires(config)
+    try:
+        clf = build_classifier(config)
+    except ValueError as exc:  # RulesError: names the rules file and line
+        print(f"domovoy classify: {exc}", file=sys.stderr)
+        return 2
+    if args.jsonl:
+        try:
+            rows = _lines(args.jsonl)
+        except (OSError, ValueError) as exc:
+            print(f"domovoy classify: {exc}", file=sys.stderr)
+            return 2
+        if args.eval:
+            missing = [n for n, r in enumerate(rows, 1) if "kind" not in r]
+            if missing:
+                print(f"domovoy classify --eval: {args.jsonl}:{missing[0]}: no gold 'kind' "
+                      "label (an --eval file needs kind, category, urgency, scope)",
+                      file=sys.stderr)
+                return 2
+            print(format_report(evaluate(clf, rows)))
+        else:
+            _label_file(clf, rows)
+        return 0
+    if args.text is None:
+        print("domovoy classify: give a text, or --jsonl FILE", file=sys.stderr)
+        return 2
+    print(json.dumps(clf.classify(args.text, args.subject).as_dict(), ensure_ascii=False))
+    return 0

@@ -1,0 +1,70 @@
+"""``domovoy classify`` as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("DOMOVOY_CONFIG", None)
+    if db is not None:
+        env["DOMOVOY_DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
+    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_classify_text_prints_labels_and_rules() -> None:
+    out = cli("classify", "Пахнет газом в подъезде!")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["category"] == "safety" and result["urgency"] == "emergency"
+    assert result["rules"]
+
+
+def test_classify_jsonl_labels_each_line_and_eval_scores(tmp_path: Path) -> None:
+    rows = [{"id": "a", "text": "Спасибо!", "kind": "other", "category": "other",
+             "urgency": "low", "scope": "unit"},
+            {"id": "b", "text": "Прошу прислать сантехника, течёт кран", "kind": "request",
+             "category": "plumbing", "urgency": "normal", "scope": "unit"}]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    labelled = cli("classify", "--jsonl", str(path))
+    assert labelled.returncode == 0, labelled.stderr
+    out = [json.loads(line) for line in labelled.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b"]
+    assert set(out[0]) == {"id", "kind", "category", "urgency", "scope", "rules"}
+    scored = cli("classify", "--jsonl", str(path), "--eval")
+    assert scored.returncode == 0, scored.stderr
+    assert "macro-F1" in scored.stdout and "emergency" in scored.stdout
+
+
+def test_bad_jsonl_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok"}\n{broken\n', "utf-8")
+    out = cli("classify", "--jsonl", str(path))
+    assert out.returncode == 2
+    assert f"{path}:2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_correction_is_recorded_and_misfires_lists_the_rule(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    eml = tmp_path / "m.eml"
+    eml.write_bytes("From: a@example.org\r\nTo: office@example.org\r\nSubject: Лифт\r\n"
+                    "Message-ID: <m1@example.org>\r\nDate: Thu, 15 Jan 2026 09:00:00 +0000\r\n"
+                    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                    "Прошу починить лифт, не работает.\r\n".encode())
+    ingest = cli("ingest-eml", "--json", str(eml), db=db)
+    assert ingest.returncode == 0, ingest.stderr
+    case = json.loads(ingest.stdout.splitlines()[0])["case"]
+    corrected = cli("classify", "--correct", case, "category=safety", db=db)
+    assert corrected.returncode == 0, corrected.stderr
+    misfires = cli("classify", "--misfires", db=db)
+    assert misfires.returncode == 0
+    assert "category." in misfires.stdout and "→ safety" in misfires.stdout

@@ -1,0 +1,45 @@
+"""The managers' report counts what happened and how fast."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domovoy.app import App
+from tests.helpers import LEAK, OUTAGE, tg_message
+from workflow.clock import ManualClock
+from workflow.reports import build_report, format_report
+
+
+async def test_report_shows_volumes_speed_sla_recurring_and_ratings(
+        app: App, clock: ManualClock) -> None:
+    start = clock.now()
+    fast = await app.intake.ingest(tg_message(1101, "Течёт кран", clock.now(), preset=LEAK))
+    slow = await app.intake.ingest(tg_message(1102, "Течёт кран", clock.now(), preset=LEAK))
+    for i in range(3):
+        await app.intake.ingest(tg_message(1200 + i, "Нет света во всём доме", clock.now(),
+                                           preset=OUTAGE))
+    assert fast.case_number and slow.case_number
+    clock.advance(timedelta(hours=2))
+    await app.cases.act(fast.case_number, 1001, "take")
+    await app.cases.act(fast.case_number, 1001, "resolve", "Готово")
+    assert fast.case_id
+    async with app.wf.sessions() as s:
+        from workflow.models import Case
+
+        resident_id = (await s.get_one(Case, fast.case_id)).resident_id
+    assert resident_id
+    await app.cases.rate(fast.case_number, resident_id, 5)
+    clock.advance(timedelta(days=10))
+    await app.cases.act(slow.case_number, 1001, "resolve", "Поздно")
+    async with app.wf.sessions() as s:
+        report = await build_report(s, start - timedelta(days=1), clock.now())
+    assert report.total == 5
+    assert report.by_kind == {"request": 2, "complaint": 3}
+    assert report.resolved == 2 and report.resolved_in_time == 1
+    assert report.sla_compliance == 0.5
+    assert report.median_first_response_h is not None
+    assert report.incidents == 1
+    assert ("lenina-5", "electrical", 3) in report.recurring
+    assert report.ratings == 1 and report.mean_rating == 5.0
+    text = format_report(report)
+    assert "SLA compliance:        50%" in text and "lenina-5" in text
