@@ -49,7 +49,8 @@ async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool
     """Upgrade the schema, mirror the organisation, and wire the services together."""
     if migrate:
         await upgrade(config.database.url)
-    engine = make_engine(config.database.url, echo=config.database.echo)
+    engine = make_engine(config.database.url, echo=config.database.echo,
+                         sqlite_driver=config.database.sqlite_driver)
     sessions = session_factory(engine)
     settings = config.workflow
     async with sessions.begin() as session:

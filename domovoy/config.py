@@ -34,6 +34,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/domovoy.sqlite3"
 class DatabaseConfig(Strict):
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
+    sqlite_driver: Literal["inline", "thread"] = "inline"
 
 
 class Config(Strict):

@@ -40,3 +40,18 @@ async def test_migrations_create_every_table_and_round_trip(any_db_url: str) -> 
         assert case.explanation == {"rules": ["heating.cold"]}
     finally:
         await engine.dispose()
+
+
+async def test_the_aiosqlite_thread_driver_works_too(sqlite_url: str) -> None:
+    from domovoy.app import build_app
+    from tests.conftest import make_config
+    from tests.helpers import tg_message
+    from workflow.clock import ManualClock
+
+    config = make_config(sqlite_url, database={"url": sqlite_url, "sqlite_driver": "thread"})
+    app = await build_app(config, clock=ManualClock())
+    try:
+        result = await app.intake.ingest(tg_message(1, "Течёт кран", app.wf.clock.now()))
+        assert result.case_number == "A-1001"
+    finally:
+        await app.close()
