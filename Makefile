@@ -25,7 +25,7 @@ system-deps:
 	    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing >/dev/null; \
 	fi
 
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(BIN)/domovoy demo
 
 lint: $(STAMP)

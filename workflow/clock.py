@@ -36,3 +36,18 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+class ShiftedClock:
+    """Real time plus an offset that only grows: seconds pass as usual (retries, pacing), and
+    ``advance`` jumps ahead (the demo's accelerated day)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._offset = (start - datetime.now(UTC)) if start is not None else timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._offset += delta
+        return self.now()

@@ -108,7 +108,7 @@ class TelegramControl:
         first_name: str | None = None,
         *,
         username: str | None = None,
-        language_code: str | None = "ru",
+        language_code: str | None = None,
         status: str = "member",
     ) -> Json:
         """Add a user to a group; ``status`` may be member, administrator or creator."""

@@ -414,11 +414,13 @@ class BotWorld:
         *,
         last_name: str | None = None,
         username: str | None = None,
-        language_code: str | None = "ru",
+        language_code: str | None = None,
     ) -> Json:
+        """Create or update a user; omitted fields keep their value (a new user speaks ru)."""
         user = self.users.get(user_id)
         if user is None:
-            user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+            user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}",
+                    "language_code": "ru"}
             self.users[user_id] = user
         elif first_name:
             user["first_name"] = first_name
