@@ -17,15 +17,16 @@ CASE = SimpleNamespace(
     manual_triage=True)
 CONTEXT = {
     "case": CASE, "building": SimpleNamespace(code="lenina-5", address="ул. Ленина, 5"),
-    "assignee": SimpleNamespace(name="Иван"), "resident": SimpleNamespace(name="Ольга <script>",
+    "assignee": SimpleNamespace(name="Иван"), "resident": SimpleNamespace(name="Ольга <script>", apartment="7",
                                                                         phone=None),
     "office": "УК", "link_code": "AB12CD34", "note": "Готово <ok>", "question": "Этаж?",
     "text": "Ответ\n\nвторой абзац <x>", "rules": ["heating.cold"], "attachments": 2,
     "level": 2, "level_name": "head", "manual": False, "now": NOW, "channel": "email",
     "recipient": "a@b", "reason": "bounce", "fallback": None,
 }
+NOT_ABOUT_A_CASE = {"unfiled", "staff_unfiled"}
 NAMES = sorted({p.stem for p in (TEMPLATES / "ru").glob("*.j2")
-                if not p.stem.startswith(("_", "bot_"))})
+                if not p.stem.startswith(("_", "bot_"))} - NOT_ABOUT_A_CASE)
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
@@ -40,6 +41,13 @@ def test_template_renders_with_case_number_and_escaped_html(name: str, lang: str
             assert "Ольга &lt;script&gt;" in rendered.html
         if "второй абзац" in rendered.html:
             assert "второй абзац &lt;x&gt;" in rendered.html
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("name", sorted(NOT_ABOUT_A_CASE))
+def test_messages_outside_a_case_render(name: str, lang: str) -> None:
+    rendered = Renderer().render(name, lang, **{**CONTEXT, "case": None, "subject": ""})
+    assert rendered.text.strip() and "None" not in rendered.text
 
 
 def test_deadline_is_shown_in_the_office_time_zone() -> None:

@@ -54,11 +54,32 @@ async def test_exact_duplicate_is_dropped(app: App, clock: ManualClock) -> None:
     assert await count(app, OutboxItem, OutboxItem.purpose == "ack") == 1
 
 
-async def test_thanks_opens_no_case_but_is_logged(app: App, clock: ManualClock) -> None:
+async def test_thanks_opens_no_case_but_a_person_sees_it(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
     result = await app.intake.ingest(tg_message(503, "Спасибо, всё починили!", clock.now()))
     assert result.action == Action.IGNORED
     assert await count(app, Case) == 0
     assert await count(app, Message) == 1
+    await app.outbox.deliver_due()
+    relay = next(o for o in recorder.sent if o.purpose == "staff_unfiled")
+    assert "Спасибо, всё починили!" in relay.text and relay.payload["message_id"]
+    note = next(o for o in recorder.sent if o.purpose == "unfiled")
+    assert note.channel == "telegram" and note.recipient == "503"
+    # Staff disagree with the classifier: the message becomes a case after all.
+    opened = await app.intake.open_from_logged(relay.payload["message_id"], "staff:1")
+    assert opened.action == Action.NEW_CASE and opened.acknowledged
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.manual_triage and case.kind != "other"
+    again = await app.intake.open_from_logged(relay.payload["message_id"], "staff:1")
+    assert again.case_number == opened.case_number
+
+
+async def test_unfiled_email_gets_no_automatic_answer(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    await app.intake.ingest(mail("spam@example.org", "Спасибо!", clock.now()))
+    await app.outbox.deliver_due()
+    assert [o.purpose for o in recorder.sent] == ["staff_unfiled"]
 
 
 async def test_classifier_failure_still_opens_case_for_manual_triage(

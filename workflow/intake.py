@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
-from intake.message import Automated, InboundMessage
+from intake.message import Automated, Channel, InboundMessage
 from workflow.context import Workflow
 from workflow.feedback import parse_rating, record_feedback
 from workflow.models import (
@@ -115,7 +115,9 @@ class IntakeService:
 
         labels, failure = self._classify(msg)
         if labels.kind == Kind.OTHER and resident is not None:
-            self._log_message(session, msg, None, resident, now, note="kind other: no case")
+            logged = self._log_message(session, msg, None, resident, now,
+                                       note="kind other: no case")
+            await self._unfiled(session, msg, resident, logged, first_contact)
             return IntakeResult(Action.IGNORED, labels=labels)
 
         case = await self._open_case(session, msg, resident, labels, now, failure)
@@ -230,8 +232,9 @@ class IntakeService:
         return None
 
     def _log_message(self, session: AsyncSession, msg: InboundMessage, case: Case | None,
-                     resident: Resident | None, now: datetime, note: str | None = None) -> None:
-        session.add(Message(
+                     resident: Resident | None, now: datetime,
+                     note: str | None = None) -> Message:
+        row = Message(
             case_id=case.id if case else None, direction="in", channel=msg.channel,
             external_id=msg.external_id, resident_id=resident.id if resident else None,
             subject=msg.subject, text=msg.text,
@@ -239,7 +242,57 @@ class IntakeService:
                           "size": a.size, "ref": a.ref} for a in msg.attachments],
             raw_ref=msg.raw_ref, note="; ".join(filter(None, (note, *msg.notes))) or None,
             burst_key=msg.burst_key, created_at=now,
-        ))
+        )
+        session.add(row)
+        return row
+
+    async def _unfiled(self, session: AsyncSession, msg: InboundMessage, resident: Resident,
+                       logged: Message,
+                       first_contact: tuple[Resident, Identity, str] | None) -> None:
+        """A message that opens no case must still reach a person: a wrong "other" would
+        otherwise mean a resident silently ignored. Staff see it with a way to open a case;
+        a Telegram sender gets a short note (never email: that would answer spam)."""
+        await session.flush()
+        building = self.wf.building(resident.building_id)
+        await self.notify.staff(session, None, "staff_unfiled",
+                                key=f"unfiled:{msg.channel}:{msg.external_id}",
+                                recipients=[f"chat:{building.code}" if building else "chat:"],
+                                extra={"message_id": logged.id}, text=msg.text,
+                                subject=msg.subject, channel=msg.channel, resident=resident)
+        if msg.channel == "telegram":
+            await self.notify.direct(session, resident, "unfiled",
+                                     key=f"unfiled:{msg.channel}:{msg.external_id}",
+                                     prefer=msg.channel, first_contact=first_contact)
+
+    async def open_from_logged(self, message_id: int, actor: str) -> IntakeResult:
+        """Staff decided an unfiled message needs a case after all."""
+        now = self.wf.clock.now()
+        async with self.wf.sessions() as session:
+            logged = await session.get(Message, message_id)
+            if logged is None or logged.direction != "in":
+                raise LookupError(f"no incoming message #{message_id}")
+            if logged.case_id is not None:
+                number = await session.scalar(select(Case.number).where(
+                    Case.id == logged.case_id))
+                return IntakeResult(Action.THREADED, number, logged.case_id, note="already filed")
+            resident = (await session.get(Resident, logged.resident_id)
+                        if logged.resident_id else None)
+            labels = self.wf.classifier.classify(logged.text, logged.subject)
+            if labels.kind == Kind.OTHER:
+                labels = replace(labels, kind=Kind.REQUEST, urgency=Urgency.NORMAL)
+            msg = InboundMessage(channel=Channel(logged.channel),
+                                 external_id=logged.external_id or f"logged:{logged.id}",
+                                 sender=None, text=logged.text, subject=logged.subject,
+                                 received_at=logged.created_at)
+            case = await self._open_case(session, msg, resident, labels, now, None,
+                                         logged=logged)
+            case.manual_triage = True
+            session.add(Event(case_id=case.id, at=now, actor=actor, action="filed_by_staff",
+                              note="opened from a message the classifier had set aside"))
+            acknowledged = await self._acknowledge(session, case, now) if resident else False
+            await session.commit()
+        self.wf.wake_outbox()
+        return IntakeResult(Action.NEW_CASE, case.number, case.id, labels, acknowledged)
 
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
@@ -310,7 +363,7 @@ class IntakeService:
 
     async def _open_case(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, labels: Classification, now: datetime,
-                         failure: str | None) -> Case:
+                         failure: str | None, logged: Message | None = None) -> Case:
         building_id = self.wf.building_id(msg.building_code)
         if building_id is None and resident is not None:
             building_id = resident.building_id
@@ -330,7 +383,10 @@ class IntakeService:
         self.wf.sla.apply(case)
         session.add(case)
         await session.flush()
-        self._log_message(session, msg, case, resident, now)
+        if logged is None:
+            self._log_message(session, msg, case, resident, now)
+        else:
+            logged.case_id = case.id
         session.add(Event(case_id=case.id, at=now, actor=_actor(resident), action="received",
                           to_stage=Stage.RECEIVED,
                           note=f"{labels.kind}/{labels.category}/{labels.urgency}/{labels.scope}"))

@@ -66,42 +66,76 @@ class Notifier:
         """
         if case.resident_id is None:
             return None
-        refs: list[str]
+        resident = (first_contact[0] if first_contact is not None
+                    else await session.get_one(Resident, case.resident_id))
+        route = await self._route(session, resident, case.channel, first_contact)
+        if route is None:
+            return None
+        ident, addresses = route
         if first_contact is not None:
-            resident, ident, inbound_id = first_contact
-            addresses: tuple[str, ...] = (ident.address,)
-            refs = [inbound_id] if ident.channel == case.channel else []
+            refs = [first_contact[2]] if ident.channel == case.channel else []
         else:
-            resident = await session.get_one(Resident, case.resident_id)
-            identities = await identities_of(session, resident.id)
-            found = pick_identity(identities, prefer=case.channel)
-            if found is None:
-                return None
-            ident = found
-            addresses = tuple(i.address for i in identities)
             refs = await conversation_refs(session, case.id, ident.channel)
-        lang = resident.language or self.wf.settings.default_language
         facts = await self._facts(session, case)
-        rendered = self.wf.renderer.render(template, lang, **facts, resident=resident, **context)
+        del facts["case"]  # passed on its own below
+        return await self._queue(session, resident, ident, addresses, template, key=key,
+                                 case=case, refs=refs, automatic=automatic,
+                                 staff_id=staff_id, rate_limited=first_contact is None,
+                                 **facts, **context)
+
+    async def direct(
+        self, session: AsyncSession, resident: Resident, template: str, *, key: str,
+        prefer: str | None, first_contact: tuple[Resident, Identity, str] | None = None,
+        **context: Any,
+    ) -> Queued | None:
+        """A message to a resident outside any case (e.g. about an unfiled message)."""
+        route = await self._route(session, resident, prefer, first_contact)
+        if route is None:
+            return None
+        ident, addresses = route
+        return await self._queue(session, resident, ident, addresses, template, key=key,
+                                 case=None, refs=[], automatic=True, staff_id=None,
+                                 rate_limited=first_contact is None,
+                                 office=self.wf.settings.office_name, **context)
+
+    async def _route(self, session: AsyncSession, resident: Resident, prefer: str | None,
+                     first_contact: tuple[Resident, Identity, str] | None
+                     ) -> tuple[Identity, tuple[str, ...]] | None:
+        if first_contact is not None:
+            return first_contact[1], (first_contact[1].address,)
+        identities = await identities_of(session, resident.id)
+        ident = pick_identity(identities, prefer=prefer)
+        return (ident, tuple(i.address for i in identities)) if ident is not None else None
+
+    async def _queue(
+        self, session: AsyncSession, resident: Resident, ident: Identity,
+        addresses: tuple[str, ...], template: str, *, key: str, case: Case | None,
+        refs: list[str], automatic: bool, staff_id: int | None, rate_limited: bool,
+        **context: Any,
+    ) -> Queued | None:
+        lang = resident.language or self.wf.settings.default_language
+        context.setdefault("case", case)
+        rendered = self.wf.renderer.render(template, lang, resident=resident, **context)
         payload = {
-            "case_number": case.number, "subject": rendered.subject, "text": rendered.text,
-            "html": rendered.html if ident.channel == "email" else None,
+            "case_number": case.number if case else None, "subject": rendered.subject,
+            "text": rendered.text, "html": rendered.html if ident.channel == "email" else None,
             "references": refs, "language": lang, "template": template, "staff_id": staff_id,
             **({"actions": context["actions"]} if "actions" in context else {}),
         }
         limit = self.wf.settings.limits.automatic_per_address_per_hour
         return await enqueue(
             session, now=self.wf.clock.now(), channel=ident.channel, recipient=ident.address,
-            purpose=template, key=key, payload=payload, case_id=case.id, resident_id=resident.id,
-            automatic=automatic, rate_limit=None if first_contact else limit,
-            rate_addresses=addresses,
+            purpose=template, key=key, payload=payload, case_id=case.id if case else None,
+            resident_id=resident.id, automatic=automatic,
+            rate_limit=limit if rate_limited else None, rate_addresses=addresses,
         )
 
     async def staff(
         self, session: AsyncSession, case: Case | None, template: str, *, key: str,
-        recipients: list[str], **context: Any,
+        recipients: list[str], extra: dict[str, Any] | None = None, **context: Any,
     ) -> None:
-        facts = await self._facts(session, case) if case is not None else {}
+        facts = (await self._facts(session, case) if case is not None
+                 else {"office": self.wf.settings.office_name})
         rendered = self.wf.renderer.render(template, self.wf.settings.default_language,
                                            **facts, **context)
         for recipient in recipients:
@@ -112,7 +146,7 @@ class Notifier:
                          "case_id": case.id if case else None,
                          "subject": rendered.subject, "text": rendered.text,
                          "language": self.wf.settings.default_language,
-                         "level": context.get("level")},
+                         "level": context.get("level"), **(extra or {})},
                 case_id=case.id if case else None, automatic=False,
             )
 
