@@ -17,8 +17,8 @@ CASE = SimpleNamespace(
     manual_triage=True)
 CONTEXT = {
     "case": CASE, "building": SimpleNamespace(code="lenina-5", address="ул. Ленина, 5"),
-    "assignee": SimpleNamespace(name="Иван"), "resident": SimpleNamespace(name="Ольга <script>", apartment="7",
-                                                                        phone=None),
+    "assignee": SimpleNamespace(name="Иван"),
+    "resident": SimpleNamespace(name="Ольга <script>", apartment="7", phone=None),
     "office": "УК", "link_code": "AB12CD34", "note": "Готово <ok>", "question": "Этаж?",
     "text": "Ответ\n\nвторой абзац <x>", "rules": ["heating.cold"], "attachments": 2,
     "level": 2, "level_name": "head", "manual": False, "now": NOW, "channel": "email",
