@@ -1,0 +1,157 @@
+"""The Telegram channel: one bot for residents and staff, run by long polling or a webhook.
+
+Updates are handled one at a time (``handle_as_tasks=False``) so that aiogram asks Telegram for
+the next batch — which is what confirms the previous one — only after the handler returned,
+i.e. after intake committed. A crash or restart mid-batch therefore redelivers the unfinished
+updates, and intake's (channel, external id) dedupe turns a redelivered one into a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.methods import DeleteWebhook, SetMyCommands, SetWebhook
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot import residents, staff
+from bot.delivery import DeliveryWatch
+from bot.deps import BotDeps
+from bot.sender import ResidentSender, SendLimits, TelegramOutput
+from bot.settings import TelegramConfig
+from bot.staffchat import Cards, StaffChats, StaffSender
+from bot.texts import BotTexts
+from workflow.cases import CaseActions
+from workflow.context import Workflow
+from workflow.intake import IntakeService
+
+log = logging.getLogger(__name__)
+
+POLLING_TIMEOUT_S = 25
+
+
+class TelegramChannel:
+    def __init__(self, config: TelegramConfig, wf: Workflow, intake: IntakeService,
+                 cases: CaseActions, session: BaseSession | None = None, *,
+                 limits: SendLimits | None = None, polling_timeout: int = POLLING_TIMEOUT_S,
+                 watch_interval: float = 1.0) -> None:
+        self.config = config
+        self._own_session = session is None
+        if session is None:
+            session = AiohttpSession(api=TelegramAPIServer.from_base(config.api_base_url))
+        self.bot = Bot(config.token, session=session)
+        self.polling_timeout = polling_timeout
+        self.output = TelegramOutput(self.bot, limits)
+        texts = BotTexts(wf.renderer)
+        chats = StaffChats(config, wf, self.output)
+        cards = Cards(wf, self.output, texts, chats)
+        self.watch = DeliveryWatch(wf, self.output, interval=watch_interval)
+        self.deps = BotDeps(config=config, wf=wf, intake=intake, cases=cases,
+                            output=self.output, texts=texts, chats=chats, cards=cards,
+                            watch=self.watch)
+        self.resident_sender = ResidentSender(self.output)
+        self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
+        self.dp = Dispatcher(storage=MemoryStorage())
+        self.dp.include_router(staff.build_router(self.deps))
+        self.dp.include_router(residents.build_router(self.deps))
+        self._runner: web.AppRunner | None = None
+        self._polling = False
+
+    @property
+    def allowed_updates(self) -> list[str]:
+        return self.dp.resolve_used_update_types()
+
+    async def run(self) -> None:
+        """Serve until cancelled or :meth:`close` is called."""
+        watch = asyncio.create_task(self.watch.run(), name="telegram-delivery-watch")
+        try:
+            await self._setup_commands()
+            if self.config.mode == "webhook":
+                await self._run_webhook()
+            else:
+                await self._run_polling()
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+
+    async def _run_polling(self) -> None:
+        # getUpdates is refused while a webhook is set (a previous webhook deployment).
+        await self.bot(DeleteWebhook(drop_pending_updates=False))
+        self._polling = True
+        try:
+            await self.dp.start_polling(
+                self.bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False,
+                polling_timeout=self.polling_timeout, allowed_updates=self.allowed_updates)
+        finally:
+            self._polling = False
+
+    async def _run_webhook(self) -> None:
+        assert self.config.webhook_url is not None
+        # Telegram must prove each request is its own; without a configured secret, a random
+        # one per run still keeps strangers from posting fake updates.
+        secret = self.config.webhook_secret or secrets.token_urlsafe(32)
+        app = web.Application()
+        # Not in the background: Telegram gets 200 only after the case is committed, and
+        # retries the update otherwise.
+        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, handle_in_background=False,
+                             secret_token=secret).register(
+            app, path=urlsplit(self.config.webhook_url).path or "/")
+        host, _, port = self.config.webhook_listen.rpartition(":")
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host or "127.0.0.1", int(port)).start()
+        await self.bot(SetWebhook(url=self.config.webhook_url, secret_token=secret,
+                                  allowed_updates=self.allowed_updates))
+        log.warning("telegram webhook listening on %s", self.config.webhook_listen)
+        await asyncio.Event().wait()
+
+    async def _setup_commands(self) -> None:
+        """The command menu residents and staff see; cosmetic, so failures only log."""
+        texts = self.deps.texts
+
+        def commands(lang: str, audience: str) -> list[BotCommand]:
+            block = texts.render(lang, f"bot_{audience}", "commands")
+            out = []
+            for line in block.splitlines():
+                name, _, description = line.partition(" - ")
+                if name.strip() and description.strip():
+                    out.append(BotCommand(command=name.strip(),
+                                          description=description.strip()[:256]))
+            return out
+
+        default = self.deps.wf.settings.default_language
+        calls = [SetMyCommands(commands=commands(default, "resident"),
+                               scope=BotCommandScopeAllPrivateChats())]
+        calls += [SetMyCommands(commands=commands("en", "resident"),
+                                scope=BotCommandScopeAllPrivateChats(), language_code="en")]
+        calls += [SetMyCommands(commands=commands(default, "staff"),
+                                scope=BotCommandScopeChat(chat_id=chat_id))
+                  for chat_id in sorted(self.deps.chats.chat_ids())]
+        for call in calls:
+            try:
+                await self.bot(call)
+            except TelegramAPIError as exc:
+                log.warning("bot commands not set: %s", exc)
+
+    async def close(self) -> None:
+        """Stop taking updates; an update being handled is redelivered if it was cut short."""
+        if self._polling:
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._own_session:
+            await self.bot.session.close()

@@ -1,0 +1,94 @@
+"""Ticks on staff replies: 👍 once the resident's copy went out, 👎 when it could not.
+
+The reply goes through the outbox and may leave by email, through another channel's sender,
+so the bot learns the outcome by watching the outbox rows rather than from its own sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import SetMessageReaction
+from aiogram.types import ReactionTypeEmoji
+from sqlalchemy import select
+
+from bot.sender import TelegramOutput
+from workflow.context import Workflow
+from workflow.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+DELIVERED = "👍"
+FAILED = "👎"
+
+
+@dataclass(frozen=True)
+class Tracked:
+    chat_id: int
+    message_id: int
+
+
+class DeliveryWatch:
+    def __init__(self, wf: Workflow, output: TelegramOutput, interval: float = 1.0) -> None:
+        self.wf = wf
+        self.output = output
+        self.interval = interval
+        self._pending: dict[int, Tracked] = {}
+        self._wake = asyncio.Event()
+
+    def track(self, outbox_id: int, chat_id: int, message_id: int) -> None:
+        self._pending[outbox_id] = Tracked(chat_id, message_id)
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def check(self) -> None:
+        """One pass over the tracked replies."""
+        if not self._pending:
+            return
+        async with self.wf.sessions() as session:
+            items = (await session.scalars(select(OutboxItem).where(
+                OutboxItem.id.in_(list(self._pending))))).all()
+            outcomes: list[tuple[int, str | None, int | None]] = []
+            for item in items:
+                if item.state == "pending":
+                    continue
+                if item.state == "sent":
+                    outcomes.append((item.id, DELIVERED, None))
+                    continue
+                # Failed on this channel: the workflow may have re-sent it through another.
+                fallback = await session.scalar(select(OutboxItem.id).where(
+                    OutboxItem.idempotency_key.like(f"{item.idempotency_key}:fallback:%")))
+                outcomes.append((item.id, None if fallback else FAILED, fallback))
+        for outbox_id, emoji, fallback in outcomes:
+            where = self._pending.pop(outbox_id)
+            if fallback is not None:
+                self._pending[fallback] = where
+            if emoji is not None:
+                await self._react(where, emoji)
+
+    async def _react(self, where: Tracked, emoji: str) -> None:
+        try:
+            await self.output.unbudgeted(SetMessageReaction(
+                chat_id=where.chat_id, message_id=where.message_id,
+                reaction=[ReactionTypeEmoji(emoji=emoji)]))
+        except TelegramAPIError as exc:
+            log.warning("tick on %s:%s not set: %s", where.chat_id, where.message_id, exc)
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery watch pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)

@@ -1,0 +1,153 @@
+"""Residents as the bot knows them: their Telegram identity, registration and bursts.
+
+Registration (building, flat, phone) happens before a resident's first message, so the bot
+creates the resident and identity rows itself, exactly as intake would; intake then finds the
+identity by (channel, address) and uses what registration stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.message import Attachment, Channel
+from workflow.models import Building, Case, Event, Feedback, Identity, LinkCode, Message, Resident
+
+TELEGRAM = Channel.TELEGRAM.value
+
+
+def language_of(code: str | None, default: str) -> str:
+    if code and code.lower().startswith("en"):
+        return "en"
+    if code and code.lower().startswith("ru"):
+        return "ru"
+    return default
+
+
+async def resident_of(session: AsyncSession, user_id: int) -> Resident | None:
+    ident = await session.scalar(select(Identity).where(
+        Identity.channel == TELEGRAM, Identity.address == str(user_id)))
+    return await session.get(Resident, ident.resident_id) if ident is not None else None
+
+
+async def ensure_resident(session: AsyncSession, user_id: int, name: str | None,
+                          language: str, now: datetime) -> Resident:
+    resident = await resident_of(session, user_id)
+    if resident is not None:
+        return resident
+    resident = Resident(name=name, language=language, created_at=now)
+    session.add(resident)
+    await session.flush()
+    session.add(Identity(resident_id=resident.id, channel=TELEGRAM, address=str(user_id),
+                         created_at=now))
+    await session.flush()
+    return resident
+
+
+async def building_by_code(session: AsyncSession, code: str) -> Building | None:
+    return await session.scalar(select(Building).where(Building.code == code))
+
+
+async def link_identities(session: AsyncSession, user_id: int, code: str, name: str | None,
+                          language: str, now: datetime) -> Resident | None:
+    """Join this Telegram identity to the resident who got ``code`` by email.
+
+    Whatever the Telegram side already had (cases, messages, registration) moves to that
+    resident, so one person ends up with one history; the code is used up.
+    """
+    link = await session.get(LinkCode, code.strip().upper())
+    if link is None or link.expires_at <= now:
+        return None
+    target = await session.get_one(Resident, link.resident_id)
+    ident = await session.scalar(select(Identity).where(
+        Identity.channel == TELEGRAM, Identity.address == str(user_id)))
+    if ident is None:
+        session.add(Identity(resident_id=target.id, channel=TELEGRAM, address=str(user_id),
+                             created_at=now))
+    elif ident.resident_id != target.id:
+        old = await session.get_one(Resident, ident.resident_id)
+        for table in (Case, Message):
+            await session.execute(update(table).where(table.resident_id == old.id)
+                                  .values(resident_id=target.id))
+        await session.execute(update(Identity).where(Identity.resident_id == old.id)
+                              .values(resident_id=target.id))
+        target.building_id = target.building_id or old.building_id
+        target.apartment = target.apartment or old.apartment
+        target.phone = target.phone or old.phone
+    else:
+        return target  # already linked; keep the code for nobody else
+    target.name = target.name or name
+    await session.delete(link)
+    await session.flush()
+    return target
+
+
+@dataclass(frozen=True)
+class Burst:
+    key: str | None
+    carried: tuple[Attachment, ...] = ()
+
+
+async def recent_burst(session: AsyncSession, resident_id: int | None, now: datetime,
+                       window: timedelta) -> Burst:
+    """The burst key of this resident's last Telegram message if it was sent within
+    ``window``: text then photos (or an album) then join one case.
+
+    Attachments of a last message that opened no case (a photo with no words) are carried
+    into the next one, so the photo is not lost when the words follow.
+    """
+    if resident_id is None or window <= timedelta(0):
+        return Burst(None)
+    last = await session.scalar(
+        select(Message).where(Message.resident_id == resident_id, Message.channel == TELEGRAM,
+                              Message.direction == "in", Message.created_at >= now - window)
+        .order_by(Message.id.desc()).limit(1))
+    if last is None:
+        return Burst(None)
+    if last.case_id is None:
+        return Burst(None, tuple(_attachment(a) for a in last.attachments or []))
+    return Burst(last.burst_key)
+
+
+def _attachment(raw: dict[str, Any]) -> Attachment:
+    return Attachment(filename=str(raw.get("filename") or "file"),
+                      content_type=str(raw.get("content_type") or "application/octet-stream"),
+                      size=int(raw.get("size") or 0), ref=raw.get("ref"))
+
+
+async def resident_cases(session: AsyncSession, resident_id: int, limit: int = 10) -> list[Case]:
+    return list((await session.scalars(
+        select(Case).where(Case.resident_id == resident_id)
+        .order_by(Case.id.desc()).limit(limit))).all())
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    kind: str  # "in", "out" or "stage"
+    text: str
+
+
+async def case_history(session: AsyncSession, case: Case) -> list[HistoryItem]:
+    """What the resident may see: their messages, our answers and stage changes —
+    not internal notes or who did what."""
+    items: list[HistoryItem] = []
+    for m in (await session.scalars(select(Message).where(
+            Message.case_id == case.id, Message.direction.in_(("in", "out")))
+            .order_by(Message.id))).all():
+        text = m.text or (f"[{len(m.attachments)}]" if m.attachments else "")
+        items.append(HistoryItem(m.created_at, m.direction, text))
+    for e in (await session.scalars(select(Event).where(
+            Event.case_id == case.id, Event.to_stage.is_not(None)).order_by(Event.id))).all():
+        assert e.to_stage is not None
+        items.append(HistoryItem(e.at, "stage", e.to_stage))
+    items.sort(key=lambda i: i.at)
+    return items
+
+
+async def has_feedback(session: AsyncSession, case_id: int) -> bool:
+    return await session.scalar(select(Feedback.id).where(Feedback.case_id == case_id)) is not None

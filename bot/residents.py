@@ -1,0 +1,571 @@
+"""The residents' side of the bot: registration, free-form messages, the guided form, case
+lists, language and ratings — private chats only.
+
+Every message a resident sends becomes an :class:`InboundMessage` and goes through the same
+intake path as email; the bot adds only what Telegram knows (who, which building, which
+message it replies to, which burst it belongs to). Handlers return only after intake has
+committed, and the dispatcher confirms an update to Telegram only after its handler returned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import asdict
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import (
+    KICKED,
+    MEMBER,
+    ChatMemberUpdatedFilter,
+    Command,
+    CommandObject,
+    CommandStart,
+    StateFilter,
+)
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
+from sqlalchemy import select
+
+from bot.callbacks import CommentCb, FormCb, LangCb
+from bot.deps import BotDeps
+from bot.registry import (
+    building_by_code,
+    case_history,
+    ensure_resident,
+    language_of,
+    link_identities,
+    recent_burst,
+    resident_cases,
+    resident_of,
+)
+from bot.sender import inline_keyboard
+from intake.labels import Category, Kind
+from intake.message import Attachment, Channel, InboundMessage, PresetLabels, SenderIdentity
+from workflow.models import Building, Case, Identity, Quarantine, Resident, Staff
+from workflow.stages import OPEN_STAGES
+
+log = logging.getLogger(__name__)
+
+FORM_TOPICS = ("plumbing", "heating", "electrical", "elevator", "cleaning", "territory",
+               "noise", "structure", "other")
+APARTMENT_RE = re.compile(r"^[0-9]{1,5}[\w/-]{0,6}$")
+PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+
+
+class Registration(StatesGroup):
+    apartment = State()
+    phone = State()
+
+
+class Form(StatesGroup):
+    topic = State()
+    describe = State()
+    photos = State()
+    confirm = State()
+
+
+class Rating(StatesGroup):
+    comment = State()
+
+
+def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """Metadata and file_id of what the message carries; the bytes stay with Telegram."""
+    mid = message.message_id
+    if message.photo:
+        p = message.photo[-1]
+        return (Attachment(f"photo_{mid}.jpg", "image/jpeg", p.file_size or 0, p.file_id),)
+    if message.document:
+        d = message.document
+        return (Attachment(d.file_name or f"document_{mid}",
+                           d.mime_type or "application/octet-stream", d.file_size or 0,
+                           d.file_id),)
+    if message.voice:
+        v = message.voice
+        return (Attachment(f"voice_{mid}.ogg", v.mime_type or "audio/ogg", v.file_size or 0,
+                           v.file_id),)
+    if message.video:
+        v2 = message.video
+        return (Attachment(v2.file_name or f"video_{mid}.mp4", v2.mime_type or "video/mp4",
+                           v2.file_size or 0, v2.file_id),)
+    if message.audio:
+        a = message.audio
+        return (Attachment(a.file_name or f"audio_{mid}.mp3", a.mime_type or "audio/mpeg",
+                           a.file_size or 0, a.file_id),)
+    return ()
+
+
+def build_router(deps: BotDeps) -> Router:
+    router = Router(name="residents")
+    for observer in (router.message, router.edited_message, router.my_chat_member):
+        observer.filter(F.chat.type == ChatType.PRIVATE)
+    wf, texts = deps.wf, deps.texts
+
+    async def lang_of(user: User | None) -> str:
+        if user is None:
+            return wf.settings.default_language
+        async with wf.sessions() as session:
+            resident = await resident_of(session, user.id)
+        if resident is not None and resident.language:
+            return resident.language
+        return language_of(user.language_code, wf.settings.default_language)
+
+    def example() -> str:
+        cfg = wf.settings.case_number
+        return f"{cfg.prefix}-{cfg.start + 42}"
+
+    async def say(message: Message, block: str, markup: Any = None, **ctx: Any) -> None:
+        lang = await lang_of(message.from_user)
+        await deps.say(message.chat.id, texts.resident(lang, block, **ctx), markup=markup)
+
+    # --- registration ---------------------------------------------------------------------
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_link(message: Message, command: CommandObject, state: FSMContext) -> None:
+        user = message.from_user
+        assert user is not None
+        code = (command.args or "").strip()
+        async with wf.sessions.begin() as session:
+            building = await building_by_code(session, code)
+            if building is None:
+                resident = None
+            else:
+                lang = language_of(user.language_code, wf.settings.default_language)
+                resident = await ensure_resident(session, user.id, user.full_name, lang,
+                                                 wf.clock.now())
+                resident.building_id = building.id
+            address = building.address if building else None
+        if building is None:
+            await say(message, "start_unknown_building")
+            await say(message, "start_plain", office=wf.settings.office_name)
+            return
+        await state.set_state(Registration.apartment)
+        await say(message, "start_building", office=wf.settings.office_name,
+                  building={"address": address, "code": code})
+
+    @router.message(CommandStart())
+    async def start_plain(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        await say(message, "start_plain", office=wf.settings.office_name)
+
+    @router.message(Registration.apartment, F.text)
+    async def got_apartment(message: Message, state: FSMContext) -> None:
+        assert message.text is not None and message.from_user is not None
+        flat = message.text.strip().upper()
+        if message.text.startswith("/") or not APARTMENT_RE.match(flat):
+            await say(message, "ask_apartment")
+            return
+        async with wf.sessions.begin() as session:
+            resident = await resident_of(session, message.from_user.id)
+            if resident is not None:
+                resident.apartment = flat
+        lang = await lang_of(message.from_user)
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=texts.button(lang, "share_phone"),
+                                      request_contact=True)],
+                      [KeyboardButton(text=texts.button(lang, "skip"))]],
+            resize_keyboard=True, one_time_keyboard=True)
+        await state.set_state(Registration.phone)
+        await say(message, "ask_phone", markup=keyboard, apartment=flat)
+
+    @router.message(Registration.phone, F.contact)
+    async def got_contact(message: Message, state: FSMContext) -> None:
+        assert message.contact is not None and message.from_user is not None
+        # Anyone can attach someone else's contact card; only the user's own number counts.
+        if message.contact.user_id != message.from_user.id:
+            await say(message, "phone_not_own")
+            return
+        await finish_registration(message, state, message.contact.phone_number)
+
+    @router.message(Registration.phone, F.text)
+    async def got_phone_text(message: Message, state: FSMContext) -> None:
+        text = (message.text or "").strip()
+        await finish_registration(message, state, text if PHONE_RE.match(text) else None)
+
+    async def finish_registration(message: Message, state: FSMContext,
+                                  phone: str | None) -> None:
+        assert message.from_user is not None
+        async with wf.sessions.begin() as session:
+            resident = await resident_of(session, message.from_user.id)
+            building = None
+            if resident is not None:
+                if phone:
+                    resident.phone = phone
+                building = (await session.get(Building, resident.building_id)
+                            if resident.building_id else None)
+            facts = {"building": ({"address": building.address, "code": building.code}
+                                  if building else None),
+                     "apartment": resident.apartment if resident else None}
+        await state.clear()
+        await say(message, "registered", markup=ReplyKeyboardRemove(), **facts)
+
+    # --- plain commands -------------------------------------------------------------------
+
+    @router.message(Command("help"))
+    async def help_(message: Message) -> None:
+        await say(message, "help", example=example())
+
+    @router.message(Command("link"))
+    async def link(message: Message, command: CommandObject, state: FSMContext) -> None:
+        user = message.from_user
+        assert user is not None
+        code = (command.args or "").strip()
+        if not code:
+            await say(message, "link_usage")
+            return
+        now = wf.clock.now()
+        lang = language_of(user.language_code, wf.settings.default_language)
+        async with wf.sessions.begin() as session:
+            resident = await link_identities(session, user.id, code, user.full_name, lang, now)
+            count = len(await resident_cases(session, resident.id, 1000)) if resident else 0
+        await state.clear()
+        if resident is None:
+            await say(message, "link_bad")
+        else:
+            await say(message, "link_ok", count=count)
+
+    @router.message(Command("cases"))
+    async def my_cases(message: Message) -> None:
+        assert message.from_user is not None
+        async with wf.sessions() as session:
+            resident = await resident_of(session, message.from_user.id)
+            cases = await resident_cases(session, resident.id) if resident else []
+        if not cases:
+            await say(message, "cases_empty")
+        else:
+            await say(message, "cases", cases=cases)
+
+    @router.message(Command("case"))
+    async def one_case(message: Message, command: CommandObject) -> None:
+        assert message.from_user is not None
+        number = (command.args or "").strip().upper()
+        if not number:
+            await say(message, "case_usage", example=example())
+            return
+        async with wf.sessions() as session:
+            resident = await resident_of(session, message.from_user.id)
+            case = await session.scalar(select(Case).where(Case.number == number))
+            if case is None or resident is None or case.resident_id != resident.id:
+                await say(message, "case_not_found", number=number)
+                return
+            assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
+            history = await case_history(session, case)
+        await say(message, "case", case=case, assignee=assignee, history=history)
+
+    @router.message(Command("lang"))
+    async def lang_menu(message: Message) -> None:
+        lang = await lang_of(message.from_user)
+        markup = inline_keyboard([[(texts.button(lang, "lang_ru"), LangCb(code="ru").pack()),
+                                   (texts.button(lang, "lang_en"), LangCb(code="en").pack())]])
+        await say(message, "lang_pick", markup=markup)
+
+    @router.callback_query(LangCb.filter())
+    async def lang_set(query: CallbackQuery, callback_data: LangCb) -> None:
+        user = query.from_user
+        code = texts.language(callback_data.code)
+        async with wf.sessions.begin() as session:
+            resident = await ensure_resident(session, user.id, user.full_name, code,
+                                             wf.clock.now())
+            resident.language = code
+        await answer(query)
+        await deps.say(user.id, texts.resident(code, "lang_set"))
+
+    # --- the guided form ------------------------------------------------------------------
+
+    @router.message(Command("new"))
+    async def form_start(message: Message, state: FSMContext) -> None:
+        lang = await lang_of(message.from_user)
+        await state.clear()
+        await state.set_state(Form.topic)
+        rows = [[(texts.label(lang, "category", t), FormCb(a="t", v=t).pack())
+                 for t in FORM_TOPICS[i:i + 2]] for i in range(0, len(FORM_TOPICS), 2)]
+        rows.append([(texts.button(lang, "cancel"), FormCb(a="x").pack())])
+        await say(message, "new_pick_topic", markup=inline_keyboard(rows))
+
+    @router.callback_query(FormCb.filter(F.a == "x"))
+    async def form_cancel(query: CallbackQuery, state: FSMContext) -> None:
+        await state.clear()
+        await answer(query)
+        await drop_buttons(query)
+        lang = await lang_of(query.from_user)
+        await deps.say(query.from_user.id, texts.resident(lang, "new_cancelled"))
+
+    @router.callback_query(Form.topic, FormCb.filter(F.a == "t"))
+    async def form_topic(query: CallbackQuery, callback_data: FormCb, state: FSMContext) -> None:
+        topic = callback_data.v if callback_data.v in FORM_TOPICS else "other"
+        await state.update_data(topic=topic, photos=[])
+        await state.set_state(Form.describe)
+        await answer(query)
+        await drop_buttons(query)
+        lang = await lang_of(query.from_user)
+        await deps.say(query.from_user.id, texts.resident(lang, "new_describe", category=topic))
+
+    @router.message(Form.describe, F.text)
+    async def form_text(message: Message, state: FSMContext) -> None:
+        assert message.text is not None
+        if message.text.startswith("/"):
+            await say(message, "new_need_description")
+            return
+        await state.update_data(text=message.text, external_id=external_id(message))
+        await state.set_state(Form.photos)
+        lang = await lang_of(message.from_user)
+        markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
+        await say(message, "new_photos", markup=markup)
+
+    @router.message(Form.describe)
+    async def form_text_missing(message: Message) -> None:
+        await say(message, "new_need_description")
+
+    @router.message(Form.photos, F.photo | F.document)
+    async def form_photo(message: Message, state: FSMContext) -> None:
+        data = await state.get_data()
+        photos = [*data.get("photos", []), *[asdict(a) for a in attachments_of(message)]]
+        groups = set(data.get("groups", []))
+        await state.update_data(photos=photos, groups=[*groups, message.media_group_id])
+        # One answer per album, not one per photo: the chat allows a message a second.
+        if message.media_group_id is None or message.media_group_id not in groups:
+            lang = await lang_of(message.from_user)
+            markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
+            await say(message, "new_photo_added", markup=markup, count=len(photos))
+
+    @router.callback_query(Form.photos, FormCb.filter(F.a == "d"))
+    async def form_confirm(query: CallbackQuery, state: FSMContext) -> None:
+        data = await state.get_data()
+        await state.set_state(Form.confirm)
+        await answer(query)
+        await drop_buttons(query)
+        lang = await lang_of(query.from_user)
+        markup = inline_keyboard([[(texts.button(lang, "send"), FormCb(a="s").pack()),
+                                   (texts.button(lang, "cancel"), FormCb(a="x").pack())]])
+        await deps.say(query.from_user.id, texts.resident(
+            lang, "new_confirm", category=data.get("topic"), text=data.get("text", ""),
+            photos=len(data.get("photos", []))), markup=markup)
+
+    @router.callback_query(Form.confirm, FormCb.filter(F.a == "s"))
+    async def form_send(query: CallbackQuery, state: FSMContext, event_update: Update) -> None:
+        data = await state.get_data()
+        await state.clear()
+        await answer(query)
+        await drop_buttons(query)
+        user = query.from_user
+        text = str(data.get("text", ""))
+        topic = str(data.get("topic", "other"))
+        # The resident chose to file a case: the form never ends as "not a request".
+        guess = wf.classifier.classify(text, "")
+        kind = Kind.REQUEST.value if guess.kind == Kind.OTHER else None
+        preset = PresetLabels(kind=kind, category=Category(topic).value)
+        attachments = tuple(Attachment(**a) for a in data.get("photos", []))
+        lang = await lang_of(user)
+        await deps.say(user.id, texts.resident(lang, "new_sent"))
+        msg = await inbound(user, str(data.get("external_id")), text, attachments,
+                            preset=preset, burst_key=None)
+        await ingest(msg, user.id, event_update)
+
+    # --- ratings --------------------------------------------------------------------------
+
+    @router.callback_query(F.data.startswith("rate:"))
+    async def rate(query: CallbackQuery, state: FSMContext) -> None:
+        _, number, value = (query.data or "::").split(":", 2)
+        lang = await lang_of(query.from_user)
+        async with wf.sessions() as session:
+            resident = await resident_of(session, query.from_user.id)
+        ok = False
+        if resident is not None and value.isdigit():
+            try:
+                ok = await deps.cases.rate(number, resident.id, int(value))
+            except (ValueError, LookupError):
+                ok = False
+        await answer(query, "★" * int(value) if ok and value.isdigit() else None)
+        if not ok:
+            await deps.say(query.from_user.id, texts.resident(lang, "rate_not_yours"))
+            return
+        await drop_buttons(query)
+        await state.set_state(Rating.comment)
+        await state.update_data(number=number, rating=int(value))
+        markup = inline_keyboard([[(texts.button(lang, "skip"), CommentCb(a="skip").pack())]])
+        await deps.say(query.from_user.id, texts.resident(lang, "rated", rating=value),
+                       markup=markup)
+
+    @router.callback_query(CommentCb.filter())
+    async def skip_comment(query: CallbackQuery, state: FSMContext) -> None:
+        await state.clear()
+        await answer(query)
+        await drop_buttons(query)
+
+    @router.message(Rating.comment, F.text)
+    async def comment(message: Message, state: FSMContext) -> None:
+        assert message.from_user is not None and message.text is not None
+        if message.text.startswith("/"):
+            await state.clear()
+            return
+        data = await state.get_data()
+        await state.clear()
+        async with wf.sessions() as session:
+            resident = await resident_of(session, message.from_user.id)
+        if resident is not None:
+            await deps.cases.rate(str(data["number"]), resident.id, int(data["rating"]),
+                                  message.text)
+        await say(message, "comment_saved")
+
+    # --- blocked / unblocked --------------------------------------------------------------
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    async def blocked(event: ChatMemberUpdated) -> None:
+        await set_reachable(event.from_user.id, False)
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
+    async def unblocked(event: ChatMemberUpdated) -> None:
+        await set_reachable(event.from_user.id, True)
+
+    async def set_reachable(user_id: int, reachable: bool) -> None:
+        """Blocking the bot is known at once; marking the identity now sends the next
+        message by email instead of failing first, and staff learn it on the case."""
+        async with wf.sessions.begin() as session:
+            ident = await session.scalar(select(Identity).where(
+                Identity.channel == Channel.TELEGRAM.value, Identity.address == str(user_id)))
+            if ident is None or ident.unreachable == (not reachable):
+                return
+            ident.unreachable = not reachable
+            ident.unreachable_reason = None if reachable else "blocked the bot"
+            resident = await session.get_one(Resident, ident.resident_id)
+            fallback = await session.scalar(select(Identity.address).where(
+                Identity.resident_id == resident.id, Identity.unreachable.is_(False),
+                Identity.channel == Channel.EMAIL.value))
+            open_cases = (await session.scalars(select(Case).where(
+                Case.resident_id == resident.id, Case.stage.in_(list(OPEN_STAGES))))).all()
+            name = resident.name
+            case_ids = [(c.id, c.building_id) for c in open_cases]
+            codes = {b.id: b.code for b in (await session.scalars(select(Building))).all()}
+        if reachable:
+            return
+        text = texts.staff(deps.staff_lang, "bot_blocked", name=name, fallback=fallback)
+        for case_id, building_id in case_ids:
+            chat_id = deps.chats.for_building(codes.get(building_id or -1, ""))
+            if chat_id is None:
+                continue
+            try:
+                await deps.cards.post_in_case(case_id, chat_id, text, max_wait=3.0)
+            except Exception as exc:  # telling staff is best effort; the state is recorded
+                log.warning("staff not told that %s blocked the bot: %r", user_id, exc)
+
+    # --- anything else a resident sends ---------------------------------------------------
+
+    @router.edited_message()
+    async def edited(message: Message, event_update: Update) -> None:
+        user = message.from_user
+        if user is None:
+            return
+        text = message.text or message.caption or ""
+        original = external_id(message)
+        msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}", text, (),
+                            thread_hints=(original,), notes=("edited message",), burst_key=None)
+        await ingest(msg, user.id, event_update, quiet=True)
+
+    @router.message(StateFilter(None))
+    async def any_message(message: Message, event_update: Update) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        lang = await lang_of(user)
+        if message.location is not None:
+            text = texts.resident(lang, "location", lat=message.location.latitude,
+                                  lon=message.location.longitude)
+        elif message.contact is not None:
+            text = texts.resident(lang, "contact", name=message.contact.first_name,
+                                  phone=message.contact.phone_number)
+        else:
+            text = message.text or message.caption or ""
+        attachments = attachments_of(message)
+        if not text and not attachments:
+            await say(message, "unsupported")
+            return
+        async with wf.sessions() as session:
+            resident = await resident_of(session, user.id)
+            burst = await recent_burst(session, resident.id if resident else None,
+                                       wf.clock.now(), deps.burst_window)
+        own = (f"tg-album:{message.chat.id}:{message.media_group_id}"
+               if message.media_group_id else f"tg:{external_id(message)}")
+        hints = ((f"{message.chat.id}:{message.reply_to_message.message_id}",)
+                 if message.reply_to_message else ())
+        msg = await inbound(user, external_id(message), text, burst.carried + attachments,
+                            thread_hints=hints, burst_key=burst.key or own)
+        # A message that opens no case gets the workflow's "unfiled" note through the outbox.
+        await ingest(msg, user.id, event_update, quiet=True)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def external_id(message: Message) -> str:
+        return f"{message.chat.id}:{message.message_id}"
+
+    async def inbound(user: User, ext_id: str, text: str,
+                      attachments: tuple[Attachment, ...], *,
+                      thread_hints: tuple[str, ...] = (), notes: tuple[str, ...] = (),
+                      preset: PresetLabels | None = None,
+                      burst_key: str | None = None) -> InboundMessage:
+        async with wf.sessions() as session:
+            resident = await resident_of(session, user.id)
+            building = (await session.get(Building, resident.building_id)
+                        if resident is not None and resident.building_id else None)
+        return InboundMessage(
+            channel=Channel.TELEGRAM, external_id=ext_id,
+            sender=SenderIdentity(Channel.TELEGRAM, str(user.id), user.full_name,
+                                  user.language_code),
+            text=text, received_at=wf.clock.now(), attachments=attachments,
+            thread_hints=thread_hints, building_code=building.code if building else None,
+            apartment=resident.apartment if resident else None,
+            phone=resident.phone if resident else None, notes=notes, preset=preset,
+            burst_key=burst_key,
+        )
+
+    async def ingest(msg: InboundMessage, chat_id: int, update: Update,
+                     quiet: bool = False) -> Any:
+        """Intake commits or the update is quarantined whole; either way it is not lost."""
+        try:
+            return await deps.intake.ingest(msg)
+        except Exception as exc:
+            log.exception("telegram update %s could not be ingested", update.update_id)
+            async with wf.sessions.begin() as session:
+                session.add(Quarantine(
+                    channel=Channel.TELEGRAM.value, source=f"update {update.update_id}",
+                    raw=json.dumps(update.model_dump(mode="json", exclude_none=True),
+                                   ensure_ascii=False).encode(),
+                    reason=repr(exc), attempts=1, created_at=wf.clock.now()))
+            lang = await lang_of(None)
+            await deps.say(chat_id, texts.resident(lang, "error"))
+            return None
+
+    async def answer(query: CallbackQuery, text: str | None = None) -> None:
+        try:
+            await deps.output.unbudgeted(AnswerCallbackQuery(callback_query_id=query.id,
+                                                             text=text))
+        except TelegramAPIError as exc:
+            log.info("callback answer failed: %s", exc)
+
+    async def drop_buttons(query: CallbackQuery) -> None:
+        """Buttons of a finished step go away, so an old one cannot be pressed twice."""
+        msg = query.message
+        if msg is None:
+            return
+        try:
+            await deps.output.unbudgeted(EditMessageReplyMarkup(
+                chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=None))
+        except TelegramAPIError as exc:
+            log.info("buttons not removed: %s", exc)
+
+    return router
+

@@ -1,0 +1,299 @@
+"""The one way Telegram output leaves the process, within the Bot API's flood limits.
+
+Telegram answers bursts with 429 and ``retry_after``; a bot that ignores that gets throttled
+for everyone. Everything the bot sends — outbox items, card edits, command replies — goes
+through :class:`TelegramOutput`, which keeps a budget per chat (1 message/s to a person, 20 a
+minute to a group) and one overall (30/s). When the budget is spent, a short wait is slept
+through; a long one becomes :class:`Deferred`, which outbox senders turn into
+``TemporarySendError(retry_after)`` so the outbox moves on to other recipients and comes back
+to this one later. A 429 halts only the chat it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+)
+
+from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """Telegram's published rules of thumb; tests shrink the windows instead of sleeping."""
+
+    private_interval_s: float = 1.0
+    group_max: int = 20
+    group_window_s: float = 60.0
+    global_max: int = 30
+    global_window_s: float = 1.0
+    # Waits up to this long are slept through; longer ones are handed back to the caller.
+    inline_wait_s: float = 1.5
+    # Our clock starts before the request reaches Telegram, whose window then ends later
+    # than ours; a little slack keeps the two from disagreeing at the edge.
+    margin_s: float = 0.1
+
+
+class Deferred(Exception):
+    """The chat's budget is spent; try again in ``retry_after`` seconds."""
+
+    def __init__(self, chat_id: int, retry_after: float) -> None:
+        super().__init__(f"chat {chat_id}: send budget spent, retry in {retry_after:.1f}s")
+        self.chat_id = chat_id
+        self.retry_after = retry_after
+
+
+@dataclass
+class _ChatBudget:
+    sends: deque[float] = field(default_factory=deque)
+    halted_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Governor:
+    """Per-chat and overall send budgets, computed from the times of recent sends."""
+
+    def __init__(self, limits: SendLimits, now: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.now = now
+        self._chats: dict[int, _ChatBudget] = {}
+        self._global: deque[float] = deque()
+        self.waited_s = 0.0  # total time slept for budget (for measurements)
+        self.deferrals = 0
+
+    def _chat(self, chat_id: int) -> _ChatBudget:
+        budget = self._chats.get(chat_id)
+        if budget is None:
+            budget = self._chats[chat_id] = _ChatBudget()
+        return budget
+
+    def delay(self, chat_id: int, cost: int = 1) -> float:
+        """Seconds until ``cost`` messages may go to ``chat_id`` (0 = now)."""
+        lim, now = self.limits, self.now()
+        budget = self._chat(chat_id)
+        waits = [budget.halted_until - now]
+        _trim(self._global, now, lim.global_window_s + lim.margin_s)
+        if len(self._global) + cost > lim.global_max:
+            waits.append(self._global[len(self._global) + cost - lim.global_max - 1]
+                         + lim.global_window_s + lim.margin_s - now)
+        if chat_id > 0:
+            if budget.sends:
+                waits.append(budget.sends[-1] + lim.private_interval_s * cost + lim.margin_s
+                             - now)
+        else:
+            _trim(budget.sends, now, lim.group_window_s + lim.margin_s)
+            if len(budget.sends) + cost > lim.group_max:
+                index = min(len(budget.sends) + cost - lim.group_max - 1, len(budget.sends) - 1)
+                waits.append(budget.sends[index] + lim.group_window_s + lim.margin_s - now)
+        return max(0.0, *waits)
+
+    def record(self, chat_id: int, cost: int = 1) -> None:
+        now = self.now()
+        budget = self._chat(chat_id)
+        for _ in range(cost):
+            self._global.append(now)
+            budget.sends.append(now)
+        if chat_id > 0:
+            while len(budget.sends) > 1:
+                budget.sends.popleft()
+
+    def halt(self, chat_id: int, seconds: float) -> None:
+        """Telegram said 429 for this chat: nothing more goes there until it allows."""
+        budget = self._chat(chat_id)
+        budget.halted_until = max(budget.halted_until, self.now() + seconds)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat_id: int, *, cost: int = 1,
+                   max_wait: float | None = None) -> AsyncIterator[None]:
+        """Hold the chat's turn; sleep for the budget or raise :class:`Deferred`."""
+        limit = self.limits.inline_wait_s if max_wait is None else max_wait
+        budget = self._chat(chat_id)
+        async with budget.lock:
+            wait = self.delay(chat_id, cost)
+            if wait > limit:
+                self.deferrals += 1
+                raise Deferred(chat_id, wait)
+            if wait > 0:
+                self.waited_s += wait
+                await asyncio.sleep(wait)
+            self.record(chat_id, cost)
+            yield
+
+
+def _trim(window: deque[float], now: float, span: float) -> None:
+    while window and window[0] <= now - span:
+        window.popleft()
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph, line or word boundaries into parts Telegram accepts.
+
+    Telegram counts UTF-16 code units, so an emoji-heavy text is longer than ``len()`` says.
+    """
+    text = text.strip() or "…"
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        cut = _fit(text, limit)
+        window = text[:cut]
+        for sep in ("\n\n", "\n", " "):
+            at = window.rfind(sep)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def _fit(text: str, limit: int) -> int:
+    """The longest prefix (in characters) whose UTF-16 length is within ``limit``."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def trim_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
+    if utf16_len(text) <= limit:
+        return text
+    return text[: _fit(text, limit - 1)].rstrip() + "…"
+
+
+def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Buttons as (label, callback data); data over Telegram's 64 bytes is a bug, so it is
+    dropped with a log line rather than failing the whole message."""
+    out: list[list[InlineKeyboardButton]] = []
+    for row in rows:
+        buttons = []
+        for label, data in row:
+            if len(data.encode()) > CALLBACK_DATA_LIMIT:
+                log.error("callback data over 64 bytes dropped: %r", data)
+                continue
+            buttons.append(InlineKeyboardButton(text=label, callback_data=data))
+        if buttons:
+            out.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=out) if out else None
+
+
+class TelegramOutput:
+    """Every Bot API call that puts something in a chat goes through here."""
+
+    def __init__(self, bot: Bot, limits: SendLimits | None = None) -> None:
+        self.bot = bot
+        self.governor = Governor(limits or SendLimits())
+        self.calls = 0
+        self.retry_afters = 0
+
+    async def call(self, chat_id: int, method: TelegramMethod[T], *, cost: int = 1,
+                   max_wait: float | None = None) -> T:
+        """Make one budgeted call; a 429 halts this chat only and is re-raised."""
+        async with self.governor.slot(chat_id, cost=cost, max_wait=max_wait):
+            try:
+                self.calls += 1
+                return await self.bot(method)
+            except TelegramRetryAfter as exc:
+                self.retry_afters += 1
+                self.governor.halt(chat_id, exc.retry_after)
+                raise
+
+    async def unbudgeted(self, method: TelegramMethod[T]) -> T:
+        """Calls that put no message in a chat (answers to button presses, reactions)."""
+        return await self.bot(method)
+
+    async def send_text(self, chat_id: int, text: str, *, markup: Markup | None = None,
+                        thread_id: int | None = None, reply_to: int | None = None,
+                        max_wait: float | None = None) -> list[Message]:
+        """Send plain text (no parse mode, so user text needs no escaping), split to fit."""
+        from aiogram.methods import SendMessage
+
+        parts = split_text(text)
+        sent: list[Message] = []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                     if reply_to is not None and i == 0 else None)
+            method = SendMessage(chat_id=chat_id, text=part, message_thread_id=thread_id,
+                                 reply_parameters=reply, reply_markup=markup if last else None)
+            # Later parts of a long text must not be deferred half-way: wait for them.
+            sent.append(await self.call(chat_id, method,
+                                        max_wait=max_wait if i == 0 else 120.0))
+        return sent
+
+
+def send_error(exc: BaseException, *, private: bool) -> Exception:
+    """Map a failed send to what the outbox understands."""
+    if isinstance(exc, Deferred):
+        return TemporarySendError(str(exc), retry_after=exc.retry_after)
+    if isinstance(exc, TelegramRetryAfter):
+        return TemporarySendError(f"Telegram flood control: {exc.message}",
+                                  retry_after=float(exc.retry_after))
+    if isinstance(exc, TelegramForbiddenError):
+        return PermanentSendError(f"Telegram: {exc.message}", unreachable=private)
+    if isinstance(exc, TelegramBadRequest):
+        text = exc.message.lower()
+        if private and ("chat not found" in text or "user is deactivated" in text):
+            return PermanentSendError(f"Telegram: {exc.message}", unreachable=True)
+        return PermanentSendError(f"Telegram rejected the message: {exc.message}")
+    if isinstance(exc, TelegramServerError | TelegramNetworkError | TelegramAPIError):
+        return TemporarySendError(f"Telegram: {exc}")
+    return TemporarySendError(f"unexpected: {exc!r}")
+
+
+class ResidentSender:
+    """Outbox sender for channel ``telegram``: the recipient is the resident's user id."""
+
+    def __init__(self, output: TelegramOutput) -> None:
+        self.output = output
+
+    async def send(self, item: Outgoing) -> str | None:
+        chat_id = int(item.recipient)
+        rows = [[(str(b["label"]), str(b["action"])) for b in row]
+                for row in item.payload.get("actions") or []]
+        try:
+            sent = await self.output.send_text(chat_id, item.text, markup=inline_keyboard(rows))
+        except (Deferred, TelegramAPIError) as exc:
+            raise send_error(exc, private=True) from exc
+        # The first part's id is what a resident's reply points at, so it threads the case.
+        return f"{chat_id}:{sent[0].message_id}"

@@ -1,0 +1,481 @@
+"""The staff chat: buttons on case cards, replies to residents, notes and commands.
+
+Anyone in the group can press a button or type a command, so every handler asks the
+workflow, which checks the person against the configured staff and their role; a refusal
+changes nothing. Confirmations are toasts (answerCallbackQuery) where possible, because every
+message in the group spends the group's 20-a-minute budget that new case cards need.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import func, select
+
+from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
+from bot.deps import BotDeps
+from bot.sender import inline_keyboard
+from bot.staffchat import card_keyboard
+from intake.labels import AXES
+from intake.message import Channel, InboundMessage, SenderIdentity
+from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed
+from workflow.models import Building, Case, Event, OutboxItem, Staff
+from workflow.stages import OPEN_STAGES, TransitionError
+
+log = logging.getLogger(__name__)
+
+ACTIONS = {"take", "progress", "need_info", "resolve", "close", "escalate", "reopen"}
+NUMBER_RE = re.compile(r"^[A-Za-z]{1,5}-\d{1,12}$")
+PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+OPEN_LIST_MAX = 30
+
+
+class Question(StatesGroup):
+    text = State()
+
+
+class Intake(StatesGroup):
+    """``/new``: a complaint received in person or by phone."""
+
+    building = State()
+    apartment = State()
+    contact = State()
+    channel = State()
+    text = State()
+
+
+def build_router(deps: BotDeps) -> Router:
+    router = Router(name="staff")
+    staff_chats = deps.chats.chat_ids()
+    router.message.filter(F.chat.id.in_(staff_chats))
+    wf, texts, lang = deps.wf, deps.texts, deps.staff_lang
+
+    def t(block: str, **ctx: Any) -> str:
+        return texts.staff(lang, block, **ctx)
+
+    async def staff_member(user_id: int) -> Staff | None:
+        async with wf.sessions() as session:
+            return await session.scalar(select(Staff).where(
+                Staff.telegram_user_id == user_id, Staff.active.is_(True)))
+
+    async def toast(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+        try:
+            await deps.output.unbudgeted(AnswerCallbackQuery(
+                callback_query_id=query.id, text=text[:200] if text else None,
+                show_alert=alert))
+        except TelegramAPIError as exc:
+            log.info("callback answer failed: %s", exc)
+
+    async def number_of(case_id: int) -> str | None:
+        async with wf.sessions() as session:
+            case = await session.get(Case, case_id)
+            return case.number if case else None
+
+    def refusal(exc: Exception) -> str:
+        text = str(exc)
+        if "role" in text:
+            return t("need_role", role=text.rsplit("the ", 1)[-1].split(" ")[0])
+        return t("refusal")
+
+    async def act(number: str, user_id: int, action: str, note: str | None = None) -> str:
+        """Run one workflow action; the answer is what the staff member should be told."""
+        try:
+            result = await deps.cases.act(number, user_id, action, note)
+        except NotAllowed as exc:
+            return refusal(exc)
+        except AlreadyTaken as exc:
+            return t("taken_by", owner=exc.owner)
+        except TransitionError as exc:
+            return t("transition_error", stage=exc.current)
+        except CaseNotFound:
+            return t("not_found", number=number)
+        await deps.cards.refresh_by_number(result.case_number)
+        return t("done", result=result)
+
+    # --- buttons on cards -----------------------------------------------------------------
+
+    @router.callback_query(CaseCb.filter(F.a.in_(ACTIONS)))
+    async def card_action(query: CallbackQuery, callback_data: CaseCb,
+                          state: FSMContext) -> None:
+        number = await number_of(callback_data.id)
+        if number is None:
+            await toast(query, t("not_found", number=callback_data.id), alert=True)
+            return
+        if callback_data.a == "need_info":
+            if await staff_member(query.from_user.id) is None:
+                await toast(query, t("refusal"), alert=True)
+                return
+            await state.set_state(Question.text)
+            await state.update_data(number=number)
+            await toast(query, t("ask_question"), alert=True)
+            return
+        answer = await act(number, query.from_user.id, callback_data.a)
+        failed = not answer.startswith(number)
+        await toast(query, answer, alert=failed)
+
+    @router.callback_query(CaseCb.filter(F.a == "rc"))
+    async def reclassify_menu(query: CallbackQuery, callback_data: CaseCb) -> None:
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+            return
+        rows = [[(texts.button(lang, "axis", axis=axis),
+                  ReclassCb(id=callback_data.id, axis=axis).pack())]
+                for axis in ("kind", "category", "urgency", "scope")]
+        rows.append([(texts.button(lang, "back"), CaseCb(a="card", id=callback_data.id).pack())])
+        await set_buttons(query, rows)
+        await toast(query, t("pick_axis"))
+
+    @router.callback_query(CaseCb.filter(F.a == "card"))
+    async def back_to_card(query: CallbackQuery, callback_data: CaseCb) -> None:
+        async with wf.sessions() as session:
+            case = await session.get(Case, callback_data.id)
+        if case is not None and query.message is not None:
+            await edit_markup(query, card_keyboard(texts, lang, case))
+        await toast(query)
+
+    @router.callback_query(ReclassCb.filter(F.v == ""))
+    async def reclassify_axis(query: CallbackQuery, callback_data: ReclassCb) -> None:
+        if await staff_member(query.from_user.id) is None or callback_data.axis not in AXES:
+            await toast(query, t("refusal"), alert=True)
+            return
+        values = [v.value for v in AXES[callback_data.axis]]
+        buttons = [(texts.label(lang, callback_data.axis, v),
+                    ReclassCb(id=callback_data.id, axis=callback_data.axis, v=v).pack())
+                   for v in values]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([(texts.button(lang, "back"), CaseCb(a="rc", id=callback_data.id).pack())])
+        await set_buttons(query, rows)
+        await toast(query)
+
+    @router.callback_query(ReclassCb.filter(F.v != ""))
+    async def reclassify_value(query: CallbackQuery, callback_data: ReclassCb) -> None:
+        number = await number_of(callback_data.id)
+        if number is None:
+            await toast(query, t("not_found", number=callback_data.id), alert=True)
+            return
+        try:
+            result = await deps.cases.reclassify(
+                number, f"telegram:{query.from_user.id}", {callback_data.axis: callback_data.v},
+                telegram_user_id=query.from_user.id)
+        except NotAllowed as exc:
+            await toast(query, refusal(exc), alert=True)
+            return
+        except (ValueError, CaseNotFound):
+            await toast(query, t("not_found", number=number), alert=True)
+            return
+        await deps.cards.refresh_by_number(result.case_number)
+        if query.message is not None:
+            async with wf.sessions() as session:
+                case = await session.get_one(Case, callback_data.id)
+            await edit_markup(query, card_keyboard(texts, lang, case))
+        await toast(query, t("reclassified", result=result))
+
+    @router.callback_query(CaseCb.filter(F.a == "show"))
+    async def show_case(query: CallbackQuery, callback_data: CaseCb) -> None:
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+            return
+        await toast(query)
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        await post_detail(chat_id, callback_data.id, None)
+
+    async def set_buttons(query: CallbackQuery, rows: list[list[tuple[str, str]]]) -> None:
+        await edit_markup(query, inline_keyboard(rows))
+
+    async def edit_markup(query: CallbackQuery, markup: Any) -> None:
+        msg = query.message
+        if msg is None:
+            return
+        try:
+            await deps.output.unbudgeted(EditMessageReplyMarkup(
+                chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=markup))
+        except TelegramAPIError as exc:
+            log.info("buttons not changed: %s", exc)
+
+    async def post_detail(chat_id: int, case_id: int, thread_id: int | None) -> None:
+        async with wf.sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return
+            building = await session.get(Building, case.building_id) if case.building_id else None
+            assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
+            events = list((await session.scalars(select(Event).where(Event.case_id == case.id)
+                                                 .order_by(Event.id.desc()).limit(15))).all())
+        events.reverse()
+        await deps.say(chat_id, t("case_detail", case=case, building=building,
+                                  assignee=assignee, events=events),
+                       markup=card_keyboard(texts, lang, case), thread_id=thread_id)
+
+    @router.callback_query(UnfiledCb.filter())
+    async def file_case(query: CallbackQuery, callback_data: UnfiledCb) -> None:
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+            return
+        try:
+            result = await deps.intake.open_from_logged(callback_data.m,
+                                                        f"telegram:{query.from_user.id}")
+        except LookupError:
+            await toast(query, t("not_found", number=f"#{callback_data.m}"), alert=True)
+            return
+        await edit_markup(query, None)
+        await toast(query, t("filed", number=result.case_number))
+
+    # --- commands -------------------------------------------------------------------------
+
+    @router.message(Command("open"))
+    async def open_cases(message: Message, command: CommandObject) -> None:
+        user = message.from_user
+        staff = await staff_member(user.id) if user else None
+        if staff is None:
+            await deps.reply(message, t("refusal"))
+            return
+        arg = (command.args or "").strip()
+        query = select(Case).where(Case.stage.in_(list(OPEN_STAGES)))
+        title = arg
+        async with wf.sessions() as session:
+            building = await session.scalar(select(Building).where(Building.code == arg))
+            if arg == "mine":
+                query = query.where(Case.assignee_id == staff.id)
+            elif building is not None:
+                query = query.where(Case.building_id == building.id)
+            elif arg:
+                query = query.where(Case.department == arg)
+            else:
+                ids = [b.id for b in (await session.scalars(select(Building).where(
+                    Building.staff_chat_id == message.chat.id))).all()]
+                if ids:  # a building's own chat sees that building's cases
+                    query = query.where(Case.building_id.in_(ids))
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            cases = list((await session.scalars(
+                query.order_by(Case.next_deadline.is_(None), Case.next_deadline, Case.id)
+                .limit(OPEN_LIST_MAX))).all())
+        if not cases:
+            await deps.reply(message, t("open_empty", title=title))
+            return
+        await deps.reply(message, t("open_list", cases=cases, title=title,
+                                    more=(total or 0) > len(cases), total=total))
+
+    @router.message(Command("case"))
+    async def case_cmd(message: Message, command: CommandObject) -> None:
+        if await require_staff(message) is None:
+            return
+        number = (command.args or "").strip().upper()
+        if not NUMBER_RE.match(number):
+            await deps.reply(message, t("usage_case"))
+            return
+        async with wf.sessions() as session:
+            case_id = await session.scalar(select(Case.id).where(Case.number == number))
+        if case_id is None:
+            await deps.reply(message, t("not_found", number=number))
+            return
+        thread_id = message.message_thread_id if message.is_topic_message else None
+        await post_detail(message.chat.id, case_id, thread_id)
+
+    @router.message(Command("assign"))
+    async def assign_cmd(message: Message, command: CommandObject) -> None:
+        parts = (command.args or "").split()
+        if len(parts) != 2 or not NUMBER_RE.match(parts[0]):
+            await deps.reply(message, t("usage_assign"))
+            return
+        assert message.from_user is not None
+        try:
+            result = await deps.cases.assign(parts[0], message.from_user.id, parts[1])
+        except NotAllowed as exc:
+            await deps.reply(message, refusal(exc))
+            return
+        except CaseNotFound as exc:
+            await deps.reply(message, t("not_found", number=str(exc.args[0])))
+            return
+        await deps.cards.refresh_by_number(result.case_number)
+        await deps.reply(message, t("assigned", result=result), quote=True)
+
+    @router.message(Command("close"))
+    async def close_cmd(message: Message, command: CommandObject) -> None:
+        parts = (command.args or "").split(maxsplit=1)
+        if not parts or not NUMBER_RE.match(parts[0]):
+            await deps.reply(message, t("usage_close"))
+            return
+        assert message.from_user is not None
+        answer = await act(parts[0].upper(), message.from_user.id, "close",
+                           parts[1] if len(parts) > 1 else None)
+        await deps.reply(message, answer, quote=True)
+
+    @router.message(Command("note"))
+    async def note_cmd(message: Message, command: CommandObject) -> None:
+        assert message.from_user is not None
+        args = (command.args or "").strip()
+        first = args.split(maxsplit=1)[0] if args else ""
+        number: str | None = None
+        if NUMBER_RE.match(first):
+            number, args = first.upper(), args[len(first):].strip()
+        else:
+            case_id = await case_of(message)
+            number = await number_of(case_id) if case_id is not None else None
+        if number is None or not args:
+            await deps.reply(message, t("usage_note"))
+            return
+        try:
+            await deps.cases.note(number, message.from_user.id, args)
+        except NotAllowed as exc:
+            await deps.reply(message, refusal(exc))
+            return
+        except CaseNotFound:
+            await deps.reply(message, t("not_found", number=number))
+            return
+        await deps.reply(message, t("note_saved", number=number), quote=True)
+
+    async def require_staff(message: Message) -> Staff | None:
+        staff = await staff_member(message.from_user.id) if message.from_user else None
+        if staff is None:
+            await deps.reply(message, t("refusal"))
+        return staff
+
+    # --- /new: a complaint received in person or by phone ---------------------------------
+
+    @router.message(Command("new"))
+    async def new_start(message: Message, state: FSMContext) -> None:
+        if await require_staff(message) is None:
+            return
+        await state.clear()
+        await state.set_state(Intake.building)
+        rows = [[(b.code, StaffFormCb(a="b", v=b.code).pack())] for b in wf.settings.buildings]
+        rows.append([(texts.button(lang, "cancel"), StaffFormCb(a="x").pack())])
+        await deps.reply(message, t("new_building"), markup=inline_keyboard(rows))
+
+    @router.callback_query(StaffFormCb.filter(F.a == "x"))
+    async def new_cancel(query: CallbackQuery, state: FSMContext) -> None:
+        await state.clear()
+        await edit_markup(query, None)
+        await toast(query, t("new_cancelled"))
+
+    @router.callback_query(Intake.building, StaffFormCb.filter(F.a == "b"))
+    async def new_building(query: CallbackQuery, callback_data: StaffFormCb,
+                           state: FSMContext) -> None:
+        await state.update_data(building=callback_data.v)
+        await state.set_state(Intake.apartment)
+        await edit_markup(query, None)
+        await toast(query, callback_data.v)
+        if query.message is not None:
+            await deps.say(query.message.chat.id, t("new_apartment"),
+                           thread_id=thread_of(query.message))
+
+    @router.message(Intake.apartment, F.text)
+    async def new_apartment(message: Message, state: FSMContext) -> None:
+        flat = (message.text or "").strip()
+        await state.update_data(apartment=None if flat in ("-", "—") else flat[:32])
+        await state.set_state(Intake.contact)
+        await deps.reply(message, t("new_contact"))
+
+    @router.message(Intake.contact, F.text)
+    async def new_contact(message: Message, state: FSMContext) -> None:
+        await state.update_data(contact=(message.text or "").strip()[:200])
+        await state.set_state(Intake.channel)
+        rows = [[(texts.button(lang, "in_person"),
+                  StaffFormCb(a="c", v=Channel.IN_PERSON.value).pack()),
+                 (texts.button(lang, "phone"), StaffFormCb(a="c", v=Channel.PHONE.value).pack())]]
+        await deps.reply(message, t("new_channel"), markup=inline_keyboard(rows))
+
+    @router.callback_query(Intake.channel, StaffFormCb.filter(F.a == "c"))
+    async def new_channel(query: CallbackQuery, callback_data: StaffFormCb,
+                          state: FSMContext) -> None:
+        await state.update_data(channel=callback_data.v)
+        await state.set_state(Intake.text)
+        await edit_markup(query, None)
+        await toast(query)
+        if query.message is not None:
+            await deps.say(query.message.chat.id, t("new_text"),
+                           thread_id=thread_of(query.message))
+
+    @router.message(Intake.text, F.text)
+    async def new_text(message: Message, state: FSMContext) -> None:
+        assert message.from_user is not None and message.text is not None
+        data = await state.get_data()
+        await state.clear()
+        staff = await staff_member(message.from_user.id)
+        if staff is None:
+            await deps.reply(message, t("refusal"))
+            return
+        channel = Channel(data.get("channel", Channel.PHONE.value))
+        contact = str(data.get("contact") or "")
+        msg = InboundMessage(
+            channel=channel, external_id=f"staff:{message.chat.id}:{message.message_id}",
+            sender=SenderIdentity(channel, contact or f"staff-intake:{message.message_id}",
+                                  contact or None),
+            text=message.text, received_at=wf.clock.now(),
+            building_code=data.get("building"), apartment=data.get("apartment"),
+            phone=contact if PHONE_RE.match(contact) else None,
+            notes=(f"registered by {staff.name}",),
+        )
+        try:
+            result = await deps.intake.ingest(msg)
+        except Exception as exc:
+            log.exception("staff /new could not be registered")
+            await deps.reply(message, t("new_failed", reason=repr(exc)))
+            return
+        await deps.reply(message, t("new_done", number=result.case_number or "—"), quote=True)
+
+    # --- questions and replies ------------------------------------------------------------
+
+    @router.message(Question.text, F.text)
+    async def question(message: Message, state: FSMContext) -> None:
+        assert message.from_user is not None and message.text is not None
+        data = await state.get_data()
+        await state.clear()
+        number = str(data.get("number"))
+        answer = await act(number, message.from_user.id, "need_info", message.text)
+        if answer.startswith(number):
+            answer = t("need_info_sent", number=number)
+        await deps.reply(message, answer, quote=True)
+
+    @router.message(F.text | F.caption)
+    async def staff_reply(message: Message) -> None:
+        """A message in a case's topic, or a reply to its card, goes to the resident."""
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        text = message.text or message.caption or ""
+        if text.startswith("/"):
+            return
+        case_id = await case_of(message)
+        if case_id is None:
+            return  # chatter in the general topic
+        number = await number_of(case_id)
+        if number is None:
+            return
+        try:
+            result = await deps.cases.reply(number, user.id, text)
+        except NotAllowed:
+            await deps.reply(message, t("refusal"), quote=True)
+            return
+        if result.note == "resident unreachable":
+            await deps.reply(message, t("reply_unreachable", number=number), quote=True)
+            return
+        async with wf.sessions() as session:
+            item_id = await session.scalar(select(OutboxItem.id).where(
+                OutboxItem.case_id == case_id, OutboxItem.purpose == "staff_reply")
+                .order_by(OutboxItem.id.desc()).limit(1))
+        if item_id is not None:
+            deps.watch.track(item_id, message.chat.id, message.message_id)
+
+    async def case_of(message: Message) -> int | None:
+        thread_id = message.message_thread_id if message.is_topic_message else None
+        reply = message.reply_to_message
+        # In a forum every message "replies" to its topic's first message; that is not a card.
+        reply_id = reply.message_id if reply is not None and reply.message_id != thread_id \
+            else None
+        return await deps.cards.case_for(message.chat.id, thread_id, reply_id)
+
+    return router
+
+
+def thread_of(message: Any) -> int | None:
+    return message.message_thread_id if getattr(message, "is_topic_message", False) else None

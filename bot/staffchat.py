@@ -1,0 +1,354 @@
+"""The staff chat as the bot keeps it: one card per case, one forum topic per case where the
+group is a forum, and a map from every posted message back to its case.
+
+Telegram gives no way to ask "which case is this topic about" later, and staff reply to any
+message in the chat, so everything posted about a case is recorded in ``telegram_cards`` and
+``telegram_message_links`` the moment it is sent. The card's text is always re-rendered from
+the database, so an edit after Take or Reclassify shows the case as it is now.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.methods import (
+    CloseForumTopic,
+    CreateForumTopic,
+    EditMessageText,
+    GetChat,
+    ReopenForumTopic,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
+from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error, utf16_len
+from bot.settings import TelegramConfig
+from bot.tables import TelegramCard, TelegramMessageLink
+from bot.texts import BotTexts
+from workflow.context import Workflow
+from workflow.models import Building, Case, Message, Resident, Staff
+from workflow.outbox import Outgoing, PermanentSendError
+from workflow.stages import Stage
+
+log = logging.getLogger(__name__)
+
+CARD_TEXT_BUDGET = 3900  # a card is edited later; it must stay one message
+
+
+def thread_missing(exc: TelegramAPIError) -> bool:
+    text = exc.message.lower()
+    return "thread not found" in text or "topic_id_invalid" in text or "topic_deleted" in text
+
+
+@dataclass
+class StaffChats:
+    """Which Telegram chat a symbolic staff recipient means, and whether it is a forum."""
+
+    config: TelegramConfig
+    wf: Workflow
+    output: TelegramOutput
+
+    def __post_init__(self) -> None:
+        self._forum: dict[int, bool] = {}
+
+    def chat_ids(self) -> set[int]:
+        """Every chat where staff work (building chats, the global one, the managers')."""
+        ids = {b.staff_chat_id for b in self.wf.settings.buildings if b.staff_chat_id}
+        for extra in (self.config.staff_chat_id, self.config.managers_chat_id):
+            if extra:
+                ids.add(extra)
+        return ids
+
+    def for_building(self, code: str) -> int | None:
+        for b in self.wf.settings.buildings:
+            if b.code == code and b.staff_chat_id:
+                return b.staff_chat_id
+        return self.config.staff_chat_id
+
+    async def is_forum(self, chat_id: int) -> bool:
+        if chat_id not in self._forum:
+            chat = await self.output.unbudgeted(GetChat(chat_id=chat_id))
+            self._forum[chat_id] = bool(chat.is_forum)
+        return self._forum[chat_id]
+
+
+def card_keyboard(texts: BotTexts, lang: str, case: Case) -> InlineKeyboardMarkup | None:
+    def b(action: str) -> tuple[str, str]:
+        return texts.button(lang, action), CaseCb(a=action, id=case.id).pack()
+
+    if case.stage == Stage.CLOSED:
+        return inline_keyboard([[b("reopen")]])
+    if case.stage == Stage.RESOLVED:
+        return inline_keyboard([[b("close"), b("reopen")]])
+    rows = [[b(a) for a in CARD_ACTIONS[i:i + 2]] for i in range(0, len(CARD_ACTIONS), 2)]
+    rows.append([(texts.button(lang, "reclassify"), CaseCb(a="rc", id=case.id).pack())])
+    return inline_keyboard(rows)
+
+
+class Cards:
+    def __init__(self, wf: Workflow, output: TelegramOutput, texts: BotTexts,
+                 chats: StaffChats) -> None:
+        self.wf = wf
+        self.output = output
+        self.texts = texts
+        self.chats = chats
+        self.lang = wf.settings.default_language
+
+    # --- rendering ------------------------------------------------------------------------
+
+    async def card_text(self, session: AsyncSession, case: Case) -> str:
+        building = await session.get(Building, case.building_id) if case.building_id else None
+        assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
+        resident = await session.get(Resident, case.resident_id) if case.resident_id else None
+        attachments = sum(len(m.attachments or []) for m in (await session.scalars(
+            select(Message).where(Message.case_id == case.id, Message.direction == "in"))).all())
+        facts: dict[str, Any] = {
+            "case": case, "building": building, "assignee": assignee, "resident": resident,
+            "office": self.wf.settings.office_name, "attachments": attachments,
+            "rules": list(case.explanation.get("rules", [])),
+        }
+        body = self.wf.renderer.render("staff_new_case", self.lang, **facts).text
+        footer = self.texts.staff(self.lang, "card_footer", case=case, assignee=assignee)
+        over = utf16_len(body) + utf16_len(footer) + 2 - CARD_TEXT_BUDGET
+        if over > 0:  # only the resident's text can be this long; the full text is in /case
+            body = body[: max(200, len(body) - over - 1)] + "…"
+        return f"{body}\n\n{footer}"
+
+    def keyboard(self, case: Case) -> InlineKeyboardMarkup | None:
+        return card_keyboard(self.texts, self.lang, case)
+
+    # --- lookups --------------------------------------------------------------------------
+
+    async def case_for(self, chat_id: int, thread_id: int | None,
+                       reply_to: int | None) -> int | None:
+        """The case a staff message is about: its forum topic, or the message it replies to."""
+        async with self.wf.sessions() as session:
+            if thread_id is not None:
+                case_id = await session.scalar(select(TelegramCard.case_id).where(
+                    TelegramCard.chat_id == chat_id, TelegramCard.thread_id == thread_id))
+                if case_id is not None:
+                    return case_id
+            if reply_to is not None:
+                return await session.scalar(select(TelegramMessageLink.case_id).where(
+                    TelegramMessageLink.chat_id == chat_id,
+                    TelegramMessageLink.message_id == reply_to))
+        return None
+
+    async def link(self, chat_id: int, message_id: int, case_id: int) -> None:
+        async with self.wf.sessions() as session:
+            exists = await session.scalar(select(func.count(TelegramMessageLink.id)).where(
+                TelegramMessageLink.chat_id == chat_id,
+                TelegramMessageLink.message_id == message_id))
+            if exists:
+                return
+            session.add(TelegramMessageLink(chat_id=chat_id, message_id=message_id,
+                                            case_id=case_id))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+
+    # --- posting --------------------------------------------------------------------------
+
+    async def post_card(self, case_id: int, chat_id: int) -> str:
+        """Post the case's card (in its own topic on a forum); idempotent per case."""
+        async with self.wf.sessions() as session:
+            card = await session.get(TelegramCard, case_id)
+            if card is not None and card.chat_id == chat_id and card.message_id is not None:
+                return f"{chat_id}:{card.message_id}"  # a retry after a lost acknowledgement
+            thread_id = card.thread_id if card is not None and card.chat_id == chat_id else None
+        forum = await self.chats.is_forum(chat_id)
+        if forum and thread_id is None:
+            thread_id = await self._create_topic(case_id, chat_id)
+        try:
+            message_id = await self._send_card(case_id, chat_id, thread_id)
+        except TelegramBadRequest as exc:
+            if not (forum and thread_missing(exc)):
+                raise
+            thread_id = await self._create_topic(case_id, chat_id)
+            message_id = await self._send_card(case_id, chat_id, thread_id)
+        return f"{chat_id}:{message_id}"
+
+    async def _send_card(self, case_id: int, chat_id: int, thread_id: int | None) -> int:
+        async with self.wf.sessions() as session:
+            case = await session.get_one(Case, case_id)
+            text = await self.card_text(session, case)
+            markup = self.keyboard(case)
+        sent = await self.output.send_text(chat_id, text, markup=markup, thread_id=thread_id)
+        message_id = sent[-1].message_id
+        async with self.wf.sessions.begin() as session:
+            card = await session.get(TelegramCard, case_id)
+            if card is None:
+                card = TelegramCard(case_id=case_id, chat_id=chat_id)
+                session.add(card)
+            card.chat_id, card.message_id, card.thread_id = chat_id, message_id, thread_id
+            card.topic_closed = False
+        for m in sent:
+            await self.link(chat_id, m.message_id, case_id)
+        return message_id
+
+    async def _create_topic(self, case_id: int, chat_id: int) -> int:
+        """A topic per case; recorded at once so a retry after a 429 reuses it."""
+        async with self.wf.sessions() as session:
+            case = await session.get_one(Case, case_id)
+            name = self.texts.staff(self.lang, "topic_name", case=case)[:128]
+        topic = await self.output.call(chat_id, CreateForumTopic(chat_id=chat_id, name=name))
+        async with self.wf.sessions.begin() as session:
+            card = await session.get(TelegramCard, case_id)
+            if card is None:
+                card = TelegramCard(case_id=case_id, chat_id=chat_id)
+                session.add(card)
+            card.chat_id, card.thread_id, card.message_id = chat_id, topic.message_thread_id, None
+            card.topic_closed = False
+        return topic.message_thread_id
+
+    async def post_in_case(self, case_id: int, chat_id: int, text: str, *,
+                           markup: InlineKeyboardMarkup | None = None,
+                           max_wait: float | None = None) -> str:
+        """Post about a case where staff look for it: its topic, or as a reply to its card."""
+        async with self.wf.sessions() as session:
+            card = await session.get(TelegramCard, case_id)
+        if card is None or card.chat_id != chat_id:
+            sent = await self.output.send_text(chat_id, text, markup=markup, max_wait=max_wait)
+        elif card.thread_id is not None:
+            await self.sync_topic(case_id, reopen_only=True)
+            try:
+                sent = await self.output.send_text(chat_id, text, markup=markup,
+                                                   thread_id=card.thread_id, max_wait=max_wait)
+            except TelegramBadRequest as exc:
+                if not thread_missing(exc):
+                    raise
+                # Someone deleted the topic: a new one with a fresh card keeps the case reachable.
+                await self.post_card_in_new_topic(case_id, chat_id)
+                return await self.post_in_case(case_id, chat_id, text, markup=markup,
+                                               max_wait=max_wait)
+        else:
+            sent = await self.output.send_text(chat_id, text, markup=markup,
+                                               reply_to=card.message_id, max_wait=max_wait)
+        for m in sent:
+            await self.link(chat_id, m.message_id, case_id)
+        return f"{chat_id}:{sent[0].message_id}"
+
+    async def post_card_in_new_topic(self, case_id: int, chat_id: int) -> None:
+        thread_id = await self._create_topic(case_id, chat_id)
+        await self._send_card(case_id, chat_id, thread_id)
+
+    async def refresh(self, case_id: int) -> None:
+        """Re-render the card after a change and keep its topic's open/closed state in step."""
+        async with self.wf.sessions() as session:
+            card = await session.get(TelegramCard, case_id)
+            if card is None or card.message_id is None:
+                return
+            case = await session.get_one(Case, case_id)
+            text = await self.card_text(session, case)
+            markup = self.keyboard(case)
+        try:
+            await self.output.unbudgeted(EditMessageText(
+                chat_id=card.chat_id, message_id=card.message_id, text=text, reply_markup=markup))
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.warning("card of case %s not updated: %s", case_id, exc.message)
+        await self.sync_topic(case_id)
+
+    async def refresh_by_number(self, number: str) -> None:
+        async with self.wf.sessions() as session:
+            case_id = await session.scalar(select(Case.id).where(Case.number == number))
+        if case_id is not None:
+            await self.refresh(case_id)
+
+    async def sync_topic(self, case_id: int, *, reopen_only: bool = False) -> None:
+        """Closed case, closed topic; reopened case, reopened topic."""
+        async with self.wf.sessions() as session:
+            card = await session.get(TelegramCard, case_id)
+            case = await session.get(Case, case_id)
+            if card is None or card.thread_id is None or case is None:
+                return
+            want_closed = case.stage == Stage.CLOSED
+            if want_closed == card.topic_closed or (reopen_only and want_closed):
+                return
+            chat_id, thread_id = card.chat_id, card.thread_id
+        method = (CloseForumTopic(chat_id=chat_id, message_thread_id=thread_id) if want_closed
+                  else ReopenForumTopic(chat_id=chat_id, message_thread_id=thread_id))
+        try:
+            await self.output.unbudgeted(method)
+        except TelegramBadRequest as exc:
+            if "not_modified" not in exc.message.lower().replace(" ", "_"):
+                log.warning("topic of case %s not %s: %s", case_id,
+                            "closed" if want_closed else "reopened", exc.message)
+                return
+        async with self.wf.sessions.begin() as session:
+            card = await session.get_one(TelegramCard, case_id)
+            card.topic_closed = want_closed
+
+
+class StaffSender:
+    """Outbox sender for channel ``staff``: cards, relays, pings to staff and managers."""
+
+    def __init__(self, wf: Workflow, config: TelegramConfig, output: TelegramOutput,
+                 texts: BotTexts, chats: StaffChats, cards: Cards) -> None:
+        self.wf = wf
+        self.config = config
+        self.output = output
+        self.texts = texts
+        self.chats = chats
+        self.cards = cards
+        self.lang = wf.settings.default_language
+
+    def _open_button(self, item: Outgoing) -> InlineKeyboardMarkup | None:
+        if item.case_id is None:
+            return None
+        return inline_keyboard([[(self.texts.button(self.lang, "open_case"),
+                                  CaseCb(a="show", id=item.case_id).pack())]])
+
+    async def send(self, item: Outgoing) -> str | None:
+        try:
+            return await self._send(item)
+        except (Deferred, TelegramAPIError) as exc:
+            raise send_error(exc, private=False) from exc
+
+    async def _send(self, item: Outgoing) -> str | None:
+        recipient = item.recipient
+        if recipient.startswith("chat:"):
+            code = recipient.removeprefix("chat:")
+            chat_id = self.chats.for_building(code)
+            if chat_id is None:
+                raise PermanentSendError("no staff chat configured (telegram.staff_chat_id)")
+            if item.case_id is not None and item.purpose == "staff_new_case":
+                return await self.cards.post_card(item.case_id, chat_id)
+            if item.case_id is not None:
+                markup = self._open_button(item) if item.purpose == "escalation" else None
+                return await self.cards.post_in_case(item.case_id, chat_id, item.text,
+                                                     markup=markup)
+            markup = None
+            if isinstance(item.payload.get("message_id"), int):
+                # A message the classifier set aside: staff can still make it a case.
+                markup = inline_keyboard([[(self.texts.button(self.lang, "file_case"),
+                                            UnfiledCb(m=item.payload["message_id"]).pack())]])
+            sent = await self.output.send_text(chat_id, item.text, markup=markup)
+            return f"{chat_id}:{sent[0].message_id}"
+        if recipient.startswith("staff:"):
+            async with self.wf.sessions() as session:
+                staff = await session.get(Staff, int(recipient.removeprefix("staff:")))
+            if staff is None:
+                raise PermanentSendError(f"no staff member {recipient}")
+            return await self._direct(staff.telegram_user_id, item)
+        if recipient == "managers":
+            # The managers' chat is optional: managers are always written to directly as
+            # well (recipients ``staff:<id>``), so without the chat there is nothing to add.
+            if not self.config.managers_chat_id:
+                return None
+            return await self._direct(self.config.managers_chat_id, item)
+        raise PermanentSendError(f"unknown staff recipient {recipient!r}")
+
+    async def _direct(self, chat_id: int, item: Outgoing) -> str:
+        sent = await self.output.send_text(chat_id, item.text, markup=self._open_button(item))
+        if item.case_id is not None:
+            for m in sent:
+                await self.cards.link(chat_id, m.message_id, item.case_id)
+        return f"{chat_id}:{sent[0].message_id}"

@@ -1,0 +1,150 @@
+"""What the ``domovoy`` subcommands do; ``domovoy.cli`` parses arguments and calls these.
+
+Each command builds the application from the config it is given (so a test can call it with
+its own config) and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from domovoy.app import build_app
+from domovoy.config import Config
+
+# --- channels ------------------------------------------------------------------------------
+
+
+def channels_on(config: Config) -> str:
+    """The configured channels in words, e.g. ``telegram, email (IMAP in, SMTP out)``."""
+    parts: list[str] = []
+    if config.telegram:
+        parts.append("telegram")
+    if config.imap and config.smtp:
+        parts.append("email (IMAP in, SMTP out)")
+    elif config.imap:
+        parts.append("email (IMAP in only: no replies by email)")
+    elif config.smtp:
+        parts.append("email (SMTP out only: no mailbox polled)")
+    return ", ".join(parts)
+
+
+# --- ingest-eml ----------------------------------------------------------------------------
+
+
+def _short(text: Any, width: int) -> str:
+    value = " ".join(str(text or "").split())
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
+    """Feed mail files through the IMAP path; exit 1 when any file was rejected."""
+    from domovoy.runner import own_addresses
+    from intake.email.backlog import ingest_files
+
+    app = await build_app(config)
+    counts: Counter[str] = Counter()
+    try:
+        if not args.json:
+            print(f"{'action':<18} {'case':<10} {'sender':<32} subject / error")
+        async for row in ingest_files(app.intake, list(args.paths), dry_run=args.dry_run,
+                                      own_addresses=own_addresses(config)):
+            counts[row["action"]] += 1
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False, default=str), flush=True)
+            else:
+                detail = row["error"] if row["error"] else row["subject"]
+                print(f"{row['action']:<18} {row['case'] or '-':<10} "
+                      f"{_short(row['sender'] or '-', 32):<32} {_short(detail, 60)}")
+                print(f"{'':<18} {_short(row['file'], 100)}")
+    finally:
+        await app.close()
+    if not args.json:
+        summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+        mode = " (dry run: nothing kept, nothing sent)" if args.dry_run else ""
+        print(f"{sum(counts.values())} message(s): {summary or 'none'}{mode}")
+    return 1 if counts["rejected"] else 0
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "never"
+
+
+async def status(config: Config) -> int:
+    """Channel health (last poll, last error as a sentence), outbox and quarantine sizes."""
+    from intake.email.quarantine import pending_count
+    from workflow.health import read_health
+    from workflow.models import OutboxItem
+
+    app = await build_app(config)
+    try:
+        health = await read_health(app.wf.sessions)
+        async with app.wf.sessions() as session:
+            rows = (await session.execute(
+                select(OutboxItem.state, OutboxItem.channel, func.count(OutboxItem.id))
+                .group_by(OutboxItem.state, OutboxItem.channel))).all()
+        quarantined = await pending_count(app.wf.sessions)
+    finally:
+        await app.close()
+    print(f"channels: {channels_on(config) or 'none configured'}")
+    if not health:
+        print("health: no channel has polled yet")
+    for h in health:
+        ok = h.last_error_at is None or (h.last_ok_at is not None
+                                         and h.last_ok_at >= h.last_error_at)
+        print(f"{h.channel}: {'OK' if ok else 'FAILING'}; last poll {_when(h.last_poll_at)}, "
+              f"last success {_when(h.last_ok_at)}")
+        if h.last_error:
+            print(f"  last error ({_when(h.last_error_at)}): {h.last_error}")
+    by_state: Counter[str] = Counter()
+    detail: dict[str, list[str]] = {}
+    for state, channel, n in rows:
+        by_state[state] += n
+        detail.setdefault(state, []).append(f"{channel} {n}")
+    print(f"outbox: {by_state['pending']} pending, {by_state['failed']} failed, "
+          f"{by_state['sent']} sent, {by_state['suppressed']} suppressed")
+    for state in ("pending", "failed"):
+        if detail.get(state):
+            print(f"  {state}: {', '.join(sorted(detail[state]))}")
+    print(f"quarantine: {quarantined} message(s) waiting"
+          + (" (retry with `domovoy requeue`)" if quarantined else ""))
+    return 0
+
+
+# --- requeue -------------------------------------------------------------------------------
+
+
+async def requeue(config: Config) -> int:
+    """Retry quarantined input; exit 1 when something still fails."""
+    from domovoy.runner import own_addresses
+    from intake.email.quarantine import requeue as requeue_items
+
+    app = await build_app(config)
+    try:
+        lines = await requeue_items(app.intake, app.wf.sessions,
+                                    own_addresses=own_addresses(config))
+    finally:
+        await app.close()
+    for line in lines:
+        print(line)
+    failing = sum(1 for line in lines if "still failing" in line)
+    print(f"requeue: {len(lines) - failing} resolved, {failing} still failing"
+          if lines else "requeue: quarantine is empty")
+    return 1 if failing else 0
+
+
+# --- commands owned by others (placeholders until they land) -------------------------------
+
+
+async def links(args: argparse.Namespace, config: Config) -> int:
+    from bot.links import main as print_links
+
+    return await print_links(config.telegram, list(config.buildings), args.out)

@@ -1,0 +1,129 @@
+"""Fixtures for the Telegram channel's peer: the strict Bot API emulator over real HTTP.
+
+A test gets the emulator (a staff supergroup, a managers' chat and the sample organisation's
+staff as members) and a :class:`TelegramHarness` that runs the real :class:`TelegramChannel`
+against it — real aiogram session, long polling, the app's outbox with the bot's senders
+registered — and can stop and start it again to test restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.channel import TelegramChannel
+from bot.sender import SendLimits
+from bot.settings import TelegramConfig
+from domovoy.app import App
+from domovoy.peers.telegram_api import BotAPIEmulator
+
+STAFF_CHAT = -1001000000001
+MANAGERS_CHAT = -1001000000009
+STAFF_IDS = {"ivan": 1001, "maria": 1002, "oleg": 1003, "anna": 1009}
+
+
+def add_staff_chats(emu: BotAPIEmulator, *, forum: bool = False) -> None:
+    emu.add_supergroup(STAFF_CHAT, "Диспетчерская", is_forum=forum)
+    emu.add_supergroup(MANAGERS_CHAT, "Руководство")
+    for name, uid in STAFF_IDS.items():
+        emu.add_member(STAFF_CHAT, uid, name.capitalize(), username=name)
+        emu.add_member(MANAGERS_CHAT, uid, name.capitalize(), username=name)
+        emu.add_private_chat(uid, name.capitalize(), username=name)
+
+
+def telegram_config(emu: BotAPIEmulator, **overrides: Any) -> TelegramConfig:
+    values: dict[str, Any] = {
+        "token": emu.token, "api_base_url": emu.base_url, "staff_chat_id": STAFF_CHAT,
+        "managers_chat_id": MANAGERS_CHAT, "burst_window_s": 60,
+    }
+    values.update(overrides)
+    return TelegramConfig.model_validate(values)
+
+
+class TelegramHarness:
+    """The running channel, and the levers a test pulls on it."""
+
+    def __init__(self, app: App, emu: BotAPIEmulator, config: TelegramConfig,
+                 limits: SendLimits | None = None) -> None:
+        self.app = app
+        self.emu = emu
+        self.config = config
+        self.limits = limits
+        self.channel: TelegramChannel | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> TelegramChannel:
+        channel = TelegramChannel(self.config, self.app.wf, self.app.intake, self.app.cases,
+                                  limits=self.limits, polling_timeout=2, watch_interval=0.05)
+        self.app.register_sender("telegram", channel.resident_sender)
+        self.app.register_sender("staff", channel.staff_sender)
+        self.channel = channel
+        self.task = asyncio.create_task(channel.run())
+        await self.emu.wait_for(
+            lambda: self.emu.calls("getUpdates") or self.emu.calls("setWebhook"), timeout=5,
+            what="the channel to start polling (or to set its webhook)")
+        return channel
+
+    async def stop(self) -> None:
+        if self.channel is not None:
+            await self.channel.close()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        self.channel, self.task = None, None
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has handled every update sent so far.
+
+        An update leaves the emulator's queue only when a later getUpdates confirms it, and
+        the channel asks for more only after the handler returned: an empty queue means done.
+        """
+        await self.emu.wait_for(lambda: not self.emu.pending_updates, timeout=timeout,
+                                what="the bot to take every update")
+
+    async def deliver(self) -> int:
+        return await self.app.outbox.deliver_due()
+
+    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0,
+                    what: str | None = None) -> Any:
+        return await self.emu.wait_for(predicate, timeout=timeout, what=what)
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.emu.sent_messages(chat_id)]
+
+
+@pytest.fixture
+async def tg_emulator() -> AsyncIterator[BotAPIEmulator]:
+    async with BotAPIEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def make_telegram(app: App, tg_emulator: BotAPIEmulator
+                        ) -> AsyncIterator[Callable[..., Awaitable[TelegramHarness]]]:
+    """Start the channel (``forum=True`` for a staff forum); everything stops at teardown."""
+    harnesses: list[TelegramHarness] = []
+
+    async def make(*, forum: bool = False, limits: SendLimits | None = None,
+                   **config: Any) -> TelegramHarness:
+        add_staff_chats(tg_emulator, forum=forum)
+        harness = TelegramHarness(app, tg_emulator, telegram_config(tg_emulator, **config),
+                                  limits)
+        harnesses.append(harness)
+        await harness.start()
+        return harness
+
+    yield make
+    for harness in harnesses:
+        await harness.stop()
+
+
+@pytest.fixture
+async def telegram(make_telegram: Callable[..., Awaitable[TelegramHarness]]
+                   ) -> TelegramHarness:
+    return await make_telegram()

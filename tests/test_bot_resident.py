@@ -1,0 +1,93 @@
+"""Residents talking to the bot, over real HTTP against the Bot API emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.peers.telegram import TelegramHarness
+from workflow.models import Case, Identity, Message, Resident
+
+RESIDENT = 5001
+
+
+async def test_registration_by_deep_link(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна", language_code="ru")
+    emu.user_sends(RESIDENT, "/start lenina-5")
+    await telegram.until(lambda: len(telegram.texts_to(RESIDENT)) >= 1)
+    assert "ул. Ленина, 5" in telegram.texts_to(RESIDENT)[0]
+    emu.user_sends(RESIDENT, "12")
+    await telegram.until(lambda: len(telegram.texts_to(RESIDENT)) >= 2)
+    ask = emu.sent_messages(RESIDENT)[-1]
+    assert ask.get("reply_markup", True)
+    emu.user_shares_contact(RESIDENT, "+79991234567")
+    await telegram.until(lambda: len(telegram.texts_to(RESIDENT)) >= 3)
+    assert "кв. 12" in telegram.texts_to(RESIDENT)[-1]
+    async with telegram.app.wf.sessions() as session:
+        ident = await session.scalar(select(Identity).where(Identity.address == str(RESIDENT)))
+        assert ident is not None
+        resident = await session.get_one(Resident, ident.resident_id)
+        assert (resident.apartment, resident.phone) == ("12", "+79991234567")
+        assert resident.building_id is not None
+
+
+async def test_message_gets_acknowledged_with_case_number(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/start lenina-5")
+    emu.user_sends(RESIDENT, "7")
+    emu.user_sends(RESIDENT, "Пропустить")
+    emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await telegram.settle()
+    assert await telegram.deliver() >= 1
+    ack = telegram.texts_to(RESIDENT)[-1]
+    async with telegram.app.wf.sessions() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None
+    assert case.number in ack
+    assert case.apartment == "7"
+    # The staff chat got the card with its buttons.
+    cards = [m for m in emu.sent_messages(telegram.config.staff_chat_id)
+             if case.number in (m.get("text") or "")]
+    assert len(cards) == 1 and cards[0]["reply_markup"]["inline_keyboard"]
+
+
+async def test_photo_album_is_one_case(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+    emu.user_sends(RESIDENT, photo=png, caption="Протекает потолок в ванной",
+                   media_group_id="album-1")
+    for _ in range(3):
+        emu.user_sends(RESIDENT, photo=png, media_group_id="album-1")
+    await telegram.settle()
+    await telegram.deliver()
+    async with telegram.app.wf.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+        assert len(cases) == 1
+        msgs = (await session.scalars(select(Message).where(Message.direction == "in"))).all()
+        assert len(msgs) == 4 and {m.case_id for m in msgs} == {cases[0].id}
+        assert all(m.attachments and m.attachments[0]["ref"] for m in msgs)
+    acks = [t for t in telegram.texts_to(RESIDENT) if cases[0].number in t]
+    assert len(acks) == 1
+
+
+async def test_text_then_photo_join_and_later_message_opens_new_case(
+        telegram: TelegramHarness) -> None:
+    emu, clock = telegram.emu, telegram.app.wf.clock
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "Не работает лифт во втором подъезде")
+    emu.user_sends(RESIDENT, photo=bytes.fromhex("ffd8ffe000104a464946"))
+    await telegram.settle()
+    clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+    emu.user_sends(RESIDENT, "И ещё: во дворе не убран мусор")
+    await telegram.settle()
+    async with telegram.app.wf.sessions() as session:
+        cases = (await session.scalars(select(Case).order_by(Case.id))).all()
+        photo = await session.scalar(select(Message).where(Message.attachments != []))
+    assert len(cases) == 2 and cases[0].category == "elevator"
+    assert photo is not None and photo.case_id == cases[0].id

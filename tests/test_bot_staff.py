@@ -1,0 +1,195 @@
+"""The staff chat: buttons on cards, replies to residents on their own channel, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.callbacks import CaseCb
+from domovoy.peers.smtp_sink import SmtpSink
+from intake.email.smtp import SmtpSender
+from intake.message import Channel, InboundMessage, SenderIdentity
+from tests.peers.mail import MAIL_DOMAIN, smtp_config
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from workflow.models import Case, Event, Identity
+
+RESIDENT = 5001
+IVAN, OLEG, MARIA = STAFF_IDS["ivan"], STAFF_IDS["oleg"], STAFF_IDS["maria"]
+OUTSIDER = 7777
+
+MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
+
+
+async def open_case(h: TelegramHarness, text: str = "Течёт кран на кухне, вода на полу",
+                    user: int = RESIDENT) -> tuple[Case, dict[str, Any]]:
+    """A resident writes; returns the case and its card in the staff chat."""
+    h.emu.add_private_chat(user, "Анна")
+    h.emu.user_sends(user, text)
+    await h.settle()
+    await h.deliver()
+    async with h.app.wf.sessions() as session:
+        case = await session.scalar(select(Case).order_by(Case.id.desc()))
+    assert case is not None
+    card = next(m for m in h.emu.sent_messages(STAFF_CHAT)
+                if case.number in (m.get("text") or "") and m.get("reply_markup"))
+    return case, card
+
+
+async def stage_of(h: TelegramHarness, case_id: int) -> tuple[str, int | None]:
+    async with h.app.wf.sessions() as session:
+        case = await session.get_one(Case, case_id)
+        return case.stage, case.assignee_id
+
+
+def answers_to(h: TelegramHarness, user: int) -> list[str]:
+    return [a["text"] or "" for a in h.emu.callback_answers if a["query"]["from"]["id"] == user]
+
+
+async def test_take_resolve_close_reach_the_resident(make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    assert card.get("message_thread_id"), "a forum gets a topic per case"
+    for action in ("take", "resolve", "close"):
+        h.emu.user_presses(IVAN, card, CaseCb(a=action, id=case.id).pack())
+        await h.settle()
+        await h.deliver()
+        card = h.emu.message(STAFF_CHAT, card["message_id"])
+    assert (await stage_of(h, case.id))[0] == "closed"
+    to_resident = h.texts_to(RESIDENT)
+    assert any("в работе" in t for t in to_resident)
+    resolved = [m for m in h.emu.sent_messages(RESIDENT) if "решено" in (m.get("text") or "")]
+    assert resolved and len(resolved[0]["reply_markup"]["inline_keyboard"][0]) == 5
+    assert any("закрыто" in t for t in to_resident)
+    topic = h.emu.topics(STAFF_CHAT)[0]
+    assert topic["closed"] is True
+    # The card shows where the case stands now.
+    assert "Закрыто" in h.emu.message(STAFF_CHAT, card["message_id"])["text"]
+    # The resident rates it from the button under the "resolved" message.
+    h.emu.user_presses(RESIDENT, resolved[0], f"rate:{case.number}:5")
+    h.emu.user_sends(RESIDENT, "Спасибо, быстро!")
+    await h.settle()
+    async with h.app.wf.sessions() as session:
+        rated = await session.scalar(select(Event).where(Event.action == "rated")
+                                     .order_by(Event.id.desc()))
+    assert rated is not None and rated.note == "5: Спасибо, быстро!"
+
+
+async def test_two_staff_press_take_at_once(telegram: TelegramHarness) -> None:
+    case, card = await open_case(telegram)
+    data = CaseCb(a="take", id=case.id).pack()
+    telegram.emu.user_presses(IVAN, card, data)
+    telegram.emu.user_presses(OLEG, card, data)
+    await telegram.settle()
+    _, _assignee = await stage_of(telegram, case.id)
+    async with telegram.app.wf.sessions() as session:
+        taken = (await session.scalars(select(Event).where(Event.action == "taken"))).all()
+    assert len(taken) == 1
+    assert "Иван Петров" in answers_to(telegram, OLEG)[0]
+    assert answers_to(telegram, IVAN)[0].startswith(case.number)
+
+
+async def test_outsider_pressing_a_button_changes_nothing(telegram: TelegramHarness) -> None:
+    case, card = await open_case(telegram)
+    before = await stage_of(telegram, case.id)
+    for action in ("take", "close", "escalate"):
+        telegram.emu.user_presses(OUTSIDER, card, CaseCb(a=action, id=case.id).pack())
+    telegram.emu.user_sends(OUTSIDER, "/close " + case.number + " всё", chat_id=STAFF_CHAT)
+    await telegram.settle()
+    assert await stage_of(telegram, case.id) == before
+    answers = [a for a in telegram.emu.callback_answers if a["query"]["from"]["id"] == OUTSIDER]
+    assert len(answers) == 3 and all(a["show_alert"] and "Извините" in a["text"]
+                                     for a in answers)
+    assert "Извините" in telegram.texts_to(STAFF_CHAT)[-1]
+    # A plain staff member cannot escalate either (it needs the head role).
+    telegram.emu.user_presses(IVAN, card, CaseCb(a="escalate", id=case.id).pack())
+    await telegram.settle()
+    assert "роль" in answers_to(telegram, IVAN)[-1]
+
+
+async def test_staff_reply_in_topic_reaches_resident_with_a_tick(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    sent = h.emu.user_sends(IVAN, "Сантехник придёт сегодня до 18:00 <b>точно</b>",
+                            chat_id=STAFF_CHAT, message_thread_id=thread)
+    h.emu.user_sends(IVAN, "/note ключи у консьержа", chat_id=STAFF_CHAT,
+                     message_thread_id=thread)
+    await h.settle()
+    await h.deliver()
+    assert any("до 18:00 <b>точно</b>" in t for t in h.texts_to(RESIDENT))
+    assert not any("консьерж" in t for t in h.texts_to(RESIDENT))
+    reactions = h.emu.world(h.emu.token).reactions
+    await h.until(lambda: any(r["message_id"] == sent["message_id"] for r in reactions))
+    assert reactions[-1]["reaction"][0]["emoji"] == "👍"
+    # The resident answers; it shows up in the case's topic.
+    h.emu.user_sends(RESIDENT, "Хорошо, буду дома")
+    await h.settle()
+    await h.deliver()
+    assert any("буду дома" in (m.get("text") or "")
+               for m in h.emu.sent_messages(STAFF_CHAT, thread_id=thread))
+
+
+async def test_staff_reply_to_email_resident_goes_by_mail_threaded(
+        telegram: TelegramHarness, smtp_sink: SmtpSink) -> None:
+    app = telegram.app
+    app.register_sender("email", SmtpSender(smtp_config(smtp_sink), MAIL_DOMAIN))
+    first_id = "first-123@mail.example.test"
+    result = await app.intake.ingest(InboundMessage(
+        channel=Channel.EMAIL, external_id=first_id,
+        sender=SenderIdentity(Channel.EMAIL, "anna@mail.example.test", "Анна"),
+        text="В подъезде не горит свет на третьем этаже", subject="Свет",
+        received_at=datetime.now(UTC), building_code="lenina-5", apartment="3"))
+    await telegram.deliver()
+    await smtp_sink.wait_for(1)
+    card = next(m for m in telegram.emu.sent_messages(STAFF_CHAT)
+                if result.case_number and result.case_number in (m.get("text") or ""))
+    reply = telegram.emu.user_sends(MARIA, "Электрик заменит лампу завтра утром",
+                                    chat_id=STAFF_CHAT, reply_to_message_id=card["message_id"])
+    await telegram.settle()
+    await telegram.deliver()
+    received = await smtp_sink.wait_for(2)
+    mail = received[-1].message
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None and "Электрик заменит лампу" in body.get_content()
+    assert f"<{first_id}>" in mail["References"]
+    assert result.case_number in mail["Subject"]
+    reactions = telegram.emu.world(telegram.emu.token).reactions
+    await telegram.until(lambda: any(r["message_id"] == reply["message_id"] for r in reactions))
+
+
+async def test_blocked_resident_gets_email_and_staff_are_told(
+        telegram: TelegramHarness, smtp_sink: SmtpSink) -> None:
+    app = telegram.app
+    app.register_sender("email", SmtpSender(smtp_config(smtp_sink), MAIL_DOMAIN))
+    case, card = await open_case(telegram)
+    async with app.wf.sessions.begin() as session:
+        ident = await session.scalar(select(Identity).where(Identity.address == str(RESIDENT)))
+        assert ident is not None
+        session.add(Identity(resident_id=ident.resident_id, channel="email",
+                             address="anna@mail.example.test", created_at=app.wf.clock.now()))
+    # The resident blocks the bot without Telegram telling us (no my_chat_member update).
+    telegram.emu.block_user(RESIDENT, notify=False)
+    telegram.emu.user_presses(IVAN, card, CaseCb(a="take", id=case.id).pack())
+    await telegram.settle()
+    await telegram.deliver()
+    await telegram.deliver()
+    async with app.wf.sessions() as session:
+        ident = await session.scalar(select(Identity).where(Identity.address == str(RESIDENT)))
+        assert ident is not None and ident.unreachable
+    mails = await smtp_sink.wait_for(1)
+    assert case.number in mails[-1].message["Subject"]
+    assert any("не удалось доставить" in t for t in telegram.texts_to(STAFF_CHAT))
+
+
+async def test_blocking_the_bot_is_noticed_at_once(telegram: TelegramHarness) -> None:
+    _case, _ = await open_case(telegram)
+    telegram.emu.block_user(RESIDENT)  # Telegram sends my_chat_member: kicked
+    await telegram.settle()
+    async with telegram.app.wf.sessions() as session:
+        ident = await session.scalar(select(Identity).where(Identity.address == str(RESIDENT)))
+        assert ident is not None and ident.unreachable
+    assert any("заблокировал бота" in t for t in telegram.texts_to(STAFF_CHAT))
