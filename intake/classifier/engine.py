@@ -63,6 +63,8 @@ class _Slot:
 
     pattern: Pattern
     negatable: bool
+    anchor: int = 0  # index of the term the slot is indexed by (see _anchor)
+    single: bool = True  # a one-word pattern: a hit on its anchor is a match
 
 
 def _term_hits(term: Term, tok: Token) -> bool:
@@ -100,6 +102,9 @@ class Classifier:
             unless_ids = tuple(self._add(p, False, idx, _UNLESS) for p in rule.unless)
             self._rule_slots.append((any_ids, all_ids, unless_ids))
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
+        # Candidate slots per surface word. Residents reuse a small vocabulary, so after warm-up
+        # the key/exact/prefix look-ups cost one dictionary hit per word.
+        self._cands: dict[str, tuple[int, ...]] = {}
         self._unit_default = ruleset.defaults.scope
 
     @classmethod
@@ -115,12 +120,13 @@ class Classifier:
 
     def _add(self, pattern: Pattern, negatable: bool, rule_idx: int, role: int) -> int:
         sid = len(self._slots)
-        self._slots.append(_Slot(pattern, negatable))
+        a = _anchor(pattern) if pattern.regex is None else 0
+        self._slots.append(_Slot(pattern, negatable, a, len(pattern.terms) <= 1))
         self._owner.append((rule_idx, role))
         if pattern.regex is not None:
             self._regex.append(sid)
             return sid
-        anchor = pattern.terms[_anchor(pattern)]
+        anchor = pattern.terms[a]
         index = {"key": self._by_key, "exact": self._by_exact, "prefix": self._by_prefix}
         index[anchor.mode].setdefault(anchor.value, []).append(sid)
         return sid
@@ -140,12 +146,16 @@ class Classifier:
             return nxt.clause == clause and nxt.surface in self._negations
         return False
 
-    def _match_at(self, toks: Sequence[Token], i: int, pattern: Pattern) -> list[int] | None:
-        """Positions of all words of a multi-word pattern whose anchor word is at ``i``."""
+    def _match_at(
+        self, toks: Sequence[Token], i: int, pattern: Pattern, a: int
+    ) -> list[int] | None:
+        """Positions of the words of a multi-word pattern whose anchor (term ``a``) is at ``i``."""
         terms = pattern.terms
-        a = _anchor(pattern)
         positions = [i]
         n = len(toks)
+        # All words of one pattern must stand in the same clause: "так и не проведена. Просим
+        # срочно" is not "не срочно".
+        clause = toks[i].clause
         if pattern.ordered:
             # English word order is fixed ("is there" is not "there is"): the words after the
             # anchor follow it, the ones before precede it, each within WINDOW of its neighbour.
@@ -155,7 +165,7 @@ class Classifier:
                     (
                         j
                         for j in range(last + 1, min(n, last + WINDOW + 2))
-                        if _term_hits(term, toks[j])
+                        if toks[j].clause == clause and _term_hits(term, toks[j])
                     ),
                     -1,
                 )
@@ -169,7 +179,7 @@ class Classifier:
                     (
                         j
                         for j in range(first - 1, max(-1, first - WINDOW - 2), -1)
-                        if _term_hits(term, toks[j])
+                        if toks[j].clause == clause and _term_hits(term, toks[j])
                     ),
                     -1,
                 )
@@ -183,7 +193,12 @@ class Classifier:
             if k == a:
                 continue
             j = next(
-                (j for j in range(lo, hi) if j not in positions and _term_hits(term, toks[j])), -1
+                (
+                    j
+                    for j in range(lo, hi)
+                    if j not in positions and toks[j].clause == clause and _term_hits(term, toks[j])
+                ),
+                -1,
             )
             if j < 0:
                 return None
@@ -194,26 +209,32 @@ class Classifier:
         hit: set[int] = set()
         slots = self._slots
         lengths = self._prefix_lengths
+        cache = self._cands
         for i, tok in enumerate(toks):
-            cands: list[int] = []
-            c = self._by_key.get(tok.key)
-            if c:
-                cands.extend(c)
-            c = self._by_exact.get(tok.surface)
-            if c:
-                cands.extend(c)
             surface = tok.surface
-            for n in lengths:
-                if n > len(surface):
-                    break
-                c = self._by_prefix.get(surface[:n])
+            cands = cache.get(surface)
+            if cands is None:
+                found: list[int] = []
+                c = self._by_key.get(tok.key)
                 if c:
-                    cands.extend(c)
+                    found.extend(c)
+                c = self._by_exact.get(surface)
+                if c:
+                    found.extend(c)
+                for n in lengths:
+                    if n > len(surface):
+                        break
+                    c = self._by_prefix.get(surface[:n])
+                    if c:
+                        found.extend(c)
+                cands = tuple(found)
+                if len(cache) < 200_000:
+                    cache[surface] = cands
             for sid in cands:
                 if sid in hit:
                     continue
                 slot = slots[sid]
-                pos = [i] if len(slot.pattern.terms) == 1 else self._match_at(toks, i, slot.pattern)
+                pos = [i] if slot.single else self._match_at(toks, i, slot.pattern, slot.anchor)
                 if pos is None:
                     continue
                 if slot.negatable and self._negated(toks, pos):

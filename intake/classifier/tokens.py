@@ -30,6 +30,8 @@ _TOKEN = re.compile(r"[0-9a-zа-я]+|[?!]")
 # Clause boundaries: sentence punctuation, commas, brackets, dashes with spaces, line breaks.
 _CLAUSE = re.compile(r"[.;,:()\[\]\n«»\"…]|\s[-–—]+\s|[?!]+")
 _NT = re.compile(r"n['’]t\b")
+# A soft sign typed for the hard one after a prefix: "подьезд", "обьявление", "сьехал".
+_HARD_SIGN = re.compile(r"\b(под|об|от|раз|из|пред|с|в)ь(?=[еёяю])")
 _APOS = re.compile(r"['’]")
 
 # Cap the work on pathological input (a pasted contract): the first part of a message carries
@@ -50,6 +52,7 @@ def normalise(text: str) -> str:
     """Lower-case, fold ё→е and expand English "n't" so negation is one shared word "not"."""
     text = text[:MAX_CHARS].lower().replace("ё", "е")
     text = _NT.sub(" not", text)
+    text = _HARD_SIGN.sub(r"\1ъ", text)
     return _APOS.sub("", text)
 
 
