@@ -142,9 +142,12 @@ class CaseActions:
                 self.wf.sla.refresh_next(case)
             elif action == "escalate":
                 self._event(session, case, staff, "escalated_by_staff", now, note=note)
+                managers = (await session.scalars(select(Staff.id).where(
+                    Staff.role == "manager", Staff.active.is_(True)))).all()
                 await self.notify.staff(session, case, "escalation",
                                         key=f"manual-esc:{case.id}:{now.isoformat()}",
-                                        recipients=["managers"], level=3, manual=True)
+                                        recipients=[f"staff:{m}" for m in managers]
+                                        + ["managers"], level=3, manual=True)
             else:
                 raise ValueError(f"unknown action {action!r}")
             result = await self._result(session, case)

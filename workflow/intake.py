@@ -254,14 +254,15 @@ class IntakeService:
         a Telegram sender gets a short note (never email: that would answer spam)."""
         await session.flush()
         building = self.wf.building(resident.building_id)
-        await self.notify.staff(session, None, "staff_unfiled",
-                                key=f"unfiled:{msg.channel}:{msg.external_id}",
+        # An album arrives as several messages: one notice for the lot, not one per photo.
+        key = f"unfiled:{msg.channel}:" + (f"burst:{msg.burst_key}" if msg.burst_key
+                                          else msg.external_id)
+        await self.notify.staff(session, None, "staff_unfiled", key=key,
                                 recipients=[f"chat:{building.code}" if building else "chat:"],
                                 extra={"message_id": logged.id}, text=msg.text,
                                 subject=msg.subject, channel=msg.channel, resident=resident)
         if msg.channel == "telegram":
-            await self.notify.direct(session, resident, "unfiled",
-                                     key=f"unfiled:{msg.channel}:{msg.external_id}",
+            await self.notify.direct(session, resident, "unfiled", key=key,
                                      prefer=msg.channel, first_contact=first_contact)
 
     async def open_from_logged(self, message_id: int, actor: str) -> IntakeResult:
@@ -328,8 +329,10 @@ class IntakeService:
             self.wf.sla.refresh_next(case)
             session.add(Event(case_id=case.id, at=now, actor="system", action="clock_resumed"))
         case.updated_at = now
-        await self.notify.staff(session, case, "staff_resident_message",
-                                key=f"relay:{msg.channel}:{msg.external_id}",
+        # The rest of an album adds photos to the case; staff need not hear of each one.
+        relay_key = (f"relay:burst:{msg.burst_key}" if msg.burst_key and not msg.text.strip()
+                     else f"relay:{msg.channel}:{msg.external_id}")
+        await self.notify.staff(session, case, "staff_resident_message", key=relay_key,
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
         return IntakeResult(Action.THREADED, case.number, case.id)
