@@ -35,6 +35,7 @@ from workflow.models import (
 )
 from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES, Stage
+from workflow.whereabouts import guess_apartment, guess_building
 
 log = logging.getLogger(__name__)
 
@@ -370,12 +371,21 @@ class IntakeService:
         building_id = self.wf.building_id(msg.building_code)
         if building_id is None and resident is not None:
             building_id = resident.building_id
+        apartment = msg.apartment or (resident.apartment if resident else None)
+        if building_id is None or apartment is None:
+            where = f"{msg.subject}\n{msg.text}"
+            if building_id is None and (guess := guess_building(where,
+                                                                self.wf.buildings.values())):
+                building_id = guess.id
+            apartment = apartment or guess_apartment(where)
+            if resident is not None:  # remembered for the resident's next message
+                resident.building_id = resident.building_id or building_id
+                resident.apartment = resident.apartment or apartment
         case = Case(
             number=await self.next_number(session), kind=labels.kind, category=labels.category,
             urgency=labels.urgency, scope=labels.scope, stage=Stage.RECEIVED,
             department=self.wf.settings.department_for(labels.category),
-            building_id=building_id,
-            apartment=msg.apartment or (resident.apartment if resident else None),
+            building_id=building_id, apartment=apartment,
             resident_id=resident.id if resident else None, channel=msg.channel,
             subject=msg.subject, text=msg.text,
             explanation={"rules": list(labels.rules), **({"error": failure} if failure else {})},
