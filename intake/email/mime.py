@@ -351,10 +351,13 @@ class _Walker:
         ref = _join(path, 1) if root else (path or "1")
         self.leaf(part, headers, ctype, params, ref, depth, role)
 
-    def children(self, children: list[Message], path: str, depth: int, role: str) -> None:
-        for i, child in enumerate(children, 1):
+    def children(self, children: list[Message], path: str, depth: int, role: str,
+                 *, main: int | None = None, main_role: str = "body") -> None:
+        """Walk sub-parts; the part at index ``main`` (0-based) gets ``main_role``."""
+        for i, child in enumerate(children):
             if isinstance(child, Message):
-                self.entity(child, _join(path, i), depth + 1, root=False, role=role)
+                self.entity(child, _join(path, i + 1), depth + 1, root=False,
+                            role=main_role if i == main else role)
 
     def multipart(
         self,
@@ -377,33 +380,12 @@ class _Walker:
                 for i, child in enumerate(children):
                     if start in (HeaderView(child).get("content-id") or ""):
                         root = i
-            for i, child in enumerate(children):
-                self.entity(
-                    child,
-                    _join(path, i + 1),
-                    depth + 1,
-                    root=False,
-                    role="body" if i == root else "attachment",
-                )
+            self.children(children, path, depth, "attachment", main=root)
         elif sub == "report":
             self.result.report_fields.setdefault("report-type", params.get("report-type", ""))
-            for i, child in enumerate(children):
-                self.entity(
-                    child,
-                    _join(path, i + 1),
-                    depth + 1,
-                    root=False,
-                    role="body" if i == 0 else "returned",
-                )
+            self.children(children, path, depth, "returned", main=0)
         elif sub == "signed":
-            for i, child in enumerate(children):
-                self.entity(
-                    child,
-                    _join(path, i + 1),
-                    depth + 1,
-                    root=False,
-                    role="body" if i == 0 else "attachment",
-                )
+            self.children(children, path, depth, "attachment", main=0)
         elif sub == "encrypted":
             self.result.encrypted = True
             self.result.note("encrypted message: the content cannot be read")
