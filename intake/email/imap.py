@@ -1,0 +1,562 @@
+"""The IMAP poller: the office inbox into intake, with nothing lost and nothing imported twice.
+
+Order of work for each message, and why:
+
+1. ``UID FETCH … BODY.PEEK[]`` — PEEK leaves \\Seen alone, so a crash before step 3 leaves the
+   message looking unprocessed to staff and to us.
+2. parse → intake (one committed transaction: case, events, acknowledgement in the outbox).
+3. \\Seen (or UID MOVE to ``processed_folder``), in batches.
+4. the cursor (UIDVALIDITY, last UID) in ``mailbox_state``.
+
+A crash between 2 and 4 means the message is fetched again next time; intake's dedupe on the
+Message-ID (or the parser's stable hash) turns it into a ``duplicate`` with no second
+acknowledgement. The cursor, not \\Seen, decides what is new, so a human reading the inbox in
+a mail client cannot hide a message from the bot.
+
+Selection when there is no usable cursor (first contact with a mailbox, or a UIDVALIDITY
+change): in \\Seen mode only UNSEEN messages are taken, so years of read history are not turned
+into cases (a restore that lost the flags shows everything unseen, and dedupe absorbs it); with a
+``processed_folder`` everything left in the mailbox is unprocessed by definition, so all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import ssl
+import sys
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aioimaplib import IMAP4, AioImapException, Response
+
+from intake.email import MailLimits
+from intake.email import quarantine as quarantine_store
+from intake.email.backlog import describe_error, ingest_raw
+from intake.email_settings import ImapConfig
+from intake.tables import MailboxState
+from workflow.context import Workflow
+from workflow.health import record_health
+from workflow.intake import Action, IntakeResult, IntakeService
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHANNEL = "email.imap"
+SIZE_CHUNK = 100
+RECURSION_LIMIT = 20_000
+T = TypeVar("T")
+
+_FETCH_START = re.compile(rb"^\d+ FETCH \(")
+_UID = re.compile(rb"\bUID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
+
+
+class ImapError(Exception):
+    """A poll failed; the message is the sentence ``domovoy status`` shows."""
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    uid: int
+    raw: bytes
+    internal_date: datetime | None = None
+
+
+@dataclass
+class PollReport:
+    """What one poll did, for tests, logs and the benchmark."""
+
+    mailbox: str
+    uidvalidity: int | None = None
+    rescanned: bool = False
+    fetched: int = 0
+    results: list[tuple[int, IntakeResult]] = field(default_factory=list)
+    quarantined: list[int] = field(default_factory=list)
+    marked: int = 0
+    last_uid: int = 0
+    error: str | None = None
+
+    @property
+    def actions(self) -> list[str]:
+        return [str(r.action) for _, r in self.results]
+
+    @property
+    def imported(self) -> int:
+        return sum(1 for _, r in self.results if r.action != Action.DUPLICATE)
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """``1:3,7,9:10`` — compact UID sets keep long batches inside IMAP line limits."""
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def parse_internaldate(value: bytes) -> datetime | None:
+    try:
+        return datetime.strptime(value.decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
+
+
+def parse_fetch(lines: list[Any]) -> list[FetchedMail]:
+    """aioimaplib 2.x FETCH lines → messages: each ``n FETCH (…`` line is followed by the
+    BODY[] literal as a bytearray and a closing line that may carry more items."""
+    out: list[FetchedMail] = []
+    meta: bytes | None = None
+    body: bytes | None = None
+
+    def flush() -> None:
+        if meta is None or body is None:
+            return  # an unsolicited FETCH (a flag change) has no body: not ours
+        uid = _UID.search(meta)
+        if uid is None:
+            return
+        date = _INTERNALDATE.search(meta)
+        out.append(FetchedMail(int(uid.group(1)), body,
+                               parse_internaldate(date.group(1)) if date else None))
+
+    for line in lines:
+        if isinstance(line, bytearray):
+            if meta is not None:
+                body = bytes(line)
+            continue
+        if not isinstance(line, bytes):
+            continue
+        if _FETCH_START.match(line):
+            flush()
+            meta, body = line, None
+        elif meta is not None:
+            meta += b" " + line
+    flush()
+    return out
+
+
+def _sizes(lines: list[Any]) -> dict[int, int]:
+    sizes: dict[int, int] = {}
+    for line in lines:
+        if isinstance(line, bytes) and _FETCH_START.match(line):
+            uid, size = _UID.search(line), _SIZE.search(line)
+            if uid and size:
+                sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _text(resp: Response) -> str:
+    parts = [bytes(x).decode(errors="replace") for x in resp.lines
+             if isinstance(x, bytes | bytearray)]
+    return " ".join(" ".join(parts).split())[:300] or resp.result
+
+
+class ImapPoller:
+    """Polls one mailbox; ``poll_once()`` is one pass, ``run()`` loops with IDLE and backoff."""
+
+    def __init__(
+        self,
+        config: ImapConfig,
+        intake: IntakeService,
+        wf: Workflow,
+        *,
+        own_addresses: frozenset[str] = frozenset(),
+        limits: MailLimits | None = None,
+        batch_size: int = 50,
+        batch_bytes: int = 16 * 1024 * 1024,
+        max_message_bytes: int = 40 * 1024 * 1024,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.config = config
+        self.intake = intake
+        self.wf = wf
+        self.own_addresses = own_addresses
+        self.limits = limits
+        self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
+        self.max_message_bytes = max_message_bytes
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.ssl_context = ssl_context
+        self._imap: IMAP4 | None = None
+        self._lost = asyncio.Event()
+        self._uidvalidity: int | None = None
+        self._uidnext: int | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.failures = 0
+        self._oversized: set[int] = set()
+        # aioimaplib 2.0 parses each read recursively, one frame per response line; a server
+        # pushing a few thousand untagged lines at once (flag updates after another client
+        # marked the inbox read, EXPUNGEs) would overflow the default limit of 1000 and kill
+        # the connection. Python-to-Python calls cost no C stack on 3.11+, so a higher
+        # limit is safe.
+        if sys.getrecursionlimit() < RECURSION_LIMIT:
+            sys.setrecursionlimit(RECURSION_LIMIT)
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.host}:{self.config.port}"
+
+    # --- connection ---------------------------------------------------------------------
+
+    async def _call(self, what: str, aw: Awaitable[T], timeout: float | None = None) -> T:
+        """Every IMAP call goes through here: a named timeout, and a dropped connection noticed
+        at once (aioimaplib otherwise leaves the command waiting for its full timeout)."""
+        limit = timeout if timeout is not None else self.config.timeout_s
+        task = asyncio.ensure_future(aw)
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            done, _ = await asyncio.wait({task, lost}, timeout=limit,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            lost.cancel()
+        if task not in done:
+            task.cancel()
+            if lost in done:
+                raise ImapError(f"IMAP connection to {self.where} was lost during {what}")
+            raise ImapError(f"IMAP {what} timed out after {limit:g} s")
+        try:
+            return task.result()
+        except ImapError:
+            raise
+        except TimeoutError as exc:
+            raise ImapError(f"IMAP {what} timed out after {limit:g} s") from exc
+        except ConnectionRefusedError as exc:
+            raise ImapError(f"IMAP server {self.where} refused the connection") from exc
+        except ssl.SSLError as exc:
+            raise ImapError(f"IMAP TLS handshake with {self.where} failed: {exc}") from exc
+        except OSError as exc:
+            raise ImapError(f"IMAP {what} failed: network error talking to {self.where}: "
+                            f"{exc.strerror or exc}") from exc
+        except AioImapException as exc:
+            raise ImapError(f"IMAP {what} failed: {exc}") from exc
+
+    async def connect(self) -> None:
+        """Connect, log in, select; learn UIDVALIDITY and UIDNEXT."""
+        await self.disconnect()
+        cfg = self.config
+        lost = asyncio.Event()
+        self._lost = lost
+        context = self.ssl_context
+        if cfg.ssl and context is None:
+            context = ssl.create_default_context()
+        imap = IMAP4(cfg.host, cfg.port, timeout=cfg.timeout_s,
+                     conn_lost_cb=lambda exc: lost.set(),
+                     ssl_context=context if cfg.ssl else None)
+        self._imap = imap
+        await self._call("connect", imap.wait_hello_from_server())
+        resp = await self._call("LOGIN", imap.login(cfg.username, cfg.password))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP login as {cfg.username} refused by {self.where}: "
+                            f"{_text(resp)}")
+        if cfg.processed_folder:
+            # CREATE answers NO when the folder exists: that is fine.
+            await self._call("CREATE", imap.create(cfg.processed_folder))
+        resp = await self._call("SELECT", imap.select(cfg.mailbox))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP mailbox {cfg.mailbox!r} cannot be opened: {_text(resp)}")
+        self._uidvalidity = self._uidnext = None
+        for line in resp.lines:
+            if isinstance(line, bytes):
+                if m := _UIDVALIDITY.search(line):
+                    self._uidvalidity = int(m.group(1))
+                if m := _UIDNEXT.search(line):
+                    self._uidnext = int(m.group(1))
+        if self._uidvalidity is None:
+            raise ImapError(f"IMAP server {self.where} sent no UIDVALIDITY for {cfg.mailbox!r}")
+
+    async def disconnect(self) -> None:
+        imap, self._imap = self._imap, None
+        if imap is None:
+            return
+        if not self._lost.is_set():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(imap.logout(), 1.0)
+        transport = getattr(imap.protocol, "transport", None)
+        if transport is not None:
+            transport.close()
+
+    # --- one pass ------------------------------------------------------------------------
+
+    async def poll_once(self) -> PollReport:
+        """Import whatever is new; never raises for network, protocol or per-message trouble
+        (the report's ``error`` says what went wrong and health records it)."""
+        report = PollReport(mailbox=self.config.mailbox)
+        try:
+            if self._imap is None or self._lost.is_set():
+                await self.connect()
+            else:
+                # A selected session sees mail that arrived since its last command only
+                # after the server syncs the view; SEARCH alone may run on the old view.
+                resp = await self._call("NOOP", self._imap.noop())
+                if resp.result != "OK":
+                    raise ImapError(f"IMAP NOOP refused: {_text(resp)}")
+            await self._poll(report)
+        except ImapError as exc:
+            report.error = str(exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("IMAP poll of %s failed", self.config.mailbox)
+            report.error = f"IMAP poll of {self.config.mailbox!r} failed: {describe_error(exc)}"
+        if report.error is not None:
+            log.warning("%s", report.error)
+            await self.disconnect()
+        await self._health(report.error)
+        return report
+
+    async def _health(self, error: str | None) -> None:
+        try:
+            await record_health(self.wf.sessions, HEALTH_CHANNEL, self.wf.clock.now(), error)
+        except Exception:
+            log.exception("could not record IMAP health")
+
+    async def _load_state(self) -> MailboxState | None:
+        async with self.wf.sessions() as session:
+            return await session.get(MailboxState, self.config.mailbox)
+
+    async def _save_state(self, uidvalidity: int, last_uid: int) -> None:
+        async with self.wf.sessions.begin() as session:
+            row = await session.get(MailboxState, self.config.mailbox)
+            if row is None:
+                session.add(MailboxState(mailbox=self.config.mailbox, uidvalidity=uidvalidity,
+                                         last_uid=last_uid))
+            else:
+                row.uidvalidity = uidvalidity
+                row.last_uid = max(last_uid, row.last_uid) \
+                    if row.uidvalidity == uidvalidity else last_uid
+
+    async def _search(self, *criteria: str) -> list[int]:
+        assert self._imap is not None
+        resp = await self._call("UID SEARCH", self._imap.uid_search(*criteria, charset=None))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP UID SEARCH refused: {_text(resp)}")
+        uids: list[int] = []
+        for line in resp.lines[:-1] or resp.lines:
+            if isinstance(line, bytes):
+                uids += [int(t) for t in line.split() if t.isdigit()]
+        return uids
+
+    async def _poll(self, report: PollReport) -> None:
+        validity = self._uidvalidity
+        assert validity is not None
+        report.uidvalidity = validity
+        state = await self._load_state()
+        fresh = state is None or state.uidvalidity != validity
+        if fresh:
+            report.rescanned = state is not None
+            if state is not None:
+                log.warning("UIDVALIDITY of %r changed (%s → %s): re-scanning; dedupe keeps "
+                            "already imported mail out", self.config.mailbox,
+                            state.uidvalidity, validity)
+            criteria: tuple[str, ...] = ("ALL",) if self.config.processed_folder \
+                else ("UNSEEN",)
+            last = 0
+        else:
+            assert state is not None
+            last = state.last_uid
+            criteria = ("UID", f"{last + 1}:*")
+        # "n:*" always matches the highest UID, even when it is below n.
+        uids = sorted(u for u in await self._search(*criteria) if u > last)
+        report.last_uid = last
+        for batch in await self._batches(uids):
+            await self._process_batch(batch, report)
+            if not fresh:
+                await self._save_state(validity, batch[-1])
+            report.last_uid = max(report.last_uid, batch[-1])
+        if fresh:
+            # Only now does the new UIDVALIDITY count: a crash before this repeats the
+            # re-scan, and dedupe absorbs the repeat.
+            floor = (self._uidnext - 1) if self._uidnext else 0
+            report.last_uid = max(report.last_uid, floor)
+            await self._save_state(validity, report.last_uid)
+
+    async def _batches(self, uids: list[int]) -> list[list[int]]:
+        """Batches of at most ``batch_size`` messages and ``batch_bytes`` bytes, since
+        aioimaplib holds a whole FETCH response in memory."""
+        if not uids:
+            return []
+        assert self._imap is not None
+        sizes: dict[int, int] = {}
+        # aioimaplib parses a response recursively, one stack frame per line: a few hundred
+        # untagged lines in one read exhaust Python's recursion limit, so ask in small chunks.
+        for i in range(0, len(uids), SIZE_CHUNK):
+            chunk = uids[i:i + SIZE_CHUNK]
+            resp = await self._call("UID FETCH (RFC822.SIZE)",
+                                    self._imap.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE)"))
+            if resp.result != "OK":
+                raise ImapError(f"IMAP UID FETCH (RFC822.SIZE) refused: {_text(resp)}")
+            sizes.update(_sizes(resp.lines))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        total = 0
+        for uid in uids:
+            if uid not in sizes:
+                continue  # expunged since the search
+            size = sizes[uid]
+            if self.max_message_bytes and size > self.max_message_bytes:
+                self._oversized.add(uid)
+                size = 0  # only its header will be fetched
+            if current and (len(current) >= self.batch_size or total + size > self.batch_bytes):
+                batches.append(current)
+                current, total = [], 0
+            current.append(uid)
+            total += size
+        if current:
+            batches.append(current)
+        return batches
+
+    async def _fetch(self, uids: list[int]) -> list[FetchedMail]:
+        assert self._imap is not None
+        resp = await self._call(
+            "UID FETCH", self._imap.uid("fetch", uid_set(uids), "(UID INTERNALDATE BODY.PEEK[])"))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP UID FETCH refused: {_text(resp)}")
+        wanted = set(uids)
+        return sorted((m for m in parse_fetch(resp.lines) if m.uid in wanted),
+                      key=lambda m: m.uid)
+
+    async def _fetch_headers(self, uid: int) -> bytes:
+        assert self._imap is not None
+        resp = await self._call("UID FETCH (header)", self._imap.uid(
+            "fetch", str(uid), "(UID INTERNALDATE BODY.PEEK[HEADER])"))
+        found = parse_fetch(resp.lines) if resp.result == "OK" else []
+        return found[0].raw if found else b""
+
+    async def _process_batch(self, batch: list[int], report: PollReport) -> None:
+        big = [u for u in batch if u in self._oversized]
+        mails = await self._fetch([u for u in batch if u not in big]) if len(big) < len(batch) \
+            else []
+        done: list[int] = []
+        for uid in big:
+            raw = await self._fetch_headers(uid)
+            await self._quarantine(uid, raw, f"message is over the "
+                                   f"{self.max_message_bytes // 2**20} MB limit; headers kept")
+            report.quarantined.append(uid)
+            done.append(uid)
+        for mail in mails:
+            report.fetched += 1
+            source = f"imap:{self.config.mailbox}:{report.uidvalidity}:{mail.uid}"
+            try:
+                _, result = await ingest_raw(self.intake, mail.raw, raw_ref=source,
+                                             own_addresses=self.own_addresses,
+                                             internal_date=mail.internal_date,
+                                             limits=self.limits)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("IMAP message %s could not be processed", source)
+                await self._quarantine(mail.uid, mail.raw, describe_error(exc))
+                report.quarantined.append(mail.uid)
+            else:
+                report.results.append((mail.uid, result))
+            done.append(mail.uid)
+        if done:
+            await self._mark_processed(done)
+            report.marked += len(done)
+
+    async def _quarantine(self, uid: int, raw: bytes, reason: str) -> None:
+        source = f"imap:{self.config.mailbox}:{self._uidvalidity}:{uid}"
+        await quarantine_store.store(self.wf.sessions, channel="email", source=source, raw=raw,
+                                     reason=reason, now=self.wf.clock.now())
+
+    async def _mark_processed(self, uids: list[int]) -> None:
+        """\\Seen, or a move to ``processed_folder``; only ever after the commits."""
+        assert self._imap is not None
+        imap, folder, uids_text = self._imap, self.config.processed_folder, uid_set(uids)
+        if folder is None:
+            resp = await self._call("UID STORE \\Seen",
+                                    imap.uid("store", uids_text, "+FLAGS.SILENT", r"(\Seen)"))
+        elif imap.has_capability("MOVE"):
+            resp = await self._call("UID MOVE", imap.uid("move", uids_text, folder))
+        else:
+            resp = await self._call("UID COPY", imap.uid("copy", uids_text, folder))
+            if resp.result == "OK":
+                resp = await self._call("UID STORE \\Deleted", imap.uid(
+                    "store", uids_text, "+FLAGS.SILENT", r"(\Seen \Deleted)"))
+            if resp.result == "OK" and imap.has_capability("UIDPLUS"):
+                resp = await self._call("UID EXPUNGE", imap.uid("expunge", uids_text))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP could not mark {len(uids)} processed message(s): "
+                            f"{_text(resp)}")
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Poll now instead of at the end of the interval (tests, the demo, a signal)."""
+        self._wake.set()
+
+    async def _wait_for_mail(self, seconds: float) -> None:
+        imap = self._imap
+        if imap is not None and self.config.idle and imap.has_capability("IDLE"):
+            await self._idle(imap, seconds)
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _idle(self, imap: IMAP4, seconds: float) -> None:
+        """IDLE until the server pushes anything (new mail within ~0.5 s on Dovecot) or the
+        poll interval ends; either way the caller polls next."""
+        self._wake.clear()
+        idle_task = await self._call("IDLE", imap.idle_start(timeout=seconds))
+        push = asyncio.ensure_future(imap.wait_server_push(timeout=seconds + 1))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await self._call("IDLE", asyncio.wait({push, woken},
+                                                  return_when=asyncio.FIRST_COMPLETED),
+                             timeout=seconds + 5)
+        finally:
+            push.cancel()
+            woken.cancel()
+            if imap.has_pending_idle() and not self._lost.is_set():
+                imap.idle_done()
+        await self._call("IDLE DONE", idle_task)
+
+    def _backoff(self) -> float:
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** max(self.failures - 1, 0))
+        return delay * random.uniform(0.8, 1.0)
+
+    async def run(self) -> None:
+        """Poll, wait for mail (IDLE or the interval), repeat; reconnect with capped backoff
+        on any failure. Runs until cancelled or :meth:`close`."""
+        while not self._stopping.is_set():
+            report = await self.poll_once()
+            error = report.error
+            if error is None:
+                self.failures = 0
+                try:
+                    await self._wait_for_mail(self.config.poll_interval_s)
+                    continue
+                except ImapError as exc:
+                    error = str(exc)
+                    await self.disconnect()
+                    await self._health(error)
+            self.failures += 1
+            delay = self._backoff()
+            log.warning("IMAP: %s; retrying in %.1f s", error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def close(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        await self.disconnect()

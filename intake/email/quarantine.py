@@ -1,0 +1,89 @@
+"""Mail that could not be processed is kept whole in the ``quarantine`` table, never dropped.
+
+The poller moves on past it (one poisonous message must not stall the office inbox); an
+operator sees the count in ``domovoy status`` and retries with ``domovoy requeue`` once the
+cause (a bug, a database outage) is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from intake.email.backlog import describe_error, ingest_raw
+from workflow.db import SessionFactory
+from workflow.intake import IntakeService
+from workflow.models import Quarantine
+
+log = logging.getLogger(__name__)
+
+
+async def store(sessions: SessionFactory, *, channel: str, source: str, raw: bytes,
+                reason: str, now: datetime) -> int:
+    """Keep ``raw`` with its reason; returns the row id.
+
+    The poller may see the same message again (a crash before its cursor moved): an unresolved
+    row for the same source is updated instead of duplicated.
+    """
+    async with sessions.begin() as session:
+        row = await session.scalar(select(Quarantine).where(
+            Quarantine.source == source, Quarantine.resolved_at.is_(None)))
+        if row is None:
+            row = Quarantine(channel=channel, source=source, raw=raw, reason=reason,
+                             attempts=1, created_at=now)
+            session.add(row)
+        else:
+            row.reason = reason
+        await session.flush()
+        row_id = row.id
+    log.warning("quarantined %s (%d bytes): %s", source, len(raw), reason)
+    return row_id
+
+
+async def pending_count(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(
+            select(func.count(Quarantine.id)).where(Quarantine.resolved_at.is_(None))) or 0)
+
+
+async def requeue(intake: IntakeService, sessions: SessionFactory, *,
+                  own_addresses: frozenset[str] = frozenset(),
+                  ids: list[int] | None = None) -> list[str]:
+    """Retry every unresolved item (or only ``ids``); one readable line per item.
+
+    Success marks the row resolved; failure keeps it, counts the attempt and records the new
+    reason. Dedupe makes a retry of something that did get in after all a harmless duplicate.
+    """
+    query = select(Quarantine.id).where(Quarantine.resolved_at.is_(None))
+    if ids is not None:
+        query = query.where(Quarantine.id.in_(ids))
+    async with sessions() as session:
+        todo = list((await session.scalars(query.order_by(Quarantine.id))).all())
+    lines: list[str] = []
+    for item_id in todo:
+        async with sessions() as session:
+            row = await session.get_one(Quarantine, item_id)
+            raw, source, channel = row.raw, row.source, row.channel
+        if channel != "email":
+            lines.append(f"#{item_id} {source}: skipped, channel {channel!r} has no requeue")
+            continue
+        try:
+            _, result = await ingest_raw(intake, raw, raw_ref=source,
+                                         own_addresses=own_addresses)
+        except Exception as exc:
+            reason = describe_error(exc)
+            async with sessions.begin() as session:
+                row = await session.get_one(Quarantine, item_id)
+                row.attempts += 1
+                row.reason = reason
+                attempts = row.attempts
+            lines.append(f"#{item_id} {source}: still failing (attempt {attempts}): {reason}")
+            continue
+        async with sessions.begin() as session:
+            row = await session.get_one(Quarantine, item_id)
+            row.resolved_at = intake.wf.clock.now()
+        case = f" {result.case_number}" if result.case_number else ""
+        lines.append(f"#{item_id} {source}: {result.action}{case}")
+    return lines
