@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot intake workflow domovoy
+	$(BIN)/mypy bot intake workflow domovoy tests bench
 
 pytest: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q

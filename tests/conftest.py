@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.peers.mail", "tests.peers.telegram"]
-
 from domovoy.app import App, build_app
 from domovoy.config import Config
 from workflow.clock import ManualClock
 from workflow.outbox import Outgoing
+
+pytest_plugins = ["tests.peers.mail", "tests.peers.telegram"]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.mime.application import MIMEApplication
@@ -22,7 +23,7 @@ RU = "Добрый день! В подъезде дома 12 по улице Л�
 WHEN = datetime(2025, 3, 11, 9, 30, tzinfo=UTC)
 
 
-def raw_mail(headers: list[tuple[str, bytes | str]], body: bytes) -> bytes:
+def raw_mail(headers: Sequence[tuple[str, bytes | str]], body: bytes) -> bytes:
     lines = [
         name.encode() + b": " + (value.encode() if isinstance(value, str) else value)
         for name, value in headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from workflow.intake import Action
 from workflow.models import Case, Event, Identity, Message, OutboxItem
 
 
-async def count(app: App, model: type, *where: object) -> int:
+async def count(app: App, model: type, *where: Any) -> int:
     async with app.wf.sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -209,7 +210,7 @@ async def test_bounce_marks_address_undeliverable_and_alerts_staff(
     assert ident is not None and ident.unreachable
     await app.outbox.deliver_due()
     alerts = [o for o in recorder.sent if o.purpose == "delivery_failed"]
-    assert alerts and opened.case_number in alerts[0].text
+    assert alerts and opened.case_number and opened.case_number in alerts[0].text
 
 
 async def test_album_burst_joins_one_case(app: App, clock: ManualClock) -> None:

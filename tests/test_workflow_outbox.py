@@ -11,8 +11,8 @@ from tests.conftest import RecordingSender
 from tests.helpers import LEAK, mail, tg_message
 from workflow.clock import ManualClock
 from workflow.models import Identity, LinkCode, OutboxItem
-from workflow.residents import redeem_link_code
 from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError, enqueue
+from workflow.residents import redeem_link_code
 
 
 class FlakySender(RecordingSender):
