@@ -16,12 +16,13 @@ from typing import Any
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.methods import (
     CloseForumTopic,
+    CopyMessage,
     CreateForumTopic,
     EditMessageText,
     GetChat,
     ReopenForumTopic,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,10 @@ from workflow.outbox import Outgoing, PermanentSendError
 from workflow.stages import Stage
 
 log = logging.getLogger(__name__)
+
+# Media copied under one card or relay: an album is at most 10, and the staff chat's budget
+# (20 messages a minute) is shared by every case.
+MEDIA_PER_POST = 10
 
 CARD_TEXT_BUDGET = 3900  # a card is edited later; it must stay one message
 
@@ -140,7 +145,8 @@ class Cards:
                     TelegramMessageLink.message_id == reply_to))
         return None
 
-    async def link(self, chat_id: int, message_id: int, case_id: int) -> None:
+    async def link(self, chat_id: int, message_id: int, case_id: int,
+                   source: str | None = None) -> None:
         async with self.wf.sessions() as session:
             exists = await session.scalar(select(func.count(TelegramMessageLink.id)).where(
                 TelegramMessageLink.chat_id == chat_id,
@@ -148,7 +154,7 @@ class Cards:
             if exists:
                 return
             session.add(TelegramMessageLink(chat_id=chat_id, message_id=message_id,
-                                            case_id=case_id))
+                                            case_id=case_id, source=source))
             try:
                 await session.commit()
             except IntegrityError:
@@ -191,7 +197,36 @@ class Cards:
             card.topic_closed = False
         for m in sent:
             await self.link(chat_id, m.message_id, case_id)
+        async with self.wf.sessions() as session:
+            refs = [m.external_id for m in (await session.scalars(
+                select(Message).where(Message.case_id == case_id, Message.direction == "in",
+                                      Message.channel == "telegram")
+                .order_by(Message.id))).all() if m.attachments and m.external_id]
+        await self.copy_media(case_id, chat_id, thread_id, message_id, refs)
         return message_id
+
+    async def copy_media(self, case_id: int, chat_id: int, thread_id: int | None,
+                         card_id: int | None, refs: list[str]) -> None:
+        """Show staff the resident's photos, documents and voice messages themselves: a copy
+        of each original message (any media type, caption included) under the card."""
+        async with self.wf.sessions() as session:
+            done = set((await session.scalars(select(TelegramMessageLink.source).where(
+                TelegramMessageLink.chat_id == chat_id,
+                TelegramMessageLink.source.in_(refs)))).all())
+        for ref in [r for r in refs if r not in done][:MEDIA_PER_POST]:
+            from_chat, _, message_id = ref.partition(":")
+            if not (from_chat.lstrip("-").isdigit() and message_id.isdigit()):
+                continue
+            reply = (ReplyParameters(message_id=card_id, allow_sending_without_reply=True)
+                     if thread_id is None and card_id is not None else None)
+            try:
+                copied = await self.output.call(chat_id, CopyMessage(
+                    chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
+                    message_thread_id=thread_id, reply_parameters=reply))
+            except TelegramBadRequest as exc:  # the resident deleted it meanwhile
+                log.info("case %s: media %s not copied: %s", case_id, ref, exc.message)
+                continue
+            await self.link(chat_id, copied.message_id, case_id, source=ref)
 
     async def _create_topic(self, case_id: int, chat_id: int) -> int:
         """A topic per case; recorded at once so a retry after a 429 reuses it."""
@@ -323,8 +358,17 @@ class StaffSender:
                 return await self.cards.post_card(item.case_id, chat_id)
             if item.case_id is not None:
                 markup = self._open_button(item) if item.purpose == "escalation" else None
-                return await self.cards.post_in_case(item.case_id, chat_id, item.text,
-                                                     markup=markup)
+                posted = await self.cards.post_in_case(item.case_id, chat_id, item.text,
+                                                       markup=markup)
+                refs = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
+                        if r.startswith("telegram:")]
+                if refs:
+                    async with self.wf.sessions() as session:
+                        card = await session.get(TelegramCard, item.case_id)
+                    await self.cards.copy_media(
+                        item.case_id, chat_id, card.thread_id if card else None,
+                        card.message_id if card else None, refs)
+                return posted
             markup = None
             if isinstance(item.payload.get("message_id"), int):
                 # A message the classifier set aside: staff can still make it a case.

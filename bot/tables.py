@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models import Base
@@ -28,5 +28,7 @@ class TelegramMessageLink(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # For copies of residents' media: the original "<chat>:<message>", so none is copied twice.
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
 
 

@@ -74,6 +74,12 @@ async def test_photo_album_is_one_case(telegram: TelegramHarness) -> None:
         assert all(m.attachments and m.attachments[0]["ref"] for m in msgs)
     acks = [t for t in telegram.texts_to(RESIDENT) if cases[0].number in t]
     assert len(acks) == 1
+    # Staff see the photos themselves under the card, not just a count; none twice.
+    staff = emu.sent_messages(telegram.config.staff_chat_id)
+    photos = [m for m in staff if m.get("photo")]
+    assert len(photos) == 4
+    assert any(cases[0].number in (m.get("text") or "") for m in staff)
+    assert sum(m.get("caption") == "Протекает потолок в ванной" for m in photos) == 1
 
 
 async def test_text_then_photo_join_and_later_message_opens_new_case(

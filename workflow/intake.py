@@ -98,8 +98,10 @@ class IntakeService:
     async def process(self, session: AsyncSession, msg: InboundMessage) -> IntakeResult:
         """The whole decision, inside the caller's transaction."""
         now = self.wf.clock.now()
-        if await session.scalar(select(Message.id).where(
-                Message.channel == msg.channel, Message.external_id == msg.external_id)):
+        conn = await session.connection()
+        if (await conn.execute(select(Message.id).where(
+                Message.channel == msg.channel,
+                Message.external_id == msg.external_id))).first() is not None:
             return IntakeResult(Action.DUPLICATE)
 
         if msg.automated is not None:
@@ -333,7 +335,9 @@ class IntakeService:
         # The rest of an album adds photos to the case; staff need not hear of each one.
         relay_key = (f"relay:burst:{msg.burst_key}" if msg.burst_key and not msg.text.strip()
                      else f"relay:{msg.channel}:{msg.external_id}")
+        media = [f"{msg.channel}:{msg.external_id}"] if msg.attachments else []
         await self.notify.staff(session, case, "staff_resident_message", key=relay_key,
+                                extra={"media": media},
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
         return IntakeResult(Action.THREADED, case.number, case.id)
@@ -356,9 +360,10 @@ class IntakeService:
 
     async def next_number(self, session: AsyncSession) -> str:
         cfg = self.wf.settings.case_number
-        value = await session.scalar(
+        conn = await session.connection()
+        value = (await conn.execute(
             update(Counter).where(Counter.name == "case").values(value=Counter.value + 1)
-            .returning(Counter.value))
+            .returning(Counter.value))).scalar()
         if value is None:
             value = cfg.start + 1
             session.add(Counter(name="case", value=value))
@@ -405,9 +410,7 @@ class IntakeService:
                           note=f"{labels.kind}/{labels.category}/{labels.urgency}/{labels.scope}"))
         await self._join_incident(session, case, now)
         await self.notify.staff(session, case, "staff_new_case", key=f"card:{case.id}",
-                                recipients=self.notify.staff_chat(case),
-                                rules=labels.rules, resident=resident,
-                                attachments=len(msg.attachments))
+                                recipients=self.notify.staff_chat(case), render=False)
         return case
 
     async def _join_incident(self, session: AsyncSession, case: Case, now: datetime) -> None:

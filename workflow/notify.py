@@ -132,19 +132,26 @@ class Notifier:
 
     async def staff(
         self, session: AsyncSession, case: Case | None, template: str, *, key: str,
-        recipients: list[str], extra: dict[str, Any] | None = None, **context: Any,
+        recipients: list[str], extra: dict[str, Any] | None = None, render: bool = True,
+        **context: Any,
     ) -> None:
-        facts = (await self._facts(session, case) if case is not None
-                 else {"office": self.wf.settings.office_name})
-        rendered = self.wf.renderer.render(template, self.wf.settings.default_language,
-                                           **facts, **context)
+        """``render=False`` for case cards: the staff channel draws them from the case at
+        delivery (and redraws them on every change), so words rendered now would be stale."""
+        if render:
+            facts = (await self._facts(session, case) if case is not None
+                     else {"office": self.wf.settings.office_name})
+            rendered = self.wf.renderer.render(template, self.wf.settings.default_language,
+                                               **facts, **context)
+            subject, text = rendered.subject, rendered.text
+        else:
+            subject = text = ""
         for recipient in recipients:
             await enqueue(
                 session, now=self.wf.clock.now(), channel=STAFF_CHANNEL, recipient=recipient,
                 purpose=template, key=f"{key}:{recipient}",
                 payload={"case_number": case.number if case else None,
                          "case_id": case.id if case else None,
-                         "subject": rendered.subject, "text": rendered.text,
+                         "subject": subject, "text": text,
                          "language": self.wf.settings.default_language,
                          "level": context.get("level"), **(extra or {})},
                 case_id=case.id if case else None, automatic=False,

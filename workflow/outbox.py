@@ -128,7 +128,9 @@ async def enqueue(
         purpose=purpose, payload=payload, idempotency_key=key, automatic=automatic,
         state=state, attempts=0, next_attempt_at=now, last_error=error, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxItem.id)
-    item_id = await session.scalar(stmt)
+    # Core on the session's connection: same transaction, without the ORM's per-statement
+    # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
+    item_id = (await (await session.connection()).execute(stmt)).scalar()
     return None if item_id is None else Queued(item_id, state)
 
 
