@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.context import Workflow
@@ -39,6 +39,10 @@ def due_cases_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]
 _DUE_COLUMNS = (Case.id, Case.number, Case.category, Case.urgency, Case.stage, Case.text,
                 Case.apartment, Case.building_id, Case.assignee_id, Case.department,
                 Case.escalation_level, Case.respond_due, Case.resolve_due)
+
+
+_ESCALATE = (update(Case).where(Case.id == bindparam("case"))
+             .values(escalation_level=bindparam("level"), next_deadline=bindparam("next")))
 
 
 class Escalator:
@@ -87,11 +91,10 @@ class Escalator:
             level = case.escalation_level + 1
             if level > MAX_LEVEL:
                 # Everyone has been told; it stays overdue in reports.
-                updates.append({"id": case.id, "escalation_level": case.escalation_level,
-                                "next_deadline": None})
+                updates.append({"case": case.id, "level": case.escalation_level, "next": None})
                 continue
-            updates.append({"id": case.id, "escalation_level": level,
-                            "next_deadline": now + step if level < MAX_LEVEL else None})
+            updates.append({"case": case.id, "level": level,
+                            "next": now + step if level < MAX_LEVEL else None})
             recipients = self._recipients(case, level, heads, managers)
             events.append({"case_id": case.id, "at": now, "actor": "system",
                            "action": "escalated",
@@ -110,11 +113,13 @@ class Escalator:
                                 "subject": rendered.subject, "text": rendered.text,
                                 "language": lang, "level": level},
                 })
-        await session.execute(update(Case), updates)
+        # Core executemany on the session's connection: thousands of rows, no ORM bookkeeping.
+        conn = await session.connection()
+        await conn.execute(_ESCALATE, updates)
         if events:
-            await session.execute(insert(Event), events)
+            await conn.execute(insert(Event), events)
         if outbox:
-            await session.execute(insert(OutboxItem), outbox)
+            await conn.execute(insert(OutboxItem), outbox)
         return len(rows), len(outbox)
 
     @staticmethod
