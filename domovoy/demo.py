@@ -174,7 +174,7 @@ class Demo:
         before = len(self.sink.messages)
         raw = resident_mail(sender, name, subject, body, self.clock.now())
         if self.dovecot is not None and self.office_user is not None:
-            await self.dovecot.append(self.office_user, raw)
+            await self.dovecot.append(self.office_user, raw, date=self.clock.now())
         else:  # no Dovecot here: the same parser and intake path the poller uses
             from intake.email import parse_mail
 

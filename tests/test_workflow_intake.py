@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domovoy.app import App
-from intake.message import Automated
+from intake.message import Automated, PresetLabels
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
@@ -173,6 +173,21 @@ async def test_three_residents_reporting_one_outage_form_one_incident(
     async with app.wf.sessions() as s:
         stages = set(await s.scalars(select(Case.stage)))
     assert stages == {"resolved"}
+
+
+async def test_one_flats_leak_is_no_incident_for_a_building_wide_question(
+        app: App, clock: ManualClock) -> None:
+    leak = await app.intake.ingest(tg_message(650, "Течёт кран", clock.now(), preset=LEAK))
+    question = await app.intake.ingest(tg_message(
+        651, "Когда дадут горячую воду во всём доме?", clock.now(),
+        preset=PresetLabels(kind="inquiry", category="plumbing", urgency="high",
+                            scope="building")))
+    assert leak.incident_id is None and question.incident_id is None
+    assert leak.case_number
+    await app.cases.act(leak.case_number, 1001, "resolve", "Заменили прокладку")
+    async with app.wf.sessions() as s:
+        stage = await s.scalar(select(Case.stage).where(Case.number == question.case_number))
+    assert stage == "acknowledged"  # fixing one flat's tap answers nobody else's question
 
 
 async def test_mail_without_sender_opens_case_for_review_and_sends_nothing(

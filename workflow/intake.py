@@ -421,6 +421,7 @@ class IntakeService:
         other = await session.scalar(
             select(Case).where(Case.building_id == case.building_id,
                                Case.category == case.category,
+                               Case.scope == Scope.BUILDING,
                                Case.stage.in_(list(OPEN_STAGES)),
                                Case.received_at >= since, Case.id != case.id)
             .order_by(Case.id).limit(1))

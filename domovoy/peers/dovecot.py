@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aioimaplib import IMAP4
@@ -262,19 +263,21 @@ class Dovecot:
                 await asyncio.wait_for(imap.logout(), 2)
 
     async def append(self, user: str, raw: bytes, mailbox: str = "INBOX",
-                     flags: str | None = None) -> int:
-        """APPEND one raw message; returns its UID (from APPENDUID)."""
-        uids = await self.append_many(user, [raw], mailbox=mailbox, flags=flags)
+                     flags: str | None = None, date: datetime | None = None) -> int:
+        """APPEND one raw message; returns its UID (from APPENDUID). ``date`` sets the
+        INTERNALDATE (the demo's clock runs ahead of the real one)."""
+        uids = await self.append_many(user, [raw], mailbox=mailbox, flags=flags, date=date)
         return uids[0]
 
     async def append_many(self, user: str, raws: list[bytes], mailbox: str = "INBOX",
-                          flags: str | None = None) -> list[int]:
+                          flags: str | None = None,
+                          date: datetime | None = None) -> list[int]:
         uids: list[int] = []
         async with self.client(user) as imap:
             if mailbox.upper() != "INBOX":
                 await imap.create(mailbox)
             for raw in raws:
-                resp = await imap.append(raw, mailbox=mailbox, flags=flags)
+                resp = await imap.append(raw, mailbox=mailbox, flags=flags, date=date)
                 if resp.result != "OK":
                     raise DovecotError(f"APPEND refused: {resp.lines}")
                 uids.append(_appenduid(resp.lines))
