@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -388,7 +388,11 @@ class IntakeService:
                 resident.apartment = resident.apartment or apartment
         case = Case(
             number=await self.next_number(session), kind=labels.kind, category=labels.category,
-            urgency=labels.urgency, scope=labels.scope, stage=Stage.RECEIVED,
+            urgency=labels.urgency, scope=labels.scope,
+            # A case whose resident can be answered is acknowledged in this same transaction;
+            # inserting it that way spares an UPDATE (the events still show both steps).
+            stage=Stage.ACKNOWLEDGED if resident is not None else Stage.RECEIVED,
+            acknowledged_at=now if resident is not None else None,
             department=self.wf.settings.department_for(labels.category),
             building_id=building_id, apartment=apartment,
             resident_id=resident.id if resident else None, channel=msg.channel,
@@ -443,7 +447,8 @@ class IntakeService:
                            first_contact: tuple[Resident, Identity, str] | None = None) -> bool:
         link_code = None
         if case.channel == "email" and case.resident_id is not None:
-            link_code = await self._link_code(session, case.resident_id, now)
+            link_code = await self._link_code(session, case.resident_id, now,
+                                              fresh=first_contact is not None)
         item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",
                                           link_code=link_code, first_contact=first_contact)
         sent = item is not None and item.state == "pending"
@@ -455,13 +460,18 @@ class IntakeService:
                           else "acknowledgement not sent (unreachable or rate-limited)"))
         return sent
 
-    async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime) -> str:
-        code = await session.scalar(select(LinkCode.code).where(
-            LinkCode.resident_id == resident_id, LinkCode.expires_at > now))
-        if code:
-            return code
+    async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime,
+                         *, fresh: bool = False) -> str:
+        """The resident's live /link code, or a new one (``fresh``: nobody has one yet)."""
+        conn = await session.connection()
+        if not fresh:
+            code = (await conn.execute(select(LinkCode.code).where(
+                LinkCode.resident_id == resident_id, LinkCode.expires_at > now))).scalar()
+            if code:
+                return str(code)
         code = secrets.token_hex(4).upper()
-        session.add(LinkCode(code=code, resident_id=resident_id, expires_at=now + LINK_CODE_TTL))
+        await conn.execute(insert(LinkCode), {"code": code, "resident_id": resident_id,
+                                              "expires_at": now + LINK_CODE_TTL})
         return code
 
     async def _automated(self, session: AsyncSession, msg: InboundMessage,

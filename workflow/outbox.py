@@ -80,11 +80,13 @@ class Queued:
     state: str
 
 
-def _insert(session: AsyncSession) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for whichever database the session is on."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(OutboxItem)
-    return sqlite_insert(OutboxItem)
+# INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect: building it with
+# .values(...) on every call cost ~0.3 ms (each value, the JSON payload too, gets coerced).
+_INSERTS: dict[str, Any] = {
+    name: make(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(OutboxItem.id)
+    for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 async def enqueue(
@@ -123,14 +125,15 @@ async def enqueue(
         )
         if (recent or 0) >= rate_limit:
             state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
-    stmt = _insert(session).values(
+    row = dict(
         case_id=case_id, resident_id=resident_id, channel=channel, recipient=recipient,
         purpose=purpose, payload=payload, idempotency_key=key, automatic=automatic,
         state=state, attempts=0, next_attempt_at=now, last_error=error, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxItem.id)
+    )
     # Core on the session's connection: same transaction, without the ORM's per-statement
     # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
-    item_id = (await (await session.connection()).execute(stmt)).scalar()
+    conn = await session.connection()
+    item_id = (await conn.execute(_INSERTS[conn.dialect.name], row)).scalar()
     return None if item_id is None else Queued(item_id, state)
 
 
