@@ -7,6 +7,7 @@ identity by (channel, address) and uses what registration stored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,10 @@ from intake.message import Attachment, Channel
 from workflow.models import Building, Case, Event, Feedback, Identity, LinkCode, Message, Resident
 
 TELEGRAM = Channel.TELEGRAM.value
+
+
+# "/command" or "/command@botname" at the start of a message (Telegram's own command syntax).
+COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)")
 
 
 def language_of(code: str | None, default: str) -> str:

@@ -45,6 +45,7 @@ from sqlalchemy import select
 from bot.callbacks import CommentCb, FormCb, LangCb
 from bot.deps import BotDeps
 from bot.registry import (
+    COMMAND_RE,
     building_by_code,
     case_history,
     ensure_resident,
@@ -490,6 +491,11 @@ def build_router(deps: BotDeps) -> Router:
                                   phone=message.contact.phone_number)
         else:
             text = message.text or message.caption or ""
+        if (command := COMMAND_RE.match(message.text or "")) is not None:
+            # A mistyped or unknown command is not a complaint: say so, and show the menu.
+            await say(message, "unknown_command", command="/" + command.group(1),
+                      example=example())
+            return
         attachments = attachments_of(message)
         if not text and not attachments:
             await say(message, "unsupported")

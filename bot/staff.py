@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
 from bot.deps import BotDeps
+from bot.registry import COMMAND_RE
 from bot.sender import inline_keyboard
 from bot.staffchat import card_keyboard
 from intake.labels import AXES
@@ -444,6 +445,16 @@ def build_router(deps: BotDeps) -> Router:
             return
         text = message.text or message.caption or ""
         if text.startswith("/"):
+            command = COMMAND_RE.match(text)
+            # Commands meant for another bot in the group are none of our business; an
+            # unknown one of ours is answered, never relayed to a resident or ignored.
+            me = await message.bot.me() if message.bot is not None else None
+            ours = command is not None and (
+                command.group(2) is None
+                or (me is not None and command.group(2).lower() == (me.username or "").lower()))
+            if command is not None and ours:
+                await deps.reply(message, t("unknown_command",
+                                            command="/" + command.group(1)), quote=True)
             return
         case_id = await case_of(message)
         if case_id is None:

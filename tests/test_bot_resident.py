@@ -97,3 +97,15 @@ async def test_text_then_photo_join_and_later_message_opens_new_case(
         photo = await session.scalar(select(Message).where(Message.attachments != []))
     assert len(cases) == 2 and cases[0].category == "elevator"
     assert photo is not None and photo.case_id == cases[0].id
+
+
+async def test_unknown_command_gets_the_menu_not_a_case(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/cancle")
+    await telegram.settle()
+    await telegram.deliver()
+    reply = telegram.texts_to(RESIDENT)[-1]
+    assert "/cancle" in reply and "/new" in reply
+    async with telegram.app.wf.sessions() as session:
+        assert (await session.scalar(select(Case))) is None

@@ -193,3 +193,19 @@ async def test_blocking_the_bot_is_noticed_at_once(telegram: TelegramHarness) ->
         ident = await session.scalar(select(Identity).where(Identity.address == str(RESIDENT)))
         assert ident is not None and ident.unreachable
     assert any("заблокировал бота" in t for t in telegram.texts_to(STAFF_CHAT))
+
+
+async def test_mistyped_staff_command_is_answered_not_relayed(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    h.emu.user_sends(IVAN, "/clsoe всё готово", chat_id=STAFF_CHAT, message_thread_id=thread)
+    h.emu.user_sends(IVAN, "/roll@some_other_bot 20", chat_id=STAFF_CHAT,
+                     message_thread_id=thread)
+    await h.settle()
+    await h.deliver()
+    assert not any("всё готово" in t for t in h.texts_to(RESIDENT))
+    answers = [m.get("text") or "" for m in h.emu.sent_messages(STAFF_CHAT, thread_id=thread)]
+    assert any("/clsoe" in a and "/close" in a for a in answers)
+    assert not any("/roll" in a for a in answers)  # another bot's command is left alone
