@@ -284,11 +284,16 @@ class Classifier:
                 scores[axis][label] = scores[axis].get(label, 0.0) + rule.weight
         defaults = self.ruleset.defaults
         fault = any(label != Category.OTHER for label in scores["category"])
-        if fault:
+        # Evidence of danger makes a message a report, whatever else it looks like: an
+        # emergency must never be set aside as "other" (which forces urgency low).
+        danger = scores["urgency"].get(Urgency.EMERGENCY.value, 0.0) > 0
+        if fault or danger:
             k = scores["kind"]
             k[defaults.fault_kind] = k.get(defaults.fault_kind, 0.0) + defaults.fault_weight
         ids = tuple(r.id for r in fired)
         kind = _best(scores["kind"], _KIND_ORDER) or Kind.OTHER.value
+        if kind == Kind.OTHER and danger:
+            kind = str(defaults.fault_kind)
         if kind == Kind.OTHER:
             return Classification(
                 Kind.OTHER.value, Category.OTHER.value, Urgency.LOW.value, Scope.UNIT.value, ids
