@@ -36,7 +36,6 @@ from aiogram.types import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
     User,
 )
@@ -213,7 +212,8 @@ def build_router(deps: BotDeps) -> Router:
                                   if building else None),
                      "apartment": resident.apartment if resident else None}
         await state.clear()
-        await say(message, "registered", markup=ReplyKeyboardRemove(), **facts)
+        await say(message, "registered", markup=menu_keyboard(await lang_of(message.from_user)),
+                  **facts)
 
     # --- plain commands -------------------------------------------------------------------
 
@@ -239,6 +239,24 @@ def build_router(deps: BotDeps) -> Router:
             await say(message, "link_bad")
         else:
             await say(message, "link_ok", count=count)
+
+    def menu_keyboard(lang: str) -> ReplyKeyboardMarkup:
+        """Always-there buttons for the two things residents do besides writing."""
+        return ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=texts.button(lang, "menu_new")),
+                       KeyboardButton(text=texts.button(lang, "menu_cases"))]],
+            resize_keyboard=True, is_persistent=True)
+
+    menu_new = {texts.button(lang, "menu_new") for lang in ("ru", "en")}
+    menu_cases = {texts.button(lang, "menu_cases") for lang in ("ru", "en")}
+
+    @router.message(F.text.in_(menu_new))
+    async def menu_new_pressed(message: Message, state: FSMContext) -> None:
+        await form_start(message, state)
+
+    @router.message(F.text.in_(menu_cases))
+    async def menu_cases_pressed(message: Message) -> None:
+        await my_cases(message)
 
     @router.message(Command("cases"))
     async def my_cases(message: Message) -> None:

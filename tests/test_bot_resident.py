@@ -109,3 +109,26 @@ async def test_unknown_command_gets_the_menu_not_a_case(telegram: TelegramHarnes
     assert "/cancle" in reply and "/new" in reply
     async with telegram.app.wf.sessions() as session:
         assert (await session.scalar(select(Case))) is None
+
+
+async def test_menu_buttons_after_registration(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    for text in ("/start lenina-5", "12", "Пропустить"):
+        emu.user_sends(RESIDENT, text)
+        await telegram.settle()
+    # Telegram returns only inline keyboards in the sent Message; check what the bot asked for.
+    welcome = [r for r in emu.calls("sendMessage") if str(r.params.get("chat_id")) == str(RESIDENT)]
+    keyboard = welcome[-1].json_param("reply_markup")["keyboard"]
+    buttons = [b["text"] for row in keyboard for b in row]
+    assert buttons == ["📝 Новое обращение", "📋 Мои обращения"]
+    emu.user_sends(RESIDENT, "Течёт кран на кухне")
+    await telegram.settle()
+    await telegram.deliver()
+    emu.user_sends(RESIDENT, "📋 Мои обращения")
+    await telegram.settle()
+    assert "A-1001" in telegram.texts_to(RESIDENT)[-1]
+    emu.user_sends(RESIDENT, "📝 Новое обращение")
+    await telegram.settle()
+    form = emu.sent_messages(RESIDENT)[-1]
+    assert form["reply_markup"]["inline_keyboard"]  # the topic buttons of the guided form
