@@ -3,7 +3,7 @@ tests/data/messages-holdout2.jsonl (200).
 
 messages-authored.jsonl was written from shared/taxonomy.md alone, before anyone read the rules.
 Ids au-001..au-220 were the first tuning part; au-221..au-320 were a hold-out measured once
-(docs_classifier.md), and in the second round all 320 were used for tuning.
+(intake/classifier/README.md), and in the second round all 320 were used for tuning.
 
 messages-holdout2.jsonl is the second hold-out: written from the taxonomy alone before the second
 round, measured once before and once after it, never used for tuning. These tests only guard the
@@ -26,7 +26,7 @@ HOLDOUT2 = Path(__file__).parent / "data" / "messages-holdout2.jsonl"
 TUNING = 220
 MARGIN = 0.03
 
-# Second tuning round (docs_classifier.md, "Second hold-out"): both parts are now tuning data.
+# Second tuning round (intake/classifier/README.md, "Second hold-out"): both parts tune now.
 HOLDOUT_MEASURED = {
     "kind.macro_f1": 0.961,
     "complaint.recall": 0.975,

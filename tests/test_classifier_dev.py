@@ -2,7 +2,7 @@
 
 The dev set lives outside the repository (/work/shared/corpus); these tests skip without it. The
 rules were written while reading this set, so passing here is necessary, not sufficient: the real
-bar is unseen messages (see docs_classifier.md for the held-out measurement).
+bar is unseen messages (see intake/classifier/README.md for the held-out measurement).
 """
 
 from __future__ import annotations
