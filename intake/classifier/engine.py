@@ -28,6 +28,11 @@ RULES_DIR = Path(__file__).with_name("rules")
 WINDOW = 3
 # How many tokens before a match a negation word still cancels it ("не очень сильно искрит").
 NEG_BEFORE = 3
+# After "<danger word> не", these verbs take the negation for themselves ("не могу найти кран").
+_NEGATION_ELSEWHERE = frozenset({
+    "могу", "может", "можем", "могут", "можете", "знаю", "знаем", "знает", "понимаю",
+    "понимаем", "получается", "удается", "успеваю", "успели", "справляюсь", "отвечают",
+    "отвечает", "берут", "берет"})
 
 _KIND_ORDER = [k.value for k in Kind]
 _CATEGORY_ORDER = [c.value for c in Category]
@@ -141,9 +146,13 @@ class Classifier:
             if t.clause == clause and t.surface in self._negations:
                 return True
         # "протечки нет", "газом не пахнет": in Russian the negated predicate often follows.
+        # But in "вода фонтаном не могу перекрыть" the "не" belongs to "могу", not the water.
         if hi + 1 < len(toks):
             nxt = toks[hi + 1]
-            return nxt.clause == clause and nxt.surface in self._negations
+            if nxt.clause != clause or nxt.surface not in self._negations:
+                return False
+            after = toks[hi + 2].surface if hi + 2 < len(toks) else ""
+            return after not in _NEGATION_ELSEWHERE
         return False
 
     def _match_at(
