@@ -64,7 +64,7 @@ from .telegram_state import (
     bad_request,
     copy_json,
     image_size,
-    shallow_reply,
+    new_message,
     too_many_requests,
 )
 
@@ -497,17 +497,7 @@ class BotAPIEmulator(TelegramControl):
         raw_text: str | None,
         parse_mode: str | None,
     ) -> Json:
-        msg: Json = {
-            "message_id": chat.new_message_id(),
-            "from": w.bot_public(),
-            "chat": chat.public(),
-            "date": int(time.time()),
-        }
-        if thread_id is not None:
-            msg["message_thread_id"] = thread_id
-            msg["is_topic_message"] = True
-        if reply_to is not None:
-            msg["reply_to_message"] = shallow_reply(reply_to)
+        msg = new_message(chat, w.bot_public(), thread_id, reply_to)
         msg.update(content)
         if echo_markup is not None:
             msg["reply_markup"] = copy_json(echo_markup)
@@ -951,30 +941,24 @@ class BotAPIEmulator(TelegramControl):
         chat, msg = self._editable(w, p)
         if "text" not in msg:
             raise bad_request("there is no text in the message to edit")
-        text, entities, raw = self._formatted(
-            p, "text", "entities", limit=TEXT_LIMIT, required=True
-        )
-        _, echo = self._markup(p, chat)
-        new: Json = {"text": text}
-        if entities:
-            new["entities"] = entities
-        if echo is not None:
-            new["reply_markup"] = echo
-        result = self._finish_edit(w, chat, msg, new)
-        self._update_meta(w, chat, msg, raw, p.get_str("parse_mode"))
-        return result
+        return self._edit_formatted(w, p, chat, msg, "text", "entities", TEXT_LIMIT, True)
 
     async def _m_edit_message_caption(self, w: BotWorld, p: Params) -> Json:
         chat, msg = self._editable(w, p)
         if not any(k in msg for k in ("photo", "document", "voice", "video", "audio")):
             raise bad_request("there is no caption in the message to edit")
-        caption, entities, raw = self._formatted(
-            p, "caption", "caption_entities", limit=CAPTION_LIMIT, required=False
-        )
+        return self._edit_formatted(w, p, chat, msg, "caption", "caption_entities",
+                                    CAPTION_LIMIT, False)
+
+    def _edit_formatted(self, w: BotWorld, p: Params, chat: ChatState, msg: Json, field: str,
+                        entities_field: str, limit: int, required: bool) -> Json:
+        """Text and caption edits differ only in the field, its entities and its limit."""
+        value, entities, raw = self._formatted(p, field, entities_field, limit=limit,
+                                               required=required)
         _, echo = self._markup(p, chat)
-        new: Json = {"caption": caption or None}
+        new: Json = {field: value or None}
         if entities:
-            new["caption_entities"] = entities
+            new[entities_field] = entities
         if echo is not None:
             new["reply_markup"] = echo
         result = self._finish_edit(w, chat, msg, new)

@@ -26,7 +26,7 @@ from .telegram_state import (
     RecordedRequest,
     auto_entities,
     copy_json,
-    shallow_reply,
+    new_message,
 )
 
 
@@ -263,17 +263,7 @@ class TelegramControl:
             raise ValueError("text and attachments are separate messages; use caption=")
 
         thread_id, reply_to = self._user_thread(chat, message_thread_id, reply_to_message_id)
-        msg: Json = {
-            "message_id": chat.new_message_id(),
-            "from": user,
-            "chat": chat.public(),
-            "date": int(time.time()),
-        }
-        if thread_id is not None:
-            msg["message_thread_id"] = thread_id
-            msg["is_topic_message"] = True
-        if reply_to is not None:
-            msg["reply_to_message"] = shallow_reply(reply_to)
+        msg = new_message(chat, user, thread_id, reply_to)
         if media_group_id is not None:
             msg["media_group_id"] = media_group_id
         msg.update(content)

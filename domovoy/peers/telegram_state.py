@@ -14,6 +14,7 @@ import mimetypes
 import re
 import secrets
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,6 +265,24 @@ class ChatState:
 
 def copy_json(value: Any) -> Any:
     return copy.deepcopy(value)
+
+
+def new_message(chat: ChatState, sender: Json, thread_id: int | None,
+                reply_to: Json | None) -> Json:
+    """The envelope every message shares, from the bot or from a user: id, sender, chat, time,
+    topic and the message it answers."""
+    msg: Json = {
+        "message_id": chat.new_message_id(),
+        "from": sender,
+        "chat": chat.public(),
+        "date": int(time.time()),
+    }
+    if thread_id is not None:
+        msg["message_thread_id"] = thread_id
+        msg["is_topic_message"] = True
+    if reply_to is not None:
+        msg["reply_to_message"] = shallow_reply(reply_to)
+    return msg
 
 
 def shallow_reply(message: Json) -> Json:
