@@ -18,6 +18,13 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+# Channels Domovoy can write to (in-person and phone registrations have nobody to send to).
+REACHABLE_CHANNELS = frozenset({Channel.TELEGRAM, Channel.EMAIL})
+# Chat channels: a short automatic note to a message that opened no case is welcome there; by
+# email it would answer spam. A resident first seen on another channel is offered a /link code.
+CHAT_CHANNELS = frozenset({Channel.TELEGRAM})
+
+
 class Automated(StrEnum):
     """Why a message must never be answered (mail loops, bounces, lists, our own mail)."""
 

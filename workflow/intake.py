@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
-from intake.message import Automated, Channel, InboundMessage
+from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
 from workflow.context import Workflow
 from workflow.feedback import parse_rating, record_feedback
 from workflow.models import (
@@ -264,7 +264,7 @@ class IntakeService:
                                 recipients=[f"chat:{building.code}" if building else "chat:"],
                                 extra={"message_id": logged.id}, text=msg.text,
                                 subject=msg.subject, channel=msg.channel, resident=resident)
-        if msg.channel == "telegram":
+        if msg.channel in CHAT_CHANNELS:
             await self.notify.direct(session, resident, "unfiled", key=key,
                                      prefer=msg.channel, first_contact=first_contact)
 
@@ -446,7 +446,7 @@ class IntakeService:
     async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime,
                            first_contact: tuple[Resident, Identity, str] | None = None) -> bool:
         link_code = None
-        if case.channel == "email" and case.resident_id is not None:
+        if case.channel not in CHAT_CHANNELS and case.resident_id is not None:
             link_code = await self._link_code(session, case.resident_id, now,
                                               fresh=first_contact is not None)
         item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",

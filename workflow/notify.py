@@ -13,16 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.message import REACHABLE_CHANNELS
 from workflow.context import Workflow
 from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
 from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
 
-RESIDENT_CHANNELS = ("telegram", "email")
-
 
 def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
     """The identity to write to: the preferred channel if reachable, else any reachable one."""
-    usable = [i for i in identities if not i.unreachable and i.channel in RESIDENT_CHANNELS]
+    usable = [i for i in identities if not i.unreachable and i.channel in REACHABLE_CHANNELS]
     return next((i for i in usable if i.channel == prefer), usable[0] if usable else None)
 
 
@@ -118,7 +117,7 @@ class Notifier:
         rendered = self.wf.renderer.render(template, lang, resident=resident, **context)
         payload = {
             "case_number": case.number if case else None, "subject": rendered.subject,
-            "text": rendered.text, "html": rendered.html if ident.channel == "email" else None,
+            "text": rendered.text, "html": rendered.html,  # channels without HTML ignore it
             "references": refs, "language": lang, "template": template, "staff_id": staff_id,
             **({"actions": context["actions"]} if "actions" in context else {}),
         }
@@ -182,7 +181,7 @@ class Notifier:
             if ident is not None and ident.channel != item.channel:
                 fallback = ident
                 # The words are already rendered; only the route changes.
-                payload = {**item.payload, "html": None,
+                payload = {**item.payload,
                            "references": await conversation_refs(session, case.id,
                                                                  ident.channel)}
                 await enqueue(session, now=now, channel=ident.channel, recipient=ident.address,
