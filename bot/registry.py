@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.message import Attachment, Channel
 from workflow.models import Building, Case, Event, Feedback, Identity, LinkCode, Message, Resident
+from workflow.residents import find_identity, find_or_create
 
 TELEGRAM = Channel.TELEGRAM.value
 
@@ -34,22 +35,14 @@ def language_of(code: str | None, default: str) -> str:
 
 
 async def resident_of(session: AsyncSession, user_id: int) -> Resident | None:
-    ident = await session.scalar(select(Identity).where(
-        Identity.channel == TELEGRAM, Identity.address == str(user_id)))
-    return await session.get(Resident, ident.resident_id) if ident is not None else None
+    found = await find_identity(session, TELEGRAM, str(user_id))
+    return found[0] if found is not None else None
 
 
 async def ensure_resident(session: AsyncSession, user_id: int, name: str | None,
                           language: str, now: datetime) -> Resident:
-    resident = await resident_of(session, user_id)
-    if resident is not None:
-        return resident
-    resident = Resident(name=name, language=language, created_at=now)
-    session.add(resident)
-    await session.flush()
-    session.add(Identity(resident_id=resident.id, channel=TELEGRAM, address=str(user_id),
-                         created_at=now))
-    await session.flush()
+    resident, _, _ = await find_or_create(session, TELEGRAM, str(user_id), now, name=name,
+                                          language=language)
     return resident
 
 

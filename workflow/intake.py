@@ -34,6 +34,7 @@ from workflow.models import (
     Resident,
 )
 from workflow.notify import Notifier
+from workflow.residents import find_or_create
 from workflow.stages import OPEN_STAGES, Stage
 from workflow.whereabouts import guess_apartment, guess_building
 
@@ -155,24 +156,12 @@ class IntakeService:
                         now: datetime) -> tuple[Resident, Identity, bool]:
         """The sender's resident and identity, created on first contact (third item: new)."""
         assert msg.sender is not None
-        row = (await session.execute(
-            select(Resident, Identity).join(Identity, Identity.resident_id == Resident.id)
-            .where(Identity.channel == msg.sender.channel,
-                   Identity.address == msg.sender.address))).first()
-        if row is not None:
-            resident, ident = row
-            new = False
-        else:
-            resident = Resident(name=msg.sender.display_name,
-                                language=self._language(msg.sender.language),
-                                building_id=self.wf.building_id(msg.building_code),
-                                apartment=msg.apartment, phone=msg.phone, created_at=now)
-            ident = Identity(channel=msg.sender.channel, address=msg.sender.address,
-                             created_at=now)
-            session.add(resident)
-            await session.flush()
-            ident.resident_id = resident.id
-            session.add(ident)
+        resident, ident, new = await find_or_create(
+            session, msg.sender.channel, msg.sender.address, now, name=msg.sender.display_name,
+            language=self._language(msg.sender.language),
+            building_id=self.wf.building_id(msg.building_code), apartment=msg.apartment,
+            phone=msg.phone)
+        if new:
             return resident, ident, True
         if msg.building_code and resident.building_id is None:
             resident.building_id = self.wf.building_id(msg.building_code)

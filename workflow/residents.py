@@ -10,6 +10,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
 
 
+async def find_identity(session: AsyncSession, channel: str, address: str
+                        ) -> tuple[Resident, Identity] | None:
+    row = (await session.execute(
+        select(Resident, Identity).join(Identity, Identity.resident_id == Resident.id)
+        .where(Identity.channel == channel, Identity.address == address))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def find_or_create(session: AsyncSession, channel: str, address: str, now: datetime, *,
+                         name: str | None = None, language: str = "ru",
+                         building_id: int | None = None, apartment: str | None = None,
+                         phone: str | None = None) -> tuple[Resident, Identity, bool]:
+    """The person behind a channel address, created on first contact (third item: new)."""
+    found = await find_identity(session, channel, address)
+    if found is not None:
+        return found[0], found[1], False
+    resident = Resident(name=name, language=language, building_id=building_id,
+                        apartment=apartment, phone=phone, created_at=now)
+    session.add(resident)
+    await session.flush()
+    ident = Identity(resident_id=resident.id, channel=channel, address=address, created_at=now)
+    session.add(ident)
+    return resident, ident, True
+
+
 async def merge_residents(session: AsyncSession, keep_id: int, merge_id: int) -> None:
     """Move everything of ``merge_id`` onto ``keep_id``; the merged row stays as a tombstone
     with no identities, so old audit references still resolve."""
