@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import SetMessageReaction
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 DELIVERED = "👍"
 FAILED = "👎"
+# After a restart, replies this recent whose outcome was never shown get their mark.
+RESTORE_WINDOW = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,27 @@ class DeliveryWatch:
                 self._pending[fallback] = where
             if emoji is not None:
                 await self._react(where, emoji)
+            await self._mark_shown(outbox_id)  # settled here; a fallback carries it on
+
+    async def restore(self) -> None:
+        """Pick up replies whose mark was never shown (the bot restarted meanwhile): the
+        staff message each came from is kept in the reply's outbox row."""
+        since = self.wf.clock.now() - RESTORE_WINDOW
+        async with self.wf.sessions() as session:
+            items = (await session.scalars(select(OutboxItem).where(
+                OutboxItem.purpose == "staff_reply", OutboxItem.created_at >= since))).all()
+        for item in items:
+            origin = str(item.payload.get("origin") or "")
+            chat, _, message = origin.partition(":")
+            if item.payload.get("shown") or not message.isdigit():
+                continue
+            self._pending.setdefault(item.id, Tracked(int(chat), int(message)))
+
+    async def _mark_shown(self, outbox_id: int) -> None:
+        async with self.wf.sessions.begin() as session:
+            item = await session.get(OutboxItem, outbox_id)
+            if item is not None:
+                item.payload = {**item.payload, "shown": True}
 
     async def _react(self, where: Tracked, emoji: str) -> None:
         try:
@@ -82,6 +106,7 @@ class DeliveryWatch:
             log.warning("tick on %s:%s not set: %s", where.chat_id, where.message_id, exc)
 
     async def run(self) -> None:
+        await self.restore()
         while True:
             self._wake.clear()
             try:

@@ -463,7 +463,8 @@ def build_router(deps: BotDeps) -> Router:
         if number is None:
             return
         try:
-            result = await deps.cases.reply(number, user.id, text)
+            result = await deps.cases.reply(number, user.id, text,
+                                            origin=f"{message.chat.id}:{message.message_id}")
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
             return

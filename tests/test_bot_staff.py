@@ -209,3 +209,20 @@ async def test_mistyped_staff_command_is_answered_not_relayed(
     answers = [m.get("text") or "" for m in h.emu.sent_messages(STAFF_CHAT, thread_id=thread)]
     assert any("/clsoe" in a and "/close" in a for a in answers)
     assert not any("/roll" in a for a in answers)  # another bot's command is left alone
+
+
+async def test_delivery_mark_survives_a_restart(make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    sent = h.emu.user_sends(IVAN, "Мастер будет завтра в 10:00", chat_id=STAFF_CHAT,
+                            message_thread_id=thread)
+    await h.settle()
+    await h.stop()  # the bot goes down before the reply has even left the outbox
+    await h.start()
+    await h.deliver()
+    reactions = h.emu.world(h.emu.token).reactions
+    await h.until(lambda: any(r["message_id"] == sent["message_id"] for r in reactions),
+                  what="the 👍 on the staff message after the restart")
+    assert [r["reaction"][0]["emoji"] for r in reactions
+            if r["message_id"] == sent["message_id"]] == ["👍"]

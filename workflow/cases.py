@@ -210,8 +210,10 @@ class CaseActions:
         self.wf.wake_outbox()
         return result
 
-    async def reply(self, number: str, telegram_user_id: int, text: str) -> ActionResult:
-        """A staff answer to the resident, through the resident's own channel."""
+    async def reply(self, number: str, telegram_user_id: int, text: str,
+                    origin: str | None = None) -> ActionResult:
+        """A staff answer to the resident, through the resident's own channel. ``origin`` names
+        the staff message it came from, so the delivery outcome can be shown on it later."""
         now = self.wf.clock.now()
         async with self.wf.sessions.begin() as session:
             staff = await self.staff_by_telegram(session, telegram_user_id)
@@ -223,7 +225,8 @@ class CaseActions:
             self._event(session, case, staff, "staff_reply", now, note=text[:200])
             item = await self.notify.resident(session, case, "staff_reply",
                                               key=f"reply:{case.id}:{now.isoformat()}",
-                                              automatic=False, staff_id=staff.id, text=text)
+                                              automatic=False, staff_id=staff.id, text=text,
+                                              origin=origin)
             result = await self._result(session, case,
                                         note=None if item else "resident unreachable")
         self.wf.wake_outbox()

@@ -120,6 +120,7 @@ class Notifier:
             "text": rendered.text, "html": rendered.html,  # channels without HTML ignore it
             "references": refs, "language": lang, "template": template, "staff_id": staff_id,
             **({"actions": context["actions"]} if "actions" in context else {}),
+            **({"origin": context["origin"]} if context.get("origin") else {}),
         }
         limit = self.wf.settings.limits.automatic_per_address_per_hour
         return await enqueue(
