@@ -111,16 +111,17 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from datetime import timedelta
 
         from domovoy.app import build_app
-        from workflow.reports import build_report, format_report
+        from workflow.reports import build_report
 
         app = await build_app(config)
         try:
             now = app.wf.clock.now()
             async with app.wf.sessions() as session:
                 report = await build_report(session, now - timedelta(days=args.days), now)
+            print(app.wf.renderer.render("report", config.default_language, rep=report,
+                                         office=config.office_name).text)
         finally:
             await app.close()
-        print(format_report(report))
         return 0
     if command == "run":
         from domovoy.runner import run

@@ -13,9 +13,13 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from domovoy.app import App, build_app
 from domovoy.config import Config
 from workflow.clock import Clock
+from workflow.reports import queue_report
 from workflow.scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -85,8 +89,10 @@ async def start_services(config: Config, *, clock: Clock | None = None,
         services.tasks.append(asyncio.create_task(channel.run(), name=type(channel).__name__))
     if scheduler:
         sched = build_scheduler({
-            "outbox": (app.outbox.deliver_due, OUTBOX_TICK_S),
-            "deadlines": (app.escalator.run_pass, DEADLINE_TICK_S),
+            "outbox": (app.outbox.deliver_due, IntervalTrigger(seconds=OUTBOX_TICK_S)),
+            "deadlines": (app.escalator.run_pass, IntervalTrigger(seconds=DEADLINE_TICK_S)),
+            "weekly_report": (lambda: queue_report(app.wf),
+                              CronTrigger(day_of_week="mon", hour=9, timezone=config.timezone)),
         })
         sched.start()
         services.tasks.append(asyncio.create_task(_hold(sched), name="scheduler"))

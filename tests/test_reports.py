@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domovoy.app import App
+from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, tg_message
 from workflow.clock import ManualClock
-from workflow.reports import build_report, format_report
+from workflow.reports import build_report, queue_report
 
 
 async def test_report_shows_volumes_speed_sla_recurring_and_ratings(
@@ -41,5 +42,18 @@ async def test_report_shows_volumes_speed_sla_recurring_and_ratings(
     assert report.incidents == 1
     assert ("lenina-5", "electrical", 3) in report.recurring
     assert report.ratings == 1 and report.mean_rating == 5.0
-    text = format_report(report)
-    assert "SLA compliance:        50%" in text and "lenina-5" in text
+    text = app.wf.renderer.render("report", "ru", rep=report, office="УК").text
+    assert "Соблюдение сроков: 50%" in text and "lenina-5 · электроснабжение: 3" in text
+
+
+async def test_weekly_report_reaches_managers_directly_and_in_their_chat(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    await app.intake.ingest(tg_message(1301, "Течёт кран", clock.now(), preset=LEAK))
+    clock.advance(timedelta(days=1))
+    report = await queue_report(app.wf)
+    assert report.total == 1
+    assert await queue_report(app.wf) is not None  # the same day again: queued once
+    await app.outbox.deliver_due()
+    sent = [o for o in recorder.sent if o.purpose == "report"]
+    assert sorted(o.recipient for o in sent) == ["managers", "staff:4"]
+    assert all("Обращений: 1" in o.text for o in sent)

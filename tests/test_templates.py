@@ -24,7 +24,7 @@ CONTEXT = {
     "level": 2, "level_name": "head", "manual": False, "now": NOW, "channel": "email",
     "recipient": "a@b", "reason": "bounce", "fallback": None,
 }
-NOT_ABOUT_A_CASE = {"unfiled", "staff_unfiled"}
+NOT_ABOUT_A_CASE = {"unfiled", "staff_unfiled", "report"}
 NAMES = sorted({p.stem for p in (TEMPLATES / "ru").glob("*.j2")
                 if not p.stem.startswith(("_", "bot_"))} - NOT_ABOUT_A_CASE)
 
@@ -46,7 +46,11 @@ def test_template_renders_with_case_number_and_escaped_html(name: str, lang: str
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("name", sorted(NOT_ABOUT_A_CASE))
 def test_messages_outside_a_case_render(name: str, lang: str) -> None:
-    rendered = Renderer().render(name, lang, **{**CONTEXT, "case": None, "subject": ""})
+    from workflow.reports import Report
+
+    rep = Report(since=NOW, until=NOW, total=2, by_kind={"request": 2})
+    rendered = Renderer().render(name, lang, **{**CONTEXT, "case": None, "subject": "",
+                                                "rep": rep})
     assert rendered.text.strip() and "None" not in rendered.text
 
 

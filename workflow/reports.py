@@ -9,12 +9,14 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflow.models import Building, Case, Feedback
+from workflow.context import Workflow
+from workflow.models import Building, Case, Feedback, Staff
+from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES
 
 
@@ -87,32 +89,15 @@ async def build_report(session: AsyncSession, since: datetime, until: datetime,
     return rep
 
 
-def format_report(rep: Report) -> str:
-    def pct(x: float | None) -> str:
-        return "—" if x is None else f"{x:.0%}"
-
-    def hours(x: float | None) -> str:
-        return "—" if x is None else f"{x:.1f} h"
-
-    def counts(d: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: -kv[1])) or "—"
-
-    lines = [
-        f"Report {rep.since:%Y-%m-%d} — {rep.until:%Y-%m-%d}",
-        f"  cases received:        {rep.total}",
-        f"    by kind:             {counts(rep.by_kind)}",
-        f"    by category:         {counts(rep.by_category)}",
-        f"    by urgency:          {counts(rep.by_urgency)}",
-        f"    by channel:          {counts(rep.by_channel)}",
-        f"  open now / overdue:    {rep.open_now} / {rep.overdue_now}",
-        f"  median first response: {hours(rep.median_first_response_h)}",
-        f"  median resolution:     {hours(rep.median_resolution_h)}",
-        f"  SLA compliance:        {pct(rep.sla_compliance)} "
-        f"({rep.resolved_in_time} of {rep.resolved} resolved in time)",
-        f"  building incidents:    {rep.incidents}",
-        f"  ratings:               {rep.ratings}"
-        + (f", mean {rep.mean_rating:.2f} / 5" if rep.mean_rating is not None else ""),
-        "  recurring problems per building:",
-    ]
-    lines += [f"    {b:20s} {c:12s} {n}" for b, c, n in rep.recurring[:15]] or ["    —"]
-    return "\n".join(lines)
+async def queue_report(wf: Workflow, days: int = 7) -> Report:
+    """The periodic report, to every manager directly and to the managers' chat."""
+    now = wf.clock.now()
+    async with wf.sessions.begin() as session:
+        report = await build_report(session, now - timedelta(days=days), now)
+        managers = (await session.scalars(select(Staff.id).where(
+            Staff.role == "manager", Staff.active.is_(True)))).all()
+        await Notifier(wf).staff(session, None, "report", key=f"report:{days}:{now:%Y-%m-%d}",
+                                 recipients=[f"staff:{m}" for m in managers] + ["managers"],
+                                 rep=report)
+    wf.wake_outbox()
+    return report
