@@ -291,11 +291,18 @@ class Classifier:
         for rule in fired:
             for axis, label in rule.votes:
                 scores[axis][label] = scores[axis].get(label, 0.0) + rule.weight
+        # Evidence of danger makes a message a report, whatever else it looks like: an
+        # emergency must never be set aside as "other" (which forces urgency low), and the
+        # sounds of an emergency ("someone is banging inside the lift") are not a noise
+        # complaint: only the resident's own complaint cues make it a complaint.
+        danger = scores["urgency"].get(Urgency.EMERGENCY.value, 0.0) > 0
+        if danger:
+            scores["kind"][Kind.COMPLAINT.value] = sum(
+                r.weight for r in fired
+                if (("kind", Kind.COMPLAINT.value) in r.votes
+                    and not any(axis == "category" for axis, _ in r.votes)))
         defaults = self.ruleset.defaults
         fault = any(label != Category.OTHER for label in scores["category"])
-        # Evidence of danger makes a message a report, whatever else it looks like: an
-        # emergency must never be set aside as "other" (which forces urgency low).
-        danger = scores["urgency"].get(Urgency.EMERGENCY.value, 0.0) > 0
         if fault or danger:
             k = scores["kind"]
             k[defaults.fault_kind] = k.get(defaults.fault_kind, 0.0) + defaults.fault_weight
