@@ -29,8 +29,12 @@ from intake.classifier.evaluate import evaluate, headline
 from intake.labels import AXES
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
-AUTHORED = ROOT / "tests" / "data" / "messages-authored.jsonl"
-HOLDOUT = ROOT / "tests" / "data" / "messages-holdout2.jsonl"
+DATA = ROOT / "tests" / "data"
+# The last blind set, measured once against the final rules; the anchor trains on every other
+# labelled message we have (the rules were tuned on those too).
+HOLDOUT = DATA / "messages-blind4.jsonl"
+TRAINING = [DATA / f"messages-{name}.jsonl"
+            for name in ("authored", "holdout2", "emergency-holdout", "blind3")]
 FOLDS = 5
 SEED = 20240601
 
@@ -159,12 +163,11 @@ def main(argv: list[str]) -> int:
     anchor_report["messages_per_s"] = anchor_speed
     results = {"rules (dev, in-sample)": rule_report, "tfidf+LR (5-fold CV)": anchor_report}
 
-    # The fair comparison: messages neither side was built on. The rules were never tuned on
-    # the second hold-out; the anchor trains on everything else we have (dev + authored).
+    # The fair comparison: messages neither side was built on.
     unseen: dict[str, dict[str, Any]] = {}
-    if HOLDOUT.exists() and AUTHORED.exists():
+    if HOLDOUT.exists() and all(p.exists() for p in TRAINING):
         test = load_rows(HOLDOUT)
-        train = rows + load_rows(AUTHORED)
+        train = rows + [r for p in TRAINING for r in load_rows(p)]
         preds, speed = tfidf_train_test(train, test)
         anchor_unseen = evaluate(_as_classifier(test, preds), test)
         anchor_unseen["messages_per_s"] = speed
@@ -180,8 +183,8 @@ def main(argv: list[str]) -> int:
     print(f"dev set: {CORPUS} ({len(rows)} messages; category/urgency/scope on kind != other)")
     print(_table(results))
     if unseen:
-        print(f"\nsecond hold-out: {HOLDOUT.relative_to(ROOT)} ({len(load_rows(HOLDOUT))} "
-              "messages the rules were not tuned on)")
+        print(f"\nblind set: {HOLDOUT.relative_to(ROOT)} ({len(load_rows(HOLDOUT))} "
+              "messages neither side was built on)")
         print(_table(unseen))
     return 0
 
