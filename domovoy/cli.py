@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     command = args.command
     if command == "check-config":
-        where = getattr(args, "config", None) or "(defaults)"
+        where = (getattr(args, "config", None) or os.environ.get("DOMOVOY_CONFIG")
+                 or "(defaults)")
         print(f"{where}: OK — {len(config.buildings)} building(s), "
               f"{len(config.staff)} staff, channels: {channels_on(config) or 'none'}")
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,9 @@ def test_check_config_passes_on_the_example_and_fails_cleanly_on_a_bad_file(
     ok = run_cli("check-config", "--config", str(ROOT / "config.example.yaml"))
     assert ok.returncode == 0, ok.stderr
     assert "OK" in ok.stdout
+    by_env = run_cli("check-config", env={**os.environ,
+                                          "DOMOVOY_CONFIG": str(ROOT / "config.example.yaml")})
+    assert by_env.returncode == 0 and "config.example.yaml: OK" in by_env.stdout
     bad = run_cli("check-config", "--config", str(write(tmp_path, "telegram:\n  mode: x\n")))
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
