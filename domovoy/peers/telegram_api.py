@@ -484,6 +484,24 @@ class BotAPIEmulator(TelegramControl):
             return markup, None
         raise bad_request("can't parse reply keyboard markup JSON object")
 
+    def _deliver(self, w: BotWorld, p: Params, chat: ChatState, method: str, content: Json,
+                 *, raw_text: str | None = None, parse_mode: str | None = None,
+                 forward: bool = False) -> Json:
+        """What every single-message send shares: markup, topic and reply checks, the user's
+        reachability, the flood limits, then the message itself (forwards take no markup
+        and no reply)."""
+        echo = None if forward else self._markup(p, chat)[1]
+        thread_id = self._thread(chat, p)
+        reply_to = None
+        if not forward:
+            reply_to, thread_id = self._reply_to(chat, p, thread_id)
+        self._check_reachable(w, chat)
+        self._check_flood(w, chat, method)
+        self._record_flood(w, chat)
+        return self._new_bot_message(w, chat, thread_id=thread_id, reply_to=reply_to,
+                                     content=content, echo_markup=echo, method=method,
+                                     raw_text=raw_text, parse_mode=parse_mode)
+
     def _new_bot_message(
         self,
         w: BotWorld,
@@ -671,26 +689,11 @@ class BotAPIEmulator(TelegramControl):
         text, entities, raw = self._formatted(
             p, "text", "entities", limit=TEXT_LIMIT, required=True
         )
-        _, echo = self._markup(p, chat)
-        thread_id = self._thread(chat, p)
-        reply_to, thread_id = self._reply_to(chat, p, thread_id)
-        self._check_reachable(w, chat)
-        self._check_flood(w, chat, "sendMessage")
         content: Json = {"text": text}
         if entities:
             content["entities"] = entities
-        self._record_flood(w, chat)
-        return self._new_bot_message(
-            w,
-            chat,
-            thread_id=thread_id,
-            reply_to=reply_to,
-            content=content,
-            echo_markup=echo,
-            method="sendMessage",
-            raw_text=raw,
-            parse_mode=p.get_str("parse_mode"),
-        )
+        return self._deliver(w, p, chat, "sendMessage", content, raw_text=raw,
+                             parse_mode=p.get_str("parse_mode"))
 
     async def _send_media(self, w: BotWorld, p: Params, method: str, kind: str) -> Json:
         chat = self._chat(w, p)
@@ -698,28 +701,13 @@ class BotAPIEmulator(TelegramControl):
         caption, cap_entities, raw = self._formatted(
             p, "caption", "caption_entities", limit=CAPTION_LIMIT, required=False
         )
-        _, echo = self._markup(p, chat)
-        thread_id = self._thread(chat, p)
-        reply_to, thread_id = self._reply_to(chat, p, thread_id)
         content = self._media_content(w, kind, existing, upload)
         if caption:
             content["caption"] = caption
             if cap_entities:
                 content["caption_entities"] = cap_entities
-        self._check_reachable(w, chat)
-        self._check_flood(w, chat, method)
-        self._record_flood(w, chat)
-        return self._new_bot_message(
-            w,
-            chat,
-            thread_id=thread_id,
-            reply_to=reply_to,
-            content=content,
-            echo_markup=echo,
-            method=method,
-            raw_text=raw,
-            parse_mode=p.get_str("parse_mode"),
-        )
+        return self._deliver(w, p, chat, method, content, raw_text=raw,
+                             parse_mode=p.get_str("parse_mode"))
 
     def _media_content(
         self, w: BotWorld, kind: str, existing: FileRecord | None, upload: Upload | None
@@ -760,23 +748,8 @@ class BotAPIEmulator(TelegramControl):
             raise bad_request("wrong latitude or longitude") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise bad_request("wrong latitude or longitude")
-        _, echo = self._markup(p, chat)
-        thread_id = self._thread(chat, p)
-        reply_to, thread_id = self._reply_to(chat, p, thread_id)
-        self._check_reachable(w, chat)
-        self._check_flood(w, chat, "sendLocation")
-        self._record_flood(w, chat)
-        return self._new_bot_message(
-            w,
-            chat,
-            thread_id=thread_id,
-            reply_to=reply_to,
-            content={"location": {"latitude": lat, "longitude": lon}},
-            echo_markup=echo,
-            method="sendLocation",
-            raw_text=None,
-            parse_mode=None,
-        )
+        return self._deliver(w, p, chat, "sendLocation",
+                             {"location": {"latitude": lat, "longitude": lon}})
 
     async def _m_send_media_group(self, w: BotWorld, p: Params) -> list[Json]:
         chat = self._chat(w, p)
@@ -862,23 +835,8 @@ class BotAPIEmulator(TelegramControl):
                 content["caption"] = caption
                 if entities:
                     content["caption_entities"] = entities
-        _, echo = self._markup(p, chat)
-        thread_id = self._thread(chat, p)
-        reply_to, thread_id = self._reply_to(chat, p, thread_id)
-        self._check_reachable(w, chat)
-        self._check_flood(w, chat, "copyMessage")
-        self._record_flood(w, chat)
-        msg = self._new_bot_message(
-            w,
-            chat,
-            thread_id=thread_id,
-            reply_to=reply_to,
-            content=content,
-            echo_markup=echo,
-            method="copyMessage",
-            raw_text=raw_text,
-            parse_mode=parse_mode,
-        )
+        msg = self._deliver(w, p, chat, "copyMessage", content, raw_text=raw_text,
+                            parse_mode=parse_mode)
         return {"message_id": msg["message_id"]}
 
     async def _m_forward_message(self, w: BotWorld, p: Params) -> Json:
@@ -891,21 +849,9 @@ class BotAPIEmulator(TelegramControl):
             "sender_user": copy_json(sender),
             "date": source["date"],
         }
-        thread_id = self._thread(chat, p)
-        self._check_reachable(w, chat)
-        self._check_flood(w, chat, "forwardMessage")
-        self._record_flood(w, chat)
-        return self._new_bot_message(
-            w,
-            chat,
-            thread_id=thread_id,
-            reply_to=None,
-            content=content,
-            echo_markup=None,
-            method="forwardMessage",
-            raw_text=content.get("text") or content.get("caption"),
-            parse_mode=None,
-        )
+        return self._deliver(w, p, chat, "forwardMessage", content,
+                             raw_text=content.get("text") or content.get("caption"),
+                             forward=True)
 
     # -- methods: editing ------------------------------------------------------------------------
     def _editable(self, w: BotWorld, p: Params) -> tuple[ChatState, Json]:
