@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.message import Attachment, Channel
-from workflow.models import Building, Case, Event, Feedback, Identity, LinkCode, Message, Resident
+from workflow.models import Building, Case, Event, Feedback, Message, Resident
 from workflow.residents import find_identity, find_or_create
 
 TELEGRAM = Channel.TELEGRAM.value
@@ -48,40 +48,6 @@ async def ensure_resident(session: AsyncSession, user_id: int, name: str | None,
 
 async def building_by_code(session: AsyncSession, code: str) -> Building | None:
     return await session.scalar(select(Building).where(Building.code == code))
-
-
-async def link_identities(session: AsyncSession, user_id: int, code: str, name: str | None,
-                          language: str, now: datetime) -> Resident | None:
-    """Join this Telegram identity to the resident who got ``code`` by email.
-
-    Whatever the Telegram side already had (cases, messages, registration) moves to that
-    resident, so one person ends up with one history; the code is used up.
-    """
-    link = await session.get(LinkCode, code.strip().upper())
-    if link is None or link.expires_at <= now:
-        return None
-    target = await session.get_one(Resident, link.resident_id)
-    ident = await session.scalar(select(Identity).where(
-        Identity.channel == TELEGRAM, Identity.address == str(user_id)))
-    if ident is None:
-        session.add(Identity(resident_id=target.id, channel=TELEGRAM, address=str(user_id),
-                             created_at=now))
-    elif ident.resident_id != target.id:
-        old = await session.get_one(Resident, ident.resident_id)
-        for table in (Case, Message):
-            await session.execute(update(table).where(table.resident_id == old.id)
-                                  .values(resident_id=target.id))
-        await session.execute(update(Identity).where(Identity.resident_id == old.id)
-                              .values(resident_id=target.id))
-        target.building_id = target.building_id or old.building_id
-        target.apartment = target.apartment or old.apartment
-        target.phone = target.phone or old.phone
-    else:
-        return target  # already linked; keep the code for nobody else
-    target.name = target.name or name
-    await session.delete(link)
-    await session.flush()
-    return target
 
 
 @dataclass(frozen=True)

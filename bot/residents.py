@@ -49,7 +49,6 @@ from bot.registry import (
     case_history,
     ensure_resident,
     language_of,
-    link_identities,
     recent_burst,
     resident_cases,
     resident_of,
@@ -58,6 +57,7 @@ from bot.sender import inline_keyboard
 from intake.labels import Category, Kind
 from intake.message import Attachment, Channel, InboundMessage, PresetLabels, SenderIdentity
 from workflow.models import Building, Case, Identity, Quarantine, Resident, Staff
+from workflow.residents import redeem_link_code
 from workflow.stages import OPEN_STAGES
 
 log = logging.getLogger(__name__)
@@ -230,9 +230,9 @@ def build_router(deps: BotDeps) -> Router:
             await say(message, "link_usage")
             return
         now = wf.clock.now()
-        lang = language_of(user.language_code, wf.settings.default_language)
         async with wf.sessions.begin() as session:
-            resident = await link_identities(session, user.id, code, user.full_name, lang, now)
+            resident = await redeem_link_code(session, code, Channel.TELEGRAM, str(user.id), now,
+                                              name=user.full_name)
             count = len(await resident_cases(session, resident.id, 1000)) if resident else 0
         await state.clear()
         if resident is None:

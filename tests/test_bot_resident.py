@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.helpers import mail
 from tests.peers.telegram import TelegramHarness
-from workflow.models import Case, Identity, Message, Resident
+from workflow.models import Case, Identity, LinkCode, Message, Resident
 
 RESIDENT = 5001
 
@@ -132,3 +133,28 @@ async def test_menu_buttons_after_registration(telegram: TelegramHarness) -> Non
     await telegram.settle()
     form = emu.sent_messages(RESIDENT)[-1]
     assert form["reply_markup"]["inline_keyboard"]  # the topic buttons of the guided form
+
+
+async def test_link_code_from_email_joins_the_telegram_identity(
+        telegram: TelegramHarness) -> None:
+    app, emu = telegram.app, telegram.emu
+    mailed = await app.intake.ingest(mail("olga@example.org", "Прошу починить кран на кухне",
+                                          app.wf.clock.now()))
+    async with app.wf.sessions() as session:
+        code = await session.scalar(select(LinkCode.code))
+    assert code and mailed.case_number
+    emu.add_private_chat(RESIDENT, "Ольга")
+    emu.user_sends(RESIDENT, "Здравствуйте, течёт кран в ванной")  # a Telegram-only case first
+    await telegram.settle()
+    emu.user_sends(RESIDENT, f"/link {code.lower()}")
+    await telegram.settle()
+    assert "в одной истории" in telegram.texts_to(RESIDENT)[-1]
+    emu.user_sends(RESIDENT, "/cases")
+    await telegram.settle()
+    assert mailed.case_number in telegram.texts_to(RESIDENT)[-1]
+    async with app.wf.sessions() as session:
+        owners = set(await session.scalars(select(Identity.resident_id)))
+        case_owners = set(await session.scalars(select(Case.resident_id)))
+        used = await session.scalar(select(LinkCode.code).where(LinkCode.code == code))
+    assert len(owners) == 1 and case_owners == owners  # one person, one history
+    assert used is None  # the code is single-use

@@ -53,7 +53,7 @@ async def merge_residents(session: AsyncSession, keep_id: int, merge_id: int) ->
 
 
 async def redeem_link_code(session: AsyncSession, code: str, channel: str, address: str,
-                           now: datetime) -> Resident | None:
+                           now: datetime, *, name: str | None = None) -> Resident | None:
     """``/link CODE``: the identity (channel, address) joins the resident who got the code.
 
     Returns that resident, or None for an unknown or expired code. The code is single-use.
@@ -69,4 +69,7 @@ async def redeem_link_code(session: AsyncSession, code: str, channel: str, addre
     else:
         await merge_residents(session, link.resident_id, ident.resident_id)
     await session.delete(link)
-    return await session.get_one(Resident, link.resident_id)
+    resident = await session.get_one(Resident, link.resident_id)
+    resident.name = resident.name or name
+    await session.flush()
+    return resident
