@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.message import Attachment, Channel
-from workflow.models import Building, Case, Event, Feedback, Message, Resident
+from workflow.models import Building, Case, Event, Message, Resident
 from workflow.residents import find_identity, find_or_create
 
 TELEGRAM = Channel.TELEGRAM.value
@@ -111,7 +111,3 @@ async def case_history(session: AsyncSession, case: Case) -> list[HistoryItem]:
         items.append(HistoryItem(e.at, "stage", e.to_stage))
     items.sort(key=lambda i: i.at)
     return items
-
-
-async def has_feedback(session: AsyncSession, case_id: int) -> bool:
-    return await session.scalar(select(Feedback.id).where(Feedback.case_id == case_id)) is not None

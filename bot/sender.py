@@ -48,7 +48,6 @@ T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 
 
@@ -193,12 +192,6 @@ def _fit(text: str, limit: int) -> int:
         if units > limit:
             return i
     return len(text)
-
-
-def trim_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
-    if utf16_len(text) <= limit:
-        return text
-    return text[: _fit(text, limit - 1)].rstrip() + "…"
 
 
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -141,6 +140,3 @@ def channels_on(config: Config) -> str:
     on = [name for name in ("telegram", "imap", "smtp") if getattr(config, name) is not None]
     return ", ".join(on)
 
-
-def print_json(obj: object) -> None:
-    print(json.dumps(obj, ensure_ascii=False, default=str))

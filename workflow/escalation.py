@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.context import Workflow
@@ -28,17 +28,17 @@ class EscalationReport:
     pings: int
 
 
-def due_cases_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]
-    """The indexed query: cases whose next deadline has passed, oldest first."""
-    return (select(Case).where(Case.next_deadline <= now)
-            .order_by(Case.next_deadline).limit(limit))
-
-
 # Only what a ping shows and routing needs: a pass touches thousands of cases, and full ORM
 # objects (identity map, change tracking) cost more than the pass itself.
 _DUE_COLUMNS = (Case.id, Case.number, Case.category, Case.urgency, Case.stage, Case.text,
                 Case.apartment, Case.building_id, Case.assignee_id, Case.department,
                 Case.escalation_level, Case.respond_due, Case.resolve_due)
+
+
+def due_cases_query(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
+    """The indexed query each pass runs: cases whose next deadline has passed, oldest first."""
+    return (select(*_DUE_COLUMNS).where(Case.next_deadline <= now)
+            .order_by(Case.next_deadline).limit(limit))
 
 
 _ESCALATE = (update(Case).where(Case.id == bindparam("case"))
@@ -76,9 +76,7 @@ class Escalator:
 
     async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int]:
         now = self.wf.clock.now()
-        rows = (await session.execute(
-            select(*_DUE_COLUMNS).where(Case.next_deadline <= now)
-            .order_by(Case.next_deadline).limit(batch))).all()
+        rows = (await session.execute(due_cases_query(now, batch))).all()
         if not rows:
             return 0, 0
         heads, managers = await self._targets(session)
