@@ -41,6 +41,7 @@ class Workflow:
     def building(self, building_id: int | None) -> BuildingInfo | None:
         return self.buildings.get(building_id) if building_id is not None else None
 
-    @property
-    def sla(self) -> SlaPolicy:
-        return SlaPolicy(self.settings.sla)
+    sla: SlaPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sla = SlaPolicy(self.settings.sla)

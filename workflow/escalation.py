@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.context import Workflow
 from workflow.models import Case, Event, OutboxItem, Staff
+from workflow.notify import staff_payload
 from workflow.outbox import STAFF_CHANNEL
 
 MAX_LEVEL = 3
@@ -107,9 +108,8 @@ class Escalator:
                     "purpose": "escalation", "automatic": False, "state": "pending",
                     "attempts": 0, "next_attempt_at": now, "created_at": now,
                     "idempotency_key": f"esc:{case.id}:{level}:{r}",
-                    "payload": {"case_id": case.id, "case_number": case.number,
-                                "subject": rendered.subject, "text": rendered.text,
-                                "language": lang, "level": level},
+                    "payload": staff_payload(case.id, case.number, rendered.subject,
+                                             rendered.text, lang, level),
                 })
         # Core executemany on the session's connection: thousands of rows, no ORM bookkeeping.
         conn = await session.connection()

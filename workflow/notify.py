@@ -44,6 +44,14 @@ async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -
     return [r for r in rows if r]
 
 
+def staff_payload(case_id: int | None, case_number: str | None, subject: str, text: str,
+                  language: str, level: int | None = None,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a staff-channel item carries; the staff sender reads these keys."""
+    return {"case_id": case_id, "case_number": case_number, "subject": subject, "text": text,
+            "language": language, "level": level, **(extra or {})}
+
+
 class Notifier:
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
@@ -145,15 +153,13 @@ class Notifier:
             subject, text = rendered.subject, rendered.text
         else:
             subject = text = ""
+        payload = staff_payload(case.id if case else None, case.number if case else None,
+                                subject, text, self.wf.settings.default_language,
+                                context.get("level"), extra)
         for recipient in recipients:
             await enqueue(
                 session, now=self.wf.clock.now(), channel=STAFF_CHANNEL, recipient=recipient,
-                purpose=template, key=f"{key}:{recipient}",
-                payload={"case_number": case.number if case else None,
-                         "case_id": case.id if case else None,
-                         "subject": subject, "text": text,
-                         "language": self.wf.settings.default_language,
-                         "level": context.get("level"), **(extra or {})},
+                purpose=template, key=f"{key}:{recipient}", payload=payload,
                 case_id=case.id if case else None, automatic=False,
             )
 
