@@ -177,35 +177,72 @@ async def test_poller_task_cancelled_after_commit(app: App, dovecot: Dovecot,
     assert first.error is None
     await dovecot.append_many(imap_user, [mail(1), mail(2), mail(3)])
     committed = asyncio.Event()
-    real_ingest = app.intake.ingest
-    seen: list[IntakeResult] = []
+    real_ingest_many = app.intake.ingest_many
+    seen: list[IntakeResult | Exception] = []
 
-    async def ingest_then_hang(msg: Any, **kw: Any) -> IntakeResult:
-        result = await real_ingest(msg, **kw)
-        seen.append(result)
-        if len(seen) == 2:
-            committed.set()
-            await asyncio.Event().wait()  # killed here: after a commit, before \Seen
-        return result
+    async def ingest_then_hang(msgs: Any) -> list[IntakeResult | Exception]:
+        results = await real_ingest_many(msgs)
+        seen.extend(results)
+        committed.set()
+        await asyncio.Event().wait()  # killed here: after the commit, before \Seen
+        return results
 
-    app.intake.ingest = ingest_then_hang  # type: ignore[method-assign]
+    app.intake.ingest_many = ingest_then_hang  # type: ignore[method-assign]
     task = asyncio.create_task(poller.run())
     await asyncio.wait_for(committed.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     await poller.close()
-    app.intake.ingest = real_ingest  # type: ignore[method-assign]
-    assert [r.action for r in seen] == ["new_case", "new_case"]
+    app.intake.ingest_many = real_ingest_many  # type: ignore[method-assign]
+    assert [getattr(r, "action", r) for r in seen] == ["new_case"] * 3
 
     restarted = make_poller(app, dovecot, imap_user)
     try:
         report = await restarted.poll_once()
     finally:
         await restarted.close()
-    assert report.actions == ["duplicate", "duplicate", "new_case"]
+    assert report.actions == ["duplicate"] * 3
     assert await acks(app) == 3
     assert all("\\Seen" in f for f in (await dovecot.flags(imap_user)).values())
+
+
+async def test_poller_task_cancelled_mid_batch_commits_nothing(
+        app: App, dovecot: Dovecot, imap_user: str, poller: ImapPoller) -> None:
+    """The fetch is one transaction: killed half-way, none of it counts and all of it is
+    imported on restart, each message once."""
+    await poller.poll_once()
+    await dovecot.append_many(imap_user, [mail(1), mail(2), mail(3)])
+    halfway = asyncio.Event()
+    real_process = app.intake.process
+    done = 0
+
+    async def process_then_hang(session: Any, msg: Any) -> IntakeResult:
+        nonlocal done
+        result = await real_process(session, msg)
+        done += 1
+        if done == 2:
+            halfway.set()
+            await asyncio.Event().wait()  # killed here: two processed, nothing committed
+        return result
+
+    app.intake.process = process_then_hang  # type: ignore[method-assign]
+    task = asyncio.create_task(poller.run())
+    await asyncio.wait_for(halfway.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await poller.close()
+    app.intake.process = real_process  # type: ignore[method-assign]
+    assert await acks(app) == 0
+
+    restarted = make_poller(app, dovecot, imap_user)
+    try:
+        report = await restarted.poll_once()
+    finally:
+        await restarted.close()
+    assert report.actions == ["new_case"] * 3
+    assert await acks(app) == 3
 
 
 async def test_network_drop_mid_fetch_recovers(app: App, dovecot: Dovecot, imap_user: str,
@@ -295,18 +332,20 @@ async def test_unprocessable_mail_is_quarantined_and_requeued(
         mail(1), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         mail(2, subject="Сломан домофон", body="Не работает домофон в подъезде 3."),
         mail(4)])
-    real_ingest = app.intake.ingest
+    real_process = app.intake.process
 
-    async def flaky(msg: Any, **kw: Any) -> IntakeResult:
+    async def flaky(session: Any, msg: Any) -> IntakeResult:
         if msg.subject == "Сломан домофон":
             raise RuntimeError("database went away")
-        return await real_ingest(msg, **kw)
+        return await real_process(session, msg)
 
-    app.intake.ingest = flaky  # type: ignore[method-assign]
+    # The failure spoils the batch's transaction; the others are replayed and still open.
+    app.intake.process = flaky  # type: ignore[method-assign]
     report = await poller.poll_once()
-    app.intake.ingest = real_ingest  # type: ignore[method-assign]
+    app.intake.process = real_process  # type: ignore[method-assign]
     assert report.error is None
     assert report.actions == ["new_case", "new_case"]
+    assert await acks(app) == 2
     assert report.quarantined == [2, 3]
     assert all("\\Seen" in f for f in (await dovecot.flags(imap_user)).values())
     state = await cursor(app)

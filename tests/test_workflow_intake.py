@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from domovoy.app import App
@@ -253,3 +254,43 @@ async def test_automatic_messages_are_rate_limited_per_resident(
             OutboxItem.recipient == "512")))
     assert states.count("pending") == limit
     assert states.count("suppressed") == 3
+
+
+async def test_a_batch_is_one_commit_and_sees_its_own_messages(
+        app: App, clock: ManualClock) -> None:
+    """Within one ``ingest_many`` a repeated mail is a duplicate, a reply threads into the case
+    opened a moment earlier, and a second resident's report joins the first one's incident."""
+    first = mail("anna@example.org", "Течёт кран на кухне, кв. 5", clock.now(),
+                 message_id="a1@example.org")
+    reply = mail("anna@example.org", "Фото прилагаю", clock.now(), subject="Re: Обращение",
+                 hints=("a1@example.org",))
+    outage = [tg_message(700 + n, "Во всём доме нет света!", clock.now(), preset=OUTAGE)
+              for n in range(2)]
+    results = await app.intake.ingest_many([first, first, reply, *outage])
+    actions = [getattr(r, "action", r) for r in results]
+    assert actions == [Action.NEW_CASE, Action.DUPLICATE, Action.THREADED,
+                       Action.NEW_CASE, Action.NEW_CASE]
+    assert results[2].case_number == results[0].case_number  # type: ignore[union-attr]
+    assert results[3].incident_id is None  # type: ignore[union-attr]
+    assert results[4].incident_id is not None  # type: ignore[union-attr]
+    assert await count(app, Case) == 3
+    assert await count(app, OutboxItem, OutboxItem.purpose == "ack") == 3
+
+
+async def test_a_failing_message_costs_only_itself(
+        app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = app.intake.process
+
+    async def broken_on_gas(session: Any, msg: Any) -> Any:
+        if "газ" in msg.text:
+            raise RuntimeError("disk full")
+        return await real(session, msg)
+
+    monkeypatch.setattr(app.intake, "process", broken_on_gas)
+    results = await app.intake.ingest_many([
+        tg_message(801, "Не работает лифт", clock.now()),
+        tg_message(802, "Пахнет газом в подъезде", clock.now()),
+        tg_message(803, "Течёт кран", clock.now(), preset=LEAK)])
+    assert [type(r).__name__ for r in results] == ["IntakeResult", "RuntimeError", "IntakeResult"]
+    assert await count(app, Case) == 2
+    assert await count(app, Message) == 2  # the failed one left nothing half-written

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.message import REACHABLE_CHANNELS
 from workflow.context import Workflow
 from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
 from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
+from workflow.rows import adopt
 
 
 def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
@@ -25,9 +26,20 @@ def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identit
     return next((i for i in usable if i.channel == prefer), usable[0] if usable else None)
 
 
+# Built once: every message to a resident runs these, and building a statement costs about
+# as much as running it.
+_IDENTITIES = (select(*Identity.__table__.c).where(Identity.resident_id == bindparam("rid"))
+               .order_by(Identity.id))
+_REFS = (select(Message.external_id)
+         .where(Message.case_id == bindparam("case_id"), Message.channel == bindparam("channel"),
+                Message.external_id.is_not(None))
+         .order_by(Message.id))
+
+
 async def identities_of(session: AsyncSession, resident_id: int) -> Sequence[Identity]:
-    return (await session.scalars(select(Identity).where(Identity.resident_id == resident_id)
-                                  .order_by(Identity.id))).all()
+    conn = await session.connection()
+    rows = await conn.execute(_IDENTITIES, {"rid": resident_id})
+    return [adopt(session, Identity, dict(row._mapping)) for row in rows]
 
 
 async def reachable_identity(session: AsyncSession, resident_id: int,
@@ -37,11 +49,9 @@ async def reachable_identity(session: AsyncSession, resident_id: int,
 
 async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -> list[str]:
     """External ids of the case's messages on a channel, oldest first (email References)."""
-    rows = await session.scalars(
-        select(Message.external_id).where(Message.case_id == case_id, Message.channel == channel,
-                                          Message.external_id.is_not(None))
-        .order_by(Message.id))
-    return [r for r in rows if r]
+    conn = await session.connection()
+    rows = await conn.execute(_REFS, {"case_id": case_id, "channel": channel})
+    return [r for (r,) in rows if r]
 
 
 def staff_payload(case_id: int | None, case_number: str | None, subject: str, text: str,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +88,13 @@ _INSERTS: dict[str, Any] = {
     for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
+_RECENT_AUTOMATIC = select(func.count(OutboxItem.id)).where(
+    OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
+    OutboxItem.automatic.is_(True),
+    OutboxItem.state != "suppressed",
+    OutboxItem.created_at > bindparam("since"),
+)
+
 
 async def enqueue(
     session: AsyncSession,
@@ -114,15 +121,10 @@ async def enqueue(
     state = "pending"
     error = None
     if automatic and rate_limit is not None:
-        addresses = rate_addresses or (recipient,)
-        recent = await session.scalar(
-            select(func.count(OutboxItem.id)).where(
-                OutboxItem.recipient.in_(addresses),
-                OutboxItem.automatic.is_(True),
-                OutboxItem.state != "suppressed",
-                OutboxItem.created_at > now - timedelta(hours=1),
-            )
-        )
+        conn = await session.connection()
+        recent = (await conn.execute(_RECENT_AUTOMATIC, {
+            "addresses": list(rate_addresses or (recipient,)),
+            "since": now - timedelta(hours=1)})).scalar()
         if (recent or 0) >= rate_limit:
             state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
     row = dict(

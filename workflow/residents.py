@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
+from workflow.rows import adopt, insert_row
+
+# Plain columns, labelled per table: the ORM's entity loading costs twice a Core SELECT, and
+# this runs for every incoming message.
+_RESIDENT_COLS = [c.label(f"r_{c.key}") for c in Resident.__table__.columns]
+_IDENTITY_COLS = [c.label(f"i_{c.key}") for c in Identity.__table__.columns]
+_FIND = (select(*_RESIDENT_COLS, *_IDENTITY_COLS)
+         .join_from(Identity, Resident, Identity.resident_id == Resident.id)
+         .where(Identity.channel == bindparam("channel"), Identity.address == bindparam("address")))
 
 
 async def find_identity(session: AsyncSession, channel: str, address: str
                         ) -> tuple[Resident, Identity] | None:
-    row = (await session.execute(
-        select(Resident, Identity).join(Identity, Identity.resident_id == Resident.id)
-        .where(Identity.channel == channel, Identity.address == address))).first()
-    return (row[0], row[1]) if row is not None else None
+    conn = await session.connection()
+    row = (await conn.execute(_FIND, {"channel": channel, "address": address})).first()
+    if row is None:
+        return None
+    m = row._mapping
+    resident = adopt(session, Resident, {c.key: m[f"r_{c.key}"] for c in Resident.__table__.c})
+    ident = adopt(session, Identity, {c.key: m[f"i_{c.key}"] for c in Identity.__table__.c})
+    return resident, ident
 
 
 async def find_or_create(session: AsyncSession, channel: str, address: str, now: datetime, *,
@@ -26,12 +39,11 @@ async def find_or_create(session: AsyncSession, channel: str, address: str, now:
     found = await find_identity(session, channel, address)
     if found is not None:
         return found[0], found[1], False
-    resident = Resident(name=name, language=language, building_id=building_id,
-                        apartment=apartment, phone=phone, created_at=now)
-    session.add(resident)
-    await session.flush()
-    ident = Identity(resident_id=resident.id, channel=channel, address=address, created_at=now)
-    session.add(ident)
+    resident = await insert_row(session, Resident, name=name, language=language,
+                                building_id=building_id, apartment=apartment, phone=phone,
+                                created_at=now)
+    ident = await insert_row(session, Identity, resident_id=resident.id, channel=channel,
+                             address=address, created_at=now)
     return resident, ident, True
 
 

@@ -37,8 +37,9 @@ from aioimaplib import IMAP4, AioImapException, Response
 
 from intake.email import MailLimits
 from intake.email import quarantine as quarantine_store
-from intake.email.backlog import describe_error, ingest_raw
+from intake.email.backlog import describe_error, parse_raw
 from intake.email_settings import ImapConfig
+from intake.message import InboundMessage
 from intake.tables import MailboxState
 from workflow.context import Workflow
 from workflow.health import record_health
@@ -452,31 +453,43 @@ class ImapPoller:
                                    f"{self.max_message_bytes // 2**20} MB limit; headers kept")
             report.quarantined.append(uid)
             done.append(uid)
+        parsed: list[tuple[FetchedMail, InboundMessage]] = []
         for mail in mails:
             report.fetched += 1
-            source = f"imap:{self.config.mailbox}:{report.uidvalidity}:{mail.uid}"
             try:
-                _, result = await ingest_raw(self.intake, mail.raw, raw_ref=source,
-                                             own_addresses=self.own_addresses,
-                                             internal_date=mail.internal_date,
-                                             limits=self.limits)
-            except asyncio.CancelledError:
-                raise
+                inbound = (await parse_raw(
+                    mail.raw, own_addresses=self.own_addresses, internal_date=mail.internal_date,
+                    limits=self.limits)).to_inbound(raw_ref=self._source(mail.uid),
+                                                    fallback_time=self.wf.clock.now())
             except Exception as exc:
-                log.exception("IMAP message %s could not be processed", source)
-                await self._quarantine(mail.uid, mail.raw, describe_error(exc))
-                report.quarantined.append(mail.uid)
+                await self._failed(mail, exc, report)
+            else:
+                parsed.append((mail, inbound))
+            done.append(mail.uid)
+        # One commit for the batch; \Seen only after it.
+        results = await self.intake.ingest_many([inbound for _, inbound in parsed])
+        for (mail, _), result in zip(parsed, results, strict=True):
+            if isinstance(result, Exception):
+                await self._failed(mail, result, report)
             else:
                 report.results.append((mail.uid, result))
-            done.append(mail.uid)
         if done:
             await self._mark_processed(done)
             report.marked += len(done)
 
+    def _source(self, uid: int) -> str:
+        return f"imap:{self.config.mailbox}:{self._uidvalidity}:{uid}"
+
+    async def _failed(self, mail: FetchedMail, exc: Exception, report: PollReport) -> None:
+        """Kept, not lost: the raw mail goes to quarantine for ``domovoy requeue``."""
+        log.error("IMAP message %s could not be processed", self._source(mail.uid),
+                  exc_info=exc)
+        await self._quarantine(mail.uid, mail.raw, describe_error(exc))
+        report.quarantined.append(mail.uid)
+
     async def _quarantine(self, uid: int, raw: bytes, reason: str) -> None:
-        source = f"imap:{self.config.mailbox}:{self._uidvalidity}:{uid}"
-        await quarantine_store.store(self.wf.sessions, channel="email", source=source, raw=raw,
-                                     reason=reason, now=self.wf.clock.now())
+        await quarantine_store.store(self.wf.sessions, channel="email", source=self._source(uid),
+                                     raw=raw, reason=reason, now=self.wf.clock.now())
 
     async def _mark_processed(self, uids: list[int]) -> None:
         """\\Seen, or a move to ``processed_folder``; only ever after the commits."""
