@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intake.classifier import Classification, Classifier
+from intake.classifier.tokens import normalise
 from intake.labels import AXES
 
 
@@ -183,6 +184,19 @@ def test_lookalike_letters_and_yo(clf: Classifier) -> None:
     plain = clf.classify("подъезд весь в дыму")
     assert clf.classify("пoдъeзд вeсь в дымy") == plain  # Latin o, e, y
     assert clf.classify("Течёт труба") == clf.classify("Течет труба")
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("Подьезд", "подъезд"),
+        ("обьявление, сьехал, вьехали", "объявление, съехал, въехали"),
+        ("статья, семья, подьём", "статья, семья, подъем"),
+        ("xподьезд", "xподьезд"),  # not at the start of a word
+    ],
+)
+def test_soft_sign_after_a_prefix_is_the_hard_one(typed: str, normalised: str) -> None:
+    assert normalise(typed) == normalised
 
 
 def test_mixed_languages(clf: Classifier) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from intake.classifier import Classifier, RulesError
-from intake.classifier.engine import RULES_DIR
+from intake.classifier.engine import RULES_DIR, _needles
+from intake.classifier.tokens import normalise
+
+DATA = Path(__file__).parent / "data"
 
 GOOD = """\
 rules:
@@ -98,3 +103,72 @@ def test_negation_is_per_rule(tmp_path: Path) -> None:
     assert clf.classify("ничего не искрит").urgency != "emergency"
     assert clf.classify("not sparking at all").urgency != "emergency"
     assert clf.classify("не знаю что делать, искрит розетка").urgency == "emergency"
+
+
+def test_regexes_decide_their_part_like_words(tmp_path: Path) -> None:
+    text = r"""
+rules:
+- id: kind.complaint.duration
+  kind: complaint
+  any: ['re:(?<![а-я])уже (\d+|два|три) (дн|недел)']
+- id: category.heating.cold_flat
+  category: heating
+  all: [[батаре*], ['re:(?<![\d.])1[0-7] ?градус', холодн*]]
+  unless: ['re:(?<![а-я])летом']
+- id: urgency.emergency.flood
+  urgency: emergency
+  any: [заливает, 're:(?<![а-я])потоп']
+  unless: ['re:(?<![а-я])вчера']
+"""
+    clf = Classifier.from_paths([write(tmp_path, text)])
+
+    def fired(message: str) -> tuple[str, ...]:
+        return clf.classify(message).rules
+
+    assert fired("батареи еле теплые, 14 градусов") == ("category.heating.cold_flat",)
+    assert fired("батареи холодные") == ("category.heating.cold_flat",)
+    assert fired("батареи, 14 градусов, но это летом") == ()
+    assert fired("в квартире 14 градусов") == ()
+    assert fired("уже три дня заливает") == (
+        "kind.complaint.duration",
+        "urgency.emergency.flood",
+    )
+    assert fired("потоп в ванной") == ("urgency.emergency.flood",)
+    assert fired("вчера был потоп, заливает соседей") == ()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needles"),
+    [
+        (r"(?<![а-я])в (\d+|дв|тр)\w* раз\b", (" раз",)),
+        (r"\b(?!здравств)[а-я]{2,}(ите|йте|ьте)\b", ("ите", "йте", "ьте")),
+        (r"(?<!\d)(9|1\d)\s?(этаж|эт\b|floor)", ("floor", "эт")),  # "эт" screens "этаж" too
+        (r"\b(?>жалоб)+\w* (от|№)", ("жалоб",)),
+        (r"уже (\d+) раз", ()),  # starts with a literal: re finds it fast on its own
+        (r"(?i)\bраз\b", ()),
+        (r"\b(уже )?\d+ ?(р|руб)", ()),  # single characters screen too little
+        (r"\b(уже )?\d+", ()),  # nothing has to be there
+        (r"\b(январ|феврал|март|апрел|мая|июн|июл|август|сентябр)", ()),  # too many to pay
+        (r"\b(а)\1 (?(1)да|нет)", ()),
+    ],
+)
+def test_regex_screen(pattern: str, needles: tuple[str, ...]) -> None:
+    assert _needles(re.compile(pattern)) == needles
+
+
+def test_regex_screen_never_hides_a_match() -> None:
+    texts = [
+        normalise(f"{row.get('subject') or ''}.\n{row.get('text') or ''}")
+        for path in sorted(DATA.glob("messages-*.jsonl"))
+        for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    ]
+    screened = 0
+    for rule in Classifier.default().ruleset.rules:
+        for pattern in (*rule.any, *(p for g in rule.all for p in g), *rule.unless):
+            if pattern.regex is None or not (needles := _needles(pattern.regex)):
+                continue
+            screened += 1
+            for text in texts:
+                if pattern.regex.search(text):
+                    assert any(n in text for n in needles), (pattern.source, text)
+    assert screened >= 10  # the shipped rules do get screened

@@ -5,13 +5,18 @@ label. That keeps a prediction explainable (the fired rule ids are returned) and
 fix a misfire by editing one weight or one word family, with no retraining.
 
 The engine is pure after construction: no I/O, no clock, no randomness; the same text always
-gives the same labels. Patterns are indexed by their first word so a message costs one pass over
-its tokens, not one pass per rule, which is what makes thousands of messages per second possible.
+gives the same labels. Patterns are indexed by their most specific word, so a message costs one
+pass over its words, not one pass per rule; each word form is looked up in that index once and
+cached, and a regex (a scan of the whole text) runs only when the words have not already decided
+its rule. That is what makes thousands of messages per second possible on long posts too.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +25,7 @@ from typing import Any
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
-from .tokens import Backend, Normaliser, Token, normalise
+from .tokens import Backend, Normaliser, fix_lookalikes, normalise, split
 
 RULES_DIR = Path(__file__).with_name("rules")
 # How far apart (in tokens) the words of one multi-word pattern may be. Russian word order is
@@ -34,11 +39,16 @@ _NEGATION_ELSEWHERE = frozenset({
     "понимаем", "получается", "удается", "успеваю", "успели", "справляюсь", "отвечают",
     "отвечает", "берут", "берет"})
 
+# A regex is first screened by the strings one of which any match must contain, when there are
+# at most this many (see _needles).
+MAX_NEEDLES = 8
+# Bound on the per-word-form caches: odd input (random strings) must not grow memory without end.
+_CACHE_LIMIT = 200_000
+
 _KIND_ORDER = [k.value for k in Kind]
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
 _SCOPE_ORDER = [s.value for s in Scope]
-_ANY, _UNLESS = -1, -2  # slot roles; 0, 1, ... are the groups of a rule's ``all``
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,55 +72,90 @@ class Classification:
         }
 
 
+_Regex = tuple[re.Pattern[str], tuple[str, ...]]
+"""A rule regex and its needles (empty: search it unscreened)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Slot:
-    """One use of a pattern by one rule; negation is a property of the rule, so it lives here."""
+    """A pattern that needs more than its anchor word: more words, or a negation check.
 
-    pattern: Pattern
+    Terms are ids (see :meth:`Classifier._term`); ``rest`` are the non-anchor terms in pattern
+    order, ``before`` / ``after`` the same split around the anchor for ordered (English) patterns.
+    """
+
+    part: int
+    rest: tuple[int, ...]
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    # Every other term must occur somewhere in the message: most candidates fail this cheap test.
+    needs: frozenset[int]
+    ordered: bool
     negatable: bool
-    anchor: int = 0  # index of the term the slot is indexed by (see _anchor)
-    single: bool = True  # a one-word pattern: a hit on its anchor is a match
 
 
-def _term_hits(term: Term, tok: Token) -> bool:
-    if term.mode == "key":
-        return tok.key == term.value
-    if term.mode == "prefix":
-        return tok.surface.startswith(term.value)
-    return tok.surface == term.value
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """What the rules make of one word form. Computed once per form, then a dictionary hit."""
+
+    terms: frozenset[int]
+    # Parts satisfied wherever the word stands: one-word patterns that negation cannot cancel.
+    parts: tuple[int, ...]
+    slots: tuple[_Slot, ...]
+    negation: bool
+    # Takes a preceding negation for itself ("не могу найти кран"), see _NEGATION_ELSEWHERE.
+    modal: bool
 
 
 class Classifier:
-    """Rule-based classifier for the four taxonomy axes. Build once, call :meth:`classify` often."""
+    """Rule-based classifier for the four taxonomy axes. Build once, call :meth:`classify` often.
+
+    Each rule is made of *parts*: its ``any`` list, each group of its ``all``, its ``unless``.
+    A part is satisfied when one of its patterns matches; a rule fires when all of its required
+    parts are satisfied and its ``unless`` is not. Only whether a part is satisfied matters, so
+    once one pattern of a part has matched the others are not tried, and regexes (a scan of the
+    whole text each) run last and only for rules that the words have not already decided.
+    """
 
     def __init__(self, ruleset: RuleSet, normaliser: Normaliser) -> None:
         self.ruleset = ruleset
         self._norm = normaliser
         self._negations = ruleset.defaults.negations
-        self._slots: list[_Slot] = []
-        # Per rule: slot ids of any/all-groups/unless, resolved once.
-        self._rule_slots: list[tuple[tuple[int, ...], tuple[tuple[int, ...], ...], tuple[int, ...]]]
-        self._rule_slots = []
-        self._by_key: dict[str, list[int]] = {}
-        self._by_exact: dict[str, list[int]] = {}
-        self._by_prefix: dict[str, list[int]] = {}
-        self._regex: list[int] = []
-        # Which rule (and which part of it) each slot belongs to: a message only has to look
-        # at the rules whose slots it hit, not at all of them.
-        self._owner: list[tuple[int, int]] = []
-        for idx, rule in enumerate(ruleset.rules):
-            any_ids = tuple(self._add(p, rule.negatable, idx, _ANY) for p in rule.any)
-            all_ids = tuple(
-                tuple(self._add(p, rule.negatable, idx, g) for p in group)
-                for g, group in enumerate(rule.all)
-            )
-            unless_ids = tuple(self._add(p, False, idx, _UNLESS) for p in rule.unless)
-            self._rule_slots.append((any_ids, all_ids, unless_ids))
-        self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
-        # Candidate slots per surface word. Residents reuse a small vocabulary, so after warm-up
-        # the key/exact/prefix look-ups cost one dictionary hit per word.
-        self._cands: dict[str, tuple[int, ...]] = {}
         self._unit_default = ruleset.defaults.scope
+        # Complaint cues of the resident's own (not a department's sounds), see classify().
+        self._own_complaint = frozenset(
+            r.id for r in ruleset.rules
+            if ("kind", Kind.COMPLAINT.value) in r.votes
+            and not any(axis == "category" for axis, _ in r.votes)
+        )
+        self._terms: dict[Term, int] = {}
+        self._by_key: dict[str, int] = {}
+        self._by_exact: dict[str, int] = {}
+        self._by_prefix: dict[str, int] = {}
+        self._by_mode = {"key": self._by_key, "exact": self._by_exact, "prefix": self._by_prefix}
+        # Per anchor term: the parts its word satisfies alone, and the slots to check around it.
+        self._parts_at: dict[int, list[int]] = {}
+        self._slots_at: dict[int, list[_Slot]] = {}
+        self._part_rule: list[int] = []
+        self._part_regexes: list[tuple[_Regex, ...]] = []
+        # Per rule: its required parts and its ``unless`` part (-1 when it has none).
+        self._rule_parts: list[tuple[frozenset[int], int]] = []
+        for idx, rule in enumerate(ruleset.rules):
+            groups = (rule.any, *rule.all) if rule.any else rule.all
+            required = frozenset(self._add_part(idx, g, rule.negatable) for g in groups)
+            unless = self._add_part(idx, rule.unless, False) if rule.unless else -1
+            self._rule_parts.append((required, unless))
+        # Parts with a regex, and the rules a regex alone can make fire (tried on every message).
+        self._searchable = frozenset(p for p, rxs in enumerate(self._part_regexes) if rxs)
+        self._regex_rules = frozenset(
+            idx for idx, (required, _) in enumerate(self._rule_parts) if required & self._searchable
+        )
+        self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
+        # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
+        self._words: dict[str, _Word] = {}
+        self._shapes: dict[tuple[frozenset[int], bool, bool], _Word] = {}
+        for tid in range(len(self._terms)):
+            self._shape(frozenset([tid]), False, False)
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path], backend: Backend = "snowball") -> Classifier:
@@ -123,163 +168,189 @@ class Classifier:
         """The shipped rules, built once per process and shared (the classifier is immutable)."""
         return _default(backend)
 
-    def _add(self, pattern: Pattern, negatable: bool, rule_idx: int, role: int) -> int:
-        sid = len(self._slots)
-        a = _anchor(pattern) if pattern.regex is None else 0
-        self._slots.append(_Slot(pattern, negatable, a, len(pattern.terms) <= 1))
-        self._owner.append((rule_idx, role))
-        if pattern.regex is not None:
-            self._regex.append(sid)
-            return sid
-        anchor = pattern.terms[a]
-        index = {"key": self._by_key, "exact": self._by_exact, "prefix": self._by_prefix}
-        index[anchor.mode].setdefault(anchor.value, []).append(sid)
-        return sid
+    def _term(self, term: Term) -> int:
+        tid = self._terms.get(term)
+        if tid is None:
+            tid = self._terms[term] = len(self._terms)
+            self._by_mode[term.mode][term.value] = tid
+        return tid
 
-    def _negated(self, toks: Sequence[Token], positions: Sequence[int]) -> bool:
-        lo, hi = min(positions), max(positions)
-        clause = toks[lo].clause
-        for j in range(max(0, lo - NEG_BEFORE), hi + 1):
-            if j in positions:
+    def _add_part(self, rule_idx: int, patterns: Sequence[Pattern], negatable: bool) -> int:
+        part = len(self._part_rule)
+        self._part_rule.append(rule_idx)
+        self._part_regexes.append(
+            tuple((p.regex, _needles(p.regex)) for p in patterns if p.regex is not None)
+        )
+        for pattern in patterns:
+            if pattern.regex is not None:
                 continue
-            t = toks[j]
-            if t.clause == clause and t.surface in self._negations:
+            tids = [self._term(t) for t in pattern.terms]
+            a = _anchor(pattern)
+            if len(tids) == 1 and not negatable:
+                self._parts_at.setdefault(tids[a], []).append(part)
+                continue
+            rest = (*tids[:a], *tids[a + 1 :])
+            slot = _Slot(
+                part, rest, tuple(tids[:a]), tuple(tids[a + 1 :]), frozenset(rest),
+                pattern.ordered, negatable,
+            )
+            self._slots_at.setdefault(tids[a], []).append(slot)
+        return part
+
+    def _word(self, raw: str) -> _Word:
+        """Look a word form up in the pattern index (cached; bounded against odd input)."""
+        surface = fix_lookalikes(raw)
+        terms: set[int] = set()
+        tid = self._by_key.get(self._norm.key(surface))
+        if tid is not None:
+            terms.add(tid)
+        tid = self._by_exact.get(surface)
+        if tid is not None:
+            terms.add(tid)
+        for n in self._prefix_lengths:
+            if n > len(surface):
+                break
+            tid = self._by_prefix.get(surface[:n])
+            if tid is not None:
+                terms.add(tid)
+        word = self._shape(
+            frozenset(terms), surface in self._negations, surface in _NEGATION_ELSEWHERE
+        )
+        if len(self._words) < _CACHE_LIMIT:
+            self._words[raw] = word
+        return word
+
+    def _shape(self, terms: frozenset[int], negation: bool, modal: bool) -> _Word:
+        """The one shared :class:`_Word` for these terms and flags.
+
+        All forms of a family, and the half of all words that no rule names, share a few of
+        them; those of one-term words are made up front (see ``__init__``).
+        """
+        shape = (terms, negation, modal)
+        word = self._shapes.get(shape)
+        if word is None:
+            parts = {p for t in terms for p in self._parts_at.get(t, ())}
+            slots = [s for t in sorted(terms) for s in self._slots_at.get(t, ())]
+            word = _Word(terms, tuple(sorted(parts)), tuple(slots), negation, modal)
+            if len(self._shapes) < _CACHE_LIMIT:
+                self._shapes[shape] = word
+        return word
+
+    def _negated(
+        self, words: Sequence[_Word], clauses: Sequence[int], positions: list[int]
+    ) -> bool:
+        lo, hi = min(positions), max(positions)
+        clause = clauses[lo]
+        for j in range(max(0, lo - NEG_BEFORE), hi + 1):
+            if words[j].negation and clauses[j] == clause and j not in positions:
                 return True
         # "протечки нет", "газом не пахнет": in Russian the negated predicate often follows.
         # But in "вода фонтаном не могу перекрыть" the "не" belongs to "могу", not the water.
-        if hi + 1 < len(toks):
-            nxt = toks[hi + 1]
-            if nxt.clause != clause or nxt.surface not in self._negations:
-                return False
-            after = toks[hi + 2].surface if hi + 2 < len(toks) else ""
-            return after not in _NEGATION_ELSEWHERE
-        return False
+        nxt = hi + 1
+        if nxt >= len(words) or clauses[nxt] != clause or not words[nxt].negation:
+            return False
+        return not (nxt + 1 < len(words) and words[nxt + 1].modal)
 
-    def _match_at(
-        self, toks: Sequence[Token], i: int, pattern: Pattern, a: int
+    def _place(
+        self, words: Sequence[_Word], clauses: Sequence[int], i: int, slot: _Slot
     ) -> list[int] | None:
-        """Positions of the words of a multi-word pattern whose anchor (term ``a``) is at ``i``."""
-        terms = pattern.terms
+        """Positions of the words of a multi-word pattern whose anchor is at ``i``."""
         positions = [i]
-        n = len(toks)
+        n = len(words)
         # All words of one pattern must stand in the same clause: "так и не проведена. Просим
         # срочно" is not "не срочно".
-        clause = toks[i].clause
-        if pattern.ordered:
+        clause = clauses[i]
+        if slot.ordered:
             # English word order is fixed ("is there" is not "there is"): the words after the
             # anchor follow it, the ones before precede it, each within WINDOW of its neighbour.
             last = i
-            for term in terms[a + 1 :]:
-                j = next(
-                    (
-                        j
-                        for j in range(last + 1, min(n, last + WINDOW + 2))
-                        if toks[j].clause == clause and _term_hits(term, toks[j])
-                    ),
-                    -1,
-                )
-                if j < 0:
+            for tid in slot.after:
+                for j in range(last + 1, min(n, last + WINDOW + 2)):
+                    if tid in words[j].terms and clauses[j] == clause:
+                        break
+                else:
                     return None
                 positions.append(j)
                 last = j
             first = i
-            for term in reversed(terms[:a]):
-                j = next(
-                    (
-                        j
-                        for j in range(first - 1, max(-1, first - WINDOW - 2), -1)
-                        if toks[j].clause == clause and _term_hits(term, toks[j])
-                    ),
-                    -1,
-                )
-                if j < 0:
+            for tid in reversed(slot.before):
+                for j in range(first - 1, max(-1, first - WINDOW - 2), -1):
+                    if tid in words[j].terms and clauses[j] == clause:
+                        break
+                else:
                     return None
                 positions.append(j)
                 first = j
             return positions
         lo, hi = max(0, i - WINDOW), min(n, i + WINDOW + 1)
-        for k, term in enumerate(terms):
-            if k == a:
-                continue
-            j = next(
-                (
-                    j
-                    for j in range(lo, hi)
-                    if j not in positions and toks[j].clause == clause and _term_hits(term, toks[j])
-                ),
-                -1,
-            )
-            if j < 0:
+        for tid in slot.rest:
+            for j in range(lo, hi):
+                if tid in words[j].terms and clauses[j] == clause and j not in positions:
+                    break
+            else:
                 return None
             positions.append(j)
         return positions
 
-    def _hits(self, text: str, toks: Sequence[Token]) -> set[int]:
-        hit: set[int] = set()
-        slots = self._slots
-        lengths = self._prefix_lengths
-        cache = self._cands
-        for i, tok in enumerate(toks):
-            surface = tok.surface
-            cands = cache.get(surface)
-            if cands is None:
-                found: list[int] = []
-                c = self._by_key.get(tok.key)
-                if c:
-                    found.extend(c)
-                c = self._by_exact.get(surface)
-                if c:
-                    found.extend(c)
-                for n in lengths:
-                    if n > len(surface):
+    def _satisfied(self, text: str) -> tuple[str, set[int]]:
+        """The normalised text and the parts its words satisfy (regexes are left to the caller)."""
+        norm = normalise(text)
+        raw, clauses = split(norm)
+        cache = self._words
+        words = [cache.get(w) or self._word(w) for w in raw]
+        done: set[int] = set()
+        for word in words:
+            if word.parts:
+                done.update(word.parts)
+        present: frozenset[int] | None = None
+        for i, word in enumerate(words):
+            for slot in word.slots:
+                if slot.part in done:
+                    continue
+                if slot.needs:
+                    if present is None:
+                        present = frozenset().union(*[w.terms for w in words])
+                    if not slot.needs <= present:
+                        continue
+                    positions = self._place(words, clauses, i, slot)
+                    if positions is None:
+                        continue
+                else:
+                    positions = [i]
+                if slot.negatable and self._negated(words, clauses, positions):
+                    continue
+                done.add(slot.part)
+        return norm, done
+
+    def _search(self, part: int, norm: str) -> bool:
+        for rx, needles in self._part_regexes[part]:
+            if needles:
+                for needle in needles:
+                    if needle in norm:
                         break
-                    c = self._by_prefix.get(surface[:n])
-                    if c:
-                        found.extend(c)
-                cands = tuple(found)
-                if len(cache) < 200_000:
-                    cache[surface] = cands
-            for sid in cands:
-                if sid in hit:
+                else:
                     continue
-                slot = slots[sid]
-                pos = [i] if slot.single else self._match_at(toks, i, slot.pattern, slot.anchor)
-                if pos is None:
-                    continue
-                if slot.negatable and self._negated(toks, pos):
-                    continue
-                hit.add(sid)
-        if self._regex:
-            norm = normalise(text)
-            for sid in self._regex:
-                rx = slots[sid].pattern.regex
-                if rx is not None and rx.search(norm):
-                    hit.add(sid)
-        return hit
+            if rx.search(norm):
+                return True
+        return False
 
     def fired(self, text: str, subject: str = "") -> list[Rule]:
         """The rules that match a message, in rules-file order (useful when editing rules)."""
         full = f"{subject}.\n{text}" if subject else text
-        toks = self._norm.tokens(full)
-        hit = self._hits(full, toks)
-        any_hit: set[int] = set()
-        unless_hit: set[int] = set()
-        groups_hit: dict[int, set[int]] = {}
-        for sid in hit:
-            idx, role = self._owner[sid]
-            if role == _ANY:
-                any_hit.add(idx)
-            elif role == _UNLESS:
-                unless_hit.add(idx)
-            else:
-                groups_hit.setdefault(idx, set()).add(role)
+        norm, done = self._satisfied(full)
+        searchable = self._searchable
         rules = self.ruleset.rules
         out = []
-        for idx in sorted(any_hit | groups_hit.keys()):
-            any_ids, all_ids, _ = self._rule_slots[idx]
-            if any_ids and idx not in any_hit:
+        for idx in sorted(self._regex_rules.union(map(self._part_rule.__getitem__, done))):
+            required, unless = self._rule_parts[idx]
+            if unless in done:
                 continue
-            if len(groups_hit.get(idx, ())) < len(all_ids) or idx in unless_hit:
+            missing = required - done
+            if missing and not (
+                missing <= searchable and all(self._search(p, norm) for p in missing)
+            ):
+                continue
+            if unless in searchable and self._search(unless, norm):
                 continue
             out.append(rules[idx])
         return out
@@ -298,9 +369,8 @@ class Classifier:
         danger = scores["urgency"].get(Urgency.EMERGENCY.value, 0.0) > 0
         if danger:
             scores["kind"][Kind.COMPLAINT.value] = sum(
-                r.weight for r in fired
-                if (("kind", Kind.COMPLAINT.value) in r.votes
-                    and not any(axis == "category" for axis, _ in r.votes)))
+                r.weight for r in fired if r.id in self._own_complaint
+            )
         defaults = self.ruleset.defaults
         fault = any(label != Category.OTHER for label in scores["category"])
         if fault or danger:
@@ -332,6 +402,88 @@ def _anchor(pattern: Pattern) -> int:
         if size > best_len:
             best, best_len = k, size
     return best
+
+
+def _needles(rx: re.Pattern[str]) -> tuple[str, ...]:
+    """Strings one of which every match of ``rx`` contains, when checking them first pays.
+
+    A regex that does not begin with a fixed character (a look-behind, ``\\b``, a group of
+    words) is tried by ``re`` at every position of the text, which on a long post costs several
+    times more than a substring search. Substring tests for a few literals ("раз", "ите") reject
+    most messages first. Regexes that begin with a literal already get that speed from ``re``,
+    and single characters or long lists of words screen too little to pay.
+    """
+    if rx.flags & re.IGNORECASE:
+        return ()
+    # re's parse tree is internal; a shape this code does not know only costs the speed-up.
+    try:
+        tree = list(sre_parse.parse(rx.pattern, rx.flags))
+        if _starts_with_literal(tree):
+            return ()
+        needles = _required(tree)
+    except Exception:
+        return ()
+    if not needles or len(needles) > MAX_NEEDLES or min(map(len, needles)) < 2:
+        return ()
+    # "эт" screens for "этаж" too.
+    return tuple(sorted(n for n in needles if not any(m != n and m in n for m in needles)))
+
+
+def _starts_with_literal(items: Sequence[tuple[Any, Any]]) -> bool:
+    while items:
+        op, av = items[0]
+        if op is not sre_constants.SUBPATTERN:
+            return op is sre_constants.LITERAL
+        if av[1] & re.IGNORECASE:
+            return False
+        items = list(av[3])
+    return False
+
+
+def _required(items: Iterable[tuple[Any, Any]]) -> frozenset[str] | None:
+    """The best set of strings one of which a match of this regex sequence must contain.
+
+    Every run of literal characters in the sequence is such a set (of one), and so is what an
+    alternation, a group or a repeat of at least one requires. Of those, the one whose shortest
+    string is longest (then the smallest set) is the best screen. ``None``: nothing is required.
+    """
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            found.append(frozenset([run]))
+            run = ""
+        need = _required_by(op, av)
+        if need:
+            found.append(need)
+    if run:
+        found.append(frozenset([run]))
+    if not found:
+        return None
+    return max(found, key=lambda need: (min(map(len, need)), -len(need)))
+
+
+def _required_by(op: Any, av: Any) -> frozenset[str] | None:
+    if op is sre_constants.SUBPATTERN:
+        return None if av[1] & re.IGNORECASE else _required(av[3])
+    if op is sre_constants.ATOMIC_GROUP:
+        return _required(av)
+    if op is sre_constants.BRANCH:
+        union: set[str] = set()
+        for alternative in av[1]:
+            need = _required(alternative)
+            if need is None:
+                return None
+            union |= need
+        return frozenset(union)
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT,
+              sre_constants.POSSESSIVE_REPEAT):
+        return _required(av[2]) if av[0] >= 1 else None
+    # Look-arounds, classes, anchors, back-references: nothing that must be in the match.
+    return None
 
 
 def _best(scores: dict[str, float], order: list[str]) -> str | None:
