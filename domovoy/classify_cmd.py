@@ -15,7 +15,8 @@ from domovoy.app import build_app, build_classifier
 from domovoy.config import Config
 from intake.classifier import Classifier
 from intake.classifier.evaluate import evaluate, format_report
-from workflow.models import Correction
+from intake.classifier.learned import MODEL_PATH, WordModel
+from workflow.models import Case, Correction
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -80,7 +81,49 @@ async def _misfires(config: Config, top: int = 20) -> int:
     return 0
 
 
+async def _train(config: Config, files: list[Path], with_corrections: bool,
+                 out: Path | None) -> int:
+    """Count word families per label from labelled files and, optionally, from the cases
+    staff corrected (their current labels are the corrected ones)."""
+    clf = build_classifier(config)
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        rows.extend(_lines(path))
+    unlabelled = [n for n, r in enumerate(rows, 1) if "kind" not in r]
+    if unlabelled:
+        print(f"domovoy classify --train: line {unlabelled[0]} of the input has no gold "
+              "'kind' label", file=sys.stderr)
+        return 2
+    corrected = 0
+    if with_corrections:
+        app = await build_app(config)
+        try:
+            async with app.wf.sessions() as session:
+                cases = (await session.execute(
+                    select(Case.text, Case.subject, Case.kind, Case.category, Case.scope)
+                    .where(Case.id.in_(select(Correction.case_id))))).all()
+        finally:
+            await app.close()
+        rows.extend(dict(c._mapping) for c in cases)
+        corrected = len(cases)
+    model = WordModel.train(({"kind": r["kind"], "category": r.get("category", ""),
+                              "scope": r.get("scope", "")},
+                             clf.family_keys(r.get("text") or "", r.get("subject") or ""))
+                            for r in rows)
+    target = out or MODEL_PATH
+    model.save(target)
+    print(f"word model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
+          f"case(s) -> {target}")
+    return 0
+
+
 async def classify(args: argparse.Namespace, config: Config) -> int:
+    if args.train:
+        try:
+            return await _train(config, list(args.train), args.with_corrections, args.model_out)
+        except (OSError, ValueError) as exc:
+            print(f"domovoy classify --train: {exc}", file=sys.stderr)
+            return 2
     if args.correct:
         return await _correct(config, args.correct, ([args.text] if args.text else [])
                               + args.labels)

@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("labels", nargs="*", default=[], help="with --correct: axis=value ...")
     c.add_argument("--misfires", action="store_true",
                    help="rules most often overruled by staff corrections")
+    c.add_argument("--train", nargs="+", type=Path, metavar="FILE",
+                   help="rebuild the word model from labelled --jsonl-style files")
+    c.add_argument("--with-corrections", action="store_true",
+                   help="with --train: also learn from the cases staff have corrected")
+    c.add_argument("--model-out", type=Path, metavar="PATH",
+                   help="with --train: where to write the model (default: the shipped one)")
 
     e = sub.add_parser("ingest-eml", parents=[common],
                        help="import raw mail files (.eml, .box, .mbox, folders)")

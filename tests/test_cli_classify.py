@@ -68,3 +68,36 @@ def test_correction_is_recorded_and_misfires_lists_the_rule(tmp_path: Path) -> N
     misfires = cli("classify", "--misfires", db=db)
     assert misfires.returncode == 0
     assert "category." in misfires.stdout and "→ safety" in misfires.stdout
+
+
+def test_train_learns_from_labelled_files_and_staff_corrections(tmp_path: Path) -> None:
+    """An office retrains the word model on its own words: what staff corrected is learned."""
+    db = tmp_path / "d.sqlite3"
+    eml = tmp_path / "m.eml"
+    eml.write_bytes("From: a@example.org\r\nTo: office@example.org\r\nSubject: Лифт\r\n"
+                    "Message-ID: <m2@example.org>\r\nDate: Thu, 15 Jan 2026 09:00:00 +0000\r\n"
+                    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                    "Лифт гудит и дёргается между этажами.\r\n".encode())
+    case = json.loads(cli("ingest-eml", "--json", str(eml), db=db).stdout.splitlines()[0])["case"]
+    # Staff know this building: a humming, jerking lift here is the power supply.
+    assert cli("classify", "--correct", case, "category=electrical", db=db).returncode == 0
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(json.dumps({"text": "Течёт кран", "kind": "request",
+                                    "category": "plumbing", "urgency": "normal",
+                                    "scope": "unit"}, ensure_ascii=False) + "\n", "utf-8")
+    model = tmp_path / "model.json"
+    out = cli("classify", "--train", str(labelled), "--with-corrections",
+              "--model-out", str(model), db=db)
+    assert out.returncode == 0, out.stderr
+    assert "1 labelled message(s) and 1 corrected case(s)" in out.stdout
+    counts = json.loads(model.read_text("utf-8"))["axes"]["category"]
+    assert counts["docs"] == {"electrical": 1, "plumbing": 1}
+
+
+def test_train_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "Течёт кран"}\n', "utf-8")
+    out = cli("classify", "--train", str(path), "--model-out", str(tmp_path / "m.json"))
+    assert out.returncode == 2
+    assert "no gold 'kind'" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "m.json").exists()

@@ -13,6 +13,7 @@ its rule. That is what makes thousands of messages per second possible on long p
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import re._constants as sre_constants
@@ -24,6 +25,7 @@ from typing import Any
 
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
+from .learned import BLEND, WordModel
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
 from .tokens import Backend, Normaliser, fix_lookalikes, normalise, split
 
@@ -117,9 +119,12 @@ class Classifier:
     whole text each) run last and only for rules that the words have not already decided.
     """
 
-    def __init__(self, ruleset: RuleSet, normaliser: Normaliser) -> None:
+    def __init__(self, ruleset: RuleSet, normaliser: Normaliser,
+                 model: WordModel | None = None) -> None:
         self.ruleset = ruleset
+        self.model = model
         self._norm = normaliser
+        self._keys: dict[str, str] = {}  # word as typed -> family key, for the word model
         self._negations = ruleset.defaults.negations
         self._unit_default = ruleset.defaults.scope
         # Complaint cues of the resident's own (not a department's sounds), see classify().
@@ -158,10 +163,35 @@ class Classifier:
             self._shape(frozenset([tid]), False, False)
 
     @classmethod
-    def from_paths(cls, paths: Iterable[Path], backend: Backend = "snowball") -> Classifier:
+    def from_paths(cls, paths: Iterable[Path], backend: Backend = "snowball",
+                   model: WordModel | None = None) -> Classifier:
         """Build from the operator's own rule files (validated; raises RulesError)."""
         normaliser = Normaliser(backend)
-        return cls(load_rules([Path(p) for p in paths], normaliser.key), normaliser)
+        return cls(load_rules([Path(p) for p in paths], normaliser.key), normaliser, model)
+
+    def with_model(self, model: WordModel | None) -> Classifier:
+        """The same rules with another word model (None: the rules alone, for comparison)."""
+        clone = copy.copy(self)
+        clone.model = model
+        return clone
+
+    def family_keys(self, text: str, subject: str = "") -> list[str]:
+        """The word families of a message, as the word model counts them."""
+        full = f"{subject}.\n{text}" if subject else text
+        return self._family_keys(split(normalise(full))[0])
+
+    def _family_keys(self, raw: Iterable[str]) -> list[str]:
+        keys = self._keys
+        out = []
+        for w in raw:
+            key = keys.get(w)
+            if key is None:
+                key = self._norm.key(fix_lookalikes(w)) if len(w) > 1 else ""
+                if len(keys) < _CACHE_LIMIT:
+                    keys[w] = key
+            if key:
+                out.append(key)
+        return out
 
     @classmethod
     def default(cls, backend: Backend = "snowball") -> Classifier:
@@ -292,8 +322,9 @@ class Classifier:
             positions.append(j)
         return positions
 
-    def _satisfied(self, text: str) -> tuple[str, set[int]]:
-        """The normalised text and the parts its words satisfy (regexes are left to the caller)."""
+    def _satisfied(self, text: str) -> tuple[str, set[int], list[str]]:
+        """The normalised text, the parts its words satisfy (regexes are left to the caller)
+        and its words as typed."""
         norm = normalise(text)
         raw, clauses = split(norm)
         cache = self._words
@@ -320,7 +351,7 @@ class Classifier:
                 if slot.negatable and self._negated(words, clauses, positions):
                     continue
                 done.add(slot.part)
-        return norm, done
+        return norm, done, raw
 
     def _search(self, part: int, norm: str) -> bool:
         for rx, needles in self._part_regexes[part]:
@@ -336,8 +367,10 @@ class Classifier:
 
     def fired(self, text: str, subject: str = "") -> list[Rule]:
         """The rules that match a message, in rules-file order (useful when editing rules)."""
-        full = f"{subject}.\n{text}" if subject else text
-        norm, done = self._satisfied(full)
+        return self._fired(f"{subject}.\n{text}" if subject else text)[0]
+
+    def _fired(self, full: str) -> tuple[list[Rule], list[str]]:
+        norm, done, raw = self._satisfied(full)
         searchable = self._searchable
         rules = self.ruleset.rules
         out = []
@@ -353,11 +386,12 @@ class Classifier:
             if unless in searchable and self._search(unless, norm):
                 continue
             out.append(rules[idx])
-        return out
+        return out, raw
 
     def classify(self, text: str, subject: str = "") -> Classification:
         """Label one message. Never raises on odd input (empty, emoji-only, very long)."""
-        fired = self.fired(text or "", subject or "")
+        text, subject = text or "", subject or ""
+        fired, raw = self._fired(f"{subject}.\n{text}" if subject else text)
         scores: dict[str, dict[str, float]] = {axis: {} for axis in AXES}
         for rule in fired:
             for axis, label in rule.votes:
@@ -387,7 +421,25 @@ class Classifier:
         category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
         urgency = _best(scores["urgency"], _URGENCY_ORDER) or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
+        if self.model is not None:
+            blended = self._blend(scores["category"], raw)
+            if blended is not None and blended != category:
+                category, ids = blended, (*ids, "model.category")
         return Classification(kind, category, urgency, scope, ids)
+
+    def _blend(self, rule_scores: dict[str, float], raw: Sequence[str]) -> str | None:
+        """The category once the word model's probabilities join the rule scores: it decides
+        where no rule spoke and breaks near-ties, but a rule of weight BLEND or more outweighs
+        its whole vote. "model.category" among the rule ids says when it changed the answer."""
+        assert self.model is not None
+        # Each word form once: the model counts a family once per message anyway.
+        probs = self.model.probabilities("category", self._family_keys(set(raw)))
+        if not probs:
+            return None
+        combined = dict(rule_scores)
+        for label, p in probs.items():
+            combined[label] = combined.get(label, 0.0) + BLEND * p
+        return _best(combined, _CATEGORY_ORDER)
 
 
 def _anchor(pattern: Pattern) -> int:
@@ -498,4 +550,4 @@ def _best(scores: dict[str, float], order: list[str]) -> str | None:
 
 @functools.lru_cache(maxsize=2)
 def _default(backend: Backend) -> Classifier:
-    return Classifier.from_paths(sorted(RULES_DIR.glob("*.yaml")), backend)
+    return Classifier.from_paths(sorted(RULES_DIR.glob("*.yaml")), backend, WordModel.load())
