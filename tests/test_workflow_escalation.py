@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from domovoy.app import App
-from tests.conftest import RecordingSender
+from domovoy.app import App, build_app
+from tests.conftest import RecordingSender, make_config
 from tests.helpers import LEAK, tg_message
+from workflow import escalation
 from workflow.clock import ManualClock
-from workflow.models import Case, Event
+from workflow.models import Case, Event, OutboxItem
 
 
 async def escalations(app: App) -> list[str]:
@@ -75,3 +78,54 @@ async def test_need_info_pause_gives_the_time_back_when_resident_answers(
     assert case is not None and case.paused_at is None
     assert case.resolve_due == before + timedelta(days=2)
     assert case.next_deadline == case.resolve_due
+
+
+
+@pytest.fixture
+async def any_app(any_db_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    application = await build_app(make_config(any_db_url), clock=clock)
+    yield application
+    await application.close()
+
+
+async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
+        any_app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = any_app
+    # Batches of 3 and UPDATEs of 2 ids, so a pass crosses both boundaries.
+    monkeypatch.setattr(escalation, "_IDS_PER_UPDATE", 2)
+    for i in range(9):
+        opened = await app.intake.ingest(tg_message(810 + i, f"Течёт кран, подъезд {i}",
+                                                    clock.now(), preset=LEAK))
+        assert opened.case_number
+    async with app.wf.sessions.begin() as s:
+        await s.execute(update(Case).values(escalation_level=Case.id % 4))
+    clock.advance(timedelta(days=30, microseconds=123457))
+    async with app.wf.sessions() as s:
+        before = {c.id: c for c in await s.scalars(select(Case))}
+    assert (await app.escalator.run_pass(batch=3)).escalated == 9
+
+    now, step = clock.now(), app.wf.settings.sla.escalation_step
+    async with app.wf.sessions() as s:
+        after = {c.id: c for c in await s.scalars(select(Case))}
+        events = (await s.scalars(select(Event).where(Event.action == "escalated"))).all()
+        pings = (await s.scalars(select(OutboxItem).where(
+            OutboxItem.purpose == "escalation"))).all()
+    climbed = {i for i, c in before.items() if c.escalation_level < escalation.MAX_LEVEL}
+    for i, case in after.items():
+        level = min(before[i].escalation_level + 1, escalation.MAX_LEVEL)
+        assert case.escalation_level == level
+        assert case.next_deadline == (now + step if i in climbed and level < 3 else None)
+    assert sorted(e.case_id for e in events) == sorted(climbed)
+    assert all(e.at == now for e in events)
+    assert {p.case_id for p in pings} == climbed
+    for ping in pings:
+        assert ping.case_id is not None and ping.created_at == ping.next_attempt_at == now
+        case, level = before[ping.case_id], after[ping.case_id].escalation_level
+        assert ping.idempotency_key == f"esc:{case.id}:{level}:{ping.recipient}"
+        # Rendered once per case from the prepared template: the same text as a one-off.
+        expected = app.wf.renderer.render(
+            "escalation", app.wf.settings.default_language, case=case,
+            building=app.wf.building(case.building_id), level=level,
+            level_name=escalation.LEVEL_NAMES[level], now=now, manual=False)
+        assert (ping.payload["subject"], ping.payload["text"]) == (expected.subject,
+                                                                   expected.text)

@@ -7,15 +7,26 @@ million open cases cost one index range scan.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.context import Workflow
-from workflow.models import Case, Event, OutboxItem, Staff
+from workflow.models import Case, Event, OutboxItem, Staff, UTCDateTime
 from workflow.notify import staff_payload
 from workflow.outbox import STAFF_CHANNEL
 
@@ -29,11 +40,30 @@ class EscalationReport:
     pings: int
 
 
-# Only what a ping shows and routing needs: a pass touches thousands of cases, and full ORM
-# objects (identity map, change tracking) cost more than the pass itself.
-_DUE_COLUMNS = (Case.id, Case.number, Case.category, Case.urgency, Case.stage, Case.text,
-                Case.apartment, Case.building_id, Case.assignee_id, Case.department,
-                Case.escalation_level, Case.respond_due, Case.resolve_due)
+class DueCase(NamedTuple):
+    """A due case as the pass reads it: only what a ping shows and routing needs.
+
+    A pass touches thousands of cases. Full ORM objects (identity map, change tracking) cost
+    more than the pass itself, and a result row's fields read several times slower than a
+    tuple's: the template and the routing read some twenty of them a case.
+    """
+
+    id: int
+    number: str
+    category: str
+    urgency: str
+    stage: str
+    text: str
+    apartment: str | None
+    building_id: int | None
+    assignee_id: int | None
+    department: str | None
+    escalation_level: int
+    respond_due: datetime | None
+    resolve_due: datetime | None
+
+
+_DUE_COLUMNS = tuple(getattr(Case, field) for field in DueCase._fields)
 
 
 def due_cases_query(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
@@ -42,8 +72,23 @@ def due_cases_query(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
             .order_by(Case.next_deadline).limit(limit))
 
 
-_ESCALATE = (update(Case).where(Case.id == bindparam("case"))
+# Cases moving to the same level get the same deadline, so one UPDATE serves many of them
+# instead of one statement per case; a chunk of ids stays under the 999 bound parameters
+# that SQLite before 3.32 allows.
+_ESCALATE = (update(Case).where(Case.id.in_(bindparam("cases", expanding=True)))
              .values(escalation_level=bindparam("level"), next_deadline=bindparam("next")))
+_IDS_PER_UPDATE = 900
+
+
+def _stamp(now: datetime, dialect: Dialect) -> ColumnElement[datetime]:
+    """``now`` written into a statement, for the timestamps every row of a batch shares.
+
+    Bound instead, it would go through UTCDateTime and the dialect's date formatting in Python
+    for every row and column: 30,000 times in a pass over 10,000 cases, a tenth of its time.
+    """
+    text = literal(now, UTCDateTime()).compile(dialect=dialect,
+                                              compile_kwargs={"literal_binds": True})
+    return literal_column(str(text), UTCDateTime())
 
 
 class Escalator:
@@ -77,51 +122,55 @@ class Escalator:
 
     async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int]:
         now = self.wf.clock.now()
-        rows = (await session.execute(due_cases_query(now, batch))).all()
-        if not rows:
+        # Core on the session's connection, reads and writes alike: thousands of rows, no ORM
+        # bookkeeping.
+        conn = await session.connection()
+        cases = [DueCase._make(row) for row in await conn.execute(due_cases_query(now, batch))]
+        if not cases:
             return 0, 0
         heads, managers = await self._targets(session)
         step = self.wf.settings.sla.escalation_step
         lang = self.wf.settings.default_language
-        updates: list[dict[str, object]] = []
+        template = self.wf.renderer.prepare("escalation", lang)
+        moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
         events: list[dict[str, object]] = []
         outbox: list[dict[str, object]] = []
-        for case in rows:
+        for case in cases:
             level = case.escalation_level + 1
             if level > MAX_LEVEL:
                 # Everyone has been told; it stays overdue in reports.
-                updates.append({"case": case.id, "level": case.escalation_level, "next": None})
+                moves[case.escalation_level, None].append(case.id)
                 continue
-            updates.append({"case": case.id, "level": level,
-                            "next": now + step if level < MAX_LEVEL else None})
+            moves[level, now + step if level < MAX_LEVEL else None].append(case.id)
             recipients = self._recipients(case, level, heads, managers)
-            events.append({"case_id": case.id, "at": now, "actor": "system",
-                           "action": "escalated",
+            events.append({"case_id": case.id, "actor": "system", "action": "escalated",
                            "note": f"level {level} ({LEVEL_NAMES[level]}): "
                                    + (", ".join(recipients) or "nobody configured")})
-            rendered = self.wf.renderer.render(
-                "escalation", lang, case=case, building=self.wf.building(case.building_id),
+            rendered = template.render(
+                case=case, building=self.wf.building(case.building_id),
                 level=level, level_name=LEVEL_NAMES[level], now=now, manual=False)
             for r in recipients:
                 outbox.append({
                     "case_id": case.id, "channel": STAFF_CHANNEL, "recipient": r,
                     "purpose": "escalation", "automatic": False, "state": "pending",
-                    "attempts": 0, "next_attempt_at": now, "created_at": now,
-                    "idempotency_key": f"esc:{case.id}:{level}:{r}",
+                    "attempts": 0, "idempotency_key": f"esc:{case.id}:{level}:{r}",
                     "payload": staff_payload(case.id, case.number, rendered.subject,
                                              rendered.text, lang, level),
                 })
-        # Core executemany on the session's connection: thousands of rows, no ORM bookkeeping.
-        conn = await session.connection()
-        await conn.execute(_ESCALATE, updates)
+        for (level, deadline), ids in moves.items():
+            for start in range(0, len(ids), _IDS_PER_UPDATE):
+                await conn.execute(_ESCALATE, {"cases": ids[start:start + _IDS_PER_UPDATE],
+                                               "level": level, "next": deadline})
+        stamp = _stamp(now, conn.dialect)
         if events:
-            await conn.execute(insert(Event), events)
+            await conn.execute(insert(Event).values(at=stamp), events)
         if outbox:
-            await conn.execute(insert(OutboxItem), outbox)
-        return len(rows), len(outbox)
+            await conn.execute(insert(OutboxItem).values(next_attempt_at=stamp, created_at=stamp),
+                               outbox)
+        return len(cases), len(outbox)
 
     @staticmethod
-    def _recipients(case: Any, level: int, heads: dict[str, Staff],
+    def _recipients(case: DueCase, level: int, heads: dict[str, Staff],
                     managers: list[Staff]) -> list[str]:
         if level == 1 and case.assignee_id is not None:
             return [f"staff:{case.assignee_id}"]

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("ru", "en")
@@ -52,18 +52,35 @@ class Renderer:
         One file per message keeps the three parts of a message side by side for translators;
         the ``html`` block autoescapes on its own.
         """
+        return self.prepare(name, lang).render(**context)
+
+    def prepare(self, name: str, lang: str | None) -> Prepared:
+        """The template ready to render many times: one message filled in for many cases.
+
+        Looking the template up and building its globals and helpers cost nearly as much as
+        rendering it; an escalation pass would otherwise pay that for every case.
+        """
         lang = self.language(lang)
-        context.setdefault("label", lambda axis, value: self.label(lang, axis, value))
-        context.setdefault("lang", lang)
         template = self.env.get_template(f"{lang}/{name}.j2")
-        ctx = template.new_context(context)
+        return Prepared(template, {**template.globals,
+                                   "label": lambda axis, value: self.label(lang, axis, value),
+                                   "lang": lang})
 
-        def block(part: str) -> str:
-            fn = template.blocks.get(part)
-            return "".join(fn(ctx)).strip() if fn else ""
 
-        return Rendered(subject=" ".join(block("subject").split()), text=block("text"),
-                        html=block("html") or None)
+class Prepared:
+    """One template in one language, with the globals and helpers every rendering shares."""
+
+    def __init__(self, template: Template, shared: dict[str, Any]) -> None:
+        self._template = template
+        self._shared = shared
+        self._blocks = tuple(template.blocks.get(part) for part in ("subject", "text", "html"))
+
+    def render(self, **context: Any) -> Rendered:
+        # shared=True hands the dict to Jinja as is: the globals are in it already, and a
+        # caller's own values (even a ``label`` or ``lang``) win over them and the helpers.
+        ctx = self._template.new_context({**self._shared, **context}, shared=True)
+        subject, text, html = ("".join(fn(ctx)).strip() if fn else "" for fn in self._blocks)
+        return Rendered(subject=" ".join(subject.split()), text=text, html=html or None)
 
 
 @dataclass(frozen=True)
