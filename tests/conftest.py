@@ -103,11 +103,29 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture
-async def app(sqlite_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    application = await build_app(make_config(sqlite_url), clock=clock)
+async def _running_app(url: str, clock: ManualClock) -> AsyncIterator[App]:
+    application = await build_app(make_config(url), clock=clock)
     yield application
     await application.close()
+
+
+@pytest.fixture
+async def app(sqlite_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    async for application in _running_app(sqlite_url, clock):
+        yield application
+
+
+@pytest.fixture
+async def pg_app(pg_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    async for application in _running_app(pg_url, clock):
+        yield application
+
+
+@pytest.fixture
+async def any_app(any_db_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    """The application on SQLite and on PostgreSQL in turn."""
+    async for application in _running_app(any_db_url, clock):
+        yield application
 
 
 @pytest.fixture

@@ -53,16 +53,21 @@ def test_bad_jsonl_names_file_and_line(tmp_path: Path) -> None:
     assert f"{path}:2" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_correction_is_recorded_and_misfires_lists_the_rule(tmp_path: Path) -> None:
-    db = tmp_path / "d.sqlite3"
+def mailed_case(tmp_path: Path, db: Path, body: str) -> str:
+    """The case number a resident's mail opened, imported with ``ingest-eml``."""
     eml = tmp_path / "m.eml"
     eml.write_bytes("From: a@example.org\r\nTo: office@example.org\r\nSubject: Лифт\r\n"
                     "Message-ID: <m1@example.org>\r\nDate: Thu, 15 Jan 2026 09:00:00 +0000\r\n"
                     "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                    "Прошу починить лифт, не работает.\r\n".encode())
+                    f"{body}\r\n".encode())
     ingest = cli("ingest-eml", "--json", str(eml), db=db)
     assert ingest.returncode == 0, ingest.stderr
-    case = json.loads(ingest.stdout.splitlines()[0])["case"]
+    return str(json.loads(ingest.stdout.splitlines()[0])["case"])
+
+
+def test_correction_is_recorded_and_misfires_lists_the_rule(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    case = mailed_case(tmp_path, db, "Прошу починить лифт, не работает.")
     corrected = cli("classify", "--correct", case, "category=safety", db=db)
     assert corrected.returncode == 0, corrected.stderr
     misfires = cli("classify", "--misfires", db=db)
@@ -73,12 +78,7 @@ def test_correction_is_recorded_and_misfires_lists_the_rule(tmp_path: Path) -> N
 def test_train_learns_from_labelled_files_and_staff_corrections(tmp_path: Path) -> None:
     """An office retrains the word model on its own words: what staff corrected is learned."""
     db = tmp_path / "d.sqlite3"
-    eml = tmp_path / "m.eml"
-    eml.write_bytes("From: a@example.org\r\nTo: office@example.org\r\nSubject: Лифт\r\n"
-                    "Message-ID: <m2@example.org>\r\nDate: Thu, 15 Jan 2026 09:00:00 +0000\r\n"
-                    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                    "Лифт гудит и дёргается между этажами.\r\n".encode())
-    case = json.loads(cli("ingest-eml", "--json", str(eml), db=db).stdout.splitlines()[0])["case"]
+    case = mailed_case(tmp_path, db, "Лифт гудит и дёргается между этажами.")
     # Staff know this building: a humming, jerking lift here is the power supply.
     assert cli("classify", "--correct", case, "category=electrical", db=db).returncode == 0
     labelled = tmp_path / "labelled.jsonl"

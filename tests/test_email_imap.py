@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from domovoy.app import App
 from domovoy.peers.dovecot import Dovecot, free_port
 from intake.email import quarantine
-from intake.email.imap import ImapPoller, parse_fetch, uid_set
+from intake.email.imap import ImapPoller, PollReport, parse_fetch, uid_set
 from intake.email_settings import ImapConfig
 from intake.tables import MailboxState
 from tests.peers.mail import OFFICE, TcpProxy
@@ -80,6 +80,25 @@ async def cursor(app: App, mailbox: str = "INBOX") -> tuple[int, int] | None:
 
 
 # --- pure helpers ----------------------------------------------------------------------------
+
+
+async def poll_after_restart(app: App, dovecot: Dovecot, imap_user: str) -> PollReport:
+    """A fresh poller, as after a process restart, polling once."""
+    restarted = make_poller(app, dovecot, imap_user)
+    try:
+        return await restarted.poll_once()
+    finally:
+        await restarted.close()
+
+
+async def kill_when(poller: ImapPoller, reached: asyncio.Event) -> None:
+    """Run the poller until ``reached`` is set, then kill its task there."""
+    task = asyncio.create_task(poller.run())
+    await asyncio.wait_for(reached.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await poller.close()
 
 
 def test_uid_set_compacts_ranges() -> None:
@@ -160,11 +179,7 @@ async def test_crash_between_commit_and_seen_imports_nothing_twice(
     assert await dovecot.flags(imap_user) == {1: set(), 2: set()}
     assert await cursor(app) is None  # first contact not finished: nothing recorded
 
-    restarted = make_poller(app, dovecot, imap_user)
-    try:
-        report = await restarted.poll_once()
-    finally:
-        await restarted.close()
+    report = await poll_after_restart(app, dovecot, imap_user)
     assert report.error is None
     assert report.actions == ["duplicate", "duplicate"]
     assert await acks(app) == 2 and await count(app, Case) == 2
@@ -188,20 +203,11 @@ async def test_poller_task_cancelled_after_commit(app: App, dovecot: Dovecot,
         return results
 
     app.intake.ingest_many = ingest_then_hang  # type: ignore[method-assign]
-    task = asyncio.create_task(poller.run())
-    await asyncio.wait_for(committed.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await poller.close()
+    await kill_when(poller, committed)
     app.intake.ingest_many = real_ingest_many  # type: ignore[method-assign]
     assert [getattr(r, "action", r) for r in seen] == ["new_case"] * 3
 
-    restarted = make_poller(app, dovecot, imap_user)
-    try:
-        report = await restarted.poll_once()
-    finally:
-        await restarted.close()
+    report = await poll_after_restart(app, dovecot, imap_user)
     assert report.actions == ["duplicate"] * 3
     assert await acks(app) == 3
     assert all("\\Seen" in f for f in (await dovecot.flags(imap_user)).values())
@@ -227,20 +233,11 @@ async def test_poller_task_cancelled_mid_batch_commits_nothing(
         return result
 
     app.intake.process = process_then_hang  # type: ignore[method-assign]
-    task = asyncio.create_task(poller.run())
-    await asyncio.wait_for(halfway.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await poller.close()
+    await kill_when(poller, halfway)
     app.intake.process = real_process  # type: ignore[method-assign]
     assert await acks(app) == 0
 
-    restarted = make_poller(app, dovecot, imap_user)
-    try:
-        report = await restarted.poll_once()
-    finally:
-        await restarted.close()
+    report = await poll_after_restart(app, dovecot, imap_user)
     assert report.actions == ["new_case"] * 3
     assert await acks(app) == 3
 

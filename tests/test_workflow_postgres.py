@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from domovoy.app import App, build_app
-from tests.conftest import RecordingSender, make_config
+from domovoy.app import App
+from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, tg_message
 from workflow.cases import AlreadyTaken
 from workflow.clock import ManualClock
 from workflow.intake import Action
 from workflow.models import Case, Event, OutboxItem
-
-
-@pytest.fixture
-async def pg_app(pg_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    application = await build_app(make_config(pg_url), clock=clock)
-    yield application
-    await application.close()
 
 
 async def test_intake_dedupe_incident_and_outbox_on_postgres(
