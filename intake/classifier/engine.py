@@ -432,6 +432,11 @@ class Classifier:
         where no rule spoke and breaks near-ties, but a rule of weight BLEND or more outweighs
         its whole vote. "model.category" among the rule ids says when it changed the answer."""
         assert self.model is not None
+        # The probabilities add at most BLEND to any one label, so a lead larger than that is
+        # final: most messages are decided here without asking the model at all.
+        top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
+        if top[0] - top[1] > BLEND:
+            return None
         # Each word form once: the model counts a family once per message anyway.
         probs = self.model.probabilities("category", self._family_keys(set(raw)))
         if not probs:
