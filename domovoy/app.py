@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domovoy.config import Config
 from intake.classifier import Classifier
-from intake.classifier.learned import WordModel
+from intake.classifier.learned import LearnedModel
 from workflow.cases import CaseActions
 from workflow.clock import Clock, SystemClock
 from workflow.context import Workflow
@@ -41,7 +41,7 @@ class App:
 
 def build_classifier(config: Config) -> Classifier:
     if config.classifier_rules:
-        return Classifier.from_paths(list(config.classifier_rules), model=WordModel.load())
+        return Classifier.from_paths(list(config.classifier_rules), model=LearnedModel.load())
     return Classifier.default()
 
 

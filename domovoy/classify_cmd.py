@@ -15,7 +15,7 @@ from domovoy.app import build_app, build_classifier
 from domovoy.config import Config
 from intake.classifier import Classifier
 from intake.classifier.evaluate import evaluate, format_report
-from intake.classifier.learned import MODEL_PATH, WordModel
+from intake.classifier.learned import MODEL_PATH, LearnedModel
 from workflow.models import Case, Correction
 
 
@@ -106,13 +106,13 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
             await app.close()
         rows.extend(dict(c._mapping) for c in cases)
         corrected = len(cases)
-    model = WordModel.train(({"kind": r["kind"], "category": r.get("category", ""),
+    model = LearnedModel.train(({"kind": r["kind"], "category": r.get("category", ""),
                               "scope": r.get("scope", "")},
-                             clf.family_keys(r.get("text") or "", r.get("subject") or ""))
+                             clf.features(r.get("text") or "", r.get("subject") or ""))
                             for r in rows)
     target = out or MODEL_PATH
     model.save(target)
-    print(f"word model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
+    print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
           f"case(s) -> {target}")
     return 0
 

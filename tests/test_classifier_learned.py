@@ -1,49 +1,51 @@
-"""The word model beside the rules: it fills in where the rules are silent, never more."""
+"""The learned model beside the rules: it fills in where the rules are unsure, never more."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from intake.classifier import Classifier
-from intake.classifier.learned import WordModel
+from intake.classifier.learned import LearnedModel
 
 TRAINING = [
-    ("category", "territory", "Во дворе погнули турник и брусья"),
-    ("category", "territory", "Батут на площадке порвался, турник шатается"),
-    ("category", "plumbing", "Течёт кран в ванной, капает вода"),
-    ("category", "plumbing", "Под раковиной капает вода из трубы"),
+    ("territory", "building", "Во дворе погнули турник и брусья"),
+    ("territory", "building", "Батут на площадке порвался, турник шатается"),
+    ("plumbing", "unit", "Течёт кран в ванной, капает вода"),
+    ("plumbing", "unit", "Под раковиной капает вода из трубы"),
 ]
 
 
 @pytest.fixture(scope="module")
 def rules() -> Classifier:
-    return Classifier.default()
+    return Classifier.default().with_model(None)
 
 
 @pytest.fixture(scope="module")
-def model(rules: Classifier) -> WordModel:
-    return WordModel.train(({"kind": "request", "category": label, "scope": "unit"},
-                            rules.family_keys(text)) for _, label, text in TRAINING)
+def model(rules: Classifier) -> LearnedModel:
+    return LearnedModel.train(({"kind": "request", "category": category, "scope": scope},
+                               rules.features(text)) for category, scope, text in TRAINING)
 
 
-def test_probabilities_follow_the_words(model: WordModel, rules: Classifier) -> None:
-    p = model.probabilities("category", rules.family_keys("турник у брусьев"))
+def test_probabilities_follow_the_words(model: LearnedModel, rules: Classifier) -> None:
+    p = model.probabilities("category", Counter(rules.features("турник у брусьев")))
     assert max(p, key=p.__getitem__) == "territory"
     assert sum(p.values()) == pytest.approx(1.0)
-    assert model.probabilities("scope", ["площадк"]) == {}  # an axis it was not trained on
+    assert model.probabilities("urgency", Counter(["турник"])) == {}  # not a learned axis
 
 
-def test_unknown_words_leave_the_prior(model: WordModel) -> None:
-    p = model.probabilities("category", ["абракадабр"])
-    assert p == pytest.approx({"territory": 0.5, "plumbing": 0.5})
+def test_unknown_words_leave_the_classes_even(model: LearnedModel) -> None:
+    p = model.probabilities("category", Counter(["абракадабр"]))
+    assert p["territory"] == pytest.approx(p["plumbing"], abs=0.1)
 
 
-def test_model_decides_only_where_rules_are_silent(model: WordModel, rules: Classifier) -> None:
+def test_model_decides_only_where_rules_are_unsure(model: LearnedModel,
+                                                   rules: Classifier) -> None:
     silent = "Прошу починить турник и брусья"  # no category rule knows these words
-    alone = rules.with_model(None).classify(silent)
+    alone = rules.classify(silent)
     assert alone.category == "other" and "model.category" not in alone.rules
     helped = rules.with_model(model).classify(silent)
     assert helped.category == "territory"
@@ -53,21 +55,24 @@ def test_model_decides_only_where_rules_are_silent(model: WordModel, rules: Clas
     assert gas.category == "safety" and gas.urgency == "emergency"
 
 
-def test_kind_other_stays_other(model: WordModel, rules: Classifier) -> None:
+def test_kind_other_stays_other(model: LearnedModel, rules: Classifier) -> None:
     thanks = rules.with_model(model).classify("Спасибо за новый турник!")
     assert (thanks.kind, thanks.category) == ("other", "other")
 
 
-def test_model_file_round_trips_and_a_foreign_format_is_named(
-        model: WordModel, tmp_path: Path) -> None:
+def test_training_is_repeatable_and_the_file_round_trips(
+        model: LearnedModel, rules: Classifier, tmp_path: Path) -> None:
+    again = LearnedModel.train(({"kind": "request", "category": c, "scope": s},
+                                rules.features(t)) for c, s, t in TRAINING)
+    assert again.axes == model.axes
     path = tmp_path / "m.json"
     model.save(path)
-    loaded = WordModel.load(path)
-    assert loaded is not None and loaded.counts == model.counts
+    loaded = LearnedModel.load(path)
+    assert loaded is not None and loaded.axes == model.axes
     path.write_text(json.dumps({"format": 99, "axes": {}}), "utf-8")
     with pytest.raises(ValueError, match=r"m\.json.*format 99.*--train"):
-        WordModel.load(path)
-    assert WordModel.load(tmp_path / "absent.json") is None
+        LearnedModel.load(path)
+    assert LearnedModel.load(tmp_path / "absent.json") is None
 
 
 def test_shipped_classifier_carries_the_shipped_model() -> None:
