@@ -31,7 +31,7 @@ from intake.labels import AXES
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
 DATA = ROOT / "tests" / "data"
-# The last blind set, never read while the rules or the word model were built; the anchor
+# The last blind set, never read while the rules or the learned model were built; the anchor
 # trains on every other labelled message we have (the rules were tuned on those, and the
 # shipped learned model was trained on all of them but the dev set).
 HOLDOUT = DATA / "messages-blind5.jsonl"
