@@ -46,8 +46,11 @@ class _Axis:
 
 
 class LearnedModel:
-    def __init__(self, axes: Mapping[str, Mapping[str, Any]]) -> None:
-        self.axes = axes
+    def __init__(self, axes: Mapping[str, Mapping[str, Any]], *, keep_source: bool = True
+                 ) -> None:
+        # A loaded model drops its source (a few MB of lists) once compiled: the bot keeps it
+        # for its whole life, and only a freshly trained model is ever saved.
+        self.axes: Mapping[str, Mapping[str, Any]] | None = axes if keep_source else None
         self._axes = {axis: _compile(data) for axis, data in axes.items()}
 
     @classmethod
@@ -68,9 +71,11 @@ class LearnedModel:
         if data.get("format") != FORMAT:
             raise ValueError(f"{path}: unknown model format {data.get('format')!r}; "
                              "rebuild it with `domovoy classify --train`")
-        return cls(data["axes"])
+        return cls(data.pop("axes"), keep_source=False)
 
     def save(self, path: Path = MODEL_PATH) -> None:
+        if self.axes is None:
+            raise ValueError("a loaded model is not saved again; train one to save it")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"format": FORMAT, "axes": self.axes}, ensure_ascii=False,
                                    separators=(",", ":")) + "\n", encoding="utf-8")
