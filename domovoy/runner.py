@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX_TICK_S = 10.0
 DEADLINE_TICK_S = 60.0
+STOP_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -35,16 +36,23 @@ class Services:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
+        """Cancel and wait, but never forever: a peer that stops answering (or a library that
+        swallows the cancellation) must not keep the process from exiting."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self.tasks:
+            done, pending = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT_S)
+            for task in done:
+                if not task.cancelled():
+                    task.exception()  # retrieved: it is being shut down either way
+            for task in pending:
+                log.error("%s did not stop within %g s; exiting without it", task.get_name(),
+                          STOP_TIMEOUT_S)
         for channel in self.channels:
             close = getattr(channel, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
-                    await close()
+                    await asyncio.wait_for(close(), STOP_TIMEOUT_S)
         await self.app.close()
 
 

@@ -5,6 +5,7 @@ the reply threads, an auto-reply is ignored and a bounce reaches the case."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from domovoy import runner
 from domovoy.app import App
 from domovoy.peers.dovecot import Dovecot
 from domovoy.peers.smtp_sink import SmtpSink
@@ -173,3 +175,21 @@ async def test_email_channel_without_imap_just_waits(app: App, smtp_sink: SmtpSi
     await ch.close()
     await asyncio.wait_for(task, 1)
 
+
+
+async def test_stop_does_not_wait_forever_for_a_stuck_service(
+        app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A task that swallows its cancellation (a misbehaving library) cannot hang shutdown."""
+    monkeypatch.setattr(runner, "STOP_TIMEOUT_S", 0.2)
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await release.wait()
+
+    task = asyncio.create_task(stubborn(), name="stubborn")
+    await asyncio.wait_for(runner.Services(app, tasks=[task]).stop(), 5)
+    assert "stubborn did not stop" in caplog.text
+    release.set()  # let it end before the test's loop closes
+    await task

@@ -27,6 +27,13 @@ _INSERTS: dict[type[Base], Insert] = {}
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], Update] = {}
 
 
+def _insert(model: type[Base]) -> Insert:
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(model)
+    return stmt
+
+
 def _column_values(model: type[Base], given: dict[str, Any]) -> dict[str, Any]:
     """Every column's value: the given ones, Python-side defaults for the rest (the object
     must be complete, since an attribute left unloaded would need a lazy load later)."""
@@ -70,11 +77,8 @@ async def insert_row(session: AsyncSession, model: type[T], **given: Any) -> T:
     """INSERT one row with Core in the session's transaction and return it as a persistent
     object of the session."""
     values = _column_values(model, given)
-    stmt = _INSERTS.get(model)
-    if stmt is None:
-        stmt = _INSERTS[model] = insert(model)
     conn = await session.connection()
-    result = await conn.execute(stmt, values)
+    result = await conn.execute(_insert(model), values)
     (pk_column,) = inspect(model).primary_key
     if pk_column.name not in values:
         values[pk_column.name] = inserted_id(result)
@@ -110,7 +114,5 @@ async def update_row(session: AsyncSession, obj: Base, **values: Any) -> None:
 async def record_event(session: AsyncSession, **values: Any) -> None:
     """Append to the audit trail at once (Core), so events keep the order they happened in."""
     conn = await session.connection()
-    stmt = _INSERTS.get(Event)
-    if stmt is None:
-        stmt = _INSERTS[Event] = insert(Event)
-    await conn.execute(stmt, {"from_stage": None, "to_stage": None, "note": None, **values})
+    await conn.execute(_insert(Event),
+                       {"from_stage": None, "to_stage": None, "note": None, **values})
