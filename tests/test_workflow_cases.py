@@ -12,7 +12,8 @@ from tests.conftest import RecordingSender
 from tests.helpers import LEAK, mail, tg_message
 from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed
 from workflow.clock import ManualClock
-from workflow.models import Case, Correction, Event
+from workflow.models import Case, Correction, Event, Identity, Message
+from workflow.notify import conversation_refs, identities_of
 from workflow.stages import TransitionError
 
 
@@ -101,3 +102,24 @@ async def test_resolution_offers_rating_and_rating_is_stored(
     assert resident_id is not None
     assert await app.cases.rate(number, resident_id, 4, "быстро")
     assert not await app.cases.rate(number, resident_id + 100, 1)
+
+
+async def test_lookups_see_what_the_same_transaction_just_added(
+        app: App, clock: ManualClock) -> None:
+    """The resident's thread and identities are read with plain SQL; they must still include
+    rows the caller added through the session a moment before (as its own queries would)."""
+    opened = await app.intake.ingest(mail("olga@example.org", "Течёт кран", clock.now(),
+                                          message_id="<first@example.org>"))
+    assert opened.case_id is not None
+    async with app.wf.sessions() as session:
+        case = await session.get_one(Case, opened.case_id)
+        assert case.resident_id is not None
+        session.add(Message(case_id=case.id, direction="out", channel="email",
+                            external_id="<reply@domovoy.test>", created_at=clock.now()))
+        session.add(Identity(resident_id=case.resident_id, channel="telegram", address="777",
+                             created_at=clock.now()))
+        refs = await conversation_refs(session, case.id, "email")
+        addresses = [i.address for i in await identities_of(session, case.resident_id)]
+        await session.rollback()
+    assert refs == ["<first@example.org>", "<reply@domovoy.test>"]
+    assert addresses == ["olga@example.org", "777"]

@@ -35,7 +35,7 @@ from workflow.models import (
 )
 from workflow.notify import Notifier
 from workflow.residents import find_or_create
-from workflow.rows import insert_row, inserted_id, record_event, update_row
+from workflow.rows import connection, insert_row, inserted_id, record_event, update_row
 from workflow.stages import OPEN_STAGES, Stage
 from workflow.whereabouts import guess_apartment, guess_building
 
@@ -153,7 +153,7 @@ class IntakeService:
     async def process(self, session: AsyncSession, msg: InboundMessage) -> IntakeResult:
         """The whole decision, inside the caller's transaction."""
         now = self.wf.clock.now()
-        conn = await session.connection()
+        conn = await connection(session)
         if (await conn.execute(_DUPLICATE, {"channel": msg.channel,
                                             "external_id": msg.external_id})).first() is not None:
             return IntakeResult(Action.DUPLICATE)
@@ -275,7 +275,7 @@ class IntakeService:
                            case: Case | None, resident: Resident | None, now: datetime,
                            note: str | None = None) -> int:
         """The incoming message in the conversation log; returns its id."""
-        conn = await session.connection()
+        conn = await connection(session)
         return inserted_id(await conn.execute(_LOG_MESSAGE, {
             "case_id": case.id if case else None, "direction": "in", "channel": msg.channel,
             "external_id": msg.external_id, "resident_id": resident.id if resident else None,
@@ -401,7 +401,7 @@ class IntakeService:
 
     async def next_number(self, session: AsyncSession) -> str:
         cfg = self.wf.settings.case_number
-        conn = await session.connection()
+        conn = await connection(session)
         value = (await conn.execute(_NEXT_NUMBER)).scalar()
         if value is None:
             value = cfg.start + 1
@@ -426,14 +426,14 @@ class IntakeService:
                                                                apartment=apartment))
         number = await self.next_number(session)
         incident = await self._incident_for(session, building_id, labels, now)
+        # A case whose resident can be answered is acknowledged in this same transaction;
+        # inserting it that way spares an UPDATE (the events still show both steps).
+        stage = Stage.ACKNOWLEDGED if resident is not None else Stage.RECEIVED
         respond_due, resolve_due = self.wf.sla.dues(labels.kind, labels.urgency,
                                                     msg.received_at or now)
         case = await insert_row(
             session, Case, number=number, kind=labels.kind, category=labels.category,
-            urgency=labels.urgency, scope=labels.scope,
-            # A case whose resident can be answered is acknowledged in this same transaction;
-            # inserting it that way spares an UPDATE (the events still show both steps).
-            stage=Stage.ACKNOWLEDGED if resident is not None else Stage.RECEIVED,
+            urgency=labels.urgency, scope=labels.scope, stage=stage,
             acknowledged_at=now if resident is not None else None,
             department=self.wf.settings.department_for(labels.category),
             building_id=building_id, apartment=apartment,
@@ -443,7 +443,10 @@ class IntakeService:
             manual_triage=failure is not None, needs_review=failure is not None,
             review_reason=failure, escalation_level=0, received_at=msg.received_at or now,
             updated_at=now, respond_due=respond_due, resolve_due=resolve_due,
-            next_deadline=respond_due, incident_id=incident[0] if incident else None,
+            next_deadline=self.wf.sla.next_due(stage, paused=False, answered=False,
+                                               respond_due=respond_due,
+                                               resolve_due=resolve_due),
+            incident_id=incident[0] if incident else None,
         )
         if logged is None:
             await self._log_message(session, msg, case, resident, now)
@@ -469,7 +472,7 @@ class IntakeService:
         if labels.scope != Scope.BUILDING or building_id is None or labels.kind == Kind.OTHER:
             return None
         since = now - self.wf.settings.sla.incident_window
-        conn = await session.connection()
+        conn = await connection(session)
         other = (await conn.execute(_INCIDENT_PEER, {
             "building_id": building_id, "category": labels.category, "since": since})).first()
         if other is None:
@@ -504,7 +507,7 @@ class IntakeService:
     async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime,
                          *, fresh: bool = False) -> str:
         """The resident's live /link code, or a new one (``fresh``: nobody has one yet)."""
-        conn = await session.connection()
+        conn = await connection(session)
         if not fresh:
             code = (await conn.execute(_LIVE_LINK_CODE, {"resident_id": resident_id,
                                                          "now": now})).scalar()

@@ -17,7 +17,7 @@ from intake.message import REACHABLE_CHANNELS
 from workflow.context import Workflow
 from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
 from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
-from workflow.rows import adopt
+from workflow.rows import adopt, connection
 
 
 def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
@@ -37,7 +37,7 @@ _REFS = (select(Message.external_id)
 
 
 async def identities_of(session: AsyncSession, resident_id: int) -> Sequence[Identity]:
-    conn = await session.connection()
+    conn = await connection(session)
     rows = await conn.execute(_IDENTITIES, {"rid": resident_id})
     return [adopt(session, Identity, dict(row._mapping)) for row in rows]
 
@@ -49,7 +49,7 @@ async def reachable_identity(session: AsyncSession, resident_id: int,
 
 async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -> list[str]:
     """External ids of the case's messages on a channel, oldest first (email References)."""
-    conn = await session.connection()
+    conn = await connection(session)
     rows = await conn.execute(_REFS, {"case_id": case_id, "channel": channel})
     return [r for (r,) in rows if r]
 

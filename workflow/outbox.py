@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow.clock import Clock
 from workflow.db import SessionFactory
 from workflow.models import Message, OutboxItem
+from workflow.rows import connection
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ async def enqueue(
     state = "pending"
     error = None
     if automatic and rate_limit is not None:
-        conn = await session.connection()
+        conn = await connection(session)
         recent = (await conn.execute(_RECENT_AUTOMATIC, {
             "addresses": list(rate_addresses or (recipient,)),
             "since": now - timedelta(hours=1)})).scalar()
@@ -134,7 +135,7 @@ async def enqueue(
     )
     # Core on the session's connection: same transaction, without the ORM's per-statement
     # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
-    conn = await session.connection()
+    conn = await connection(session)
     item_id = (await conn.execute(_INSERTS[conn.dialect.name], row)).scalar()
     return None if item_id is None else Queued(item_id, state)
 

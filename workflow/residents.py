@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
-from workflow.rows import adopt, insert_row
+from workflow.rows import adopt, connection, insert_row
 
 # Plain columns, labelled per table: the ORM's entity loading costs twice a Core SELECT, and
 # this runs for every incoming message.
@@ -21,7 +21,7 @@ _FIND = (select(*_RESIDENT_COLS, *_IDENTITY_COLS)
 
 async def find_identity(session: AsyncSession, channel: str, address: str
                         ) -> tuple[Resident, Identity] | None:
-    conn = await session.connection()
+    conn = await connection(session)
     row = (await conn.execute(_FIND, {"channel": channel, "address": address})).first()
     if row is None:
         return None

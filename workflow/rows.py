@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Insert, Update, bindparam, insert, inspect, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -25,6 +25,15 @@ T = TypeVar("T", bound=Base)
 # Built once per model: constructing an INSERT costs more than looking one up.
 _INSERTS: dict[type[Base], Insert] = {}
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], Update] = {}
+
+
+async def connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection for Core statements, once the session's pending ORM changes
+    are written, as its own queries would (autoflush): a Core read must see what the caller
+    added or changed in the same transaction (a staff reply logged just before, say)."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return await session.connection()
 
 
 def _insert(model: type[Base]) -> Insert:
@@ -77,7 +86,7 @@ async def insert_row(session: AsyncSession, model: type[T], **given: Any) -> T:
     """INSERT one row with Core in the session's transaction and return it as a persistent
     object of the session."""
     values = _column_values(model, given)
-    conn = await session.connection()
+    conn = await connection(session)
     result = await conn.execute(_insert(model), values)
     (pk_column,) = inspect(model).primary_key
     if pk_column.name not in values:
@@ -105,7 +114,7 @@ async def update_row(session: AsyncSession, obj: Base, **values: Any) -> None:
         stmt = _UPDATES[model, keys] = (
             update(model).where(pk_column == bindparam("_pk"))
             .values({key: bindparam(key) for key in keys}))
-    conn = await session.connection()
+    conn = await connection(session)
     await conn.execute(stmt, {**values, "_pk": getattr(obj, pk_column.name)})
     for key, value in values.items():
         set_committed_value(obj, key, value)
@@ -113,6 +122,6 @@ async def update_row(session: AsyncSession, obj: Base, **values: Any) -> None:
 
 async def record_event(session: AsyncSession, **values: Any) -> None:
     """Append to the audit trail at once (Core), so events keep the order they happened in."""
-    conn = await session.connection()
+    conn = await connection(session)
     await conn.execute(_insert(Event),
                        {"from_stage": None, "to_stage": None, "note": None, **values})

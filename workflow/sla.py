@@ -26,14 +26,21 @@ class SlaPolicy:
         self.refresh_next(case)
 
     @staticmethod
-    def refresh_next(case: Case) -> None:
+    def next_due(stage: str, *, paused: bool, answered: bool, respond_due: datetime | None,
+                 resolve_due: datetime | None) -> datetime | None:
         """The deadline that matters now: answer first, then fix; none once resolved or paused."""
-        if case.stage in (Stage.RESOLVED, Stage.CLOSED) or case.paused_at is not None:
-            case.next_deadline = None
-        elif case.first_response_at is None and case.respond_due is not None:
-            case.next_deadline = case.respond_due
-        else:
-            case.next_deadline = case.resolve_due
+        if stage in (Stage.RESOLVED, Stage.CLOSED) or paused:
+            return None
+        if not answered and respond_due is not None:
+            return respond_due
+        return resolve_due
+
+    @classmethod
+    def refresh_next(cls, case: Case) -> None:
+        case.next_deadline = cls.next_due(
+            case.stage, paused=case.paused_at is not None,
+            answered=case.first_response_at is not None,
+            respond_due=case.respond_due, resolve_due=case.resolve_due)
 
     @staticmethod
     def shift(case: Case, by: timedelta) -> None:
