@@ -14,6 +14,7 @@ from sqlalchemy import select
 from domovoy.app import build_app, build_classifier
 from domovoy.config import Config
 from intake.classifier import Classifier
+from intake.classifier.engine import default_rule_files
 from intake.classifier.evaluate import evaluate, format_report
 from intake.classifier.learned import MODEL_PATH, LearnedModel
 from workflow.models import Case, Correction
@@ -83,9 +84,10 @@ async def _misfires(config: Config, top: int = 20) -> int:
 
 async def _train(config: Config, files: list[Path], with_corrections: bool,
                  out: Path | None) -> int:
-    """Count word families per label from labelled files and, optionally, from the cases
-    staff corrected (their current labels are the corrected ones)."""
-    clf = build_classifier(config)
+    """Train the model beside the rules on labelled files and, optionally, on the cases
+    staff corrected (their current labels are the corrected ones). The rules alone give the
+    features, so a missing or outdated model file is no obstacle to rebuilding it."""
+    clf = Classifier.from_paths(list(config.classifier_rules) or default_rule_files())
     rows: list[dict[str, Any]] = []
     for path in files:
         rows.extend(_lines(path))

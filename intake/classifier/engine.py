@@ -426,6 +426,7 @@ class Classifier:
         category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
         urgency = _best(scores["urgency"], _URGENCY_ORDER) or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
+        chosen = {"category": category, "scope": scope}
         if self.model is not None:
             counts: Counter[str] | None = None
             for axis, order in (("category", _CATEGORY_ORDER), ("scope", _SCOPE_ORDER)):
@@ -437,14 +438,10 @@ class Classifier:
                 if counts is None:
                     counts = Counter(self._model_features(raw))
                 blended = self._blend(scores[axis], axis, counts, order)
-                if blended is not None and blended != (category if axis == "category"
-                                                       else scope):
+                if blended is not None and blended != chosen[axis]:
+                    chosen[axis] = blended
                     ids = (*ids, f"model.{axis}")
-                    if axis == "category":
-                        category = blended
-                    else:
-                        scope = blended
-        return Classification(kind, category, urgency, scope, ids)
+        return Classification(kind, chosen["category"], urgency, chosen["scope"], ids)
 
     def _blend(self, rule_scores: dict[str, float], axis: str, counts: Counter[str],
                order: list[str]) -> str | None:
@@ -567,6 +564,11 @@ def _best(scores: dict[str, float], order: list[str]) -> str | None:
     return next(label for label in order if scores.get(label, 0.0) == top)
 
 
+def default_rule_files() -> list[Path]:
+    """The shipped rules files, in the order they load."""
+    return sorted(RULES_DIR.glob("*.yaml"))
+
+
 @functools.lru_cache(maxsize=2)
 def _default(backend: Backend) -> Classifier:
-    return Classifier.from_paths(sorted(RULES_DIR.glob("*.yaml")), backend, LearnedModel.load())
+    return Classifier.from_paths(default_rule_files(), backend, LearnedModel.load())
