@@ -198,7 +198,12 @@ class OutboxItem(Base):
     """A message to deliver, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        # The hourly limit on automatic messages counts a recipient's recent rows on every
+        # inbound mail: without it that count scans the whole outbox history.
+        Index("ix_outbox_recipient_created", "recipient", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)

@@ -28,7 +28,11 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates are read once: checking every file's mtime on each message cost more
+            # than rendering a short acknowledgement. Edited templates take effect on restart.
+            auto_reload=False,
         )
+        self._prepared: dict[tuple[str, str], Prepared] = {}
         self.labels: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(
             (root / "labels.yaml").read_text(encoding="utf-8")
         )
@@ -61,10 +65,13 @@ class Renderer:
         rendering it; an escalation pass would otherwise pay that for every case.
         """
         lang = self.language(lang)
-        template = self.env.get_template(f"{lang}/{name}.j2")
-        return Prepared(template, {**template.globals,
-                                   "label": lambda axis, value: self.label(lang, axis, value),
-                                   "lang": lang})
+        prepared = self._prepared.get((name, lang))
+        if prepared is None:
+            template = self.env.get_template(f"{lang}/{name}.j2")
+            prepared = self._prepared[name, lang] = Prepared(template, {
+                **template.globals,
+                "label": lambda axis, value: self.label(lang, axis, value), "lang": lang})
+        return prepared
 
 
 class Prepared:

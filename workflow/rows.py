@@ -25,15 +25,26 @@ T = TypeVar("T", bound=Base)
 # Built once per model: constructing an INSERT costs more than looking one up.
 _INSERTS: dict[type[Base], Insert] = {}
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], Update] = {}
+_CONNECTION = "workflow.rows.connection"
 
 
 async def connection(session: AsyncSession) -> AsyncConnection:
     """The session's connection for Core statements, once the session's pending ORM changes
     are written, as its own queries would (autoflush): a Core read must see what the caller
     added or changed in the same transaction (a staff reply logged just before, say)."""
-    if session.new or session.dirty or session.deleted:
+    sync = session.sync_session
+    if sync.new or sync.dirty or sync.deleted:
         await session.flush()
-    return await session.connection()
+    # Asking the session costs a greenlet round trip per statement; within one transaction
+    # the answer cannot change, so it is kept beside the transaction it belongs to (a commit
+    # or rollback starts a new transaction object, which makes the next call ask again).
+    transaction = sync.get_transaction()
+    cached = session.info.get(_CONNECTION)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    conn = await session.connection()
+    session.info[_CONNECTION] = (sync.get_transaction(), conn)
+    return conn
 
 
 def _insert(model: type[Base]) -> Insert:
