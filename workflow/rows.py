@@ -41,7 +41,7 @@ async def connection(session: AsyncSession) -> AsyncConnection:
     transaction = sync.get_transaction()
     cached = session.info.get(_CONNECTION)
     if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     conn = await session.connection()
     session.info[_CONNECTION] = (sync.get_transaction(), conn)
     return conn
