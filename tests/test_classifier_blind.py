@@ -1,8 +1,10 @@
-"""The fifth and sixth blind sets: written from shared/taxonomy.md alone by someone who read
-nothing else, and never used for tuning rules or training the model (intake/classifier/README.md
-tells how often each was scored). These tests only guard the aggregate numbers measured with the
-shipped classifier against regressions: nothing here looks at a single message, and nobody
-should tune against them.
+"""Blind sets written from shared/taxonomy.md alone by someone who read nothing else.
+
+The seventh was never used for tuning rules or training the model (intake/classifier/README.md
+tells how often each was scored); the fifth and sixth were blind until the kind model was chosen
+on them, and the shipped model has since been trained on them, so their numbers are now
+in-sample. These tests only guard the aggregate numbers measured with the shipped classifier
+against regressions: nothing here looks at a single message, and nobody should tune against them.
 """
 
 from __future__ import annotations
@@ -18,20 +20,24 @@ from intake.classifier.evaluate import evaluate, headline
 DATA = Path(__file__).parent / "data"
 MARGIN = 0.03
 MEASURED = {
-    "blind5": {"kind.macro_f1": 0.891, "complaint.recall": 0.974, "complaint.precision": 0.927,
-               "category.accuracy": 0.891, "urgency.macro_f1": 0.854, "emergency.recall": 0.957,
-               "emergency.precision": 0.759, "scope.accuracy": 0.923},
-    "blind6": {"kind.macro_f1": 0.815, "complaint.recall": 0.97, "complaint.precision": 0.78,
-               "category.accuracy": 0.881, "urgency.macro_f1": 0.834, "emergency.recall": 0.9,
-               "emergency.precision": 0.75, "scope.accuracy": 0.935},
+    "blind5": {"kind.macro_f1": 0.959, "complaint.recall": 1.0, "complaint.precision": 1.0,
+               "category.accuracy": 0.962, "urgency.macro_f1": 0.875, "emergency.recall": 0.957,
+               "emergency.precision": 0.759, "scope.accuracy": 0.962},
+    "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
+               "category.accuracy": 0.93, "urgency.macro_f1": 0.86, "emergency.recall": 0.9,
+               "emergency.precision": 0.75, "scope.accuracy": 0.989},
+    "blind7": {"kind.macro_f1": 0.888, "complaint.recall": 0.916, "complaint.precision": 0.916,
+               "category.accuracy": 0.929, "urgency.macro_f1": 0.816, "emergency.recall": 0.938,
+               "emergency.precision": 0.732, "scope.accuracy": 0.934},
 }
+SIZES = {"blind5": 200, "blind6": 200, "blind7": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_blind_set_holds_its_measured_quality(name: str) -> None:
     path = DATA / f"messages-{name}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    assert len(rows) == 200 and len({r["id"] for r in rows}) == 200
+    assert len(rows) == SIZES[name] and len({r["id"] for r in rows}) == SIZES[name]
     scores = headline(evaluate(Classifier.default(), rows))
     low = {k: round(v, 3) for k, v in scores.items() if v < MEASURED[name][k] - MARGIN - 1e-9}
     assert not low, f"{name} fell below the measured numbers minus {MARGIN}: {low}"

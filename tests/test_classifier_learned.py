@@ -60,6 +60,27 @@ def test_kind_other_stays_other(model: LearnedModel, rules: Classifier) -> None:
     assert (thanks.kind, thanks.category) == ("other", "other")
 
 
+def test_model_settles_kind_where_the_rules_are_unsure(rules: Classifier) -> None:
+    # No rule knows that "бездельничает" blames the office: the words of past complaints do.
+    heard = [("complaint", "Кран течёт, управляйка бездельничает"),
+             ("complaint", "Лифт стоит, управляйка бездельничает"),
+             ("request", "Кран течёт на кухне"), ("request", "Лифт стоит на пятом этаже"),
+             ("other", "Спасибо за кран"), ("other", "Спасибо, лифт пошёл")]
+    model = LearnedModel.train(({"kind": kind, "category": "other", "scope": "unit"},
+                                rules.features(text)) for kind, text in heard)
+    assert set(model.axes or ()) == {"kind"}  # one category and one scope: nothing to learn
+    both = rules.with_model(model)
+    text = "Батарея холодная, управляйка бездельничает"
+    assert rules.classify(text).kind == "request"
+    helped = both.classify(text)
+    assert helped.kind == "complaint" and "model.kind" in helped.rules
+    # The model never calls a fault report "other" on its own (no case would open), nor turns
+    # a message no rule heard anything in into a case.
+    assert both.classify("Кран").kind == "request"
+    assert both.classify("🙂🙂").kind == "other"
+    assert both.classify("Спасибо, кран").kind == "other"
+
+
 def test_training_is_repeatable_and_the_file_round_trips(
         model: LearnedModel, rules: Classifier, tmp_path: Path) -> None:
     again = LearnedModel.train(({"kind": "request", "category": c, "scope": s},

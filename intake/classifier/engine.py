@@ -21,7 +21,7 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,10 @@ MAX_NEEDLES = 8
 _CACHE_LIMIT = 200_000
 
 _KIND_ORDER = [k.value for k in Kind]
+# Kinds the model may not pick unless a rule voted for them too: "other" opens no case, and an
+# "inquiry" is answered with information where work was wanted. A short fault report ("Течёт
+# кран", "Нет горячей воды") looks like a "спасибо" or a question to a bag of words.
+_RULE_BACKED_KINDS = frozenset({Kind.OTHER.value, Kind.INQUIRY.value})
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
 _SCOPE_ORDER = [s.value for s in Scope]
@@ -416,7 +420,15 @@ class Classifier:
             k = scores["kind"]
             k[defaults.fault_kind] = k.get(defaults.fault_kind, 0.0) + defaults.fault_weight
         ids = tuple(r.id for r in fired)
+        vote = (_ModelVote(self.model, self._model_features, raw)
+                if self.model is not None else None)
         kind = _best(scores["kind"], _KIND_ORDER) or Kind.OTHER.value
+        # Where no rule heard anything (no cue, no fault named) the message stays "other": a
+        # bag of words would call a forwarded bounce or an emoji a complaint, and we would
+        # answer it.
+        if vote is not None and scores["kind"]:
+            kind, ids = vote.settle("kind", scores["kind"], _KIND_ORDER, kind, ids,
+                                    needs_rule=_RULE_BACKED_KINDS)
         if kind == Kind.OTHER and danger:
             kind = str(defaults.fault_kind)
         if kind == Kind.OTHER:
@@ -426,36 +438,48 @@ class Classifier:
         category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
         urgency = _best(scores["urgency"], _URGENCY_ORDER) or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
-        chosen = {"category": category, "scope": scope}
-        if self.model is not None:
-            counts: Counter[str] | None = None
-            for axis, order in (("category", _CATEGORY_ORDER), ("scope", _SCOPE_ORDER)):
-                # The model adds at most BLEND to one label, so a larger lead is final: most
-                # messages are decided without computing its features at all.
-                top = [*sorted(scores[axis].values(), reverse=True)[:2], 0.0, 0.0]
-                if top[0] - top[1] > BLEND:
-                    continue
-                if counts is None:
-                    counts = Counter(self._model_features(raw))
-                blended = self._blend(scores[axis], axis, counts, order)
-                if blended is not None and blended != chosen[axis]:
-                    chosen[axis] = blended
-                    ids = (*ids, f"model.{axis}")
-        return Classification(kind, chosen["category"], urgency, chosen["scope"], ids)
+        if vote is not None:
+            category, ids = vote.settle("category", scores["category"], _CATEGORY_ORDER,
+                                        category, ids)
+            scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
+        return Classification(kind, category, urgency, scope, ids)
 
-    def _blend(self, rule_scores: dict[str, float], axis: str, counts: Counter[str],
-               order: list[str]) -> str | None:
-        """The label once the model's probabilities join the rule scores: it decides where no
-        rule spoke and settles close calls, but a rule leading by more than BLEND keeps its
-        label. "model.<axis>" among the rule ids says when it changed the answer."""
-        assert self.model is not None
-        probs = self.model.probabilities(axis, counts)
+
+class _ModelVote:
+    """The learned model's say on one message, its features counted once and only if needed.
+
+    The model's probabilities join the rule scores with the weight ``BLEND`` gives the axis:
+    it decides where no rule spoke and settles close calls, but a rule leading by more than
+    that weight keeps its label, and then the features are never computed: most messages are
+    decided that way. "model.<axis>" among the rule ids says when it changed the answer.
+    """
+
+    def __init__(self, model: LearnedModel, features: Callable[[Iterable[str]], list[str]],
+                 raw: list[str]) -> None:
+        self._model, self._features, self._raw = model, features, raw
+        self._counts: Counter[str] | None = None
+
+    def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
+               ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
+               ) -> tuple[str, tuple[str, ...]]:
+        """The label for ``axis``; ``needs_rule``: labels the model may not pick on its own."""
+        weight = BLEND[axis]
+        top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
+        if top[0] - top[1] > weight:
+            return label, ids
+        if self._counts is None:
+            self._counts = Counter(self._features(self._raw))
+        probs = self._model.probabilities(axis, self._counts)
         if not probs:
-            return None
+            return label, ids
         combined = dict(rule_scores)
-        for label, p in probs.items():
-            combined[label] = combined.get(label, 0.0) + BLEND * p
-        return _best(combined, order)
+        for name, p in probs.items():
+            if name in rule_scores or name not in needs_rule:
+                combined[name] = combined.get(name, 0.0) + weight * p
+        blended = _best(combined, order)
+        if blended is None or blended == label:
+            return label, ids
+        return blended, (*ids, f"model.{axis}")
 
 
 def _anchor(pattern: Pattern) -> int:
