@@ -118,7 +118,7 @@ class Cards:
             "office": self.wf.settings.office_name, "attachments": attachments,
             "rules": list(case.explanation.get("rules", [])),
         }
-        body = self.wf.renderer.render("staff_new_case", self.lang, **facts).text
+        body = self.wf.renderer.render("staff_new_case", self.lang, html=False, **facts).text
         footer = self.texts.staff(self.lang, "card_footer", case=case, assignee=assignee)
         over = utf16_len(body) + utf16_len(footer) + 2 - CARD_TEXT_BUDGET
         if over > 0:  # only the resident's text can be this long; the full text is in /case

@@ -23,6 +23,8 @@ REACHABLE_CHANNELS = frozenset({Channel.TELEGRAM, Channel.EMAIL})
 # Chat channels: a short automatic note to a message that opened no case is welcome there; by
 # email it would answer spam. A resident first seen on another channel is offered a /link code.
 CHAT_CHANNELS = frozenset({Channel.TELEGRAM})
+# Channels whose messages carry an HTML alternative (the rest send the plain text only).
+HTML_CHANNELS = frozenset({Channel.EMAIL})
 
 
 class Automated(StrEnum):

@@ -148,7 +148,7 @@ class Escalator:
                                    + (", ".join(recipients) or "nobody configured")})
             rendered = template.render(
                 case=case, building=self.wf.building(case.building_id),
-                level=level, level_name=LEVEL_NAMES[level], now=now, manual=False)
+                level=level, level_name=LEVEL_NAMES[level], now=now, manual=False, html=False)
             for r in recipients:
                 outbox.append({
                     "case_id": case.id, "channel": STAFF_CHANNEL, "recipient": r,

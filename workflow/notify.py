@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.message import REACHABLE_CHANNELS
+from intake.message import HTML_CHANNELS, REACHABLE_CHANNELS
 from workflow.context import Workflow
 from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
 from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
@@ -132,7 +132,8 @@ class Notifier:
     ) -> Queued | None:
         lang = resident.language or self.wf.settings.default_language
         context.setdefault("case", case)
-        rendered = self.wf.renderer.render(template, lang, resident=resident, **context)
+        rendered = self.wf.renderer.render(template, lang, html=ident.channel in HTML_CHANNELS,
+                                           resident=resident, **context)
         payload = {
             "case_number": case.number if case else None, "subject": rendered.subject,
             "text": rendered.text, "html": rendered.html,  # channels without HTML ignore it
@@ -159,7 +160,7 @@ class Notifier:
             facts = (await self._facts(session, case) if case is not None
                      else {"office": self.wf.settings.office_name})
             rendered = self.wf.renderer.render(template, self.wf.settings.default_language,
-                                               **facts, **context)
+                                               html=False, **facts, **context)
             subject, text = rendered.subject, rendered.text
         else:
             subject = text = ""

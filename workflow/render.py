@@ -5,6 +5,7 @@ Code never contains resident-facing wording: it picks a template and passes fact
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("ru", "en")
@@ -50,13 +52,16 @@ class Renderer:
         names = self.labels[self.language(lang)].get(axis, {})
         return names.get(value or "", value or "—")
 
-    def render(self, name: str, lang: str | None, **context: Any) -> Rendered:
-        """Render ``templates/<lang>/<name>.j2``: its ``subject``, ``text`` and ``html`` blocks.
+    def render(self, name: str, lang: str | None, *, html: bool = True,
+               **context: Any) -> Rendered:
+        """Render ``templates/<lang>/<name>.j2``: its ``subject``, ``text`` and ``html`` blocks
+        (``html=False``: not the last, for a channel that sends plain text only; it is the
+        costliest of the three).
 
         One file per message keeps the three parts of a message side by side for translators;
         the ``html`` block autoescapes on its own.
         """
-        return self.prepare(name, lang).render(**context)
+        return self.prepare(name, lang).render(html=html, **context)
 
     def prepare(self, name: str, lang: str | None) -> Prepared:
         """The template ready to render many times: one message filled in for many cases.
@@ -82,12 +87,17 @@ class Prepared:
         self._shared = shared
         self._blocks = tuple(template.blocks.get(part) for part in ("subject", "text", "html"))
 
-    def render(self, **context: Any) -> Rendered:
+    def render(self, *, html: bool = True, **context: Any) -> Rendered:
         # shared=True hands the dict to Jinja as is: the globals are in it already, and a
         # caller's own values (even a ``label`` or ``lang``) win over them and the helpers.
         ctx = self._template.new_context({**self._shared, **context}, shared=True)
-        subject, text, html = ("".join(fn(ctx)).strip() if fn else "" for fn in self._blocks)
-        return Rendered(subject=" ".join(subject.split()), text=text, html=html or None)
+
+        def part(block: Callable[[Context], Iterator[str]] | None) -> str:
+            return "".join(block(ctx)).strip() if block else ""
+
+        subject, text, markup = self._blocks
+        return Rendered(subject=" ".join(part(subject).split()), text=part(text),
+                        html=(part(markup) if html else "") or None)
 
 
 @dataclass(frozen=True)
