@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ CASE = SimpleNamespace(
     stage="investigating", channel="email", subject="Холодно <b>", text="Батареи & трубы <i>",
     apartment="7", first_response_at=None, respond_due=NOW, resolve_due=NOW, incident_id=3,
     manual_triage=True)
-CONTEXT = {
+CONTEXT: dict[str, Any] = {
     "case": CASE, "building": SimpleNamespace(code="lenina-5", address="ул. Ленина, 5"),
     "assignee": SimpleNamespace(name="Иван"),
     "resident": SimpleNamespace(name="Ольга <script>", apartment="7", phone=None),

@@ -15,12 +15,12 @@ its rule. That is what makes thousands of messages per second possible on long p
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from intake.labels import AXES, Category, Kind, Scope, Urgency
 
 from .learned import BLEND, LearnedModel
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
-from .tokens import Backend, Normaliser, fix_lookalikes, normalise, split
+from .tokens import WORD_CHARS, Backend, Normaliser, fix_lookalikes, normalise, split
 
 RULES_DIR = Path(__file__).with_name("rules")
 # How far apart (in tokens) the words of one multi-word pattern may be. Russian word order is
@@ -47,6 +47,7 @@ _NEGATION_ELSEWHERE = frozenset({
 # A regex is first screened by the strings one of which any match must contain, when there are
 # at most this many (see _needles).
 MAX_NEEDLES = 8
+_WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
 # Bound on the per-word-form caches: odd input (random strings) must not grow memory without end.
 _CACHE_LIMIT = 200_000
 
@@ -81,8 +82,8 @@ class Classification:
         }
 
 
-_Regex = tuple[re.Pattern[str], tuple[str, ...]]
-"""A rule regex and its needles (empty: search it unscreened)."""
+_Regex = tuple[re.Pattern[str], tuple[frozenset[int], ...], tuple[str, ...]]
+"""A rule regex, its fragment screens (see _fragments) and its needles (see _needles)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +104,17 @@ class _Slot:
     negatable: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Word:
-    """What the rules make of one word form. Computed once per form, then a dictionary hit."""
+    """What the rules make of one word form. Computed once per form, then a dictionary hit.
+
+    Equal ones are one shared object (see :meth:`Classifier._shape`), so they hash by identity:
+    a message's distinct words are a cheap set.
+    """
 
     terms: frozenset[int]
+    # Ids of the regex fragments (see _fragments) inside the word.
+    fragments: frozenset[int]
     # Parts satisfied wherever the word stands: one-word patterns that negation cannot cancel.
     parts: tuple[int, ...]
     slots: tuple[_Slot, ...]
@@ -150,6 +157,7 @@ class Classifier:
         self._slots_at: dict[int, list[_Slot]] = {}
         self._part_rule: list[int] = []
         self._part_regexes: list[tuple[_Regex, ...]] = []
+        self._fragment_ids: dict[str, int] = {}
         # Per rule: its required parts and its ``unless`` part (-1 when it has none).
         self._rule_parts: list[tuple[frozenset[int], int]] = []
         for idx, rule in enumerate(ruleset.rules):
@@ -163,11 +171,15 @@ class Classifier:
             idx for idx, (required, _) in enumerate(self._rule_parts) if required & self._searchable
         )
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
+        # Fragments by their first character, to find those inside a word in one pass over it.
+        self._fragments_from: dict[str, list[tuple[str, int]]] = {}
+        for fragment, fid in self._fragment_ids.items():
+            self._fragments_from.setdefault(fragment[0], []).append((fragment, fid))
         # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
         self._words: dict[str, _Word] = {}
-        self._shapes: dict[tuple[frozenset[int], bool, bool], _Word] = {}
+        self._shapes: dict[tuple[frozenset[int], frozenset[int], bool, bool], _Word] = {}
         for tid in range(len(self._terms)):
-            self._shape(frozenset([tid]), False, False)
+            self._shape(frozenset([tid]), frozenset(), False, False)
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path], backend: Backend = "snowball",
@@ -195,17 +207,29 @@ class Classifier:
     def _model_features(self, raw: Iterable[str]) -> list[str]:
         """The word families of the words, as the learned model counts them. (Word prefixes
         and pairs were tried as well: no better on held-out sets, and several times slower.)"""
+        return [key for key in map(self._family, raw) if key]
+
+    def _model_counts(self, raw: Iterable[str]) -> dict[str, int]:
+        """How often each family occurs, in the order families first occur: what
+        ``Counter(self._model_features(raw))`` gives, counted in one pass."""
         cache = self._families
-        out: list[str] = []
+        counts: dict[str, int] = {}
         for w in raw:
             key = cache.get(w)
             if key is None:
-                key = self._norm.key(fix_lookalikes(w)) if len(w) > 1 else ""
-                if len(cache) < _CACHE_LIMIT:
-                    cache[w] = key
+                key = self._family(w)
             if key:
-                out.append(key)
-        return out
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _family(self, w: str) -> str:
+        """The family key of a word for the model; "" for one letter (cached)."""
+        key = self._families.get(w)
+        if key is None:
+            key = self._norm.key(fix_lookalikes(w)) if len(w) > 1 else ""
+            if len(self._families) < _CACHE_LIMIT:
+                self._families[w] = key
+        return key
 
     def _term(self, term: Term) -> int:
         tid = self._terms.get(term)
@@ -217,9 +241,10 @@ class Classifier:
     def _add_part(self, rule_idx: int, patterns: Sequence[Pattern], negatable: bool) -> int:
         part = len(self._part_rule)
         self._part_rule.append(rule_idx)
-        self._part_regexes.append(
-            tuple((p.regex, _needles(p.regex)) for p in patterns if p.regex is not None)
-        )
+        self._part_regexes.append(tuple(
+            (p.regex, self._screens(p.regex), _needles(p.regex))
+            for p in patterns if p.regex is not None
+        ))
         for pattern in patterns:
             if pattern.regex is not None:
                 continue
@@ -235,6 +260,14 @@ class Classifier:
             )
             self._slots_at.setdefault(tids[a], []).append(slot)
         return part
+
+    def _screens(self, rx: re.Pattern[str]) -> tuple[frozenset[int], ...]:
+        """The regex's fragment sets as ids: it can match only if each has one in a word."""
+        ids = self._fragment_ids
+        return tuple(
+            frozenset(ids.setdefault(f, len(ids)) for f in fragments)
+            for fragments in _fragments(rx)
+        )
 
     def _word(self, raw: str) -> _Word:
         """Look a word form up in the pattern index (cached; bounded against odd input)."""
@@ -252,25 +285,33 @@ class Classifier:
             tid = self._by_prefix.get(surface[:n])
             if tid is not None:
                 terms.add(tid)
+        # Regexes scan the text as typed, so fragments are looked for in the raw form.
+        fragments: set[int] = set()
+        for k, char in enumerate(raw):
+            for fragment, fid in self._fragments_from.get(char, ()):
+                if raw.startswith(fragment, k):
+                    fragments.add(fid)
         word = self._shape(
-            frozenset(terms), surface in self._negations, surface in _NEGATION_ELSEWHERE
+            frozenset(terms), frozenset(fragments), surface in self._negations,
+            surface in _NEGATION_ELSEWHERE,
         )
         if len(self._words) < _CACHE_LIMIT:
             self._words[raw] = word
         return word
 
-    def _shape(self, terms: frozenset[int], negation: bool, modal: bool) -> _Word:
-        """The one shared :class:`_Word` for these terms and flags.
+    def _shape(self, terms: frozenset[int], fragments: frozenset[int], negation: bool,
+               modal: bool) -> _Word:
+        """The one shared :class:`_Word` for these terms, fragments and flags.
 
         All forms of a family, and the half of all words that no rule names, share a few of
         them; those of one-term words are made up front (see ``__init__``).
         """
-        shape = (terms, negation, modal)
+        shape = (terms, fragments, negation, modal)
         word = self._shapes.get(shape)
         if word is None:
             parts = {p for t in terms for p in self._parts_at.get(t, ())}
             slots = [s for t in sorted(terms) for s in self._slots_at.get(t, ())]
-            word = _Word(terms, tuple(sorted(parts)), tuple(slots), negation, modal)
+            word = _Word(terms, fragments, tuple(sorted(parts)), tuple(slots), negation, modal)
             if len(self._shapes) < _CACHE_LIMIT:
                 self._shapes[shape] = word
         return word
@@ -331,39 +372,60 @@ class Classifier:
             positions.append(j)
         return positions
 
-    def _satisfied(self, text: str) -> tuple[str, set[int], list[str]]:
-        """The normalised text, the parts its words satisfy (regexes are left to the caller)
-        and its words as typed."""
+    def _satisfied(self, text: str) -> tuple[str, set[int], frozenset[int], list[str]]:
+        """The normalised text, the parts its words satisfy (regexes are left to the caller),
+        the regex fragments in its words and its words as typed."""
         norm = normalise(text)
         raw, clauses = split(norm)
         cache = self._words
         words = [cache.get(w) or self._word(w) for w in raw]
+        # Long messages repeat their words: what does not depend on where a word stands is
+        # worked out once per distinct word.
+        shapes = set(words)
         done: set[int] = set()
-        for word in words:
+        for word in shapes:
             if word.parts:
                 done.update(word.parts)
-        present: frozenset[int] | None = None
-        for i, word in enumerate(words):
+        present = frozenset().union(*[w.terms for w in shapes])
+        # The slots worth placing: most need a word the message lacks or a part already done.
+        live: dict[_Word, list[_Slot]] = {}
+        for word in shapes:
             for slot in word.slots:
-                if slot.part in done:
+                if slot.part not in done and slot.needs <= present:
+                    live.setdefault(word, []).append(slot)
+        if live:
+            # A pattern's words stand in one clause: the terms of each clause, as needed, turn
+            # away most candidates before the window is searched (clauses run in order).
+            in_clause: dict[int, frozenset[int]] = {}
+            for i, word in enumerate(words):
+                if word not in live:
                     continue
-                if slot.needs:
-                    if present is None:
-                        present = frozenset().union(*[w.terms for w in words])
-                    if not slot.needs <= present:
+                for slot in live[word]:
+                    if slot.part in done:
                         continue
-                    positions = self._place(words, clauses, i, slot)
-                    if positions is None:
+                    if slot.needs:
+                        clause = clauses[i]
+                        here = in_clause.get(clause)
+                        if here is None:
+                            span = words[bisect.bisect_left(clauses, clause):
+                                         bisect.bisect_right(clauses, clause)]
+                            here = in_clause[clause] = frozenset().union(*[w.terms for w in span])
+                        if not slot.needs <= here:
+                            continue
+                        positions = self._place(words, clauses, i, slot)
+                        if positions is None:
+                            continue
+                    else:
+                        positions = [i]
+                    if slot.negatable and self._negated(words, clauses, positions):
                         continue
-                else:
-                    positions = [i]
-                if slot.negatable and self._negated(words, clauses, positions):
-                    continue
-                done.add(slot.part)
-        return norm, done, raw
+                    done.add(slot.part)
+        return norm, done, frozenset().union(*[w.fragments for w in shapes]), raw
 
-    def _search(self, part: int, norm: str) -> bool:
-        for rx, needles in self._part_regexes[part]:
+    def _search(self, part: int, norm: str, fragments: frozenset[int]) -> bool:
+        for rx, screens, needles in self._part_regexes[part]:
+            if any(map(fragments.isdisjoint, screens)):
+                continue
             if needles:
                 for needle in needles:
                     if needle in norm:
@@ -379,7 +441,7 @@ class Classifier:
         return self._fired(f"{subject}.\n{text}" if subject else text)[0]
 
     def _fired(self, full: str) -> tuple[list[Rule], list[str]]:
-        norm, done, raw = self._satisfied(full)
+        norm, done, fragments, raw = self._satisfied(full)
         searchable = self._searchable
         rules = self.ruleset.rules
         out = []
@@ -389,10 +451,11 @@ class Classifier:
                 continue
             missing = required - done
             if missing and not (
-                missing <= searchable and all(self._search(p, norm) for p in missing)
+                missing <= searchable
+                and all(self._search(p, norm, fragments) for p in missing)
             ):
                 continue
-            if unless in searchable and self._search(unless, norm):
+            if unless in searchable and self._search(unless, norm, fragments):
                 continue
             out.append(rules[idx])
         return out, raw
@@ -420,7 +483,7 @@ class Classifier:
             k = scores["kind"]
             k[defaults.fault_kind] = k.get(defaults.fault_kind, 0.0) + defaults.fault_weight
         ids = tuple(r.id for r in fired)
-        vote = (_ModelVote(self.model, self._model_features, raw)
+        vote = (_ModelVote(self.model, self._model_counts, raw)
                 if self.model is not None else None)
         kind = _best(scores["kind"], _KIND_ORDER) or Kind.OTHER.value
         # Where no rule heard anything (no cue, no fault named) the message stays "other": a
@@ -454,10 +517,10 @@ class _ModelVote:
     decided that way. "model.<axis>" among the rule ids says when it changed the answer.
     """
 
-    def __init__(self, model: LearnedModel, features: Callable[[Iterable[str]], list[str]],
+    def __init__(self, model: LearnedModel, count: Callable[[Iterable[str]], dict[str, int]],
                  raw: list[str]) -> None:
-        self._model, self._features, self._raw = model, features, raw
-        self._counts: Counter[str] | None = None
+        self._model, self._count, self._raw = model, count, raw
+        self._counts: dict[str, int] | None = None
 
     def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
                ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
@@ -468,7 +531,7 @@ class _ModelVote:
         if top[0] - top[1] > weight:
             return label, ids
         if self._counts is None:
-            self._counts = Counter(self._features(self._raw))
+            self._counts = self._count(self._raw)
         probs = self._model.probabilities(axis, self._counts)
         if not probs:
             return label, ids
@@ -512,13 +575,29 @@ def _needles(rx: re.Pattern[str]) -> tuple[str, ...]:
         tree = list(sre_parse.parse(rx.pattern, rx.flags))
         if _starts_with_literal(tree):
             return ()
-        needles = _required(tree)
+        needles = _required(tree, False)
     except Exception:
         return ()
     if not needles or len(needles) > MAX_NEEDLES or min(map(len, needles)) < 2:
         return ()
     # "эт" screens for "этаж" too.
     return tuple(sorted(n for n in needles if not any(m != n and m in n for m in needles)))
+
+
+def _fragments(rx: re.Pattern[str]) -> list[frozenset[str]]:
+    """Sets of word fragments, one of each of which every match of ``rx`` contains.
+
+    A fragment is a string of word characters (``tokens.WORD_CHARS``): in normalised text it
+    can only stand inside one word, so the words' cached look-ups tell which a message has, and
+    a regex missing one is never run. Unlike needles these cost nothing per message, so every
+    such set screens, however long.
+    """
+    if rx.flags & re.IGNORECASE:
+        return []
+    try:
+        return _requirements(list(sre_parse.parse(rx.pattern, rx.flags)), True)
+    except Exception:
+        return []
 
 
 def _starts_with_literal(items: Sequence[tuple[Any, Any]]) -> bool:
@@ -532,48 +611,55 @@ def _starts_with_literal(items: Sequence[tuple[Any, Any]]) -> bool:
     return False
 
 
-def _required(items: Iterable[tuple[Any, Any]]) -> frozenset[str] | None:
-    """The best set of strings one of which a match of this regex sequence must contain.
+def _requirements(items: Iterable[tuple[Any, Any]], words: bool) -> list[frozenset[str]]:
+    """Sets of strings, one of each of which a match of this regex sequence must contain.
 
     Every run of literal characters in the sequence is such a set (of one), and so is what an
-    alternation, a group or a repeat of at least one requires. Of those, the one whose shortest
-    string is longest (then the smallest set) is the best screen. ``None``: nothing is required.
+    alternation, a group or a repeat of at least one requires. ``words``: word fragments only,
+    runs are cut at any other character.
     """
     found: list[frozenset[str]] = []
     run = ""
     for op, av in items:
-        if op is sre_constants.LITERAL:
+        if op is sre_constants.LITERAL and not (words and not _WORD_CHAR.match(chr(av))):
             run += chr(av)
             continue
         if run:
             found.append(frozenset([run]))
             run = ""
-        need = _required_by(op, av)
+        need = _required_by(op, av, words)
         if need:
             found.append(need)
     if run:
         found.append(frozenset([run]))
+    return found
+
+
+def _required(items: Iterable[tuple[Any, Any]], words: bool) -> frozenset[str] | None:
+    """The best of the :func:`_requirements`: the one whose shortest string is longest (then
+    the smallest set) screens best. ``None``: nothing is required."""
+    found = _requirements(items, words)
     if not found:
         return None
     return max(found, key=lambda need: (min(map(len, need)), -len(need)))
 
 
-def _required_by(op: Any, av: Any) -> frozenset[str] | None:
+def _required_by(op: Any, av: Any, words: bool) -> frozenset[str] | None:
     if op is sre_constants.SUBPATTERN:
-        return None if av[1] & re.IGNORECASE else _required(av[3])
+        return None if av[1] & re.IGNORECASE else _required(av[3], words)
     if op is sre_constants.ATOMIC_GROUP:
-        return _required(av)
+        return _required(av, words)
     if op is sre_constants.BRANCH:
         union: set[str] = set()
         for alternative in av[1]:
-            need = _required(alternative)
+            need = _required(alternative, words)
             if need is None:
                 return None
             union |= need
         return frozenset(union)
     if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT,
               sre_constants.POSSESSIVE_REPEAT):
-        return _required(av[2]) if av[0] >= 1 else None
+        return _required(av[2], words) if av[0] >= 1 else None
     # Look-arounds, classes, anchors, back-references: nothing that must be in the match.
     return None
 

@@ -24,9 +24,12 @@ Backend = Literal["snowball", "pymorphy3"]
 _LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
 _CYR = re.compile(r"[а-я]")
 _LAT = re.compile(r"[a-z]")
+# The characters of a word (a character class). Words are maximal runs of them, so any string
+# of them in normalised text lies inside one word: the classifier screens regexes by that.
+WORD_CHARS = "0-9a-zа-я"
 # One pass finds both clause marks (sentence punctuation, commas, brackets, dashes with spaces,
 # line breaks) and words. A mark never contains a letter or digit, so no word straddles one.
-_SCAN = re.compile(r"([0-9a-zа-я]+)|([.;,:()\[\]\n«»\"…]|\s[-–—]+\s|[?!]+)")
+_SCAN = re.compile(rf"([{WORD_CHARS}]+)|([.;,:()\[\]\n«»\"…]|\s[-–—]+\s|[?!]+)")
 _NT = re.compile(r"n['’]t\b")
 # A soft sign typed for the hard one after a prefix: "подьезд", "обьявление", "сьехал". The
 # prefixes are look-behinds so that the pattern starts with "ь": ``re`` then jumps from one "ь" to
