@@ -105,6 +105,7 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("в щитке на площадке искрит и трещит", "safety"),
         ("мороз -25, батареи холодные, отопления нет", "heating"),
         ("в подвале прорвало канализацию, стоки по колено", "plumbing"),
+        ("water coming thru my ceiling from upstairs, a lot", "plumbing"),  # chat spelling
     ],
 )
 def test_urgent_situations_are_emergencies(clf: Classifier, text: str, category: str) -> None:

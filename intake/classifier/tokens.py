@@ -39,6 +39,9 @@ _HARD_SIGN = re.compile(
     "ь(?:" + "|".join(rf"(?<=\b{prefix}ь)" for prefix in _HARD_SIGN_AFTER) + ")(?=[еёяю])"
 )
 _APOS = re.compile(r"['’]")
+# Chat spellings of English words the rules name in full ("water coming thru the ceiling").
+_CHAT_SPELLINGS = {"thru": "through", "pls": "please", "plz": "please", "tho": "though"}
+_CHAT_SPELLING = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
 
 # Cap the work on pathological input (a pasted contract): the first part of a message carries
 # what the resident wants; scanning megabytes would only break the throughput promise.
@@ -46,8 +49,10 @@ MAX_CHARS = 20_000
 
 
 def normalise(text: str) -> str:
-    """Lower-case, fold ё→е and expand English "n't" so negation is one shared word "not"."""
+    """Lower-case, fold ё→е, spell out chat English ("thru", "pls") and expand "n't" so
+    negation is one shared word "not"."""
     text = text[:MAX_CHARS].lower().replace("ё", "е")
+    text = _CHAT_SPELLING.sub(lambda m: _CHAT_SPELLINGS[m.group()], text)
     text = _NT.sub(" not", text)
     text = _HARD_SIGN.sub("ъ", text)
     return _APOS.sub("", text)
