@@ -134,6 +134,19 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "People on the 18th floor are trapped in their flats, the lift is out for 5 days",
+        "двор не чистят, дорожки в снегу по колено",
+        "In August somebody sprayed only the first floor against cockroaches",
+    ],
+)
+def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
+                                                             text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "category"),
     [
         ("соседи сверху каждую ночь громко слушают музыку", "complaint", "noise"),
