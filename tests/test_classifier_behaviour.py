@@ -139,6 +139,7 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "People on the 18th floor are trapped in their flats, the lift is out for 5 days",
         "двор не чистят, дорожки в снегу по колено",
         "In August somebody sprayed only the first floor against cockroaches",
+        "лифт в 1 подъезде не работает с утра, у нас 16 этажей, бабушка выйти не может",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,

@@ -24,11 +24,11 @@ MEASURED = {
                "category.accuracy": 0.962, "urgency.macro_f1": 0.887, "emergency.recall": 1.0,
                "emergency.precision": 0.793, "scope.accuracy": 0.962},
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
-               "category.accuracy": 0.93, "urgency.macro_f1": 0.888, "emergency.recall": 0.967,
-               "emergency.precision": 0.806, "scope.accuracy": 0.989},
+               "category.accuracy": 0.93, "urgency.macro_f1": 0.897, "emergency.recall": 0.967,
+               "emergency.precision": 0.829, "scope.accuracy": 0.989},
     "blind7": {"kind.macro_f1": 0.888, "complaint.recall": 0.916, "complaint.precision": 0.916,
-               "category.accuracy": 0.929, "urgency.macro_f1": 0.82, "emergency.recall": 0.938,
-               "emergency.precision": 0.75, "scope.accuracy": 0.934},
+               "category.accuracy": 0.929, "urgency.macro_f1": 0.83, "emergency.recall": 0.938,
+               "emergency.precision": 0.769, "scope.accuracy": 0.934},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240}
 
