@@ -3,8 +3,8 @@
 The anchor is what a statistical baseline reaches on the same 180 labelled messages with honest
 stratified 5-fold cross-validation (every message is predicted by models that never saw it). The
 rule classifier is scored on the whole dev set in the same run; its rules were written while
-looking at this set, so read its dev numbers as in-sample and see docs_classifier.md for the
-held-out measurement.
+looking at this set, so read its dev numbers as in-sample and see intake/classifier/README.md
+and the blind-set table below for the held-out measurement.
 
 Run from the repository root:  .venv/bin/python bench/triage.py [--json]
 scikit-learn is a bench-only dependency (the ``bench`` extra) and is imported here, not in the
