@@ -62,3 +62,11 @@ def test_deadline_is_shown_in_the_office_time_zone() -> None:
 
 def test_unknown_language_falls_back_to_russian() -> None:
     assert "обращение" in Renderer().render("ack", "de", **CONTEXT).text
+
+
+def test_plain_text_channels_get_no_html_part() -> None:
+    renderer = Renderer()
+    plain = renderer.render("ack", "ru", html=False, **CONTEXT)
+    full = renderer.render("ack", "ru", **CONTEXT)
+    assert plain.html is None and full.html
+    assert (plain.subject, plain.text) == (full.subject, full.text)

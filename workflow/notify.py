@@ -136,7 +136,7 @@ class Notifier:
                                            resident=resident, **context)
         payload = {
             "case_number": case.number if case else None, "subject": rendered.subject,
-            "text": rendered.text, "html": rendered.html,  # channels without HTML ignore it
+            "text": rendered.text, "html": rendered.html,  # None for plain-text channels
             "references": refs, "language": lang, "template": template, "staff_id": staff_id,
             **({"actions": context["actions"]} if "actions" in context else {}),
             **({"origin": context["origin"]} if context.get("origin") else {}),
