@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,6 +38,15 @@ class App:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def freeze_startup() -> None:
+    """Exempt what start-up built (rules, model, mappings: a few hundred thousand objects that
+    live as long as the process) from the garbage collector's full passes. Each such pass
+    would otherwise walk all of them: on a labelled set, one pass cost ~70 ms and warm
+    classification fell from ~5,700 to ~3,400 messages/s."""
+    gc.collect()
+    gc.freeze()
 
 
 def build_classifier(config: Config) -> Classifier:

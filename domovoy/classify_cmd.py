@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domovoy.app import build_app, build_classifier
+from domovoy.app import build_app, build_classifier, freeze_startup
 from domovoy.config import Config
 from intake.classifier import Classifier
 from intake.classifier.engine import default_rule_files
@@ -136,6 +136,7 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:  # RulesError: names the rules file and line
         print(f"domovoy classify: {exc}", file=sys.stderr)
         return 2
+    freeze_startup()
     if args.jsonl:
         try:
             rows = _lines(args.jsonl)
@@ -149,7 +150,7 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
                       "label (an --eval file needs kind, category, urgency, scope)",
                       file=sys.stderr)
                 return 2
-            print(format_report(evaluate(clf, rows)))
+            print(format_report(evaluate(clf, rows, repeat=3)))
         else:
             _label_file(clf, rows)
         return 0

@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from domovoy.app import App, build_app
+from domovoy.app import App, build_app, freeze_startup
 from domovoy.config import Config
 from workflow.clock import Clock
 from workflow.reports import queue_report
@@ -116,6 +116,7 @@ async def _hold(sched: Any) -> None:
 
 async def run(config: Config) -> None:
     services = await start_services(config)
+    freeze_startup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

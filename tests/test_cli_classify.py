@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_classify_jsonl_labels_each_line_and_eval_scores(tmp_path: Path) -> None
     scored = cli("classify", "--jsonl", str(path), "--eval")
     assert scored.returncode == 0, scored.stderr
     assert "macro-F1" in scored.stdout and "emergency" in scored.stdout
+    # Both speeds: a long-running bot is warm, the first pass meets every word new.
+    assert re.search(r"messages/s: [\d,]+ warm, [\d,]+ on the first pass", scored.stdout)
 
 
 def test_bad_jsonl_names_file_and_line(tmp_path: Path) -> None:
