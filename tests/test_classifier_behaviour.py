@@ -106,6 +106,8 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("мороз -25, батареи холодные, отопления нет", "heating"),
         ("в подвале прорвало канализацию, стоки по колено", "plumbing"),
         ("water coming thru my ceiling from upstairs, a lot", "plumbing"),  # chat spelling
+        ("розетка плавится и воняет пластиком", "safety"),
+        ("the socket is melting and smells of burning plastic", "safety"),
     ],
 )
 def test_urgent_situations_are_emergencies(clf: Classifier, text: str, category: str) -> None:
@@ -140,6 +142,9 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "двор не чистят, дорожки в снегу по колено",
         "In August somebody sprayed only the first floor against cockroaches",
         "лифт в 1 подъезде не работает с утра, у нас 16 этажей, бабушка выйти не может",
+        "the snow on the roof is melting and water drips on the balcony",
+        "плавится снег у входа, скользко",
+        "I watch a live stream every evening and the neighbours are loud",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
