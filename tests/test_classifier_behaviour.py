@@ -152,6 +152,13 @@ def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
     assert clf.classify(text).urgency != "emergency"
 
 
+@pytest.mark.parametrize("text", ["пожарный выход заставлен велосипедами",
+                                  "в коридоре заставили проход шкафом",
+                                  "The fire exit on the 3rd floor is blocked with boxes"])
+def test_blocked_exits_are_a_rules_complaint_not_ignored(clf: Classifier, text: str) -> None:
+    assert (clf.classify(text).kind, clf.classify(text).category) == ("complaint", "rules")
+
+
 @pytest.mark.parametrize(
     ("text", "kind", "category"),
     [
