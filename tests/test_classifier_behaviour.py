@@ -159,6 +159,16 @@ def test_blocked_exits_are_a_rules_complaint_not_ignored(clf: Classifier, text: 
     assert (clf.classify(text).kind, clf.classify(text).category) == ("complaint", "rules")
 
 
+@pytest.mark.parametrize(("text", "kind", "category"), [
+    ("когда покрасят подъезд", "inquiry", "structure"),  # a question without its mark
+    ("кто-то спит в подъезде", "complaint", "safety"),
+])
+def test_short_reports_that_used_to_open_no_case(clf: Classifier, text: str, kind: str,
+                                                 category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == (kind, category)
+
+
 @pytest.mark.parametrize(
     ("text", "kind", "category"),
     [
