@@ -6,9 +6,10 @@ after that (dedupe, threading, classification, cases) is channel-neutral and liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -102,3 +103,31 @@ class InboundMessage:
     notes: tuple[str, ...] = ()
     preset: PresetLabels | None = None
     burst_key: str | None = None
+
+
+def message_to_json(msg: InboundMessage) -> dict[str, Any]:
+    """The message as plain JSON: what a channel keeps in quarantine when intake fails, so
+    ``domovoy requeue`` can retry it without the channel (a Telegram update cannot be fetched
+    again once its offset has moved on)."""
+    data = asdict(msg)
+    data["received_at"] = msg.received_at.isoformat()
+    return data
+
+
+def message_from_json(data: dict[str, Any]) -> InboundMessage:
+    """The inverse of :func:`message_to_json`."""
+    sender, preset = data.get("sender"), data.get("preset")
+    return InboundMessage(
+        channel=Channel(data["channel"]), external_id=data["external_id"],
+        sender=SenderIdentity(**{**sender, "channel": Channel(sender["channel"])})
+        if sender else None,
+        text=data["text"], received_at=datetime.fromisoformat(data["received_at"]),
+        subject=data.get("subject", ""),
+        attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
+        thread_hints=tuple(data.get("thread_hints", ())), raw_ref=data.get("raw_ref"),
+        building_code=data.get("building_code"), apartment=data.get("apartment"),
+        phone=data.get("phone"),
+        automated=Automated(data["automated"]) if data.get("automated") else None,
+        bounced_recipient=data.get("bounced_recipient"), notes=tuple(data.get("notes", ())),
+        preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
+    )

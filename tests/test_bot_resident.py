@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers import mail
 from tests.peers.telegram import TelegramHarness
-from workflow.models import Case, Identity, LinkCode, Message, Resident
+from workflow.models import Case, Identity, LinkCode, Message, Quarantine, Resident
 
 RESIDENT = 5001
 
@@ -158,3 +159,38 @@ async def test_link_code_from_email_joins_the_telegram_identity(
         used = await session.scalar(select(LinkCode.code).where(LinkCode.code == code))
     assert len(owners) == 1 and case_owners == owners  # one person, one history
     assert used is None  # the code is single-use
+
+
+async def test_message_that_fails_intake_is_quarantined_and_requeued(
+        telegram: TelegramHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.email.quarantine import requeue
+
+    emu, app = telegram.emu, telegram.app
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/start lenina-5")
+    emu.user_sends(RESIDENT, "7")
+    emu.user_sends(RESIDENT, "Пропустить")
+    await telegram.settle()
+
+    async def database_down(msg: object) -> None:
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(app.intake, "ingest", database_down)
+    emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await telegram.settle()
+    async with app.wf.sessions() as session:
+        assert await session.scalar(select(Case)) is None
+        kept = (await session.scalars(select(Quarantine))).all()
+    assert len(kept) == 1 and kept[0].channel == "telegram" and "database is down" in kept[0].reason
+    told = len(telegram.texts_to(RESIDENT))
+
+    monkeypatch.undo()  # the database is back: the operator runs `domovoy requeue`
+    lines = await requeue(app.intake, app.wf.sessions)
+    assert len(lines) == 1 and "new_case A-" in lines[0], lines
+    async with app.wf.sessions() as session:
+        case = await session.scalar(select(Case))
+        row = await session.get_one(Quarantine, kept[0].id)
+    assert case is not None and "Течёт кран" in case.text and row.resolved_at is not None
+    assert await telegram.deliver() >= 1
+    assert case.number in telegram.texts_to(RESIDENT)[told]  # the resident gets the number
+    assert await requeue(app.intake, app.wf.sessions) == []  # nothing left to retry

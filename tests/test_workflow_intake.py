@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -294,3 +295,31 @@ async def test_a_failing_message_costs_only_itself(
     assert [type(r).__name__ for r in results] == ["IntakeResult", "RuntimeError", "IntakeResult"]
     assert await count(app, Case) == 2
     assert await count(app, Message) == 2  # the failed one left nothing half-written
+
+
+def test_inbound_message_survives_json_for_quarantine() -> None:
+    from datetime import UTC, datetime
+
+    from intake.message import (
+        Attachment,
+        Automated,
+        Channel,
+        InboundMessage,
+        PresetLabels,
+        SenderIdentity,
+        message_from_json,
+        message_to_json,
+    )
+
+    full = InboundMessage(
+        channel=Channel.TELEGRAM, external_id="5001:42",
+        sender=SenderIdentity(Channel.TELEGRAM, "5001", "Анна", "ru"), text="Течёт кран",
+        received_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC), subject="",
+        attachments=(Attachment("photo.jpg", "image/jpeg", 1234, "file-id"),),
+        thread_hints=("5001:41",), building_code="lenina-5", apartment="7", phone="+7999",
+        automated=Automated.AUTOREPLY, notes=("album",),
+        preset=PresetLabels(kind="request", category="plumbing"), burst_key="album-1")
+    bare = InboundMessage(channel=Channel.EMAIL, external_id="<x@y>", sender=None, text="",
+                          received_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    for msg in (full, bare):
+        assert message_from_json(json.loads(json.dumps(message_to_json(msg)))) == msg

@@ -1,18 +1,21 @@
-"""Mail that could not be processed is kept whole in the ``quarantine`` table, never dropped.
+"""Input that could not be processed is kept whole in the ``quarantine`` table, never dropped.
 
-The poller moves on past it (one poisonous message must not stall the office inbox); an
-operator sees the count in ``domovoy status`` and retries with ``domovoy requeue`` once the
-cause (a bug, a database outage) is fixed.
+The channel moves on past it (one poisonous message must not stall the office inbox or the
+bot); an operator sees the count in ``domovoy status`` and retries with ``domovoy requeue`` once
+the cause (a bug, a database outage) is fixed. Mail is kept raw and parsed again; other channels
+keep the normalised message beside their raw input (``{"inbound": ...}``), which is retried as is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from intake.email.backlog import describe_error, ingest_raw
+from intake.message import InboundMessage, message_from_json
 from workflow.db import SessionFactory
 from workflow.intake import IntakeService
 from workflow.models import Quarantine
@@ -66,12 +69,16 @@ async def requeue(intake: IntakeService, sessions: SessionFactory, *,
         async with sessions() as session:
             row = await session.get_one(Quarantine, item_id)
             raw, source, channel = row.raw, row.source, row.channel
-        if channel != "email":
-            lines.append(f"#{item_id} {source}: skipped, channel {channel!r} has no requeue")
+        stored = None if channel == "email" else _stored_message(raw)
+        if channel != "email" and stored is None:
+            lines.append(f"#{item_id} {source}: skipped, no message kept to retry")
             continue
         try:
-            _, result = await ingest_raw(intake, raw, raw_ref=source,
-                                         own_addresses=own_addresses)
+            if stored is not None:
+                result = await intake.ingest(stored)
+            else:
+                _, result = await ingest_raw(intake, raw, raw_ref=source,
+                                             own_addresses=own_addresses)
         except Exception as exc:
             reason = describe_error(exc)
             async with sessions.begin() as session:
@@ -87,3 +94,12 @@ async def requeue(intake: IntakeService, sessions: SessionFactory, *,
         case = f" {result.case_number}" if result.case_number else ""
         lines.append(f"#{item_id} {source}: {result.action}{case}")
     return lines
+
+
+def _stored_message(raw: bytes) -> InboundMessage | None:
+    """The normalised message a channel kept beside its raw input, if it kept one."""
+    try:
+        data = json.loads(raw)
+        return message_from_json(data["inbound"]) if isinstance(data, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return None
