@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from intake.classifier import Classifier, RulesError
-from intake.classifier.engine import RULES_DIR, _needles
-from intake.classifier.tokens import normalise
+from intake.classifier.engine import RULES_DIR, _fragments, _needles
+from intake.classifier.rules import Pattern
+from intake.classifier.tokens import normalise, split
 
 DATA = Path(__file__).parent / "data"
 
@@ -156,19 +158,67 @@ def test_regex_screen(pattern: str, needles: tuple[str, ...]) -> None:
     assert _needles(re.compile(pattern)) == needles
 
 
-def test_regex_screen_never_hides_a_match() -> None:
-    texts = [
+def _labelled_texts() -> list[str]:
+    """Every labelled message, normalised as the classifier searches it."""
+    return [
         normalise(f"{row.get('subject') or ''}.\n{row.get('text') or ''}")
         for path in sorted(DATA.glob("messages-*.jsonl"))
         for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
     ]
-    screened = 0
+
+
+def _rule_regexes() -> Iterator[Pattern]:
     for rule in Classifier.default().ruleset.rules:
         for pattern in (*rule.any, *(p for g in rule.all for p in g), *rule.unless):
-            if pattern.regex is None or not (needles := _needles(pattern.regex)):
-                continue
-            screened += 1
-            for text in texts:
-                if pattern.regex.search(text):
-                    assert any(n in text for n in needles), (pattern.source, text)
+            if pattern.regex is not None:
+                yield pattern
+
+
+def test_regex_screen_never_hides_a_match() -> None:
+    texts = _labelled_texts()
+    screened = 0
+    for pattern in _rule_regexes():
+        assert pattern.regex is not None
+        if not (needles := _needles(pattern.regex)):
+            continue
+        screened += 1
+        for text in texts:
+            if pattern.regex.search(text):
+                assert any(n in text for n in needles), (pattern.source, text)
     assert screened >= 10  # the shipped rules do get screened
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fragments"),
+    [
+        # Runs are cut at spaces; ``re`` itself factors "видно|видел" into "вид(но|ел)".
+        (r"(\d|несколько) (\w+ )?не (видно|видел)", [{"не"}, {"вид"}]),
+        (r"(на протяжении|в течение) (\d+|двух)", [{"протяжении", "течение"}]),
+        (r"\b(?!здравств)[а-я]{2,}(ите|йте|ьте)\b", [{"ите", "йте", "ьте"}]),
+        (r"(\+\s?1[0-7]\b|(?<![\d.,-])1[0-7] ?(градус|°|degrees))", [{"1"}]),
+        (r"(?i:раз)дв", [{"дв"}]),  # case-blind parts require nothing
+        (r"(?i)раз", []),
+        (r"\d+\s*°", []),
+    ],
+)
+def test_word_fragment_screen(pattern: str, fragments: list[set[str]]) -> None:
+    assert _fragments(re.compile(pattern)) == [frozenset(f) for f in fragments]
+
+
+def test_word_fragment_screen_never_hides_a_match() -> None:
+    """A regex is skipped when a message's words lack one of its fragments: that may only
+    happen when it cannot match."""
+    extra = [normalise(t) for t in ("Сделайте_что-нибудь", "уже 3-й раз", "в 5 раз", "+12°")]
+    texts = _labelled_texts() + extra
+    screened = 0
+    for pattern in _rule_regexes():
+        assert pattern.regex is not None
+        if not (screens := _fragments(pattern.regex)):
+            continue
+        screened += 1
+        for text in texts:
+            if pattern.regex.search(text):
+                words = split(text)[0]
+                for screen in screens:
+                    assert any(f in w for f in screen for w in words), (pattern.source, text)
+    assert screened >= 30
