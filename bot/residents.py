@@ -54,6 +54,7 @@ from bot.registry import (
     resident_of,
 )
 from bot.sender import inline_keyboard
+from intake import quarantine
 from intake.labels import Category, Kind
 from intake.message import (
     Attachment,
@@ -63,7 +64,7 @@ from intake.message import (
     SenderIdentity,
     message_to_json,
 )
-from workflow.models import Building, Case, Identity, Quarantine, Resident, Staff
+from workflow.models import Building, Case, Identity, Resident, Staff
 from workflow.residents import redeem_link_code
 from workflow.stages import OPEN_STAGES
 
@@ -570,15 +571,13 @@ def build_router(deps: BotDeps) -> Router:
             return await deps.intake.ingest(msg)
         except Exception as exc:
             log.exception("telegram update %s could not be ingested", update.update_id)
-            async with wf.sessions.begin() as session:
-                # The update as Telegram sent it, and the message as intake was given it:
-                # `domovoy requeue` retries the latter.
-                session.add(Quarantine(
-                    channel=Channel.TELEGRAM.value, source=f"update {update.update_id}",
-                    raw=json.dumps({
-                        "update": update.model_dump(mode="json", exclude_none=True),
-                        "inbound": message_to_json(msg)}, ensure_ascii=False).encode(),
-                    reason=repr(exc), attempts=1, created_at=wf.clock.now()))
+            # The update as Telegram sent it, and the message as intake was given it:
+            # `domovoy requeue` retries the latter.
+            await quarantine.store(
+                wf.sessions, channel=Channel.TELEGRAM.value, source=f"update {update.update_id}",
+                raw=json.dumps({"update": update.model_dump(mode="json", exclude_none=True),
+                                "inbound": message_to_json(msg)}, ensure_ascii=False).encode(),
+                reason=repr(exc), now=wf.clock.now())
             lang = await lang_of(None)
             await deps.say(chat_id, texts.resident(lang, "error"))
             return None

@@ -80,7 +80,7 @@ def _when(value: datetime | None) -> str:
 
 async def status(config: Config) -> int:
     """Channel health (last poll, last error as a sentence), outbox and quarantine sizes."""
-    from intake.email.quarantine import pending_count
+    from intake.quarantine import pending_count
     from workflow.health import read_health
     from workflow.models import OutboxItem
 
@@ -125,7 +125,7 @@ async def status(config: Config) -> int:
 async def requeue(config: Config) -> int:
     """Retry quarantined input; exit 1 when something still fails."""
     from domovoy.runner import own_addresses
-    from intake.email.quarantine import requeue as requeue_items
+    from intake.quarantine import requeue as requeue_items
 
     app = await build_app(config)
     try:

@@ -163,7 +163,7 @@ async def test_link_code_from_email_joins_the_telegram_identity(
 
 async def test_message_that_fails_intake_is_quarantined_and_requeued(
         telegram: TelegramHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    from intake.email.quarantine import requeue
+    from intake.quarantine import requeue
 
     emu, app = telegram.emu, telegram.app
     emu.add_private_chat(RESIDENT, "Анна")

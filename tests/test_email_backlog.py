@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from domovoy import commands
 from domovoy.app import App
 from domovoy.config import Config
-from intake.email import quarantine
+from intake import quarantine
 from intake.email.backlog import ROW_KEYS, ingest_files, not_mail_reason
 from intake.message import Automated
 from tests.conftest import SHARED, make_config, shared_path

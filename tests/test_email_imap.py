@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from domovoy.app import App
 from domovoy.peers.dovecot import Dovecot, free_port
-from intake.email import quarantine
+from intake import quarantine
 from intake.email.imap import ImapPoller, PollReport, parse_fetch, uid_set
 from intake.email_settings import ImapConfig
 from intake.tables import MailboxState

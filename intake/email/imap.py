@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 
 from aioimaplib import IMAP4, AioImapException, Response
 
+from intake import quarantine as quarantine_store
 from intake.email import MailLimits
-from intake.email import quarantine as quarantine_store
 from intake.email.backlog import describe_error, parse_raw
 from intake.email_settings import ImapConfig
 from intake.message import InboundMessage
