@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from domovoy.app import App
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, mail, tg_message
 from workflow.clock import ManualClock
 from workflow.models import Identity, LinkCode, OutboxItem
-from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError, enqueue
+from workflow.outbox import (
+    _RECENT_AUTOMATIC,
+    Outgoing,
+    PermanentSendError,
+    TemporarySendError,
+    enqueue,
+)
 from workflow.residents import redeem_link_code
 
 
@@ -106,3 +112,13 @@ async def test_staff_items_without_a_staff_channel_are_skipped_not_stuck(
     async with app.wf.sessions() as s:
         states = {o.channel: o.state for o in await s.scalars(select(OutboxItem))}
     assert states == {"telegram": "sent", "staff": "skipped"}
+
+
+async def test_hourly_limit_counts_a_recipient_by_index(app: App) -> None:
+    """The limit is read on every incoming message: it must not scan the outbox's history."""
+    query = _RECENT_AUTOMATIC.params(addresses=["a@example.org"], since=app.wf.clock.now())
+    async with app.wf.sessions() as session:
+        conn = await session.connection()
+        sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(r[-1]) for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "ix_outbox_recipient_created" in plan, plan
