@@ -64,11 +64,9 @@ class Renderer:
         return self.prepare(name, lang).render(html=html, **context)
 
     def prepare(self, name: str, lang: str | None) -> Prepared:
-        """The template ready to render many times: one message filled in for many cases.
-
-        Looking the template up and building its globals and helpers cost nearly as much as
-        rendering it; an escalation pass would otherwise pay that for every case.
-        """
+        """The template ready to render many times, kept per template and language: looking
+        a template up and building its globals and helpers cost nearly as much as rendering
+        it, and every acknowledgement, update and escalation ping would pay that again."""
         lang = self.language(lang)
         prepared = self._prepared.get((name, lang))
         if prepared is None:
