@@ -278,3 +278,57 @@ def test_deterministic_and_frozen(clf: Classifier) -> None:
 
 def test_default_is_built_once() -> None:
     assert Classifier.default() is Classifier.default()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the formal name for too little heat, as city portals and letters put it
+    ("Низкая температура в квартире, просим проверить отопление", ("heating", "normal")),
+    # cosmetic work is low; graffiti beside filth or damage is ordinary work
+    ("На стенах третьего подъезда снова появились надписи", ("structure", "low")),
+    ("В лифте грязь, стены исписаны, зеркало разбито", ("elevator", "normal")),
+    # an entrance door that is broken no longer keeps anyone out
+    ("У нас сломана дверь в подъезд", ("safety", "high")),
+])
+def test_formal_and_portal_wordings(clf: Classifier, text: str,
+                                    expected: tuple[str, str]) -> None:
+    c = clf.classify(text)
+    assert c.kind != "other"
+    assert (c.category, c.urgency) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Детская площадка в ужасном состоянии: состояние песочницы не отвечает санитарным нормам",
+    "Уборка лестниц не отвечает требованиям договора, прошу проверить",
+])
+def test_not_meeting_a_standard_is_not_an_unanswered_phone(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert "kind.complaint.no_response" not in c.rules
+    assert "category.staff.unreachable" not in c.rules
+
+
+@pytest.mark.parametrize(("text", "wrong_rule"), [
+    ("Реклама расклеена на дверях парадной, прошу убрать", "kind.other.spam"),
+    ("Старые автомобильные покрышки валяются на газоне", "category.rules.car_misplaced"),
+    ("Много мусора в парке за домом", "category.rules.parking"),
+])
+def test_reports_that_used_to_read_as_spam_or_parking(clf: Classifier, text: str,
+                                                      wrong_rule: str) -> None:
+    c = clf.classify(text)
+    assert c.kind != "other" and wrong_rule not in c.rules
+
+
+def test_litter_in_the_yard_is_the_yard_keepers(clf: Classifier) -> None:
+    assert clf.classify("Листва и мусор на газоне у дома не убираются").category == "territory"
+
+
+def test_a_past_fire_is_not_a_fire(clf: Classifier) -> None:
+    c = clf.classify("После пожара в подвале дверь так и стоит выломанная уже неделю")
+    assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Здравствуйте! Грязь в парадной 7. Прошу сделать уборку парадной.",
+    "Здравствуйте! Грязь в парадной. Прошу сделать влажную уборку.",
+])
+def test_a_greeting_does_not_turn_a_report_into_small_talk(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "request"

@@ -56,6 +56,8 @@ _KIND_ORDER = [k.value for k in Kind]
 # "inquiry" is answered with information where work was wanted. A short fault report ("Течёт
 # кран", "Нет горячей воды") looks like a "спасибо" or a question to a bag of words.
 _RULE_BACKED_KINDS = frozenset({Kind.OTHER.value, Kind.INQUIRY.value})
+# Below this a rule-backed kind's vote does not back it when the message names a fault.
+_FAULT_BACKING = 0.99
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
 _SCOPE_ORDER = [s.value for s in Scope]
@@ -491,7 +493,7 @@ class Classifier:
         # answer it.
         if vote is not None and scores["kind"]:
             kind, ids = vote.settle("kind", scores["kind"], _KIND_ORDER, kind, ids,
-                                    needs_rule=_RULE_BACKED_KINDS)
+                                    needs_rule=_unbacked(scores["kind"], fault))
         if kind == Kind.OTHER and danger:
             kind = str(defaults.fault_kind)
         if kind == Kind.OTHER:
@@ -506,6 +508,16 @@ class Classifier:
                                         category, ids)
             scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
         return Classification(kind, category, urgency, scope, ids)
+
+
+def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
+    """The rule-backed kinds no rule backs here, which the model may therefore not pick.
+
+    Where a fault is named, a faint vote (a greeting's 0.5) is no backing: "Здравствуйте! Грязь
+    в подъезде, прошу убрать" must not become "other" because the model heard the greeting.
+    """
+    least = _FAULT_BACKING if fault else 0.0
+    return frozenset(k for k in _RULE_BACKED_KINDS if kind_scores.get(k, 0.0) <= least)
 
 
 class _ModelVote:
@@ -525,7 +537,7 @@ class _ModelVote:
     def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
                ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
                ) -> tuple[str, tuple[str, ...]]:
-        """The label for ``axis``; ``needs_rule``: labels the model may not pick on its own."""
+        """The label for ``axis``; ``needs_rule``: labels the model may not add its weight to."""
         weight = BLEND[axis]
         top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
         if top[0] - top[1] > weight:
@@ -537,7 +549,7 @@ class _ModelVote:
             return label, ids
         combined = dict(rule_scores)
         for name, p in probs.items():
-            if name in rule_scores or name not in needs_rule:
+            if name not in needs_rule:
                 combined[name] = combined.get(name, 0.0) + weight * p
         blended = _best(combined, order)
         if blended is None or blended == label:
