@@ -199,6 +199,8 @@ def test_departments(clf: Classifier, text: str, kind: str, category: str) -> No
         ("The lights in the whole building are out", "building"),
         ("у меня в квартире не работает розетка", "unit"),
         ("протекает крыша, у меня с потолка капает", "unit"),
+        ("Сломана скамейка у входа в детский сад во дворе", "building"),
+        ("в детской комнате холодная батарея", "unit"),
     ],
 )
 def test_scope(clf: Classifier, text: str, scope: str) -> None:
