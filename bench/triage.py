@@ -204,12 +204,15 @@ def main(argv: list[str]) -> int:
     if HOLDOUT.exists() and all(p.exists() for p in TRAINING):
         test = load_rows(HOLDOUT)
         train = rows + [r for p in TRAINING for r in load_rows(p)]
-        preds, speed = tfidf_train_test(train, test)
-        anchor_unseen = evaluate(_as_classifier(test, preds), test)
-        anchor_unseen["messages_per_s"] = speed
         unseen = {"rules alone": evaluate(rules.with_model(None), test, repeat=5),
-                  "rules + learned model": evaluate(rules, test, repeat=5),
-                  f"tfidf+LR (trained on {len(train)})": anchor_unseen}
+                  "rules + learned model": evaluate(rules, test, repeat=5)}
+        # The anchor learns from the dev set alone; the second one from every
+        # labelled message we have, which is more than our own learned model saw.
+        for name, learn_from in ((f"tfidf+LR (dev, {len(rows)})", rows),
+                                 (f"tfidf+LR (all, {len(train)})", train)):
+            preds, speed = tfidf_train_test(learn_from, test)
+            unseen[name] = evaluate(_as_classifier(test, preds), test)
+            unseen[name]["messages_per_s"] = speed
     if "--json" in argv:
         slim = {
             name: {"headline": headline(r), "messages_per_s": r["messages_per_s"]}

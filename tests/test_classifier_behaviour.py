@@ -334,3 +334,16 @@ def test_a_past_fire_is_not_a_fire(clf: Classifier) -> None:
 ])
 def test_a_greeting_does_not_turn_a_report_into_small_talk(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "request"
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    # a recurring problem described over months is ordinary work...
+    ("Третий год пишем: с балконных плит в подъезде осыпается бетон, видна арматура", "normal"),
+    ("Регулярно, раз в две недели, засоряется стояк и стоки выходят в подвал", "normal"),
+    # ...unless it is happening now, or it is the kind of danger that never waits
+    ("Регулярно засоряется канализация, сейчас стоки текут по полу подвала", "emergency"),
+    ("Каждый раз при сильном ветре пахнет газом в подъезде", "emergency"),
+    ("Канализация засорилась, стоки текут по полу подвала", "emergency"),
+])
+def test_an_emergency_is_a_threat_right_now(clf: Classifier, text: str, urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
