@@ -19,7 +19,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import DeleteWebhook, SetMyCommands, SetWebhook
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -28,6 +27,7 @@ from aiohttp import web
 from bot import residents, staff
 from bot.delivery import DeliveryWatch
 from bot.deps import BotDeps
+from bot.fsm_storage import DatabaseStorage
 from bot.sender import ResidentSender, SendLimits, TelegramOutput
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats, StaffSender
@@ -62,7 +62,7 @@ class TelegramChannel:
                             watch=self.watch)
         self.resident_sender = ResidentSender(self.output)
         self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
-        self.dp = Dispatcher(storage=MemoryStorage())
+        self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.include_router(staff.build_router(self.deps))
         self.dp.include_router(residents.build_router(self.deps))
         self._runner: web.AppRunner | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,3 +35,14 @@ class TelegramMessageLink(Base):
     source: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
+
+
+class TelegramFsm(Base):
+    """Where a resident is in a guided form (registration, the complaint form, a rating), and
+    what they have entered so far, so that a restart does not make them start over."""
+
+    __tablename__ = "telegram_fsm"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]

@@ -94,3 +94,25 @@ async def test_staff_file_a_set_aside_message_as_a_case(telegram: TelegramHarnes
         case = await session.scalar(select(Case))
     assert case is not None
     assert case.number in (emu.callback_answers[-1]["text"] or "")
+
+
+async def test_a_restart_does_not_make_the_resident_start_the_form_over(
+        telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await telegram.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="noise").pack())
+    await telegram.settle()
+    await telegram.stop()  # the bot restarts between two steps of the form
+    await telegram.start()
+    emu.user_sends(RESIDENT, "Соседи сверху сверлят по ночам")
+    await telegram.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
+    await telegram.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="s").pack())
+    await telegram.settle()
+    async with telegram.app.wf.sessions() as session:
+        case = await session.scalar(select(Case))
+    assert case is not None and case.category == "noise"
+    assert "resident_choice" in case.explanation["rules"]
