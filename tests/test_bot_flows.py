@@ -108,6 +108,10 @@ async def test_a_restart_does_not_make_the_resident_start_the_form_over(
     await telegram.start()
     emu.user_sends(RESIDENT, "Соседи сверху сверлят по ночам")
     await telegram.settle()
+    emu.user_sends(RESIDENT, photo=b"\xff\xd8 a photo of the ceiling")
+    await telegram.settle()
+    await telegram.stop()  # and again, with a photo in the form
+    await telegram.start()
     emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
     await telegram.settle()
     emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="s").pack())
@@ -116,3 +120,8 @@ async def test_a_restart_does_not_make_the_resident_start_the_form_over(
         case = await session.scalar(select(Case))
     assert case is not None and case.category == "noise"
     assert "resident_choice" in case.explanation["rules"]
+    assert case.text.startswith("Соседи сверху сверлят")
+    async with telegram.app.wf.sessions() as session:
+        attachments = await session.scalar(select(Message.attachments).where(
+            Message.case_id == case.id, Message.direction == "in"))
+    assert attachments and len(attachments) == 1
