@@ -347,3 +347,15 @@ def test_a_greeting_does_not_turn_a_report_into_small_talk(clf: Classifier, text
 ])
 def test_an_emergency_is_a_threat_right_now(clf: Classifier, text: str, urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize(("text", "category", "urgency"), [
+    ("somebody smoke in the lift hall every evening, the whole floor stinks", "rules", "normal"),
+    ("people smoke on our landing all the time", "rules", "normal"),
+    ("there is smoke coming out of the basement door", "safety", "emergency"),
+    ("someone reported smoke in the basement", "safety", "emergency"),
+])
+def test_people_who_smoke_are_not_smoke(clf: Classifier, text: str, category: str,
+                                        urgency: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == (category, urgency)

@@ -2,10 +2,11 @@
 
 The seventh and eighth were never used for tuning rules or training the model
 (intake/classifier/README.md tells how often each was scored; two of the eighth's messages and
-one of the seventh's were seen once by accident, see there); the fifth and sixth were blind until the kind model was chosen
-on them, and the shipped model has since been trained on them, so their numbers are now
-in-sample. These tests only guard the aggregate numbers measured with the shipped classifier
-against regressions: nothing here looks at a single message, and nobody should tune against them.
+one of the seventh's were seen once by accident, see there); the fifth and sixth were blind
+until the kind model was chosen on them, and the shipped model has since been trained on them,
+so their numbers are now in-sample. These tests only guard the aggregate numbers measured with
+the shipped classifier against regressions: nothing here looks at a single message, and nobody
+should tune against them.
 """
 
 from __future__ import annotations
