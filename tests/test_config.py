@@ -52,6 +52,10 @@ def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
     ("imap:\n  host: h\n  username: u\n  port: 99999\n", "imap.port:"),
     ("buildings:\n  - code: 'дом 5'\n", "buildings[0].code: building codes go into"),
     ("sla:\n  escalation_step: soon\n", "sla.escalation_step: expected a duration"),
+    ("sla:\n  deadlines:\n    complaint:\n      normal: {respond: 1d, resolve: 2.5wd}\n",
+     "sla.deadlines.complaint.normal.resolve: expected a duration such as 30m, 4h or 10d, or "
+     "working days such as 10wd"),
+    ("sla:\n  workdays: []\n", "sla.workdays:"),
     ("smtp:\n  host: h\n  from_address: a@b\n  ssl: true\n  starttls: true\n",
      "smtp: choose smtp.ssl"),
     ("databse:\n  url: x\n", "databse: unknown key"),

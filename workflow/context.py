@@ -44,4 +44,4 @@ class Workflow:
     sla: SlaPolicy = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sla = SlaPolicy(self.settings.sla)
+        self.sla = SlaPolicy(self.settings.sla, self.settings.timezone)

@@ -7,7 +7,8 @@ channels, and the composition root (``domovoy.config``) puts the whole file toge
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -30,6 +31,35 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+@dataclass(frozen=True)
+class WorkingDays:
+    """A deadline counted in the office's working days ("10wd"): Russian rules give written
+    requests 10 working days, England's complaint code counts working days too, and ten
+    calendar days from a Friday is not what either means."""
+
+    count: int
+
+
+_WORKING_DAYS = re.compile(r"^\s*(\d+)\s*wd\s*$")
+
+
+def parse_sla_span(value: Any) -> timedelta | WorkingDays:
+    """A duration (``30m``, ``4h``, ``10d``) or a number of working days (``10wd``)."""
+    if isinstance(value, WorkingDays):
+        return value
+    if isinstance(value, str) and (m := _WORKING_DAYS.match(value)):
+        return WorkingDays(int(m.group(1)))
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError("expected a duration such as 30m, 4h or 10d, or working days such "
+                         f"as 10wd, got {value!r}") from None
+
+
+SlaSpan = Annotated[timedelta | WorkingDays, BeforeValidator(parse_sla_span)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Strict(BaseModel):
@@ -68,14 +98,17 @@ class StaffConfig(Strict):
 
 
 class SlaClock(Strict):
-    respond: Duration
-    resolve: Duration
+    respond: SlaSpan
+    resolve: SlaSpan
 
 
 def _default_sla() -> dict[Kind, dict[Urgency, SlaClock]]:
-    """RU-leaning defaults from ``shared/research/housing-sla.md``, in calendar time."""
+    """RU-leaning defaults from ``shared/research/housing-sla.md``: hours for what cannot wait,
+    working days where the rules count them (written answers: 10 working days, information
+    about works: 5)."""
     h = timedelta(hours=1)
     d = timedelta(days=1)
+    wd = WorkingDays
     fix = {
         Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=24 * h),
         Urgency.HIGH: SlaClock(respond=2 * h, resolve=24 * h),
@@ -85,14 +118,14 @@ def _default_sla() -> dict[Kind, dict[Urgency, SlaClock]]:
     answer = {
         Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=24 * h),
         Urgency.HIGH: SlaClock(respond=2 * h, resolve=3 * d),
-        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=10 * d),
-        Urgency.LOW: SlaClock(respond=2 * d, resolve=10 * d),
+        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=wd(10)),
+        Urgency.LOW: SlaClock(respond=2 * d, resolve=wd(10)),
     }
     inquiry = {
         Urgency.EMERGENCY: SlaClock(respond=0.5 * h, resolve=1 * h),
         Urgency.HIGH: SlaClock(respond=2 * h, resolve=8 * h),
-        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=5 * d),
-        Urgency.LOW: SlaClock(respond=2 * d, resolve=10 * d),
+        Urgency.NORMAL: SlaClock(respond=1 * d, resolve=wd(5)),
+        Urgency.LOW: SlaClock(respond=2 * d, resolve=wd(10)),
     }
     return {Kind.REQUEST: fix, Kind.COMPLAINT: answer, Kind.INQUIRY: inquiry}
 
@@ -103,6 +136,10 @@ class SlaConfig(Strict):
     escalation_step: Duration = timedelta(hours=4)
     reopen_window: Duration = timedelta(days=14)
     incident_window: Duration = timedelta(hours=12)
+    # What a working day is, for deadlines written in working days ("10wd"), in the office's
+    # time zone: these weekdays, except the listed public holidays.
+    workdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    holidays: list[date] = []
 
     @model_validator(mode="after")
     def _complete(self) -> SlaConfig:

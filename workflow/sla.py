@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from intake.labels import Kind, Urgency
 from workflow.models import Case
-from workflow.settings import SlaConfig
+from workflow.settings import SlaConfig, WorkingDays
 from workflow.stages import Stage
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class SlaPolicy:
-    def __init__(self, config: SlaConfig) -> None:
+    def __init__(self, config: SlaConfig, timezone: str = "UTC") -> None:
         self.config = config
+        self.tz = ZoneInfo(timezone)
+        self._workdays = frozenset(_WEEKDAYS.index(d) for d in config.workdays)
+        self._holidays = frozenset(config.holidays)
 
     def dues(self, kind: str, urgency: str, start: datetime) -> tuple[datetime, datetime]:
         """(respond by, resolve by) for a case received at ``start``."""
         k = Kind(kind) if kind in (Kind.COMPLAINT, Kind.REQUEST, Kind.INQUIRY) else Kind.REQUEST
         clock = self.config.deadlines[k][Urgency(urgency)]
-        return start + clock.respond, start + clock.resolve
+        return self._after(start, clock.respond), self._after(start, clock.resolve)
+
+    def _after(self, start: datetime, span: timedelta | WorkingDays) -> datetime:
+        """``start`` plus a duration, or the end (23:59) of the N-th working day after the day
+        of ``start`` in the office's time zone: the reading of "within 10 working days of
+        receipt" in Russian and English rules alike (the day of receipt does not count)."""
+        if isinstance(span, timedelta):
+            return start + span
+        day = start.astimezone(self.tz).date()
+        left = span.count
+        while left:
+            day += timedelta(days=1)
+            if day.weekday() in self._workdays and day not in self._holidays:
+                left -= 1
+        # 23:59 rather than the next day's 00:00: residents read the date they were promised.
+        return datetime.combine(day, time(23, 59), tzinfo=self.tz).astimezone(UTC)
 
     def apply(self, case: Case) -> None:
         """Set the due times for the case's current labels, from when it was received."""
