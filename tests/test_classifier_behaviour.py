@@ -359,3 +359,16 @@ def test_people_who_smoke_are_not_smoke(clf: Classifier, text: str, category: st
                                         urgency: str) -> None:
     c = clf.classify(text)
     assert (c.category, c.urgency) == (category, urgency)
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("когда дадут воду?", "high"),
+    ("When will the hot water be back? We have had none since yesterday.", "high"),
+    ("When will the power be back on?", "high"),
+    ("когда включат отопление в этом году?", "low"),  # the season, not an outage
+    ("Когда будет плановое отключение горячей воды летом?", "low"),
+])
+def test_asking_when_supply_returns_carries_the_outage(clf: Classifier, text: str,
+                                                        urgency: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.urgency) == ("inquiry", urgency)
