@@ -16,23 +16,35 @@ RESIDENT = 5001
 MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
 
 
-async def test_guided_form_presets_the_topic(telegram: TelegramHarness) -> None:
-    emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/new")
+async def press_last(telegram: TelegramHarness, button: FormCb) -> None:
+    """The resident presses a button under the bot's latest message to them."""
+    telegram.emu.user_presses(RESIDENT, telegram.emu.sent_messages(RESIDENT)[-1], button.pack())
     await telegram.settle()
-    menu = emu.sent_messages(RESIDENT)[-1]
-    emu.user_presses(RESIDENT, menu, FormCb(a="t", v="noise").pack())
-    emu.user_sends(RESIDENT, "Соседи сверху каждую ночь")
+
+
+async def start_form_on_noise(telegram: TelegramHarness) -> None:
+    telegram.emu.add_private_chat(RESIDENT, "Анна")
+    telegram.emu.user_sends(RESIDENT, "/new")
     await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
-    await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="s").pack())
-    await telegram.settle()
+    await press_last(telegram, FormCb(a="t", v="noise"))
+
+
+async def finish_form(telegram: TelegramHarness) -> Case:
+    """Done with photos, then send; the case it opened, filed under the chosen topic."""
+    await press_last(telegram, FormCb(a="d"))
+    await press_last(telegram, FormCb(a="s"))
     async with telegram.app.wf.sessions() as session:
         case = await session.scalar(select(Case))
     assert case is not None and case.category == "noise"
     assert "resident_choice" in case.explanation["rules"]
+    return case
+
+
+async def test_guided_form_presets_the_topic(telegram: TelegramHarness) -> None:
+    await start_form_on_noise(telegram)
+    telegram.emu.user_sends(RESIDENT, "Соседи сверху каждую ночь")
+    await telegram.settle()
+    await finish_form(telegram)
 
 
 async def test_deleted_topic_is_recreated(make_telegram: MakeTelegram) -> None:
@@ -98,28 +110,16 @@ async def test_staff_file_a_set_aside_message_as_a_case(telegram: TelegramHarnes
 
 async def test_a_restart_does_not_make_the_resident_start_the_form_over(
         telegram: TelegramHarness) -> None:
-    emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/new")
-    await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="noise").pack())
-    await telegram.settle()
+    await start_form_on_noise(telegram)
     await telegram.stop()  # the bot restarts between two steps of the form
     await telegram.start()
-    emu.user_sends(RESIDENT, "Соседи сверху сверлят по ночам")
+    telegram.emu.user_sends(RESIDENT, "Соседи сверху сверлят по ночам")
     await telegram.settle()
-    emu.user_sends(RESIDENT, photo=b"\xff\xd8 a photo of the ceiling")
+    telegram.emu.user_sends(RESIDENT, photo=b"\xff\xd8 a photo of the ceiling")
     await telegram.settle()
     await telegram.stop()  # and again, with a photo in the form
     await telegram.start()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
-    await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="s").pack())
-    await telegram.settle()
-    async with telegram.app.wf.sessions() as session:
-        case = await session.scalar(select(Case))
-    assert case is not None and case.category == "noise"
-    assert "resident_choice" in case.explanation["rules"]
+    case = await finish_form(telegram)
     assert case.text.startswith("Соседи сверху сверлят")
     async with telegram.app.wf.sessions() as session:
         attachments = await session.scalar(select(Message.attachments).where(
