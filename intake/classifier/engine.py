@@ -56,8 +56,8 @@ _KIND_ORDER = [k.value for k in Kind]
 # "inquiry" is answered with information where work was wanted. A short fault report ("Течёт
 # кран", "Нет горячей воды") looks like a "спасибо" or a question to a bag of words.
 _RULE_BACKED_KINDS = frozenset({Kind.OTHER.value, Kind.INQUIRY.value})
-# Below this a rule-backed kind's vote does not back it when the message names a fault.
-_FAULT_BACKING = 0.99
+# The least rule vote that backs such a kind when the message names a fault.
+_FAULT_BACKING = 1.0
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
 _SCOPE_ORDER = [s.value for s in Scope]
@@ -517,7 +517,8 @@ def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
     в подъезде, прошу убрать" must not become "other" because the model heard the greeting.
     """
     least = _FAULT_BACKING if fault else 0.0
-    return frozenset(k for k in _RULE_BACKED_KINDS if kind_scores.get(k, 0.0) <= least)
+    return frozenset(k for k in _RULE_BACKED_KINDS
+                     if (vote := kind_scores.get(k, 0.0)) <= 0.0 or vote < least)
 
 
 class _ModelVote:
