@@ -372,3 +372,15 @@ def test_asking_when_supply_returns_carries_the_outage(clf: Classifier, text: st
                                                         urgency: str) -> None:
     c = clf.classify(text)
     assert (c.kind, c.urgency) == ("inquiry", urgency)
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    # rain does not make a flood less of a flood; a recurring leak with nothing said about now
+    # is ordinary work
+    ("Прямо сейчас во время ливня с потолка на кухне течёт вода, подставили тазы", "emergency"),
+    ("После каждого дождя с потолка в спальне течёт вода, пишу уже третий раз", "normal"),
+    ("Во время дождя с потолка капает в углу", "normal"),
+])
+def test_rain_leaks_now_and_rain_leaks_every_time(clf: Classifier, text: str,
+                                                  urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
