@@ -377,7 +377,7 @@ def test_asking_when_supply_returns_carries_the_outage(clf: Classifier, text: st
 @pytest.mark.parametrize(("text", "urgency"), [
     # rain does not make a flood less of a flood; a recurring leak with nothing said about now
     # is ordinary work
-    ("Прямо сейчас во время ливня с потолка на кухне течёт вода, подставили тазы", "emergency"),
+    ("Прямо сейчас во время ливня с потолка течёт вода на кухне, подставили тазы", "emergency"),
     ("После каждого дождя с потолка в спальне течёт вода, пишу уже третий раз", "normal"),
     ("Во время дождя с потолка капает в углу", "normal"),
 ])

@@ -8,7 +8,6 @@ bar is unseen messages (see intake/classifier/README.md for the held-out measure
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +46,3 @@ def test_report_is_json_and_readable(report: dict[str, Any]) -> None:
     text = format_report(report)
     assert "macro-F1" in text and "emergency" in text and "messages/s" in text
 
-
-def test_throughput(rows: list[dict[str, Any]]) -> None:
-    clf = Classifier.default()
-    texts = [(r["text"], r["subject"]) for r in rows]
-    for t, s in texts:
-        clf.classify(t, s)
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for t, s in texts:
-            clf.classify(t, s)
-        best = max(best, len(texts) / (time.perf_counter() - start))
-    # The target is 5,000/s on one core; allow slack for a loaded CI runner.
-    assert best > 2_500, best

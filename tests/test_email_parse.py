@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
@@ -496,14 +496,13 @@ def test_mojibake_detector() -> None:
     assert not looks_like_mojibake("ЖКХ и УК «Заречье» №5, СРОЧНО: ГВС")
 
 
-def test_parse_is_pure_and_fast_enough() -> None:
+def test_parse_is_pure() -> None:
+    """Same bytes, same result, every time (its speed is measured in bench/email.py)."""
     msg = MIMEMultipart("alternative")
     msg["From"] = "Иван <ivan@example.ru>"
     msg["Subject"] = "Лифт"
     msg.attach(MIMEText(RU * 20, "plain", "utf-8"))
     msg.attach(MIMEText(f"<p>{RU * 20}</p>", "html", "utf-8"))
     raw = msg.as_bytes()
-    start = datetime.now()
-    for _ in range(200):
-        parse_mail(raw)
-    assert datetime.now() - start < timedelta(seconds=2)
+    first = parse_mail(raw)
+    assert all(parse_mail(raw) == first for _ in range(3))
