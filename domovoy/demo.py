@@ -284,6 +284,23 @@ class Demo:
         t.check("take and resolve reached the email resident",
                 (await self.case(tap)).stage == "resolved")
 
+        # The electrician restores the power: resolving one report of the outage resolves the
+        # incident, and every resident who reported it is told on their own channel.
+        self.clock.advance(timedelta(minutes=40))
+        sent_before = len(self.sink.messages)
+        reporters = ((504, outage[0]), (501, outage[1]))
+        seen = {uid: len(self.bot_said(uid)) for uid, _ in reporters}
+        await self.staff_presses(1001, outage[0], "take")
+        await self.settle()
+        await self.staff_presses(1001, outage[0], "resolve")
+        await self.settle()
+        got = await self.sink.wait_for(sent_before + 1, timeout=15)  # the email reporter
+        t.say("mail → Анна", str(got[-1].message["Subject"]))
+        told = [any(n in (m.get("text") or "") for m in self.bot_said(uid)[seen[uid]:])
+                 for uid, n in reporters]
+        t.check("resolving the outage told all three residents",
+                all(told) and all([(await self.case(n)).stage == "resolved" for n in outage]))
+
         # Nobody takes the lift complaint: a day later its deadline has passed.
         t.say("clock", "… a day passes (accelerated clock) …")
         self.clock.advance(timedelta(days=1, hours=1))
