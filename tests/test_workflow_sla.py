@@ -7,6 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from domovoy.app import build_app
+from tests.conftest import make_config
+from tests.helpers import OUTAGE, tg_message
+from workflow.clock import ManualClock
+from workflow.models import Case, OutboxItem
 from workflow.settings import SlaClock, SlaConfig, WorkingDays, parse_sla_span
 from workflow.sla import SlaPolicy
 
@@ -53,12 +58,6 @@ def test_spans_parse_as_durations_or_working_days() -> None:
 
 async def test_a_case_gets_its_working_day_deadline_and_the_resident_sees_it(
         sqlite_url: str) -> None:
-    from domovoy.app import build_app
-    from tests.conftest import make_config
-    from tests.helpers import OUTAGE, tg_message
-    from workflow.clock import ManualClock
-    from workflow.models import Case, OutboxItem
-
     clock = ManualClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # Friday, 15:00 Moscow
     deadlines = {k: {u: {"respond": "2h", "resolve": "3wd"}
                      for u in ("emergency", "high", "normal", "low")}
