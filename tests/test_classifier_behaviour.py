@@ -30,7 +30,7 @@ def labels(c: Classification) -> tuple[str, str, str, str]:
 def test_gas_smell_is_safety_emergency(clf: Classifier, text: str) -> None:
     c = clf.classify(text)
     assert (c.category, c.urgency) == ("safety", "emergency")
-    assert "category.safety.gas" in c.rules
+    assert any(r.startswith("category.safety.gas") for r in c.rules)
 
 
 @pytest.mark.parametrize(
@@ -386,3 +386,38 @@ def test_asking_when_supply_returns_carries_the_outage(clf: Classifier, text: st
 def test_rain_leaks_now_and_rain_leaks_every_time(clf: Classifier, text: str,
                                                   urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    # gas named without a smell, a leak or a hiss
+    ("Подскажите, когда придут проверять газ по квартирам? Хочу быть дома", "low"),
+    ("Do I need to be home when they check the gas next Tuesday?", "low"),
+    # a light that never goes off is not a fire
+    ("в подъезде свет горит круглые сутки, даже днём, почините датчик", "normal"),
+    # pieces from the slab above landing on one's own balcony
+    ("на мой балкон с плиты сверху сыплются куски бетона, прошу осмотреть", "normal"),
+    # one cold radiator in frost (the taxonomy's own example: normal)
+    ("на улице мороз, а одна батарея в детской холодная, остальные греют", "normal"),
+    # a cistern running into the pan
+    ("в туалете вода бежит в унитаз не переставая, бачок не держит", "normal"),
+    # how a lift behaves week after week, not someone inside it now
+    ("лифт постоянно останавливается между этажами, почините уже", "normal"),
+    # words that only look like water: a couple of questions, a kettle
+    ("подскажите, можно ли в пару дней оформить справку?", "low"),
+    ("снова нет горячей воды, моюсь кипятком из чайника", "high"),
+    # asking ahead of time
+    ("на будущее: если вдруг начнёт заливать сверху, куда звонить ночью?", "low"),
+])
+def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text", [
+    "Газ! В подъезде сильно пахнет газом",
+    "кипяток хлещет из стояка в ванной",
+    "в подъезде всё в пару, из подвала валит пар",
+    "лифт застрял между этажами, внутри ребёнок",
+    "frost outside, minus 25, and no heating in the whole flat",
+])
+def test_the_same_words_in_a_real_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
