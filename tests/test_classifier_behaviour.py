@@ -418,6 +418,10 @@ def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) 
     "в подъезде всё в пару, из подвала валит пар",
     "лифт застрял между этажами, внутри ребёнок",
     "frost outside, minus 25, and no heating in the whole flat",
+    # described rather than named
+    "уже час сижу в лифте, кнопка вызова не работает",
+    "с козырька свисает снежная шапка, дети ходят прямо под ней",
+    "плитка падает со стены дома прямо над входом в магазин",
 ])
 def test_the_same_words_in_a_real_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
