@@ -425,3 +425,18 @@ def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) 
 ])
 def test_the_same_words_in_a_real_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "category", "urgency"), [
+    # lighting out is the subject; the facade is only where it is
+    ("Отсутствует освещение на фасаде дома над вторым подъездом", "electrical", "normal"),
+    # mess on a stairwell floor is cleaning, not a sewage flood
+    ("в подъезде на полу разбросаны фекалии, третий день никто не убирает", "cleaning",
+     "normal"),
+    # rubble to clear away is not falling masonry
+    ("уберите, пожалуйста, куски бетона с газона у третьего подъезда", "structure", "normal"),
+])
+def test_portal_posts_that_are_ordinary_work(clf: Classifier, text: str, category: str,
+                                             urgency: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == (category, urgency)
