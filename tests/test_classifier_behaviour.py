@@ -434,7 +434,7 @@ def test_the_same_words_in_a_real_emergency(clf: Classifier, text: str) -> None:
     ("в подъезде на полу разбросаны фекалии, третий день никто не убирает", "cleaning",
      "normal"),
     # rubble to clear away is not falling masonry
-    ("уберите, пожалуйста, куски бетона с газона у третьего подъезда", "structure", "normal"),
+    ("уберите куски бетона с газона у третьего подъезда", "structure", "normal"),
 ])
 def test_portal_posts_that_are_ordinary_work(clf: Classifier, text: str, category: str,
                                              urgency: str) -> None:
