@@ -392,6 +392,7 @@ def test_rain_leaks_now_and_rain_leaks_every_time(clf: Classifier, text: str,
     # gas named without a smell, a leak or a hiss
     ("Подскажите, когда придут проверять газ по квартирам? Хочу быть дома", "low"),
     ("Do I need to be home when they check the gas next Tuesday?", "low"),
+    ("в подъезде воняет мусоропроводом, газом не пахнет, уберите пожалуйста", "normal"),
     # a light that never goes off is not a fire
     ("в подъезде свет горит круглые сутки, даже днём, почините датчик", "normal"),
     # pieces from the slab above landing on one's own balcony
@@ -418,6 +419,8 @@ def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) 
     "в подъезде всё в пару, из подвала валит пар",
     "лифт застрял между этажами, внутри ребёнок",
     "frost outside, minus 25, and no heating in the whole flat",
+    # gas named, something sensed elsewhere in the message
+    "на лестнице какой-то странный запах, кажется это газ",
     # described rather than named
     "уже час сижу в лифте, кнопка вызова не работает",
     "с козырька свисает снежная шапка, дети ходят прямо под ней",
