@@ -443,3 +443,20 @@ def test_portal_posts_that_are_ordinary_work(clf: Classifier, text: str, categor
                                              urgency: str) -> None:
     c = clf.classify(text)
     assert (c.category, c.urgency) == (category, urgency)
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("за отопление насчитали вдвое больше, проверьте", "billing"),
+    ("у соседей собака скулит целыми днями, пока их нет", "noise"),
+    ("неделю пишу в чат и тишина, вы там работаете вообще?", "staff"),
+    ("похоже в подвале что-то сдохло, проверьте подвал", "cleaning"),
+    ("помойте окна на лестнице пожалуйста, грязные", "cleaning"),
+])
+def test_the_department_a_resident_means(clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
+
+
+def test_a_disputed_done_is_a_complaint(clf: Classifier) -> None:
+    # the office marked it done; the resident says it is not
+    c = clf.classify("у вас в заявке написано «выполнено», хотя домофон всё так же не работает")
+    assert (c.kind, c.category) == ("complaint", "safety")
