@@ -460,3 +460,13 @@ def test_a_disputed_done_is_a_complaint(clf: Classifier) -> None:
     # the office marked it done; the resident says it is not
     c = clf.classify("у вас в заявке написано «выполнено», хотя домофон всё так же не работает")
     assert (c.kind, c.category) == ("complaint", "safety")
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("а горячую когда вернут? с утра нет", "high"),
+    ("с утра нет воды в квартире, сообщите сроки восстановления", "high"),
+    ("роутер горит красным второй день, пришлите мастера", "normal"),
+])
+def test_outages_and_lights_that_are_not_fires(clf: Classifier, text: str,
+                                                urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
