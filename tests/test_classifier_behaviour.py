@@ -470,3 +470,38 @@ def test_a_disputed_done_is_a_complaint(clf: Classifier) -> None:
 def test_outages_and_lights_that_are_not_fires(clf: Classifier, text: str,
                                                 urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text", [
+    # asking what to do should it ever happen
+    "а что делать, если почувствую запах газа ночью? кому звонить?",
+    "Пахнет газом? Нет, это соседи жарят котлеты, вонь на весь подъезд",
+    # a detector chirping, a yellow flame, a fire engine passing, fire-safety rules
+    "датчик дыма пищит раз в минуту, похоже просто батарейка, дыма нет",
+    "газом не пахнет, но пламя на плите жёлтое и плохо зажигается",
+    "почему у нас во дворе стоит пожарная машина? дыма не видно",
+    "Is there a fire evacuation plan for our block? I can't find one in the stairwell",
+    # an old flood's traces, someone else's burst, a lift that is empty or merely noisy
+    "две недели назад нас залили сверху, всё высохло, но обои отошли, кто платит?",
+    "в соседнем доме прорвало трубу, вода течёт по улице, до нас не доходит, у нас отключат воду?",
+    "лифт встал на 4 этаже, внутри никого, дом пятиэтажный, почините как сможете",
+    "the lift grinds between floors 2 and 3 but still works, can someone look",
+    # one cold radiator while the rest are warm
+    "на улице минус 10, батарея в спальне холодная, остальные тёплые",
+    # a seasonal drip while it is dry now
+    "every spring the ceiling drips in our bedroom when the snow melts; it is dry now, please fix the roof",
+])
+def test_danger_words_that_are_not_an_emergency_now(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "натяжной потолок в зале провис пузырём, в нём вода, и он растёт",
+    "лифт встал между этажами, внутри пожилая женщина, ей плохо",
+    "the lift doors on floor 6 are open and there is no cabin, you can see down the shaft",
+    "с потолка в прихожей вода течёт через плафон, свет мигает",
+    "после ветра дерево у детской площадки накренилось, корни вылезли, рядом играют дети",
+    "окно на лестнице треснуло, рама болтается и вот-вот выпадет прямо над входом",
+])
+def test_emergencies_described_by_what_people_see(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
