@@ -505,3 +505,25 @@ def test_danger_words_that_are_not_an_emergency_now(clf: Classifier, text: str) 
 ])
 def test_emergencies_described_by_what_people_see(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind", "category"), [
+    ("в подвале прорвало трубу отопления, горячая вода и пар столбом", "request", "heating"),
+    ("radiator in the hall has a jet of hot water shooting out of the valve", "request",
+     "heating"),
+    ("some people sleeping down in the basement again, the door is never locked", "complaint",
+     "safety"),
+    ("когда проверят вентканалы? у нас газовая колонка, тяга слабая", "inquiry", "other"),
+    ("ложная тревога: датчик дыма сработал от пара из душа, всё в порядке", "other", "other"),
+    ("the electricity meter box on our landing hums a bit, just curious if that's normal",
+     "inquiry", "electrical"),
+])
+def test_what_the_resident_is_asking_for(clf: Classifier, text: str, kind: str,
+                                         category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == (kind, category)
+
+
+def test_things_left_lying_on_a_landing_are_a_rules_matter(clf: Classifier) -> None:
+    assert clf.classify("на площадке 3 этажа лежат старые покрышки, пройти трудно"
+                        ).category == "rules"
