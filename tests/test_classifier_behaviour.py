@@ -527,3 +527,12 @@ def test_what_the_resident_is_asking_for(clf: Classifier, text: str, kind: str,
 def test_things_left_lying_on_a_landing_are_a_rules_matter(clf: Classifier) -> None:
     assert clf.classify("на площадке 3 этажа лежат старые покрышки, пройти трудно"
                         ).category == "rules"
+
+
+@pytest.mark.parametrize("text", [
+    "Thank you for knocking down the icicles over entrance 3 this morning!",
+    "It's +9 outside and the radiators are cold, I know the heating season hasn't started, "
+    "when does it?",
+])
+def test_thanks_and_the_season_carry_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency not in ("emergency", "high")
