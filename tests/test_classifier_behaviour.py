@@ -536,3 +536,24 @@ def test_things_left_lying_on_a_landing_are_a_rules_matter(clf: Classifier) -> N
 ])
 def test_thanks_and_the_season_carry_no_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency not in ("emergency", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "с потолка бежит по стене прямо на стиралку, на полу лужа",
+    "the pipe to my radiator cracked and it's spurting hot water on the parquet",
+    "после грозы оборвало провода, провисли почти до земли над детской площадкой",
+    "у бабушкиной двери запах как от газового баллона, она не открывает",
+])
+def test_more_emergencies_in_residents_words(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "в кабине лифта нет света, ездим в темноте, почините",
+    "соседи снизу говорят, что я их заливаю, но у меня всё сухо, ни капли",
+    "в квартире нет света, а у соседей горит, автоматы в щитке подняты",
+    "в прошлую субботу дочь застряла в лифте на полчаса, почему диспетчер не отвечал?",
+    "пламя на конфорках маленькое, чайник греется вечность, газом не пахнет",
+])
+def test_more_alarm_words_without_an_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
