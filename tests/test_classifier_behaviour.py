@@ -489,7 +489,8 @@ def test_outages_and_lights_that_are_not_fires(clf: Classifier, text: str,
     # one cold radiator while the rest are warm
     "на улице минус 10, батарея в спальне холодная, остальные тёплые",
     # a seasonal drip while it is dry now
-    "every spring the ceiling drips in our bedroom when the snow melts; it is dry now, please fix the roof",
+    "every spring the ceiling drips in our bedroom when the snow melts; it is dry now, "
+    "please fix the roof",
 ])
 def test_danger_words_that_are_not_an_emergency_now(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
@@ -557,3 +558,19 @@ def test_more_emergencies_in_residents_words(clf: Classifier, text: str) -> None
 ])
 def test_more_alarm_words_without_an_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("из подвала несёт гнилью уже неделю, проверьте подвал", "cleaning"),
+    ("а окна в подъезде когда-нибудь помоют? всё в разводах", "cleaning"),
+    ("полы на лестнице не мыли месяц, грязь с реагентом и лужи", "cleaning"),
+    ("соседка сверху с шести утра ходит на каблуках и двигает мебель", "noise"),
+    ("чей-то джип уже неделю стоит на детской площадке", "rules"),
+])
+def test_the_department_behind_the_details(clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
+
+
+def test_needing_help_from_others_is_not_a_stranger(clf: Classifier) -> None:
+    c = clf.classify("у подъезда всё обледенело, без посторонней помощи не выйти")
+    assert c.category != "safety"
