@@ -574,3 +574,18 @@ def test_the_department_behind_the_details(clf: Classifier, text: str, category:
 def test_needing_help_from_others_is_not_a_stranger(clf: Classifier) -> None:
     c = clf.classify("у подъезда всё обледенело, без посторонней помощи не выйти")
     assert c.category != "safety"
+
+
+@pytest.mark.parametrize("text", [
+    "Прошу не рассматривать мою заявку про шум, мы с соседом договорились",
+    "Это стоматология? хочу записаться к врачу на пятницу",
+    "никто не находил вчера у подъезда детскую варежку? красная",
+    "Congratulations! Your building has been selected for a free roof survey, limited availability",
+])
+def test_messages_that_open_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_children_finding_syringes_is_a_report_not_lost_property(clf: Classifier) -> None:
+    c = clf.classify("в песочнице валяются шприцы, уберите пока дети не нашли")
+    assert c.kind != "other"
