@@ -33,12 +33,12 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
 DATA = ROOT / "tests" / "data"
 # The last blind set, never read while the rules or the learned model were built; the anchor
 # trains on every other labelled message we have (the rules were tuned on most of those, and
-# the shipped learned model was trained on all of them but the dev set and the seventh blind
-# set, so the anchor sees more labelled messages than our model does).
-HOLDOUT = DATA / "messages-blind8.jsonl"
+# the shipped learned model was trained on none written after the sixth blind set, so the
+# anchor sees more labelled messages than our model does).
+HOLDOUT = DATA / "messages-blind9.jsonl"
 TRAINING = [DATA / f"messages-{name}.jsonl"
             for name in ("authored", "holdout2", "emergency-holdout", "blind3", "blind4",
-                         "blind5", "blind6", "blind7")]
+                         "blind5", "blind6", "blind7", "blind8", "emergency-dev", "dev10")]
 FOLDS = 5
 SEED = 20240601
 

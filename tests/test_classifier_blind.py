@@ -1,12 +1,13 @@
 """Blind sets written from shared/taxonomy.md alone by someone who read nothing else.
 
-The seventh and eighth were never used for tuning rules or training the model
-(intake/classifier/README.md tells how often each was scored; two of the eighth's messages and
-one of the seventh's were seen once by accident, see there); the fifth and sixth were blind
-until the kind model was chosen on them, and the shipped model has since been trained on them,
-so their numbers are now in-sample. These tests only guard the aggregate numbers measured with
-the shipped classifier against regressions: nothing here looks at a single message, and nobody
-should tune against them.
+The ninth and eighth were never read while building rules or the learned model: only their
+aggregate numbers were looked at (intake/classifier/README.md tells how often, and that they
+were also used to catch rule changes that lost an emergency; two of the eighth's messages were
+seen once by accident). The seventh was blind until its errors were read on 2026-12-03; the
+fifth and sixth were blind until the kind model was chosen on them, and the shipped model has
+since been trained on them, so their numbers are now in-sample. These tests only guard the
+aggregate numbers measured with the shipped classifier against regressions: nothing here looks
+at a single message, and nobody should tune against them.
 """
 
 from __future__ import annotations
@@ -28,14 +29,17 @@ MEASURED = {
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
                "category.accuracy": 0.93, "urgency.macro_f1": 0.897, "emergency.recall": 0.967,
                "emergency.precision": 0.829, "scope.accuracy": 0.989},
-    "blind7": {"kind.macro_f1": 0.888, "complaint.recall": 0.916, "complaint.precision": 0.916,
-               "category.accuracy": 0.929, "urgency.macro_f1": 0.835, "emergency.recall": 0.938,
-               "emergency.precision": 0.769, "scope.accuracy": 0.934},
+    "blind7": {"kind.macro_f1": 0.894, "complaint.recall": 0.928, "complaint.precision": 0.917,
+               "category.accuracy": 0.967, "urgency.macro_f1": 0.907, "emergency.recall": 1.0,
+               "emergency.precision": 0.97, "scope.accuracy": 0.938},
     "blind8": {"kind.macro_f1": 0.883, "complaint.recall": 0.958, "complaint.precision": 0.902,
-               "category.accuracy": 0.875, "urgency.macro_f1": 0.821, "emergency.recall": 0.917,
-               "emergency.precision": 0.75, "scope.accuracy": 0.917},
+               "category.accuracy": 0.889, "urgency.macro_f1": 0.833, "emergency.recall": 0.944,
+               "emergency.precision": 0.773, "scope.accuracy": 0.917},
+    "blind9": {"kind.macro_f1": 0.889, "complaint.recall": 0.962, "complaint.precision": 0.915,
+               "category.accuracy": 0.905, "urgency.macro_f1": 0.83, "emergency.recall": 0.963,
+               "emergency.precision": 0.703, "scope.accuracy": 0.934},
 }
-SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240}
+SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
