@@ -589,3 +589,20 @@ def test_messages_that_open_no_case(clf: Classifier, text: str) -> None:
 def test_children_finding_syringes_is_a_report_not_lost_property(clf: Classifier) -> None:
     c = clf.classify("в песочнице валяются шприцы, уберите пока дети не нашли")
     assert c.kind != "other"
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    # cosmetic work on real portal posts: glue and the remains of notices
+    ("просим отмыть следы клея на двери подъезда", "low"),
+    ("очистите лифт от остатков объявлений", "low"),
+])
+def test_glue_and_old_notices_are_cosmetic(clf: Classifier, text: str, urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text", [
+    "в щитке на площадке провода, которые могут быть под напряжением, закройте щиток",
+    "в подъезде на почтовом шкафу сломан замок",
+])
+def test_possible_hazards_and_mailbox_locks_are_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency not in ("emergency", "high")
