@@ -606,3 +606,30 @@ def test_glue_and_old_notices_are_cosmetic(clf: Classifier, text: str, urgency: 
 ])
 def test_possible_hazards_and_mailbox_locks_are_no_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency not in ("emergency", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "через вентиляцию в ванную тянет дымом от жарки снизу, это не пожар, просто неприятно",
+    "после мытья полов в подъезде на лестнице настоящий потоп, скользко",
+    "If a pipe bursts in my flat, who pays for the damage downstairs? Nothing has happened yet.",
+    "Please clear the snow from the path to the school, it is knee deep",
+    "сосульки над окном первого этажа, но не над входом, собейте когда сможете",
+    "There was a gas smell on our landing and the gas service came. No smell today, all fixed?",
+    "our gas boiler whooshes when it fires up, no smell at all, should I book a service?",
+    "лампочка на площадке потрескивает и мигает, замените",
+])
+def test_near_misses_of_the_second_set(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "после включения колонки разболелась голова и подташнивает, какой-то сладкий запах",
+    "лифт встал с людьми между 3 и 4 этажом",
+    "открылись двери лифта на 5 этаже, а кабины нет!",
+    "the water in the basement is rising towards the main electrical panel",
+    "sewage is bubbling up out of the floor drain in the basement",
+    "из вентиляции в туалете течёт вода ручьём",
+    "is it normal that the heating pipe is hissing and spraying hot water everywhere?",
+])
+def test_emergencies_of_the_second_set(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
