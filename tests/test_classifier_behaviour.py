@@ -633,3 +633,20 @@ def test_near_misses_of_the_second_set(clf: Classifier, text: str) -> None:
 ])
 def test_emergencies_of_the_second_set(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Спасибо, что быстро приехали на запах газа! Оказалось, соседка забыла плиту, всё уже в порядке",
+     "other"),
+    ("Thanks for coming out for the burst pipe last night, everything is dry now", "other"),
+])
+def test_thanks_after_an_alarm_open_no_case(clf: Classifier, text: str, kind: str) -> None:
+    assert clf.classify(text).kind == kind
+
+
+@pytest.mark.parametrize("text", [
+    "дайте номер аварийной службы, на сайте не нашла",
+    "the pipes sweat in summer, can you insulate them or should I sort it out myself?",
+])
+def test_asking_is_not_lost_property_or_a_cancellation(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
