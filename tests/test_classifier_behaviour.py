@@ -636,8 +636,8 @@ def test_emergencies_of_the_second_set(clf: Classifier, text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "kind"), [
-    ("Спасибо, что быстро приехали на запах газа! Оказалось, соседка забыла плиту, всё уже в порядке",
-     "other"),
+    ("Спасибо, что быстро приехали на запах газа! Оказалось, соседка забыла плиту, "
+     "всё уже в порядке", "other"),
     ("Thanks for coming out for the burst pipe last night, everything is dry now", "other"),
 ])
 def test_thanks_after_an_alarm_open_no_case(clf: Classifier, text: str, kind: str) -> None:
