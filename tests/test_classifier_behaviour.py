@@ -650,3 +650,26 @@ def test_thanks_after_an_alarm_open_no_case(clf: Classifier, text: str, kind: st
 ])
 def test_asking_is_not_lost_property_or_a_cancellation(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "the party upstairs goes on till 4, bass coming through the ceiling every weekend",
+    "вчера снег с крыши съехал на мою машину, кто будет возмещать ущерб?",
+    "на крыше соседнего дома висит глыба снега, это ваш дом?",
+    "с балкона сверху кусочки бетона падают на балкон соседей под нами, посмотрите",
+    "что-то коротнуло в щитке, пахло горелым, сейчас не пахнет, просто нет света",
+    "Gas smell on our landing on Sunday, the gas service fixed it. No smell since, for the record",
+    "the hot tap water smells like rotten eggs since Monday, cold is fine",
+    "we hear loud banging from the heating pipes at night, is it air?",
+    "на улице минус три, батареи холодные по всему подъезду, дома 17 градусов",
+    "в квартирах 15–16 градусов, батареи холодные, отопления нет второй день",
+    "massive puddle right at the entrance, meltwater, ankle deep",
+    "в мусорокамере мусор по колено, не вывозят неделю",
+])
+def test_realistic_set_eleven_near_misses(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_water_from_under_a_door_running_down_the_stairs(clf: Classifier) -> None:
+    c = clf.classify("из-под двери соседей течёт вода на площадку и дальше по лестнице вниз")
+    assert c.urgency == "emergency"
