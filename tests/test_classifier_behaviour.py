@@ -673,3 +673,15 @@ def test_realistic_set_eleven_near_misses(clf: Classifier, text: str) -> None:
 def test_water_from_under_a_door_running_down_the_stairs(clf: Classifier) -> None:
     c = clf.classify("из-под двери соседей течёт вода на площадку и дальше по лестнице вниз")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind", "category"), [
+    ("Undeliverable: Заявка о протечке в кв 15. Delivery has failed, the mailbox is full",
+     "other", "other"),
+    ("сколько я должна за квартиру? в приложении не видно", "inquiry", "billing"),
+    ("кто-то поставил машину поперёк, не могу выехать со двора", "complaint", "rules"),
+])
+def test_bounces_debts_and_blocked_cars(clf: Classifier, text: str, kind: str,
+                                        category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == (kind, category)
