@@ -1,15 +1,15 @@
 """Labelled sets written from shared/taxonomy.md alone by someone who read nothing else.
 
-The ninth and eighth blind sets were never read while building rules or the learned model:
-only their aggregate numbers were looked at (intake/classifier/README.md tells how often, and
-that they were also used to catch rule changes that lost an emergency; two of the eighth's
-messages were seen once by accident). The seventh was blind until its errors were read on
-2026-12-03; the fifth and sixth were blind until the kind model was chosen on them, and the
-shipped model has since been trained on them, so their numbers are now in-sample. The
-emergency near-miss set and dev set 10 (2026-12-03) were written to be read: the rules were
-fixed on them. These tests only guard the aggregate numbers measured with the shipped
-classifier against regressions: nothing here looks at a single message, and nobody should tune
-against the blind ones.
+The tenth, ninth and eighth blind sets were never read while building rules or the learned
+model: only their aggregate numbers were looked at (intake/classifier/README.md tells how
+often, and that they were also used to catch rule changes that lost an emergency; two of the
+eighth's messages were seen once by accident). The seventh was blind until its errors were
+read on 2026-12-03; the fifth and sixth were blind until the kind model was chosen on them,
+and the shipped model has since been trained on them, so their numbers are now in-sample. The
+two emergency near-miss sets and dev sets 10 and 11 (2026-12-03) were written to be read: the
+rules were fixed on them. These tests only guard the aggregate numbers measured with the
+shipped classifier against regressions: nothing here looks at a single message, and nobody
+should tune against the blind ones.
 """
 
 from __future__ import annotations
@@ -31,25 +31,35 @@ MEASURED = {
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
                "category.accuracy": 0.93, "urgency.macro_f1": 0.897, "emergency.recall": 0.967,
                "emergency.precision": 0.829, "scope.accuracy": 0.989},
-    "blind7": {"kind.macro_f1": 0.894, "complaint.recall": 0.928, "complaint.precision": 0.917,
-               "category.accuracy": 0.967, "urgency.macro_f1": 0.907, "emergency.recall": 1.0,
+    "blind7": {"kind.macro_f1": 0.901, "complaint.recall": 0.928, "complaint.precision": 0.917,
+               "category.accuracy": 0.967, "urgency.macro_f1": 0.914, "emergency.recall": 1.0,
                "emergency.precision": 0.97, "scope.accuracy": 0.938},
     "blind8": {"kind.macro_f1": 0.883, "complaint.recall": 0.958, "complaint.precision": 0.902,
-               "category.accuracy": 0.889, "urgency.macro_f1": 0.833, "emergency.recall": 0.944,
-               "emergency.precision": 0.773, "scope.accuracy": 0.917},
+               "category.accuracy": 0.889, "urgency.macro_f1": 0.836, "emergency.recall": 0.944,
+               "emergency.precision": 0.791, "scope.accuracy": 0.917},
     "blind9": {"kind.macro_f1": 0.889, "complaint.recall": 0.962, "complaint.precision": 0.915,
-               "category.accuracy": 0.905, "urgency.macro_f1": 0.83, "emergency.recall": 0.963,
-               "emergency.precision": 0.703, "scope.accuracy": 0.934},
+               "category.accuracy": 0.905, "urgency.macro_f1": 0.834, "emergency.recall": 0.963,
+               "emergency.precision": 0.722, "scope.accuracy": 0.934},
+    "blind10": {"kind.macro_f1": 0.924, "complaint.recall": 0.923, "complaint.precision": 0.878,
+                "category.accuracy": 0.904, "urgency.macro_f1": 0.825, "emergency.recall": 0.926,
+                "emergency.precision": 0.781, "scope.accuracy": 0.919},
     "emergency-dev": {"kind.macro_f1": 0.858, "complaint.recall": 0.844,
                       "complaint.precision": 0.871, "category.accuracy": 0.899,
                       "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
                       "emergency.precision": 1.0, "scope.accuracy": 0.931},
-    "dev10": {"kind.macro_f1": 0.911, "complaint.recall": 0.922, "complaint.precision": 0.899,
-              "category.accuracy": 0.876, "urgency.macro_f1": 0.87, "emergency.recall": 0.967,
-              "emergency.precision": 0.967, "scope.accuracy": 0.928},
+    "emergency-dev2": {"kind.macro_f1": 0.791, "complaint.recall": 0.8,
+                       "complaint.precision": 0.533, "category.accuracy": 0.862,
+                       "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
+                       "emergency.precision": 0.984, "scope.accuracy": 0.91},
+    "dev10": {"kind.macro_f1": 0.906, "complaint.recall": 0.922, "complaint.precision": 0.887,
+              "category.accuracy": 0.876, "urgency.macro_f1": 0.88, "emergency.recall": 1.0,
+              "emergency.precision": 0.968, "scope.accuracy": 0.928},
+    "dev11": {"kind.macro_f1": 0.858, "complaint.recall": 0.908, "complaint.precision": 0.821,
+              "category.accuracy": 0.876, "urgency.macro_f1": 0.846, "emergency.recall": 1.0,
+              "emergency.precision": 0.966, "scope.accuracy": 0.952},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240,
-         "emergency-dev": 200, "dev10": 240}
+         "blind10": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
