@@ -693,3 +693,9 @@ def test_a_jet_of_water_is_a_flood_however_thin_the_word(clf: Classifier) -> Non
     assert clf.classify("кран сорвало, вода хлещет струйкой прямо на пол").urgency == "emergency"
     assert clf.classify("вода бежит в унитаз тоненькой струйкой, бачок не держит"
                         ).urgency != "emergency"
+
+
+def test_nobody_answering_is_not_nobody_inside(clf: Classifier) -> None:
+    # "никого нет" about the emergency service must not cancel a person stuck in the lift
+    c = clf.classify("в лифте застрял сосед, ему плохо, а в аварийке никого нет, не отвечают")
+    assert c.urgency == "emergency"
