@@ -699,3 +699,30 @@ def test_nobody_answering_is_not_nobody_inside(clf: Classifier) -> None:
     # "никого нет" about the emergency service must not cancel a person stuck in the lift
     c = clf.classify("в лифте застрял сосед, ему плохо, а в аварийке никого нет, не отвечают")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    # outage evidence (a lift out in a tall block) no longer outvotes smoke from its doors
+    "лифт стоит на 14 этаже, из щели дверей идёт дымок и пахнет палёной резиной",
+    "лифт встал между 7 и 8 этажом, там пожилой мужчина, ему плохо",
+    "с козырька свисает кусок облицовки на арматуре, качается на ветру, под ним ходят",
+    "батарея брызжет из соединения, полное ведро за десять минут",
+    "лифт резко провалился вниз на два этажа и встал, внутри соседка",
+    "у меня запищал датчик газа и мигает красным, запаха не чувствую",
+    "из-под двери соседей горячая вода течёт на площадку, пар идёт",
+])
+def test_emergencies_of_dev_set_twelve(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "опять на 5 этаже дымят на лестнице, как в курилке",
+    "ночью подожгли мусорный бак у подъезда, пожарные потушили, бак оплавился, замените",
+    "в щитке на площадке бахнуло, половина этажа без света, дыма нет, запаха нет",
+    "у подъезда после каждого дождя лужа по щиколотку, ливнёвку забило",
+    "дети гоняют на самокатах по лестнице вниз и вверх и орут",
+    "на табло лифта горит ошибка, лифт не едет, дом 16 этажей",
+    "вентиль на стояке не перекрывает воду полностью, нужно заменить",
+])
+def test_near_misses_of_dev_set_twelve(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

@@ -501,13 +501,26 @@ class Classifier:
                 Kind.OTHER.value, Category.OTHER.value, Urgency.LOW.value, Scope.UNIT.value, ids
             )
         category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
-        urgency = _best(scores["urgency"], _URGENCY_ORDER) or str(defaults.urgency[kind])
+        urgency = _best(_ladder(scores["urgency"]), _URGENCY_ORDER) or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
         if vote is not None:
             category, ids = vote.settle("category", scores["category"], _CATEGORY_ORDER,
                                         category, ids)
             scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
         return Classification(kind, category, urgency, scope, ids)
+
+
+def _ladder(urgency_scores: dict[str, float]) -> dict[str, float]:
+    """Urgency scores where evidence for ``high`` does not count against ``emergency``.
+
+    "The lift is out in a 12-storey block" and "smoke is coming out of the lift doors" are
+    both true of one message; three outage rules must not outvote the smoke. Only evidence
+    that the situation is ordinary (a recurring leak, cosmetic work) competes with an
+    emergency.
+    """
+    if urgency_scores.get(Urgency.EMERGENCY.value, 0.0) <= 0:
+        return urgency_scores
+    return {k: v for k, v in urgency_scores.items() if k != Urgency.HIGH.value}
 
 
 def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
