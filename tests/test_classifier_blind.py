@@ -1,15 +1,15 @@
 """Labelled sets written from shared/taxonomy.md alone by someone who read nothing else.
 
-The tenth, ninth and eighth blind sets were never read while building rules or the learned
-model: only their aggregate numbers were looked at (intake/classifier/README.md tells how
-often, and that they were also used to catch rule changes that lost an emergency; two of the
-eighth's messages were seen once by accident). The seventh was blind until its errors were
-read on 2026-12-03; the fifth and sixth were blind until the kind model was chosen on them,
-and the shipped model has since been trained on them, so their numbers are now in-sample. The
-two emergency near-miss sets and dev sets 10 and 11 (2026-12-03) were written to be read: the
-rules were fixed on them. These tests only guard the aggregate numbers measured with the
-shipped classifier against regressions: nothing here looks at a single message, and nobody
-should tune against the blind ones.
+The eleventh, tenth, ninth and eighth blind sets were never read while building rules or the
+learned model: only their aggregate numbers were looked at (intake/classifier/README.md tells
+how often, and that the eighth to tenth were also used to catch rule changes that lost an
+emergency; two of the eighth's messages were seen once by accident). The seventh was blind
+until its errors were read on 2026-12-03; the fifth and sixth were blind until the kind model
+was chosen on them, and the shipped model has since been trained on them, so their numbers are
+now in-sample. The two emergency near-miss sets and dev sets 10 to 12 (2026-12-03) were
+written to be read: the rules were fixed on them. These tests only guard the aggregate numbers
+measured with the shipped classifier against regressions: nothing here looks at a single
+message, and nobody should tune against the blind ones.
 """
 
 from __future__ import annotations
@@ -25,24 +25,27 @@ from intake.classifier.evaluate import evaluate, headline
 DATA = Path(__file__).parent / "data"
 MARGIN = 0.03
 MEASURED = {
-    "blind5": {"kind.macro_f1": 0.959, "complaint.recall": 1.0, "complaint.precision": 1.0,
-               "category.accuracy": 0.967, "urgency.macro_f1": 0.893, "emergency.recall": 1.0,
-               "emergency.precision": 0.821, "scope.accuracy": 0.962},
+    "blind5": {"kind.macro_f1": 0.965, "complaint.recall": 1.0, "complaint.precision": 1.0,
+               "category.accuracy": 0.973, "urgency.macro_f1": 0.917, "emergency.recall": 1.0,
+               "emergency.precision": 0.958, "scope.accuracy": 0.962},
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
-               "category.accuracy": 0.93, "urgency.macro_f1": 0.897, "emergency.recall": 0.967,
-               "emergency.precision": 0.829, "scope.accuracy": 0.989},
+               "category.accuracy": 0.951, "urgency.macro_f1": 0.916, "emergency.recall": 1.0,
+               "emergency.precision": 0.968, "scope.accuracy": 0.989},
     "blind7": {"kind.macro_f1": 0.901, "complaint.recall": 0.928, "complaint.precision": 0.917,
                "category.accuracy": 0.967, "urgency.macro_f1": 0.914, "emergency.recall": 1.0,
                "emergency.precision": 0.97, "scope.accuracy": 0.938},
-    "blind8": {"kind.macro_f1": 0.883, "complaint.recall": 0.958, "complaint.precision": 0.902,
-               "category.accuracy": 0.889, "urgency.macro_f1": 0.836, "emergency.recall": 0.944,
-               "emergency.precision": 0.791, "scope.accuracy": 0.917},
+    "blind8": {"kind.macro_f1": 0.88, "complaint.recall": 0.958, "complaint.precision": 0.893,
+               "category.accuracy": 0.889, "urgency.macro_f1": 0.835, "emergency.recall": 0.944,
+               "emergency.precision": 0.81, "scope.accuracy": 0.917},
     "blind9": {"kind.macro_f1": 0.889, "complaint.recall": 0.962, "complaint.precision": 0.915,
                "category.accuracy": 0.905, "urgency.macro_f1": 0.834, "emergency.recall": 0.963,
                "emergency.precision": 0.722, "scope.accuracy": 0.934},
     "blind10": {"kind.macro_f1": 0.924, "complaint.recall": 0.923, "complaint.precision": 0.878,
                 "category.accuracy": 0.904, "urgency.macro_f1": 0.825, "emergency.recall": 0.926,
                 "emergency.precision": 0.781, "scope.accuracy": 0.919},
+    "blind11": {"kind.macro_f1": 0.924, "complaint.recall": 0.987, "complaint.precision": 0.928,
+                "category.accuracy": 0.895, "urgency.macro_f1": 0.874, "emergency.recall": 0.963,
+                "emergency.precision": 0.812, "scope.accuracy": 0.952},
     "emergency-dev": {"kind.macro_f1": 0.858, "complaint.recall": 0.844,
                       "complaint.precision": 0.871, "category.accuracy": 0.899,
                       "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
@@ -57,9 +60,13 @@ MEASURED = {
     "dev11": {"kind.macro_f1": 0.858, "complaint.recall": 0.908, "complaint.precision": 0.821,
               "category.accuracy": 0.876, "urgency.macro_f1": 0.846, "emergency.recall": 1.0,
               "emergency.precision": 0.966, "scope.accuracy": 0.952},
+    "dev12": {"kind.macro_f1": 0.884, "complaint.recall": 0.948, "complaint.precision": 0.88,
+              "category.accuracy": 0.866, "urgency.macro_f1": 0.844, "emergency.recall": 0.964,
+              "emergency.precision": 0.964, "scope.accuracy": 0.89},
 }
-SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240,
-         "blind10": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11": 240}
+SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
+         "blind11": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11": 240,
+         "dev12": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
