@@ -726,3 +726,29 @@ def test_emergencies_of_dev_set_twelve(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_twelve(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "в ванной колонка хлопает и из неё странно пахнет, кран на трубе закрыла, а запах стоит",
+    "there's a hissing behind the boiler and a weird smell in the kitchen",
+    "пахнет как будто плиту забыли выключить, но все конфорки закрыты",
+    "щиток на площадке трещит и вспыхивает внутри, свет моргает",
+    "ветром оторвало лист железа на крыше, болтается над площадкой, вот-вот слетит",
+    "a piece of plaster has just fallen from the ceiling over the stairs, more is hanging and "
+    "cracking",
+    "в ванной газовая колонка хлопает и из неё странно пахнет",
+])
+def test_emergencies_of_dev_set_thirteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "the lift rattles and jerks between 2 and 5 floor, can someone check it",
+    "в доме напротив ночью горела крыша, дым тянуло к нам, нашу крышу проверяли?",
+    "small fire in the bin by the playground last night, it's out now, the bin is melted",
+    "balconies on the building next door are crumbling, could you check ours",
+    "we have a gas cooker, what should I do if I ever smell gas?",
+    "пахнет жареными котлетами на весь подъезд",
+])
+def test_near_misses_of_dev_set_thirteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
