@@ -116,7 +116,7 @@ async def test_staff_items_without_a_staff_channel_are_skipped_not_stuck(
 
 async def test_hourly_limit_counts_a_recipient_by_index(app: App) -> None:
     """The limit is read on every incoming message: it must not scan the outbox's history."""
-    query = _RECENT_AUTOMATIC.params(addresses=["a@example.org"], since=app.wf.clock.now())
+    query = _RECENT_AUTOMATIC.stmt.params(addresses=["a@example.org"], since=app.wf.clock.now())
     async with app.wf.sessions() as session:
         conn = await session.connection()
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})

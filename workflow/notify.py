@@ -17,7 +17,7 @@ from intake.message import HTML_CHANNELS, REACHABLE_CHANNELS
 from workflow.context import Workflow
 from workflow.models import Case, Event, Identity, Message, OutboxItem, Resident, Staff
 from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
-from workflow.rows import adopt, connection
+from workflow.rows import Prepared, adopt
 
 
 def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
@@ -28,18 +28,18 @@ def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identit
 
 # Built once: every message to a resident runs these, and building a statement costs about
 # as much as running it.
-_IDENTITIES = (select(*Identity.__table__.c).where(Identity.resident_id == bindparam("rid"))
-               .order_by(Identity.id))
-_REFS = (select(Message.external_id)
-         .where(Message.case_id == bindparam("case_id"), Message.channel == bindparam("channel"),
-                Message.external_id.is_not(None))
-         .order_by(Message.id))
+_IDENTITIES = Prepared(select(*Identity.__table__.c)
+                       .where(Identity.resident_id == bindparam("rid")).order_by(Identity.id))
+_REFS = Prepared(
+    select(Message.external_id)
+    .where(Message.case_id == bindparam("case_id"), Message.channel == bindparam("channel"),
+           Message.external_id.is_not(None))
+    .order_by(Message.id))
 
 
 async def identities_of(session: AsyncSession, resident_id: int) -> Sequence[Identity]:
-    conn = await connection(session)
-    rows = await conn.execute(_IDENTITIES, {"rid": resident_id})
-    return [adopt(session, Identity, dict(row._mapping)) for row in rows]
+    rows = await _IDENTITIES.run(session, {"rid": resident_id})
+    return [adopt(session, Identity, row._asdict()) for row in rows]
 
 
 async def reachable_identity(session: AsyncSession, resident_id: int,
@@ -49,8 +49,7 @@ async def reachable_identity(session: AsyncSession, resident_id: int,
 
 async def conversation_refs(session: AsyncSession, case_id: int, channel: str) -> list[str]:
     """External ids of the case's messages on a channel, oldest first (email References)."""
-    conn = await connection(session)
-    rows = await conn.execute(_REFS, {"case_id": case_id, "channel": channel})
+    rows = await _REFS.run(session, {"case_id": case_id, "channel": channel})
     return [r for (r,) in rows if r]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow.clock import Clock
 from workflow.db import SessionFactory
 from workflow.models import Message, OutboxItem
-from workflow.rows import connection
+from workflow.rows import Prepared, connection
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +83,18 @@ class Queued:
 
 # INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect: building it with
 # .values(...) on every call cost ~0.3 ms (each value, the JSON payload too, gets coerced).
-_INSERTS: dict[str, Any] = {
-    name: make(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(OutboxItem.id)
+_INSERTS: dict[str, Prepared] = {
+    name: Prepared(make(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                   .returning(OutboxItem.id))
     for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
-_RECENT_AUTOMATIC = select(func.count(OutboxItem.id)).where(
+_RECENT_AUTOMATIC = Prepared(select(func.count(OutboxItem.id)).where(
     OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
     OutboxItem.automatic.is_(True),
     OutboxItem.state != "suppressed",
     OutboxItem.created_at > bindparam("since"),
-)
+))
 
 
 async def enqueue(
@@ -122,8 +122,7 @@ async def enqueue(
     state = "pending"
     error = None
     if automatic and rate_limit is not None:
-        conn = await connection(session)
-        recent = (await conn.execute(_RECENT_AUTOMATIC, {
+        recent = (await _RECENT_AUTOMATIC.run(session, {
             "addresses": list(rate_addresses or (recipient,)),
             "since": now - timedelta(hours=1)})).scalar()
         if (recent or 0) >= rate_limit:
@@ -135,8 +134,8 @@ async def enqueue(
     )
     # Core on the session's connection: same transaction, without the ORM's per-statement
     # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
-    conn = await connection(session)
-    item_id = (await conn.execute(_INSERTS[conn.dialect.name], row)).scalar()
+    dialect = (await connection(session)).dialect.name
+    item_id = (await _INSERTS[dialect].run(session, row)).scalar()
     return None if item_id is None else Queued(item_id, state)
 
 

@@ -8,24 +8,24 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
-from workflow.rows import adopt, connection, insert_row
+from workflow.rows import Prepared, adopt, insert_row
 
 # Plain columns, labelled per table: the ORM's entity loading costs twice a Core SELECT, and
 # this runs for every incoming message.
 _RESIDENT_COLS = [c.label(f"r_{c.key}") for c in Resident.__table__.columns]
 _IDENTITY_COLS = [c.label(f"i_{c.key}") for c in Identity.__table__.columns]
-_FIND = (select(*_RESIDENT_COLS, *_IDENTITY_COLS)
-         .join_from(Identity, Resident, Identity.resident_id == Resident.id)
-         .where(Identity.channel == bindparam("channel"), Identity.address == bindparam("address")))
+_FIND = Prepared(
+    select(*_RESIDENT_COLS, *_IDENTITY_COLS)
+    .join_from(Identity, Resident, Identity.resident_id == Resident.id)
+    .where(Identity.channel == bindparam("channel"), Identity.address == bindparam("address")))
 
 
 async def find_identity(session: AsyncSession, channel: str, address: str
                         ) -> tuple[Resident, Identity] | None:
-    conn = await connection(session)
-    row = (await conn.execute(_FIND, {"channel": channel, "address": address})).first()
+    row = (await _FIND.run(session, {"channel": channel, "address": address})).first()
     if row is None:
         return None
-    m = row._mapping
+    m = row._asdict()
     resident = adopt(session, Resident, {c.key: m[f"r_{c.key}"] for c in Resident.__table__.c})
     ident = adopt(session, Identity, {c.key: m[f"i_{c.key}"] for c in Identity.__table__.c})
     return resident, ident

@@ -113,6 +113,12 @@ class Connection:
         self._conn.create_function(*args, **kw)
 
 
+def sqlite_connection(driver_connection: object) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection behind a pooled driver connection if it is this driver's
+    (calls on it run inline too, so a caller may use it directly), else None."""
+    return driver_connection._conn if isinstance(driver_connection, Connection) else None
+
+
 def connect(database: str, **kw: Any) -> Connection:
     kw.setdefault("timeout", BUSY_TIMEOUT_S)
     kw["check_same_thread"] = False  # the pool may be disposed from another thread
