@@ -97,6 +97,7 @@ class IntakeService:
         self.notify = Notifier(wf)
         prefix = re.escape(wf.settings.case_number.prefix)
         self._case_ref = re.compile(rf"(?<![\w-])({prefix}-\d{{1,12}})(?![\w-])", re.IGNORECASE)
+        self._case_ref_hint = f"{wf.settings.case_number.prefix.lower()}-"
 
     async def ingest(self, msg: InboundMessage, *, dry_run: bool = False) -> IntakeResult:
         """Process one message in its own transaction; ``dry_run`` rolls it back."""
@@ -229,7 +230,12 @@ class IntakeService:
         return self.wf.settings.default_language
 
     def _referenced_numbers(self, msg: InboundMessage) -> list[str]:
-        return [m.upper() for m in self._case_ref.findall(f"{msg.subject}\n{msg.text}")]
+        where = f"{msg.subject}\n{msg.text}"
+        # The pattern's look-behind is tried at every position of a long mail; most mention
+        # no case at all, which a plain substring test tells much faster.
+        if self._case_ref_hint not in where.lower():
+            return []
+        return [m.upper() for m in self._case_ref.findall(where)]
 
     async def _thread_target(self, session: AsyncSession, msg: InboundMessage,
                              resident: Resident | None, now: datetime) -> Case | None:

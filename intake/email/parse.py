@@ -52,8 +52,10 @@ _FAILURE_WORDS = re.compile(
 _EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _BODY_MSGID = re.compile(r"^\s*Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 _DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
-_CYR = re.compile(r"[А-Яа-яЁё]")
-_LAT = re.compile(r"[A-Za-z]")
+# Runs, not single letters: counting a 2 KB sample letter by letter cost a few percent of an
+# import.
+_CYR = re.compile(r"[А-Яа-яЁё]+")
+_LAT = re.compile(r"[A-Za-z]+")
 _KEY_HEADERS = ("from", "to", "cc", "subject", "date")
 
 
@@ -330,8 +332,8 @@ def _nfc(text: str) -> str:
 
 def _language(text: str) -> str | None:
     sample = text[:2000]
-    cyr = _CYR.subn("", sample)[1]
-    lat = _LAT.subn("", sample)[1]
+    cyr = sum(map(len, _CYR.findall(sample)))
+    lat = sum(map(len, _LAT.findall(sample)))
     if cyr + lat < 10:
         return None
     if cyr >= lat:
