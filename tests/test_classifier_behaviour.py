@@ -752,3 +752,27 @@ def test_emergencies_of_dev_set_thirteen(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_thirteen(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "из батареи в зале сочится кипяток, и струйка становится сильнее",
+    "с потолка на кухне капает, и капает всё чаще, соседей сверху нет дома",
+    "течёт из стыка радиатора, таз наполняется очень быстро",
+    "весь коридор уже в воде, откуда течёт, не понимаем",
+    "радиатор треснул, на полу горячая лужа",
+    "лифт встал, а в нём дедушка с пятого, говорит, что всё нормально",
+    "на третьем этаже ветром выбило раму, вторая створка болтается на ветру над входом",
+    "трещина в стене подъезда за ночь расширилась, сегодня проходит палец, сыплется штукатурка",
+])
+def test_emergencies_of_dev_set_fourteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "в дождь заливает подоконник на лестнице, окно плохо закрывается",
+    "the dripping under the sink is getting worse, please send a plumber this week",
+    "после визита сантехника кран течёт ещё сильнее, безобразие",
+    "трещина в стене подъезда годами растёт, на ней даже маяки ставили",
+])
+def test_near_misses_of_dev_set_fourteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

@@ -29,8 +29,8 @@ MEASURED = {
                "category.accuracy": 0.973, "urgency.macro_f1": 0.917, "emergency.recall": 1.0,
                "emergency.precision": 0.958, "scope.accuracy": 0.962},
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
-               "category.accuracy": 0.951, "urgency.macro_f1": 0.916, "emergency.recall": 1.0,
-               "emergency.precision": 0.968, "scope.accuracy": 0.989},
+               "category.accuracy": 0.951, "urgency.macro_f1": 0.908, "emergency.recall": 1.0,
+               "emergency.precision": 0.909, "scope.accuracy": 0.989},
     "blind7": {"kind.macro_f1": 0.901, "complaint.recall": 0.928, "complaint.precision": 0.917,
                "category.accuracy": 0.967, "urgency.macro_f1": 0.914, "emergency.recall": 1.0,
                "emergency.precision": 0.97, "scope.accuracy": 0.938},
@@ -41,14 +41,17 @@ MEASURED = {
                "category.accuracy": 0.905, "urgency.macro_f1": 0.834, "emergency.recall": 0.963,
                "emergency.precision": 0.722, "scope.accuracy": 0.934},
     "blind10": {"kind.macro_f1": 0.924, "complaint.recall": 0.923, "complaint.precision": 0.878,
-                "category.accuracy": 0.904, "urgency.macro_f1": 0.825, "emergency.recall": 0.926,
-                "emergency.precision": 0.781, "scope.accuracy": 0.919},
+                "category.accuracy": 0.904, "urgency.macro_f1": 0.831, "emergency.recall": 0.963,
+                "emergency.precision": 0.788, "scope.accuracy": 0.919},
     "blind11": {"kind.macro_f1": 0.924, "complaint.recall": 0.987, "complaint.precision": 0.928,
                 "category.accuracy": 0.895, "urgency.macro_f1": 0.874, "emergency.recall": 0.963,
                 "emergency.precision": 0.812, "scope.accuracy": 0.952},
     "blind12": {"kind.macro_f1": 0.918, "complaint.recall": 0.974, "complaint.precision": 0.915,
                 "category.accuracy": 0.89, "urgency.macro_f1": 0.833, "emergency.recall": 0.963,
                 "emergency.precision": 0.788, "scope.accuracy": 0.943},
+    "blind13": {"kind.macro_f1": 0.912, "complaint.recall": 0.973, "complaint.precision": 0.866,
+                "category.accuracy": 0.905, "urgency.macro_f1": 0.834, "emergency.recall": 0.972,
+                "emergency.precision": 0.897, "scope.accuracy": 0.919},
     "emergency-dev": {"kind.macro_f1": 0.858, "complaint.recall": 0.844,
                       "complaint.precision": 0.871, "category.accuracy": 0.899,
                       "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
@@ -69,10 +72,13 @@ MEASURED = {
     "dev13": {"kind.macro_f1": 0.906, "complaint.recall": 0.937, "complaint.precision": 0.894,
               "category.accuracy": 0.886, "urgency.macro_f1": 0.885, "emergency.recall": 0.958,
               "emergency.precision": 1.0, "scope.accuracy": 0.91},
+    "dev14": {"kind.macro_f1": 0.885, "complaint.recall": 0.943, "complaint.precision": 0.75,
+              "category.accuracy": 0.915, "urgency.macro_f1": 0.834, "emergency.recall": 1.0,
+              "emergency.precision": 0.934, "scope.accuracy": 0.93},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240,
-         "dev11": 240, "dev12": 240, "dev13": 240}
+         "dev11": 240, "dev12": 240, "dev13": 240, "blind13": 240, "dev14": 220}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
