@@ -7,6 +7,7 @@ on which path ran.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,3 +117,19 @@ async def test_only_inline_sqlite_takes_the_shortcut(store: App,
     async with store.wf.sessions() as session:
         await _COUNT_IN.run(session, {"ids": ["a"]})
     assert all(plan is None for plan in _COUNT_IN._plans.values())  # expanding: SQLAlchemy's
+
+
+async def test_logged_sql_shows_every_statement(tmp_path: Path, clock: ManualClock,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    """With ``database.echo`` the shortcut is off: an operator debugging sees the intake's SQL."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'echo.sqlite3'}"
+    app = await build_app(make_config(url, database={"url": url, "echo": True}), clock=clock)
+    probe = Prepared(select(Message.id).where(Message.external_id == bindparam("ext")))
+    try:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            async with app.wf.sessions() as session:
+                await probe.run(session, {"ext": "<x@y>"})
+    finally:
+        await app.close()
+    assert not probe._plans
+    assert any("FROM messages" in r.getMessage() for r in caplog.records)

@@ -13,6 +13,7 @@ per-statement execution machinery, which had become most of an intake's cost.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +38,7 @@ Statement = Select[*tuple[Any, ...]] | Insert | Update
 _INSERTS: dict[type[Base], Prepared] = {}
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], Prepared] = {}
 _CONNECTION = "workflow.rows.connection"
+_SQL_LOG = logging.getLogger("sqlalchemy.engine")
 
 
 async def connection(session: AsyncSession) -> AsyncConnection:
@@ -59,8 +61,12 @@ async def _connections(session: AsyncSession) -> tuple[AsyncConnection, sqlite3.
     if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1], cached[2]
     conn = await session.connection()
-    raw = sqlite_connection((await conn.get_raw_connection()).driver_connection) \
-        if conn.dialect.name == "sqlite" else None
+    raw = None
+    # An operator who logs SQL (``database.echo``, or SQLAlchemy's loggers at INFO) must see
+    # every statement, so the shortcut, which SQLAlchemy does not log, is off then.
+    if conn.dialect.name == "sqlite" and not (conn.sync_engine.echo
+                                              or _SQL_LOG.isEnabledFor(logging.INFO)):
+        raw = sqlite_connection((await conn.get_raw_connection()).driver_connection)
     session.info[_CONNECTION] = (sync.get_transaction(), conn, raw)
     return conn, raw
 
