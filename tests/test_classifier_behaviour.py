@@ -776,3 +776,36 @@ def test_emergencies_of_dev_set_fourteen(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_fourteen(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "на улице -30, не греет ни одна батарея, дети сидят в куртках",
+    "батарея немного подтекала, а сейчас сильнее, лужа растёт",
+    "Could you send me a copy of the tenancy form? Also water is pouring through the kitchen "
+    "ceiling right now",
+])
+def test_emergencies_of_dev_sets_fifteen_and_sixteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "пропал газ, плита не зажигается, запаха газа нет",
+    "в новостях показали взрыв газа в другом районе, а у нас трубы когда проверяли?",
+    "за гаражами в частном секторе жгут листву, дымом тянет во двор, можно их остановить?",
+    "если из розетки вдруг пойдёт дым, что делать сначала?",
+    "трещина на фасаде за месяц стала шире, палец пролезает, пришлите инженера",
+    "подскажите, куда обращаться, если соседи снизу говорят, что я их залила?",
+])
+def test_near_misses_of_dev_sets_fifteen_and_sixteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сосед сверху в воскресенье с утра долбит перфоратором. По правилам дома ремонт по "
+    "воскресеньям запрещён. Примите меры.",
+    "прошу сделать перерасчёт за отопление за январь, батареи были еле тёплые",
+    "the dog next door barks all day while they are at work",
+    "loud music from flat 45 every night until 2am, please talk to them",
+])
+def test_one_neighbour_and_ones_own_account_are_one_flat(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).scope == "unit"
