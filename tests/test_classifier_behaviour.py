@@ -809,3 +809,34 @@ def test_near_misses_of_dev_sets_fifteen_and_sixteen(clf: Classifier, text: str)
 ])
 def test_one_neighbour_and_ones_own_account_are_one_flat(clf: Classifier, text: str) -> None:
     assert clf.classify(text).scope == "unit"
+
+
+@pytest.mark.parametrize("text", [
+    "из-под ванны течёт вода на пол, перекрыли кран, не помогает",
+    "под ламинатом хлюпает, из-под плинтуса выступает вода",
+])
+def test_water_from_under_the_floor_is_a_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "при смыве из-под унитаза немного сочится вода, наверное прокладка",
+    "в прошлом году в подъезде был прорыв стояка, а капремонт стояков когда планируется?",
+    "Our radiators are scorching and there is no valve to turn them down, the flat is 27°C",
+    "одна конфорка перестала зажигаться, остальные горят нормально, газом не пахнет",
+    "Could the roof be cleared of snow? It is piling up, nothing is hanging over the edge yet",
+])
+def test_near_misses_of_dev_set_seventeen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("The lift makes a grinding noise between floors. It still works, but please check it.",
+     "request"),
+    ("Вы написали, что работы выполнены, но батареи так и остались холодными, мастер даже не "
+     "заходил.", "complaint"),
+    ("Диспетчер бросила трубку, когда я рассказывала про протечку.", "complaint"),
+])
+def test_what_makes_a_complaint_in_dev_set_seventeen(clf: Classifier, text: str,
+                                                     kind: str) -> None:
+    assert clf.classify(text).kind == kind
