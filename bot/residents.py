@@ -572,11 +572,12 @@ def build_router(deps: BotDeps) -> Router:
         except Exception as exc:
             log.exception("telegram update %s could not be ingested", update.update_id)
             # The update as Telegram sent it, and the message as intake was given it:
-            # `domovoy requeue` retries the latter.
+            # `domovoy requeue` retries the latter. ASCII escapes keep even text that is not
+            # valid Unicode (a lone surrogate in the update) storable.
             await quarantine.store(
                 wf.sessions, channel=Channel.TELEGRAM.value, source=f"update {update.update_id}",
                 raw=json.dumps({"update": update.model_dump(mode="json", exclude_none=True),
-                                "inbound": message_to_json(msg)}, ensure_ascii=False).encode(),
+                                "inbound": message_to_json(msg)}).encode(),
                 reason=repr(exc), now=wf.clock.now())
             lang = await lang_of(None)
             await deps.say(chat_id, texts.resident(lang, "error"))

@@ -6,7 +6,7 @@ after that (dedupe, threading, classification, cases) is channel-neutral and liv
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -37,8 +37,42 @@ class Automated(StrEnum):
     OWN = "own"
 
 
+def storable(value: str) -> str:
+    """Text every database and encoder downstream accepts.
+
+    Lone surrogates (undecodable bytes smuggled through Python's ``surrogateescape``, or a
+    ``\\ud83d`` escape cut in half in JSON) cannot be encoded as UTF-8, so SQLite, PostgreSQL and
+    the quarantine's own JSON would all refuse the message; they become U+FFFD (a split pair
+    is joined again). NUL characters, which PostgreSQL text cannot hold, are dropped.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+class _Storable:
+    """Cleans every text field (and tuple of texts) on construction, so no channel adapter can
+    hand the workflow a string it cannot store or send."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                clean: object = storable(value)
+            elif isinstance(value, tuple) and any(isinstance(v, str) for v in value):
+                clean = tuple(storable(v) if isinstance(v, str) else v for v in value)
+            else:
+                continue
+            if clean != value:
+                object.__setattr__(self, f.name, clean)
+
+
 @dataclass(frozen=True)
-class SenderIdentity:
+class SenderIdentity(_Storable):
     """How to reach the person again on the channel they used.
 
     ``address`` is a lower-cased email address for email, the Telegram user id (as text) for
@@ -52,7 +86,7 @@ class SenderIdentity:
 
 
 @dataclass(frozen=True)
-class Attachment:
+class Attachment(_Storable):
     """An attachment as metadata; ``ref`` is where the bytes can be had again.
 
     For email the raw message is kept, so ``ref`` is the MIME part path; for Telegram it is the
@@ -76,7 +110,7 @@ class PresetLabels:
 
 
 @dataclass(frozen=True)
-class InboundMessage:
+class InboundMessage(_Storable):
     """A resident's message, normalised.
 
     ``external_id`` is unique per channel (email: Message-ID, or a stable hash when there is

@@ -56,6 +56,24 @@ async def test_message_gets_acknowledged_with_case_number(telegram: TelegramHarn
     assert len(cards) == 1 and cards[0]["reply_markup"]["inline_keyboard"]
 
 
+async def test_text_with_a_broken_emoji_escape_still_gets_a_case(
+        telegram: TelegramHarness) -> None:
+    """The update's JSON carries "\\ud83d" with its pair cut off: valid JSON, not valid
+    Unicode. The resident still gets a case and an acknowledgement."""
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/start lenina-5")
+    emu.user_sends(RESIDENT, "7")
+    emu.user_sends(RESIDENT, "Пропустить")
+    emu.user_sends(RESIDENT, "Течёт кран на кухне \ud83d, вода на полу")
+    await telegram.settle()
+    assert await telegram.deliver() >= 1
+    async with telegram.app.wf.sessions() as session:
+        case = await session.scalar(select(Case))
+    assert case is not None and case.text == "Течёт кран на кухне \ufffd, вода на полу"
+    assert case.number in telegram.texts_to(RESIDENT)[-1]
+
+
 async def test_photo_album_is_one_case(telegram: TelegramHarness) -> None:
     emu = telegram.emu
     emu.add_private_chat(RESIDENT, "Анна")

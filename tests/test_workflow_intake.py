@@ -323,3 +323,16 @@ def test_inbound_message_survives_json_for_quarantine() -> None:
                           received_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
     for msg in (full, bare):
         assert message_from_json(json.loads(json.dumps(message_to_json(msg)))) == msg
+
+
+async def test_text_no_database_could_store_still_opens_a_case(any_app: App,
+                                                               clock: ManualClock) -> None:
+    """A lone surrogate (an emoji escape cut in half, bytes smuggled through surrogateescape)
+    or a NUL character made the insert fail on both databases, and the quarantine's own JSON
+    with it: the resident was neither served nor kept. They are cleaned at the edge."""
+    msg = tg_message(931, "Течёт кран \ud83d на кухне\x00, и \ud83d\ude00 вот", clock.now())
+    result = await any_app.intake.ingest(msg)
+    assert result.action == Action.NEW_CASE
+    async with any_app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == result.case_number))
+    assert case is not None and case.text == "Течёт кран \ufffd на кухне, и 😀 вот"
