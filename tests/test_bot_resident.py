@@ -7,11 +7,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from domovoy.peers.telegram_api import BotAPIEmulator
 from tests.helpers import mail
 from tests.peers.telegram import TelegramHarness
 from workflow.models import Case, Identity, LinkCode, Message, Quarantine, Resident
 
 RESIDENT = 5001
+
+
+def register(emu: BotAPIEmulator) -> None:
+    """Anna opens the bot from the building's link, gives flat 7 and skips the phone."""
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/start lenina-5")
+    emu.user_sends(RESIDENT, "7")
+    emu.user_sends(RESIDENT, "Пропустить")
 
 
 async def test_registration_by_deep_link(telegram: TelegramHarness) -> None:
@@ -37,10 +46,7 @@ async def test_registration_by_deep_link(telegram: TelegramHarness) -> None:
 
 async def test_message_gets_acknowledged_with_case_number(telegram: TelegramHarness) -> None:
     emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/start lenina-5")
-    emu.user_sends(RESIDENT, "7")
-    emu.user_sends(RESIDENT, "Пропустить")
+    register(emu)
     emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
     await telegram.settle()
     assert await telegram.deliver() >= 1
@@ -61,10 +67,7 @@ async def test_text_with_a_broken_emoji_escape_still_gets_a_case(
     """The update's JSON carries "\\ud83d" with its pair cut off: valid JSON, not valid
     Unicode. The resident still gets a case and an acknowledgement."""
     emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/start lenina-5")
-    emu.user_sends(RESIDENT, "7")
-    emu.user_sends(RESIDENT, "Пропустить")
+    register(emu)
     emu.user_sends(RESIDENT, "Течёт кран на кухне \ud83d, вода на полу")
     await telegram.settle()
     assert await telegram.deliver() >= 1
@@ -184,10 +187,7 @@ async def test_message_that_fails_intake_is_quarantined_and_requeued(
     from intake.quarantine import requeue
 
     emu, app = telegram.emu, telegram.app
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/start lenina-5")
-    emu.user_sends(RESIDENT, "7")
-    emu.user_sends(RESIDENT, "Пропустить")
+    register(emu)
     await telegram.settle()
 
     async def database_down(msg: object) -> None:
