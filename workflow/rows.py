@@ -160,8 +160,9 @@ class _Plan:
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
         assert isinstance(compiled, SQLCompiler)
         if (compiled.insert_prefetch or compiled.update_prefetch or compiled.positiontup is None
-                or any(b.expanding or b.literal_execute for b in compiled.binds.values())):
-            return None
+                or any(b.expanding or b.literal_execute or b.callable is not None
+                       for b in compiled.binds.values())):
+            return None  # values SQLAlchemy works out per execution
         processors = compiled._bind_processors
         binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
         for name in compiled.positiontup:
