@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from domovoy.app import App
 from intake.message import Automated, PresetLabels
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
-from workflow.intake import Action
+from workflow.intake import _INCIDENT_PEER, Action
 from workflow.models import Case, Event, Identity, Message, OutboxItem
 
 
@@ -336,3 +336,17 @@ async def test_text_no_database_could_store_still_opens_a_case(any_app: App,
     async with any_app.wf.sessions() as s:
         case = await s.scalar(select(Case).where(Case.number == result.case_number))
     assert case is not None and case.text == "Течёт кран \ufffd на кухне, и 😀 вот"
+
+
+async def test_incident_lookup_reads_a_short_index_range(app: App) -> None:
+    """Every building-wide report looks for its incident: it must read the window's rows of one
+    building and category in order, not every open case of them, sorted, per message."""
+    query = _INCIDENT_PEER.stmt.params(building_id=1, category="plumbing",
+                                       since=app.wf.clock.now())
+    async with app.wf.sessions() as session:
+        conn = await session.connection()
+        sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(str(r[-1])
+                          for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "ix_cases_incident_peer" in plan and "received_at>" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan

@@ -121,4 +121,4 @@ async def test_hourly_limit_counts_a_recipient_by_index(app: App) -> None:
         conn = await session.connection()
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(r[-1]) for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    assert "ix_outbox_recipient_created" in plan, plan
+    assert "COVERING INDEX ix_outbox_rate_limit" in plan, plan

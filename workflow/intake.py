@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,12 +48,15 @@ _DUPLICATE = Prepared(select(Message.id).where(Message.channel == bindparam("cha
                                                Message.external_id == bindparam("external_id")))
 _NEXT_NUMBER = Prepared(update(Counter).where(Counter.name == "case")
                         .values(value=Counter.value + 1).returning(Counter.value))
+# The earliest open building-wide case of the kind within the window, read along
+# ix_cases_incident_peer. The open stages are spelt out as equalities: an IN list is expanded
+# per execution, which the prepared path leaves to SQLAlchemy.
 _INCIDENT_PEER = Prepared(
     select(Case.id, Case.number, Case.incident_id, Case.received_at)
     .where(Case.building_id == bindparam("building_id"), Case.category == bindparam("category"),
-           Case.scope == Scope.BUILDING, Case.stage.in_(list(OPEN_STAGES)),
-           Case.received_at >= bindparam("since"))
-    .order_by(Case.id).limit(1))
+           Case.received_at >= bindparam("since"), Case.scope == Scope.BUILDING,
+           or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
+    .order_by(Case.received_at, Case.id).limit(1))
 _LIVE_LINK_CODE = Prepared(
     select(LinkCode.code).where(LinkCode.resident_id == bindparam("resident_id"),
                                 LinkCode.expires_at > bindparam("now")))

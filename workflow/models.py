@@ -121,7 +121,11 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_open_deadline", "next_deadline"),
-        Index("ix_cases_building_category_stage", "building_id", "category", "stage"),
+        # A new building-wide report looks for an open one of the same kind received within
+        # the incident window: a short range of this index, read in order until one qualifies
+        # (with the stage in the index instead, every open case of the building and category
+        # was read and sorted for every message).
+        Index("ix_cases_incident_peer", "building_id", "category", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -201,8 +205,10 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_due", "state", "next_attempt_at"),
         # The hourly limit on automatic messages counts a recipient's recent rows on every
-        # inbound mail: without it that count scans the whole outbox history.
-        Index("ix_outbox_recipient_created", "recipient", "created_at"),
+        # inbound mail: without it that count scans the whole outbox history. It covers the
+        # count's other filters too: they are stored after the payload, so reading them from
+        # the row meant reading the payload's overflow pages for every recent message.
+        Index("ix_outbox_rate_limit", "recipient", "created_at", "automatic", "state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
