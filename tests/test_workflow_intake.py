@@ -14,7 +14,7 @@ from intake.message import Automated, PresetLabels
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
-from workflow.intake import _INCIDENT_PEER, Action
+from workflow.intake import _HINTED, _INCIDENT_PEER, Action
 from workflow.models import Case, Event, Identity, Message, OutboxItem
 
 
@@ -350,3 +350,15 @@ async def test_incident_lookup_reads_a_short_index_range(app: App) -> None:
                           for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "ix_cases_incident_peer" in plan and "received_at>" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+async def test_a_reply_finds_its_case_by_index(app: App) -> None:
+    """Every reply (email In-Reply-To/References, a Telegram reply) looks up what it answers:
+    by channel and external id, the unique index, not by reading the whole conversation log."""
+    query = _HINTED.params(channel="email", hints=["<a@x>", "<b@x>"])
+    async with app.wf.sessions() as session:
+        conn = await session.connection()
+        sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(str(r[-1])
+                          for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "SEARCH messages USING INDEX" in plan and "SCAN messages" not in plan, plan

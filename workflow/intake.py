@@ -57,6 +57,11 @@ _INCIDENT_PEER = Prepared(
            Case.received_at >= bindparam("since"), Case.scope == Scope.BUILDING,
            or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
     .order_by(Case.received_at, Case.id).limit(1))
+_HINTED = (select(Message.case_id)
+           .where(Message.channel == bindparam("channel"),
+                  Message.external_id.in_(bindparam("hints", expanding=True)),
+                  Message.case_id.is_not(None))
+           .order_by(Message.id.desc()).limit(1))
 _LIVE_LINK_CODE = Prepared(
     select(LinkCode.code).where(LinkCode.resident_id == bindparam("resident_id"),
                                 LinkCode.expires_at > bindparam("now")))
@@ -244,12 +249,9 @@ class IntakeService:
                              resident: Resident | None, now: datetime) -> Case | None:
         """The case this message continues, if any: reply reference, burst, or case number."""
         if msg.thread_hints:
-            case_id = await session.scalar(
-                select(Message.case_id).where(Message.external_id.in_(msg.thread_hints),
-                                              Message.case_id.is_not(None))
-                .order_by(Message.id.desc()).limit(1))
-            if case_id is not None:
-                return await session.get_one(Case, case_id)
+            case = await self._hinted_case(session, msg)
+            if case is not None:
+                return case
         if resident is None:
             return None
         if msg.burst_key:
@@ -268,6 +270,16 @@ class IntakeService:
             if case is not None and case.resident_id == resident.id:
                 return case
         return None
+
+    @staticmethod
+    async def _hinted_case(session: AsyncSession, msg: InboundMessage) -> Case | None:
+        """The case of the newest message this one refers to (In-Reply-To/References, a
+        Telegram reply). Replies and what they answer share a channel, and asking by channel
+        uses the unique (channel, external id) index; by external id alone every reply read
+        the whole conversation log."""
+        case_id = await session.scalar(_HINTED, {"channel": msg.channel,
+                                                 "hints": list(msg.thread_hints)})
+        return await session.get_one(Case, case_id) if case_id is not None else None
 
     async def _link_foreign_reference(self, session: AsyncSession, msg: InboundMessage,
                                       case: Case) -> str | None:
@@ -538,12 +550,7 @@ class IntakeService:
             action = Action.IGNORED_LIST if msg.automated == Automated.LIST \
                 else Action.IGNORED_AUTOREPLY
             return IntakeResult(action)
-        case = None
-        if msg.thread_hints:
-            case_id = await session.scalar(
-                select(Message.case_id).where(Message.external_id.in_(msg.thread_hints),
-                                              Message.case_id.is_not(None)).limit(1))
-            case = await session.get(Case, case_id) if case_id else None
+        case = await self._hinted_case(session, msg) if msg.thread_hints else None
         if case is None:
             for number in self._referenced_numbers(msg):
                 case = await session.scalar(select(Case).where(Case.number == number))
