@@ -840,3 +840,21 @@ def test_near_misses_of_dev_set_seventeen(clf: Classifier, text: str) -> None:
 def test_what_makes_a_complaint_in_dev_set_seventeen(clf: Classifier, text: str,
                                                      kind: str) -> None:
     assert clf.classify(text).kind == kind
+
+
+def test_advertising_placed_in_the_building_is_a_report(clf: Classifier) -> None:
+    assert clf.classify("Около лифтов на зеркале размещена реклама").kind != "other"
+
+
+def test_a_floor_closed_off_without_the_owners_decision_is_rules(clf: Classifier) -> None:
+    assert clf.classify("Закрыт для общего доступа этаж, решения собрания собственников "
+                        "нет").category == "rules"
+
+
+@pytest.mark.parametrize("text", ["Несанкционированные надписи.", "Занизить бордюр у перехода"])
+def test_what_portal_posts_name_is_common_property(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).scope == "building"
+
+
+def test_advertising_stuck_in_the_building_is_cosmetic(clf: Classifier) -> None:
+    assert clf.classify("В грузовом лифте на зеркале реклама").urgency == "low"
