@@ -29,8 +29,8 @@ MEASURED = {
                "category.accuracy": 0.973, "urgency.macro_f1": 0.917, "emergency.recall": 1.0,
                "emergency.precision": 0.958, "scope.accuracy": 0.962},
     "blind6": {"kind.macro_f1": 0.955, "complaint.recall": 1.0, "complaint.precision": 0.957,
-               "category.accuracy": 0.951, "urgency.macro_f1": 0.908, "emergency.recall": 1.0,
-               "emergency.precision": 0.909, "scope.accuracy": 0.989},
+               "category.accuracy": 0.951, "urgency.macro_f1": 0.903, "emergency.recall": 1.0,
+               "emergency.precision": 0.882, "scope.accuracy": 0.989},
     "blind7": {"kind.macro_f1": 0.901, "complaint.recall": 0.928, "complaint.precision": 0.917,
                "category.accuracy": 0.967, "urgency.macro_f1": 0.914, "emergency.recall": 1.0,
                "emergency.precision": 0.97, "scope.accuracy": 0.943},
@@ -76,7 +76,7 @@ MEASURED = {
               "category.accuracy": 0.866, "urgency.macro_f1": 0.844, "emergency.recall": 0.964,
               "emergency.precision": 0.964, "scope.accuracy": 0.895},
     "dev13": {"kind.macro_f1": 0.906, "complaint.recall": 0.937, "complaint.precision": 0.894,
-              "category.accuracy": 0.886, "urgency.macro_f1": 0.885, "emergency.recall": 0.958,
+              "category.accuracy": 0.891, "urgency.macro_f1": 0.888, "emergency.recall": 0.979,
               "emergency.precision": 1.0, "scope.accuracy": 0.905},
     "dev14": {"kind.macro_f1": 0.885, "complaint.recall": 0.943, "complaint.precision": 0.75,
               "category.accuracy": 0.915, "urgency.macro_f1": 0.857, "emergency.recall": 1.0,
@@ -90,12 +90,15 @@ MEASURED = {
     "dev17": {"kind.macro_f1": 0.923, "complaint.recall": 0.933, "complaint.precision": 0.909,
               "category.accuracy": 0.93, "urgency.macro_f1": 0.866, "emergency.recall": 1.0,
               "emergency.precision": 0.875, "scope.accuracy": 0.916},
+    "dev18": {"kind.macro_f1": 0.717, "complaint.recall": 0.906, "complaint.precision": 0.659,
+              "category.accuracy": 0.823, "urgency.macro_f1": 0.716, "emergency.recall": 0.818,
+              "emergency.precision": 0.988, "scope.accuracy": 0.879},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240,
          "dev11": 240, "dev12": 240, "dev13": 240, "blind13": 240, "dev14": 220, "dev15": 240,
          "dev16": 220, "blind14": 240, "dev17": 240,
-         "blind15": 240}
+         "blind15": 240, "dev18": 220}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
