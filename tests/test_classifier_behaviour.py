@@ -890,3 +890,14 @@ def test_emergencies_of_dev_set_eighteen(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_eighteen(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("lift zastryal mezhdu 6 i 7 etazhom, v nem rebenok, dveri ne otkryvayutsya", "emergency"),
+    ("dobryj den, nas zatopili sverhu, voda po vsemu polu, kv 45", "emergency"),
+    ("zdravstvuite, na ulice -30, a u nas batarei holodnye vo vsem dome", "emergency"),
+    ("skazhite pozhaluista, kogda dadut goryachuyu vodu?", "high"),
+])
+def test_russian_typed_in_latin_letters_is_read_as_russian(clf: Classifier, text: str,
+                                                           urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
+from intake.classifier.translit import is_transliterated, to_cyrillic
+
 Backend = Literal["snowball", "pymorphy3"]
 
 # Latin letters that look like Cyrillic ones once lower-cased. Only applied to tokens that already
@@ -49,9 +51,12 @@ MAX_CHARS = 20_000
 
 
 def normalise(text: str) -> str:
-    """Lower-case, fold ё→е, spell out chat English ("thru", "pls") and expand "n't" so
-    negation is one shared word "not"."""
-    text = text[:MAX_CHARS].lower().replace("ё", "е")
+    """Lower-case, read Russian typed in Latin letters as Cyrillic, fold ё→е, spell out chat
+    English ("thru", "pls") and expand "n't" so negation is one shared word "not"."""
+    text = text[:MAX_CHARS].lower()
+    if is_transliterated(text):
+        text = to_cyrillic(text)
+    text = text.replace("ё", "е")
     text = _CHAT_SPELLING.sub(lambda m: _CHAT_SPELLINGS[m.group()], text)
     text = _NT.sub(" not", text)
     text = _HARD_SIGN.sub("ъ", text)
