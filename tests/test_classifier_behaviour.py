@@ -901,3 +901,27 @@ def test_near_misses_of_dev_set_eighteen(clf: Classifier, text: str) -> None:
 def test_russian_typed_in_latin_letters_is_read_as_russian(clf: Classifier, text: str,
                                                            urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text", [
+    "как передать показания? и ещё, не срочно, но из батареи хлещет вода и лужа растёт",
+    "No rush, but a piece of plaster fell from the corridor ceiling and the rest is hanging",
+    "Человек в лифте уже 40 минут, пожилой мужчина, ему плохо",
+    "кстати, лифт в нашем подъезде ездит с открытыми дверями",
+    "The lift keeps going up and down with the doors open",
+    "в окне на лестнице рама сгнила, стекло наклонилось наружу прямо над входом",
+])
+def test_emergencies_of_dev_set_nineteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Radiators are burning hot and we can't regulate them, the flat is 28°C",
+    "Last Thursday there was a smell of gas in entrance 4, everything has been fine since. "
+    "What caused it?",
+    "в тамбуре поставили шкаф и шины, пройти невозможно, при пожаре это опасно",
+    "во дворе яма на проезде, после дождя лужа по колено",
+    "ребёнок говорит, в лифте воняет сигаретами",
+])
+def test_near_misses_of_dev_set_nineteen(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

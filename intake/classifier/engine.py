@@ -511,16 +511,20 @@ class Classifier:
 
 
 def _ladder(urgency_scores: dict[str, float]) -> dict[str, float]:
-    """Urgency scores where evidence for ``high`` does not count against ``emergency``.
+    """Urgency scores where evidence for ``high`` or ``low`` does not count against
+    ``emergency``.
 
     "The lift is out in a 12-storey block" and "smoke is coming out of the lift doors" are
-    both true of one message; three outage rules must not outvote the smoke. Only evidence
-    that the situation is ordinary (a recurring leak, cosmetic work) competes with an
-    emergency.
+    both true of one message; three outage rules must not outvote the smoke. Nor may a
+    resident's "не срочно, но батарея бьёт струйкой", a meter reading or a suggestion asked
+    in the same letter: urgency follows the situation, not the resident's manners. Only
+    evidence that the situation itself is ordinary (a leak recurring for months with nothing
+    said about now) competes with an emergency.
     """
     if urgency_scores.get(Urgency.EMERGENCY.value, 0.0) <= 0:
         return urgency_scores
-    return {k: v for k, v in urgency_scores.items() if k != Urgency.HIGH.value}
+    return {k: v for k, v in urgency_scores.items()
+            if k not in (Urgency.HIGH.value, Urgency.LOW.value)}
 
 
 def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
