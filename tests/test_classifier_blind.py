@@ -61,6 +61,9 @@ MEASURED = {
     "blind16": {"kind.macro_f1": 0.926, "complaint.recall": 0.959, "complaint.precision": 0.947,
                 "category.accuracy": 0.92, "urgency.macro_f1": 0.832, "emergency.recall": 0.944,
                 "emergency.precision": 0.872, "scope.accuracy": 0.929},
+    "blind17": {"kind.macro_f1": 0.847, "complaint.recall": 0.918, "complaint.precision": 0.893,
+                "category.accuracy": 0.88, "urgency.macro_f1": 0.864, "emergency.recall": 0.973,
+                "emergency.precision": 0.878, "scope.accuracy": 0.926},
     "emergency-dev": {"kind.macro_f1": 0.862, "complaint.recall": 0.844,
                       "complaint.precision": 0.9, "category.accuracy": 0.899,
                       "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
@@ -105,7 +108,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev11": 240, "dev12": 240, "dev13": 240, "blind13": 240, "dev14": 220, "dev15": 240,
          "dev16": 220, "blind14": 240, "dev17": 240,
          "blind15": 240, "dev18": 220,
-         "blind16": 240, "dev19": 200}
+         "blind16": 240, "dev19": 200,
+         "blind17": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
