@@ -925,3 +925,13 @@ def test_emergencies_of_dev_set_nineteen(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_nineteen(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "обои в углу намокли, из розетки капает вода, сверху не отвечают",
+    "у соседки из 12-й дверь никто не открывает, а из-под двери течёт вода на площадку",
+    "Крысы в подвале завелись, здоровые такие, бегают у продухов",
+])
+def test_facts_about_neighbours_and_size_are_no_blame_or_greeting(clf: Classifier,
+                                                                  text: str) -> None:
+    assert clf.classify(text).kind == "request"
