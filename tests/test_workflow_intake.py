@@ -124,6 +124,17 @@ async def test_case_number_threads_only_for_its_own_resident(
     assert stranger.linked_case == opened.case_number
 
 
+async def test_a_case_number_typed_in_lower_case_still_threads(app: App,
+                                                                 clock: ManualClock) -> None:
+    """The number is matched regardless of case; the quick "is there a number at all" test in
+    front of the pattern must not lose "a-1001" typed on a phone."""
+    opened = await app.intake.ingest(tg_message(507, "Нет света в квартире", clock.now()))
+    assert opened.case_number
+    again = await app.intake.ingest(tg_message(
+        507, f"по заявке {opened.case_number.lower()} ничего не изменилось", clock.now()))
+    assert again.action == Action.THREADED and again.case_number == opened.case_number
+
+
 async def test_reply_after_resolution_reopens_and_later_opens_linked_case(
         app: App, clock: ManualClock) -> None:
     opened = await app.intake.ingest(tg_message(507, "Течёт кран", clock.now(), preset=LEAK))

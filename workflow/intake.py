@@ -66,6 +66,8 @@ _LIVE_LINK_CODE = Prepared(
     select(LinkCode.code).where(LinkCode.resident_id == bindparam("resident_id"),
                                 LinkCode.expires_at > bindparam("now")))
 _NEW_LINK_CODE = Prepared(insert(LinkCode))
+_NEW_COUNTER = Prepared(insert(Counter))
+_NEW_INCIDENT = Prepared(insert(Incident))
 
 BURST_WINDOW = timedelta(minutes=2)
 LINK_CODE_TTL = timedelta(days=30)
@@ -425,8 +427,7 @@ class IntakeService:
         value = (await _NEXT_NUMBER.run(session)).scalar()
         if value is None:
             value = cfg.start + 1
-            await (await connection(session)).execute(insert(Counter),
-                                                      {"name": "case", "value": value})
+            await _NEW_COUNTER.run(session, {"name": "case", "value": value})
         return f"{cfg.prefix}-{value}"
 
     async def _open_case(self, session: AsyncSession, msg: InboundMessage,
@@ -499,13 +500,10 @@ class IntakeService:
             return None
         if other.incident_id is not None:
             return other.incident_id, other.number
-        conn = await connection(session)
-        result = await conn.execute(insert(Incident), {
+        incident_id = (await _NEW_INCIDENT.run(session, {
             "building_id": building_id, "category": labels.category,
-            "opened_at": other.received_at})
-        assert result.inserted_primary_key is not None
-        incident_id = int(result.inserted_primary_key[0])
-        await conn.execute(update(Case).where(Case.id == other.id)
+            "opened_at": other.received_at})).inserted_id
+        await (await connection(session)).execute(update(Case).where(Case.id == other.id)
                            .values(incident_id=incident_id))
         await record_event(session, case_id=other.id, at=now, actor="system", action="incident",
                            note=f"incident #{incident_id}")

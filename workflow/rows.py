@@ -109,7 +109,8 @@ class Prepared:
     SQLAlchemy's execution path costs ~35 µs a statement on top of SQLite's own 5-20 µs
     (execution context, result metadata, a greenlet hop per driver call), and a new case runs
     about a dozen statements. So when SQLite runs inline (``workflow.sqlite_inline``) the
-    statement is compiled once per set of parameter names and run on the ``sqlite3``
+    statement is compiled once per sequence of parameter names (each call site passes its
+    names in one order, so a statement has a plan or two) and run on the ``sqlite3``
     connection itself, its parameters and results converted by the very type processors
     SQLAlchemy would apply. What the shortcut cannot do as SQLAlchemy would (Python-side
     column defaults, expanding IN lists) and every other driver (PostgreSQL) take SQLAlchemy's
