@@ -803,8 +803,9 @@ def test_near_misses_of_dev_sets_fifteen_and_sixteen(clf: Classifier, text: str)
 @pytest.mark.parametrize("text", [
     "Сосед сверху в воскресенье с утра долбит перфоратором. По правилам дома ремонт по "
     "воскресеньям запрещён. Примите меры.",
-    "прошу сделать перерасчёт за отопление за январь, батареи были еле тёплые",
-    "the dog next door barks all day while they are at work",
+    "Сделайте перерасчёт за горячую воду, её не было 10 дней в июле",
+    "The dog next door barks all day while the owners are at work. It has been like this for "
+    "a month",
     "loud music from flat 45 every night until 2am, please talk to them",
 ])
 def test_one_neighbour_and_ones_own_account_are_one_flat(clf: Classifier, text: str) -> None:
@@ -851,7 +852,7 @@ def test_a_floor_closed_off_without_the_owners_decision_is_rules(clf: Classifier
                         "нет").category == "rules"
 
 
-@pytest.mark.parametrize("text", ["Несанкционированные надписи.", "Занизить бордюр у перехода"])
+@pytest.mark.parametrize("text", ["Несанкционированные надписи.", "Необходимо занижение бордюра"])
 def test_what_portal_posts_name_is_common_property(clf: Classifier, text: str) -> None:
     assert clf.classify(text).scope == "building"
 
