@@ -32,7 +32,7 @@ from bench._common import ratio_line, synthetic_texts
 from domovoy.app import build_app
 from domovoy.config import Config
 from intake.message import Channel, InboundMessage, SenderIdentity
-from workflow.clock import ManualClock
+from workflow.clock import SystemClock
 
 BATCH = 50
 
@@ -98,7 +98,7 @@ def baseline(path: Path, texts: list[str], batch: int = 1) -> float:
 async def ours(path: Path, texts: list[str], batch: int = 1) -> float:
     config = Config.model_validate({"database": {"url": f"sqlite+aiosqlite:///{path}"},
                                     "buildings": [{"code": "b1"}]})
-    app = await build_app(config, clock=ManualClock())
+    app = await build_app(config, clock=SystemClock())
     now = app.wf.clock.now()
     msgs = [InboundMessage(channel=Channel.TELEGRAM, external_id=f"{i}:1",
                            sender=SenderIdentity(Channel.TELEGRAM, str(i), f"r{i}", "ru"),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from domovoy.app import App, build_app
 from domovoy.config import Config
@@ -72,6 +72,24 @@ async def test_values_round_trip_as_sqlalchemy_types_them(store: App) -> None:
     async with store.wf.sessions() as session:
         stored = await session.get_one(Message, new_id)
     assert (stored.created_at, stored.attachments) == (WHEN, row.attachments)
+
+
+async def test_moments_are_stored_as_the_orm_stores_them(store: App) -> None:
+    """The shortcut formats dates itself; the text must equal the ORM's to the character,
+    or index order and equality between rows written either way would break (whole seconds
+    keep their ".000000", another zone is turned into UTC), and a naive time is refused."""
+    moscow = datetime(2026, 3, 1, 11, 30, 15, tzinfo=timezone(timedelta(hours=3)))
+    async with store.wf.sessions() as session:
+        for n, when in enumerate((moscow, WHEN, WHEN.replace(microsecond=0))):
+            await _LOG.run(session, _message(f"<core{n}@x>", created_at=when))
+            session.add(Message(**_message(f"<orm{n}@x>", created_at=when)))
+        await session.flush()
+        stored = dict((await session.execute(text(
+            "SELECT external_id, CAST(created_at AS TEXT) FROM messages"))).all())
+        with pytest.raises((ValueError, StatementError), match="naive datetime"):
+            await _LOG.run(session, _message("<naive@x>", created_at=datetime(2026, 3, 1)))
+    assert [stored[f"<core{n}@x>"] for n in range(3)] == [stored[f"<orm{n}@x>"]
+                                                          for n in range(3)]
 
 
 async def test_a_missing_row_reads_as_none(store: App) -> None:

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Select, Update, bindparam, insert, inspect, update
@@ -28,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from workflow.models import Base, Event
+from workflow.models import Base, Event, UTCDateTime
 from workflow.sqlite_inline import sqlite_connection
 
 T = TypeVar("T", bound=Base)
@@ -51,7 +52,8 @@ async def connection(session: AsyncSession) -> AsyncConnection:
 async def _connections(session: AsyncSession) -> tuple[AsyncConnection, sqlite3.Connection | None]:
     """:func:`connection`, and the ``sqlite3`` connection under it when SQLite runs inline."""
     sync = session.sync_session
-    if sync.new or sync.dirty or sync.deleted:
+    # The test autoflush itself makes: ``new``/``dirty``/``deleted`` would each build a set.
+    if not sync._is_clean():
         await session.flush()
     # Asking the session costs a greenlet round trip per statement; within one transaction
     # the answer cannot change, so it is kept beside the transaction it belongs to (a commit
@@ -141,6 +143,35 @@ class Prepared:
 
 
 _REQUIRED = object()
+_SAMPLES = (datetime(2026, 3, 1, 7, 5, 9, 12, tzinfo=UTC), datetime(999, 1, 2, tzinfo=UTC))
+_last_utc: tuple[datetime | None, str | None] = (None, None)
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """A :class:`UTCDateTime` parameter as SQLite stores it, in one step instead of the type's
+    conversion and then the dialect's format dict: a new case binds about fifteen times, most
+    of them the same moment, which is why the last one is kept (a single tuple, so a reader
+    never pairs one moment with another's text)."""
+    global _last_utc
+    last = _last_utc
+    if value is last[0]:
+        return last[1]
+    if value is None:
+        return None
+    utc = value
+    if utc.tzinfo is not UTC:
+        if utc.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        utc = utc.astimezone(UTC)
+    text = utc.isoformat(" ", "microseconds")[:26]
+    _last_utc = (value, text)
+    return text
+
+
+def _same_text(process: Callable[[Any], Any] | None) -> bool:
+    """Whether :func:`_utc_text` writes what the dialect's own processor does (its storage
+    format can be configured; then the plan keeps the dialect's processor)."""
+    return process is not None and all(process(d) == _utc_text(d) for d in _SAMPLES)
 
 
 class _Plan:
@@ -170,6 +201,8 @@ class _Plan:
             bind, process = compiled.binds[name], processors.get(name)
             if not (process is None or callable(process)):
                 return None  # a tuple-typed parameter: one processor per element
+            if isinstance(bind.type, UTCDateTime) and _same_text(process):
+                process = _utc_text
             binds.append((bind.key, _REQUIRED if bind.required else bind.effective_value,
                           process))
         columns = compiled._result_columns
