@@ -936,3 +936,36 @@ def test_near_misses_of_dev_set_nineteen(clf: Classifier, text: str) -> None:
 def test_facts_about_neighbours_and_size_are_no_blame_or_greeting(clf: Classifier,
                                                                   text: str) -> None:
     assert clf.classify(text).kind == "request"
+
+
+@pytest.mark.parametrize("text", [
+    "the corridor on the 3rd floor reeks of gas and nobody answers at no. 45",
+    "у соседей горит, дым валит из-под двери, никто не открывает",
+    "there is water leaking into the electrical cabinet on the 5th floor",
+    "на улице минус тридцать, а в квартире +12, у нас маленький ребёнок",
+    "a sheet of roofing metal is dangling off the roof above the parking",
+    "козырёк над входом провис, с него сыплется бетон на ступеньки",
+    "a piece of concrete the size of a fist landed next to the pram by our door",
+    "a crack in the stairwell wall opened up, the flat doors on that floor no longer close",
+    "на площадке мужик с ножом, кричит, дети боятся выйти",
+    "the leak from the pipe under the sink is getting worse by the minute",
+    "в подвале кипяток, спуститься невозможно",
+])
+def test_emergencies_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Прошу скосить траву у детской площадки, уже по колено",
+    "No hot water since Monday, I'm boiling water in pots to bathe the kids",
+    "Жалоба: в прошлую субботу нас затопило, аварийка ехала три часа",
+    "last tuesday I was stuck in the lift for an hour and nobody came, unacceptable",
+    "котёнок застрял в продухе подвала, пищит второй день",
+    "the lift gave a clunk between floors but carried on as normal",
+    "Хотим поблагодарить электрика: ночью искрил щиток, всё быстро починил",
+    "there's a wasp nest under the roof canopy by the entrance",
+    "Обещают минус 35, в прошлом году батареи были холодные. Пока всё тепло, котельную проверили?",
+    "is the gas stove ok to use if the flame is a bit orange? no smell at all",
+])
+def test_near_misses_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
