@@ -84,7 +84,7 @@ async def test_moments_are_stored_as_the_orm_stores_them(store: App) -> None:
             await _LOG.run(session, _message(f"<core{n}@x>", created_at=when))
             session.add(Message(**_message(f"<orm{n}@x>", created_at=when)))
         await session.flush()
-        stored = dict((await session.execute(text(
+        stored: dict[str, str] = dict((await session.execute(text(
             "SELECT external_id, CAST(created_at AS TEXT) FROM messages"))).all())
         with pytest.raises((ValueError, StatementError), match="naive datetime"):
             await _LOG.run(session, _message("<naive@x>", created_at=datetime(2026, 3, 1)))
