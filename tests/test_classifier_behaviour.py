@@ -969,3 +969,17 @@ def test_emergencies_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: st
 ])
 def test_near_misses_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Ободрана краска, подъезд 2, этаж 1",
+    "на лестнице облупилась краска",
+    "The paint is peeling in the hallway",
+    "оторван поручень на 2 этаже",
+    "плинтус оторван в холле",
+])
+def test_worn_finish_of_common_areas_opens_a_structure_case(clf: Classifier, text: str) -> None:
+    """Short portal-style reports of damaged paint or fittings must not be set aside as
+    "other" (which opens no case): they are work for the building's maintenance."""
+    c = clf.classify(text)
+    assert (c.kind != "other", c.category) == (True, "structure")
