@@ -983,3 +983,18 @@ def test_worn_finish_of_common_areas_opens_a_structure_case(clf: Classifier, tex
     "other" (which opens no case): they are work for the building's maintenance."""
     c = clf.classify(text)
     assert (c.kind != "other", c.category) == (True, "structure")
+
+
+@pytest.mark.parametrize("text", [
+    "Аварийка приехала быстро, всё починили, спасибо. Но в подвале теперь грязь и запах",
+    "Всё починили, огромное спасибо! Но в подъезде после ремонта мусор",
+    "Домофон починили, всё работает, благодарю. Однако теперь дверь не захлопывается",
+    "Thanks for fixing the intercom last week, but now the door lock does not hold",
+])
+def test_thanks_for_the_last_job_then_a_new_fault_opens_a_case(clf: Classifier,
+                                                                text: str) -> None:
+    assert clf.classify(text).kind != "other"
+
+
+def test_thanks_alone_still_opens_no_case(clf: Classifier) -> None:
+    assert clf.classify("Большое спасибо, всё починили, батареи горячие!").kind == "other"
