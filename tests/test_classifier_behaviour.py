@@ -998,3 +998,11 @@ def test_thanks_for_the_last_job_then_a_new_fault_opens_a_case(clf: Classifier,
 
 def test_thanks_alone_still_opens_no_case(clf: Classifier) -> None:
     assert clf.classify("Большое спасибо, всё починили, батареи горячие!").kind == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "незаконная решётка на фасаде перекрыла окно соседей",
+    "у дома контейнеры брошены на асфальте без ограждения в нарушение СанПиН",
+])
+def test_a_report_citing_the_rules_broken_is_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
