@@ -1006,3 +1006,37 @@ def test_thanks_alone_still_opens_no_case(clf: Classifier) -> None:
 ])
 def test_a_report_citing_the_rules_broken_is_a_complaint(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "There's a huge overhang of snow on the roof edge right above the passage to the school",
+        "за стеной у соседей орёт пожарная пищалка, на площадке дымка, никто не открывает",
+    "лифт во 2 подъезде поехал вниз с открытыми дверями, внутри никого, но сейчас кто-то зайдёт",
+    "я в лифте, двери не открываются, кнопка вызова не отвечает",
+    "лифт дёрнулся и ухнул вниз, мы с сыном внутри",
+    "щиток на этаже гудит и греется как печка",
+    "the bathroom ceiling has a soft wet bulge and water is dripping from it now",
+    "на лестнице провалилась ступенька, видно подвал",
+    "the socket behind the cooker started smoking a bit this morning",
+    "маленький ребёнок один на балконе седьмого этажа, лезет на перила",
+    "подростки бегают по крыше у самого края, снимают видео",
+    "у баков лежит оборванный кабель, от него сыплются искорки",
+    "опять с потолка полилось, вёдра не успеваю менять",
+    "water is seeping out from under her front door across the landing",
+])
+def test_emergencies_of_dev_set_twenty_two(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "во дворе вечером что-то искрило, оказалось, сварщики варили забор",
+    "a basement in the chat was flooded, but it's the building next door, ours is dry",
+    "the building across the road had a fire last night, ours is fine; do we have extinguishers?",
+    "The lift stopped on the 12th floor with the doors open, nobody inside, please fix it",
+    "розетка в ванной болтается и слегка греется",
+    "в подвале течь, вода скапливается на полу, прошу устранить",
+    "Лифт не работал между 8 и 10 утра, что случилось?",
+    "кран в ванной брызгает во все стороны, смените прокладку",
+])
+def test_near_misses_of_dev_set_twenty_two(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
