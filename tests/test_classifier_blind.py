@@ -7,7 +7,7 @@ the eighth's messages were seen once by accident). The seventh was blind until i
 read on 2026-12-03; the fifth and sixth were blind until the kind model was chosen on them,
 and the shipped model has since been trained on them, so their numbers are now in-sample. The
 two emergency near-miss sets and dev sets 10 to 13 (2026-12-03) were written to be read: the
-rules were fixed on them, as on dev sets 14 to 21 later; blind sets 13 to 18 are sealed like the
+rules were fixed on them, as on dev sets 14 to 22 later; blind sets 13 to 19 are sealed like the
 eighth to twelfth. These tests only guard the aggregate numbers measured with the
 shipped classifier against regressions: nothing here looks at a single message, and nobody
 should tune against the blind ones.
@@ -82,7 +82,7 @@ MEASURED = {
     "dev12": {"kind.macro_f1": 0.886, "complaint.recall": 0.948, "complaint.precision": 0.88,
               "category.accuracy": 0.866, "urgency.macro_f1": 0.848, "emergency.recall": 0.964,
               "emergency.precision": 0.964, "scope.accuracy": 0.895},
-    "dev13": {"kind.macro_f1": 0.906, "complaint.recall": 0.937, "complaint.precision": 0.894,
+    "dev13": {"kind.macro_f1": 0.909, "complaint.recall": 0.952, "complaint.precision": 0.896,
               "category.accuracy": 0.891, "urgency.macro_f1": 0.888, "emergency.recall": 0.979,
               "emergency.precision": 1.0, "scope.accuracy": 0.905},
     "dev14": {"kind.macro_f1": 0.889, "complaint.recall": 0.943, "complaint.precision": 0.767,
@@ -112,6 +112,12 @@ MEASURED = {
     "blind18": {"kind.macro_f1": 0.915, "complaint.recall": 0.971, "complaint.precision": 0.893,
                 "category.accuracy": 0.919, "urgency.macro_f1": 0.882, "emergency.recall": 0.972,
                 "emergency.precision": 0.854, "scope.accuracy": 0.914},
+    "dev22": {"kind.macro_f1": 0.858, "complaint.recall": 0.893, "complaint.precision": 0.676,
+              "category.accuracy": 0.853, "urgency.macro_f1": 0.827, "emergency.recall": 0.93,
+              "emergency.precision": 0.979, "scope.accuracy": 0.885},
+    "blind19": {"kind.macro_f1": 0.893, "complaint.recall": 0.933, "complaint.precision": 0.824,
+                "category.accuracy": 0.842, "urgency.macro_f1": 0.915, "emergency.recall": 0.972,
+                "emergency.precision": 0.972, "scope.accuracy": 0.919},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240,
@@ -119,7 +125,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev16": 220, "blind14": 240, "dev17": 240,
          "blind15": 240, "dev18": 220,
          "blind16": 240, "dev19": 200,
-         "blind17": 240, "dev20": 200, "dev21": 200, "blind18": 240}
+         "blind17": 240, "dev20": 200, "dev21": 200, "blind18": 240,
+         "dev22": 200, "blind19": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
