@@ -83,10 +83,14 @@ async def _misfires(config: Config, top: int = 20) -> int:
 
 
 async def _train(config: Config, files: list[Path], with_corrections: bool,
-                 out: Path | None) -> int:
+                 out: Path | None, axes: list[str] | None = None) -> int:
     """Train the model beside the rules on labelled files and, optionally, on the cases
     staff corrected (their current labels are the corrected ones). The rules alone give the
-    features, so a missing or outdated model file is no obstacle to rebuilding it."""
+    features, so a missing or outdated model file is no obstacle to rebuilding it.
+
+    ``axes`` retrains only those and keeps the others of the current model: an office can
+    teach it its departments from new cases without touching the kind axis, whose mistakes
+    (a resident's report set aside as "other") cost the most."""
     clf = Classifier.from_paths(list(config.classifier_rules) or default_rule_files())
     rows: list[dict[str, Any]] = []
     for path in files:
@@ -113,16 +117,19 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
                              clf.features(r.get("text") or "", r.get("subject") or ""))
                             for r in rows)
     target = out or MODEL_PATH
+    if axes:
+        model = model.keeping(LearnedModel.source(MODEL_PATH), retrained=axes)
     model.save(target)
     print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
-          f"case(s) -> {target}")
+          f"case(s) -> {target}" + (f" (retrained: {', '.join(axes)})" if axes else ""))
     return 0
 
 
 async def classify(args: argparse.Namespace, config: Config) -> int:
     if args.train:
         try:
-            return await _train(config, list(args.train), args.with_corrections, args.model_out)
+            return await _train(config, list(args.train), args.with_corrections, args.model_out,
+                                args.axes)
         except (OSError, ValueError) as exc:
             print(f"domovoy classify --train: {exc}", file=sys.stderr)
             return 2

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from intake.classifier.learned import LearnedModel
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -95,6 +97,25 @@ def test_train_learns_from_labelled_files_and_staff_corrections(tmp_path: Path) 
     assert "1 labelled message(s) and 1 corrected case(s)" in out.stdout
     learned = json.loads(model.read_text("utf-8"))["axes"]["category"]
     assert learned["labels"] == ["electrical", "plumbing"]
+
+
+def test_train_on_some_axes_keeps_the_rest_of_the_current_model(tmp_path: Path) -> None:
+    """Retraining departments must not touch the kind axis, whose mistakes cost the most."""
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(
+        json.dumps({"text": text, "kind": "request", "category": category, "urgency": "normal",
+                    "scope": "unit"}, ensure_ascii=False) + "\n"
+        for text, category in (("Течёт кран", "plumbing"), ("Искрит розетка", "electrical"))),
+        "utf-8")
+    model = tmp_path / "model.json"
+    out = cli("classify", "--train", str(labelled), "--axes", "category",
+              "--model-out", str(model))
+    assert out.returncode == 0, out.stderr
+    assert "(retrained: category)" in out.stdout
+    axes = json.loads(model.read_text("utf-8"))["axes"]
+    assert axes["category"]["labels"] == ["electrical", "plumbing"]
+    assert axes["kind"] == LearnedModel.source()["kind"]
+    assert axes["scope"] == LearnedModel.source()["scope"]
 
 
 def test_train_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:

@@ -78,11 +78,25 @@ class LearnedModel:
         """The shipped model, or None when there is none (the rules then work alone)."""
         if not path.exists():
             return None
+        return cls(cls.source(path), keep_source=False)
+
+    @staticmethod
+    def source(path: Path = MODEL_PATH) -> dict[str, Any]:
+        """The stored axes of a model file as written (a loaded model drops them)."""
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"{path}: unknown model format {data.get('format')!r}; "
                              "rebuild it with `domovoy classify --train`")
-        return cls(data.pop("axes"), keep_source=False)
+        return dict(data["axes"])
+
+    def keeping(self, current: Mapping[str, Mapping[str, Any]], *, retrained: Sequence[str]
+                ) -> LearnedModel:
+        """This model's ``retrained`` axes beside every other axis of ``current``."""
+        if self.axes is None:
+            raise ValueError("a loaded model cannot be merged; train one")
+        axes = {axis: data for axis, data in current.items() if axis not in retrained}
+        axes.update({axis: self.axes[axis] for axis in retrained if axis in self.axes})
+        return LearnedModel(axes)
 
     def save(self, path: Path = MODEL_PATH) -> None:
         if self.axes is None:
