@@ -118,6 +118,10 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
                             for r in rows)
     target = out or MODEL_PATH
     if axes:
+        untaught = [axis for axis in axes if axis not in (model.axes or {})]
+        if untaught:
+            print(f"domovoy classify --train: the files have one label only for "
+                  f"{', '.join(untaught)}; kept as the current model has it", file=sys.stderr)
         model = model.keeping(LearnedModel.source(MODEL_PATH), retrained=axes)
     model.save(target)
     print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "

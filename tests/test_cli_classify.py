@@ -108,10 +108,11 @@ def test_train_on_some_axes_keeps_the_rest_of_the_current_model(tmp_path: Path) 
         for text, category in (("Течёт кран", "plumbing"), ("Искрит розетка", "electrical"))),
         "utf-8")
     model = tmp_path / "model.json"
-    out = cli("classify", "--train", str(labelled), "--axes", "category",
+    out = cli("classify", "--train", str(labelled), "--axes", "category", "scope",
               "--model-out", str(model))
     assert out.returncode == 0, out.stderr
-    assert "(retrained: category)" in out.stdout
+    assert "(retrained: category, scope)" in out.stdout
+    assert "one label only for scope; kept" in out.stderr  # both lines say "unit"
     axes = json.loads(model.read_text("utf-8"))["axes"]
     assert axes["category"]["labels"] == ["electrical", "plumbing"]
     assert axes["kind"] == LearnedModel.source()["kind"]

@@ -37,6 +37,9 @@ NAMING = {
 }
 
 
+NAIVE_TIME = "naive datetime given to the database; use an aware UTC time"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite has no time zones, PostgreSQL does.
 
@@ -50,7 +53,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use an aware UTC time")
+            raise ValueError(NAIVE_TIME)
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:

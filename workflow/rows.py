@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from workflow.models import Base, Event, UTCDateTime
+from workflow.models import NAIVE_TIME, Base, Event, UTCDateTime
 from workflow.sqlite_inline import sqlite_connection
 
 T = TypeVar("T", bound=Base)
@@ -161,7 +161,7 @@ def _utc_text(value: datetime | None) -> str | None:
     utc = value
     if utc.tzinfo is not UTC:
         if utc.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use an aware UTC time")
+            raise ValueError(NAIVE_TIME)
         utc = utc.astimezone(UTC)
     text = utc.isoformat(" ", "microseconds")[:26]
     _last_utc = (value, text)

@@ -91,10 +91,11 @@ class LearnedModel:
 
     def keeping(self, current: Mapping[str, Mapping[str, Any]], *, retrained: Sequence[str]
                 ) -> LearnedModel:
-        """This model's ``retrained`` axes beside every other axis of ``current``."""
+        """This model's ``retrained`` axes beside every other axis of ``current`` (an axis the
+        training data could not teach, one label only, stays as ``current`` has it)."""
         if self.axes is None:
             raise ValueError("a loaded model cannot be merged; train one")
-        axes = {axis: data for axis, data in current.items() if axis not in retrained}
+        axes = dict(current)
         axes.update({axis: self.axes[axis] for axis in retrained if axis in self.axes})
         return LearnedModel(axes)
 
