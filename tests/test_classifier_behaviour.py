@@ -1040,3 +1040,11 @@ def test_emergencies_of_dev_set_twenty_two(clf: Classifier, text: str) -> None:
 ])
 def test_near_misses_of_dev_set_twenty_two(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "the bathroom fan rattles every time the wind blows, can someone look at it",
+])
+def test_what_happens_every_time_something_is_done_is_a_fault_not_a_grievance(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "request"
