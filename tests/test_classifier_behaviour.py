@@ -1048,3 +1048,11 @@ def test_near_misses_of_dev_set_twenty_two(clf: Classifier, text: str) -> None:
 def test_what_happens_every_time_something_is_done_is_a_fault_not_a_grievance(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "request"
+
+
+@pytest.mark.parametrize("text", [
+    "добрый день, а можно узнать кто у нас старший по дому и как с ним связаться",
+    "Is it ok to drill on a Sunday? just a couple of shelves",
+])
+def test_questions_without_the_usual_words_are_inquiries(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "inquiry"
