@@ -1056,3 +1056,8 @@ def test_what_happens_every_time_something_is_done_is_a_fault_not_a_grievance(
 ])
 def test_questions_without_the_usual_words_are_inquiries(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "inquiry"
+
+
+def test_children_running_overhead_is_a_noise_complaint(clf: Classifier) -> None:
+    c = clf.classify("Сверху дети бегают и прыгают до полуночи, у нас люстра качается")
+    assert (c.kind, c.category) == ("complaint", "noise")
