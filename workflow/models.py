@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -38,6 +39,15 @@ NAMING = {
 
 
 NAIVE_TIME = "naive datetime given to the database; use an aware UTC time"
+
+
+def _sparse_index(name: str, column: str) -> Index:
+    """An index of the rows where ``column`` is set: most rows leave it empty, and an entry for
+    each of those would cost every insert a page of its own (a durable commit writes each page
+    it touched). A lookup by value (``column = ?``) implies the column is set, so both SQLite
+    and PostgreSQL still use it."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,6 +139,7 @@ class Case(Base):
         # (with the stage in the index instead, every open case of the building and category
         # was read and sorted for every message).
         Index("ix_cases_incident_peer", "building_id", "category", "received_at"),
+        _sparse_index("ix_cases_incident_id", "incident_id"),  # most cases join no incident
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -155,7 +166,7 @@ class Case(Base):
     resolve_due: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     paused_at: Mapped[datetime | None]
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     received_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
@@ -169,7 +180,10 @@ class Message(Base):
     """The conversation on a case in both directions, and inbound messages that opened none."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_messages_channel_ext"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_messages_channel_ext"),
+        _sparse_index("ix_messages_burst_key", "burst_key"),  # mail and staff notes have none
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     direction: Mapped[str] = mapped_column(String(8))
@@ -183,7 +197,7 @@ class Message(Base):
     raw_ref: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     # Messages sent together (a Telegram album, text then photos) share a key and one case.
-    burst_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    burst_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
 
