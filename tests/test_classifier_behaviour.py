@@ -1068,3 +1068,17 @@ def test_a_question_after_a_repair_is_asked_not_set_aside(clf: Classifier) -> No
     c = clf.classify("Сына из ванной уже вытащили, всё хорошо. Замок теперь не работает, "
                      "это ваше или нам самим менять?")
     assert c.kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Контейнерная площадка без ограждения, мусор разносит ветром. Предлагаем поставить сетку",
+    "по квартирам ходит мужчина, предлагает менять газовые шланги за наличные, это от вас?",
+    "Hello, I am selling my flat (Lenina 3, flat 7) and the notary wants a certificate that "
+    "there is no debt for utilities. Could you prepare it? I can collect it at the office",
+])
+def test_residents_who_propose_or_sell_are_not_advertisers(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
+
+
+def test_an_offer_addressed_to_the_reader_is_still_an_advert(clf: Classifier) -> None:
+    assert clf.classify("Предлагаем вам услуги клининга по лучшим ценам, звоните!").kind == "other"
