@@ -97,6 +97,21 @@ def test_shipped_rules_load_and_are_documented() -> None:
             assert len(pattern.terms) <= 4
 
 
+def test_a_shared_list_can_be_extended_per_rule(tmp_path: Path) -> None:
+    """An alias inside a list stands for the aliased list's items."""
+    text = GOOD + (
+        "- id: kind.other.thanks\n  kind: other\n  weight: 3\n  any: [спасибо]\n"
+        "  unless: &more [прошу]\n"
+        "- id: kind.other.praise\n  kind: other\n  weight: 3\n  any: [молодцы]\n"
+        "  unless: [=заранее, *more]\n"
+    )
+    clf = Classifier.from_paths([write(tmp_path, text)])
+    assert [r.id for r in clf.fired("молодцы, спасибо")] == ["kind.other.thanks",
+                                                              "kind.other.praise"]
+    assert clf.fired("молодцы, прошу ещё раз") == []
+    assert clf.fired("молодцы заранее") == []
+
+
 def test_negation_is_per_rule(tmp_path: Path) -> None:
     text = GOOD + (
         "- id: category.safety.sparks\n  category: safety\n  urgency: emergency\n"

@@ -158,7 +158,11 @@ def parse_pattern(source: str, keyer: KeyFn) -> Pattern:
 
 def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn) -> tuple[Pattern, ...]:
     out = []
-    for item in _seq(path, node, what):
+    # A list alias inside a list (`[заранее, *thanks_then_more]`) stands for its items, so a
+    # shared list can be written once and extended per rule.
+    items = [inner for item in _seq(path, node, what)
+             for inner in (item.value if isinstance(item, yaml.SequenceNode) else [item])]
+    for item in items:
         text = _scalar(path, item, f"a pattern in {what}")
         try:
             out.append(parse_pattern(text, keyer))
