@@ -1082,3 +1082,15 @@ def test_residents_who_propose_or_sell_are_not_advertisers(clf: Classifier, text
 
 def test_an_offer_addressed_to_the_reader_is_still_an_advert(clf: Classifier) -> None:
     assert clf.classify("Предлагаем вам услуги клининга по лучшим ценам, звоните!").kind == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Заранее благодарю, у нас хлещет вода из трубы в ванной",
+    "Заранее спасибо, розетка искрит",
+    "Аварийка приехала через час, но вода всё ещё хлещет из стояка",
+    "течь так и не устранили, сейчас хлещет из стояка",
+])
+def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text: str) -> None:
+    """Thanks that close a report, a crew that came late, a leak "не устранили": the exceptions
+    written for thanks after a repair and for a past grievance must not hide a live one."""
+    assert clf.classify(text).urgency == "emergency"
