@@ -1094,3 +1094,19 @@ def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text:
     """Thanks that close a report, a crew that came late, a leak "не устранили": the exceptions
     written for thanks after a repair and for a past grievance must not hide a live one."""
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "сосулька пока держится, но висит прямо над входом в подъезд",
+    "Прошу заранее оградить вход: с крыши над входом свисает огромная сосулька",
+    "соседка со вчера не открывает, а из-под её двери на площадку течёт вода",
+    "ребёнок один на подоконнике у открытого окна, там только москитная сетка",
+    "как и прошлой зимой: на улице минус 30, в квартире +12",
+    "электрик посмотрел, оказалось, что в щитке искрит проводка",
+])
+def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
+                                                             text: str) -> None:
+    """Exceptions veto a rule for the whole message, so each must name the harmless case
+    itself ("стоит крепко", "до холодов"), not a word a live hazard is told with too
+    ("пока держится", "заранее", "со вчера", "сетка", "прошлой зимой", "оказалось")."""
+    assert clf.classify(text).urgency == "emergency"
