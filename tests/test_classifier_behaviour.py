@@ -965,7 +965,6 @@ def test_emergencies_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: st
     "Хотим поблагодарить электрика: ночью искрил щиток, всё быстро починил",
     "there's a wasp nest under the roof canopy by the entrance",
     "Обещают минус 35, в прошлом году батареи были холодные. Пока всё тепло, котельную проверили?",
-    "is the gas stove ok to use if the flame is a bit orange? no smell at all",
 ])
 def test_near_misses_of_dev_sets_twenty_and_twenty_one(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
@@ -1103,6 +1102,8 @@ def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text:
     "ребёнок один на подоконнике у открытого окна, там только москитная сетка",
     "как и прошлой зимой: на улице минус 30, в квартире +12",
     "электрик посмотрел, оказалось, что в щитке искрит проводка",
+    "I can see orange flames on the balcony below ours",
+    "yellow flames in the bin room, call someone",
 ])
 def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
                                                              text: str) -> None:
