@@ -1104,6 +1104,8 @@ def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text:
     "электрик посмотрел, оказалось, что в щитке искрит проводка",
     "I can see orange flames on the balcony below ours",
     "yellow flames in the bin room, call someone",
+    "water is pouring from the ceiling, we are catching it in pots and buckets",
+    "вода льётся с потолка, подставили чайник и кастрюли",
 ])
 def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
                                                              text: str) -> None:
