@@ -1106,6 +1106,7 @@ def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text:
     "yellow flames in the bin room, call someone",
     "water is pouring from the ceiling, we are catching it in pots and buckets",
     "вода льётся с потолка, подставили чайник и кастрюли",
+    "с прошлой зимы над входом в подъезд висит снежная глыба",
 ])
 def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
                                                              text: str) -> None:
