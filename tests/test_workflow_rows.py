@@ -21,7 +21,7 @@ from domovoy.config import Config
 from tests.conftest import make_config
 from workflow.clock import ManualClock
 from workflow.models import Message, OutboxItem
-from workflow.rows import Prepared
+from workflow.rows import Prepared, _utc_text
 
 WHEN = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -90,6 +90,16 @@ async def test_moments_are_stored_as_the_orm_stores_them(store: App) -> None:
             await _LOG.run(session, _message("<naive@x>", created_at=datetime(2026, 3, 1)))
     assert [stored[f"<core{n}@x>"] for n in range(3)] == [stored[f"<orm{n}@x>"]
                                                           for n in range(3)]
+
+
+async def test_the_shortcut_formats_moments_itself(app: App) -> None:
+    """The test above also passes if the shortcut quietly fell back to SQLAlchemy's processors
+    (its self-check refuses a formatter that disagrees); that would lose the speed it exists
+    for, so on inline SQLite (the default) the plan binds its moments with the fast formatter."""
+    async with app.wf.sessions() as session:
+        await _LOG.run(session, _message("<fast@x>"))
+    (plan,) = [p for p in _LOG._plans.values() if p is not None]
+    assert [key for key, _, process in plan.binds if process is _utc_text] == ["created_at"]
 
 
 async def test_a_missing_row_reads_as_none(store: App) -> None:
