@@ -102,3 +102,31 @@ def test_training_is_repeatable_and_the_file_round_trips(
 
 def test_shipped_classifier_carries_the_shipped_model() -> None:
     assert Classifier.default().model is not None
+
+
+def test_packed_rows_give_the_textbook_scores(model: LearnedModel, rules: Classifier) -> None:
+    """The model sums a message's rows as packed integers; the result must be the plain TF-IDF
+    logistic regression, negative weights and repeated words included."""
+    import math
+
+    counts = Counter(rules.features("турник турник турник, брусья и кран во дворе, кран течёт"))
+    assert max(counts.values()) > 1
+    assert model.axes is not None
+    for axis in ("category", "scope"):
+        data = model.axes[axis]
+        vec = {f: (1 + math.log(c)) * data["idf"][f] for f, c in counts.items()
+               if f in data["idf"]}
+        norm = math.sqrt(sum(v * v for v in vec.values()))
+        scores = [b + sum(v * data["weights"][f][k] for f, v in vec.items()) / norm
+                  for k, b in enumerate(data["bias"])]
+        exp = [math.exp(s - max(scores)) for s in scores]
+        expected = {label: e / sum(exp) for label, e in zip(data["labels"], exp, strict=True)}
+        assert model.probabilities(axis, counts) == pytest.approx(expected, abs=1e-6)
+        assert any(w < 0 for ws in data["weights"].values() for w in ws)
+
+
+def test_a_weight_too_large_to_pack_is_refused_at_load() -> None:
+    axis = {"labels": ["a", "b"], "bias": [0.0, 0.0], "idf": {"x": 1.0},
+            "weights": {"x": [5000.0, 0.0]}}
+    with pytest.raises(ValueError, match="out of range; retrain"):
+        LearnedModel({"category": axis})

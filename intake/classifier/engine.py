@@ -28,7 +28,7 @@ from typing import Any
 
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
-from .learned import BLEND, LearnedModel
+from .learned import BLEND, LearnedModel, Reading
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
 from .tokens import WORD_CHARS, Backend, Normaliser, fix_lookalikes, normalise, split
 
@@ -550,7 +550,7 @@ class _ModelVote:
     def __init__(self, model: LearnedModel, count: Callable[[Iterable[str]], dict[str, int]],
                  raw: list[str]) -> None:
         self._model, self._count, self._raw = model, count, raw
-        self._counts: dict[str, int] | None = None
+        self._reading: Reading | None = None
 
     def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
                ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
@@ -560,9 +560,9 @@ class _ModelVote:
         top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
         if top[0] - top[1] > weight:
             return label, ids
-        if self._counts is None:
-            self._counts = self._count(self._raw)
-        probs = self._model.probabilities(axis, self._counts)
+        if self._reading is None:
+            self._reading = self._model.reading(self._count(self._raw))
+        probs = self._reading.probabilities(axis)
         if not probs:
             return label, ids
         combined = dict(rule_scores)
