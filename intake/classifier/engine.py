@@ -167,11 +167,18 @@ class Classifier:
             required = frozenset(self._add_part(idx, g, rule.negatable) for g in groups)
             unless = self._add_part(idx, rule.unless, False) if rule.unless else -1
             self._rule_parts.append((required, unless))
-        # Parts with a regex, and the rules a regex alone can make fire (tried on every message).
-        self._searchable = frozenset(p for p, rxs in enumerate(self._part_regexes) if rxs)
-        self._regex_rules = frozenset(
-            idx for idx, (required, _) in enumerate(self._rule_parts) if required & self._searchable
-        )
+        # A regex passes its screens only if the message has a fragment of its first screen:
+        # indexed by those fragments, the parts a message's regexes could satisfy are a union
+        # of a few sets, and most regex rules are turned away without one call to _search.
+        self._maybe_by_fragment: dict[int, set[int]] = {}
+        unscreened: set[int] = set()
+        for part, regexes in enumerate(self._part_regexes):
+            for _, screens, _ in regexes:
+                if not screens:
+                    unscreened.add(part)
+                for fid in screens[0] if screens else ():
+                    self._maybe_by_fragment.setdefault(fid, set()).add(part)
+        self._unscreened = frozenset(unscreened)
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
         # Fragments by their first character, to find those inside a word in one pass over it.
         self._fragments_from: dict[str, list[tuple[str, int]]] = {}
@@ -444,10 +451,13 @@ class Classifier:
 
     def _fired(self, full: str) -> tuple[list[Rule], list[str]]:
         norm, done, fragments, raw = self._satisfied(full)
-        searchable = self._searchable
+        maybe = self._maybe_by_fragment
+        searchable = self._unscreened.union(*[maybe[f] for f in fragments if f in maybe])
         rules = self.ruleset.rules
         out = []
-        for idx in sorted(self._regex_rules.union(map(self._part_rule.__getitem__, done))):
+        # A rule can fire only if each of its parts is satisfied or its regexes may match.
+        part_rule = self._part_rule.__getitem__
+        for idx in sorted({*map(part_rule, done), *map(part_rule, searchable)}):
             required, unless = self._rule_parts[idx]
             if unless in done:
                 continue
