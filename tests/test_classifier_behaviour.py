@@ -408,6 +408,9 @@ def test_rain_leaks_now_and_rain_leaks_every_time(clf: Classifier, text: str,
     ("снова нет горячей воды, моюсь кипятком из чайника", "high"),
     # asking ahead of time
     ("на будущее: если вдруг начнёт заливать сверху, куда звонить ночью?", "low"),
+    # a broken garden tap running onto the lawn, and a smell that is denied
+    ("у подъезда сорвало поливочный кран, вода льётся на газон, перекройте", "normal"),
+    ("the hall lights flicker and give me a headache; nothing smells of gas", "normal"),
 ])
 def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
@@ -425,6 +428,12 @@ def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) 
     "уже час сижу в лифте, кнопка вызова не работает",
     "с козырька свисает снежная шапка, дети ходят прямо под ней",
     "плитка падает со стены дома прямо над входом в магазин",
+    # water from the ceiling needs no verb to be a flood
+    "у меня вода с потолка на кухне, соседей нет дома",
+    # a slab of snow that has slid to the canopy's edge, people walking out under it
+    "с крыши сполз снег и свесился над козырьком, люди выходят прямо под ним",
+    # the floor gave way and the basement shows through
+    "на площадке провалился пол, дыра, видно подвал",
 ])
 def test_the_same_words_in_a_real_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
