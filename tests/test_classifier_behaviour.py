@@ -482,6 +482,25 @@ def test_a_shrugged_off_grievance_is_a_complaint(clf: Classifier, text: str) -> 
     assert clf.classify(text).kind == "complaint"
 
 
+@pytest.mark.parametrize(("text", "category"), [
+    # "call the management company" is what a resident was told, not an advert's "Звоните!"
+    ("В квартире +15, батареи ледяные, в аварийке говорят: звоните в управляющую компанию",
+     "heating"),
+    # a repair that was done is where the story starts, not where it ends
+    ("Весной сделали ремонт подъезда, но краска уже облезла", "structure"),
+    # walls drawn over are graffiti, for the cleaners
+    ("Весь подъезд разрисовали маркером, стены до третьего этажа", "cleaning"),
+])
+def test_real_posts_that_were_set_aside(clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert c.kind != "other" and c.category == category
+
+
+def test_a_wish_that_the_problem_be_solved_is_a_request(clf: Classifier) -> None:
+    c = clf.classify("Детская площадка вся в лужах. Хотелось бы, чтобы её привели в порядок")
+    assert c.kind == "request" and "kind.request.ask" in c.rules
+
+
 def test_a_disputed_done_is_a_complaint(clf: Classifier) -> None:
     # the office marked it done; the resident says it is not
     c = clf.classify("у вас в заявке написано «выполнено», хотя домофон всё так же не работает")
