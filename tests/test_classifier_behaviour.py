@@ -437,6 +437,7 @@ def test_words_that_sound_like_danger(clf: Classifier, text: str, urgency: str) 
     "плитка падает со стены дома прямо над входом в магазин",
     # water from the ceiling needs no verb to be a flood
     "у меня вода с потолка на кухне, соседей нет дома",
+    "в комнате вода идёт по стенам, подставили тазы, отключаю электричество",
     # a slab of snow that has slid to the canopy's edge, people walking out under it
     "с крыши сполз снег и свесился над козырьком, люди выходят прямо под ним",
     # the floor gave way and the basement shows through
