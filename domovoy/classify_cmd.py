@@ -106,14 +106,15 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
         try:
             async with app.wf.sessions() as session:
                 cases = (await session.execute(
-                    select(Case.text, Case.subject, Case.kind, Case.category, Case.scope)
+                    select(Case.text, Case.subject, Case.kind, Case.category, Case.scope,
+                           Case.urgency)
                     .where(Case.id.in_(select(Correction.case_id))))).all()
         finally:
             await app.close()
         rows.extend(dict(c._mapping) for c in cases)
         corrected = len(cases)
     model = LearnedModel.train(({"kind": r["kind"], "category": r.get("category", ""),
-                              "scope": r.get("scope", "")},
+                              "scope": r.get("scope", ""), "urgency": r.get("urgency", "")},
                              clf.features(r.get("text") or "", r.get("subject") or ""))
                             for r in rows)
     target = out or MODEL_PATH

@@ -48,9 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --train: also learn from the cases staff have corrected")
     c.add_argument("--model-out", type=Path, metavar="PATH",
                    help="with --train: where to write the model (default: the shipped one)")
-    c.add_argument("--axes", nargs="+", choices=["kind", "category", "scope"], metavar="AXIS",
-                   help="with --train: retrain only these axes (kind, category, scope) and keep "
-                        "the others from the current model")
+    c.add_argument("--axes", nargs="+", choices=["kind", "category", "scope", "urgency"],
+                   metavar="AXIS",
+                   help="with --train: retrain only these axes (kind, category, scope, urgency) "
+                        "and keep the others from the current model")
 
     e = sub.add_parser("ingest-eml", parents=[common],
                        help="import raw mail files (.eml, .box, .mbox, folders)")

@@ -130,3 +130,26 @@ def test_a_weight_too_large_to_pack_is_refused_at_load() -> None:
             "weights": {"x": [5000.0, 0.0]}}
     with pytest.raises(ValueError, match="out of range; retrain"):
         LearnedModel({"category": axis})
+
+
+def test_the_model_raises_an_alarm_the_rules_missed_and_never_lowers_one(
+        rules: Classifier) -> None:
+    """Urgency stays the rules' own, but where no urgency rule spoke a model sure of an
+    emergency raises one: emergencies come in more wordings than rules can name."""
+    word = rules.features("булькает")[0]
+    net = LearnedModel({"urgency": {"labels": ["emergency", "normal"], "bias": [0.0, 0.0],
+                                    "idf": {word: 1.0}, "weights": {word: [8.0, -8.0]}}})
+    both = rules.with_model(net)
+    text = "в подвале у трубы булькает"
+    assert rules.classify(text).urgency == "normal"
+    raised = both.classify(text)
+    assert raised.urgency == "emergency" and "model.urgency" in raised.rules
+    # A rule that judged the situation ("не срочно") or stood its own alarm down (pieces on
+    # one's own balcony) keeps the say; the model never turns a rule's alarm off.
+    assert both.classify("не срочно: в подвале у трубы булькает").urgency == "low"
+    assert both.classify("на мой балкон с плиты сверху сыплются куски бетона, "
+                         "булькает").urgency == "normal"
+    calm = rules.with_model(LearnedModel({"urgency": {
+        "labels": ["emergency", "normal"], "bias": [0.0, 0.0], "idf": {word: 1.0},
+        "weights": {word: [-8.0, 8.0]}}}))
+    assert calm.classify("в подъезде пахнет газом, булькает").urgency == "emergency"

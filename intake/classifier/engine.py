@@ -28,7 +28,7 @@ from typing import Any
 
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
-from .learned import BLEND, LearnedModel, Reading
+from .learned import BLEND, EMERGENCY_NET, LearnedModel, Reading
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
 from .tokens import WORD_CHARS, Backend, Normaliser, fix_lookalikes, normalise, split
 
@@ -160,6 +160,9 @@ class Classifier:
         self._part_rule: list[int] = []
         self._part_regexes: list[tuple[_Regex, ...]] = []
         self._fragment_ids: dict[str, int] = {}
+        # Rules that raise an emergency (see _fired: when one is stood down).
+        self._alarms = frozenset(idx for idx, rule in enumerate(ruleset.rules)
+                                 if ("urgency", Urgency.EMERGENCY.value) in rule.votes)
         # Per rule: its required parts and its ``unless`` part (-1 when it has none).
         self._rule_parts: list[tuple[frozenset[int], int]] = []
         for idx, rule in enumerate(ruleset.rules):
@@ -449,7 +452,9 @@ class Classifier:
         """The rules that match a message, in rules-file order (useful when editing rules)."""
         return self._fired(f"{subject}.\n{text}" if subject else text)[0]
 
-    def _fired(self, full: str) -> tuple[list[Rule], list[str]]:
+    def _fired(self, full: str) -> tuple[list[Rule], list[str], bool]:
+        """The rules that fire, the message's words, and whether an emergency rule matched
+        but was stood down by its ``unless`` (a judgement the model's alarm must respect)."""
         norm, done, fragments, raw = self._satisfied(full)
         maybe = self._maybe_by_fragment
         searchable = self._unscreened.union(*[maybe[f] for f in fragments if f in maybe])
@@ -457,9 +462,10 @@ class Classifier:
         out = []
         # A rule can fire only if each of its parts is satisfied or its regexes may match.
         part_rule = self._part_rule.__getitem__
+        stood_down = False
         for idx in sorted({*map(part_rule, done), *map(part_rule, searchable)}):
             required, unless = self._rule_parts[idx]
-            if unless in done:
+            if unless in done and idx not in self._alarms:
                 continue
             missing = required - done
             if missing and not (
@@ -467,15 +473,16 @@ class Classifier:
                 and all(self._search(p, norm, fragments) for p in missing)
             ):
                 continue
-            if unless in searchable and self._search(unless, norm, fragments):
+            if unless in done or (unless in searchable and self._search(unless, norm, fragments)):
+                stood_down = stood_down or idx in self._alarms
                 continue
             out.append(rules[idx])
-        return out, raw
+        return out, raw, stood_down
 
     def classify(self, text: str, subject: str = "") -> Classification:
         """Label one message. Never raises on odd input (empty, emoji-only, very long)."""
         text, subject = text or "", subject or ""
-        fired, raw = self._fired(f"{subject}.\n{text}" if subject else text)
+        fired, raw, stood_down = self._fired(f"{subject}.\n{text}" if subject else text)
         scores: dict[str, dict[str, float]] = {axis: {} for axis in AXES}
         for rule in fired:
             for axis, label in rule.votes:
@@ -517,6 +524,12 @@ class Classifier:
             category, ids = vote.settle("category", scores["category"], _CATEGORY_ORDER,
                                         category, ids)
             scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
+            # A safety net under the rules, never above them: where no urgency rule spoke (none
+            # heard an alarm, none judged the situation ordinary or stood an alarm down), a
+            # model sure of an emergency raises one. It can never lower an alarm.
+            if (not scores["urgency"] and not stood_down
+                    and vote.probability("urgency", Urgency.EMERGENCY.value) >= EMERGENCY_NET):
+                urgency, ids = Urgency.EMERGENCY.value, (*ids, "model.urgency")
         return Classification(kind, category, urgency, scope, ids)
 
 
@@ -562,6 +575,15 @@ class _ModelVote:
         self._model, self._count, self._raw = model, count, raw
         self._reading: Reading | None = None
 
+    def _read(self) -> Reading:
+        if self._reading is None:
+            self._reading = self._model.reading(self._count(self._raw))
+        return self._reading
+
+    def probability(self, axis: str, label: str) -> float:
+        """The model's probability of ``label`` on ``axis`` (0 where it does not cover it)."""
+        return self._read().probabilities(axis).get(label, 0.0)
+
     def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
                ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
                ) -> tuple[str, tuple[str, ...]]:
@@ -570,9 +592,7 @@ class _ModelVote:
         top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
         if top[0] - top[1] > weight:
             return label, ids
-        if self._reading is None:
-            self._reading = self._model.reading(self._count(self._raw))
-        probs = self._reading.probabilities(axis)
+        probs = self._read().probabilities(axis)
         if not probs:
             return label, ids
         combined = dict(rule_scores)
