@@ -88,6 +88,9 @@ def test_training_is_repeatable_and_the_file_round_trips(
     assert again.axes == model.axes
     path = tmp_path / "m.json"
     model.save(path)
+    # The numbers are stored as float32 arrays, and read back as training wrote them.
+    assert isinstance(json.loads(path.read_text("utf-8"))["axes"]["category"]["weights"], str)
+    assert LearnedModel.source(path) == model.axes
     loaded = LearnedModel.load(path)
     assert loaded is not None
     counts = Counter(rules.features("турник во дворе, капает кран"))

@@ -113,10 +113,10 @@ def test_train_on_some_axes_keeps_the_rest_of_the_current_model(tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "(retrained: category, scope)" in out.stdout
     assert "one label only for scope; kept" in out.stderr  # both lines say "unit"
-    axes = json.loads(model.read_text("utf-8"))["axes"]
+    axes, shipped = LearnedModel.source(model), LearnedModel.source()
     assert axes["category"]["labels"] == ["electrical", "plumbing"]
-    assert axes["kind"] == LearnedModel.source()["kind"]
-    assert axes["scope"] == LearnedModel.source()["scope"]
+    assert axes["kind"] == shipped["kind"] and axes["scope"] == shipped["scope"]
+    assert axes["urgency"] == shipped["urgency"]
 
 
 def test_train_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:
