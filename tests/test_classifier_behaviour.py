@@ -502,6 +502,15 @@ def test_real_posts_that_were_set_aside(clf: Classifier, text: str, category: st
     assert c.kind != "other" and c.category == category
 
 
+def test_sleepless_nights_are_noise_and_a_need_is_not_a_cancellation(clf: Classifier) -> None:
+    bar = clf.classify("Под окнами кафе, посетители гуляют на улице, мы можем заснуть только "
+                       "под утро")
+    assert (bar.kind, bar.category) == ("complaint", "noise")
+    asks = clf.classify("Don't they at least need to fix the hallway lights? It's dark.")
+    assert asks.kind != "other"
+    assert clf.classify("The electrician is not needed any more, thanks").kind == "other"
+
+
 def test_a_wish_that_the_problem_be_solved_is_a_request(clf: Classifier) -> None:
     c = clf.classify("Детская площадка вся в лужах. Хотелось бы, чтобы её привели в порядок")
     assert c.kind == "request" and "kind.request.ask" in c.rules
