@@ -140,9 +140,14 @@ def test_the_model_raises_an_alarm_the_rules_missed_and_never_lowers_one(
     """Urgency stays the rules' own, but where no urgency rule spoke a model sure of an
     emergency raises one: emergencies come in more wordings than rules can name."""
     word = rules.features("булькает")[0]
-    net = LearnedModel({"urgency": {"labels": ["emergency", "normal"], "bias": [0.0, 0.0],
-                                    "idf": {word: 1.0}, "weights": {word: [8.0, -8.0]}}})
-    both = rules.with_model(net)
+
+    def urgency_model(emergency: float) -> LearnedModel:
+        """A model that hears one word, and in it an emergency (or calm, if negative)."""
+        return LearnedModel({"urgency": {"labels": ["emergency", "normal"], "bias": [0.0, 0.0],
+                                         "idf": {word: 1.0},
+                                         "weights": {word: [emergency, -emergency]}}})
+
+    both = rules.with_model(urgency_model(8.0))
     text = "в подвале у трубы булькает"
     assert rules.classify(text).urgency == "normal"
     raised = both.classify(text)
@@ -152,7 +157,5 @@ def test_the_model_raises_an_alarm_the_rules_missed_and_never_lowers_one(
     assert both.classify("не срочно: в подвале у трубы булькает").urgency == "low"
     assert both.classify("на мой балкон с плиты сверху сыплются куски бетона, "
                          "булькает").urgency == "normal"
-    calm = rules.with_model(LearnedModel({"urgency": {
-        "labels": ["emergency", "normal"], "bias": [0.0, 0.0], "idf": {word: 1.0},
-        "weights": {word: [-8.0, 8.0]}}}))
+    calm = rules.with_model(urgency_model(-8.0))
     assert calm.classify("в подъезде пахнет газом, булькает").urgency == "emergency"
