@@ -2,9 +2,10 @@
 
 Every rule that matches adds its weight to the labels it names; each axis takes its best-scoring
 label. That keeps a prediction explainable (the fired rule ids are returned) and lets an operator
-fix a misfire by editing one weight or one word family, with no retraining. On category and
-scope, where words run out first, a learned model's probabilities join the scores when no rule
-leads clearly (see ``learned.py``); "model.<axis>" among the ids says when it decided.
+fix a misfire by editing one weight or one word family, with no retraining. On kind, category
+and scope, where words run out first, a learned model's probabilities join the scores when no
+rule leads clearly, and it may raise an emergency no urgency rule spoke about (see
+``learned.py``); "model.<axis>" among the ids says when it decided.
 
 The engine is pure after construction: no I/O, no clock, no randomness; the same text always
 gives the same labels. Patterns are indexed by their most specific word, so a message costs one

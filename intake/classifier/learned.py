@@ -1,10 +1,11 @@
-"""A learned model beside the rules, for kind, category and scope when the rules run out of words.
+"""A learned model beside the rules, for when the rules run out of words.
 
 Rules name the words a dispatcher thinks of; residents use many more, and every blind set has
 shown the same gap on category and scope. This model's probabilities join the rule scores with
 the weight of a strong rule (``BLEND``): it decides where no rule spoke and settles close calls,
-while a rule that clearly leads still wins. ``README.md`` ("Rules plus a learned model") has
-the measurements that chose it.
+while a rule that clearly leads still wins. On urgency it is only a safety net: it may raise an
+emergency where no urgency rule spoke (``EMERGENCY_NET``). ``README.md`` ("Rules plus a learned
+model") has the measurements that chose it.
 
 It is logistic regression over TF-IDF weights of the rules' own word families, trained here
 with AdaGrad in plain Python: no run-time dependency, a few seconds to train, and prediction is
