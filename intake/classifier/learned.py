@@ -64,9 +64,10 @@ class _Axis:
 
 
 # Fixed-point lanes packed into one integer per feature (see ``_Rows``). A lane holds a value
-# times SCALE times TF. A message is cut at 20,000 characters (tokens.MAX_CHARS), so its
-# features' TF weights add up to at most 10,000, and a lane's sum stays below
-# 10,000 × MAX_VALUE × SCALE × TF < 2^60, inside LANE bits.
+# times SCALE times TF. A message is cut at 20,000 characters (tokens.MAX_CHARS), so it has at
+# most 10,000 words: its features' TF weights (1 + log count) add up to at most 10,000 and
+# their squares, which the norm lanes add, to under 15,000. A lane's sum stays below
+# 15,000 × MAX_VALUE × SCALE × TF < 2^60, inside LANE bits with the sign HALF leaves room for.
 LANE = 64
 SCALE = 1 << 20
 TF = 1 << 16
