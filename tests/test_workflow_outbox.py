@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text
 
 from domovoy.app import App
@@ -13,6 +14,7 @@ from workflow.clock import ManualClock
 from workflow.models import Identity, LinkCode, OutboxItem
 from workflow.outbox import (
     _RECENT_AUTOMATIC,
+    _RECENT_AUTOMATIC_TO_ONE,
     Outgoing,
     PermanentSendError,
     TemporarySendError,
@@ -114,9 +116,14 @@ async def test_staff_items_without_a_staff_channel_are_skipped_not_stuck(
     assert states == {"telegram": "sent", "staff": "skipped"}
 
 
-async def test_hourly_limit_counts_a_recipient_by_index(app: App) -> None:
-    """The limit is read on every incoming message: it must not scan the outbox's history."""
-    query = _RECENT_AUTOMATIC.stmt.params(addresses=["a@example.org"], since=app.wf.clock.now())
+@pytest.mark.parametrize("addresses", [["a@example.org"], ["a@example.org", "tg:42"]])
+async def test_hourly_limit_counts_a_recipient_by_index(app: App, addresses: list[str]) -> None:
+    """The limit is read on every incoming message: it must not scan the outbox's history,
+    whether the resident has one address (the prepared shape) or several."""
+    now = app.wf.clock.now()
+    query = (_RECENT_AUTOMATIC_TO_ONE.stmt.params(address=addresses[0], since=now)
+             if len(addresses) == 1 else
+             _RECENT_AUTOMATIC.stmt.params(addresses=addresses, since=now))
     async with app.wf.sessions() as session:
         conn = await session.connection()
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})

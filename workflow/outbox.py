@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,12 +89,19 @@ _INSERTS: dict[str, Prepared] = {
     for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
-_RECENT_AUTOMATIC = Prepared(select(func.count(OutboxItem.id)).where(
-    OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
-    OutboxItem.automatic.is_(True),
-    OutboxItem.state != "suppressed",
-    OutboxItem.created_at > bindparam("since"),
-))
+
+
+def _recent_automatic(to: ColumnElement[bool]) -> Prepared:
+    return Prepared(select(func.count(OutboxItem.id)).where(
+        to, OutboxItem.automatic.is_(True), OutboxItem.state != "suppressed",
+        OutboxItem.created_at > bindparam("since")))
+
+
+# Most residents write from one address: that count runs on the prepared inline path; an
+# expanding IN list (a resident known by several addresses) goes through SQLAlchemy.
+_RECENT_AUTOMATIC_TO_ONE = _recent_automatic(OutboxItem.recipient == bindparam("address"))
+_RECENT_AUTOMATIC = _recent_automatic(
+    OutboxItem.recipient.in_(bindparam("addresses", expanding=True)))
 
 
 async def enqueue(
@@ -122,9 +129,12 @@ async def enqueue(
     state = "pending"
     error = None
     if automatic and rate_limit is not None:
-        recent = (await _RECENT_AUTOMATIC.run(session, {
-            "addresses": list(rate_addresses or (recipient,)),
-            "since": now - timedelta(hours=1)})).scalar()
+        addresses = rate_addresses or (recipient,)
+        since = now - timedelta(hours=1)
+        counted = (_RECENT_AUTOMATIC_TO_ONE.run(session, {"address": addresses[0], "since": since})
+                   if len(addresses) == 1 else
+                   _RECENT_AUTOMATIC.run(session, {"addresses": list(addresses), "since": since}))
+        recent = (await counted).scalar()
         if (recent or 0) >= rate_limit:
             state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
     row = dict(
