@@ -13,7 +13,7 @@ from tests.helpers import LEAK, mail, tg_message
 from workflow.clock import ManualClock
 from workflow.models import Identity, LinkCode, OutboxItem
 from workflow.outbox import (
-    _RECENT_AUTOMATIC,
+    _RECENT_AUTOMATIC_TO_ANY,
     _RECENT_AUTOMATIC_TO_ONE,
     Outgoing,
     PermanentSendError,
@@ -123,7 +123,7 @@ async def test_hourly_limit_counts_a_recipient_by_index(app: App, addresses: lis
     now = app.wf.clock.now()
     query = (_RECENT_AUTOMATIC_TO_ONE.stmt.params(address=addresses[0], since=now)
              if len(addresses) == 1 else
-             _RECENT_AUTOMATIC.stmt.params(addresses=addresses, since=now))
+             _RECENT_AUTOMATIC_TO_ANY.stmt.params(addresses=addresses, since=now))
     async with app.wf.sessions() as session:
         conn = await session.connection()
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})

@@ -90,7 +90,6 @@ _INSERTS: dict[str, Prepared] = {
 }
 
 
-
 def _recent_automatic(to: ColumnElement[bool]) -> Prepared:
     return Prepared(select(func.count(OutboxItem.id)).where(
         to, OutboxItem.automatic.is_(True), OutboxItem.state != "suppressed",
@@ -100,7 +99,7 @@ def _recent_automatic(to: ColumnElement[bool]) -> Prepared:
 # Most residents write from one address: that count runs on the prepared inline path; an
 # expanding IN list (a resident known by several addresses) goes through SQLAlchemy.
 _RECENT_AUTOMATIC_TO_ONE = _recent_automatic(OutboxItem.recipient == bindparam("address"))
-_RECENT_AUTOMATIC = _recent_automatic(
+_RECENT_AUTOMATIC_TO_ANY = _recent_automatic(
     OutboxItem.recipient.in_(bindparam("addresses", expanding=True)))
 
 
@@ -131,10 +130,13 @@ async def enqueue(
     if automatic and rate_limit is not None:
         addresses = rate_addresses or (recipient,)
         since = now - timedelta(hours=1)
-        counted = (_RECENT_AUTOMATIC_TO_ONE.run(session, {"address": addresses[0], "since": since})
-                   if len(addresses) == 1 else
-                   _RECENT_AUTOMATIC.run(session, {"addresses": list(addresses), "since": since}))
-        recent = (await counted).scalar()
+        if len(addresses) == 1:
+            counted = await _RECENT_AUTOMATIC_TO_ONE.run(
+                session, {"address": addresses[0], "since": since})
+        else:
+            counted = await _RECENT_AUTOMATIC_TO_ANY.run(
+                session, {"addresses": list(addresses), "since": since})
+        recent = counted.scalar()
         if (recent or 0) >= rate_limit:
             state, error = "suppressed", f"over {rate_limit} automatic messages an hour"
     row = dict(

@@ -192,13 +192,17 @@ def _base64(values: Sequence[float]) -> str:
 
 
 class LearnedModel:
-    def __init__(self, axes: Mapping[str, Mapping[str, Any]], *, keep_source: bool = True
-                 ) -> None:
-        # ``axes`` is the trained form (weights by feature), kept only to be saved; a model
-        # loaded from its file (see load) never builds it: the bot keeps the model for its
-        # whole life, and only a freshly trained model is ever saved.
-        self.axes: Mapping[str, Mapping[str, Any]] | None = axes if keep_source else None
-        self._rows = _Rows({name: _Columns.of(data) for name, data in axes.items()})
+    def __init__(self, axes: Mapping[str, Mapping[str, Any]] | None, *,
+                 rows: _Rows | None = None) -> None:
+        """``axes``: the trained form (weights by feature), kept only to be saved. A model
+        loaded from its file (see load) never builds it and comes with its ``rows``: the bot
+        keeps the model for its whole life, and only a freshly trained model is ever saved."""
+        self.axes = axes
+        if rows is None:
+            if axes is None:
+                raise ValueError("a model needs its trained axes or its rows")
+            rows = _Rows({name: _Columns.of(data) for name, data in axes.items()})
+        self._rows = rows
 
     @classmethod
     def train(cls, rows: Iterable[tuple[Mapping[str, str], Sequence[str]]]) -> LearnedModel:
@@ -217,10 +221,7 @@ class LearnedModel:
         """The shipped model, or None when there is none (the rules then work alone)."""
         if not path.exists():
             return None
-        model = cls.__new__(cls)
-        model.axes = None
-        model._rows = _Rows(_stored(path))
-        return model
+        return cls(None, rows=_Rows(_stored(path)))
 
     @staticmethod
     def source(path: Path = MODEL_PATH) -> dict[str, Any]:
