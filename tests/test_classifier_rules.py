@@ -139,6 +139,10 @@ rules:
   urgency: emergency
   any: [заливает, 're:(?<![а-я])потоп']
   unless: ['re:(?<![а-я])вчера']
+- id: urgency.emergency.sos
+  urgency: emergency
+  # no fragment a match must contain can be told from this one: it is tried on every message
+  any: ['re:(?i)\bs\W?o\W?s\b']
 """
     clf = Classifier.from_paths([write(tmp_path, text)])
 
@@ -155,6 +159,7 @@ rules:
     )
     assert fired("потоп в ванной") == ("urgency.emergency.flood",)
     assert fired("вчера был потоп, заливает соседей") == ()
+    assert fired("s.o.s. застряли") == ("urgency.emergency.sos",)
 
 
 @pytest.mark.parametrize(
