@@ -75,6 +75,26 @@ async def test_same_idempotency_key_is_queued_once(app: App, clock: ManualClock)
     assert first is not None and second is None
 
 
+async def test_payloads_are_stored_as_readable_utf8_even_with_half_an_emoji(
+        any_app: App, clock: ManualClock) -> None:
+    """A payload's Cyrillic is stored as written, not as \\uXXXX escapes three times its size;
+    a lone surrogate (half an emoji), which UTF-8 cannot hold, is still queued, escaped, and
+    reads back as it was given."""
+    text_ru, half = "Здравствуйте! Ваше обращение A-1 зарегистрировано.", "кран \ud83d течёт"
+    async with any_app.wf.sessions.begin() as s:
+        for key, body in (("ack:ru", text_ru), ("ack:half", half)):
+            await enqueue(s, now=clock.now(), channel="email", recipient="a@example.org",
+                          purpose="ack", key=key, payload={"text": body})
+    async with any_app.wf.sessions() as s:
+        stored: dict[str, str] = dict((await s.execute(text(
+            "SELECT idempotency_key, CAST(payload AS TEXT) FROM outbox"))).all())
+        loaded: dict[str, object] = dict((await s.execute(select(
+            OutboxItem.idempotency_key, OutboxItem.payload))).all())
+    assert text_ru in stored["ack:ru"]
+    assert "\\ud83d" in stored["ack:half"]
+    assert loaded == {"ack:ru": {"text": text_ru}, "ack:half": {"text": half}}
+
+
 async def test_blocked_telegram_user_falls_back_to_email_and_staff_are_told(
         app: App, recorder: RecordingSender, clock: ManualClock) -> None:
     class Blocked(RecordingSender):

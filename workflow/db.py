@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,19 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns (outbox payloads, explanations) keep Cyrillic as UTF-8: escaped as \\uXXXX
+    it took three times the bytes, so an acknowledgement's row and the pages a commit writes
+    grew with it, and nobody could read a payload in the database. A lone surrogate (half an
+    emoji from a client) cannot be stored as UTF-8, so such a value keeps the escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the poller, the bot and the outbox read while one of them writes; the busy
     # timeout turns brief write contention into a wait instead of "database is locked".
@@ -42,7 +56,7 @@ def make_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline") 
     "thread" uses aiosqlite's worker thread as is."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo)
+        return create_async_engine(url, echo=echo, json_serializer=_json_text)
     if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     extra: dict[str, Any] = {}
@@ -52,7 +66,7 @@ def make_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline") 
         # Nobody may hold a session across network I/O; the timeout turns a violation into
         # a clear error instead of a hang.
         extra.update(module=inline_dbapi(), pool_size=1, max_overflow=0, pool_timeout=30)
-    engine = create_async_engine(url, echo=echo, **extra)
+    engine = create_async_engine(url, echo=echo, json_serializer=_json_text, **extra)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

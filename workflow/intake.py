@@ -25,6 +25,7 @@ from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
 from workflow.context import Workflow
 from workflow.feedback import parse_rating, record_feedback
 from workflow.models import (
+    BUILDING_WIDE,
     Case,
     Counter,
     Identity,
@@ -49,12 +50,13 @@ _DUPLICATE = Prepared(select(Message.id).where(Message.channel == bindparam("cha
 _NEXT_NUMBER = Prepared(update(Counter).where(Counter.name == "case")
                         .values(value=Counter.value + 1).returning(Counter.value))
 # The earliest open building-wide case of the kind within the window, read along
-# ix_cases_incident_peer. The open stages are spelt out as equalities: an IN list is expanded
-# per execution, which the prepared path leaves to SQLAlchemy.
+# ix_cases_incident_peer (whose rows BUILDING_WIDE names, as a literal, or the planners could
+# not tell that the index holds every row the query wants). The open stages are spelt out as
+# equalities: an IN list is expanded per execution, which the prepared path leaves to SQLAlchemy.
 _INCIDENT_PEER = Prepared(
     select(Case.id, Case.number, Case.incident_id, Case.received_at)
     .where(Case.building_id == bindparam("building_id"), Case.category == bindparam("category"),
-           Case.received_at >= bindparam("since"), Case.scope == Scope.BUILDING,
+           Case.received_at >= bindparam("since"), BUILDING_WIDE,
            or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
     .order_by(Case.received_at, Case.id).limit(1))
 _HINTED = (select(Message.case_id)

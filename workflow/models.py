@@ -41,6 +41,10 @@ NAMING = {
 NAIVE_TIME = "naive datetime given to the database; use an aware UTC time"
 
 
+# The rows of ``ix_cases_incident_peer``, as both its definition and its query say it.
+BUILDING_WIDE = text("scope = 'building'")
+
+
 def _sparse_index(name: str, column: str) -> Index:
     """An index of the rows where ``column`` is set: most rows leave it empty, and an entry for
     each of those would cost every insert a page of its own (a durable commit writes each page
@@ -137,8 +141,11 @@ class Case(Base):
         # A new building-wide report looks for an open one of the same kind received within
         # the incident window: a short range of this index, read in order until one qualifies
         # (with the stage in the index instead, every open case of the building and category
-        # was read and sorted for every message).
-        Index("ix_cases_incident_peer", "building_id", "category", "received_at"),
+        # was read and sorted for every message). Only building-wide cases can be peers, so
+        # only they are in it: most cases are one flat's, and an entry each would cost their
+        # commit a page. The query must spell the condition out literally to use it.
+        Index("ix_cases_incident_peer", "building_id", "category", "received_at",
+              sqlite_where=BUILDING_WIDE, postgresql_where=BUILDING_WIDE),
         _sparse_index("ix_cases_incident_id", "incident_id"),  # most cases join no incident
     )
     id: Mapped[int] = mapped_column(primary_key=True)
