@@ -1174,3 +1174,57 @@ def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
     itself ("стоит крепко", "до холодов"), not a word a live hazard is told with too
     ("пока держится", "заранее", "со вчера", "сетка", "прошлой зимой", "оказалось")."""
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Прорвало трубу у дома, за это время затопило три подъезда. В прошлом году её уже "
+    "меняли.",
+    "Вчера приходил сантехник, посмотрел и ушёл. Сейчас из стояка хлещет вода.",
+    "Yesterday a plumber came and left. Now water is pouring through the kitchen ceiling.",
+])
+def test_an_old_event_in_another_sentence_does_not_silence_a_flood(clf: Classifier,
+                                                                   text: str) -> None:
+    """Yesterday, last week and last year stand a flood down only in the flood's own sentence:
+    a past repair mentioned beside water pouring now says nothing about the water."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Вчера у нас сорвало шланг от стиралки, соседей подмочили, всё перекрыли. Можно "
+    "сантехника проверить кран?",
+    "В прошлом году в подъезде был прорыв стояка. Планируется ли замена стояков?",
+    "I'd like to complain about the repair after last week's flood in our riser.",
+])
+def test_a_flood_told_as_yesterdays_or_last_years_is_no_emergency(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "второй раз за месяц застреваю в лифте, сижу сейчас в нём уже 20 минут",
+    "Кабина тронулась и резко остановилась между третьим и четвёртым этажами, я внутри",
+    "газовая плита не выключается, ручка сломалась и газ идёт, пахнет сильно",
+    "электрик сказал, что у нас идёт обгорание нулевого кабеля в щитке",
+    "квартира на первом этаже затоплена водой почти по пояс",
+    "батарея подтекала, а теперь бьёт струйкой и лужа на полу растёт",
+])
+def test_emergencies_told_without_the_usual_words(clf: Classifier, text: str) -> None:
+    """A person sitting in a stopped lift, gas that will not shut off, a burning cable, water
+    to the waist, a leak that grows: each said in words the alarm rules did not know."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Крыша течёт уже не один год, в дождь на чердаке стоят тазики",
+    "Трубу прорвало у дома, вода больше месяца течёт из-под асфальта во двор",
+    "газ идёт слабо, плита еле горит",
+    "в лифтовом холле лужи от растаявшего снега",
+])
+def test_chronic_or_weak_is_not_an_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_recurring_flood_happening_now_is_still_an_emergency(clf: Classifier) -> None:
+    """"Третий раз за месяц" is how often, not how long: it must not read as a chronic leak."""
+    text = "ТРЕТИЙ раз за месяц топят сверху, прямо щас течёт по обоям"
+    assert clf.classify(text).urgency == "emergency"

@@ -15,7 +15,9 @@ retrained on every read set on the evening of 2026-12-03, so the dev sets' categ
 numbers are in-sample now; the choice between that model and three others was checked on the
 pooled sealed eighth to nineteenth sets as well as by cross-validation on the dev sets.
 On 2026-12-04 dev sets 23 and 24 were read (a few urgency rules came from them) and joined
-the model's training data; the twentieth blind set, written the same day, is sealed.
+the model's training data; the twentieth blind set, written the same day, is sealed. Later that
+day dev set 25 was read for emergencies (rules only: the model was not retrained on it) and the
+twenty-first blind set, written beside it, was sealed.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ MEASURED = {
                 "category.accuracy": 0.914, "urgency.macro_f1": 0.852, "emergency.recall": 0.963,
                 "emergency.precision": 0.765, "scope.accuracy": 0.976},
     "blind12": {"kind.macro_f1": 0.923, "complaint.recall": 0.987, "complaint.precision": 0.95,
-                "category.accuracy": 0.928, "urgency.macro_f1": 0.848, "emergency.recall": 1.0,
-                "emergency.precision": 0.871, "scope.accuracy": 0.957},
+                "category.accuracy": 0.928, "urgency.macro_f1": 0.853, "emergency.recall": 1.0,
+                "emergency.precision": 0.9, "scope.accuracy": 0.957},
     "blind13": {"kind.macro_f1": 0.933, "complaint.recall": 0.945, "complaint.precision": 0.885,
                 "category.accuracy": 0.919, "urgency.macro_f1": 0.829, "emergency.recall": 0.972,
                 "emergency.precision": 0.875, "scope.accuracy": 0.943},
@@ -70,13 +72,13 @@ MEASURED = {
     "blind17": {"kind.macro_f1": 0.857, "complaint.recall": 0.932, "complaint.precision": 0.895,
                 "category.accuracy": 0.908, "urgency.macro_f1": 0.856, "emergency.recall": 0.973,
                 "emergency.precision": 0.878, "scope.accuracy": 0.959},
-    "emergency-dev": {"kind.macro_f1": 0.948, "complaint.recall": 1.0, "complaint.precision": 0.941,
-                      "category.accuracy": 0.952, "urgency.macro_f1": 0.876,
-                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy": 0.989},
+    "emergency-dev": {"kind.macro_f1": 0.948, "complaint.recall": 1.0, "complaint.precision":
+                      0.941, "category.accuracy": 0.952, "urgency.macro_f1": 0.876,
+                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy":
+                      0.989},
     "emergency-dev2": {"kind.macro_f1": 0.937, "complaint.recall": 1.0, "complaint.precision": 0.8,
-                       "category.accuracy": 0.947, "urgency.macro_f1": 0.857,
-                       "emergency.recall": 1.0, "emergency.precision": 0.984,
-                       "scope.accuracy": 0.995},
+                       "category.accuracy": 0.947, "urgency.macro_f1": 0.857, "emergency.recall":
+                       1.0, "emergency.precision": 0.984, "scope.accuracy": 0.995},
     "dev10": {"kind.macro_f1": 0.967, "complaint.recall": 0.974, "complaint.precision": 0.949,
               "category.accuracy": 0.962, "urgency.macro_f1": 0.881, "emergency.recall": 1.0,
               "emergency.precision": 0.938, "scope.accuracy": 0.976},
@@ -102,10 +104,10 @@ MEASURED = {
               "category.accuracy": 0.969, "urgency.macro_f1": 0.882, "emergency.recall": 1.0,
               "emergency.precision": 0.875, "scope.accuracy": 0.969},
     "dev18": {"kind.macro_f1": 0.963, "complaint.recall": 1.0, "complaint.precision": 0.914,
-              "category.accuracy": 0.926, "urgency.macro_f1": 0.847, "emergency.recall": 0.96,
+              "category.accuracy": 0.926, "urgency.macro_f1": 0.85, "emergency.recall": 0.97,
               "emergency.precision": 0.99, "scope.accuracy": 0.986},
     "dev19": {"kind.macro_f1": 0.95, "complaint.recall": 1.0, "complaint.precision": 0.957,
-              "category.accuracy": 0.948, "urgency.macro_f1": 0.898, "emergency.recall": 0.988,
+              "category.accuracy": 0.948, "urgency.macro_f1": 0.905, "emergency.recall": 1.0,
               "emergency.precision": 1.0, "scope.accuracy": 0.995},
     "dev20": {"kind.macro_f1": 0.957, "complaint.recall": 1.0, "complaint.precision": 0.953,
               "category.accuracy": 0.989, "urgency.macro_f1": 0.951, "emergency.recall": 1.0,
@@ -115,7 +117,7 @@ MEASURED = {
               "emergency.precision": 0.98, "scope.accuracy": 0.995},
     "blind18": {"kind.macro_f1": 0.947, "complaint.recall": 0.971, "complaint.precision": 0.957,
                 "category.accuracy": 0.946, "urgency.macro_f1": 0.891, "emergency.recall": 1.0,
-                "emergency.precision": 0.857, "scope.accuracy": 0.923},
+                "emergency.precision": 0.837, "scope.accuracy": 0.923},
     "dev22": {"kind.macro_f1": 0.964, "complaint.recall": 1.0, "complaint.precision": 0.903,
               "category.accuracy": 0.937, "urgency.macro_f1": 0.84, "emergency.recall": 1.0,
               "emergency.precision": 0.971, "scope.accuracy": 0.974},
@@ -131,13 +133,19 @@ MEASURED = {
     "blind20": {"kind.macro_f1": 0.935, "complaint.recall": 0.917, "complaint.precision": 0.917,
                 "category.accuracy": 0.895, "urgency.macro_f1": 0.868, "emergency.recall": 0.973,
                 "emergency.precision": 0.878, "scope.accuracy": 0.941},
+    "dev25": {"kind.macro_f1": 0.901, "complaint.recall": 0.93, "complaint.precision": 0.93,
+              "category.accuracy": 0.913, "urgency.macro_f1": 0.871, "emergency.recall": 1.0,
+              "emergency.precision": 0.968, "scope.accuracy": 0.951},
+    "blind21": {"kind.macro_f1": 0.927, "complaint.recall": 0.949, "complaint.precision": 0.962,
+                "category.accuracy": 0.929, "urgency.macro_f1": 0.846, "emergency.recall": 0.972,
+                "emergency.precision": 0.833, "scope.accuracy": 0.929},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240, "blind16":
          240, "blind17": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11":
          240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220, "dev17": 240,
          "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240, "dev22": 200,
-         "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240}
+         "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300, "blind21": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
