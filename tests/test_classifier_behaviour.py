@@ -1228,3 +1228,41 @@ def test_a_recurring_flood_happening_now_is_still_an_emergency(clf: Classifier) 
     """"Третий раз за месяц" is how often, not how long: it must not read as a chronic leak."""
     text = "ТРЕТИЙ раз за месяц топят сверху, прямо щас течёт по обоям"
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "12 января в нашей квартире прорвало батарею. Аварийная бригада приехала через три часа, "
+    "мастер грубил. Прошу разобраться.",
+    "Напоминаю, что в прошлом месяце нас затопили сверху. Потолок до сих пор в разводах.",
+    "В новогоднюю ночь во дворе запускали петарды, грохотало как взрыв. Можно это запретить?",
+    "у меня дома прям пожар — в смысле ремонт) до скольки можно сверлить в субботу?",
+])
+def test_a_dated_flood_or_a_figure_of_speech_is_no_alarm(clf: Classifier, text: str) -> None:
+    """A flood given its date or last month was on that day; fireworks "like an explosion"
+    and a flat "on fire" with renovation are ways of speaking."""
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_flood_going_on_since_a_date_is_still_an_alarm(clf: Classifier) -> None:
+    text = "С 12 января топит сверху, сейчас вода льётся с потолка на кухне"
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Трубу прорвало в закрытой квартире, вода залила три этажа. Аварийная бригада не "
+    "приезжала больше часа.",
+    "Батареи вроде тёплые, а в квартире 16 градусов. Сидим в куртках, а платим как за "
+    "полноценное тепло.",
+    "Во дворе накренилось дерево, повесили табличку, и никаких мер не принимается.",
+    "Four of us got stuck in elevator 2 on the way down last week. Why was it still running "
+    "when it was known to be broken?",
+])
+def test_real_residents_grievances_are_complaints(clf: Classifier, text: str) -> None:
+    """How residents on a city portal put a grievance: the crew that never came, paying for
+    heat they do not get, measures nobody takes, a question that blames."""
+    assert clf.classify(text).kind == "complaint"
+
+
+def test_a_lift_that_is_slow_to_come_is_no_grievance(clf: Classifier) -> None:
+    text = "Лифт в подъезде 4 работает с перебоями: иногда долго не приезжает. Посмотрите, пожалуйста."
+    assert clf.classify(text).kind == "request"
