@@ -1266,3 +1266,21 @@ def test_real_residents_grievances_are_complaints(clf: Classifier, text: str) ->
 def test_a_lift_that_is_slow_to_come_is_no_grievance(clf: Classifier) -> None:
     text = "Лифт в подъезде 4 работает с перебоями: иногда долго не приезжает. Посмотрите, пожалуйста."
     assert clf.classify(text).kind == "request"
+
+
+@pytest.mark.parametrize("text", [
+    "По улице Фролова в домах 5 и 7 тепло так и не дали, два дома стоят холодные.",
+    "Дома холодно, как в морге, спим в одежде.",
+    "My apartment is colder inside than outside, I sleep in layers.",
+    "On January 3rd the one working elevator stopped, and I live on the 14th floor.",
+])
+def test_a_home_without_heat_or_a_high_rise_without_its_lift_is_urgent(clf: Classifier,
+                                                                       text: str) -> None:
+    """Taxonomy: a flat without heat, an elevator out in a high-rise are `high`, however the
+    resident tells it."""
+    assert clf.classify(text).urgency == "high"
+
+
+def test_the_heating_season_not_yet_started_is_not_an_outage(clf: Classifier) -> None:
+    text = "Отопительный сезон ещё не начался, дома холодно. Когда включат отопление?"
+    assert clf.classify(text).urgency != "high"

@@ -73,11 +73,11 @@ MEASURED = {
                 "category.accuracy": 0.922, "urgency.macro_f1": 0.856, "emergency.recall": 0.973,
                 "emergency.precision": 0.878, "scope.accuracy": 0.959},
     "emergency-dev": {"kind.macro_f1": 0.948, "complaint.recall": 1.0, "complaint.precision":
-                      0.941, "category.accuracy": 0.952, "urgency.macro_f1": 0.876,
+                      0.941, "category.accuracy": 0.952, "urgency.macro_f1": 0.89,
                       "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy":
                       0.989},
     "emergency-dev2": {"kind.macro_f1": 0.937, "complaint.recall": 1.0, "complaint.precision": 0.8,
-                       "category.accuracy": 0.947, "urgency.macro_f1": 0.86, "emergency.recall":
+                       "category.accuracy": 0.947, "urgency.macro_f1": 0.874, "emergency.recall":
                        1.0, "emergency.precision": 1.0, "scope.accuracy": 0.995},
     "dev10": {"kind.macro_f1": 0.967, "complaint.recall": 0.974, "complaint.precision": 0.949,
               "category.accuracy": 0.962, "urgency.macro_f1": 0.881, "emergency.recall": 1.0,
@@ -89,7 +89,7 @@ MEASURED = {
               "category.accuracy": 0.967, "urgency.macro_f1": 0.852, "emergency.recall": 0.964,
               "emergency.precision": 0.964, "scope.accuracy": 0.971},
     "dev13": {"kind.macro_f1": 0.969, "complaint.recall": 0.984, "complaint.precision": 0.969,
-              "category.accuracy": 0.957, "urgency.macro_f1": 0.919, "emergency.recall": 0.979,
+              "category.accuracy": 0.957, "urgency.macro_f1": 0.927, "emergency.recall": 0.979,
               "emergency.precision": 1.0, "scope.accuracy": 0.972},
     "dev14": {"kind.macro_f1": 0.986, "complaint.recall": 1.0, "complaint.precision": 0.946,
               "category.accuracy": 0.967, "urgency.macro_f1": 0.906, "emergency.recall": 1.0,
