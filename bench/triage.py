@@ -43,7 +43,7 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "blind17", "blind18", "blind19", "blind20", "emergency-dev",
                          "emergency-dev2", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
                          "dev16", "dev17", "dev18", "dev19", "dev20", "dev21",
-                         "dev22", "dev23", "dev24", "dev25")]
+                         "dev22", "dev23", "dev24", "dev25", "dev26")]
 FOLDS = 5
 SEED = 20240601
 

@@ -1284,3 +1284,40 @@ def test_a_home_without_heat_or_a_high_rise_without_its_lift_is_urgent(clf: Clas
 def test_the_heating_season_not_yet_started_is_not_an_outage(clf: Classifier) -> None:
     text = "Отопительный сезон ещё не начался, дома холодно. Когда включат отопление?"
     assert clf.classify(text).urgency != "high"
+
+
+@pytest.mark.parametrize("text", [
+    "1. The gym downstairs plays music until 11pm. 2. Is there a recycling point? 3. The valve "
+    "on our radiator just blew off, hot water is spraying out and the floor is flooding.",
+    "Соседи постоянно курят у мусоропровода. Сегодня бросили туда окурок: сейчас из "
+    "мусоропровода идёт дым и ползёт вверх по лестнице.",
+    "Пишу из лифта, 2 подъезд: встал, двери не открываются, со мной ребёнок.",
+    "Почему в квитанции по ГВС начислено по нормативу? Кстати, на площадке стоит запах, как "
+    "когда конфорку открыли и забыли поджечь.",
+])
+def test_a_hazard_is_heard_whatever_else_the_letter_is_about(clf: Classifier, text: str) -> None:
+    """Music, smokers or a bill elsewhere in a letter stand an alarm down only where they are
+    about the hazard itself (the same sentence), not two paragraphs away."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "На улице -30, а у нас в квартире +27, батареи раскалённые, окна настежь. Можно убавить?",
+    "With -35 next week, what if the heating fails? Should we buy heaters just in case?",
+    "У меня просто горит! Пришла квитанция на 15 тысяч, требую перерасчёт.",
+    "My bill this month is insane, I'm literally on fire. Could someone explain it?",
+    "в подъезде пахнет краской, это вы красите? я просто испугалась, что газ",
+    "на кухне пахнет чем-то кислым, по-моему из мусоропровода. газ проверял — не пахнет",
+])
+def test_heat_in_a_frost_fear_and_figures_of_speech_raise_no_alarm(clf: Classifier,
+                                                                  text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "По прогнозу ночью -33, а у бабушки с утра батареи холодные, в комнате 11 градусов.",
+    "Smoke is coming out of the bin room, no flames yet, no smoke alarm either.",
+])
+def test_a_forecast_or_a_missing_alarm_never_silences_a_live_hazard(clf: Classifier,
+                                                                    text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"

@@ -16,8 +16,10 @@ numbers are in-sample now; the choice between that model and three others was ch
 pooled sealed eighth to nineteenth sets as well as by cross-validation on the dev sets.
 On 2026-12-04 dev sets 23 and 24 were read (a few urgency rules came from them) and joined
 the model's training data; the twentieth blind set, written the same day, is sealed. Later that
-day dev set 25 was read for emergencies (rules only: the model was not retrained on it) and the
-twenty-first blind set, written beside it, was sealed.
+day dev set 25 was read for emergencies and the twenty-first blind set, written beside it, was
+sealed; the model's category, scope and urgency axes were then retrained with dev set 25 among
+the read sets. Dev set 26 (a third of it emergencies, a third their look-alikes) was read for
+urgency rules the same evening; the model has not seen it.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ MEASURED = {
                "category.accuracy": 0.981, "urgency.macro_f1": 0.929, "emergency.recall": 1.0,
                "emergency.precision": 0.97, "scope.accuracy": 1.0},
     "blind8": {"kind.macro_f1": 0.927, "complaint.recall": 0.958, "complaint.precision": 0.929,
-               "category.accuracy": 0.931, "urgency.macro_f1": 0.862, "emergency.recall": 1.0,
-               "emergency.precision": 0.857, "scope.accuracy": 0.963},
+               "category.accuracy": 0.931, "urgency.macro_f1": 0.858, "emergency.recall": 1.0,
+               "emergency.precision": 0.837, "scope.accuracy": 0.963},
     "blind9": {"kind.macro_f1": 0.92, "complaint.recall": 0.974, "complaint.precision": 0.938,
                "category.accuracy": 0.953, "urgency.macro_f1": 0.848, "emergency.recall": 1.0,
                "emergency.precision": 0.711, "scope.accuracy": 0.943},
@@ -92,8 +94,8 @@ MEASURED = {
               "category.accuracy": 0.957, "urgency.macro_f1": 0.927, "emergency.recall": 0.979,
               "emergency.precision": 1.0, "scope.accuracy": 0.972},
     "dev14": {"kind.macro_f1": 0.986, "complaint.recall": 1.0, "complaint.precision": 0.946,
-              "category.accuracy": 0.967, "urgency.macro_f1": 0.906, "emergency.recall": 1.0,
-              "emergency.precision": 0.971, "scope.accuracy": 0.986},
+              "category.accuracy": 0.967, "urgency.macro_f1": 0.91, "emergency.recall": 1.0,
+              "emergency.precision": 0.98, "scope.accuracy": 0.986},
     "dev15": {"kind.macro_f1": 0.95, "complaint.recall": 1.0, "complaint.precision": 0.91,
               "category.accuracy": 0.956, "urgency.macro_f1": 0.863, "emergency.recall": 1.0,
               "emergency.precision": 0.962, "scope.accuracy": 0.996},
@@ -107,7 +109,7 @@ MEASURED = {
               "category.accuracy": 0.926, "urgency.macro_f1": 0.85, "emergency.recall": 0.97,
               "emergency.precision": 0.99, "scope.accuracy": 0.986},
     "dev19": {"kind.macro_f1": 0.95, "complaint.recall": 1.0, "complaint.precision": 0.957,
-              "category.accuracy": 0.948, "urgency.macro_f1": 0.905, "emergency.recall": 1.0,
+              "category.accuracy": 0.953, "urgency.macro_f1": 0.905, "emergency.recall": 1.0,
               "emergency.precision": 1.0, "scope.accuracy": 0.995},
     "dev20": {"kind.macro_f1": 0.957, "complaint.recall": 1.0, "complaint.precision": 0.953,
               "category.accuracy": 0.989, "urgency.macro_f1": 0.951, "emergency.recall": 1.0,
@@ -139,13 +141,17 @@ MEASURED = {
     "blind21": {"kind.macro_f1": 0.927, "complaint.recall": 0.949, "complaint.precision": 0.962,
                 "category.accuracy": 0.924, "urgency.macro_f1": 0.846, "emergency.recall": 0.972,
                 "emergency.precision": 0.833, "scope.accuracy": 0.929},
+    "dev26": {"kind.macro_f1": 0.861, "complaint.recall": 0.923, "complaint.precision": 0.8,
+              "category.accuracy": 0.889, "urgency.macro_f1": 0.817, "emergency.recall": 0.924,
+              "emergency.precision": 0.951, "scope.accuracy": 0.927},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240, "blind16":
          240, "blind17": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11":
          240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220, "dev17": 240,
          "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240, "dev22": 200,
-         "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300, "blind21": 240}
+         "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300, "blind21": 240,
+         "dev26": 300}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
