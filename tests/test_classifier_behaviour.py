@@ -1264,7 +1264,8 @@ def test_real_residents_grievances_are_complaints(clf: Classifier, text: str) ->
 
 
 def test_a_lift_that_is_slow_to_come_is_no_grievance(clf: Classifier) -> None:
-    text = "Лифт в подъезде 4 работает с перебоями: иногда долго не приезжает. Посмотрите, пожалуйста."
+    text = ("Лифт в подъезде 4 работает с перебоями: иногда долго не приезжает. "
+            "Посмотрите, пожалуйста.")
     assert clf.classify(text).kind == "request"
 
 

@@ -159,3 +159,27 @@ def test_the_model_raises_an_alarm_the_rules_missed_and_never_lowers_one(
                          "булькает").urgency == "normal"
     calm = rules.with_model(urgency_model(-8.0))
     assert calm.classify("в подъезде пахнет газом, булькает").urgency == "emergency"
+
+
+def test_the_model_settles_urgency_below_an_alarm_and_never_makes_one_by_blending(
+        rules: Classifier) -> None:
+    """Among high, normal and low the model settles what no rule decided; it cannot call a
+    report `low` on its own, and a leaning towards an emergency short of the net's certainty
+    raises none."""
+    word = rules.features("булькает")[0]
+
+    def leaning(label: str, weight: float) -> Classifier:
+        labels = ["emergency", "high", "normal", "low"]
+        return rules.with_model(LearnedModel({"urgency": {
+            "labels": labels, "bias": [0.0] * 4, "idf": {word: 1.0},
+            "weights": {word: [weight if name == label else 0.0 for name in labels]}}}))
+
+    text = "в подвале у трубы булькает"
+    assert rules.classify(text).urgency == "normal"
+    high = leaning("high", 8.0).classify(text)
+    assert high.urgency == "high" and "model.urgency" in high.rules
+    assert leaning("low", 8.0).classify(text).urgency == "normal"
+    # P(emergency) about 0.75: the blend would pick it, the net (0.9) does not.
+    assert leaning("emergency", 2.2).classify(text).urgency == "normal"
+    # An inquiry's default is low, and the model may keep it there or raise it.
+    assert leaning("low", 8.0).classify("подскажите, в подвале у трубы булькает?").urgency == "low"

@@ -29,7 +29,7 @@ from typing import Any
 
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
-from .learned import BLEND, EMERGENCY_NET, LearnedModel, Reading
+from .learned import BLEND, DEFAULT_URGENCY_VOTE, EMERGENCY_NET, LearnedModel, Reading
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
 from .tokens import WORD_CHARS, Backend, Normaliser, fix_lookalikes, normalise, split
 
@@ -61,6 +61,7 @@ _RULE_BACKED_KINDS = frozenset({Kind.OTHER.value, Kind.INQUIRY.value})
 _FAULT_BACKING = 1.0
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
+_REPORT_LOW = frozenset({Urgency.LOW.value})
 _SCOPE_ORDER = [s.value for s in Scope]
 
 
@@ -527,10 +528,23 @@ class Classifier:
             scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
             # A safety net under the rules, never above them: where no urgency rule spoke (none
             # heard an alarm, none judged the situation ordinary or stood an alarm down), a
-            # model sure of an emergency raises one. It can never lower an alarm.
+            # model sure of an emergency raises one. Otherwise, among high, normal and low the
+            # model settles close calls; an emergency is the rules' and the net's alone to
+            # raise, and nobody's to lower.
             if (not scores["urgency"] and not stood_down
                     and vote.probability("urgency", Urgency.EMERGENCY.value) >= EMERGENCY_NET):
                 urgency, ids = Urgency.EMERGENCY.value, (*ids, "model.urgency")
+            elif urgency != Urgency.EMERGENCY.value:
+                # Where no rule spoke, the kind's default urgency is a weak vote of its own. A
+                # report is `low` (cosmetic, a suggestion) only on a rule's word: the model
+                # alone called a sensor to repair `low`.
+                votes = scores["urgency"] or {urgency: DEFAULT_URGENCY_VOTE}
+                rule_only = _REPORT_LOW if kind != Kind.INQUIRY and Urgency.LOW not in votes \
+                    else frozenset()
+                settled, with_model = vote.settle("urgency", votes, _URGENCY_ORDER, urgency,
+                                                  ids, needs_rule=rule_only)
+                if settled != Urgency.EMERGENCY.value:
+                    urgency, ids = settled, with_model
         return Classification(kind, category, urgency, scope, ids)
 
 
