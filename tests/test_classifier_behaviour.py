@@ -1288,8 +1288,9 @@ def test_the_heating_season_not_yet_started_is_not_an_outage(clf: Classifier) ->
 
 
 @pytest.mark.parametrize("text", [
-    "1. The gym downstairs plays music until 11pm. 2. Is there a recycling point? 3. The valve "
-    "on our radiator just blew off, hot water is spraying out and the floor is flooding.",
+    "1. The gym downstairs plays music until 11pm, we hear it through the floor. 2. Is there a "
+    "recycling point? 3. The valve on our radiator just blew off, hot water is spraying out "
+    "and the floor is flooding.",
     "Соседи постоянно курят у мусоропровода. Сегодня бросили туда окурок: сейчас из "
     "мусоропровода идёт дым и ползёт вверх по лестнице.",
     "Пишу из лифта, 2 подъезд: встал, двери не открываются, со мной ребёнок.",
