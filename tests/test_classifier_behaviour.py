@@ -1323,3 +1323,20 @@ def test_heat_in_a_frost_fear_and_figures_of_speech_raise_no_alarm(clf: Classifi
 def test_a_forecast_or_a_missing_alarm_never_silences_a_live_hazard(clf: Classifier,
                                                                     text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+def test_a_new_flood_told_after_yesterdays_is_an_alarm(clf: Classifier) -> None:
+    """The flood rule stands down for a flood told as yesterday's; a sentence of its own with
+    the water and a word of now raises the alarm again."""
+    text = ("Вчера у нас был прорыв трубы, ваши сотрудники всё сделали — спасибо. Но сегодня с "
+            "того же места опять бьёт струя, под ламинатом уже хлюпает вода.")
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Крыша над нами течёт уже третью осень, каждый раз обещаете залатать — и опять течёт "
+    "по стене в детской.",
+    "Вчера опять затопило соседей снизу, сегодня всё уже высохло, нужен акт.",
+])
+def test_again_is_no_alarm_for_a_chronic_or_a_past_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

@@ -162,6 +162,32 @@ rules:
     assert fired("s.o.s. застряли") == ("urgency.emergency.sos",)
 
 
+def test_a_sentence_bound_exception_stands_down_only_its_own_sentence(tmp_path: Path) -> None:
+    """``unless_here`` vetoes a rule only in the sentences it is said in: the rule still fires
+    from another sentence that holds all its patterns, while ``unless`` silences the message."""
+    text = """\
+rules:
+- id: urgency.emergency.flood_again
+  urgency: emergency
+  all: [[хлещет, затопило], [сейчас, опять]]
+  unless: [сухо]
+  unless_here: [вчера, "=yesterday"]
+"""
+    clf = Classifier.from_paths([write(tmp_path, text)])
+
+    def alarm(message: str) -> bool:
+        return clf.classify(message).rules == ("urgency.emergency.flood_again",)
+
+    assert alarm("Вчера затопило, мастер всё сделал. Но сейчас опять хлещет из трубы!")
+    assert alarm("сейчас опять хлещет")
+    assert not alarm("Вчера опять затопило, сейчас мастер всё сделал.")
+    # the rule's patterns must stand together in one clean sentence
+    assert not alarm("Вчера затопило. Сейчас опять пишу вам.")
+    # an abbreviation's full stop does not end the sentence ("кв. 5" keeps "вчера" in it)
+    assert not alarm("Вчера в кв. 5 опять затопило")
+    assert not alarm("Вчера затопило. Сейчас опять хлещет, но уже сухо")
+
+
 @pytest.mark.parametrize(
     ("pattern", "needles"),
     [

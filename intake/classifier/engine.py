@@ -31,7 +31,15 @@ from intake.labels import AXES, Category, Kind, Scope, Urgency
 
 from .learned import BLEND, DEFAULT_URGENCY_VOTE, EMERGENCY_NET, LearnedModel, Reading
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
-from .tokens import WORD_CHARS, Backend, Normaliser, fix_lookalikes, normalise, split
+from .tokens import (
+    WORD_CHARS,
+    Backend,
+    Normaliser,
+    fix_lookalikes,
+    normalise,
+    sentences,
+    split,
+)
 
 RULES_DIR = Path(__file__).with_name("rules")
 # How far apart (in tokens) the words of one multi-word pattern may be. Russian word order is
@@ -165,13 +173,15 @@ class Classifier:
         # Rules that raise an emergency (see _fired: when one is stood down).
         self._alarms = frozenset(idx for idx, rule in enumerate(ruleset.rules)
                                  if ("urgency", Urgency.EMERGENCY.value) in rule.votes)
-        # Per rule: its required parts and its ``unless`` part (-1 when it has none).
-        self._rule_parts: list[tuple[frozenset[int], int]] = []
+        # Per rule: its required parts, its ``unless`` part and its ``unless_here`` part (-1
+        # when it has none).
+        self._rule_parts: list[tuple[frozenset[int], int, int]] = []
         for idx, rule in enumerate(ruleset.rules):
             groups = (rule.any, *rule.all) if rule.any else rule.all
             required = frozenset(self._add_part(idx, g, rule.negatable) for g in groups)
             unless = self._add_part(idx, rule.unless, False) if rule.unless else -1
-            self._rule_parts.append((required, unless))
+            here = self._add_part(idx, rule.unless_here, False) if rule.unless_here else -1
+            self._rule_parts.append((required, unless, here))
         # A regex passes its screens only if the message has a fragment of its first screen:
         # indexed by those fragments, the parts a message's regexes could satisfy are a union
         # of a few sets, and most regex rules are turned away without one call to _search.
@@ -450,6 +460,19 @@ class Classifier:
                 return True
         return False
 
+    def _holds_in_a_sentence(self, required: frozenset[int], here: int, full: str) -> bool:
+        """Whether one sentence of the message satisfies every required part and not ``here``.
+
+        Only messages where both a rule and its sentence-bound exception matched come here, so
+        the sentences are read again one by one: a few in a hundred messages.
+        """
+        for sentence in sentences(full):
+            norm, done, fragments, _ = self._satisfied(sentence)
+            if here not in done and not self._search(here, norm, fragments) and all(
+                    p in done or self._search(p, norm, fragments) for p in required):
+                return True
+        return False
+
     def fired(self, text: str, subject: str = "") -> list[Rule]:
         """The rules that match a message, in rules-file order (useful when editing rules)."""
         return self._fired(f"{subject}.\n{text}" if subject else text)[0]
@@ -466,7 +489,7 @@ class Classifier:
         part_rule = self._part_rule.__getitem__
         stood_down = False
         for idx in sorted({*map(part_rule, done), *map(part_rule, searchable)}):
-            required, unless = self._rule_parts[idx]
+            required, unless, here = self._rule_parts[idx]
             if unless in done and idx not in self._alarms:
                 continue
             missing = required - done
@@ -476,6 +499,10 @@ class Classifier:
             ):
                 continue
             if unless in done or (unless in searchable and self._search(unless, norm, fragments)):
+                stood_down = stood_down or idx in self._alarms
+                continue
+            if (here in done or (here in searchable and self._search(here, norm, fragments))) \
+                    and not self._holds_in_a_sentence(required, here, full):
                 stood_down = stood_down or idx in self._alarms
                 continue
             out.append(rules[idx])

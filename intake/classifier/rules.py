@@ -18,7 +18,8 @@ from intake.labels import AXES, Kind, Scope, Urgency
 
 from .tokens import normalise
 
-RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "negatable", "note", *AXES.keys()})
+RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "unless_here", "negatable", "note",
+                       *AXES.keys()})
 DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations"})
 TOP_KEYS = frozenset({"rules", "defaults"})
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
@@ -65,6 +66,10 @@ class Rule:
     unless: tuple[Pattern, ...]
     negatable: bool
     origin: str
+    # Like ``unless``, but only for the sentence it is said in: the rule still fires if some
+    # sentence holds all its patterns and none of these ("вчера прорвало трубу. Сейчас опять
+    # хлещет" is a flood now).
+    unless_here: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,8 @@ def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
     if not any_ and not all_:
         raise _err(path, node, f"rule {rid!r} has no patterns (any: or all:)")
     unless = _patterns(path, fields["unless"][1], "unless", keyer) if "unless" in fields else ()
+    here = (_patterns(path, fields["unless_here"][1], "unless_here", keyer)
+            if "unless_here" in fields else ())
     negatable = False
     if "negatable" in fields:
         raw = _scalar(path, fields["negatable"][1], "negatable").lower()
@@ -222,7 +229,7 @@ def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
             raise _err(path, fields["negatable"][1], "negatable must be true or false")
         negatable = raw in ("true", "yes")
     origin = f"{path.name}:{node.start_mark.line + 1}"
-    return Rule(rid, tuple(votes), weight, any_, all_, unless, negatable, origin)
+    return Rule(rid, tuple(votes), weight, any_, all_, unless, negatable, origin, here)
 
 
 def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defaults:

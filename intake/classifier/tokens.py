@@ -63,6 +63,32 @@ def normalise(text: str) -> str:
     return _APOS.sub("", text)
 
 
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s)|\n")
+_LAST_WORD = re.compile(r"(\w+)$")
+# Words a full stop follows without ending the sentence: "кв. 5", "ул. Ленина", "St. John".
+_ABBREVIATIONS = frozenset({"кв", "ул", "д", "г", "пр", "пер", "просп", "эт", "тел", "стр",
+                            "корп", "им", "т", "св", "st", "apt", "no", "mr", "mrs", "ms", "dr"})
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message as typed (for exceptions that hold only where they are said):
+    split at a full stop, question or exclamation mark before a space, and at line ends, but
+    not after an abbreviation of an address or a title."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.group() == ".":
+            word = _LAST_WORD.search(text, start, m.start())
+            if word is not None and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+        if text[start:m.start()].strip():
+            out.append(text[start:m.start()])
+        start = m.end()
+    if text[start:].strip():
+        out.append(text[start:])
+    return out
+
+
 def split(norm: str) -> tuple[list[str], list[int]]:
     """The words of normalised text and the clause number of each.
 
