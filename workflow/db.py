@@ -25,12 +25,16 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+# One encoder for every value: ``json.dumps`` with a non-default option builds a new one per call.
+_UTF8_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json_text(value: Any) -> str:
     """JSON columns (outbox payloads, explanations) keep Cyrillic as UTF-8: escaped as \\uXXXX
     it took three times the bytes, so an acknowledgement's row and the pages a commit writes
     grew with it, and nobody could read a payload in the database. A lone surrogate (half an
     emoji from a client) cannot be stored as UTF-8, so such a value keeps the escapes."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = _UTF8_JSON.encode(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
