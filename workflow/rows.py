@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ T = TypeVar("T", bound=Base)
 
 # Built once per model: constructing an INSERT costs more than looking one up.
 Statement = Select[*tuple[Any, ...]] | Insert | Update
-_INSERTS: dict[type[Base], Prepared] = {}
+_SHAPES: dict[type[Base], _Shape] = {}
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], Prepared] = {}
 _CONNECTION = "workflow.rows.connection"
 _SQL_LOG = logging.getLogger("sqlalchemy.engine")
@@ -233,32 +234,53 @@ class _Plan:
         return Rows([make(r) for r in fetched], cursor.lastrowid)
 
 
-def _insert(model: type[Base]) -> Prepared:
-    stmt = _INSERTS.get(model)
-    if stmt is None:
-        stmt = _INSERTS[model] = Prepared(insert(model))
-    return stmt
+# How a column of a new row gets its value when the caller gives none.
+_NONE, _VALUE, _CALL, _DATABASE = range(4)
 
 
-def _column_values(model: type[Base], given: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What writing and adopting a model's rows needs, worked out once per model: asking the
+    mapper for it on every row (six rows a new case) cost more than the Python around it."""
+
+    columns: tuple[tuple[str, int, Any], ...]  # key, how it is filled, the default
+    pk: tuple[str, ...]
+    new_instance: Callable[[], Any]
+    insert: Prepared
+
+
+def _shape(model: type[Base]) -> _Shape:
+    shape = _SHAPES.get(model)
+    if shape is None:
+        mapper = inspect(model)
+        columns = []
+        for attr in mapper.column_attrs:
+            column, default = attr.columns[0], attr.columns[0].default
+            if column.primary_key and column.autoincrement in (True, "auto"):
+                columns.append((attr.key, _DATABASE, None))
+            elif default is None:
+                columns.append((attr.key, _NONE, None))
+            else:
+                columns.append((attr.key, _CALL if default.is_callable else _VALUE, default.arg))
+        shape = _SHAPES[model] = _Shape(tuple(columns), tuple(c.name for c in mapper.primary_key),
+                                        mapper.class_manager.new_instance,
+                                        Prepared(insert(model)))
+    return shape
+
+
+def _column_values(shape: _Shape, given: dict[str, Any]) -> dict[str, Any]:
     """Every column's value: the given ones, Python-side defaults for the rest (the object
     must be complete, since an attribute left unloaded would need a lazy load later)."""
     values: dict[str, Any] = {}
-    for attr in inspect(model).column_attrs:
-        key = attr.key
+    for key, fill, default in shape.columns:
         if key in given:
             values[key] = given[key]
-            continue
-        column = attr.columns[0]
-        if column.primary_key and column.autoincrement in (True, "auto"):
-            continue
-        default = column.default
-        if default is None:
+        elif fill == _VALUE:
+            values[key] = default
+        elif fill == _CALL:
+            values[key] = default(None)
+        elif fill == _NONE:
             values[key] = None
-        elif default.is_callable:
-            values[key] = default.arg(None)
-        else:
-            values[key] = default.arg
     return values
 
 
@@ -266,27 +288,28 @@ def adopt(session: AsyncSession, model: type[T], values: dict[str, Any]) -> T:
     """The session's object for a row read or written with Core (all columns in ``values``);
     the one already in the session if it has it, so nobody holds two copies of a row."""
     sync = session.sync_session
-    pk = tuple(values[c.name] for c in inspect(model).primary_key)
-    existing = sync.identity_map.get(identity_key(model, pk))
+    shape = _shape(model)
+    existing = sync.identity_map.get(identity_key(model, tuple(values[k] for k in shape.pk)))
     if isinstance(existing, model):
         return existing
     # As a query would build it: no __init__, values straight into the instance dict (no
     # change history), which costs a fraction of the instrumented constructor.
-    obj = inspect(model).class_manager.new_instance()
+    obj = shape.new_instance()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
     sync.add(obj)
-    return obj  # type: ignore[return-value]
+    return obj
 
 
 async def insert_row(session: AsyncSession, model: type[T], **given: Any) -> T:
     """INSERT one row with Core in the session's transaction and return it as a persistent
     object of the session."""
-    values = _column_values(model, given)
-    result = await _insert(model).run(session, values)
-    (pk_column,) = inspect(model).primary_key
-    if pk_column.name not in values:
-        values[pk_column.name] = result.inserted_id
+    shape = _shape(model)
+    values = _column_values(shape, given)
+    result = await shape.insert.run(session, values)
+    (pk,) = shape.pk
+    if pk not in values:
+        values[pk] = result.inserted_id
     return adopt(session, model, values)
 
 
@@ -310,5 +333,5 @@ async def update_row(session: AsyncSession, obj: Base, **values: Any) -> None:
 
 async def record_event(session: AsyncSession, **values: Any) -> None:
     """Append to the audit trail at once (Core), so events keep the order they happened in."""
-    await _insert(Event).run(session,
+    await _shape(Event).insert.run(session,
                              {"from_stage": None, "to_stage": None, "note": None, **values})
