@@ -1340,3 +1340,24 @@ def test_a_new_flood_told_after_yesterdays_is_an_alarm(clf: Classifier) -> None:
 ])
 def test_again_is_no_alarm_for_a_chronic_or_a_past_flood(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Газа нет с 4 октября, готовим на электроплитке.",
+    "Уже девять дней в 12 квартирах перекрыт газ.",
+    "We have had no gas for three days, the hob is useless.",
+])
+def test_a_gas_supply_cut_off_is_an_outage_for_the_gas_desk(clf: Classifier, text: str) -> None:
+    """No gas is no danger but a home that cannot cook: high like no water, and the gas word
+    that "нет" sits beside is not a negated one."""
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("safety", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "Машины паркуются на газоне и перекрывают проезд к подъезду.",
+    "Почему в квитанции строка «газоснабжение» вдвое больше, чем в феврале?",
+    "Запаха газа нет, но конфорка плохо горит.",
+])
+def test_lawns_gas_bills_and_calm_gas_are_no_outage(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "high"

@@ -76,8 +76,7 @@ MEASURED = {
                 "emergency.precision": 0.878, "scope.accuracy": 0.959},
     "emergency-dev": {"kind.macro_f1": 0.948, "complaint.recall": 1.0, "complaint.precision":
                       0.941, "category.accuracy": 0.952, "urgency.macro_f1": 0.904,
-                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy":
-                      0.989},
+                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy": 0.989},
     "emergency-dev2": {"kind.macro_f1": 0.937, "complaint.recall": 1.0, "complaint.precision": 0.8,
                        "category.accuracy": 0.947, "urgency.macro_f1": 0.904, "emergency.recall":
                        1.0, "emergency.precision": 1.0, "scope.accuracy": 0.995},
@@ -142,8 +141,8 @@ MEASURED = {
                 "category.accuracy": 0.924, "urgency.macro_f1": 0.876, "emergency.recall": 0.972,
                 "emergency.precision": 0.833, "scope.accuracy": 0.929},
     "dev26": {"kind.macro_f1": 0.863, "complaint.recall": 0.923, "complaint.precision": 0.814,
-              "category.accuracy": 0.889, "urgency.macro_f1": 0.834, "emergency.recall": 0.943,
-              "emergency.precision": 0.952, "scope.accuracy": 0.927},
+              "category.accuracy": 0.889, "urgency.macro_f1": 0.831, "emergency.recall": 0.933,
+              "emergency.precision": 0.951, "scope.accuracy": 0.927},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240, "blind16":
