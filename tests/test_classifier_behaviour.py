@@ -1361,3 +1361,15 @@ def test_a_gas_supply_cut_off_is_an_outage_for_the_gas_desk(clf: Classifier, tex
 ])
 def test_lawns_gas_bills_and_calm_gas_are_no_outage(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "high"
+
+
+@pytest.mark.parametrize(("text", "building"), [
+    ("На ул. Коллективной, 37 холодной воды нет пятые сутки.", True),
+    ("Ул. Ленина 5, кв. 12: холодной воды нет с утра.", False),
+])
+def test_an_outage_at_a_street_address_is_the_buildings(clf: Classifier, text: str,
+                                                         building: bool) -> None:
+    """A portal post names the street and the house, not a flat: the whole house is out."""
+    c = clf.classify(text)
+    assert ("scope.building.supply_out" in c.rules) is building
+    assert c.scope == ("building" if building else "unit")
