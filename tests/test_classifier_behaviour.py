@@ -1373,3 +1373,29 @@ def test_an_outage_at_a_street_address_is_the_buildings(clf: Classifier, text: s
     c = clf.classify(text)
     assert ("scope.building.supply_out" in c.rules) is building
     assert c.scope == ("building" if building else "unit")
+
+
+@pytest.mark.parametrize("text", [
+    "We need the bush cut back. If there's a fire, I'm not getting out of that window.",
+    "The whole dispute was sparked by a damp patch nobody fixed. It keeps getting worse.",
+    "It was a bit of a shock. Somebody smeared red paint over the glass of the door.",
+    "Chain smoker on the balcony below, smoke has been pouring into our flat all week.",
+    "A couple of years ago people moved into the flat below me and play loud music all day.",
+    "We are stuck here in between two main roads the council never grits.",
+])
+def test_tenants_figures_of_speech_raise_no_alarm(clf: Classifier, text: str) -> None:
+    """Real tenants' posts: an imagined fire, a dispute "sparked by", news that came "as a
+    shock", a smoker's smoke, neighbours moving "into the flat below", a street one is "stuck"
+    on."""
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "The socket sparked and now there's a smell of burning.",
+    "Got a shock from the light switch in the hall just now.",
+    "Smoke is pouring out of the flat next door, I can see flames.",
+    "Water is pouring into the flat below from our bathroom.",
+    "My mother is stuck between the 5th and 6th floors in the lift.",
+])
+def test_the_same_words_meant_literally_are_alarms(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
