@@ -1399,3 +1399,29 @@ def test_tenants_figures_of_speech_raise_no_alarm(clf: Classifier, text: str) ->
 ])
 def test_the_same_words_meant_literally_are_alarms(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Муж говорит: наверное, сварка. Я выглянула, а у нас в щитке на площадке что-то трещит и "
+    "искрится.",
+    "В подвале шпарит горячая вода, в подъезде туман.",
+    "Из-за морозов убавили отопление до минимума, батареи почти холодные.",
+    "В квартирах не выше 10 градусов тепла, на улице до 40 мороза.",
+    "Очень опасно выходить из подъезда — уберите лёд с крыши.",
+    "Пахнет горелым, в тамбуре всё в дыму. Сначала подумали на соседей, оказалось, горит "
+    "мусоропровод.",
+])
+def test_real_emergencies_in_residents_words(clf: Classifier, text: str) -> None:
+    """Told as residents tell them: a switchboard "искрится" after a wrong guess of welding,
+    scalding water and fog, radiators turned down in frost ("из-за морозов"), a flat's
+    temperature told as a ceiling, ice on the roof over the way out."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Если замкнёт, то может быть пожар.",
+    "Снег и лёд сбрасывают с крыши, и он несколько дней лежит во дворе — не проехать.",
+])
+def test_a_fire_that_could_be_and_snow_thrown_down_are_no_alarm(clf: Classifier,
+                                                               text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
