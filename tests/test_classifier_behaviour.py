@@ -1440,3 +1440,10 @@ def test_a_hazard_feared_is_not_one_happening(clf: Classifier, text: str) -> Non
     """Real posts fear a fire or a collapse some day; the taxonomy's emergency is a threat
     right now."""
     assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_noun_ending_like_an_imperative_asks_for_nothing(clf: Classifier) -> None:
+    """"на асфальте" ends like "проверьте": the plural-imperative cue must not hear a request
+    in it."""
+    c = clf.classify("Машины стоят на асфальте у подъезда")
+    assert "kind.request.imperative" not in c.rules
