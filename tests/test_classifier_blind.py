@@ -19,7 +19,10 @@ the model's training data; the twentieth blind set, written the same day, is sea
 day dev set 25 was read for emergencies and the twenty-first blind set, written beside it, was
 sealed; the model's category, scope and urgency axes were then retrained with dev set 25 among
 the read sets. Dev set 26 (a third of it emergencies, a third their look-alikes) was read for
-urgency rules the same evening; the model has not seen it.
+urgency rules the same evening. On the evening of 2026-12-04 (a later session) the model's four
+axes were retrained on every read set, dev set 26 now among them, and on real residents' posts
+kept outside the repository, so the dev sets' numbers are in-sample on every axis; the
+twenty-second blind set, written that evening, stays outside the repository as a sealed check.
 """
 
 from __future__ import annotations

@@ -279,9 +279,14 @@ class Reading:
 
     def __init__(self, rows: _Rows, totals: list[float]) -> None:
         self._rows, self._totals = rows, totals
+        # The urgency net asks before the blend settles: one softmax an axis is enough.
+        self._seen: dict[str, dict[str, float]] = {}
 
     def probabilities(self, axis: str) -> dict[str, float]:
         """P(label | message) on ``axis``; empty when the model does not cover it."""
+        seen = self._seen.get(axis)
+        if seen is not None:
+            return seen
         model = self._rows.axes.get(axis)
         if model is None:
             return {}
@@ -293,7 +298,8 @@ class Reading:
             norm = math.sqrt(norm2)
             scores = [b + s / norm for b, s in zip(
                 model.bias, totals[model.start:model.start + len(model.labels)], strict=True)]
-        return dict(zip(model.labels, _softmax(scores), strict=True))
+        seen = self._seen[axis] = dict(zip(model.labels, _softmax(scores), strict=True))
+        return seen
 
 
 def _softmax(scores: Sequence[float]) -> list[float]:
