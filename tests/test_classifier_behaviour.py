@@ -1447,3 +1447,21 @@ def test_a_noun_ending_like_an_imperative_asks_for_nothing(clf: Classifier) -> N
     in it."""
     c = clf.classify("Машины стоят на асфальте у подъезда")
     assert "kind.request.imperative" not in c.rules
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("10 лет не могут отремонтировать крыльцо.", "kind.complaint.duration"),
+    ("Тараканы более трех лет, от них не избавиться.", "kind.complaint.duration"),
+    ("Несколько раз морили, а тараканы как были, так и есть.", "kind.complaint.repetition"),
+    ("Вода из крана цвета чая. Это норма?", "kind.complaint.anger"),
+    ("Сантехника засорилась песком. Воду пропускать за чей счёт?", "kind.complaint.anger"),
+])
+def test_how_real_posts_say_it_was_not_fixed(clf: Classifier, text: str, cue: str) -> None:
+    """Years without a repair counted in words or figures, a pest control that kept failing,
+    "это норма?", "за чей счёт?": the complaint cues of the city-portal posts."""
+    assert cue in clf.classify(text).rules
+
+
+def test_a_fault_that_comes_and_goes_is_not_a_repeated_report(clf: Classifier) -> None:
+    c = clf.classify("почему батареи то горячие то холодные по несколько раз в день?")
+    assert "kind.complaint.repetition" not in c.rules
