@@ -1465,3 +1465,16 @@ def test_how_real_posts_say_it_was_not_fixed(clf: Classifier, text: str, cue: st
 def test_a_fault_that_comes_and_goes_is_not_a_repeated_report(clf: Classifier) -> None:
     c = clf.classify("почему батареи то горячие то холодные по несколько раз в день?")
     assert "kind.complaint.repetition" not in c.rules
+
+
+@pytest.mark.parametrize("text", [
+    "Детская площадка в аварийном состоянии, представляет прямую угрозу жизни и здоровью "
+    "детей. Прошу принять меры к ремонту.",
+    "Течь может привести к грибку на стене, что опасно для жизни и здоровья.",
+    "Протечка крыши, течёт с потолка при выпадении осадков (9 этаж из 9).",
+])
+def test_the_formula_of_a_threat_to_life_and_rain_leaks_are_ordinary_work(clf: Classifier,
+                                                                           text: str) -> None:
+    """Portal letters call many faults "угроза жизни и здоровью"; the taxonomy's emergency is a
+    threat right now, which the hazard's own words say (icicles, a collapse, water pouring)."""
+    assert clf.classify(text).urgency != "emergency"
