@@ -1478,3 +1478,18 @@ def test_the_formula_of_a_threat_to_life_and_rain_leaks_are_ordinary_work(clf: C
     """Portal letters call many faults "угроза жизни и здоровью"; the taxonomy's emergency is a
     threat right now, which the hazard's own words say (icicles, a collapse, water pouring)."""
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Вода будет включена в наши счета! После потопа все 12 тысяч набежит!",
+    "Соседка сказала, что был потоп. В тамбуре всё размыто, лужи.",
+    "Четвёртый год течёт крыша. Было уже два возгорания, УК ничего не предпринимает.",
+])
+def test_a_flood_or_a_fire_that_was_is_not_one_now(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_sewage_filling_the_basement_is_an_emergency(clf: Classifier) -> None:
+    text = ("В подвале забита канализация, все отходы наполняют подвал, с каждым днём жижи "
+            "становится больше.")
+    assert clf.classify(text).urgency == "emergency"
