@@ -80,10 +80,12 @@ MEASURED = {
                 "emergency.precision": 0.9, "scope.accuracy": 0.963},
     "emergency-dev": {"kind.macro_f1": 0.948, "complaint.recall": 1.0, "complaint.precision":
                       0.941, "category.accuracy": 0.952, "urgency.macro_f1": 0.895,
-                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy": 0.989},
+                      "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy":
+                      0.989},
     "emergency-dev2": {"kind.macro_f1": 0.926, "complaint.recall": 1.0, "complaint.precision":
                        0.769, "category.accuracy": 0.947, "urgency.macro_f1": 0.899,
-                       "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy": 0.995},
+                       "emergency.recall": 1.0, "emergency.precision": 1.0, "scope.accuracy":
+                       0.995},
     "dev10": {"kind.macro_f1": 0.967, "complaint.recall": 0.974, "complaint.precision": 0.949,
               "category.accuracy": 0.962, "urgency.macro_f1": 0.933, "emergency.recall": 1.0,
               "emergency.precision": 0.938, "scope.accuracy": 0.976},
@@ -151,13 +153,13 @@ MEASURED = {
                 "category.accuracy": 0.901, "urgency.macro_f1": 0.935, "emergency.recall": 1.0,
                 "emergency.precision": 1.0, "scope.accuracy": 0.934},
 }
-SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
-         "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240, "blind16":
-         240, "blind17": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10": 240, "dev11":
-         240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220, "dev17": 240,
-         "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240, "dev22": 200,
-         "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300, "blind21": 240,
-         "dev26": 300, "blind22": 240}
+SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10":
+         240, "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
+         "blind16": 240, "blind17": 240, "emergency-dev": 200, "emergency-dev2": 200, "dev10":
+         240, "dev11": 240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220,
+         "dev17": 240, "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240,
+         "dev22": 200, "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300,
+         "blind21": 240, "dev26": 300, "blind22": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
