@@ -1493,3 +1493,9 @@ def test_sewage_filling_the_basement_is_an_emergency(clf: Classifier) -> None:
     text = ("В подвале забита канализация, все отходы наполняют подвал, с каждым днём жижи "
             "становится больше.")
     assert clf.classify(text).urgency == "emergency"
+
+
+def test_the_street_outside_is_no_address(clf: Classifier) -> None:
+    """"на улице мороз" is the weather, not the house the post speaks for."""
+    c = clf.classify("На улице мороз, а дома нет отопления уже второй день")
+    assert "scope.building.supply_out" not in c.rules
