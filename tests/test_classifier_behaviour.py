@@ -1499,3 +1499,33 @@ def test_the_street_outside_is_no_address(clf: Classifier) -> None:
     """"на улице мороз" is the weather, not the house the post speaks for."""
     c = clf.classify("На улице мороз, а дома нет отопления уже второй день")
     assert "scope.building.supply_out" not in c.rules
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("Ремонт подъезда по плану должен был быть выполнен в 2023 году, стены в том же виде.",
+     "kind.complaint.broken_promise"),
+    ("The communal bins were due to be emptied on Tuesday. It is now Saturday.",
+     "kind.complaint.broken_promise"),
+    ("Это уже четвёртое письмо про снег на дорожках.", "kind.complaint.repetition"),
+    ("Предыдущие: 3, 10 и 17 января. Снег так и лежит.", "kind.complaint.repetition"),
+    ("I emailed on the 2nd, the 9th and the 16th about the entry buzzer.",
+     "kind.complaint.repetition"),
+    ("I love how the 'out of order' sign on the lift has become a permanent feature.",
+     "kind.complaint.anger"),
+    ("В подъезде №1 свет горит, в нашем ни на одном этаже. Мы что, жильцы второго сорта?",
+     "kind.complaint.anger"),
+])
+def test_a_missed_date_a_count_of_letters_and_a_straight_faced_sneer(clf: Classifier, text: str,
+                                                                    cue: str) -> None:
+    assert cue in clf.classify(text).rules
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("The burning smell I reported this morning turned out to be the toaster - no need to send "
+     "anyone. Sorry!", "other"),
+    ("My bank statement shows the March service charge taken twice. Could you refund one?",
+     "request"),
+])
+def test_a_call_off_and_a_double_debit_are_no_complaint(clf: Classifier, text: str,
+                                                        kind: str) -> None:
+    assert clf.classify(text).kind == kind
