@@ -1551,3 +1551,27 @@ def test_paint_a_mended_joint_a_sign_on_the_lift_and_a_fallen_fence(clf: Classif
 def test_a_person_calling_out_of_the_lift_is_still_an_alarm(clf: Classifier) -> None:
     c = clf.classify("Лифт встал, ребёнок внутри, кричит, не может выйти из лифта")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сейчас двое незнакомых мужчин ковыряют замок в кв. 20, хозяева в отъезде. Полицию вызвала.",
+    "на 2 этаже кто-то ломает дверь в квартиру ломом, хозяев нет",
+    "Someone is trying to break into flat 12 right now, I can hear the door being forced.",
+])
+def test_a_break_in_under_way_is_an_emergency(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("safety", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "Manhole cover by the parking is gone, someone will break their leg in the dark.",
+    "Last night someone tried to break in to the bike store; the lock needs replacing.",
+])
+def test_a_break_in_that_is_over_or_a_figure_is_not_one(clf: Classifier, text: str) -> None:
+    assert "urgency.emergency.break_in" not in clf.classify(text).rules
+
+
+def test_the_neighbours_heating_being_fine_does_not_warm_this_flat(clf: Classifier) -> None:
+    text = ("Our radiators have been stone cold since last night. It's -19 outside and the flat "
+            "reads 13 degrees. The neighbours say their heating is fine.")
+    assert clf.classify(text).urgency == "emergency"
