@@ -1575,3 +1575,8 @@ def test_the_neighbours_heating_being_fine_does_not_warm_this_flat(clf: Classifi
     text = ("Our radiators have been stone cold since last night. It's -19 outside and the flat "
             "reads 13 degrees. The neighbours say their heating is fine.")
     assert clf.classify(text).urgency == "emergency"
+
+
+def test_water_running_into_the_lift_shaft_is_an_emergency(clf: Classifier) -> None:
+    text = "По лестнице с 9-го этажа течёт вода, на площадке лужа, часть уходит в лифтовую шахту."
+    assert clf.classify(text).urgency == "emergency"
