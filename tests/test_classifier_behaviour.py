@@ -1580,3 +1580,15 @@ def test_the_neighbours_heating_being_fine_does_not_warm_this_flat(clf: Classifi
 def test_water_running_into_the_lift_shaft_is_an_emergency(clf: Classifier) -> None:
     text = "По лестнице с 9-го этажа течёт вода, на площадке лужа, часть уходит в лифтовую шахту."
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("subject", "text"), [
+    ("Cold radiator", "One radiator in the kids' room is cold, the rest are fine."),
+    ("Холодные батареи по стояку", "Батареи в угловых комнатах холодные, остальные горячие."),
+    ("Fire door closer", "The fire door between the stairwell and the corridor doesn't close."),
+])
+def test_one_cold_room_and_an_inside_door_are_ordinary_work(clf: Classifier, subject: str,
+                                                            text: str) -> None:
+    """The taxonomy: one cold radiator is `normal`; a broken entrance lock is `high`, a fire
+    door inside the building is a repair."""
+    assert clf.classify(text, subject).urgency == "normal"
