@@ -1592,3 +1592,13 @@ def test_one_cold_room_and_an_inside_door_are_ordinary_work(clf: Classifier, sub
     """The taxonomy: one cold radiator is `normal`; a broken entrance lock is `high`, a fire
     door inside the building is a repair."""
     assert clf.classify(text, subject).urgency == "normal"
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("The bathroom tap keeps dripping even when fully off. No rush.", "normal"),
+    ("с полотенцесушителя из гайки капает по чуть чуть, не срочно", "normal"),
+    ("Стены в подъезде облупились, надо бы подкрасить. Не срочно.", "low"),
+])
+def test_no_rush_is_a_hint_not_a_verdict(clf: Classifier, text: str, urgency: str) -> None:
+    """A leak told "не срочно" is still ordinary work; cosmetic work told so is low."""
+    assert clf.classify(text).urgency == urgency
