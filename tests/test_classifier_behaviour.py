@@ -1602,3 +1602,18 @@ def test_one_cold_room_and_an_inside_door_are_ordinary_work(clf: Classifier, sub
 def test_no_rush_is_a_hint_not_a_verdict(clf: Classifier, text: str, urgency: str) -> None:
     """A leak told "не срочно" is still ordinary work; cosmetic work told so is low."""
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("Из подвала тянет канализацией. Заглядывала — воды нет, всё сухо, но запах сильный.",
+     "normal"),
+    ("Видела объявление: завтра отключение света для замены щитов. Уточните, пожалуйста, во "
+     "сколько именно?", "low"),
+    ("нет холодной воды с утра", "high"),
+    ("No hot water since this morning, flat 12", "high"),
+])
+def test_an_outage_word_is_a_hint_the_situation_decides(clf: Classifier, text: str,
+                                                        urgency: str) -> None:
+    """"Воды нет" in a dry basement, or a cut-off announced for tomorrow, is no outage now; the
+    model, trained on the labels, settles what the outage words alone no longer force."""
+    assert clf.classify(text).urgency == urgency
