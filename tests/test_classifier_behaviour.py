@@ -1617,3 +1617,14 @@ def test_an_outage_word_is_a_hint_the_situation_decides(clf: Classifier, text: s
     """"Воды нет" in a dry basement, or a cut-off announced for tomorrow, is no outage now; the
     model, trained on the labels, settles what the outage words alone no longer force."""
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("Входная дверь в подъезд не закрывается, замок сломан", "high"),
+    ("Лифт не работает, живу на 12 этаже", "high"),
+])
+def test_an_open_entrance_and_a_lift_out_stay_urgent(clf: Classifier, text: str,
+                                                     urgency: str) -> None:
+    """The door and lift cues weigh 1 now, so the model settles doubtful cases; the plain ones
+    the taxonomy names stay `high`."""
+    assert clf.classify(text).urgency == urgency
