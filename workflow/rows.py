@@ -333,5 +333,5 @@ async def update_row(session: AsyncSession, obj: Base, **values: Any) -> None:
 
 async def record_event(session: AsyncSession, **values: Any) -> None:
     """Append to the audit trail at once (Core), so events keep the order they happened in."""
-    await _shape(Event).insert.run(session,
-                             {"from_stage": None, "to_stage": None, "note": None, **values})
+    await _shape(Event).insert.run(
+        session, {"from_stage": None, "to_stage": None, "note": None, **values})
