@@ -256,7 +256,7 @@ class LearnedModel:
         path.write_text(json.dumps({"format": FORMAT, "axes": axes}, ensure_ascii=False,
                                    separators=(",", ":")) + "\n", encoding="utf-8")
 
-    def probabilities(self, axis: str, counts: Mapping[str, int]) -> dict[str, float]:
+    def probabilities(self, axis: str, counts: Mapping[str, int]) -> Mapping[str, float]:
         """P(label | message) on one axis from the message's feature counts; empty when the
         model does not cover the axis."""
         return self.reading(counts).probabilities(axis)
@@ -282,8 +282,9 @@ class Reading:
         # The urgency net asks before the blend settles: one softmax an axis is enough.
         self._seen: dict[str, dict[str, float]] = {}
 
-    def probabilities(self, axis: str) -> dict[str, float]:
-        """P(label | message) on ``axis``; empty when the model does not cover it."""
+    def probabilities(self, axis: str) -> Mapping[str, float]:
+        """P(label | message) on ``axis``; empty when the model does not cover it. The mapping
+        is kept for the next caller on this message: read it, do not change it."""
         seen = self._seen.get(axis)
         if seen is not None:
             return seen
