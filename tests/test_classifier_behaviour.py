@@ -108,6 +108,7 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("water coming thru my ceiling from upstairs, a lot", "plumbing"),  # chat spelling
         ("розетка плавится и воняет пластиком", "safety"),
         ("the socket is melting and smells of burning plastic", "safety"),
+        ("с потолка в ванной бежит вода, сверху никто не открывает", "plumbing"),
     ],
 )
 def test_urgent_situations_are_emergencies(clf: Classifier, text: str, category: str) -> None:
@@ -145,6 +146,8 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "the snow on the roof is melting and water drips on the balcony",
         "плавится снег у входа, скользко",
         "I watch a live stream every evening and the neighbours are loud",
+        "третий месяц из горячего крана вода бежит холодная, помыться нечем",
+        "из крана бежит вода ржавая",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
