@@ -148,6 +148,8 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "I watch a live stream every evening and the neighbours are loud",
         "третий месяц из горячего крана вода бежит холодная, помыться нечем",
         "из крана бежит вода ржавая",
+        "we have to boil water to take a bath since the hot water went off",
+        "I was shocked to find the entry system still broken after two weeks",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
