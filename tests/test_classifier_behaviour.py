@@ -150,6 +150,9 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "из крана бежит вода ржавая",
         "we have to boil water to take a bath since the hot water went off",
         "I was shocked to find the entry system still broken after two weeks",
+        "the bar downstairs plays music till 1am, the bass comes up through the whole building",
+        "батарея булькает и шумит, как будто там вода льётся, а греет нормально",
+        "вчера в щитке искрило, электрик приезжал, сейчас ничего не искрит, но свет не горит",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
@@ -1633,3 +1636,11 @@ def test_an_open_entrance_and_a_lift_out_stay_urgent(clf: Classifier, text: str,
     """The door and lift cues weigh 1 now, so the model settles doubtful cases; the plain ones
     the taxonomy names stay `high`."""
     assert clf.classify(text).urgency == urgency
+
+
+def test_request_numbers_are_not_meter_readings(clf: Classifier) -> None:
+    """A leak chased with the numbers of earlier requests is a complaint about the leak, not
+    readings sent in (which would be billing, urgency low)."""
+    c = clf.classify("кран в ванной течёт, номера заявок 1123, 1187, 1240. До сих пор капает, "
+                     "счётчик крутится")
+    assert (c.kind, c.category, c.urgency) == ("complaint", "plumbing", "normal")
