@@ -91,7 +91,10 @@ def test_inquiry_keeps_the_urgency_of_the_situation(clf: Classifier) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Спасибо, всё починили!", "Thank you, everything is fixed!", "Спасибо, заявку отменяю"],
+    ["Спасибо, всё починили!", "Thank you, everything is fixed!", "Спасибо, заявку отменяю",
+     "ещё раз спасибо за оперативность, заявку по свету можно закрывать, всё горит",
+     "вчера писала про свет на 5 этаже, соседи сами поменяли лампочку. Заявку можно не "
+     "выполнять"],
 )
 def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> None:
     assert labels(clf.classify(text)) == ("other", "other", "low", "unit")
@@ -1644,3 +1647,9 @@ def test_request_numbers_are_not_meter_readings(clf: Classifier) -> None:
     c = clf.classify("кран в ванной течёт, номера заявок 1123, 1187, 1240. До сих пор капает, "
                      "счётчик крутится")
     assert (c.kind, c.category, c.urgency) == ("complaint", "plumbing", "normal")
+
+
+def test_no_reaction_to_an_earlier_request_is_a_complaint(clf: Classifier) -> None:
+    c = clf.classify("батареи жарят, в квартире +28. Уже просила убавить в прошлом месяце — "
+                     "ноль реакции. Кв 66")
+    assert (c.kind, c.category) == ("complaint", "heating")
