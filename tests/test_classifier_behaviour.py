@@ -1653,3 +1653,13 @@ def test_no_reaction_to_an_earlier_request_is_a_complaint(clf: Classifier) -> No
     c = clf.classify("батареи жарят, в квартире +28. Уже просила убавить в прошлом месяце — "
                      "ноль реакции. Кв 66")
     assert (c.kind, c.category) == ("complaint", "heating")
+
+
+@pytest.mark.parametrize("text", [
+    "No hot water in the whole building for the 4th day running. Ridiculous for what we pay",
+    "Вода ржавая третий месяц. Мы же платим за воду исправно!",
+])
+def test_paying_told_as_leverage_keeps_the_faults_department(clf: Classifier,
+                                                            text: str) -> None:
+    """"For what we pay" argues about the water; the case goes to plumbing, not billing."""
+    assert clf.classify(text).category == "plumbing"
