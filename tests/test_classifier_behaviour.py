@@ -201,6 +201,8 @@ def test_short_reports_that_used_to_open_no_case(clf: Classifier, text: str,
         ("во дворе не убран снег, не пройти к подъезду", "request", "territory"),
         ("протекает крыша, на чердаке лужи", "request", "structure"),
         ("в лифте воняет и грязно", OPENS_A_CASE, "elevator"),
+        ("в лифте не горит свет, едешь в полной темноте", OPENS_A_CASE, "elevator"),
+        ("the light on the landing by the lift is out", OPENS_A_CASE, "electrical"),
         ("в мусоропроводе завелись тараканы", "request", "cleaning"),
     ],
 )
