@@ -203,6 +203,8 @@ def test_short_reports_that_used_to_open_no_case(clf: Classifier, text: str,
         ("в лифте воняет и грязно", OPENS_A_CASE, "elevator"),
         ("в лифте не горит свет, едешь в полной темноте", OPENS_A_CASE, "elevator"),
         ("the light on the landing by the lift is out", OPENS_A_CASE, "electrical"),
+        ("I ended up having to climb up ten floors again, nobody came", "complaint", "elevator"),
+        ("третий день ходим пешком на 14 этаж, с коляской", OPENS_A_CASE, "elevator"),
         ("в мусоропроводе завелись тараканы", "request", "cleaning"),
     ],
 )
