@@ -1667,3 +1667,13 @@ def test_paying_told_as_leverage_keeps_the_faults_department(clf: Classifier,
                                                             text: str) -> None:
     """"For what we pay" argues about the water; the case goes to plumbing, not billing."""
     assert clf.classify(text).category == "plumbing"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("в подъезде не горит свет, хоть бесплатно лампочку вкрутите", "request"),
+    ("розетка в коридоре не работает, бесплатная замена положена?", "inquiry"),
+    ("Бесплатная диагностика сантехники! Звоните", "other"),
+])
+def test_free_alone_is_no_advert(clf: Classifier, text: str, kind: str) -> None:
+    """"Бесплатно" in a resident's report leans towards spam without silencing the report."""
+    assert clf.classify(text).kind == kind
