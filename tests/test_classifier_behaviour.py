@@ -223,6 +223,7 @@ def test_departments(clf: Classifier, text: str, kind: str | tuple[str, ...],
         ("протекает крыша, у меня с потолка капает", "unit"),
         ("Сломана скамейка у входа в детский сад во дворе", "building"),
         ("в детской комнате холодная батарея", "unit"),
+        ("my building has no hot water since yesterday", "building"),
     ],
 )
 def test_scope(clf: Classifier, text: str, scope: str) -> None:
