@@ -156,6 +156,7 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "the bar downstairs plays music till 1am, the bass comes up through the whole building",
         "батарея булькает и шумит, как будто там вода льётся, а греет нормально",
         "вчера в щитке искрило, электрик приезжал, сейчас ничего не искрит, но свет не горит",
+        "в подвале живут бомжи. Мало ли что, ведь и пожар могут устроить",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
