@@ -179,7 +179,7 @@ def test_the_model_settles_urgency_below_an_alarm_and_never_makes_one_by_blendin
     high = leaning("high", 8.0).classify(text)
     assert high.urgency == "high" and "model.urgency" in high.rules
     assert leaning("low", 8.0).classify(text).urgency == "normal"
-    # P(emergency) about 0.75: the blend would pick it, the net (0.9) does not.
+    # P(emergency) about 0.75: the blend would pick it, the net (0.85) does not.
     assert leaning("emergency", 2.2).classify(text).urgency == "normal"
     # An inquiry's default is low, and the model may keep it there or raise it.
     assert leaning("low", 8.0).classify("подскажите, в подвале у трубы булькает?").urgency == "low"
