@@ -112,6 +112,11 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("розетка плавится и воняет пластиком", "safety"),
         ("the socket is melting and smells of burning plastic", "safety"),
         ("с потолка в ванной бежит вода, сверху никто не открывает", "plumbing"),
+        ("пока пишу — в туалете по стене сверху побежала вода", "plumbing"),
+        ("в детской потолок мокрый и вздулся, капает прямо над кроваткой", "plumbing"),
+        ("slates sliding off the roof in this wind, one smashed on the path", "structure"),
+        ("Lift doors opened between floors with my daughter inside and it keeps jerking",
+         "elevator"),
     ],
 )
 def test_urgent_situations_are_emergencies(clf: Classifier, text: str, category: str) -> None:
@@ -158,6 +163,9 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "вчера в щитке искрило, электрик приезжал, сейчас ничего не искрит, но свет не горит",
         "в подвале живут бомжи. Мало ли что, ведь и пожар могут устроить",
         "дворники почистили снег с крыши, а сам двор убрали только через месяц",
+        "A lift is stuck between floors with the doors half open, nobody inside",
+        "someone has been sleeping in the stairwell between floors 8 and 9, residents with "
+        "kids are uneasy",
     ],
 )
 def test_alarming_words_out_of_their_danger_are_no_emergency(clf: Classifier,
