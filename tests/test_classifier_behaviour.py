@@ -164,6 +164,13 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "в подвале живут бомжи. Мало ли что, ведь и пожар могут устроить",
         "дворники почистили снег с крыши, а сам двор убрали только через месяц",
         "A lift is stuck between floors with the doors half open, nobody inside",
+        "how do I call for help if I ever get stuck in the lift? the alarm button has no sticker",
+        "сосулек на доме пока нет, но в прошлом году были огромные. планируете чистить крышу "
+        "заранее?",
+        "сосед сверху меня заливает... шучу, просто капает с его балкона, когда он поливает цветы",
+        "basement still smells damp after last month's flood and there's mould on the walls now",
+        "I'm burning with curiosity, when's the next residents' meeting?",
+        "Пеня в квитанции просто пожар какой-то, 2000 за три дня просрочки? объясните",
         "someone has been sleeping in the stairwell between floors 8 and 9, residents with "
         "kids are uneasy",
     ],
