@@ -1696,3 +1696,11 @@ def test_paying_told_as_leverage_keeps_the_faults_department(clf: Classifier,
 def test_free_alone_is_no_advert(clf: Classifier, text: str, kind: str) -> None:
     """"Бесплатно" in a resident's report leans towards spam without silencing the report."""
     assert clf.classify(text).kind == kind
+
+
+@pytest.mark.parametrize("text", [
+    "car park is full of potholes, just wrecked a tyre. I reported that exact pothole in January",
+    "в подъезде опять не горит свет, я уже писала вам об этом",
+])
+def test_a_fault_reported_before_is_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
