@@ -171,6 +171,12 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "basement still smells damp after last month's flood and there's mould on the walls now",
         "I'm burning with curiosity, when's the next residents' meeting?",
         "Пеня в квитанции просто пожар какой-то, 2000 за три дня просрочки? объясните",
+        "I don't smoke, but the smell of smoke is wafting into my apartment from my neighbor",
+        "My neighbor smokes on his balcony and the smell pours into my apartment",
+        "noise comes through my ceiling, it sounds as if the ceiling is going to come crashing "
+        "down",
+        "В подъезде был пожар. Все стены чёрные, дети боятся заходить, ремонт не делают",
+        "11-го января мне позвонили и сказали, что из моей квартиры залило соседей снизу",
         "someone has been sleeping in the stairwell between floors 8 and 9, residents with "
         "kids are uneasy",
     ],
