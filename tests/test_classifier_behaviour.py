@@ -113,6 +113,8 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("the socket is melting and smells of burning plastic", "safety"),
         ("с потолка в ванной бежит вода, сверху никто не открывает", "plumbing"),
         ("пока пишу — в туалете по стене сверху побежала вода", "plumbing"),
+        ("у многих сейчас кухни затопленные, стены мокрые, соседи сверху не открывают",
+         "plumbing"),
         ("в детской потолок мокрый и вздулся, капает прямо над кроваткой", "plumbing"),
         ("slates sliding off the roof in this wind, one smashed on the path", "structure"),
         ("Lift doors opened between floors with my daughter inside and it keeps jerking",
