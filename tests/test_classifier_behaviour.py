@@ -115,6 +115,7 @@ def test_thanks_and_cancellations_open_no_case(clf: Classifier, text: str) -> No
         ("пока пишу — в туалете по стене сверху побежала вода", "plumbing"),
         ("у многих сейчас кухни затопленные, стены мокрые, соседи сверху не открывают",
          "plumbing"),
+        ("my living room ceiling is getting ready to cave in over the window", "structure"),
         ("в детской потолок мокрый и вздулся, капает прямо над кроваткой", "plumbing"),
         ("slates sliding off the roof in this wind, one smashed on the path", "structure"),
         ("Lift doors opened between floors with my daughter inside and it keeps jerking",
@@ -1713,3 +1714,7 @@ def test_free_alone_is_no_advert(clf: Classifier, text: str, kind: str) -> None:
 ])
 def test_a_fault_reported_before_is_a_complaint(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "complaint"
+
+
+def test_a_leak_on_the_electrics_is_an_emergency(clf: Classifier) -> None:
+    assert clf.classify("The leak is dangerous as it is on the electrics.").urgency == "emergency"
