@@ -232,6 +232,7 @@ def test_short_reports_that_used_to_open_no_case(clf: Classifier, text: str,
         ("воды нет третий день, где водовоз?", OPENS_A_CASE, "plumbing"),
         ("I ended up having to climb up ten floors again, nobody came", "complaint", "elevator"),
         ("третий день ходим пешком на 14 этаж, с коляской", OPENS_A_CASE, "elevator"),
+        ("I can't bump down nine flights of stairs with a buggy", OPENS_A_CASE, "elevator"),
         ("в мусоропроводе завелись тараканы", "request", "cleaning"),
     ],
 )
