@@ -175,6 +175,8 @@ def test_words_that_mean_one_form_only(clf: Classifier, text: str, urgency: str)
         "I'm burning with curiosity, when's the next residents' meeting?",
         "Пеня в квитанции просто пожар какой-то, 2000 за три дня просрочки? объясните",
         "I don't smoke, but the smell of smoke is wafting into my apartment from my neighbor",
+        "Его только пожар уничтожит, этих тараканов, и то потом приползут",
+        "во дворе машины стоят в два ряда, не дай Бог кому плохо станет или пожар",
         "My neighbor smokes on his balcony and the smell pours into my apartment",
         "noise comes through my ceiling, it sounds as if the ceiling is going to come crashing "
         "down",
@@ -1213,6 +1215,7 @@ def test_politeness_or_a_late_crew_never_silence_an_alarm(clf: Classifier, text:
     "water is pouring from the ceiling, we are catching it in pots and buckets",
     "вода льётся с потолка, подставили чайник и кастрюли",
     "с прошлой зимы над входом в подъезд висит снежная глыба",
+    "сосулька висит над входом, однажды кого-нибудь убьет",
 ])
 def test_an_exception_never_hides_the_hazard_it_sits_beside(clf: Classifier,
                                                              text: str) -> None:
