@@ -1724,3 +1724,10 @@ def test_a_fault_reported_before_is_a_complaint(clf: Classifier, text: str) -> N
 
 def test_a_leak_on_the_electrics_is_an_emergency(clf: Classifier) -> None:
     assert clf.classify("The leak is dangerous as it is on the electrics.").urgency == "emergency"
+
+
+def test_water_cut_off_is_a_water_case_not_a_threat(clf: Classifier) -> None:
+    """"Отключить воду" as a threat (for debts) is not about the pipes; "воду отключили" is
+    the outage itself and must open a plumbing case, not be set aside as "other"."""
+    c = clf.classify("Воду отключили вчера в 23:30, жильцы подъезда сидят без воды до понедельника")
+    assert (c.category, c.urgency) == ("plumbing", "high") and c.kind != "other"
