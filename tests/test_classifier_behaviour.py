@@ -1731,3 +1731,18 @@ def test_water_cut_off_is_a_water_case_not_a_threat(clf: Classifier) -> None:
     the outage itself and must open a plumbing case, not be set aside as "other"."""
     c = clf.classify("Воду отключили вчера в 23:30, жильцы подъезда сидят без воды до понедельника")
     assert (c.category, c.urgency) == ("plumbing", "high") and c.kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "You charged me a late fee although I paid on time. Please cancel the fee.",
+    "Прошу отменить пени, оплатила вовремя, чек прилагаю",
+])
+def test_a_charge_to_cancel_is_a_billing_case(clf: Classifier, text: str) -> None:
+    """Cancelling a fee is a billing grievance; only a request withdrawn opens no case."""
+    c = clf.classify(text)
+    assert (c.kind != "other", c.category) == (True, "billing")
+
+
+def test_someone_sleeping_on_the_stairs_is_a_safety_case(clf: Classifier) -> None:
+    c = clf.classify("в подъезде на лестнице уже вторую ночь спит какой-то мужчина, страшновато")
+    assert c.category == "safety" and c.kind != "other"
