@@ -25,7 +25,12 @@ kept outside the repository, so the dev sets' numbers are in-sample on every axi
 twenty-second blind set, written that evening and sealed (its aggregates were looked at when
 the model was chosen), is sealed. Dev set 27 (boundaries of complaint, emergency and scope) was
 read the same night; the twenty-third blind set, written beside it and looked at twice as an
-aggregate (before and after that round), is the bench's hold-out.
+aggregate (before and after that round), was the bench's hold-out until the next session. In
+that session (2026-12-04, late night) dev set 28 and the third emergency dev set were read for
+rules and the twenty-fourth blind set, written beside them, was sealed: its aggregates were
+looked at with every rule change (to catch losses) and when the emergency net was widened, and
+it is the bench's hold-out now. The shipped model was not retrained, so dev set 28, the third
+emergency dev set and the twenty-fourth blind set are out of its sample.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ MEASURED = {
     "blind5": {"kind.macro_f1": 0.975, "complaint.recall": 1.0, "complaint.precision": 1.0,
                "category.accuracy": 0.973, "urgency.macro_f1": 0.969, "emergency.recall": 1.0,
                "emergency.precision": 0.958, "scope.accuracy": 0.967},
-    "blind6": {"kind.macro_f1": 0.966, "complaint.recall": 1.0, "complaint.precision": 0.957,
+    "blind6": {"kind.macro_f1": 0.963, "complaint.recall": 1.0, "complaint.precision": 0.943,
                "category.accuracy": 0.951, "urgency.macro_f1": 0.943, "emergency.recall": 1.0,
                "emergency.precision": 0.882, "scope.accuracy": 1.0},
     "blind7": {"kind.macro_f1": 0.97, "complaint.recall": 0.988, "complaint.precision": 0.965,
@@ -53,14 +58,14 @@ MEASURED = {
     "blind8": {"kind.macro_f1": 0.924, "complaint.recall": 0.958, "complaint.precision": 0.911,
                "category.accuracy": 0.94, "urgency.macro_f1": 0.9, "emergency.recall": 1.0,
                "emergency.precision": 0.837, "scope.accuracy": 0.963},
-    "blind9": {"kind.macro_f1": 0.935, "complaint.recall": 0.962, "complaint.precision": 0.949,
+    "blind9": {"kind.macro_f1": 0.939, "complaint.recall": 0.974, "complaint.precision": 0.95,
                "category.accuracy": 0.938, "urgency.macro_f1": 0.867, "emergency.recall": 1.0,
                "emergency.precision": 0.73, "scope.accuracy": 0.943},
-    "blind10": {"kind.macro_f1": 0.928, "complaint.recall": 0.936, "complaint.precision": 0.901,
+    "blind10": {"kind.macro_f1": 0.933, "complaint.recall": 0.949, "complaint.precision": 0.902,
                 "category.accuracy": 0.933, "urgency.macro_f1": 0.856, "emergency.recall": 1.0,
                 "emergency.precision": 0.794, "scope.accuracy": 0.943},
     "blind11": {"kind.macro_f1": 0.939, "complaint.recall": 0.987, "complaint.precision": 0.928,
-                "category.accuracy": 0.909, "urgency.macro_f1": 0.848, "emergency.recall": 1.0,
+                "category.accuracy": 0.914, "urgency.macro_f1": 0.848, "emergency.recall": 1.0,
                 "emergency.precision": 0.711, "scope.accuracy": 0.967},
     "blind12": {"kind.macro_f1": 0.925, "complaint.recall": 0.974, "complaint.precision": 0.949,
                 "category.accuracy": 0.938, "urgency.macro_f1": 0.906, "emergency.recall": 1.0,
@@ -130,9 +135,9 @@ MEASURED = {
     "dev22": {"kind.macro_f1": 0.964, "complaint.recall": 1.0, "complaint.precision": 0.903,
               "category.accuracy": 0.937, "urgency.macro_f1": 0.938, "emergency.recall": 1.0,
               "emergency.precision": 0.99, "scope.accuracy": 0.974},
-    "blind19": {"kind.macro_f1": 0.932, "complaint.recall": 0.917, "complaint.precision": 0.902,
-                "category.accuracy": 0.869, "urgency.macro_f1": 0.94, "emergency.recall": 1.0,
-                "emergency.precision": 0.973, "scope.accuracy": 0.928},
+    "blind19": {"kind.macro_f1": 0.94, "complaint.recall": 0.917, "complaint.precision": 0.902,
+                "category.accuracy": 0.878, "urgency.macro_f1": 0.944, "emergency.recall": 1.0,
+                "emergency.precision": 0.973, "scope.accuracy": 0.932},
     "dev23": {"kind.macro_f1": 0.979, "complaint.recall": 1.0, "complaint.precision": 0.987,
               "category.accuracy": 0.967, "urgency.macro_f1": 0.982, "emergency.recall": 1.0,
               "emergency.precision": 0.979, "scope.accuracy": 0.985},
@@ -148,9 +153,9 @@ MEASURED = {
     "blind21": {"kind.macro_f1": 0.931, "complaint.recall": 0.949, "complaint.precision": 0.974,
                 "category.accuracy": 0.943, "urgency.macro_f1": 0.887, "emergency.recall": 0.972,
                 "emergency.precision": 0.814, "scope.accuracy": 0.924},
-    "dev26": {"kind.macro_f1": 0.943, "complaint.recall": 0.981, "complaint.precision": 0.944,
-              "category.accuracy": 0.944, "urgency.macro_f1": 0.933, "emergency.recall": 0.981,
-              "emergency.precision": 0.954, "scope.accuracy": 0.983},
+    "dev26": {"kind.macro_f1": 0.954, "complaint.recall": 1.0, "complaint.precision": 0.945,
+              "category.accuracy": 0.948, "urgency.macro_f1": 0.936, "emergency.recall": 0.981,
+              "emergency.precision": 0.954, "scope.accuracy": 0.986},
     "blind22": {"kind.macro_f1": 0.926, "complaint.recall": 0.887, "complaint.precision": 0.986,
                 "category.accuracy": 0.901, "urgency.macro_f1": 0.945, "emergency.recall": 1.0,
                 "emergency.precision": 1.0, "scope.accuracy": 0.934},
@@ -158,8 +163,18 @@ MEASURED = {
               "category.accuracy": 0.907, "urgency.macro_f1": 0.819, "emergency.recall": 1.0,
               "emergency.precision": 0.904, "scope.accuracy": 0.928},
     "blind23": {"kind.macro_f1": 0.907, "complaint.recall": 0.911, "complaint.precision": 0.935,
-                "category.accuracy": 0.919, "urgency.macro_f1": 0.906, "emergency.recall": 0.943,
+                "category.accuracy": 0.924, "urgency.macro_f1": 0.906, "emergency.recall": 0.943,
                 "emergency.precision": 0.868, "scope.accuracy": 0.976},
+    "dev28": {"kind.macro_f1": 0.946, "complaint.recall": 0.952, "complaint.precision": 0.962,
+              "category.accuracy": 0.944, "urgency.macro_f1": 0.955, "emergency.recall": 1.0,
+              "emergency.precision": 0.957, "scope.accuracy": 0.941},
+    "blind24": {"kind.macro_f1": 0.915, "complaint.recall": 0.929, "complaint.precision": 0.918,
+                "category.accuracy": 0.931, "urgency.macro_f1": 0.874, "emergency.recall": 0.917,
+                "emergency.precision": 0.917, "scope.accuracy": 0.94},
+    "emergency-dev3": {"kind.macro_f1": 0.879, "complaint.recall": 0.879, "complaint.precision":
+                       0.806, "category.accuracy": 0.937, "urgency.macro_f1": 0.897,
+                       "emergency.recall": 0.993, "emergency.precision": 0.987, "scope.accuracy":
+                       0.945},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10":
          240, "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -167,7 +182,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          240, "dev11": 240, "dev12": 240, "dev13": 240, "dev14": 220, "dev15": 240, "dev16": 220,
          "dev17": 240, "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240,
          "dev22": 200, "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300,
-         "blind21": 240, "dev26": 300, "blind22": 240, "dev27": 300, "blind23": 240}
+         "blind21": 240, "dev26": 300, "blind22": 240, "dev27": 300, "blind23": 240, "dev28":
+         300, "blind24": 240, "emergency-dev3": 260}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
