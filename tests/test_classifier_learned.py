@@ -157,6 +157,11 @@ def test_the_model_raises_an_alarm_the_rules_missed_and_never_lowers_one(
     assert both.classify("не срочно: в подвале у трубы булькает").urgency == "low"
     assert both.classify("на мой балкон с плиты сверху сыплются куски бетона, "
                          "булькает").urgency == "normal"
+    # An outage rule's `high` is no verdict that nothing worse is going on: the net still
+    # listens (water off in the house, and something bubbling in the basement).
+    outage = "нет холодной воды с утра, в подвале у трубы булькает"
+    assert rules.classify(outage).urgency == "high"
+    assert both.classify(outage).urgency == "emergency"
     calm = rules.with_model(urgency_model(-8.0))
     assert calm.classify("в подъезде пахнет газом, булькает").urgency == "emergency"
 
