@@ -114,7 +114,6 @@ class _Rows:
         self._unpack = struct.Struct(f"<{start}Q").unpack
         self._bytes = start * LANE // 8
         rows: dict[str, int] = {}
-        norms: dict[str, int] = {}
         for name, data in axes.items():
             axis = self.axes[name]
             width = len(data.labels)
@@ -124,10 +123,11 @@ class _Rows:
                 packed = norm + sum(_fixed(idf * w) << (LANE * (axis.start + k)) for k, w
                                     in enumerate(data.weights[i * width:(i + 1) * width]))
                 rows[feature] = rows.get(feature, 0) + packed
-                norms[feature] = norms.get(feature, 0) + norm
         self.rows = {sys.intern(f): row for f, row in rows.items()}
-        # The idf² lanes alone: a repeated feature scales them by TF², its weights by TF.
-        self._norms = norms
+        # The idf² lanes alone (a repeated feature scales them by TF², its weights by TF) are
+        # a row's lowest lanes: idf² is never negative, so masking them off the row reads
+        # them back exactly, and no second table of 10,000 integers is kept beside the rows.
+        self._norm_mask = (1 << (LANE * len(axes))) - 1
 
     def totals(self, counts: Mapping[str, int]) -> list[float]:
         """The sum of the message's rows, a repeated feature counting 1 + log(count) times."""
@@ -137,7 +137,8 @@ class _Rows:
             if count > 1 and feature in rows:
                 tf = 1.0 + math.log(count)
                 weight, norm = round(tf * TF), round(tf * tf * TF)
-                total += (weight - TF) * rows[feature] + (norm - weight) * self._norms[feature]
+                row = rows[feature]
+                total += (weight - TF) * row + (norm - weight) * (row & self._norm_mask)
         lanes = self._unpack((total + self._half).to_bytes(self._bytes, "little"))
         return [(lane - _HALF) * _UNIT for lane in lanes]
 
