@@ -519,8 +519,10 @@ class Classifier:
         # Evidence of danger makes a message a report, whatever else it looks like: an
         # emergency must never be set aside as "other" (which forces urgency low), and the
         # sounds of an emergency ("someone is banging inside the lift") are not a noise
-        # complaint: only the resident's own complaint cues make it a complaint.
-        danger = scores["urgency"].get(Urgency.EMERGENCY.value, 0.0) > 0
+        # complaint: only the resident's own complaint cues make it a complaint. Evidence that
+        # the situation is ordinary, where it outweighs the alarm (a leak recurring for years,
+        # a plumber's advert promising to fix "leaks and floods"), leaves no danger to put first.
+        danger = _best(_ladder(scores["urgency"]), _URGENCY_ORDER) == Urgency.EMERGENCY.value
         if danger:
             scores["kind"][Kind.COMPLAINT.value] = sum(
                 r.weight for r in fired if r.id in self._own_complaint
