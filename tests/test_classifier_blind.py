@@ -29,8 +29,11 @@ aggregate (before and after that round), was the bench's hold-out until the next
 that session (2026-12-04, late night) dev set 28 and the third emergency dev set were read for
 rules and the twenty-fourth blind set, written beside them, was sealed: its aggregates were
 looked at with every rule change (to catch losses) and when the emergency net was widened, and
-it is the bench's hold-out now. The shipped model was not retrained, so dev set 28, the third
-emergency dev set and the twenty-fourth blind set are out of its sample.
+it was the bench's hold-out until the next session. The shipped model was not retrained, so
+dev set 28, the third emergency dev set and the twenty-fourth blind set are out of its sample.
+On 2026-12-05 dev set 29 (emergencies told without alarm words and their near-misses) was read
+for rules, and the twenty-fifth blind set, written beside it, was sealed: its aggregates were
+looked at before and after that round, and it is the bench's hold-out now.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ MEASURED = {
                "category.accuracy": 0.94, "urgency.macro_f1": 0.9, "emergency.recall": 1.0,
                "emergency.precision": 0.837, "scope.accuracy": 0.963},
     "blind9": {"kind.macro_f1": 0.939, "complaint.recall": 0.974, "complaint.precision": 0.95,
-               "category.accuracy": 0.938, "urgency.macro_f1": 0.867, "emergency.recall": 1.0,
-               "emergency.precision": 0.73, "scope.accuracy": 0.943},
+               "category.accuracy": 0.938, "urgency.macro_f1": 0.871, "emergency.recall": 1.0,
+               "emergency.precision": 0.75, "scope.accuracy": 0.943},
     "blind10": {"kind.macro_f1": 0.933, "complaint.recall": 0.949, "complaint.precision": 0.902,
                 "category.accuracy": 0.933, "urgency.macro_f1": 0.856, "emergency.recall": 1.0,
                 "emergency.precision": 0.794, "scope.accuracy": 0.943},
@@ -118,7 +121,7 @@ MEASURED = {
               "category.accuracy": 0.969, "urgency.macro_f1": 0.932, "emergency.recall": 1.0,
               "emergency.precision": 0.875, "scope.accuracy": 0.965},
     "dev18": {"kind.macro_f1": 0.963, "complaint.recall": 1.0, "complaint.precision": 0.914,
-              "category.accuracy": 0.926, "urgency.macro_f1": 0.932, "emergency.recall": 0.97,
+              "category.accuracy": 0.93, "urgency.macro_f1": 0.932, "emergency.recall": 0.97,
               "emergency.precision": 0.99, "scope.accuracy": 0.986},
     "dev19": {"kind.macro_f1": 0.946, "complaint.recall": 1.0, "complaint.precision": 0.957,
               "category.accuracy": 0.953, "urgency.macro_f1": 0.983, "emergency.recall": 1.0,
@@ -175,6 +178,12 @@ MEASURED = {
                        0.806, "category.accuracy": 0.937, "urgency.macro_f1": 0.897,
                        "emergency.recall": 0.993, "emergency.precision": 0.987, "scope.accuracy":
                        0.945},
+    "dev29": {"kind.macro_f1": 0.892, "complaint.recall": 0.97, "complaint.precision": 0.774,
+              "category.accuracy": 0.923, "urgency.macro_f1": 0.904, "emergency.recall": 1.0,
+              "emergency.precision": 0.939, "scope.accuracy": 0.916},
+    "blind25": {"kind.macro_f1": 0.931, "complaint.recall": 0.967, "complaint.precision": 0.829,
+                "category.accuracy": 0.95, "urgency.macro_f1": 0.873, "emergency.recall": 0.972,
+                "emergency.precision": 0.854, "scope.accuracy": 0.94},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10":
          240, "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -183,7 +192,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev17": 240, "dev18": 220, "dev19": 200, "dev20": 200, "dev21": 200, "blind18": 240,
          "dev22": 200, "blind19": 240, "dev23": 300, "dev24": 240, "blind20": 240, "dev25": 300,
          "blind21": 240, "dev26": 300, "blind22": 240, "dev27": 300, "blind23": 240, "dev28":
-         300, "blind24": 240, "emergency-dev3": 260}
+         300, "blind24": 240, "emergency-dev3": 260, "dev29": 300, "blind25": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
