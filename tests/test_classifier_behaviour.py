@@ -1893,3 +1893,12 @@ def test_a_gas_smell_lasting_since_yesterday_is_still_a_leak(clf: Classifier) ->
 def test_furniture_floating_is_a_flood(clf: Classifier) -> None:
     assert clf.classify("woke up to the rug and the furniture floating in the living "
                         "room").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Does a landlord have the right to enter my flat on a public holiday?",
+    "Has the landlord got the right to turn up any day he likes, even on holidays?",
+    "Имеет ли право сантехник УК заходить в квартиру, когда нас нет дома?",
+])
+def test_asking_what_the_law_allows_is_an_inquiry(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "inquiry"
