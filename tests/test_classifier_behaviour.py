@@ -1902,3 +1902,17 @@ def test_furniture_floating_is_a_flood(clf: Classifier) -> None:
 ])
 def test_asking_what_the_law_allows_is_an_inquiry(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "inquiry"
+
+
+@pytest.mark.parametrize("text", [
+    "Дорожка к подъезду и детская площадка затоплены талой водой, не пройти",
+    "The car park is flooded after the rain again, can someone clear the drain?",
+])
+def test_a_yard_under_rainwater_is_no_flood_indoors(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert c.urgency != "emergency" and c.kind != "other"
+
+
+def test_a_nominal_portal_post_about_an_advert_opens_a_case(clf: Classifier) -> None:
+    """"Реклама на трубе." reports a flyer stuck on a pipe; it is no advert of its own."""
+    assert clf.classify("Реклама на водосточной трубе.").kind != "other"
