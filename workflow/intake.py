@@ -223,11 +223,13 @@ class IntakeService:
                         now: datetime) -> tuple[Resident, Identity, bool]:
         """The sender's resident and identity, created on first contact (third item: new)."""
         assert msg.sender is not None
+        # A first contact is created knowing the building and flat its message names, which
+        # spares the case an UPDATE of the row just inserted.
+        building_id, apartment = self._whereabouts(msg, None)
         resident, ident, new = await find_or_create(
             session, msg.sender.channel, msg.sender.address, now, name=msg.sender.display_name,
-            language=self._language(msg.sender.language),
-            building_id=self.wf.building_id(msg.building_code), apartment=msg.apartment,
-            phone=msg.phone)
+            language=self._language(msg.sender.language), building_id=building_id,
+            apartment=apartment, phone=msg.phone)
         if not new:
             await update_row(session, resident, **_missing(
                 resident, building_id=self.wf.building_id(msg.building_code),
@@ -432,9 +434,10 @@ class IntakeService:
             await _NEW_COUNTER.run(session, {"name": "case", "value": value})
         return f"{cfg.prefix}-{value}"
 
-    async def _open_case(self, session: AsyncSession, msg: InboundMessage,
-                         resident: Resident | None, labels: Classification, now: datetime,
-                         failure: str | None, logged: Message | None = None) -> Case:
+    def _whereabouts(self, msg: InboundMessage, resident: Resident | None
+                     ) -> tuple[int | None, str | None]:
+        """The building and flat a message is about: the channel's, else the resident's, else
+        guessed from the text."""
         building_id = self.wf.building_id(msg.building_code)
         if building_id is None and resident is not None:
             building_id = resident.building_id
@@ -445,9 +448,15 @@ class IntakeService:
                                                                 self.wf.buildings.values())):
                 building_id = guess.id
             apartment = apartment or guess_apartment(where)
-            if resident is not None:  # remembered for the resident's next message
-                await update_row(session, resident, **_missing(resident, building_id=building_id,
-                                                               apartment=apartment))
+        return building_id, apartment
+
+    async def _open_case(self, session: AsyncSession, msg: InboundMessage,
+                         resident: Resident | None, labels: Classification, now: datetime,
+                         failure: str | None, logged: Message | None = None) -> Case:
+        building_id, apartment = self._whereabouts(msg, resident)
+        if resident is not None:  # remembered for the resident's next message
+            await update_row(session, resident, **_missing(resident, building_id=building_id,
+                                                           apartment=apartment))
         number = await self.next_number(session)
         incident = await self._incident_for(session, building_id, labels, now)
         # A case whose resident can be answered is acknowledged in this same transaction;
