@@ -146,8 +146,11 @@ class IntakeService:
                     for msg in msgs:
                         results.append(await self.process(session, msg))
                         # The next message reads with Core: write this one's ORM changes
-                        # first, and let it load fresh objects rather than this one's.
-                        await session.flush()
+                        # first (most messages leave none: a flush's greenlet round trip
+                        # costs more than asking), and let it load fresh objects rather than
+                        # this one's.
+                        if not session.sync_session._is_clean():
+                            await session.flush()
                         session.expunge_all()
                     await session.commit()
                 except Exception as exc:

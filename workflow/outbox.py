@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow.clock import Clock
 from workflow.db import SessionFactory
 from workflow.models import Message, OutboxItem
-from workflow.rows import Prepared, connection
+from workflow.rows import Prepared, dialect_name
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,7 @@ async def enqueue(
     )
     # Core on the session's connection: same transaction, without the ORM's per-statement
     # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
-    dialect = (await connection(session)).dialect.name
-    item_id = (await _INSERTS[dialect].run(session, row)).scalar()
+    item_id = (await _INSERTS[dialect_name(session)].run(session, row)).scalar()
     return None if item_id is None else Queued(item_id, state)
 
 

@@ -48,6 +48,12 @@ async def connection(session: AsyncSession) -> AsyncConnection:
     return (await _connections(session))[0]
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """The session's database ("sqlite", "postgresql"), known without fetching its connection
+    (which would flush first)."""
+    return session.sync_session.get_bind().dialect.name
+
+
 async def _connections(session: AsyncSession) -> tuple[AsyncConnection, sqlite3.Connection | None]:
     """:func:`connection`, and the ``sqlite3`` connection under it when SQLite runs inline."""
     sync = session.sync_session
