@@ -13,15 +13,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from domovoy.app import App, build_app
 from domovoy.config import Config
 from tests.conftest import make_config
 from workflow.clock import ManualClock
-from workflow.models import Message, OutboxItem
-from workflow.rows import Prepared, _utc_text
+from workflow.models import Message, OutboxItem, Resident
+from workflow.rows import Prepared, _utc_text, adopt, insert_row
 
 WHEN = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -161,3 +161,21 @@ async def test_logged_sql_shows_every_statement(tmp_path: Path, clock: ManualClo
         await app.close()
     assert not probe._plans
     assert any("FROM messages" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_adopted_row_is_the_sessions_persistent_object(store: App) -> None:
+    """A row written with Core is the session's own object, as if a query had loaded it: the
+    session hands back that very object, a second adoption of the row does too, and a change
+    to an attribute flushes as an UPDATE of that row, on every path."""
+    async with store.wf.sessions() as session:
+        resident = await insert_row(session, Resident, name="Анна", language="ru",
+                                    created_at=WHEN)
+        assert inspect(resident).persistent
+        assert await session.get(Resident, resident.id) is resident
+        values = {c.key: getattr(resident, c.key) for c in Resident.__table__.c}
+        assert adopt(session, Resident, values) is resident
+        resident.apartment = "12"
+        await session.commit()
+    async with store.wf.sessions() as session:
+        stored = await session.get_one(Resident, resident.id)
+        assert (stored.name, stored.apartment, stored.created_at) == ("Анна", "12", WHEN)
