@@ -1916,3 +1916,22 @@ def test_a_yard_under_rainwater_is_no_flood_indoors(clf: Classifier, text: str) 
 def test_a_nominal_portal_post_about_an_advert_opens_a_case(clf: Classifier) -> None:
     """"Реклама на трубе." reports a flyer stuck on a pipe; it is no advert of its own."""
     assert clf.classify("Реклама на водосточной трубе.").kind != "other"
+
+
+def test_ice_fallen_by_the_entrance_with_more_hanging_is_an_emergency(clf: Classifier) -> None:
+    """"next to the entrance door" is no "building next door": the English pair must stand
+    side by side to set a hazard elsewhere."""
+    c = clf.classify("a slab of ice just fell off the roof right next to the front door and "
+                     "more is hanging above it")
+    assert c.urgency == "emergency"
+
+
+def test_a_leak_every_time_it_rains_is_no_flood_now(clf: Classifier) -> None:
+    c = clf.classify("Every time it rains water pours down the brickwork into my bedroom wall "
+                     "and mould is now spreading. Please fix the downpipe.")
+    assert c.urgency != "emergency"
+
+
+def test_thanks_for_what_is_missing_is_a_complaint(clf: Classifier) -> None:
+    c = clf.classify("Спасибо за отопление, которого нет с понедельника. Вот это забота!")
+    assert c.kind == "complaint"
