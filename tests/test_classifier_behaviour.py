@@ -1935,3 +1935,18 @@ def test_a_leak_every_time_it_rains_is_no_flood_now(clf: Classifier) -> None:
 def test_thanks_for_what_is_missing_is_a_complaint(clf: Classifier) -> None:
     c = clf.classify("Спасибо за отопление, которого нет с понедельника. Вот это забота!")
     assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "has anyone seen a small black dog with a blue collar? he ran off this morning",
+    "could I borrow a ladder from anyone this weekend?",
+    "We help property managers rank on the first page of Google. Guaranteed results or your "
+    "money back!",
+])
+def test_neighbours_chat_and_adverts_open_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_a_flood_told_in_the_chat_question_is_still_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("это чат УК? у нас потоп, вода с потолка льётся")
+    assert (c.kind, c.urgency) == ("request", "emergency")
