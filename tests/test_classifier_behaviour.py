@@ -1950,3 +1950,56 @@ def test_neighbours_chat_and_adverts_open_no_case(clf: Classifier, text: str) ->
 def test_a_flood_told_in_the_chat_question_is_still_an_emergency(clf: Classifier) -> None:
     c = clf.classify("это чат УК? у нас потоп, вода с потолка льётся")
     assert (c.kind, c.urgency) == ("request", "emergency")
+
+
+def test_asking_what_to_do_if_is_no_alarm_with_its_comma(clf: Classifier) -> None:
+    """Russian puts a comma before "если"; "что делать если" did not match across it."""
+    c = clf.classify("Что делать, если застрял в лифте, а кнопка вызова диспетчера не работает?")
+    assert c.urgency != "emergency"
+
+
+def test_someone_inside_a_stopped_lift_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("лифт встал, я внутри, двери не открываются, подъезд 3")
+    assert (c.category, c.urgency) == ("elevator", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "Emergency plumber 24/7: floods, burst pipes, leaks. No call-out fee! Call Dave on 07700 "
+    "900456",
+    "Датчики утечки газа и воды, защита от пожара и потопа! Скидка 15% до конца месяца. "
+    "Звоните: 8-900-000-00-00",
+])
+def test_adverts_naming_every_hazard_raise_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Loose bricks on the chimney stack, one fell into the yard this morning",
+    "The concrete under the balcony above the entrance is hanging by the rebar and bits drop "
+    "every time a door slams",
+    "The stairs between the 3rd and 4th floor have dropped and the landing moves when you step "
+    "on it",
+    "Ступени на лестнице качаются, марш просел, страшно ходить",
+    "after the storm the old birch by block C is leaning over the path, roots are lifting",
+])
+def test_masonry_stairs_and_trees_about_to_give_way_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "my son is drowsy and the boiler burns with a yellow flame",
+    "the hallway stinks like a cooker left on, right by the gas meters",
+    "a cable from the street lamp is lying in a puddle by the path",
+])
+def test_fumes_gas_and_a_live_cable_told_plainly_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "My inbox is on fire today, please send the statement by email instead",
+    "Пожар с квитанцией в этом месяце: почему начислили в два раза больше?",
+])
+def test_fire_as_a_figure_of_speech_is_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
