@@ -2003,3 +2003,15 @@ def test_fumes_gas_and_a_live_cable_told_plainly_are_emergencies(
 ])
 def test_fire_as_a_figure_of_speech_is_no_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_balcony_smouldering_is_an_emergency_whatever_the_cigarette(clf: Classifier) -> None:
+    c = clf.classify("the balcony below mine is smouldering, probably a cigarette end landed on "
+                     "their stuff")
+    assert c.urgency == "emergency"
+
+
+def test_sewage_standing_in_a_basement_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("There's about 5cm of sewage in the basement storage room, with paper "
+                     "floating in it")
+    assert c.urgency == "emergency"
