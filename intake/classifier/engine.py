@@ -522,7 +522,8 @@ class Classifier:
         # complaint: only the resident's own complaint cues make it a complaint. Evidence that
         # the situation is ordinary, where it outweighs the alarm (a leak recurring for years,
         # a plumber's advert promising to fix "leaks and floods"), leaves no danger to put first.
-        danger = _best(_ladder(scores["urgency"]), _URGENCY_ORDER) == Urgency.EMERGENCY.value
+        ruled = _best(_ladder(scores["urgency"]), _URGENCY_ORDER)
+        danger = ruled == Urgency.EMERGENCY.value
         if danger:
             scores["kind"][Kind.COMPLAINT.value] = sum(
                 r.weight for r in fired if r.id in self._own_complaint
@@ -549,7 +550,7 @@ class Classifier:
                 Kind.OTHER.value, Category.OTHER.value, Urgency.LOW.value, Scope.UNIT.value, ids
             )
         category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
-        urgency = _best(_ladder(scores["urgency"]), _URGENCY_ORDER) or str(defaults.urgency[kind])
+        urgency = ruled or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
         if vote is not None:
             category, ids = vote.settle("category", scores["category"], _CATEGORY_ORDER,
