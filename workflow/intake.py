@@ -35,7 +35,7 @@ from workflow.models import (
     Resident,
 )
 from workflow.notify import Notifier
-from workflow.residents import find_or_create
+from workflow.residents import create_resident, find_identity
 from workflow.rows import Prepared, connection, insert_row, record_event, update_row
 from workflow.stages import OPEN_STAGES, Stage
 from workflow.whereabouts import guess_apartment, guess_building
@@ -225,19 +225,23 @@ class IntakeService:
     async def _resident(self, session: AsyncSession, msg: InboundMessage,
                         now: datetime) -> tuple[Resident, Identity, bool]:
         """The sender's resident and identity, created on first contact (third item: new)."""
-        assert msg.sender is not None
-        # A first contact is created knowing the building and flat its message names, which
-        # spares the case an UPDATE of the row just inserted.
-        building_id, apartment = self._whereabouts(msg, None)
-        resident, ident, new = await find_or_create(
-            session, msg.sender.channel, msg.sender.address, now, name=msg.sender.display_name,
-            language=self._language(msg.sender.language), building_id=building_id,
-            apartment=apartment, phone=msg.phone)
-        if not new:
-            await update_row(session, resident, **_missing(
-                resident, building_id=self.wf.building_id(msg.building_code),
-                apartment=msg.apartment, phone=msg.phone, name=msg.sender.display_name))
-        return resident, ident, new
+        sender = msg.sender
+        assert sender is not None
+        found = await find_identity(session, sender.channel, sender.address)
+        if found is None:
+            # A first contact is created knowing the building and flat its message names,
+            # which spares the case an UPDATE of the row just inserted.
+            building_id, apartment = self._whereabouts(msg, None)
+            resident, ident = await create_resident(
+                session, sender.channel, sender.address, now, name=sender.display_name,
+                language=self._language(sender.language), building_id=building_id,
+                apartment=apartment, phone=msg.phone)
+            return resident, ident, True
+        resident, ident = found
+        await update_row(session, resident, **_missing(
+            resident, building_id=self.wf.building_id(msg.building_code),
+            apartment=msg.apartment, phone=msg.phone, name=sender.display_name))
+        return resident, ident, False
 
     def _language(self, lang: str | None) -> str:
         if lang and lang.lower().startswith("en"):

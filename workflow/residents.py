@@ -39,12 +39,23 @@ async def find_or_create(session: AsyncSession, channel: str, address: str, now:
     found = await find_identity(session, channel, address)
     if found is not None:
         return found[0], found[1], False
+    resident, ident = await create_resident(
+        session, channel, address, now, name=name, language=language,
+        building_id=building_id, apartment=apartment, phone=phone)
+    return resident, ident, True
+
+
+async def create_resident(session: AsyncSession, channel: str, address: str, now: datetime, *,
+                          name: str | None, language: str, building_id: int | None,
+                          apartment: str | None, phone: str | None
+                          ) -> tuple[Resident, Identity]:
+    """A new person known by one channel address (the caller checked there was none)."""
     resident = await insert_row(session, Resident, name=name, language=language,
                                 building_id=building_id, apartment=apartment, phone=phone,
                                 created_at=now)
     ident = await insert_row(session, Identity, resident_id=resident.id, channel=channel,
                              address=address, created_at=now)
-    return resident, ident, True
+    return resident, ident
 
 
 async def merge_residents(session: AsyncSession, keep_id: int, merge_id: int) -> None:
