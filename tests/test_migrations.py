@@ -55,3 +55,38 @@ async def test_the_aiosqlite_thread_driver_works_too(sqlite_url: str) -> None:
         assert result.case_number == "A-1001"
     finally:
         await app.close()
+
+
+def test_the_recorded_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from workflow.db import SCHEMA_HEAD, alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head == SCHEMA_HEAD, f"a migration landed: set workflow.db.SCHEMA_HEAD to {head!r}"
+
+
+async def test_an_older_database_is_brought_up_to_the_head(any_db_url: str) -> None:
+    from workflow.db import SCHEMA_HEAD, schema_revision
+
+    assert await schema_revision(any_db_url) is None
+    await upgrade(any_db_url, "0006")
+    assert await schema_revision(any_db_url) == "0006"
+    await upgrade(any_db_url)
+    assert await schema_revision(any_db_url) == SCHEMA_HEAD
+
+
+def test_a_process_starting_on_a_current_database_does_not_load_alembic(
+        sqlite_url: str) -> None:
+    """Alembic is about 11 MB of memory a long-running process would carry for nothing."""
+    import asyncio
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    asyncio.run(upgrade(sqlite_url))
+    probe = ("import asyncio, sys; from workflow.db import upgrade; "
+             f"asyncio.run(upgrade({sqlite_url!r})); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"
