@@ -2015,3 +2015,70 @@ def test_sewage_standing_in_a_basement_is_an_emergency(clf: Classifier) -> None:
     c = clf.classify("There's about 5cm of sewage in the basement storage room, with paper "
                      "floating in it")
     assert c.urgency == "emergency"
+
+
+def test_just_in_case_is_not_in_case_of(clf: Classifier) -> None:
+    """"на всякий случай" (just in case) is what a resident does now; "на случай утечки" asks
+    about one that may never come."""
+    c = clf.classify("На кухне появился запах газа. Я на всякий случай перекрыла кран, но "
+                     "запах не уходит")
+    assert (c.category, c.urgency) == ("safety", "emergency")
+    assert clf.classify("Что делать на случай утечки газа?").urgency != "emergency"
+
+
+def test_a_gas_smell_gone_since_is_no_emergency(clf: Classifier) -> None:
+    c = clf.classify("Вчера в подъезде пахло газом, потом прошло. Сейчас не пахнет. Может, "
+                     "стоит проверить трубы на всякий случай?")
+    assert c.category == "safety"
+    assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Соседи опять курили у мусоропровода и кинули туда окурок: сейчас из мусоропровода идёт "
+    "дым, на лестнице пахнет гарью",
+    "smoke is pouring out of the garbage chute on floor 3",
+])
+def test_smoke_out_of_the_rubbish_chute_is_a_fire_whoever_smoked(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+def test_smokers_by_the_chute_are_no_fire(clf: Classifier) -> None:
+    c = clf.classify("they smoke by the chute every evening, the smoke from the chute area "
+                     "gets into my flat")
+    assert c.urgency != "emergency"
+    assert c.category == "rules"
+
+
+@pytest.mark.parametrize("text", [
+    "на площадке в шкафу, где трубы, шипит и пахнет плитой. А полы моют раз в две недели",
+    "u nas v podezde pahnet kak budto kto-to plitu otkryl i ne zazheg",
+])
+def test_a_smell_like_a_cooker_left_on_is_gas(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("safety", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "I just got home and the whole flat smells of gas",
+    "I just noticed the smell of gas in the hall",
+    "Sparks are coming out of the socket next to the pipes in the kitchen",
+    "Our radiators are off and it's -30 outside, what if the pipes freeze, my baby is here",
+    "Her radiators have been cold since this morning. The forecast says -33 tonight. She just "
+    "told me on the phone that her radiators are like ice",
+])
+def test_an_exception_is_a_set_phrase_not_words_scattered_over_a_clause(
+        clf: Classifier, text: str) -> None:
+    """"just the", "the pipes", "what if": an English exception's words stand together (one
+    word may come between), or any sentence with "just … the" would silence a gas alarm."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "It was just the drain, no gas smell now",
+    "What should I ever do if I smell gas in the stairwell?",
+    "there is crackling and banging from the pipes all night",
+    "everything went off after a bang from the landing panel, nothing burning",
+])
+def test_set_phrases_still_stand_an_alarm_down(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

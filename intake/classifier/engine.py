@@ -45,6 +45,12 @@ RULES_DIR = Path(__file__).with_name("rules")
 # How far apart (in tokens) the words of one multi-word pattern may be. Russian word order is
 # free ("газом пахнет" / "пахнет газом"), so words are matched in any order inside the window.
 WINDOW = 3
+# An English exception (``unless``, ``unless_here``) is a set phrase: "it was just the
+# drain", "what should I do if". With the window's three words between its words, "just the"
+# found "I just got home and the flat smells of gas" and stood the gas alarm down. One word
+# may stand between ("what should I ever do if"), no more. Russian exceptions keep the window:
+# word order is free there, and tightening it raised false alarms on every set.
+STAND_DOWN_GAP = 1
 # How many tokens before a match a negation word still cancels it ("не очень сильно искрит").
 NEG_BEFORE = 3
 # After "<danger word> не", these verbs take the negation for themselves ("не могу найти кран").
@@ -114,6 +120,8 @@ class _Slot:
     needs: frozenset[int]
     ordered: bool
     negatable: bool
+    # How many other words may stand between two of an ordered pattern's words.
+    gap: int = WINDOW
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -179,8 +187,10 @@ class Classifier:
         for idx, rule in enumerate(ruleset.rules):
             groups = (rule.any, *rule.all) if rule.any else rule.all
             required = frozenset(self._add_part(idx, g, rule.negatable) for g in groups)
-            unless = self._add_part(idx, rule.unless, False) if rule.unless else -1
-            here = self._add_part(idx, rule.unless_here, False) if rule.unless_here else -1
+            unless = self._add_part(idx, rule.unless, False, STAND_DOWN_GAP) \
+                if rule.unless else -1
+            here = self._add_part(idx, rule.unless_here, False, STAND_DOWN_GAP) \
+                if rule.unless_here else -1
             self._rule_parts.append((required, unless, here))
         # A regex passes its screens only if the message has a fragment of its first screen:
         # indexed by those fragments, the parts a message's regexes could satisfy are a union
@@ -262,7 +272,8 @@ class Classifier:
             self._by_mode[term.mode][term.value] = tid
         return tid
 
-    def _add_part(self, rule_idx: int, patterns: Sequence[Pattern], negatable: bool) -> int:
+    def _add_part(self, rule_idx: int, patterns: Sequence[Pattern], negatable: bool,
+                  gap: int = WINDOW) -> int:
         part = len(self._part_rule)
         self._part_rule.append(rule_idx)
         self._part_regexes.append(tuple(
@@ -280,7 +291,7 @@ class Classifier:
             rest = (*tids[:a], *tids[a + 1 :])
             slot = _Slot(
                 part, rest, tuple(tids[:a]), tuple(tids[a + 1 :]), frozenset(rest),
-                pattern.ordered, negatable,
+                pattern.ordered, negatable, gap,
             )
             self._slots_at.setdefault(tids[a], []).append(slot)
         return part
@@ -366,10 +377,11 @@ class Classifier:
         clause = clauses[i]
         if slot.ordered:
             # English word order is fixed ("is there" is not "there is"): the words after the
-            # anchor follow it, the ones before precede it, each within WINDOW of its neighbour.
+            # anchor follow it, the ones before precede it, each at most ``slot.gap`` words
+            # from its neighbour.
             last = i
             for tid in slot.after:
-                for j in range(last + 1, min(n, last + WINDOW + 2)):
+                for j in range(last + 1, min(n, last + slot.gap + 2)):
                     if tid in words[j].terms and clauses[j] == clause:
                         break
                 else:
@@ -378,7 +390,7 @@ class Classifier:
                 last = j
             first = i
             for tid in reversed(slot.before):
-                for j in range(first - 1, max(-1, first - WINDOW - 2), -1):
+                for j in range(first - 1, max(-1, first - slot.gap - 2), -1):
                     if tid in words[j].terms and clauses[j] == clause:
                         break
                 else:
