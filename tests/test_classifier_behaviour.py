@@ -2082,3 +2082,68 @@ def test_an_exception_is_a_set_phrase_not_words_scattered_over_a_clause(
 ])
 def test_set_phrases_still_stand_an_alarm_down(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "кв 40. ванна и раковина полные, поднимается снизу, коричневое",
+    "my toilet is overflowing with dirty water, it's coming up from the drain in the shower too",
+    "Cable down in the car park after the storm, lying across the footpath, hissing at one end",
+    "The glass entrance door is shattered, half of it is out of the frame in big shards",
+])
+def test_backflow_a_cable_down_and_hanging_glass_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "I found a leaflet 'What to do in case of flooding' under my door. Is a flood expected?",
+    "В новостях видела, что на соседней улице прорвало теплотрассу. Нас это коснётся?",
+    "В чате пишут, что в соседнем доме лифт с людьми застрял на час. А наш когда проверяли?",
+    "Кондиционер у соседа сверху капает мне на подоконник всю ночь",
+    "Is the fire alarm in block C the fire drill from the newsletter? No smoke anywhere.",
+    "Sparks were flying at the residents' meeting last night! Who issues parking permits?",
+    "Электрик починил проводку после того замыкания, всё работает. Кто заделает дыру в стене?",
+    "Мы чуть не убили друг друга, выбирая место для полки. Можно ли сверлить в воскресенье?",
+])
+def test_floods_fires_and_falls_heard_of_or_spoken_of_are_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Old wiring causes fires! Sparking sockets? Our electricians offer a FREE inspection this "
+    "month only. Book now: www.example.test",
+    "Электрик без выходных. Искрит розетка? Пенсионерам скидка 10%. Пишите в личку.",
+    "АВАРИЙНЫЙ САНТЕХНИК 24/7! Прорвало трубу? Приедем за 30 минут! Звоните: +7 900 000-00-00",
+])
+def test_an_electricians_or_plumbers_advert_raises_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Добрый день! Увидел объявление, что вам нужен дворник. Направляю резюме, опыт 6 лет.",
+    "Please find attached invoice #4471. Kindly remit payment. Click the secure link.",
+    "is this the group chat for tuesday yoga? sorry if not",
+    "Hi Sarah, running 10 min late, save me a seat x",
+    "Мам, купи хлеба по дороге",
+    "Добрый вечер, где тут ближайшая круглосуточная аптека?",
+    "Вы молодцы, что покрасили лавочки и поставили клумбы!",
+])
+def test_job_letters_misdirected_notes_and_plain_praise_open_no_case(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_praise_followed_by_a_but_is_a_report(clf: Classifier) -> None:
+    c = clf.classify("Вы молодцы, что покрасили лавочки, но урна у подъезда переполнена уже "
+                     "неделю")
+    assert c.kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Обожаю наш дом. С крыши съехал пласт снега на крыльцо, ждём, пока кого-нибудь накроет?",
+    "Love the new 'water feature' in the hallway: water spraying out of the joint you 'fixed'. "
+    "Stellar work as always.",
+])
+def test_sarcastic_praise_is_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
