@@ -2147,3 +2147,35 @@ def test_praise_followed_by_a_but_is_a_report(clf: Classifier) -> None:
 ])
 def test_sarcastic_praise_is_a_complaint(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Всё ок было до вечера, а сейчас в подъезде сильно пахнет газом",
+    "В подъезде пахнет газом, на случай если вы не в курсе, соседи уже звонили в 04",
+    "Пахнет газом в подъезде, проверьте пожалуйста, всё нормально у нас в квартире",
+    "Течёт с потолка на кухне прямо сейчас, сосед говорит у него всё сухо, значит стояк",
+])
+def test_all_is_well_about_another_time_or_place_stands_no_alarm_down(
+        clf: Classifier, text: str) -> None:
+    """"было всё ок", "у нас в квартире всё нормально", "у соседа всё сухо" say nothing
+    about the danger being reported."""
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Приезжала газовая служба, всё нормально, утечки нет. Пахло газом от соседской плиты",
+    "Пахло газом, проверили, всё ок",
+])
+def test_all_is_well_after_a_check_still_stands_a_gas_alarm_down(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_lift_doors_opening_onto_an_empty_shaft_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("The lift doors opened and there was no lift, just the shaft")
+    assert c.urgency == "emergency"
+
+
+def test_icicles_removed_is_thanks_not_an_alarm(clf: Classifier) -> None:
+    c = clf.classify("The icicles were removed yesterday, thank you")
+    assert (c.kind, c.urgency) == ("other", "low")
