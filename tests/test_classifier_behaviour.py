@@ -2179,3 +2179,17 @@ def test_lift_doors_opening_onto_an_empty_shaft_is_an_emergency(clf: Classifier)
 def test_icicles_removed_is_thanks_not_an_alarm(clf: Classifier) -> None:
     c = clf.classify("The icicles were removed yesterday, thank you")
     assert (c.kind, c.urgency) == ("other", "low")
+
+
+@pytest.mark.parametrize("text", [
+    "Почтовый ящик не открывается, замок сломан. Кв 88",
+    "Дверца моего почтового ящика сломана, висит на одной петле",
+    "My mailbox lock is broken, the key just spins. Box 23.",
+])
+def test_a_residents_mailbox_is_no_entrance_lock(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "other"
+
+
+def test_the_mailboxes_as_a_place_keep_the_faults_department(clf: Classifier) -> None:
+    c = clf.classify("с потолка в подъезде капает у почтовых ящиков, под ногами мокро")
+    assert c.category == "plumbing"
