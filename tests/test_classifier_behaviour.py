@@ -2193,3 +2193,21 @@ def test_a_residents_mailbox_is_no_entrance_lock(clf: Classifier, text: str) -> 
 def test_the_mailboxes_as_a_place_keep_the_faults_department(clf: Classifier) -> None:
     c = clf.classify("вода льётся с потолка в подъезде у почтовых ящиков, лужа")
     assert c.category == "plumbing"
+
+
+@pytest.mark.parametrize("text", [
+    "Мусор на внутридворовой территории",
+    "На газоне старые покрышки и строительный мусор, надо вывезти",
+])
+def test_rubbish_dumped_in_the_yard_is_cleaning(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "cleaning"
+
+
+def test_an_abandoned_car_is_a_rules_complaint(clf: Classifier) -> None:
+    c = clf.classify("Разукомплектованное транспортное средство во дворе у 3 парадной")
+    assert (c.kind, c.category) == ("complaint", "rules")
+
+
+def test_damage_left_by_fallen_icicles_is_no_falling_alarm(clf: Classifier) -> None:
+    c = clf.classify("смят светильник над входом после сосулек")
+    assert c.urgency != "emergency"
