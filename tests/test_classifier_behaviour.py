@@ -2196,7 +2196,7 @@ def test_the_mailboxes_as_a_place_keep_the_faults_department(clf: Classifier) ->
 
 
 @pytest.mark.parametrize("text", [
-    "Мусор на внутридворовой территории",
+    "Мусор на газоне у дома",
     "На газоне старые покрышки и строительный мусор, надо вывезти",
 ])
 def test_rubbish_dumped_in_the_yard_is_cleaning(clf: Classifier, text: str) -> None:
