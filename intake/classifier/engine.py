@@ -49,7 +49,7 @@ WINDOW = 3
 # drain", "what should I do if". With the window's three words between its words, "just the"
 # found "I just got home and the flat smells of gas" and stood the gas alarm down. One word
 # may stand between ("what should I ever do if"), no more. Russian exceptions keep the window:
-# word order is free there, and tightening it raised false alarms on every set.
+# word order is free there, and tightening them added false alarms on the labelled sets.
 STAND_DOWN_GAP = 1
 # How many tokens before a match a negation word still cancels it ("не очень сильно искрит").
 NEG_BEFORE = 3
