@@ -4,6 +4,7 @@ a manual clock, and a recording sender for the outbox."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +18,20 @@ from workflow.outbox import Outgoing
 
 pytest_plugins = ["tests.peers.mail", "tests.peers.telegram"]
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _shared() -> Path:
+    """The shared corpora: ``$DOMOVOY_SHARED``, else ``../shared`` beside the checkout, else
+    the workspace's own ``/work/shared`` (a clean clone made elsewhere, as CI makes one, has
+    no ``../shared``). The first candidate names the place in a skip's reason when none
+    exists."""
+    env = os.environ.get("DOMOVOY_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates += [Path(__file__).resolve().parents[1].parent / "shared", Path("/work/shared")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared()
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
 
 ORG = {

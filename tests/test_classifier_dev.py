@@ -1,6 +1,6 @@
 """The dev-set evaluation against the issue-5 targets, and throughput.
 
-The dev set lives outside the repository (/work/shared/corpus); these tests skip without it. The
+The dev set lives outside the repository (../shared/corpus); these tests skip without it. The
 rules were written while reading this set, so passing here is necessary, not sufficient: the real
 bar is unseen messages (see intake/classifier/README.md for the held-out measurement).
 """
@@ -8,15 +8,15 @@ bar is unseen messages (see intake/classifier/README.md for the held-out measure
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from intake.classifier import Classifier
 from intake.classifier.evaluate import TARGETS, evaluate, format_report, headline
+from tests.conftest import SHARED
 
-CORPUS = Path("/work/shared/corpus/messages-dev.jsonl")
+CORPUS = SHARED / "corpus" / "messages-dev.jsonl"
 
 
 @pytest.fixture(scope="module")

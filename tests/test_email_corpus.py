@@ -1,6 +1,6 @@
 """Every mail in the shared corpus goes through ``parse_mail``.
 
-The corpus lives outside the repository (``/work/shared/corpus/email``, third-party licences, see
+The corpus lives outside the repository (``../shared/corpus/email``, third-party licences, see
 each folder's LICENSE-NOTE.md); the tests skip with a reason when it is not there.
 """
 
@@ -20,8 +20,9 @@ from intake.email import (
     strip_signature,
 )
 from intake.message import Automated
+from tests.conftest import SHARED
 
-CORPUS = Path("/work/shared/corpus/email")
+CORPUS = SHARED / "corpus" / "email"
 needs_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"shared mail corpus not found at {CORPUS}"
 )
