@@ -2211,3 +2211,28 @@ def test_an_abandoned_car_is_a_rules_complaint(clf: Classifier) -> None:
 def test_damage_left_by_fallen_icicles_is_no_falling_alarm(clf: Classifier) -> None:
     c = clf.classify("смят светильник над входом после сосулек")
     assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Спасибо аварийной службе за вчерашнюю ночь, когда у нас прорвало трубу! Приехали за 20 минут",
+    "Our radiator was spraying on Sunday and your guy had it fixed within an hour. Huge thanks!",
+    "A thank-you to the crew who came out last night when smoke filled the hall from a burnt pot",
+    "Хочу сказать, что ваша аварийка — огонь 🔥 приехали через 10 минут. Спасибо ребятам!",
+    "отмените заявку про запах газа пожалуйста, это у соседа суп сгорел",
+    "the hissing from the cooker was the kettle, sorry for the panic, cancel the engineer",
+])
+def test_thanks_for_an_emergency_that_is_over_or_a_cancelled_alarm_opens_no_case(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_thanks_to_someone_else_before_a_new_gas_smell_keeps_the_alarm(clf: Classifier) -> None:
+    c = clf.classify("Хочу поблагодарить дворника, во дворе чисто. И ещё: от двери в подвал сильно "
+                     "тянет газом, как от плиты, у которой не зажгли конфорку")
+    assert c.urgency == "emergency"
+
+
+def test_a_cold_spell_that_is_over_is_no_frost_emergency(clf: Classifier) -> None:
+    c = clf.classify("С 10 по 14 января, в морозы, в квартире было +13. Сейчас всё нормально. "
+                     "Прошу сделать перерасчёт за отопление")
+    assert c.urgency != "emergency"
