@@ -2236,3 +2236,15 @@ def test_a_cold_spell_that_is_over_is_no_frost_emergency(clf: Classifier) -> Non
     c = clf.classify("С 10 по 14 января, в морозы, в квартире было +13. Сейчас всё нормально. "
                      "Прошу сделать перерасчёт за отопление")
     assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "когда будут чистить снег с крыши? хочу заранее машину отогнать",
+    "Кнопка вызова лифта оплавлена, видимо, хулиганы. Прошу заменить",
+    "Ночью было короткое замыкание, удлинитель выкинули, всё работает. Проверьте проводку",
+    "The fire alarm went off for a minute. There was no smoke or smell anywhere. Was it a test?",
+    "в туалете бачок подтекает постоянно, вода бежит и счётчик крутится, пришлите мастера",
+])
+def test_roof_clearing_asked_ahead_vandals_a_past_short_and_a_running_cistern_are_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
