@@ -2248,3 +2248,29 @@ def test_a_cold_spell_that_is_over_is_no_frost_emergency(clf: Classifier) -> Non
 def test_roof_clearing_asked_ahead_vandals_a_past_short_and_a_running_cistern_are_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "My daughter says the extractor fan in her bathroom is smoking and smells burnt",
+    "the corridor smells a bit... 'gassy'? It's been an hour and it's not going away",
+    "There's a campfire smell in the stairwell and it's getting hazy near the 4th floor",
+    "в колясочной из трубы под потолком бьёт вода, коляски уже в воде. Машины ставят на газон",
+    "Active discharge of foul water from the WC, it has reached the hallway carpet",
+    "Мы немного зависли в грузовом лифте, минут двадцать уже, хотелось бы выйти",
+    "our house is really cold and the heaters are cold and its snowing and -20",
+    "There's snow leaning off the roof over the entrance like a wave about to break",
+    "На балконе ограждение отошло от плиты и шатается, 9 этаж",
+    "Escape of water under the kitchen sink, the valve is seized and I cannot stop the flow",
+    "У нас в прихожей пять сантиметров воды, где-то под полом журчит",
+    "The junction box is open, live conductors exposed at child height",
+])
+def test_emergencies_told_in_other_words(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Could someone look at my toilet cistern? It keeps running non-stop and the bill goes up",
+    "лифт останавливается не вровень с полом, ступенька сантиметров 10",
+])
+def test_a_running_cistern_and_a_lift_step_are_no_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
