@@ -2274,3 +2274,31 @@ def test_emergencies_told_in_other_words(clf: Classifier, text: str) -> None:
 ])
 def test_a_running_cistern_and_a_lift_step_are_no_flood(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "The new paint in the lobby is fire 🔥 whoever chose that colour, well done",
+    "Our building group chat is on fire about the new bin schedule, which day is collection?",
+    "Как только в чате кто-то пишет про парковку — сразу пожар. Нанесите разметку во дворе",
+    "Where's the stopcock for my flat, in case a pipe ever bursts?",
+    "Hypothetically, if the flat above floods us while they're away, who's liable?",
+    "На Садовой прорвало трубу, всю улицу залило. Нам воду отключат?",
+    "If the lift stops with me inside and my phone has no signal, does the alarm button work?",
+    "A friend in the block across the road was trapped in their lift. How often is ours serviced?",
+    "Сын нажал кнопку вызова в лифте, извините за беспокойство, никто не застрял",
+    "Что делать, если зимой в мороз отключат отопление? Хочу знать заранее",
+    "Поздравляю всех с первым снегом! Сосульки ещё не выросли",
+    "По новостям: в доме 7 на нашей улице обрушился балкон. А наши кто-нибудь осматривал?",
+    "Gas smell last night, the gas board capped a leak at the meter, all fine now",
+    "The gas company's doing a leak detection survey along our street on Thursday",
+    "The electrician fixed the sparking socket yesterday, thank you",
+    "Тарифы у вас — взрыв мозга. Почему плата выросла на 12%?",
+    "На двери объявление: испытание системы дымоудаления, возможно задымление (имитация)",
+    "The smoke alarms went off for 5 minutes, was that the scheduled test? It's quiet now",
+    "After the small kitchen fire in flat 12 last month the stairwell ceiling is still black",
+    "EMERGENCY PLUMBER 24/7, burst pipes, floods! No call-out fee! Call Dave 07700 900000",
+    "Thanks for sorting the basement flood so fast on Tuesday. Could someone take the boxes?",
+])
+def test_near_misses_of_the_fifth_emergency_set_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
