@@ -2302,3 +2302,12 @@ def test_a_running_cistern_and_a_lift_step_are_no_flood(clf: Classifier, text: s
 def test_near_misses_of_the_fifth_emergency_set_raise_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", ["Подвал затоплен", "Затопление подвала, 2 подъезд"])
+def test_a_basement_under_water_is_a_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+def test_a_crack_in_a_load_bearing_wall_is_structure_not_an_alteration(clf: Classifier) -> None:
+    assert clf.classify("Трещина в несущей стене").category == "structure"
