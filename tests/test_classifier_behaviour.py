@@ -2311,3 +2311,8 @@ def test_a_basement_under_water_is_a_flood(clf: Classifier, text: str) -> None:
 
 def test_a_crack_in_a_load_bearing_wall_is_structure_not_an_alteration(clf: Classifier) -> None:
     assert clf.classify("Трещина в несущей стене").category == "structure"
+
+
+def test_none_of_the_neighbours_having_water_is_the_whole_building(clf: Classifier) -> None:
+    c = clf.classify("No water in block A since 7am, none of the neighbours have any either.")
+    assert c.scope == "building"
