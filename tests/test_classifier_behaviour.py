@@ -2316,3 +2316,12 @@ def test_a_crack_in_a_load_bearing_wall_is_structure_not_an_alteration(clf: Clas
 def test_none_of_the_neighbours_having_water_is_the_whole_building(clf: Classifier) -> None:
     c = clf.classify("No water in block A since 7am, none of the neighbours have any either.")
     assert c.scope == "building"
+
+
+@pytest.mark.parametrize("text", [
+    "The leak is starting to affect our ceiling, water is pouring through the light",
+    "Smoke in the hallway and the fire alarm is ringing, is this the test or real?",
+])
+def test_words_that_only_sound_like_an_exception_keep_the_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
