@@ -2325,3 +2325,15 @@ def test_none_of_the_neighbours_having_water_is_the_whole_building(clf: Classifi
 def test_words_that_only_sound_like_an_exception_keep_the_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Right after the fire alarm started, smoke came out of flat 5",
+    "Сразу после пожарной тревоги из квартиры 5 пошёл дым",
+    "Дымоудаление не работает, в подъезде дым, дышать нечем",
+    "Хулиганы подожгли проводку в щитке. Искрит и трещит прямо сейчас",
+    "В щитке искрит контактор, трещит и пахнет горелым",
+    "The gas leak detector is beeping and the kitchen smells of gas",
+])
+def test_alarms_beside_words_the_new_exceptions_use(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
