@@ -2337,3 +2337,11 @@ def test_words_that_only_sound_like_an_exception_keep_the_alarm(
 ])
 def test_alarms_beside_words_the_new_exceptions_use(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "В подъезде сильно пахнет газом. В остальном в квартире всё нормально.",
+    "В остальном в квартире всё нормально. В подъезде сильно пахнет газом.",
+])
+def test_all_being_fine_elsewhere_keeps_a_gas_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
