@@ -2345,3 +2345,8 @@ def test_alarms_beside_words_the_new_exceptions_use(clf: Classifier, text: str) 
 ])
 def test_all_being_fine_elsewhere_keeps_a_gas_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+def test_a_short_report_in_latin_letters_is_read_as_russian(clf: Classifier) -> None:
+    c = clf.classify("iz rozetki iskry i dym")
+    assert (c.category, c.urgency) == ("safety", "emergency")

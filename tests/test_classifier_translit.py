@@ -21,6 +21,9 @@ def test_conversion(latin: str, cyrillic: str) -> None:
     "zdravstvuite, v kv 23 s utra net holodnoi vody",
     "lift zastryal mezhdu 8 i 9 etazhom, v nem babushka, dveri ne otkryvayutsya",
     "skazhite pozhaluista, do kakogo chasa mozhno sverlit v subbotu?",
+    # short reports made of housing words alone
+    "iz rozetki iskry i dym",
+    "kogda otklyuchat goryachuyu vodu letom?",
 ])
 def test_russian_in_latin_letters_is_recognised(text: str) -> None:
     assert is_transliterated(text)
@@ -32,6 +35,8 @@ def test_russian_in_latin_letters_is_recognised(text: str) -> None:
     "lift broken again",
     "в лифте застрял ребёнок, lift stuck",
     "kv 5",
+    "Do you have a plumber free? The kran in my kitchen drips",
+    "what do I do if I smell gas",
 ])
 def test_english_mixed_and_too_short_texts_stay_as_they_are(text: str) -> None:
     assert not is_transliterated(text)

@@ -24,6 +24,16 @@ _RUSSIAN = frozenset({
     "spasibo", "srochno", "sverhu", "svet", "tam", "teche", "techet", "tozhe", "tut", "uzhe",
     "v", "vchera", "vecher", "voda", "vodoi", "vody", "vse", "vsyo", "vy", "ya", "zdrastvuite",
     "zdrastvuyte", "zdravstvuite", "zdravstvujte", "zdravstvuyte", "zhivu",
+    # short function words and the housing words a short report is made of ("iz rozetki iskry
+    # i dym" has none of the words above)
+    "iz", "po", "za", "ot", "dlya", "bez", "pri", "cherez", "mozhno", "nuzhno", "nado",
+    "rabotaet", "pochinite", "mastera", "santehnik", "santehnika", "elektrik", "elektrika",
+    "rozetka", "rozetki", "rozetke", "iskrit", "iskry", "dym", "zapah", "potolka", "potolok",
+    "truba", "truby", "trubu", "kran", "vodu", "goryachei", "goryachey", "goryachuyu",
+    "goryachaya", "holodnoi", "holodnoy", "holodnaya", "otoplenie", "otopleniya",
+    "musor", "dvore", "plita", "plitu", "gazovaya", "zalivaet", "zatopilo", "kapaet",
+    "slomalsya", "slomalas", "otklyuchat", "otklyuchili", "vklyuchat", "letom", "zimoy",
+    "zastryal", "zastryala", "zastryali", "stoyak", "kanalizaciya", "zasor",
 })
 _ENGLISH = frozenset({
     "am", "an", "and", "are", "at", "be", "been", "building", "by", "can", "ceiling", "could",
