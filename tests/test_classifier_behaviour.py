@@ -2350,3 +2350,13 @@ def test_all_being_fine_elsewhere_keeps_a_gas_alarm(clf: Classifier, text: str) 
 def test_a_short_report_in_latin_letters_is_read_as_russian(clf: Classifier) -> None:
     c = clf.classify("iz rozetki iskry i dym")
     assert (c.category, c.urgency) == ("safety", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "Upstairs flooded us again, the stain is back. It isn't leaking right now but inspect "
+    "their pipes",
+    "Сверху опять заливали, пятно на потолке. Сейчас не течёт, но проверьте их трубы",
+])
+def test_a_flood_that_has_stopped_is_a_complaint_not_an_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
