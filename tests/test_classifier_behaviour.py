@@ -2360,3 +2360,11 @@ def test_a_short_report_in_latin_letters_is_read_as_russian(clf: Classifier) -> 
 def test_a_flood_that_has_stopped_is_a_complaint_not_an_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Hey Sarah, are you still up for coffee at yours on Thursday?",
+    "Люда, ты завтра на собрание идёшь? Давай вместе, я за тобой зайду в 6",
+])
+def test_a_note_meant_for_a_friend_opens_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
