@@ -167,7 +167,7 @@ async def run(n: int) -> None:
         # it never loads Alembic (about 11 MB more on a first start, when it migrates itself).
         subprocess.run([sys.executable, "-m", "domovoy", "db", "upgrade"], check=True,
                        env={**os.environ, "DOMOVOY_DATABASE_URL": url},
-                       cwd=Path(__file__).resolve().parents[1])
+                       cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL)
         config = Config.model_validate({"database": {"url": url},
                                         "buildings": [{"code": "b1"}]})
         app = await build_app(config, clock=clock)

@@ -122,7 +122,8 @@ async def schema_revision(url: str) -> str | None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations; Alembic's env runs its own event loop, so it gets a thread."""
+    """Apply migrations, or nothing when the database is already at ``SCHEMA_HEAD`` (then
+    Alembic is never imported). Alembic's env runs its own event loop, so it gets a thread."""
     if revision == "head" and await schema_revision(url) == SCHEMA_HEAD:
         return
     await asyncio.to_thread(upgrade_sync, url, revision)
