@@ -12,6 +12,7 @@ from intake.classifier.translit import is_transliterated, to_cyrillic
     ("zdravstvuyte, u nas batarei holodnye", "здравствуйте, у нас батареи холодные"),
     ("v 4 podezde pahnet gazom", "в 4 подъезде пахнет газом"),
     ("shchitok v koridore shipit", "щиток в коридоре шипит"),
+    ("dveri ne zakryvayutsya", "двери не закрываются"),
 ])
 def test_conversion(latin: str, cyrillic: str) -> None:
     assert to_cyrillic(latin) == cyrillic
@@ -24,6 +25,8 @@ def test_conversion(latin: str, cyrillic: str) -> None:
     # short reports made of housing words alone
     "iz rozetki iskry i dym",
     "kogda otklyuchat goryachuyu vodu letom?",
+    # a reflexive verb's ending is Russian, whatever the word
+    "lift edet vniz a dveri ne zakryvayutsya",
 ])
 def test_russian_in_latin_letters_is_recognised(text: str) -> None:
     assert is_transliterated(text)

@@ -34,6 +34,8 @@ _RUSSIAN = frozenset({
     "musor", "dvore", "plita", "plitu", "gazovaya", "zalivaet", "zatopilo", "kapaet",
     "slomalsya", "slomalas", "otklyuchat", "otklyuchili", "vklyuchat", "letom", "zimoy",
     "zastryal", "zastryala", "zastryali", "stoyak", "kanalizaciya", "zasor",
+    "dver", "dveri", "deti", "rebenok", "vniz", "vverh", "edet", "stoit", "strashno",
+    "opyat", "snova", "zdes", "sovsem", "skoree", "bystree",
 })
 _ENGLISH = frozenset({
     "am", "an", "and", "are", "at", "be", "been", "building", "by", "can", "ceiling", "could",
@@ -44,11 +46,11 @@ _ENGLISH = frozenset({
 _WORD = re.compile(r"[a-z']+")
 _CYRILLIC = re.compile(r"[а-яё]")
 
-# Longest first: "shch" before "sh" before "s"/"h".
+# Longest first: "tsya" before "ts", "shch" before "sh" before "s"/"h".
 _PAIRS = [
-    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"),
-    ("sh", "ш"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "ё"), ("jo", "ё"),
-    ("yj", "ый"), ("yi", "ый"), ("x", "кс"),
+    ("tsya", "тся"), ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
+    ("ch", "ч"), ("sh", "ш"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "ё"),
+    ("jo", "ё"), ("yj", "ый"), ("yi", "ый"), ("x", "кс"),
 ]
 _LETTERS = dict(zip("abvgdezijklmnoprstufhcywq'", "абвгдезийклмнопрстуфхцыввь", strict=True))
 _PAIR = re.compile("|".join(re.escape(a) for a, _ in _PAIRS) + "|[a-z']")
@@ -66,7 +68,8 @@ def is_transliterated(text: str) -> bool:
         return False
     russian = english = 0
     for word in _WORD.findall(text):
-        if word in _RUSSIAN:
+        # a reflexive verb's ending ("zakryvayutsya") is Russian whatever the word
+        if word in _RUSSIAN or word.endswith("tsya"):
             russian += 1
         elif word in _ENGLISH:
             english += 1
