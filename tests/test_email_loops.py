@@ -62,10 +62,8 @@ def test_autoreply_headers(header: str) -> None:
         "Autoreply: x",
         "Автоответ: Re: Лифт",
         "Автоматический ответ: Протечка",
-        "Нет на месте",
-        "В отпуске до 24.03",
-        "Отсутствую: Re: Лифт",
-        "Вне офиса",
+        "Out of Office - back on Monday",
+        "[Auto-Reply] Re: A-1042",
     ],
 )
 def test_out_of_office_subjects(subject: str) -> None:
@@ -73,11 +71,25 @@ def test_out_of_office_subjects(subject: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "subject", ["Нет на месте", "В отпуске до 24.03", "Отсутствую: Re: Лифт", "Вне офиса"])
+def test_out_of_office_phrases_a_resident_could_use_need_a_notice_body(subject: str) -> None:
+    notice = "Вернусь 25 марта. По срочным вопросам обращайтесь к диспетчеру."
+    assert classify(mail(subject=subject, body=notice)) is Automated.AUTOREPLY
+    assert classify(mail(subject=subject, body="Прошу проверить квартиру 12")) is None
+
+
+@pytest.mark.parametrize(
     "subject",
-    ["В отпуске затопили квартиру", "Автостоянка во дворе", "Нет света в подъезде"],
+    ["В отпуске затопили квартиру", "Автостоянка во дворе", "Нет света в подъезде",
+     # the notice's words at the start of a resident's own sentence
+     "Автоответчик диспетчерской не работает", "Автоматический ответ от вас не пришёл",
+     "Out of office hours the lift stops", "В отпуске до 20 января, прошу проверить квартиру",
+     # a resident's own words about mail or parcels that did not arrive
+     "Сообщение не доставлено", "Уведомление о доставке квитанций",
+     "Не удалось доставить посылку: соседи не открыли"],
 )
 def test_resident_subjects_that_only_resemble_out_of_office(subject: str) -> None:
-    assert classify(mail(subject=subject)) is None
+    assert classify(mail(subject=subject, body="Прошу разобраться, кв. 12")) is None
 
 
 @pytest.mark.parametrize(
@@ -92,7 +104,9 @@ def test_resident_subjects_that_only_resemble_out_of_office(subject: str) -> Non
     ],
 )
 def test_bounce_subjects(subject: str) -> None:
-    assert classify(mail(subject=subject)) is Automated.BOUNCE
+    notice = "This is the mail system. Your message could not be delivered to a recipient:\n" \
+             "<ivan@example.ru>: 550 5.1.1 user unknown"
+    assert classify(mail(subject=subject, body=notice)) is Automated.BOUNCE
 
 
 def test_bounce_senders_and_structures() -> None:
@@ -129,7 +143,8 @@ def test_precedence_bounce_over_own_over_autoreply_over_list() -> None:
     own_auto = mail("Auto-Submitted: auto-replied", sender="office@uk-zarechye.ru")
     assert classify(own_auto) is Automated.OWN
     bounce_auto = mail(
-        "Auto-Submitted: auto-replied", subject="Undelivered Mail Returned to Sender"
+        "Auto-Submitted: auto-replied", subject="Undelivered Mail Returned to Sender",
+        body="<ivan@example.ru>: host mx.example.ru said: 550 5.1.1 user unknown",
     )
     assert classify(bounce_auto) is Automated.BOUNCE
 

@@ -506,3 +506,63 @@ def test_parse_is_pure() -> None:
     raw = msg.as_bytes()
     first = parse_mail(raw)
     assert all(parse_mail(raw) == first for _ in range(3))
+
+
+# --- inputs a fuzzing round found (2026-12-06): each used to lose the sender or the text -----
+
+_LEAK = "Здравствуйте! В квартире 12 течёт труба.".encode()
+
+
+@pytest.mark.parametrize("charset", ["undefined", '" "', "x-unknown-charset"])
+def test_a_meaningless_charset_label_keeps_sender_and_text(charset: str) -> None:
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Leak\n"
+           b"Content-Type: text/plain; charset=" + charset.encode() + b"\n\n" + _LEAK)
+    parsed = parse_mail(raw)
+    assert parsed.sender == "ivan@mail.ru"
+    assert parsed.text.startswith("Здравствуйте! В квартире 12")
+
+
+def test_a_bounce_whose_report_has_raw_8bit_russian_is_still_a_bounce() -> None:
+    raw = (b"From: MAILER-DAEMON@mx.uk.ru\nSubject: Undelivered Mail Returned to Sender\n"
+           b"MIME-Version: 1.0\n"
+           b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+           b"--b\nContent-Type: text/plain; charset=utf-8\n\n" + "Сообщение не доставлено.".encode()
+           + b"\n--b\nContent-Type: message/delivery-status\n\n"
+           b"Reporting-MTA: dns; mx.uk.ru\n\nFinal-Recipient: rfc822; ivan@mail.ru\n"
+           b"Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 "
+           + "Почтовый ящик не существует".encode() + b"\n--b--\n")
+    parsed = parse_mail(raw)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "ivan@mail.ru"
+
+
+def test_a_forward_whose_inner_part_names_its_charset_rfc2231_style_keeps_its_sender() -> None:
+    inner = (b"From: Petrov <petrov@mail.ru>\nSubject: Leak\n"
+             b"Content-Type: text/plain; charset*=utf-8''\n"
+             b"Content-Transfer-Encoding: 8bit\n\n" + _LEAK)
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Fwd: Leak\nMIME-Version: 1.0\n"
+           b'Content-Type: multipart/mixed; boundary="b"\n\n'
+           b"--b\nContent-Type: text/plain; charset=utf-8\n\n"
+           + "Пересылаю жалобу соседа".encode()
+           + b"\n--b\nContent-Type: message/rfc822\n\n" + inner + b"\n--b--\n")
+    parsed = parse_mail(raw)
+    assert parsed.sender == "ivan@mail.ru"
+    assert "Пересылаю" in parsed.text
+
+
+def test_a_letter_indented_with_spaces_keeps_its_text() -> None:
+    # Each line indented by 300 spaces: the quote detector's header pattern once backtracked
+    # over every indentation for seconds.
+    body = "\n".join(" " * 300 + f"Прошу проверить стояк, строка {i}" for i in range(20))
+    raw = ("From: Ivan <ivan@mail.ru>\nSubject: " + "Re" + " " * 3000
+           + "\nContent-Type: text/plain; charset=utf-8\n\n" + body).encode()
+    parsed = parse_mail(raw)
+    assert "Прошу проверить стояк, строка 19" in parsed.text
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
+def test_a_labelled_letter_in_capitals_is_read_in_its_label(charset: str) -> None:
+    text = "НЕТ ГОРЯЧЕЙ ВОДЫ ТРЕТИЙ ДЕНЬ, ПРОШУ ПРИНЯТЬ МЕРЫ"
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Leak\nContent-Type: text/plain; charset="
+           + charset.encode() + b"\nContent-Transfer-Encoding: 8bit\n\n" + text.encode(charset))
+    assert parse_mail(raw).text == text

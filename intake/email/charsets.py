@@ -128,20 +128,23 @@ def normalize_charset(label: str | None) -> str | None:
     if name in _ALIASES:
         return _ALIASES[name]
     try:
-        return codecs.lookup(name).name.replace("-", "_")
+        codec = codecs.lookup(name).name.replace("-", "_")
     except (LookupError, ValueError):
         return None
+    # Python's "undefined" codec exists only to fail: a label that says nothing
+    return None if codec == "undefined" else codec
 
 
-@lru_cache(maxsize=16)
-def _weights(codec: str) -> tuple[float, ...]:
-    """Score of each high byte when read in ``codec``: frequent lower-case letters score high."""
+@lru_cache(maxsize=32)
+def _weights(codec: str, caps: bool = False) -> tuple[float, ...]:
+    """Score of each high byte when read in ``codec``: frequent lower-case letters score high
+    (``caps``: capitals as high as their lower-case letters, for text typed in capitals)."""
     out = []
     for b in range(128, 256):
         ch = bytes([b]).decode(codec, "replace")
         low = ch.lower()
         if low in _FREQ:
-            w = _FREQ[low] if ch == low else _FREQ[low] * 0.15
+            w = _FREQ[low] if ch == low or caps else _FREQ[low] * 0.15
         elif ch.isalpha():
             w = 0.0
         else:
@@ -161,15 +164,23 @@ def _cyrillic_guess(data: bytes, high: int, preferred: str | None) -> str | None
     if in_runs < 0.6 * high:
         return None
     hist = Counter(data.translate(None, _LOW_BYTES)).items()
-    best, best_score = None, 0.0
-    for codec in _CANDIDATES:
-        w = _weights(codec)
-        score = sum([n * w[b - 128] for b, n in hist]) / high
-        if codec == preferred:
-            score += 0.5
-        if score > best_score:
-            best, best_score = codec, score
-    return best if best_score >= 2.0 else None
+    scores = {codec: sum([n * w[b - 128] for b, n in hist]) / high
+              for codec in _CANDIDATES for w in [_weights(codec)]}
+    if preferred in scores:
+        # Capitals in cp1251 read as lower-case letters in KOI8-R and the other way round, so
+        # a labelled letter typed in capitals ("ПРОТЕЧКА") scores better in the wrong codec.
+        # Where the label reads as capitals that make better Russian, letter for letter, than
+        # any other codec's reading, the label stands (a KOI8-R letter mislabelled cp1251 also
+        # reads as capitals, but as capitals of letters Russian rarely uses).
+        letters = [c for c in data.decode(preferred, "replace") if c.isalpha() and c > "\u03ff"]
+        if letters and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+            w = _weights(preferred, caps=True)
+            caps = sum([n * w[b - 128] for b, n in hist]) / high
+            if caps >= 2.0 and all(caps > v for c, v in scores.items() if c != preferred):
+                return preferred
+        scores[preferred] += 0.5
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] >= 2.0 else None
 
 
 def _isolated_high(data: bytes) -> int:
@@ -204,13 +215,13 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
         if codec in _SEVEN_BIT:
             try:
                 return data.decode(codec)
-            except (UnicodeDecodeError, LookupError):
+            except (UnicodeError, LookupError):
                 pass
         return data.decode("ascii")
     if codec in ("utf_16", "utf_16_le", "utf_16_be", "utf_32"):
         try:
             return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     try:
         return data.decode("utf-8")
@@ -225,7 +236,7 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
     if codec is not None and codec not in _WEAK and codec not in _CYRILLIC and codec != "utf_8":
         try:
             return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     hint_codec = normalize_charset(hint)
     preferred = codec if codec in _CYRILLIC else hint_codec if hint_codec in _CYRILLIC else None
@@ -237,7 +248,7 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
     if hint_codec and hint_codec not in ("ascii", "utf_8"):
         try:
             return data.decode(hint_codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     if _HIGH_RUN.search(data) is None or high - _isolated_high(data) < high // 2:
         # Accented letters scattered in Latin words: Western European, not worth a detector run.

@@ -40,16 +40,40 @@ _BOUNCE_SUBJECT = re.compile(
     r"complaint about message from)",
     re.IGNORECASE,
 )
+# The notice's own words as a label ("Автоответ: …", "Out of Office - back Monday"), not a
+# resident's sentence that starts with them ("Автоответчик диспетчерской не работает",
+# "Out of office hours the lift stops").
 _OOF_SUBJECT = re.compile(
     r"^\s*\[?\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
-    r"auto[- ]?response|autorespon|auto:|автоответ|автоматический ответ|автоответчик|"
-    r"abwesenheitsnotiz|réponse automatique|respuesta automática)",
+    r"auto[- ]?response|autoresponder|auto|автоответ|автоматический ответ|"
+    r"abwesenheitsnotiz|réponse automatique|respuesta automática)"
+    r"\s*(:|\]|\)|$|[-–—(]|reply\b|message\b|notice\b|notification\b|until\b|till\b|"
+    r"back\b|returning\b|re\b)",
     re.IGNORECASE,
 )
-# Phrases a resident could also start a subject with: only as the whole subject or "…: …".
+# Phrases a resident could also start a subject with ("В отпуске до 20 января, проверьте
+# квартиру"): only as the whole subject or "…: …", and only beside a body that says when the
+# writer is back or whom to ask meanwhile (_OOF_BODY).
 _OOF_WEAK = re.compile(
     r"^\s*(нет на месте|в отпуске|отсутствую|вне офиса|я в отпуске|away|on vacation|"
     r"on leave)(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
+    re.IGNORECASE,
+)
+_OOF_BODY = re.compile(
+    r"(вернусь|выйду на работу|буду на месте|буду в офисе|по (всем )?срочным вопросам|"
+    r"в мо[её] отсутствие|ограниченн\w* доступ|i will be back|i'll be back|i will return|"
+    r"back in the office|back in office|return(ing)? on|in my absence|for urgent matters|"
+    r"limited access|away from (the|my) (office|desk))",
+    re.IGNORECASE,
+)
+# What a mail system's failure notice says besides its subject: a resident who writes
+# "Сообщение не доставлено" about a letter of their own says none of it.
+_BOUNCE_TECH = re.compile(
+    r"(final-recipient|diagnostic-code|reporting-mta|remote-mta|status: [45]\.|"
+    r"\b[45]\.\d{1,3}\.\d{1,3}\b|\b(421|450|451|452|550|551|552|553|554)\b|smtp|"
+    r"recipient|mailbox|получател|mailer-daemon|postmaster|original message|"
+    r"исходное сообщение|mail delivery|could not deliver|error delivering|headers follow|"
+    r"undeliver|giving up)",
     re.IGNORECASE,
 )
 _BOUNCE_BODY = re.compile(
@@ -137,7 +161,9 @@ def _bounce_reason(s: LoopSignals) -> str | None:
         return f"sent by {s.sender_local}"
     if s.header("x-failed-recipients"):
         return "X-Failed-Recipients header"
-    if _BOUNCE_SUBJECT.match(s.subject):
+    if _BOUNCE_SUBJECT.match(s.subject) and (
+            s.has_returned_message or _BOUNCE_TECH.search(s.body_text[:4000])
+            or _BOUNCE_TECH.search(s.header("from") or "")):
         return "delivery-failure subject"
     return_path = (s.header("return-path") or "").strip()
     if return_path.replace(" ", "") == "<>" and _BOUNCE_BODY.search(s.body_text[:4000]):
@@ -167,7 +193,8 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
         return f"multipart/report ({s.report_type or 'unknown'})"
     if (s.sender or "").endswith("amazonaws.com") and "notificationType" in s.body_text[:5000]:
         return "Amazon SES notification"
-    if _OOF_SUBJECT.match(s.subject) or _OOF_WEAK.match(s.subject):
+    if _OOF_SUBJECT.match(s.subject) or (
+            _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])):
         return "out-of-office subject"
     if x_loop:
         return "X-Loop header"

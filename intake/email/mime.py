@@ -489,7 +489,7 @@ class _Walker:
         if not headers.get("content-transfer-encoding") and _looks_qp(data):
             data = quopri.decodestring(data)
             self.result.note("quoted-printable body without a transfer-encoding header decoded")
-        charset = params.get("charset", "").split()[0] if params.get("charset") else None
+        charset = next(iter((params.get("charset") or "").split()), None)
         self.result.body_charset = self.result.body_charset or charset
         text = decode_bytes(data, charset, self.hint)
         self.add_text(text, html=ctype == "text/html", flowed=params)
@@ -518,7 +518,7 @@ class _Walker:
             "message/feedback-report",
             "message/disposition-notification",
         ):
-            size = len(_report_text(part).encode())
+            size = len(_report_text(part).encode("utf-8", "replace"))
         else:
             size = len(_payload_bytes(part))
         name = sanitize_filename(filename, ctype, ref)
@@ -695,10 +695,15 @@ def _message_size(msg: Message) -> int:
         part = stack.pop()
         for name, value in part.raw_items():
             total += len(name) + len(str(value)) + 4
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (TypeError, ValueError, LookupError):
+            # the stdlib decodes an 8-bit body with the part's charset, and an RFC 2231
+            # charset (a tuple) or a NUL in it breaks that: count the bytes instead
+            payload = part.get_payload(decode=True)
         if isinstance(payload, list):
             stack.extend(p for p in payload if isinstance(p, Message))
-        elif isinstance(payload, str):
+        elif isinstance(payload, str | bytes):
             total += len(payload) + 2
     return total
 
@@ -709,7 +714,10 @@ def _report_text(part: Message) -> str:
         blocks = []
         for block in payload:
             if isinstance(block, Message):
-                blocks.append("\n".join(f"{k}: {unfold(str(v))}" for k, v in block.raw_items()))
+                # raw 8-bit header values (a Russian Diagnostic-Code) come as surrogates
+                blocks.append("\n".join(
+                    f"{k}: {unfold(decode_bytes(str(v).encode('utf-8', 'surrogateescape')))}"
+                    for k, v in block.raw_items()))
         return "\n\n".join(blocks)
     return decode_bytes(_payload_bytes(part)).replace("\r\n", "\n")
 

@@ -38,11 +38,11 @@ _STARTER = re.compile(
     re.IGNORECASE,
 )
 _HEADER_KEY = re.compile(
-    r"^\s*\*?\s*(from|to|cc|sent|date|subject|reply-to|от|кому|копия|отправлено|дата|тема|"
+    r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от|кому|копия|отправлено|дата|тема|"
     r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
     re.IGNORECASE,
 )
-_FROM_KEY = re.compile(r"^\s*\*?\s*(from|от|von|de)\s*:", re.IGNORECASE)
+_FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|von|de)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
 _MOBILE = re.compile(
@@ -53,8 +53,8 @@ _MOBILE = re.compile(
     re.IGNORECASE,
 )
 _FWD_SUBJECT = re.compile(
-    r"^\s*((re|ответ|отв|aw|antw)\s*(\[\d+\])?\s*:\s*)*(fwd?|fw|пересл|переслано|пересылка|wg|tr)"
-    r"\s*(\[\d+\])?\s*:",
+    r"^\s*((re|ответ|отв|aw|antw)\s*(?:\[\d+\]\s*)?:\s*)*(fwd?|fw|пересл|переслано|пересылка|wg|tr)"
+    r"\s*(?:\[\d+\]\s*)?:",
     re.IGNORECASE,
 )
 
