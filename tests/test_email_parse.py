@@ -566,3 +566,80 @@ def test_a_labelled_letter_in_capitals_is_read_in_its_label(charset: str) -> Non
     raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Leak\nContent-Type: text/plain; charset="
            + charset.encode() + b"\nContent-Transfer-Encoding: 8bit\n\n" + text.encode(charset))
     assert parse_mail(raw).text == text
+
+
+def _plain(body: bytes, *, headers: bytes = b"", ctype: bytes = b"text/plain; charset=utf-8",
+           sender: bytes = b"Ivan <ivan@mail.ru>") -> bytes:
+    return (b"From: " + sender + b"\nSubject: Leak\n" + headers
+            + b"Content-Type: " + ctype + b"\n\n" + body)
+
+
+@pytest.mark.parametrize("html", [
+    # </head> is optional in HTML: <body> ends the head
+    "<html><head><meta charset='utf-8'><body><p>{}</p></body></html>",
+    # Outlook's conditional sections, whose keywords the stdlib parser does not know
+    "<html><body><p>Добрый день.</p><![if !supportLists]><p>{}</p><![endif]></body></html>",
+])
+def test_html_that_browsers_show_keeps_its_text(html: str) -> None:
+    text = "В квартире 12 течёт потолок"
+    raw = _plain(html.format(text).encode(), ctype=b"text/html; charset=utf-8")
+    assert text in parse_mail(raw).text
+
+
+def test_a_formal_statements_header_lines_are_no_quoted_history() -> None:
+    body = ("Добрый день!\n\nОт: Иванов И.И., кв. 12\nКому: директору ООО «УК»\n"
+            "Дата: 15.01.2024\n\nЗАЯВЛЕНИЕ\nВ квартире 12 течёт потолок.").encode()
+    assert "В квартире 12 течёт потолок" in parse_mail(_plain(body)).text
+
+
+def test_a_neighbours_words_relayed_are_kept() -> None:
+    body = "Добрый день!\nВ чате дома Мария (кв. 7) пишет:\nВ подъезде 2 нет света.".encode()
+    assert "В подъезде 2 нет света" in parse_mail(_plain(body)).text
+
+
+@pytest.mark.parametrize(("cte", "payload"), [
+    # a soft line break with spaces a transport added after it
+    (b"quoted-printable", b"=D0=92 =D0=BA=D0=B2=D0=B0=D1=80=D1=82=D0=B8=D1=80=D0=B5 = \n"
+                          b"12 =D1=82=D0=B5=D1=87=D1=91=D1=82"),
+    # the encoding's name quoted, and base64 pieces joined each with its own padding
+    (b'"base64"', base64.b64encode("В квартире 12 течёт".encode())),
+    (b"base64", base64.b64encode("В квартире".encode()) + base64.b64encode(" 12 течёт".encode())),
+])
+def test_transfer_encodings_as_sloppy_clients_write_them(cte: bytes, payload: bytes) -> None:
+    raw = _plain(payload, headers=b"Content-Transfer-Encoding: " + cte + b"\n")
+    assert parse_mail(raw).text == "В квартире 12 течёт"
+
+
+def test_an_8bit_body_with_equals_signs_is_not_read_as_quoted_printable() -> None:
+    body = "Показания: ХВС=123, ГВС=456\nИтого =\n2 счётчика".encode()
+    assert parse_mail(_plain(body)).text.startswith("Показания: ХВС=123, ГВС=456")
+
+
+@pytest.mark.parametrize(("sender", "address"), [
+    (b"ivan@mail.ru <petrov@mail.ru>", "petrov@mail.ru"),
+    (b'"ivan.petrov"@mail.ru', "ivan.petrov@mail.ru"),
+])
+def test_unusual_but_readable_from_headers(sender: bytes, address: str) -> None:
+    assert parse_mail(_plain("Течёт".encode(), sender=sender)).sender == address
+
+
+def test_a_byte_order_mark_before_the_headers_keeps_the_sender() -> None:
+    assert parse_mail(b"\xef\xbb\xbf" + _plain("Течёт".encode())).sender == "ivan@mail.ru"
+
+
+@pytest.mark.parametrize(("charset", "text"), [
+    ("koi8-u", "Доброго дня, не працює ліфт у під'їзді"),
+    ("x-mac-cyrillic", "Здравствуйте! В квартире 12 течёт потолок"),
+])
+def test_cyrillic_variants_are_read_in_their_label(charset: str, text: str) -> None:
+    raw = _plain(text.encode(charset.replace("x-", "")),
+                 ctype=b"text/plain; charset=" + charset.encode())
+    assert parse_mail(raw).text == text
+
+
+def test_a_utf8_reply_over_a_cp1251_quote_reads_both() -> None:
+    body = ("Здравствуйте! В квартире 12 течёт потолок.\n\n".encode()
+            + "> Заявка №123 принята в работу, мастер придёт завтра.".encode("cp1251"))
+    parsed = parse_mail(_plain(body))
+    assert parsed.text.startswith("Здравствуйте! В квартире 12")
+    assert "мастер придёт завтра" in parsed.full_text

@@ -69,6 +69,9 @@ _WEAK = frozenset({"ascii", "cp1252", "latin_1", "iso8859_1", "iso8859_15"})
 # Russian single-byte encodings: between these, letter statistics decide, not the label.
 _CYRILLIC = ("cp1251", "koi8_r", "cp866", "iso8859_5", "koi8_u", "mac_cyrillic")
 _CANDIDATES = ("cp1251", "koi8_r", "cp866", "iso8859_5")
+# Variants that read Russian as a candidate does and add letters of their own (Ukrainian і, ї,
+# є, ґ; the Mac's punctuation): where statistics pick the family, the label picks the variant.
+_FAMILY = {"koi8_u": "koi8_r", "mac_cyrillic": "cp1251"}
 _SEVEN_BIT = frozenset({"utf_7", "iso2022_jp", "iso2022_jp_ext", "iso2022_kr", "hz"})
 
 # Relative frequency (percent) of Russian letters in ordinary prose.
@@ -200,6 +203,30 @@ def _detector(data: bytes) -> str | None:
     return None if match is None else str(match.encoding)
 
 
+def _mixed_lines(data: bytes, preferred: str | None) -> str | None:
+    """A body whose lines are in two encodings (the resident's UTF-8 reply over a quoted
+    cp1251 letter, or the other way round): UTF-8 lines as UTF-8, the others in the Russian
+    single-byte codec their letters read best in. None when the lines are not so divided."""
+    lines = data.split(b"\n")
+    valid: list[bool | None] = []
+    for line in lines:
+        if line.isascii():
+            valid.append(None)
+            continue
+        try:
+            line.decode("utf-8")
+            valid.append(True)
+        except UnicodeDecodeError:
+            valid.append(False)
+    if True not in valid or False not in valid:
+        return None
+    rest = b"\n".join(line for line, ok in zip(lines, valid, strict=True) if ok is False)
+    codec = _cyrillic_guess(rest, len(rest.translate(None, _LOW_BYTES)),
+                            _FAMILY.get(preferred or "", preferred)) or "cp1252"
+    return "\n".join(line.decode("utf-8" if ok is not False else codec, "replace")
+                     for line, ok in zip(lines, valid, strict=True))
+
+
 def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = None) -> str:
     """Decode ``data`` using ``declared`` as a hint only; never raises, never returns mojibake
     for Russian text in UTF-8, cp1251 or KOI8-R.
@@ -233,6 +260,9 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
         loose = data.decode("utf-8", "replace")
         if loose.count("\ufffd") * 20 <= high:
             return loose
+        mixed = _mixed_lines(data, codec if codec in _CYRILLIC else normalize_charset(hint))
+        if mixed is not None:
+            return mixed
     if codec is not None and codec not in _WEAK and codec not in _CYRILLIC and codec != "utf_8":
         try:
             return data.decode(codec)
@@ -240,8 +270,10 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
             pass
     hint_codec = normalize_charset(hint)
     preferred = codec if codec in _CYRILLIC else hint_codec if hint_codec in _CYRILLIC else None
-    guess = _cyrillic_guess(data, high, preferred)
+    guess = _cyrillic_guess(data, high, _FAMILY.get(preferred or "", preferred))
     if guess is not None:
+        if preferred in _FAMILY and _FAMILY[preferred] == guess:
+            guess = preferred
         return data.decode(guess, "replace")
     if codec in _CYRILLIC or (codec in _WEAK and codec != "ascii"):
         return data.decode(codec, "replace")

@@ -67,6 +67,9 @@ _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "ms-outlook-
 _WS = re.compile(r"[ \t\r\n\f\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n{3,}")
 _MAX_HTML = 2_000_000
+# Word's and Outlook's conditional sections ("<![if !supportLists]>", "<![endif]>"): the stdlib
+# parser gives up on their unknown keywords and everything after them would be lost.
+_MARKED = re.compile(r"<!\[(?!CDATA\[)[^\]>]{0,200}\]>")
 
 
 class _Extractor(HTMLParser):
@@ -85,6 +88,9 @@ class _Extractor(HTMLParser):
             self.out.append("\n")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            # <body> ends the head even where </head> (optional in HTML) was left out
+            self.skip_depth = 0
         if tag in _SKIP:
             if tag not in _VOID:
                 self.skip_depth += 1
@@ -168,6 +174,7 @@ def html_to_text(html: str) -> tuple[str, int | None]:
     """Return the text of ``html`` and the offset where quoted history starts (None if unseen)."""
     if len(html) > _MAX_HTML:
         html = html[:_MAX_HTML]
+    html = _MARKED.sub("", html)
     parser = _Extractor()
     try:
         parser.feed(html)

@@ -9,6 +9,7 @@ decode properly instead of producing mojibake. Part references follow IMAP secti
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.utils
 import quopri
@@ -293,7 +294,41 @@ def _join(path: str, index: int | str) -> str:
     return f"{path}.{index}" if path else str(index)
 
 
+# A soft line break followed by spaces a transport added ("= \n"): still a soft break (RFC 2045).
+_QP_SOFT_WS = re.compile(rb"=[ \t]+(?=\r?\n)")
+_B64_CHUNK = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+
+
+def _transfer_encoding(part: Message) -> str:
+    """The part's Content-Transfer-Encoding as meant ("base64" quoted or with a trailing space
+    from a sloppy client included)."""
+    return str(part.get("content-transfer-encoding", "")).strip().strip("\"'").strip().lower()
+
+
+def _b64_decode(data: bytes) -> bytes:
+    """Base64 that may be several encoded pieces joined together, each with its own padding
+    (the standard decoder stops at the first "=" and drops the rest of the text)."""
+    out = []
+    for chunk in _B64_CHUNK.findall(b"".join(data.split())):
+        body = chunk.rstrip(b"=")
+        body = body[: len(body) - len(body) % 4] if len(body) % 4 == 1 else body
+        if body:
+            out.append(binascii.a2b_base64(body + b"=" * (-len(body) % 4)))
+    return b"".join(out)
+
+
 def _payload_bytes(part: Message) -> bytes:
+    cte = _transfer_encoding(part)
+    if cte in ("quoted-printable", "base64") and not part.is_multipart():
+        encoded = part.get_payload()
+        if isinstance(encoded, str):
+            as_bytes = encoded.encode("utf-8", "surrogateescape")
+            try:
+                if cte == "quoted-printable":
+                    return quopri.decodestring(_QP_SOFT_WS.sub(b"=", as_bytes))
+                return _b64_decode(as_bytes)
+            except (binascii.Error, ValueError):
+                pass
     try:
         data = part.get_payload(decode=True)
     except Exception:
@@ -650,7 +685,8 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def _looks_qp(data: bytes) -> bool:
-    if b"=" not in data:
+    # quoted-printable is 7-bit by construction: raw 8-bit text with "ХВС=123" in it is not
+    if b"=" not in data or not data.isascii():
         return False
     hits = len(_QP_HINT.findall(data))
     return hits >= 2 and (b"=3D" in data or b"=\n" in data or b"=\r\n" in data)

@@ -273,7 +273,11 @@ def _sender(
     if raw is None or not raw.strip():
         notes.append("no From address: manual review, nothing will be sent")
         return None, None, None
-    pairs = email.utils.getaddresses([unwrap_encoded_address(raw, hint)])
+    unwrapped = unwrap_encoded_address(raw, hint)
+    bare = _ADDRESS_AS_NAME.match(unwrapped)
+    # "ivan@mail.ru <petrov@mail.ru>": the address in brackets is the sender, the other a name
+    pairs = [(bare.group(1).strip(), bare.group(2).strip())] if bare \
+        else email.utils.getaddresses([unwrapped])
     if not pairs:
         pairs = [email.utils.parseaddr(raw)]
     if len([p for p in pairs if p[1]]) > 1:
@@ -283,6 +287,9 @@ def _sender(
         if _valid_address(cand_addr):
             name_raw, addr = cand_name, cand_addr
             break
+    quoted = _QUOTED_LOCAL.match(addr)
+    if quoted:
+        addr = f"{quoted.group(1)}@{quoted.group(2)}"  # "ivan.petrov"@mail.ru, needlessly quoted
     name = decode_header_value(name_raw, hint) or None
     local = addr.split("@", 1)[0].strip().lower() if addr else None
     if not addr and name and "@" not in name and " " not in name.strip():
@@ -294,6 +301,10 @@ def _sender(
         notes.append(f"From address {shown!r} is not usable: manual review, nothing will be sent")
         return None, name, local
     return addr.lower(), name, local
+
+
+_QUOTED_LOCAL = re.compile(r'^"([A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]+)"@([^@\s]+)$')
+_ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$')
 
 
 def _received_date(headers: HeaderView) -> datetime | None:
@@ -434,6 +445,9 @@ def _parse(
             internal_date=internal,
             date=internal,
         )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark some Windows tools write before the headers
+    data = data.lstrip(b" \t\r\n")
     msg: Message = email.message_from_bytes(data)
     headers = HeaderView(msg)
     if len(headers) == 0:

@@ -42,6 +42,9 @@ _HEADER_KEY = re.compile(
     r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
     re.IGNORECASE,
 )
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
+_SENT_KEY = re.compile(r"^\s*(?:\*\s*)?(sent|отправлено|gesendet|envoyé)\s*:", re.IGNORECASE)
+_MARKS = str.maketrans("", "", "\u200e\u200f")
 _FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|von|de)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
@@ -68,8 +71,13 @@ def _is_quote_line(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
+# A reply's attribution names an address, a time or a date; "Мария (кв. 7) пишет:" in a
+# resident's own letter names a flat.
+_WHEN = re.compile(r"\d{1,2}:\d{2}|\b\d{4}\b|\b\d{1,2}[./-]\d{1,2}\b")
+
+
 def _has_contact(text: str) -> bool:
-    return "@" in text or any(ch.isdigit() for ch in text)
+    return "@" in text or bool(_WHEN.search(text))
 
 
 def _attribution_start(lines: list[str], j: int) -> int | None:
@@ -104,16 +112,21 @@ def _header_block_at(lines: list[str], i: int) -> bool:
         return False
     keys = 0
     has_from = False
+    stamped = False
     n = i
     while n < len(lines) and n < i + 8:
         line = lines[n]
         if _HEADER_KEY.match(line):
             keys += 1
             has_from = has_from or bool(_FROM_KEY.match(line))
+            # a mail's header names an address or a sending time; a formal statement's
+            # "От: Иванов, кв. 12 / Кому: директору / Дата: 15.01.2024" names neither
+            stamped = stamped or "@" in line or bool(_SENT_KEY.match(line)) \
+                or bool(_CLOCK.search(line.translate(_MARKS)))
         elif line.strip() and keys and not line.startswith((" ", "\t")):
             break
         n += 1
-    return keys >= 3 and has_from
+    return keys >= 3 and has_from and stamped
 
 
 def _first_marker(lines: list[str], forward: bool) -> int | None:
