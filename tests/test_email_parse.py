@@ -643,3 +643,11 @@ def test_a_utf8_reply_over_a_cp1251_quote_reads_both() -> None:
     parsed = parse_mail(_plain(body))
     assert parsed.text.startswith("Здравствуйте! В квартире 12")
     assert "мастер придёт завтра" in parsed.full_text
+
+
+def test_html_full_of_unclosed_tags_keeps_the_text_around_them() -> None:
+    # Thousands of "<p " that never close: the stdlib parser rescans the rest of the document
+    # for each one unless they are read as text.
+    html = "<html><body><p>В квартире 12 течёт потолок</p>" + "<p " * 5000 + "</body></html>"
+    raw = _plain(html.encode(), ctype=b"text/html; charset=utf-8")
+    assert parse_mail(raw).text.startswith("В квартире 12 течёт потолок")

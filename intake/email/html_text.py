@@ -70,6 +70,9 @@ _MAX_HTML = 2_000_000
 # Word's and Outlook's conditional sections ("<![if !supportLists]>", "<![endif]>"): the stdlib
 # parser gives up on their unknown keywords and everything after them would be lost.
 _MARKED = re.compile(r"<!\[(?!CDATA\[)[^\]>]{0,200}\]>")
+# A "<" that opens no complete tag before the next "<": the stdlib parser rescans the rest of
+# the document for each, so thousands of them ("<p <p <p …") take seconds to minutes.
+_STRAY_LT = re.compile(r"<(?![A-Za-z/!?][^<>]*>)")
 
 
 class _Extractor(HTMLParser):
@@ -175,6 +178,8 @@ def html_to_text(html: str) -> tuple[str, int | None]:
     if len(html) > _MAX_HTML:
         html = html[:_MAX_HTML]
     html = _MARKED.sub("", html)
+    if html.count("<") > html.count(">") + 50:
+        html = _STRAY_LT.sub("&lt;", html)
     parser = _Extractor()
     try:
         parser.feed(html)
