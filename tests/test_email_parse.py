@@ -651,3 +651,8 @@ def test_html_full_of_unclosed_tags_keeps_the_text_around_them() -> None:
     html = "<html><body><p>В квартире 12 течёт потолок</p>" + "<p " * 5000 + "</body></html>"
     raw = _plain(html.encode(), ctype=b"text/html; charset=utf-8")
     assert parse_mail(raw).text.startswith("В квартире 12 течёт потолок")
+
+
+def test_a_from_header_of_nested_comments_keeps_the_sender() -> None:
+    sender = b"(" * 1000 + b"x" + b")" * 1000 + b" <ivan@mail.ru>"
+    assert parse_mail(_plain("Течёт".encode(), sender=sender)).sender == "ivan@mail.ru"

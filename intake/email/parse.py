@@ -277,7 +277,7 @@ def _sender(
     bare = _ADDRESS_AS_NAME.match(unwrapped)
     # "ivan@mail.ru <petrov@mail.ru>": the address in brackets is the sender, the other a name
     pairs = [(bare.group(1).strip(), bare.group(2).strip())] if bare \
-        else email.utils.getaddresses([unwrapped])
+        else _address_pairs([unwrapped])
     if not pairs:
         pairs = [email.utils.parseaddr(raw)]
     if len([p for p in pairs if p[1]]) > 1:
@@ -303,6 +303,16 @@ def _sender(
     return addr.lower(), name, local
 
 
+_ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses``, which recurses once per nested "(comment)": a thousand of
+    them would cost the sender, so then the addresses are read plainly."""
+    try:
+        return email.utils.getaddresses(values)
+    except RecursionError:
+        return [("", a) for v in values for a in _ANY_ADDRESS.findall(v)]
 _QUOTED_LOCAL = re.compile(r'^"([A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]+)"@([^@\s]+)$')
 _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$')
 
@@ -471,7 +481,7 @@ def _parse(
     sender, sender_name, local = _sender(headers, hint, notes)
     sender_name = _nfc(sender_name) if sender_name else None
     to_cc = headers.get_all("to") + headers.get_all("cc")
-    recipients = [a.lower() for _, a in email.utils.getaddresses(to_cc) if _valid_address(a)]
+    recipients = [a.lower() for _, a in _address_pairs(to_cc) if _valid_address(a)]
 
     raw_id = headers.get("message-id")
     ids = _msg_ids(raw_id)
