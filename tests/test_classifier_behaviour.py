@@ -2447,3 +2447,29 @@ def test_thanks_or_a_job_done_myself_beside_a_fault_keeps_the_case(
 ])
 def test_categories_of_dev_set_33(clf: Classifier, text: str, category: str) -> None:
     assert clf.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "В щитке что-то гудит. Не искрит, гарью не пахнет, просто громко",
+    "strange sour smell on the landing, not gas, the gas men checked",
+    "cold air is pouring in through the stairwell window, the frame is rotten",
+    "there's a crack in my ceiling and the plaster is bulging a bit",
+    "Someone has been breaking into the mailboxes again, the camera faces the wall",
+    "краска в подъезде облезает пластами и падает на голову",
+])
+def test_danger_denied_or_only_named_raises_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind", "category"), [
+    ("до вас невозможно дозвониться, полчаса висела на линии", "complaint", "staff"),
+    ("спасибо за очередные пени, которые вы начислили по своей ошибке", "complaint", "billing"),
+    ("snowdrifts across the parking, nobody can drive out", "request", "territory"),
+    ("Не горит аншлаг с номером дома, прошу починить", "request", "electrical"),
+    ("Здравствуйте, есть вакансия дворника? Могу выйти с понедельника", "other", "other"),
+    ("never mind, the water's back on", "other", "other"),
+])
+def test_kinds_and_categories_of_dev_set_34(
+        clf: Classifier, text: str, kind: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == (kind, category)

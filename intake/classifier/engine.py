@@ -569,7 +569,8 @@ class Classifier:
                                         category, ids)
             scope, ids = vote.settle("scope", scores["scope"], _SCOPE_ORDER, scope, ids)
             # A safety net under the rules, never above them: where no rule heard an alarm,
-            # stood one down or judged the matter low, a model sure of an emergency raises one
+            # stood one down or judged the matter ordinary (low, or normal: a chronic leak, an
+            # advert, danger the resident denies), a model sure of an emergency raises one
             # (an outage rule's `high` is no verdict that nothing worse is going on: water off
             # in a stairwell is also water pouring somewhere). Otherwise, among high, normal
             # and low the model settles close calls; an emergency is the rules' and the net's
@@ -577,6 +578,7 @@ class Classifier:
             heard = scores["urgency"]
             if (not stood_down and Urgency.EMERGENCY.value not in heard
                     and Urgency.LOW.value not in heard
+                    and Urgency.NORMAL.value not in heard
                     and vote.probability("urgency", Urgency.EMERGENCY.value) >= EMERGENCY_NET):
                 urgency, ids = Urgency.EMERGENCY.value, (*ids, "model.urgency")
             elif urgency != Urgency.EMERGENCY.value:
