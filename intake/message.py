@@ -134,6 +134,8 @@ class InboundMessage(_Storable):
     phone: str | None = None
     automated: Automated | None = None
     bounced_recipient: str | None = None
+    # a delivery notice that reports a delay, not a failure: nothing to tell staff yet
+    bounce_delayed: bool = False
     notes: tuple[str, ...] = ()
     preset: PresetLabels | None = None
     burst_key: str | None = None
@@ -162,6 +164,7 @@ def message_from_json(data: dict[str, Any]) -> InboundMessage:
         building_code=data.get("building_code"), apartment=data.get("apartment"),
         phone=data.get("phone"),
         automated=Automated(data["automated"]) if data.get("automated") else None,
-        bounced_recipient=data.get("bounced_recipient"), notes=tuple(data.get("notes", ())),
+        bounced_recipient=data.get("bounced_recipient"),
+        bounce_delayed=bool(data.get("bounce_delayed", False)), notes=tuple(data.get("notes", ())),
         preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
     )

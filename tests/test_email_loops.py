@@ -153,3 +153,15 @@ def test_reason_is_in_the_notes() -> None:
     parsed = parse_mail(mail("Auto-Submitted: auto-replied"))
     assert parsed.notes[0] == "automated (autoreply): Auto-Submitted: auto-replied"
     assert parsed.automated_reason == "Auto-Submitted: auto-replied"
+
+
+def test_a_delivery_delay_is_a_bounce_that_names_no_failed_address() -> None:
+    body = ("This is an automatically generated Delivery Status Notification.\n"
+            "THIS IS A WARNING MESSAGE ONLY. YOU DO NOT NEED TO RESEND YOUR MESSAGE.\n"
+            "<ivan@example.ru>... Deferred: Connection timed out with mx.example.ru.\n"
+            "Warning: message still undelivered after 4 hours\n"
+            "Will keep trying until message is 5 days old\n")
+    parsed = parse_mail(mail(subject="Warning: could not send message for past 4 hours",
+                             sender="MAILER-DAEMON@mx.uk.ru", body=body), own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient is None and parsed.bounce_delayed

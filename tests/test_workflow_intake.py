@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -240,6 +241,25 @@ async def test_bounce_marks_address_undeliverable_and_alerts_staff(
     await app.outbox.deliver_due()
     alerts = [o for o in recorder.sent if o.purpose == "delivery_failed"]
     assert alerts and opened.case_number and opened.case_number in alerts[0].text
+
+
+async def test_a_delivery_delay_notice_alerts_nobody_and_marks_nothing(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(mail("slow@example.org", "Прошу прислать электрика",
+                                          clock.now()))
+    await app.outbox.deliver_due()
+    ack = next(o for o in recorder.sent if o.purpose == "ack")
+    delay = dataclasses.replace(
+        mail("MAILER-DAEMON@mx.example.org", "Delayed", clock.now(),
+             automated=Automated.BOUNCE, hints=(f"out-{ack.outbox_id}",)),
+        bounce_delayed=True)
+    result = await app.intake.ingest(delay)
+    assert result.action == Action.BOUNCE and result.case_number == opened.case_number
+    async with app.wf.sessions() as s:
+        ident = await s.scalar(select(Identity).where(Identity.address == "slow@example.org"))
+    assert ident is not None and not ident.unreachable
+    await app.outbox.deliver_due()
+    assert not [o for o in recorder.sent if o.purpose == "delivery_failed"]
 
 
 async def test_album_burst_joins_one_case(app: App, clock: ManualClock) -> None:

@@ -572,7 +572,12 @@ class IntakeService:
                 case = await session.scalar(select(Case).where(Case.number == number))
                 if case is not None:
                     break
-        await self._log_message(session, msg, case, None, now, note="bounce")
+        await self._log_message(session, msg, case, None, now,
+                                note="delivery delayed" if msg.bounce_delayed else "bounce")
+        if msg.bounce_delayed:
+            # the mail system is still trying: nothing failed, nobody to alert
+            return IntakeResult(Action.BOUNCE, case.number if case else None,
+                                case.id if case else None, note="delivery delayed")
         if msg.bounced_recipient:
             ident = await session.scalar(select(Identity).where(
                 Identity.channel == msg.channel, Identity.address == msg.bounced_recipient))

@@ -49,6 +49,20 @@ _FAILURE_WORDS = re.compile(
     r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован)",
     re.IGNORECASE,
 )
+# A warning that delivery is only late ("still undelivered after 4 hours, will keep trying"),
+# which says nothing against the address; and what a real failure says.
+_DELAY_TEXT = re.compile(
+    r"(will (keep|continue) trying|will retry|still trying|has been delayed|delivery (is )?delayed|"
+    r"still undelivered after|deferred|this is a warning message only|"
+    r"do not need to resend|не нужно отправлять повторно|доставка задерживается|"
+    r"будут продолжены попытки|повторн\w+ попытк)",
+    re.IGNORECASE,
+)
+_PERMANENT_TEXT = re.compile(
+    r"(\b5\d\d\b|\b5\.\d{1,3}\.\d{1,3}\b|permanent|does not exist|doesn't exist|user unknown|"
+    r"no such user|giving up|gave up|не существует|неизвестн\w+ (адрес|пользовател))",
+    re.IGNORECASE,
+)
 _EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _BODY_MSGID = re.compile(r"^\s*Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 _DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
@@ -90,6 +104,7 @@ class ParsedMail:
     automated: Automated | None = None
     bounced_recipient: str | None = None
     bounced_message_ids: tuple[str, ...] = ()
+    bounce_delayed: bool = False
     recovered: bool = False
     notes: tuple[str, ...] = ()
     language: str | None = None
@@ -138,6 +153,7 @@ class ParsedMail:
             raw_ref=raw_ref,
             automated=self.automated,
             bounced_recipient=self.bounced_recipient,
+            bounce_delayed=self.bounce_delayed,
             notes=tuple(notes),
         )
 
@@ -381,6 +397,13 @@ def _text_dsn(text: str) -> list[DsnRecipient]:
     return out
 
 
+def _only_delayed(mime: MimeResult, text: str) -> bool:
+    """A delivery notice in plain text that reports a delay, not a failure (a structured one
+    says so in its Action and Status fields, read below)."""
+    head = text[:3000]
+    return bool(_DELAY_TEXT.search(head)) and not _PERMANENT_TEXT.search(head)
+
+
 def _bounce_details(
     mime: MimeResult,
     text: str,
@@ -402,6 +425,9 @@ def _bounce_details(
         if not _valid_address(rcpt):
             rcpt = next(iter(mime.returned_recipients), "")
         return (rcpt.lower() or None), ids
+    if not mime.dsn and _only_delayed(mime, text):
+        notes.append("delivery delayed, not failed: no address is marked undeliverable")
+        return None, ids
     dsn = mime.dsn or _text_dsn(text)
     # Only a permanent (5.x.x) failure makes an address undeliverable; "failed" with a 4.x.x
     # status means the MTA gave up after temporary errors (timeouts), which says little about
@@ -415,7 +441,7 @@ def _bounce_details(
         return (failed[0].address or None), ids
     if dsn:
         delayed = ", ".join(f"{d.address} ({d.action or '?'} {d.status})".strip() for d in dsn)
-        notes.append(f"delivery delayed or temporary failure for {delayed}: not permanent")
+        notes.append(f"delivery delayed or failed for now for {delayed}: not permanent")
         return None, ids
     x_failed = headers.get("x-failed-recipients")
     if x_failed:
@@ -563,6 +589,7 @@ def _parse(
         automated=automated,
         bounced_recipient=bounced_recipient,
         bounced_message_ids=tuple(bounced_ids),
+        bounce_delayed=any(n.startswith("delivery delayed") for n in notes),
         recovered=recovered,
         notes=tuple(dict.fromkeys(all_notes)),
         language=_language(text or full_text),
