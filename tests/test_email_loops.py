@@ -63,6 +63,7 @@ def test_autoreply_headers(header: str) -> None:
         "Автоответ: Re: Лифт",
         "Автоматический ответ: Протечка",
         "Out of Office - back on Monday",
+        "Out of Office AutoReply: Протечка",
         "[Auto-Reply] Re: A-1042",
     ],
 )

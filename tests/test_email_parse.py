@@ -656,3 +656,66 @@ def test_html_full_of_unclosed_tags_keeps_the_text_around_them() -> None:
 def test_a_from_header_of_nested_comments_keeps_the_sender() -> None:
     sender = b"(" * 1000 + b"x" + b")" * 1000 + b" <ivan@mail.ru>"
     assert parse_mail(_plain("Течёт".encode(), sender=sender)).sender == "ivan@mail.ru"
+
+
+# --- a second fuzzing round (2026-12-06) ---------------------------------------------------
+
+def test_a_plain_footer_after_a_base64_body_stays_plain() -> None:
+    body = (base64.encodebytes("В квартире 12 течёт потолок".encode("cp1251"))
+            + b"\n-- \nDom5 mailing list\nhttps://lists.example/dom5\n")
+    raw = _plain(body, ctype=b"text/plain; charset=windows-1251",
+                 headers=b"Content-Transfer-Encoding: base64\n")
+    parsed = parse_mail(raw)
+    assert parsed.text == "В квартире 12 течёт потолок"
+    assert "Dom5 mailing list" in parsed.full_text
+
+
+@pytest.mark.parametrize("cte", [b"quoted-printable", b"base64"])
+def test_raw_8bit_text_under_a_wrong_transfer_encoding_is_kept(cte: bytes) -> None:
+    body = "Показания: ХВС=123, ГВС=456".encode()
+    raw = _plain(body, headers=b"Content-Transfer-Encoding: " + cte + b"\n")
+    assert parse_mail(raw).text == "Показания: ХВС=123, ГВС=456"
+
+
+def test_a_short_cp1251_signature_under_a_long_utf8_letter_reads_both() -> None:
+    body = ("Здравствуйте! " * 30 + "В квартире 45 течёт потолок.\n\n").encode() \
+        + "Иванов И.И., кв. 45".encode("cp1251")
+    assert parse_mail(_plain(body)).full_text.endswith("Иванов И.И., кв. 45")
+
+
+def test_the_bat_quotes_with_initials_are_history() -> None:
+    body = ("Мастер так и не пришёл.\n\nВы писали 15 января 2024 г., 10:00:00:\n\n"
+            "Д> Ваше обращение зарегистрировано под номером A-1042.\n").encode()
+    assert parse_mail(_plain(body)).text == "Мастер так и не пришёл."
+
+
+def test_a_reply_to_a_forward_loses_the_offices_history() -> None:
+    body = ("Мастер так и не пришёл.\n\nFrom: УК <office@uk.ru>\nSent: Monday, 10:00\n"
+            "To: Ivan\nSubject: FW: Протечка\n\nПередали мастеру.").encode()
+    raw = _plain(body).replace(b"Subject: Leak", b"Subject: RE: FW: Leak")
+    assert parse_mail(raw).text == "Мастер так и не пришёл."
+
+
+def test_apple_mails_russian_forward_marker_keeps_the_forwarded_letter() -> None:
+    body = ("Посмотрите, что пишет сосед.\n\nНачало переадресованного сообщения:\n\n"
+            "От: Сосед <s@mail.ru>\nДата: 10 марта 2025 г., 10:00:00 GMT+3\nКому: ivan@mail.ru\n\n"
+            "Соседи сверху заливают.").encode()
+    assert "Соседи сверху заливают" in parse_mail(_plain(body)).text
+
+
+def test_a_sentence_starting_otpravleno_is_not_a_phone_signature() -> None:
+    body = ("Отправлено через Госуслуги обращение 10 января, ответа нет до сих пор.\n"
+            "Прошу срочно прислать сантехника.").encode()
+    assert parse_mail(_plain(body)).text.endswith("Прошу срочно прислать сантехника.")
+
+
+@pytest.mark.parametrize(("reply_to", "sender"), [
+    (b"Reply-To: Ivan <ivan@mail.ru>\n", "ivan@mail.ru"),
+    (b"", None),
+])
+def test_a_no_reply_sender_is_answered_at_reply_to_or_not_at_all(
+        reply_to: bytes, sender: str | None) -> None:
+    raw = _plain("В квартире 12 течёт".encode(), headers=reply_to,
+                 sender=b"Site <noreply@uk-domovoy.ru>")
+    parsed = parse_mail(raw)
+    assert parsed.sender == sender and parsed.automated is None

@@ -258,11 +258,14 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
     if codec in (None, "utf_8", *_WEAK) or codec in _CYRILLIC:
         # Nearly UTF-8 (cut mid-character, a stray byte): keep it UTF-8.
         loose = data.decode("utf-8", "replace")
+        # A stray byte or a character cut at the end costs one or two; a word in another
+        # encoding (a cp1251 signature under a UTF-8 letter) costs a run of them.
+        if loose.count("\ufffd") * 20 > high or "\ufffd\ufffd\ufffd" in loose:
+            mixed = _mixed_lines(data, codec if codec in _CYRILLIC else normalize_charset(hint))
+            if mixed is not None:
+                return mixed
         if loose.count("\ufffd") * 20 <= high:
             return loose
-        mixed = _mixed_lines(data, codec if codec in _CYRILLIC else normalize_charset(hint))
-        if mixed is not None:
-            return mixed
     if codec is not None and codec not in _WEAK and codec not in _CYRILLIC and codec != "utf_8":
         try:
             return data.decode(codec)

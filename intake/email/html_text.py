@@ -180,6 +180,9 @@ def html_to_text(html: str) -> tuple[str, int | None]:
     html = _MARKED.sub("", html)
     if html.count("<") > html.count(">") + 50:
         html = _STRAY_LT.sub("&lt;", html)
+    if html.count("<!--") > html.count("-->") + 50:
+        # comments that never close: the parser rescans the rest for each one
+        html = html.replace("<!--", "&lt;!--")
     parser = _Extractor()
     try:
         parser.feed(html)

@@ -47,7 +47,7 @@ _OOF_SUBJECT = re.compile(
     r"^\s*\[?\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
     r"auto[- ]?response|autoresponder|auto|автоответ|автоматический ответ|"
     r"abwesenheitsnotiz|réponse automatique|respuesta automática)"
-    r"\s*(:|\]|\)|$|[-–—(]|reply\b|message\b|notice\b|notification\b|until\b|till\b|"
+    r"\s*(:|\]|\)|$|[-–—(]|(auto[- ]?)?reply\b|message\b|notice\b|notification\b|until\b|till\b|"
     r"back\b|returning\b|re\b)",
     re.IGNORECASE,
 )

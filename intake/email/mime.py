@@ -297,6 +297,8 @@ def _join(path: str, index: int | str) -> str:
 # A soft line break followed by spaces a transport added ("= \n"): still a soft break (RFC 2045).
 _QP_SOFT_WS = re.compile(rb"=[ \t]+(?=\r?\n)")
 _B64_CHUNK = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/=]+")
+_QP_HIGH = re.compile(rb"=[89A-F][0-9A-F]|=\r?\n")
 
 
 def _transfer_encoding(part: Message) -> str:
@@ -307,14 +309,34 @@ def _transfer_encoding(part: Message) -> str:
 
 def _b64_decode(data: bytes) -> bytes:
     """Base64 that may be several encoded pieces joined together, each with its own padding
-    (the standard decoder stops at the first "=" and drops the rest of the text)."""
+    (the standard decoder stops at the first "=" and drops the rest of the text). The encoded
+    lines end at the first line that is not base64 or after a padded last line: a plain footer
+    that a list or a virus scanner appended is kept as it is."""
+    lines = data.split(b"\n")
+    encoded: list[bytes] = []
+    n = 0
+    while n < len(lines):
+        line = lines[n].strip()
+        n += 1
+        if not line:
+            if encoded:
+                break
+            continue
+        if not _B64_LINE.fullmatch(line):
+            n -= 1
+            break
+        encoded.append(line)
+        if line.endswith(b"=") and not (n < len(lines) and _B64_LINE.fullmatch(
+                lines[n].strip()) and len(lines[n].strip()) >= len(line)):
+            break  # padding ends the stream unless a full-length encoded line follows
     out = []
-    for chunk in _B64_CHUNK.findall(b"".join(data.split())):
+    for chunk in _B64_CHUNK.findall(b"".join(encoded)):
         body = chunk.rstrip(b"=")
         body = body[: len(body) - len(body) % 4] if len(body) % 4 == 1 else body
         if body:
             out.append(binascii.a2b_base64(body + b"=" * (-len(body) % 4)))
-    return b"".join(out)
+    trailer = b"\n".join(lines[n:]).strip()
+    return b"".join(out) + (b"\n\n" + trailer if trailer else b"")
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -323,6 +345,11 @@ def _payload_bytes(part: Message) -> bytes:
         encoded = part.get_payload()
         if isinstance(encoded, str):
             as_bytes = encoded.encode("utf-8", "surrogateescape")
+            if not as_bytes.isascii() and not (
+                    cte == "quoted-printable" and _QP_HIGH.search(as_bytes)):
+                # raw 8-bit text under a transfer encoding that would have made it ASCII: the
+                # header is wrong ("ХВС=123" is no quoted-printable)
+                return as_bytes
             try:
                 if cte == "quoted-printable":
                     return quopri.decodestring(_QP_SOFT_WS.sub(b"=", as_bytes))

@@ -319,6 +319,7 @@ def _sender(
     return addr.lower(), name, local
 
 
+_NO_REPLY = re.compile(r"^(no|do[-_.]?not)[-_.]?reply\b", re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -331,6 +332,22 @@ def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
         return [("", a) for v in values for a in _ANY_ADDRESS.findall(v)]
 _QUOTED_LOCAL = re.compile(r'^"([A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]+)"@([^@\s]+)$')
 _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$')
+
+
+def _no_reply(sender: str, name: str | None, headers: HeaderView, hint: str | None,
+              notes: list[str]) -> tuple[str | None, str | None]:
+    """A person's mail sent as noreply@ (a web form, a portal): the person is in Reply-To, or
+    nobody can be answered (the case still opens, for staff to read)."""
+    reply_to = _address_pairs([unwrap_encoded_address(headers.get("reply-to") or "", hint)])
+    usable = [(n, a) for n, a in reply_to
+              if _valid_address(a) and not _NO_REPLY.match(a.split("@", 1)[0])]
+    if usable:
+        notes.append("sent from a no-reply address: the Reply-To address is the sender")
+        reply_name = decode_header_value(usable[0][0], hint)
+        return usable[0][1].lower(), _nfc(reply_name) if reply_name else name
+    notes.append(f"sent from the no-reply address {sender!r}: manual review, nothing will be "
+                 "sent")
+    return None, name
 
 
 def _received_date(headers: HeaderView) -> datetime | None:
@@ -560,6 +577,8 @@ def _parse(
             ),
         )
     )
+    if automated is None and sender and _NO_REPLY.match(sender.split("@", 1)[0]):
+        sender, sender_name = _no_reply(sender, sender_name, headers, hint, notes)
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
     if automated is Automated.BOUNCE:

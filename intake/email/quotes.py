@@ -20,16 +20,17 @@ _ORIGINAL = re.compile(
 )
 _FORWARD = re.compile(
     r"^[\s>]*([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|пересланное сообщение|"
-    r"переслано|begin forwarded message|weitergeleitete nachricht|message transféré)",
+    r"переслано|begin forwarded message|начало переадресованного сообщения|"
+    r"weitergeleitete nachricht|message transféré)",
     re.IGNORECASE,
 )
 _WROTE = re.compile(
-    r"(wrote|writes|пишет|пишут|написал|написала|написали|написал\(а\)|schrieb|a écrit|"
+    r"(wrote|writes|пишет|пишут|писали|написал|написала|написали|написал\(а\)|schrieb|a écrit|"
     r"escribió|scrisse|napisał\(a\)|napisał|schreef)\s*:\s*$",
     re.IGNORECASE,
 )
 _WROTE_INNER = re.compile(
-    r"\b(wrote|schrieb|пишет|написал\w*|a écrit|escribió)\b.{0,200}:\s*$", re.IGNORECASE
+    r"\b(wrote|schrieb|пишет|писали|написал\w*|a écrit|escribió)\b.{0,200}:\s*$", re.IGNORECASE
 )
 _ADDR_COLON = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+\s*>?\]?\s*:\s*$")
 _STARTER = re.compile(
@@ -50,13 +51,13 @@ _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
 _MOBILE = re.compile(
     r"^\s*(sent from my|sent from |sent with |sent via |get outlook for|"
-    r"отправлено (из|с|со|через)\b|"
+    r"отправлено (из|с|со|через)\b.{0,40}$|получить outlook для|"
     r"отправлено с моего|отправлено из мобильной|von meinem .* gesendet|envoyé de mon|"
     r"enviado desde mi|скачайте .*почт)",
     re.IGNORECASE,
 )
 _FWD_SUBJECT = re.compile(
-    r"^\s*((re|ответ|отв|aw|antw)\s*(?:\[\d+\]\s*)?:\s*)*(fwd?|fw|пересл|переслано|пересылка|wg|tr)"
+    r"^\s*(fwd?|fw|пересл|переслано|пересылка|wg|tr)"
     r"\s*(?:\[\d+\]\s*)?:",
     re.IGNORECASE,
 )
@@ -67,8 +68,12 @@ def is_forward_subject(subject: str) -> bool:
     return bool(_FWD_SUBJECT.match(subject or ""))
 
 
+# The Bat! quotes with the author's initials before the ">" ("Д> ", "ИИ> ").
+_INITIALS_QUOTE = re.compile(r"^\s*[A-Za-zА-Яа-яЁё]{1,3}>(\s|$)")
+
+
 def _is_quote_line(line: str) -> bool:
-    return line.lstrip().startswith(">")
+    return line.lstrip().startswith(">") or bool(_INITIALS_QUOTE.match(line))
 
 
 # A reply's attribution names an address, a time or a date; "Мария (кв. 7) пишет:" in a
