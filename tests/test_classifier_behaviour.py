@@ -2473,3 +2473,20 @@ def test_kinds_and_categories_of_dev_set_34(
         clf: Classifier, text: str, kind: str, category: str) -> None:
     c = clf.classify(text)
     assert (c.kind, c.category) == (kind, category)
+
+
+@pytest.mark.parametrize("text", [
+    # a city portal's own report titles about illegal adverts: a report, not spam
+    "Несанкционированные надписи / объявления на остановочных павильонах | Реклама на остановке.",
+    "Очистите опору освещения от нелегальной рекламы",
+])
+def test_reports_of_illegal_adverts_are_no_spam(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Хранение строительных материалов под лестницей первого этажа", "rules"),
+    ("Установить крышку на распред. коробку слаботочных систем, 5 этаж", "electrical"),
+])
+def test_portal_posts_named_by_their_subject(clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
