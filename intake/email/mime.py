@@ -341,7 +341,9 @@ def _b64_decode(data: bytes) -> bytes:
 
 def _payload_bytes(part: Message) -> bytes:
     cte = _transfer_encoding(part)
-    if cte in ("quoted-printable", "base64") and not part.is_multipart():
+    # The resident's text is decoded by hand, tolerating what sloppy clients write; files are
+    # left to the standard library (a footer kept after their bytes would corrupt them).
+    if cte in ("quoted-printable", "base64") and part.get_content_maintype() == "text":
         encoded = part.get_payload()
         if isinstance(encoded, str):
             as_bytes = encoded.encode("utf-8", "surrogateescape")
