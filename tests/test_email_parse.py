@@ -719,3 +719,23 @@ def test_a_no_reply_sender_is_answered_at_reply_to_or_not_at_all(
                  sender=b"Site <noreply@uk-domovoy.ru>")
     parsed = parse_mail(raw)
     assert parsed.sender == sender and parsed.automated is None
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><style>p{{color:red}}</head><body><p>{}</p></body></html>",
+    "<html><head><title>Письмо</head><body><p>{}</p></body></html>",
+])
+def test_html_the_parser_cannot_read_still_gives_the_residents_words(html: str) -> None:
+    text = "В квартире 12 течёт потолок"
+    raw = _plain(html.format(text).encode(), ctype=b"text/html; charset=utf-8")
+    assert text in parse_mail(raw).text
+
+
+def test_a_bare_blockquote_without_an_attribution_is_indentation_not_history() -> None:
+    html = "<p>Добрый день.</p><blockquote>В квартире 12 течёт потолок.</blockquote>"
+    raw = _plain(html.encode(), ctype=b"text/html; charset=utf-8")
+    assert "В квартире 12 течёт потолок." in parse_mail(raw).text
+    quoted = ("<p>Мастер не пришёл.</p><p>10.03.2025, 12:15, УК &lt;office@uk.ru&gt;:</p>"
+              "<blockquote>Обращение принято</blockquote>")
+    raw = _plain(quoted.encode(), ctype=b"text/html; charset=utf-8")
+    assert parse_mail(raw).text == "Мастер не пришёл."

@@ -11,6 +11,7 @@ is linear and non-recursive, so a nesting bomb costs time proportional to its si
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 __all__ = ["QUOTE_MARK", "html_to_text"]
@@ -82,6 +83,7 @@ class _Extractor(HTMLParser):
         self.skip_depth = 0
         self.pre_depth = 0
         self.quote_marked = False
+        self.quote_bare = False
         self.link_href: str | None = None
         self.link_start = 0
 
@@ -116,6 +118,11 @@ class _Extractor(HTMLParser):
             self.link_start = len(self.out)
         if not self.quote_marked and self._is_quote(tag, attrs):
             self.quote_marked = True
+            # a bare <blockquote> is also how editors indent; only an attribution line before
+            # it ("… пишет:", "wrote:") makes it history (checked in html_to_text)
+            named = dict(attrs)
+            self.quote_bare = tag == "blockquote" and "cite" not in (named.get("type") or "") \
+                and not named.get("class") and not named.get("style")
             self._newline()
             self.out.append(QUOTE_MARK)
             self.out.append("\n")
@@ -173,6 +180,16 @@ class _Extractor(HTMLParser):
         return False
 
 
+_CLOSED_HIDDEN = re.compile(r"(?is)<(script|style)\b[^>]*>.*?</\1\s*>")
+_ANY_TAG = re.compile(r"(?s)<[^<>]*>")
+
+
+def _crude_text(html: str) -> str:
+    """Text with every tag dropped, for HTML the parser could make nothing of."""
+    text = _ANY_TAG.sub(" ", _CLOSED_HIDDEN.sub(" ", html))
+    return _WS.sub(" ", unescape(text)).strip()
+
+
 def html_to_text(html: str) -> tuple[str, int | None]:
     """Return the text of ``html`` and the offset where quoted history starts (None if unseen)."""
     if len(html) > _MAX_HTML:
@@ -192,10 +209,16 @@ def html_to_text(html: str) -> tuple[str, int | None]:
     raw = "".join(parser.out)
     lines = [line.strip() for line in raw.split("\n")]
     text = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
+    if not text.replace(QUOTE_MARK, "").strip():
+        # an unclosed <style> or <title> hides the rest from the parser (and from a browser);
+        # the resident's words matter more than the page's looks
+        return _crude_text(html), None
     at = text.find(QUOTE_MARK)
     if at < 0:
         return text, None
     before = text[:at].rstrip()
+    if parser.quote_bare and not before.endswith(":"):
+        return text.replace(QUOTE_MARK, "").replace("\n\n\n", "\n\n").strip("\n"), None
     after = text[at + 1 :].replace(QUOTE_MARK, "").lstrip("\n")
     if not before:
         return after, None
