@@ -190,3 +190,12 @@ async def test_corpus_committed_import_never_acknowledges_robots(app: App) -> No
 
 def test_corpus_location_is_shared() -> None:
     assert SHARED.name == "shared"
+
+
+async def test_an_mbox_gives_back_body_lines_it_escaped(app: App, tmp_path: Path) -> None:
+    # Python's mailbox (like most writers) escapes a body line starting "From " as ">From ".
+    box = mailbox.mbox(tmp_path / "old.mbox")
+    box.add((RU_MAIL.format(n=1) + "From 12 to 18 I am home\n").encode())
+    box.close()
+    [row] = await rows(app, [tmp_path / "old.mbox"])
+    assert "From 12 to 18 I am home" in row["text"]

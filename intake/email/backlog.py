@@ -127,6 +127,9 @@ def _walk(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
             yield path, "no such file or folder"
 
 
+_FROM_ESCAPED = re.compile(rb"(?m)^>(>*From )")
+
+
 def _read(path: Path) -> Iterator[_Item]:
     try:
         size = path.stat().st_size
@@ -144,7 +147,9 @@ def _read(path: Path) -> Iterator[_Item]:
                 yield _Item(str(path), error="not an mbox mailbox: no 'From ' separator lines")
                 return
             for n, key in enumerate(keys, 1):
-                yield _Item(f"{path}#{n}", raw=box.get_bytes(key))
+                # a mailbox escapes a body line starting "From " as ">From " (mboxrd adds one
+                # more ">" per level): take one back, or the line reads as a quote
+                yield _Item(f"{path}#{n}", raw=_FROM_ESCAPED.sub(rb"\1", box.get_bytes(key)))
         finally:
             box.close()
     except (OSError, mailbox.Error) as exc:
