@@ -166,3 +166,18 @@ def test_a_delivery_delay_is_a_bounce_that_names_no_failed_address() -> None:
                              sender="MAILER-DAEMON@mx.uk.ru", body=body), own_addresses=OWN)
     assert parsed.automated is Automated.BOUNCE
     assert parsed.bounced_recipient is None and parsed.bounce_delayed
+
+
+@pytest.mark.parametrize(("action", "status", "delayed"), [
+    ("delayed", "4.4.7", True), ("failed", "4.4.7", False), ("failed", "5.1.1", False)])
+def test_a_structured_delivery_notice_is_a_delay_only_when_nothing_failed(
+        action: str, status: str, delayed: bool) -> None:
+    raw = ("From: MAILER-DAEMON@mx.uk.ru\nTo: office@uk-zarechye.ru\n"
+           "Subject: Delivery Status Notification\nMIME-Version: 1.0\n"
+           'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+           "--b\nContent-Type: text/plain\n\nA notice about your message.\n"
+           "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.uk.ru\n\n"
+           f"Final-Recipient: rfc822; ivan@example.ru\nAction: {action}\nStatus: {status}\n"
+           "--b--\n").encode()
+    parsed = parse_mail(raw, own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE and parsed.bounce_delayed is delayed

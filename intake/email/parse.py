@@ -63,6 +63,8 @@ _PERMANENT_TEXT = re.compile(
     r"no such user|giving up|gave up|не существует|неизвестн\w+ (адрес|пользовател))",
     re.IGNORECASE,
 )
+# DSN actions that mean the mail is on its way (RFC 3464): a notice of only these failed nothing
+_NOT_FAILED = frozenset({"delayed", "delivered", "relayed", "expanded"})
 _EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _BODY_MSGID = re.compile(r"^\s*Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 _DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
@@ -428,7 +430,9 @@ def _bounce_details(
     recipients: list[str],
     headers: HeaderView,
     notes: list[str],
-) -> tuple[str | None, list[str]]:
+) -> tuple[str | None, list[str], bool]:
+    """The address that failed, the Message-IDs returned, and whether the notice reports only
+    a delay (nothing has failed yet: nobody to alert)."""
     ids = list(dict.fromkeys(mime.returned_ids))
     if not ids:
         ids = list(dict.fromkeys(_BODY_MSGID.findall(text)))
@@ -441,10 +445,10 @@ def _bounce_details(
         rcpt = mime.report_fields.get("original-rcpt-to", "").strip("<> ")
         if not _valid_address(rcpt):
             rcpt = next(iter(mime.returned_recipients), "")
-        return (rcpt.lower() or None), ids
+        return (rcpt.lower() or None), ids, False
     if not mime.dsn and _only_delayed(mime, text):
         notes.append("delivery delayed, not failed: no address is marked undeliverable")
-        return None, ids
+        return None, ids, True
     dsn = mime.dsn or _text_dsn(text)
     # Only a permanent (5.x.x) failure makes an address undeliverable; "failed" with a 4.x.x
     # status means the MTA gave up after temporary errors (timeouts), which says little about
@@ -455,16 +459,16 @@ def _bounce_details(
         if d.status.startswith("5") or (d.action.startswith("fail") and d.status[:1] != "4")
     ]
     if failed:
-        return (failed[0].address or None), ids
+        return (failed[0].address or None), ids, False
     if dsn:
         delayed = ", ".join(f"{d.address} ({d.action or '?'} {d.status})".strip() for d in dsn)
         notes.append(f"delivery delayed or failed for now for {delayed}: not permanent")
-        return None, ids
+        return None, ids, all(d.action.lower() in _NOT_FAILED for d in dsn)
     x_failed = headers.get("x-failed-recipients")
     if x_failed:
         addr = email.utils.parseaddr(x_failed.split(",")[0])[1]
         if _valid_address(addr):
-            return addr.lower(), ids
+            return addr.lower(), ids, False
     skip = {a for a in [sender, *recipients] if a}
     for line in text.split("\n")[:200]:
         if not _FAILURE_WORDS.search(line) and not line.lstrip().startswith("<"):
@@ -475,8 +479,8 @@ def _bounce_details(
             if low in skip or local in ("mailer-daemon", "postmaster", "noreply", "no-reply"):
                 continue
             notes.append("bounced recipient taken from the bounce text")
-            return low, ids
-    return None, ids
+            return low, ids, False
+    return None, ids, False
 
 
 def _parse(
@@ -581,8 +585,9 @@ def _parse(
         sender, sender_name = _no_reply(sender, sender_name, headers, hint, notes)
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
+    delayed = False
     if automated is Automated.BOUNCE:
-        bounced_recipient, bounced_ids = _bounce_details(
+        bounced_recipient, bounced_ids, delayed = _bounce_details(
             mime, full_text, sender, recipients, headers, notes
         )
     if automated is not None:
@@ -608,7 +613,7 @@ def _parse(
         automated=automated,
         bounced_recipient=bounced_recipient,
         bounced_message_ids=tuple(bounced_ids),
-        bounce_delayed=any(n.startswith("delivery delayed") for n in notes),
+        bounce_delayed=delayed,
         recovered=recovered,
         notes=tuple(dict.fromkeys(all_notes)),
         language=_language(text or full_text),
