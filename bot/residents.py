@@ -284,14 +284,20 @@ def build_router(deps: BotDeps) -> Router:
         if not number:
             await say(message, "case_usage", example=example())
             return
+        # Read everything first and answer after the session is closed: an answer looks up
+        # the resident's language in a session of its own, and SQLite's pool holds one.
         async with wf.sessions() as session:
             resident = await resident_of(session, message.from_user.id)
             case = await session.scalar(select(Case).where(Case.number == number))
             if case is None or resident is None or case.resident_id != resident.id:
-                await say(message, "case_not_found", number=number)
-                return
-            assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
-            history = await case_history(session, case)
+                case = None
+            else:
+                assignee = await session.get(Staff, case.assignee_id) \
+                    if case.assignee_id else None
+                history = await case_history(session, case)
+        if case is None:
+            await say(message, "case_not_found", number=number)
+            return
         await say(message, "case", case=case, assignee=assignee, history=history)
 
     @router.message(Command("lang"))

@@ -134,6 +134,20 @@ async def test_unknown_command_gets_the_menu_not_a_case(telegram: TelegramHarnes
         assert (await session.scalar(select(Case))) is None
 
 
+async def test_asking_for_a_case_that_is_not_yours_is_answered_and_holds_nobody_up(
+        telegram: TelegramHarness) -> None:
+    # The answer used to be sent while the lookup's session was still open; with SQLite's pool
+    # of one the bot then waited 30 s for a connection, and every other resident with it.
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.add_private_chat(RESIDENT + 1, "Борис")
+    emu.user_sends(RESIDENT, "/case A-9999")
+    emu.user_sends(RESIDENT + 1, "/help")
+    await telegram.settle()
+    assert "A-9999" in telegram.texts_to(RESIDENT)[-1]
+    assert telegram.texts_to(RESIDENT + 1)
+
+
 async def test_menu_buttons_after_registration(telegram: TelegramHarness) -> None:
     emu = telegram.emu
     emu.add_private_chat(RESIDENT, "Анна")
