@@ -9,6 +9,7 @@ survives a restart or a crash like everything else Domovoy has accepted.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -23,6 +24,10 @@ from workflow.db import SessionFactory
 
 _KEYS = DefaultKeyBuilder(with_bot_id=True, with_business_connection_id=True, with_destiny=True)
 _INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+# A guided step left this long is abandoned: a resident who started the form, or rated a case,
+# and writes again next day is reporting something new, not finishing the old step (which
+# would swallow the report without a case).
+FORM_TTL = timedelta(hours=1)
 
 
 class DatabaseStorage(BaseStorage):
@@ -51,8 +56,15 @@ class DatabaseStorage(BaseStorage):
         """Nothing to release: the sessions belong to the application."""
 
     async def _read(self, key: StorageKey) -> TelegramFsm | None:
+        k = _KEYS.build(key)
         async with self._sessions() as s:
-            return await s.get(TelegramFsm, _KEYS.build(key))
+            row = await s.get(TelegramFsm, k)
+        if row is None or self._clock.now() - row.updated_at <= FORM_TTL:
+            return row
+        async with self._sessions.begin() as s:
+            await s.execute(delete(TelegramFsm).where(TelegramFsm.key == k,
+                                                      TelegramFsm.updated_at == row.updated_at))
+        return None
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         """Upsert one field; delete the row once neither a state nor data is left, so finished
