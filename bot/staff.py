@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -116,7 +117,7 @@ def build_router(deps: BotDeps) -> Router:
                 await toast(query, t("refusal"), alert=True)
                 return
             await state.set_state(Question.text)
-            await state.update_data(number=number)
+            await state.update_data(number=number, thread=thread_of(query.message))
             await toast(query, t("ask_question"), alert=True)
             return
         answer = await act(number, query.from_user.id, callback_data.a)
@@ -348,6 +349,7 @@ def build_router(deps: BotDeps) -> Router:
             return
         await state.clear()
         await state.set_state(Intake.building)
+        await state.update_data(thread=thread_of(message))
         rows = [[(b.code, StaffFormCb(a="b", v=b.code).pack())] for b in wf.settings.buildings]
         rows.append([(texts.button(lang, "cancel"), StaffFormCb(a="x").pack())])
         await deps.reply(message, t("new_building"), markup=inline_keyboard(rows))
@@ -369,8 +371,19 @@ def build_router(deps: BotDeps) -> Router:
             await deps.say(query.message.chat.id, t("new_apartment"),
                            thread_id=thread_of(query.message))
 
+    async def leave_if_elsewhere(message: Message, state: FSMContext) -> None:
+        """A step waits for its answer where it was asked. Staff who then write in another
+        case's topic, or reply to a card, are talking about that case: the step is dropped and
+        the message handled as if no step were pending (it once sent a question meant for one
+        resident to another)."""
+        data = await state.get_data()
+        if message.reply_to_message is not None or thread_of(message) != data.get("thread"):
+            await state.clear()
+            raise SkipHandler
+
     @router.message(Intake.apartment, F.text)
     async def new_apartment(message: Message, state: FSMContext) -> None:
+        await leave_if_elsewhere(message, state)
         flat = (message.text or "").strip()
         await state.update_data(apartment=None if flat in ("-", "—") else flat[:32])
         await state.set_state(Intake.contact)
@@ -378,6 +391,7 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(Intake.contact, F.text)
     async def new_contact(message: Message, state: FSMContext) -> None:
+        await leave_if_elsewhere(message, state)
         await state.update_data(contact=(message.text or "").strip()[:200])
         await state.set_state(Intake.channel)
         rows = [[(texts.button(lang, "in_person"),
@@ -399,6 +413,7 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Intake.text, F.text)
     async def new_text(message: Message, state: FSMContext) -> None:
         assert message.from_user is not None and message.text is not None
+        await leave_if_elsewhere(message, state)
         data = await state.get_data()
         await state.clear()
         staff = await staff_member(message.from_user.id)
@@ -429,6 +444,7 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Question.text, F.text)
     async def question(message: Message, state: FSMContext) -> None:
         assert message.from_user is not None and message.text is not None
+        await leave_if_elsewhere(message, state)
         data = await state.get_data()
         await state.clear()
         number = str(data.get("number"))

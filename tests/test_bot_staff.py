@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot.callbacks import CaseCb
+from bot.callbacks import CaseCb, StaffFormCb
 from domovoy.peers.smtp_sink import SmtpSink
 from intake.email.smtp import SmtpSender
 from intake.message import Channel, InboundMessage, SenderIdentity
 from tests.peers.mail import MAIL_DOMAIN, smtp_config
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from workflow.clock import ManualClock
 from workflow.models import Case, Event, Identity
 
 RESIDENT = 5001
@@ -226,3 +228,42 @@ async def test_delivery_mark_survives_a_restart(make_telegram: MakeTelegram) -> 
                   what="the 👍 on the staff message after the restart")
     assert [r["reaction"][0]["emoji"] for r in reactions
             if r["message_id"] == sent["message_id"]] == ["👍"]
+
+
+@pytest.mark.parametrize("forum", [True, False])
+async def test_a_question_pending_on_one_case_never_reaches_another_cases_resident(
+        make_telegram: MakeTelegram, forum: bool) -> None:
+    """Ivan presses "need info" on Anna's case, then answers Boris in Boris's own topic (or
+    as a reply to Boris's card): the words are Boris's, and Anna must not see them."""
+    h = await make_telegram(forum=forum)
+    clock = h.app.wf.clock
+    assert isinstance(clock, ManualClock)
+    case_a, card_a = await open_case(h, user=RESIDENT)
+    clock.advance(timedelta(minutes=5))
+    _, card_b = await open_case(h, "Не работает лифт во втором подъезде", user=RESIDENT + 1)
+    h.emu.user_presses(IVAN, card_a, CaseCb(a="need_info", id=case_a.id).pack())
+    await h.settle()
+    clock.advance(timedelta(minutes=20))
+    where = ({"message_thread_id": card_b["message_thread_id"]} if forum
+             else {"reply_to_message_id": card_b["message_id"]})
+    h.emu.user_sends(IVAN, "Лифтёр приедет завтра в 10:00", chat_id=STAFF_CHAT, **where)
+    await h.settle()
+    await h.deliver()
+    assert not any("Лифтёр" in t for t in h.texts_to(RESIDENT))
+    assert any("Лифтёр" in t for t in h.texts_to(RESIDENT + 1))
+
+
+async def test_an_abandoned_staff_form_does_not_swallow_a_reply_in_a_case_topic(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _, card_b = await open_case(h, "Не работает лифт во втором подъезде")
+    h.emu.user_sends(IVAN, "/new", chat_id=STAFF_CHAT)
+    await h.settle()
+    menu = h.emu.sent_messages(STAFF_CHAT)[-1]
+    h.emu.user_presses(IVAN, menu, StaffFormCb(a="b", v="lenina-5").pack())
+    await h.settle()
+    h.emu.user_sends(IVAN, "Лифтёр приедет завтра в 10:00", chat_id=STAFF_CHAT,
+                     message_thread_id=card_b["message_thread_id"])
+    await h.settle()
+    await h.deliver()
+    assert any("Лифтёр" in t for t in h.texts_to(RESIDENT))
