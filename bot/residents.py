@@ -392,7 +392,6 @@ def build_router(deps: BotDeps) -> Router:
     @router.callback_query(Form.confirm, FormCb.filter(F.a == "s"))
     async def form_send(query: CallbackQuery, state: FSMContext, event_update: Update) -> None:
         data = await state.get_data()
-        await state.clear()
         await answer(query)
         await drop_buttons(query)
         user = query.from_user
@@ -408,6 +407,9 @@ def build_router(deps: BotDeps) -> Router:
         msg = await inbound(user, str(data.get("external_id")), text, attachments,
                             preset=preset, burst_key=None)
         await ingest(msg, user.id, event_update)
+        # Only now: a stop before the case is recorded leaves the form to send again when
+        # Telegram redelivers the press (the form's message id makes a second send a duplicate).
+        await state.clear()
 
     # --- ratings --------------------------------------------------------------------------
 

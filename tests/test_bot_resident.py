@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.callbacks import FormCb
 from domovoy.peers.telegram_api import BotAPIEmulator
 from tests.helpers import mail
 from tests.peers.telegram import TelegramHarness
@@ -226,3 +229,40 @@ async def test_message_that_fails_intake_is_quarantined_and_requeued(
     assert await telegram.deliver() >= 1
     assert case.number in telegram.texts_to(RESIDENT)[told]  # the resident gets the number
     assert await requeue(app.intake, app.wf.sessions) == []  # nothing left to retry
+
+
+async def test_a_stop_while_the_form_is_being_sent_loses_nothing(
+        telegram: TelegramHarness) -> None:
+    """The bot stops after the resident pressed "Send" and before the case was recorded:
+    Telegram delivers the press again, and the form must still be there to send."""
+    h, emu = telegram, telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await h.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
+    await h.settle()
+    emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await h.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
+    await h.settle()
+    confirm = emu.sent_messages(RESIDENT)[-1]
+    # Hold the "sending…" message (sent before the case is recorded) and stop the bot there.
+    name, original = emu._methods["sendmessage"]
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def held(w: Any, p: Any) -> Any:
+        if "Отправляем" in str(p.raw.get("text", "")):
+            reached.set()
+            await release.wait()
+        return await original(w, p)
+
+    emu._methods["sendmessage"] = (name, held)
+    emu.user_presses(RESIDENT, confirm, FormCb(a="s").pack())
+    await asyncio.wait_for(reached.wait(), 5)
+    await h.stop()
+    emu._methods["sendmessage"] = (name, original)
+    release.set()
+    await h.start()
+    await h.settle()
+    async with h.app.wf.sessions() as session:
+        assert len((await session.scalars(select(Case))).all()) == 1
