@@ -609,5 +609,11 @@ def build_router(deps: BotDeps) -> Router:
         except TelegramAPIError as exc:
             log.info("buttons not removed: %s", exc)
 
+    # Registered last: a button no handler took (from a step that is over, an old message,
+    # a form cleared by time) is still answered, so it does not spin with nothing happening.
+    @router.callback_query()
+    async def stale_button(query: CallbackQuery) -> None:
+        await answer(query, texts.resident(await lang_of(query.from_user), "button_stale"))
+
     return router
 

@@ -266,3 +266,18 @@ async def test_a_stop_while_the_form_is_being_sent_loses_nothing(
     await h.settle()
     async with h.app.wf.sessions() as session:
         assert len((await session.scalars(select(Case))).all()) == 1
+
+
+async def test_a_button_from_a_step_that_is_over_is_answered(telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await telegram.settle()
+    menu = emu.sent_messages(RESIDENT)[-1]
+    emu.user_presses(RESIDENT, menu, FormCb(a="x").pack())  # the form is cancelled
+    await telegram.settle()
+    # as from a client still showing the old buttons
+    press = emu.user_presses(RESIDENT, menu, FormCb(a="t", v="plumbing").pack(), check_button=False)
+    await telegram.settle()
+    [answered] = [a for a in emu.callback_answers if a["callback_query_id"] == press["id"]]
+    assert answered["text"]
