@@ -547,6 +547,21 @@ def build_router(deps: BotDeps) -> Router:
         # A message that opens no case gets the workflow's "unfiled" note through the outbox.
         await ingest(msg, user.id, event_update, quiet=True)
 
+    @router.message(StateFilter(Form.topic, Registration.apartment, Registration.phone,
+                                Rating.comment))
+    async def off_step(message: Message, state: FSMContext, event_update: Update) -> None:
+        """A message the pending step cannot take (a complaint typed instead of picking a
+        topic, a photo while the flat number is asked) ends the step and is handled as any
+        other message, rather than vanishing."""
+        await state.clear()
+        await any_message(message, event_update)
+
+    @router.message(StateFilter(Form.photos, Form.confirm))
+    async def form_waits_for_buttons(message: Message) -> None:
+        """The form holds the resident's description: a stray message does not throw it away,
+        and is not ignored either."""
+        await say(message, "new_use_buttons")
+
     # --- helpers --------------------------------------------------------------------------
 
     def external_id(message: Message) -> str:

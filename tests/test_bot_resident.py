@@ -281,3 +281,32 @@ async def test_a_button_from_a_step_that_is_over_is_answered(telegram: TelegramH
     await telegram.settle()
     [answered] = [a for a in emu.callback_answers if a["callback_query_id"] == press["id"]]
     assert answered["text"]
+
+
+async def test_a_complaint_typed_instead_of_picking_a_topic_is_not_lost(
+        telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await telegram.settle()
+    emu.user_sends(RESIDENT, "В подъезде 2 не горит свет третий день")
+    await telegram.settle()
+    async with telegram.app.wf.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+    assert len(cases) == 1 and "не горит свет" in cases[0].text
+
+
+async def test_a_stray_message_while_the_form_waits_for_its_buttons_is_answered(
+        telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await telegram.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
+    await telegram.settle()
+    emu.user_sends(RESIDENT, "Течёт кран на кухне")
+    await telegram.settle()
+    before = len(telegram.texts_to(RESIDENT))
+    emu.user_sends(RESIDENT, "и ещё в ванной капает")
+    await telegram.settle()
+    assert len(telegram.texts_to(RESIDENT)) == before + 1
