@@ -501,12 +501,17 @@ def build_router(deps: BotDeps) -> Router:
     # --- anything else a resident sends ---------------------------------------------------
 
     @router.edited_message()
-    async def edited(message: Message, event_update: Update) -> None:
+    async def edited(message: Message, state: FSMContext, event_update: Update) -> None:
         user = message.from_user
         if user is None:
             return
         text = message.text or message.caption or ""
         original = external_id(message)
+        if text and (await state.get_data()).get("external_id") == original:
+            # the description of a form not yet sent: the form takes the new words (filing the
+            # edit too made one complaint two cases)
+            await state.update_data(text=text)
+            return
         msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}", text, (),
                             thread_hints=(original,), notes=("edited message",), burst_key=None)
         await ingest(msg, user.id, event_update, quiet=True)

@@ -310,3 +310,29 @@ async def test_a_stray_message_while_the_form_waits_for_its_buttons_is_answered(
     emu.user_sends(RESIDENT, "и ещё в ванной капает")
     await telegram.settle()
     assert len(telegram.texts_to(RESIDENT)) == before + 1
+
+
+async def test_editing_the_forms_description_before_sending_makes_one_case_with_the_new_words(
+        telegram: TelegramHarness) -> None:
+    emu = telegram.emu
+    emu.add_private_chat(RESIDENT, "Анна")
+    emu.user_sends(RESIDENT, "/new")
+    await telegram.settle()
+    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
+    await telegram.settle()
+    described = emu.user_sends(RESIDENT, "Течёт кран на кухне")
+    await telegram.settle()
+    emu.user_sends(RESIDENT, "Течёт кран на кухне и в ванной", edit_of=described["message_id"])
+    await telegram.settle()
+
+    def last_with_buttons() -> dict[str, Any]:
+        return [m for m in emu.sent_messages(RESIDENT)
+                if (m.get("reply_markup") or {}).get("inline_keyboard")][-1]
+
+    emu.user_presses(RESIDENT, last_with_buttons(), FormCb(a="d").pack())
+    await telegram.settle()
+    emu.user_presses(RESIDENT, last_with_buttons(), FormCb(a="s").pack())
+    await telegram.settle()
+    async with telegram.app.wf.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+    assert [c.text for c in cases] == ["Течёт кран на кухне и в ванной"]
