@@ -236,13 +236,7 @@ async def test_a_stop_while_the_form_is_being_sent_loses_nothing(
     """The bot stops after the resident pressed "Send" and before the case was recorded:
     Telegram delivers the press again, and the form must still be there to send."""
     h, emu = telegram, telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/new")
-    await h.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
-    await h.settle()
-    emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
-    await h.settle()
+    await describe_in_form(h, "Течёт кран на кухне, вода на полу")
     emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="d").pack())
     await h.settle()
     confirm = emu.sent_messages(RESIDENT)[-1]
@@ -299,13 +293,7 @@ async def test_a_complaint_typed_instead_of_picking_a_topic_is_not_lost(
 async def test_a_stray_message_while_the_form_waits_for_its_buttons_is_answered(
         telegram: TelegramHarness) -> None:
     emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/new")
-    await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
-    await telegram.settle()
-    emu.user_sends(RESIDENT, "Течёт кран на кухне")
-    await telegram.settle()
+    await describe_in_form(telegram, "Течёт кран на кухне")
     before = len(telegram.texts_to(RESIDENT))
     emu.user_sends(RESIDENT, "и ещё в ванной капает")
     await telegram.settle()
@@ -315,13 +303,7 @@ async def test_a_stray_message_while_the_form_waits_for_its_buttons_is_answered(
 async def test_editing_the_forms_description_before_sending_makes_one_case_with_the_new_words(
         telegram: TelegramHarness) -> None:
     emu = telegram.emu
-    emu.add_private_chat(RESIDENT, "Анна")
-    emu.user_sends(RESIDENT, "/new")
-    await telegram.settle()
-    emu.user_presses(RESIDENT, emu.sent_messages(RESIDENT)[-1], FormCb(a="t", v="plumbing").pack())
-    await telegram.settle()
-    described = emu.user_sends(RESIDENT, "Течёт кран на кухне")
-    await telegram.settle()
+    described = await describe_in_form(telegram, "Течёт кран на кухне")
     emu.user_sends(RESIDENT, "Течёт кран на кухне и в ванной", edit_of=described["message_id"])
     await telegram.settle()
 
@@ -336,3 +318,17 @@ async def test_editing_the_forms_description_before_sending_makes_one_case_with_
     async with telegram.app.wf.sessions() as session:
         cases = (await session.scalars(select(Case))).all()
     assert [c.text for c in cases] == ["Течёт кран на кухне и в ванной"]
+
+
+async def describe_in_form(h: TelegramHarness, text: str) -> dict[str, Any]:
+    """A resident opens the guided form, picks plumbing and describes the fault; returns the
+    description message."""
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "/new")
+    await h.settle()
+    h.emu.user_presses(RESIDENT, h.emu.sent_messages(RESIDENT)[-1],
+                       FormCb(a="t", v="plumbing").pack())
+    await h.settle()
+    described = h.emu.user_sends(RESIDENT, text)
+    await h.settle()
+    return described
