@@ -138,6 +138,9 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.callback_query(CaseCb.filter(F.a == "card"))
     async def back_to_card(query: CallbackQuery, callback_data: CaseCb) -> None:
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+            return
         async with wf.sessions() as session:
             case = await session.get(Case, callback_data.id)
         if case is not None and query.message is not None:
@@ -195,8 +198,8 @@ def build_router(deps: BotDeps) -> Router:
 
     async def edit_markup(query: CallbackQuery, markup: Any) -> None:
         msg = query.message
-        if msg is None:
-            return
+        if msg is None or _buttons(getattr(msg, "reply_markup", None)) == _buttons(markup):
+            return  # Telegram refuses an edit that changes nothing ("message is not modified")
         try:
             await deps.output.unbudgeted(EditMessageReplyMarkup(
                 chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=markup))
@@ -503,6 +506,12 @@ def build_router(deps: BotDeps) -> Router:
         return await deps.cards.case_for(message.chat.id, thread_id, reply_id)
 
     return router
+
+
+def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:
+    """An inline keyboard as its labels and callback data, to tell whether an edit changes it."""
+    rows = getattr(markup, "inline_keyboard", None) or []
+    return [[(b.text, b.callback_data) for b in row] for row in rows]
 
 
 def thread_of(message: Any) -> int | None:

@@ -267,3 +267,23 @@ async def test_an_abandoned_staff_form_does_not_swallow_a_reply_in_a_case_topic(
     await h.settle()
     await h.deliver()
     assert any("Лифтёр" in t for t in h.texts_to(RESIDENT))
+
+
+async def test_pressing_back_twice_sends_telegram_no_edit_it_would_refuse(
+        telegram: TelegramHarness) -> None:
+    h, emu = telegram, telegram.emu
+    case, card = await open_case(h)
+    emu.user_presses(IVAN, card, CaseCb(a="rc", id=case.id).pack())
+    await h.settle()
+    back = CaseCb(a="card", id=case.id).pack()
+    emu.user_presses(IVAN, emu.message(STAFF_CHAT, card["message_id"]), back)
+    await h.settle()
+    # the card's own buttons are back; a second tap (its "Back" still on screen) changes nothing
+    emu.user_presses(IVAN, emu.message(STAFF_CHAT, card["message_id"]), back, check_button=False)
+    await h.settle()
+    refused = [r for r in emu.requests if r.method != "getUpdates" and r.ok is False]
+    assert not refused, [(r.method, r.description) for r in refused]
+    emu.user_presses(OUTSIDER, emu.message(STAFF_CHAT, card["message_id"]), back,
+                     check_button=False)
+    await h.settle()
+    assert any(answers_to(h, OUTSIDER))  # refused, with a word
