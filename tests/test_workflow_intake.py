@@ -15,8 +15,9 @@ from intake.message import Automated, PresetLabels
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
-from workflow.intake import _HINTED, _INCIDENT_PEER, Action
+from workflow.intake import _HINTED, _INCIDENT_PEER, Action, IntakeResult
 from workflow.models import Case, Event, Identity, Message, OutboxItem
+from workflow.outbox import Outgoing
 from workflow.sqlite_inline import sqlite_connection
 
 
@@ -224,12 +225,17 @@ async def test_autoreplies_and_lists_are_never_answered(app: App, clock: ManualC
     assert await count(app, OutboxItem) == 0
 
 
+async def acknowledged_case(app: App, recorder: RecordingSender, clock: ManualClock,
+                            address: str) -> tuple[IntakeResult, Outgoing]:
+    """A resident's mail opens a case; returns it and the acknowledgement that went out."""
+    opened = await app.intake.ingest(mail(address, "Прошу прислать электрика", clock.now()))
+    await app.outbox.deliver_due()
+    return opened, next(o for o in recorder.sent if o.purpose == "ack")
+
+
 async def test_bounce_marks_address_undeliverable_and_alerts_staff(
         app: App, recorder: RecordingSender, clock: ManualClock) -> None:
-    opened = await app.intake.ingest(mail("gone@example.org", "Прошу прислать электрика",
-                                          clock.now()))
-    await app.outbox.deliver_due()
-    ack = next(o for o in recorder.sent if o.purpose == "ack")
+    opened, ack = await acknowledged_case(app, recorder, clock, "gone@example.org")
     bounce = await app.intake.ingest(mail("MAILER-DAEMON@mx.example.org", "Undelivered",
                                           clock.now(), automated=Automated.BOUNCE,
                                           bounced="gone@example.org",
@@ -245,10 +251,7 @@ async def test_bounce_marks_address_undeliverable_and_alerts_staff(
 
 async def test_a_delivery_delay_notice_alerts_nobody_and_marks_nothing(
         app: App, recorder: RecordingSender, clock: ManualClock) -> None:
-    opened = await app.intake.ingest(mail("slow@example.org", "Прошу прислать электрика",
-                                          clock.now()))
-    await app.outbox.deliver_due()
-    ack = next(o for o in recorder.sent if o.purpose == "ack")
+    opened, ack = await acknowledged_case(app, recorder, clock, "slow@example.org")
     delay = dataclasses.replace(
         mail("MAILER-DAEMON@mx.example.org", "Delayed", clock.now(),
              automated=Automated.BOUNCE, hints=(f"out-{ack.outbox_id}",)),

@@ -72,6 +72,11 @@ _CANDIDATES = ("cp1251", "koi8_r", "cp866", "iso8859_5")
 # Variants that read Russian as a candidate does and add letters of their own (Ukrainian і, ї,
 # є, ґ; the Mac's punctuation): where statistics pick the family, the label picks the variant.
 _FAMILY = {"koi8_u": "koi8_r", "mac_cyrillic": "cp1251"}
+
+
+def _family(codec: str | None) -> str | None:
+    """The candidate codec whose letter statistics stand for ``codec``."""
+    return _FAMILY.get(codec or "", codec)
 _SEVEN_BIT = frozenset({"utf_7", "iso2022_jp", "iso2022_jp_ext", "iso2022_kr", "hz"})
 
 # Relative frequency (percent) of Russian letters in ordinary prose.
@@ -222,7 +227,7 @@ def _mixed_lines(data: bytes, preferred: str | None) -> str | None:
         return None
     rest = b"\n".join(line for line, ok in zip(lines, valid, strict=True) if ok is False)
     codec = _cyrillic_guess(rest, len(rest.translate(None, _LOW_BYTES)),
-                            _FAMILY.get(preferred or "", preferred)) or "cp1252"
+                            _family(preferred)) or "cp1252"
     return "\n".join(line.decode("utf-8" if ok is not False else codec, "replace")
                      for line, ok in zip(lines, valid, strict=True))
 
@@ -273,7 +278,7 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
             pass
     hint_codec = normalize_charset(hint)
     preferred = codec if codec in _CYRILLIC else hint_codec if hint_codec in _CYRILLIC else None
-    guess = _cyrillic_guess(data, high, _FAMILY.get(preferred or "", preferred))
+    guess = _cyrillic_guess(data, high, _family(preferred))
     if guess is not None:
         if preferred in _FAMILY and _FAMILY[preferred] == guess:
             guess = preferred

@@ -416,7 +416,7 @@ def _text_dsn(text: str) -> list[DsnRecipient]:
     return out
 
 
-def _only_delayed(mime: MimeResult, text: str) -> bool:
+def _only_delayed(text: str) -> bool:
     """A delivery notice in plain text that reports a delay, not a failure (a structured one
     says so in its Action and Status fields, read below)."""
     head = text[:3000]
@@ -446,7 +446,7 @@ def _bounce_details(
         if not _valid_address(rcpt):
             rcpt = next(iter(mime.returned_recipients), "")
         return (rcpt.lower() or None), ids, False
-    if not mime.dsn and _only_delayed(mime, text):
+    if not mime.dsn and _only_delayed(text):
         notes.append("delivery delayed, not failed: no address is marked undeliverable")
         return None, ids, True
     dsn = mime.dsn or _text_dsn(text)
