@@ -2490,3 +2490,11 @@ def test_reports_of_illegal_adverts_are_no_spam(clf: Classifier, text: str) -> N
 ])
 def test_portal_posts_named_by_their_subject(clf: Classifier, text: str, category: str) -> None:
     assert clf.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", ["Батареи не греются, в квартире +12",
+                                  "the radiators are not warm at all and it's freezing"])
+def test_cold_radiators_are_no_denial_of_danger(clf: Classifier, text: str) -> None:
+    # a denial keeps the model's emergency net quiet: radiators that do not warm are the
+    # outage itself, which in a frost the net is there to catch
+    assert "urgency.normal.danger_denied" not in clf.classify(text).rules
