@@ -180,8 +180,10 @@ def _cyrillic_guess(data: bytes, high: int, preferred: str | None) -> str | None
         # Where the label reads as capitals that make better Russian, letter for letter, than
         # any other codec's reading, the label stands (a KOI8-R letter mislabelled cp1251 also
         # reads as capitals, but as capitals of letters Russian rarely uses).
-        letters = [c for c in data.decode(preferred, "replace") if c.isalpha() and c > "\u03ff"]
-        if letters and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        cases = _letter_cases(preferred)
+        letters = sum([n for b, n in hist if cases[b - 128]])
+        capitals = sum([n for b, n in hist if cases[b - 128] == _CAPITAL])
+        if letters and capitals >= 0.8 * letters:
             w = _weights(preferred, caps=True)
             caps = sum([n * w[b - 128] for b, n in hist]) / high
             if caps >= 2.0 and all(caps > v for c, v in scores.items() if c != preferred):
@@ -189,6 +191,23 @@ def _cyrillic_guess(data: bytes, high: int, preferred: str | None) -> str | None
         scores[preferred] += 0.5
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= 2.0 else None
+
+
+_CAPITAL = 2
+
+
+@lru_cache(maxsize=8)
+def _letter_cases(codec: str) -> tuple[int, ...]:
+    """For each high byte: 0 if ``codec`` reads it as no letter of Cyrillic or later scripts,
+    1 as a lower-case one, ``_CAPITAL`` as a capital. The candidates read low bytes as ASCII,
+    so counting a message's high bytes counts its letters: looking at each decoded character
+    in Python cost a labelled single-byte mail more than the rest of its parse."""
+    out = []
+    for b in range(128, 256):
+        ch = bytes([b]).decode(codec, "replace")
+        letter = ch.isalpha() and ch > "\u03ff"
+        out.append(_CAPITAL if letter and ch.isupper() else int(letter))
+    return tuple(out)
 
 
 def _isolated_high(data: bytes) -> int:
