@@ -2498,3 +2498,87 @@ def test_cold_radiators_are_no_denial_of_danger(clf: Classifier, text: str) -> N
     # a denial keeps the model's emergency net quiet: radiators that do not warm are the
     # outage itself, which in a frost the net is there to catch
     assert "urgency.normal.danger_denied" not in clf.classify(text).rules
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # sparking denied: the fault itself, not an alarm (taxonomy)
+    ("В коридоре из щитка торчат голые провода, не искрят, но заизолируйте пожалуйста",
+     "electrical"),
+    ("the switch in the hall crackles now and then. no sparks, nothing smells. please check",
+     "electrical"),
+    ("socket in the kitchen got hot and the plug melted a bit, no smoke or sparks", "electrical"),
+])
+def test_sparking_denied_raises_no_alarm(clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert c.urgency == "normal"
+    assert "category.safety.sparks" not in c.rules and f"category.{category}.power" in c.rules
+
+
+@pytest.mark.parametrize("text", [
+    "смеситель в ванной бьётся током, ничего не искрит, но щиплет руки",
+    "the radiator gives me a shock when I touch it, no sparks though",
+])
+def test_a_shock_is_an_alarm_whether_or_not_anything_sparks(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("safety", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "the cistern in our toilet hisses all night after every flush, flat 8, please fix the valve",
+    "бачок унитаза шипит и не набирается до конца, кв 14",
+])
+def test_a_hissing_cistern_is_no_gas_leak(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("plumbing", "normal")
+
+
+def test_a_hissing_pipe_is_still_a_gas_alarm(clf: Classifier) -> None:
+    assert clf.classify("hissing sound from the pipe behind the cooker, flat 3").urgency \
+        == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сильный запах канализации в подвале, у люка мокрое пятно. Пока не затопило, но проверьте",
+    "sewage smell by the car park drain and a damp patch spreading, not flooding yet",
+])
+def test_a_damp_patch_the_resident_says_is_no_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_sewage_rising_is_still_an_alarm(clf: Classifier) -> None:
+    assert clf.classify("из унитаза поднимается канализация, уже на полу").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сейчас с потолка в кухне льёт вода, квартира над нами пустая, хозяева трубку не берут",
+    "water pouring through my ceiling right now, the flat above us is empty, their phone "
+    "is off. please shut the riser",
+    "Куски бетона упали с балкона на крыльцо, чудом никого не задело. Оградите вход срочно",
+])
+def test_a_neighbour_not_answering_in_an_emergency_is_no_complaint(
+        clf: Classifier, text: str) -> None:
+    # panic stays a request (taxonomy): an absent neighbour is a fact, not blame of the office
+    c = clf.classify(text)
+    assert (c.kind, c.urgency) == ("request", "emergency")
+
+
+def test_an_office_not_answering_in_an_emergency_is_still_a_complaint(
+        clf: Classifier) -> None:
+    c = clf.classify("Третий раз пишу: с потолка льёт, аварийка не приезжает, никто не отвечает!")
+    assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "morning! the new lights in the lobby look great, whoever did it 👍",
+    "Спасибо! Покрасили подъезд — выглядит отлично!",
+    "Dear Manager, we install smart parcel lockers free of charge. I would love to book a call "
+    "next week to present our business proposal.",
+])
+def test_praise_and_sales_pitches_open_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_a_burning_smell_that_turned_out_to_be_cooking_is_no_alarm(clf: Classifier) -> None:
+    c = clf.classify("FYI: the burning smell on the stairs last night turned out to be a "
+                     "neighbour's burnt dinner. Nothing needed.")
+    assert c.urgency != "emergency"

@@ -112,6 +112,23 @@ def test_a_shared_list_can_be_extended_per_rule(tmp_path: Path) -> None:
     assert clf.fired("молодцы заранее") == []
 
 
+def test_an_extended_list_can_be_shared_again(tmp_path: Path) -> None:
+    """A list that extends a shared one can itself be named and shared (one rule adds words
+    of its own after it, another takes it as is)."""
+    text = GOOD + (
+        "- id: kind.other.thanks\n  kind: other\n  weight: 3\n  any: [спасибо]\n"
+        "  unless: &base [прошу]\n"
+        "- id: kind.other.praise\n  kind: other\n  weight: 3\n  any: [молодцы]\n"
+        "  unless: [&wider [*base, =заранее], =но]\n"
+        "- id: kind.other.resolved\n  kind: other\n  weight: 3\n  any: [починили]\n"
+        "  unless: [*wider]\n"
+    )
+    clf = Classifier.from_paths([write(tmp_path, text)])
+    assert clf.fired("молодцы, но") == []
+    assert [r.id for r in clf.fired("починили, но")] == ["kind.other.resolved"]
+    assert clf.fired("починили, заранее") == clf.fired("починили, прошу") == []
+
+
 def test_negation_is_per_rule(tmp_path: Path) -> None:
     text = GOOD + (
         "- id: category.safety.sparks\n  category: safety\n  urgency: emergency\n"

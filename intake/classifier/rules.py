@@ -8,7 +8,7 @@ never firing in production; so everything is validated here and the engine can t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,13 +161,20 @@ def parse_pattern(source: str, keyer: KeyFn) -> Pattern:
     return Pattern(source, terms=tuple(terms), ordered=ordered)
 
 
+def _flat(items: Iterable[yaml.Node]) -> Iterator[yaml.Node]:
+    """A list alias inside a list (`[заранее, *thanks_then_more]`) stands for its items, so a
+    shared list can be written once and extended per rule, and an extended list shared again
+    (`[&calm [*smell_gone, ...], ...]`)."""
+    for item in items:
+        if isinstance(item, yaml.SequenceNode):
+            yield from _flat(item.value)
+        else:
+            yield item
+
+
 def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn) -> tuple[Pattern, ...]:
     out = []
-    # A list alias inside a list (`[заранее, *thanks_then_more]`) stands for its items, so a
-    # shared list can be written once and extended per rule.
-    items = [inner for item in _seq(path, node, what)
-             for inner in (item.value if isinstance(item, yaml.SequenceNode) else [item])]
-    for item in items:
+    for item in _flat(_seq(path, node, what)):
         text = _scalar(path, item, f"a pattern in {what}")
         try:
             out.append(parse_pattern(text, keyer))
