@@ -105,6 +105,15 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- buttons on cards -----------------------------------------------------------------
 
+    @router.message(_as_the_group)
+    async def anonymous_admin(message: Message) -> None:
+        """A group admin with "Remain anonymous" on writes as the group itself, so nobody can
+        tell which staff member it is: a command or a reply to a case would be refused as an
+        outsider's or, worse, dropped unseen. Say why instead; other chatter is left alone."""
+        text = message.text or message.caption or ""
+        if text.startswith("/") or await case_of(message) is not None:
+            await deps.reply(message, t("anonymous_admin"), quote=True)
+
     @router.callback_query(CaseCb.filter(F.a.in_(ACTIONS)))
     async def card_action(query: CallbackQuery, callback_data: CaseCb,
                           state: FSMContext) -> None:
@@ -512,6 +521,11 @@ def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:
     """An inline keyboard as its labels and callback data, to tell whether an edit changes it."""
     rows = getattr(markup, "inline_keyboard", None) or []
     return [[(b.text, b.callback_data) for b in row] for row in rows]
+
+
+def _as_the_group(message: Message) -> bool:
+    """Sent by an anonymous admin (a linked channel's posts carry the channel, not the group)."""
+    return message.sender_chat is not None and message.sender_chat.id == message.chat.id
 
 
 def thread_of(message: Any) -> int | None:

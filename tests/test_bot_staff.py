@@ -111,6 +111,24 @@ async def test_outsider_pressing_a_button_changes_nothing(telegram: TelegramHarn
     assert "роль" in answers_to(telegram, IVAN)[-1]
 
 
+async def test_an_anonymous_admin_is_told_why_nothing_happened(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    before = await stage_of(h, case.id)
+    h.emu.user_sends(IVAN, "Сантехник придёт завтра", chat_id=STAFF_CHAT,
+                     message_thread_id=thread, anonymous=True)
+    h.emu.user_sends(IVAN, f"/close {case.number} готово", chat_id=STAFF_CHAT, anonymous=True)
+    h.emu.user_sends(IVAN, "коллеги, кто сегодня дежурит?", chat_id=STAFF_CHAT, anonymous=True)
+    await h.settle()
+    await h.deliver()
+    assert await stage_of(h, case.id) == before
+    assert not any("завтра" in t for t in h.texts_to(RESIDENT))
+    told = [t for t in h.texts_to(STAFF_CHAT) if "анонимно" in t]
+    assert len(told) == 2  # the reply and the command; the chatter is nobody's business
+
+
 async def test_staff_reply_in_topic_reaches_resident_with_a_tick(
         make_telegram: MakeTelegram) -> None:
     h = await make_telegram(forum=True)

@@ -29,6 +29,10 @@ from .telegram_state import (
     new_message,
 )
 
+# The sender Telegram puts on an anonymous group admin's messages.
+ANONYMOUS_ADMIN: Json = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                         "username": "GroupAnonymousBot"}
+
 
 class TelegramControl:
     """The in-process control API shared by the emulator and per-token views."""
@@ -219,8 +223,12 @@ class TelegramControl:
         message_thread_id: int | None = None,
         entities: list[Json] | None = None,
         edit_of: int | None = None,
+        anonymous: bool = False,
     ) -> Json:
-        """Inject a message (or, with ``edit_of``, an edit) from a user; returns the Message."""
+        """Inject a message (or, with ``edit_of``, an edit) from a user; returns the Message.
+
+        ``anonymous``: the user is a group admin with "Remain anonymous" on, so Telegram sends
+        the message from its GroupAnonymousBot on behalf of the group (``sender_chat``)."""
         w = self._world()
         if chat_id is None or chat_id == user_id:
             w.ensure_user(user_id)
@@ -263,7 +271,11 @@ class TelegramControl:
             raise ValueError("text and attachments are separate messages; use caption=")
 
         thread_id, reply_to = self._user_thread(chat, message_thread_id, reply_to_message_id)
+        if anonymous:
+            user = dict(ANONYMOUS_ADMIN)
         msg = new_message(chat, user, thread_id, reply_to)
+        if anonymous:
+            msg["sender_chat"] = chat.public()
         if media_group_id is not None:
             msg["media_group_id"] = media_group_id
         msg.update(content)
