@@ -59,6 +59,7 @@ def build_router(deps: BotDeps) -> Router:
     router = Router(name="staff")
     staff_chats = deps.chats.chat_ids()
     router.message.filter(F.chat.id.in_(staff_chats))
+    router.edited_message.filter(F.chat.id.in_(staff_chats))
     wf, texts, lang = deps.wf, deps.texts, deps.staff_lang
 
     def t(block: str, **ctx: Any) -> str:
@@ -505,6 +506,29 @@ def build_router(deps: BotDeps) -> Router:
                 .order_by(OutboxItem.id.desc()).limit(1))
         if item_id is not None:
             deps.watch.track(item_id, message.chat.id, message.message_id)
+
+    @router.edited_message(F.text | F.caption)
+    async def staff_reply_edited(message: Message) -> None:
+        """A staff member corrects an answer already relayed: the resident gets the new
+        wording, marked as a correction. Edits of chatter, notes and commands stay here."""
+        user = message.from_user
+        text = message.text or message.caption or ""
+        if user is None or user.is_bot or text.startswith("/"):
+            return
+        case_id = await case_of(message)
+        if case_id is None:
+            return
+        origin = f"{message.chat.id}:{message.message_id}"
+        async with wf.sessions() as session:
+            payloads = (await session.scalars(select(OutboxItem.payload).where(
+                OutboxItem.case_id == case_id, OutboxItem.purpose == "staff_reply"))).all()
+            number = await session.scalar(select(Case.number).where(Case.id == case_id))
+        if number is None or not any(p.get("origin") == origin for p in payloads):
+            return  # never relayed: nothing the resident saw has changed
+        try:
+            await deps.cases.reply(number, user.id, text, origin=origin, correction=True)
+        except NotAllowed:
+            await deps.reply(message, t("refusal"), quote=True)
 
     async def case_of(message: Message) -> int | None:
         thread_id = message.message_thread_id if message.is_topic_message else None

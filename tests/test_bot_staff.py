@@ -153,6 +153,29 @@ async def test_staff_reply_in_topic_reaches_resident_with_a_tick(
                for m in h.emu.sent_messages(STAFF_CHAT, thread_id=thread))
 
 
+async def test_a_corrected_staff_reply_reaches_the_resident_marked_as_such(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    sent = h.emu.user_sends(IVAN, "Сантехник придёт в среду", chat_id=STAFF_CHAT,
+                            message_thread_id=thread)
+    note = h.emu.user_sends(IVAN, "/note ключи у консьержа", chat_id=STAFF_CHAT,
+                            message_thread_id=thread)
+    await h.settle()
+    await h.deliver()
+    h.emu.user_sends(IVAN, "Сантехник придёт в четверг", chat_id=STAFF_CHAT,
+                     edit_of=sent["message_id"])
+    h.emu.user_sends(IVAN, "/note ключи у соседки", chat_id=STAFF_CHAT, edit_of=note["message_id"])
+    await h.settle()
+    await h.deliver()
+    to_resident = h.texts_to(RESIDENT)
+    assert any("в среду" in t for t in to_resident)
+    corrected = [t for t in to_resident if "в четверг" in t]
+    assert len(corrected) == 1 and "Исправление" in corrected[0]
+    assert not any("соседк" in t or "консьерж" in t for t in to_resident)
+
+
 async def test_staff_reply_to_email_resident_goes_by_mail_threaded(
         telegram: TelegramHarness, smtp_sink: SmtpSink) -> None:
     app = telegram.app

@@ -211,9 +211,12 @@ class CaseActions:
         return result
 
     async def reply(self, number: str, telegram_user_id: int, text: str,
-                    origin: str | None = None) -> ActionResult:
+                    origin: str | None = None, *, correction: bool = False) -> ActionResult:
         """A staff answer to the resident, through the resident's own channel. ``origin`` names
-        the staff message it came from, so the delivery outcome can be shown on it later."""
+        the staff message it came from, so the delivery outcome can be shown on it later.
+        ``correction``: the staff member edited an answer already sent; the new wording goes
+        out marked as a correction (a mail cannot be edited, and a chat message the resident
+        may have read already should not change silently)."""
         now = self.wf.clock.now()
         async with self.wf.sessions.begin() as session:
             staff = await self.staff_by_telegram(session, telegram_user_id)
@@ -222,11 +225,12 @@ class CaseActions:
                 case.first_response_at = now
                 self.wf.sla.refresh_next(case)
             case.updated_at = now
-            self._event(session, case, staff, "staff_reply", now, note=text[:200])
+            self._event(session, case, staff, "staff_reply_corrected" if correction
+                        else "staff_reply", now, note=text[:200])
             item = await self.notify.resident(session, case, "staff_reply",
-                                              key=f"reply:{case.id}:{now.isoformat()}",
+                                              key=_reply_key(case.id, now, origin, correction),
                                               automatic=False, staff_id=staff.id, text=text,
-                                              origin=origin)
+                                              origin=origin, correction=correction)
             result = await self._result(session, case,
                                         note=None if item else "resident unreachable")
         self.wf.wake_outbox()
@@ -278,3 +282,10 @@ class CaseActions:
                 return False
             await record_feedback(session, case, resident_id, rating, comment, now)
             return True
+
+
+def _reply_key(case_id: int, now: datetime, origin: str | None, correction: bool) -> str:
+    """One outbox item per staff message and per correction of it: keyed by the time alone,
+    two answers given in the same instant were one item and the second was never sent."""
+    kind = "correction" if correction else "reply"
+    return f"{kind}:{case_id}:{origin or ''}:{now.isoformat()}"
