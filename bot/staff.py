@@ -14,6 +14,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -454,7 +455,14 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- questions and replies ------------------------------------------------------------
 
+    # A staff member pinged directly (an assignment, an escalation) opens the case in the
+    # private chat with the bot and may press "Уточнить" there: the question they type next is
+    # theirs to the resident, not a resident's message to the office.
+    private = Router(name="staff-private")
+    private.message.filter(F.chat.type == ChatType.PRIVATE)
+
     @router.message(Question.text, F.text)
+    @private.message(Question.text, F.text)
     async def question(message: Message, state: FSMContext) -> None:
         assert message.from_user is not None and message.text is not None
         await leave_if_elsewhere(message, state)
@@ -538,7 +546,10 @@ def build_router(deps: BotDeps) -> Router:
             else None
         return await deps.cards.case_for(message.chat.id, thread_id, reply_id)
 
-    return router
+    outer = Router(name="staff-all")
+    outer.include_router(router)
+    outer.include_router(private)
+    return outer
 
 
 def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:

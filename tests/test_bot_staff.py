@@ -176,6 +176,31 @@ async def test_a_corrected_staff_reply_reaches_the_resident_marked_as_such(
     assert not any("соседк" in t or "консьерж" in t for t in to_resident)
 
 
+async def test_a_question_asked_from_a_direct_ping_reaches_the_resident(
+        telegram: TelegramHarness) -> None:
+    h = telegram
+    case, _card = await open_case(h)
+    h.emu.add_private_chat(IVAN, "Иван")
+    h.emu.user_sends(MARIA, f"/assign {case.number} ivan", chat_id=STAFF_CHAT)
+    await h.settle()
+    await h.deliver()
+    ping = next(m for m in h.emu.sent_messages(IVAN) if m.get("reply_markup"))
+    h.emu.user_presses(IVAN, ping, CaseCb(a="show", id=case.id).pack())
+    await h.settle()
+    detail = next(m for m in h.emu.sent_messages(IVAN)
+                  if CaseCb(a="need_info", id=case.id).pack() in str(m.get("reply_markup")))
+    h.emu.user_presses(IVAN, detail, CaseCb(a="need_info", id=case.id).pack())
+    await h.settle()
+    h.emu.user_sends(IVAN, "На каком этаже квартира и кто будет дома?")
+    await h.settle()
+    await h.deliver()
+    assert any("кто будет дома" in t for t in h.texts_to(RESIDENT))
+    async with h.app.wf.sessions() as session:
+        cases = (await session.scalars(select(Case))).all()
+    assert len(cases) == 1  # the question did not become a case of Ivan's own
+    assert cases[0].paused_at is not None  # waiting for the resident's answer
+
+
 async def test_staff_reply_to_email_resident_goes_by_mail_threaded(
         telegram: TelegramHarness, smtp_sink: SmtpSink) -> None:
     app = telegram.app
