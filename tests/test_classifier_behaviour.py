@@ -2582,3 +2582,35 @@ def test_a_burning_smell_that_turned_out_to_be_cooking_is_no_alarm(clf: Classifi
     c = clf.classify("FYI: the burning smell on the stairs last night turned out to be a "
                      "neighbour's burnt dinner. Nothing needed.")
     assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "полтора месяца жду мастера, заявка от 3 марта, звонил 4 раза",
+    "I've called the office 5 times about the broken entry phone and nothing happens",
+    "nobody picks up at the emergency number, I tried 6 times this morning",
+])
+def test_counted_calls_and_long_waits_are_complaints(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "no need to come tomorrow for the tap, my husband fixed it",
+    "Приходить завтра не нужно, протечка прекратилась",
+])
+def test_calling_off_a_visit_opens_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_a_detector_beeping_for_its_battery_is_no_fire(clf: Classifier) -> None:
+    c = clf.classify("the smoke alarm on the 3rd floor landing keeps beeping, probably the battery")
+    assert c.urgency != "emergency"
+
+
+def test_a_basement_flooded_for_the_second_month_is_ordinary_work(clf: Classifier) -> None:
+    c = clf.classify("Подвал затоплен уже второй месяц, сырость, комары. Требуем откачать воду")
+    assert c.urgency != "emergency"
+
+
+def test_a_flood_again_this_month_running_now_stays_an_alarm(clf: Classifier) -> None:
+    c = clf.classify("опять залили сверху, второй раз за месяц, по стене течёт прямо сейчас")
+    assert c.urgency == "emergency"
