@@ -4,6 +4,11 @@ durability settings (WAL, synchronous=FULL: a commit survives power loss, which 
 input right after the commit requires). Both sides end their timed run with a checkpoint, so
 neither is credited for WAL pages it has not yet written back to the database file.
 
+A third line replays, with bare ``sqlite3``, exactly the statements our intake ran (recorded
+from the driver, commit for commit, on a copy of the same database): the floor Domovoy's own
+schema, indexes and rows set, with none of its Python. It tells the cost of what we store from
+the cost of the code around it.
+
 Both sides run two ways: one transaction per message (``IntakeService.ingest``, what a single
 Telegram message gets) and batches of 50 in one transaction (``ingest_many``, what the IMAP
 poller does with each fetch). The issue's baseline is the bare one-per-message loop; the
@@ -23,16 +28,19 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import asyncio
 import json
+import shutil
 import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench._common import ratio_line, synthetic_texts
 from domovoy.app import build_app
 from domovoy.config import Config
 from intake.message import Channel, InboundMessage, SenderIdentity
+from workflow import sqlite_inline
 from workflow.clock import SystemClock
 
 BATCH = 50
@@ -97,9 +105,73 @@ def baseline(path: Path, texts: list[str], batch: int = 1) -> float:
     return len(texts) / elapsed
 
 
-async def ours(path: Path, texts: list[str], batch: int = 1) -> float:
+class _Recording(sqlite3.Connection):
+    """A connection that keeps every statement it runs and marks each commit, so that what
+    the intake asked of SQLite can be replayed without it (see :func:`floor`)."""
+
+    log: list[tuple[str, tuple[Any, ...]] | None] | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if self.log is not None:
+            self.log.append((sql, tuple(parameters)))
+        return super().execute(sql, parameters)
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        conn = self
+
+        class Cursor(sqlite3.Cursor):
+            def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+                if conn.log is not None:
+                    conn.log.append((sql, tuple(parameters)))
+                return super().execute(sql, parameters)
+
+        return super().cursor(Cursor)
+
+    def commit(self) -> None:
+        if self.log is not None:
+            self.log.append(None)
+        super().commit()
+
+
+def floor(schema: Path, path: Path, log: list[tuple[str, tuple[Any, ...]] | None],
+          messages: int) -> float:
+    """Bare sqlite3 running exactly the statements the intake ran, commit for commit, on a
+    copy of the same schema with the same durability: what Domovoy's rows and indexes cost
+    SQLite itself, with none of our Python around them."""
+    shutil.copy(schema, path)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("PRAGMA foreign_keys=ON")
+    start = time.perf_counter()
+    for entry in log:
+        if entry is None:
+            con.commit()
+        else:
+            con.execute(*entry)
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return messages / elapsed
+
+
+async def ours(path: Path, texts: list[str], batch: int = 1,
+               log: list[tuple[str, tuple[Any, ...]] | None] | None = None) -> float:
+    """Domovoy's intake; ``log``: the statements of the timed part are appended to it."""
     config = Config.model_validate({"database": {"url": f"sqlite+aiosqlite:///{path}"},
                                     "buildings": [{"code": "b1"}]})
+    driver = sqlite_inline._module  # what SQLAlchemy's dialect connects through
+    real_connect = driver.connect
+    driver.connect = lambda *a, **kw: real_connect(*a, factory=_Recording, **kw)
+    try:
+        return await _ours(path, config, texts, batch, log)
+    finally:
+        driver.connect = real_connect
+
+
+async def _ours(path: Path, config: Config, texts: list[str], batch: int,
+                log: list[tuple[str, tuple[Any, ...]] | None] | None) -> float:
     app = await build_app(config, clock=SystemClock())
     now = app.wf.clock.now()
     msgs = [InboundMessage(channel=Channel.TELEGRAM, external_id=f"{i}:1",
@@ -107,6 +179,10 @@ async def ours(path: Path, texts: list[str], batch: int = 1) -> float:
                            text=t, received_at=now, building_code="b1")
             for i, t in enumerate(texts)]
     await app.intake.ingest(msgs[0])  # warm-up: caches, prepared statements
+    if log is not None:  # the database as the timed part finds it, WAL included
+        with sqlite3.connect(path) as src, sqlite3.connect(path.with_suffix(".schema")) as dst:
+            src.backup(dst)
+    _Recording.log = log
     start = time.perf_counter()
     if batch == 1:
         for m in msgs[1:]:
@@ -118,6 +194,7 @@ async def ours(path: Path, texts: list[str], batch: int = 1) -> float:
     async with app.engine.connect() as conn:
         await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
     elapsed = time.perf_counter() - start
+    _Recording.log = None
     await app.close()
     return (len(msgs) - 1) / elapsed
 
@@ -128,12 +205,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = baseline(Path(tmp) / "bare.sqlite3", texts)
         base_batched = baseline(Path(tmp) / "bare-batched.sqlite3", texts, BATCH)
-        single = asyncio.run(ours(Path(tmp) / "domovoy.sqlite3", texts))
+        log: list[tuple[str, tuple[Any, ...]] | None] = []
+        single = asyncio.run(ours(Path(tmp) / "domovoy.sqlite3", texts, log=log))
+        own = floor(Path(tmp) / "domovoy.schema", Path(tmp) / "replay.sqlite3", log, n - 1)
         batched = asyncio.run(ours(Path(tmp) / "domovoy-batched.sqlite3", texts, BATCH))
     print(f"intake benchmark, {n} new cases, SQLite WAL, synchronous=FULL")
     print(f"  bare sqlite3, one transaction per message (the baseline): {base:,.0f} msg/s")
     print(f"  bare sqlite3, {BATCH} messages per transaction: {base_batched:,.0f} msg/s")
+    print("  " + ratio_line("bare sqlite3 replaying Domovoy's own statements, one commit per "
+                            "message (its schema and indexes, none of its Python)", own, base))
     print("  " + ratio_line("domovoy, one transaction per message (ingest)", single, base))
+    print(f"    of its own statements replayed bare: {single / own:.0%}")
     print("  " + ratio_line(f"domovoy, {BATCH} per transaction (ingest_many, as IMAP)",
                             batched, base))
     for name, mine in (("one per message", single), (f"{BATCH} per transaction", batched)):
