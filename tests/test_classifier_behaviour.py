@@ -2614,3 +2614,17 @@ def test_a_basement_flooded_for_the_second_month_is_ordinary_work(clf: Classifie
 def test_a_flood_again_this_month_running_now_stays_an_alarm(clf: Classifier) -> None:
     c = clf.classify("опять залили сверху, второй раз за месяц, по стене течёт прямо сейчас")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "в квартирах жара +29, топят как в бане",
+    "radiators are boiling hot, the flat is like a sauna, 28 degrees",
+])
+def test_an_overheated_flat_is_no_emergency(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == ("heating", "normal")
+
+
+def test_an_overheated_radiator_that_smokes_is_still_an_alarm(clf: Classifier) -> None:
+    assert clf.classify("в квартире жарко, батарея дымится, пахнет горелым").urgency \
+        == "emergency"
