@@ -514,6 +514,21 @@ def build_router(deps: BotDeps) -> Router:
                 .order_by(OutboxItem.id.desc()).limit(1))
         if item_id is not None:
             deps.watch.track(item_id, message.chat.id, message.message_id)
+        if message.text is None:  # a caption: its words went, the file did not
+            await deps.reply(message, t("attachment_not_relayed"), quote=True)
+
+    @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
+                    | F.animation)
+    async def staff_attachment(message: Message) -> None:
+        """A file without a caption in a case's topic: the resident gets only text from the
+        staff chat, so say so rather than let staff believe it was sent."""
+        user = message.from_user
+        if user is None or user.is_bot or await case_of(message) is None:
+            return
+        if await staff_member(user.id) is None:
+            await deps.reply(message, t("refusal"), quote=True)
+            return
+        await deps.reply(message, t("attachment_not_relayed"), quote=True)
 
     @router.edited_message(F.text | F.caption)
     async def staff_reply_edited(message: Message) -> None:

@@ -201,6 +201,24 @@ async def test_a_question_asked_from_a_direct_ping_reaches_the_resident(
     assert cases[0].paused_at is not None  # waiting for the resident's answer
 
 
+async def test_staff_are_told_a_file_in_a_case_topic_does_not_reach_the_resident(
+        make_telegram: MakeTelegram) -> None:
+    h = await make_telegram(forum=True)
+    _case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    h.emu.user_sends(IVAN, photo=b"\xff\xd8 the invoice", caption="Вот счёт за работы",
+                     chat_id=STAFF_CHAT, message_thread_id=thread)
+    h.emu.user_sends(IVAN, photo=b"\xff\xd8 the mended pipe", chat_id=STAFF_CHAT,
+                     message_thread_id=thread)
+    h.emu.user_sends(IVAN, photo=b"\xff\xd8 a cat", chat_id=STAFF_CHAT)  # general chatter
+    await h.settle()
+    await h.deliver()
+    assert any("Вот счёт за работы" in t for t in h.texts_to(RESIDENT))
+    told = [m for m in h.emu.sent_messages(STAFF_CHAT)
+            if "Вложение жителю не отправлено" in (m.get("text") or "")]
+    assert len(told) == 2 and all(m.get("message_thread_id") == thread for m in told)
+
+
 async def test_staff_reply_to_email_resident_goes_by_mail_threaded(
         telegram: TelegramHarness, smtp_sink: SmtpSink) -> None:
     app = telegram.app
