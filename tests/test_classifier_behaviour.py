@@ -2628,3 +2628,16 @@ def test_an_overheated_flat_is_no_emergency(clf: Classifier, text: str) -> None:
 def test_an_overheated_radiator_that_smokes_is_still_an_alarm(clf: Classifier) -> None:
     assert clf.classify("в квартире жарко, батарея дымится, пахнет горелым").urgency \
         == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Над козырьком подъезда свисают провода, жильцы опасаются замыкания. Прошу убрать",
+    "Мусорные баки завалили подстанцию снегом с мусором, возможно замыкание",
+])
+def test_a_short_circuit_feared_is_no_spark(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_short_circuit_happening_is_still_an_alarm(clf: Classifier) -> None:
+    assert clf.classify("в щитке замыкание, искры летят, опасаемся пожара").urgency \
+        == "emergency"
