@@ -2641,3 +2641,19 @@ def test_a_short_circuit_feared_is_no_spark(clf: Classifier, text: str) -> None:
 def test_a_short_circuit_happening_is_still_an_alarm(clf: Classifier) -> None:
     assert clf.classify("в щитке замыкание, искры летят, опасаемся пожара").urgency \
         == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Не убрана лестница в парадной, песок и окурки",
+    "Яма на въезде во двор, вчера пробил колесо",
+])
+def test_a_plain_report_the_model_alone_calls_a_complaint_stays_a_request(
+        clf: Classifier, text: str) -> None:
+    # no anger, repetition or blame: the taxonomy's request, however often such faults are
+    # complained about
+    assert clf.classify(text).kind == "request"
+
+
+def test_a_cued_complaint_about_the_same_thing_stays_a_complaint(clf: Classifier) -> None:
+    assert clf.classify("Опять не убрана лестница в парадной, третий раз пишу").kind \
+        == "complaint"

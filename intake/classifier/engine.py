@@ -22,14 +22,21 @@ import functools
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from intake.labels import AXES, Category, Kind, Scope, Urgency
 
-from .learned import BLEND, DEFAULT_URGENCY_VOTE, EMERGENCY_NET, LearnedModel, Reading
+from .learned import (
+    BLEND,
+    COMPLAINT_UNCUED,
+    DEFAULT_URGENCY_VOTE,
+    EMERGENCY_NET,
+    LearnedModel,
+    Reading,
+)
 from .rules import Pattern, Rule, RuleSet, Term, load_rules
 from .tokens import (
     WORD_CHARS,
@@ -76,6 +83,7 @@ _FAULT_BACKING = 1.0
 _CATEGORY_ORDER = [c.value for c in Category]
 _URGENCY_ORDER = [u.value for u in Urgency]
 _REPORT_LOW = frozenset({Urgency.LOW.value})
+_UNCUED_COMPLAINT = {Kind.COMPLAINT.value: COMPLAINT_UNCUED}
 _SCOPE_ORDER = [s.value for s in Scope]
 
 
@@ -553,8 +561,10 @@ class Classifier:
         # bag of words would call a forwarded bounce or an emoji a complaint, and we would
         # answer it.
         if vote is not None and scores["kind"]:
+            cued = scores["kind"].get(Kind.COMPLAINT.value, 0.0) > 0.0
             kind, ids = vote.settle("kind", scores["kind"], _KIND_ORDER, kind, ids,
-                                    needs_rule=_unbacked(scores["kind"], fault))
+                                    needs_rule=_unbacked(scores["kind"], fault),
+                                    unless_sure={} if cued else _UNCUED_COMPLAINT)
         if kind == Kind.OTHER and danger:
             kind = str(defaults.fault_kind)
         if kind == Kind.OTHER:
@@ -647,9 +657,12 @@ class _ModelVote:
         return self._read().probabilities(axis).get(label, 0.0)
 
     def settle(self, axis: str, rule_scores: dict[str, float], order: list[str], label: str,
-               ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset()
+               ids: tuple[str, ...], needs_rule: frozenset[str] = frozenset(),
+               unless_sure: Mapping[str, float] | None = None
                ) -> tuple[str, tuple[str, ...]]:
-        """The label for ``axis``; ``needs_rule``: labels the model may not add its weight to."""
+        """The label for ``axis``; ``needs_rule``: labels the model may not add its weight to;
+        ``unless_sure``: labels it may add weight to only where its probability reaches the
+        given bar (asked here, so that a message the rules decide costs no model reading)."""
         weight = BLEND[axis]
         top = [*sorted(rule_scores.values(), reverse=True)[:2], 0.0, 0.0]
         if top[0] - top[1] > weight:
@@ -657,6 +670,9 @@ class _ModelVote:
         probs = self._read().probabilities(axis)
         if not probs:
             return label, ids
+        if unless_sure:
+            needs_rule = needs_rule | {name for name, bar in unless_sure.items()
+                                       if probs.get(name, 0.0) < bar}
         combined = dict(rule_scores)
         for name, p in probs.items():
             if name not in needs_rule:
