@@ -129,6 +129,9 @@ def test_lists() -> None:
     assert classify(mail("List-Unsubscribe: <mailto:u@x>", "Precedence: bulk")) is Automated.LIST
     # List-Unsubscribe alone is not enough: webmail may add it to a person's mail.
     assert classify(mail("List-Unsubscribe: <mailto:u@x>")) is None
+    # ... but with RFC 8058's one-click POST it is a bulk sender's (a utility's newsletter)
+    assert classify(mail("List-Unsubscribe: <https://x/u>",
+                         "List-Unsubscribe-Post: List-Unsubscribe=One-Click")) is Automated.LIST
 
 
 def test_own_address() -> None:

@@ -712,14 +712,16 @@ def test_a_sentence_starting_otpravleno_is_not_a_phone_signature() -> None:
     assert parse_mail(_plain(body)).text.endswith("Прошу срочно прислать сантехника.")
 
 
+@pytest.mark.parametrize("robot", [b"noreply", b"wordpress", b"forms"])
 @pytest.mark.parametrize(("reply_to", "sender"), [
     (b"Reply-To: Ivan <ivan@mail.ru>\n", "ivan@mail.ru"),
     (b"", None),
 ])
-def test_a_no_reply_sender_is_answered_at_reply_to_or_not_at_all(
-        reply_to: bytes, sender: str | None) -> None:
+def test_a_no_reply_or_form_relay_sender_is_answered_at_reply_to_or_not_at_all(
+        robot: bytes, reply_to: bytes, sender: str | None) -> None:
+    # a site's contact form relays the resident's message from its own robot address
     raw = _plain("В квартире 12 течёт".encode(), headers=reply_to,
-                 sender=b"Site <noreply@uk-domovoy.ru>")
+                 sender=b"Site <" + robot + b"@uk-domovoy.ru>")
     parsed = parse_mail(raw)
     assert parsed.sender == sender and parsed.automated is None
 
@@ -732,3 +734,28 @@ def test_a_bare_blockquote_without_an_attribution_is_indentation_not_history() -
               "<blockquote>Обращение принято</blockquote>")
     raw = _plain(quoted.encode(), ctype=b"text/html; charset=utf-8")
     assert parse_mail(raw).text == "Мастер не пришёл."
+
+
+def test_a_phone_signature_in_a_part_of_its_own_after_a_photo_is_dropped() -> None:
+    # an iPhone puts a photo placed inside the text between two text parts
+    raw = (b"From: Ivan <ivan@icloud.com>\nSubject: Leak\nMIME-Version: 1.0\n"
+           b'Content-Type: multipart/mixed; boundary="b"\n\n'
+           b"--b\nContent-Type: text/plain; charset=utf-8\n\n"
+           + "Течёт потолок в кв. 45, фото:\n".encode()
+           + b"--b\nContent-Type: image/jpeg; name=a.jpg\nContent-Disposition: inline; "
+             b"filename=a.jpg\nContent-Transfer-Encoding: base64\n\n/9j/4AAQSkZJRg==\n"
+           b"--b\nContent-Type: text/plain; charset=utf-8\n\n\n"
+           + "Отправлено с iPhone\n".encode() + b"--b--\n")
+    assert parse_mail(raw).text == "Течёт потолок в кв. 45, фото:"
+
+
+def test_a_letter_that_is_only_a_phone_signature_line_is_kept() -> None:
+    assert parse_mail(_plain("Отправлено с iPhone".encode())).text == "Отправлено с iPhone"
+
+
+def test_an_html_document_without_a_content_type_is_read_as_html() -> None:
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Form\nMIME-Version: 1.0\n\n"
+           + "<html><body><h2>Заявка с сайта</h2><table><tr><td><b>Сообщение:</b></td>"
+             "<td>Нет горячей воды</td></tr></table></body></html>".encode())
+    text = parse_mail(raw).text
+    assert "Нет горячей воды" in text and "<" not in text

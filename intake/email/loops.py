@@ -94,6 +94,9 @@ _FAILED_PHRASE = re.compile(
 _LIST_HEADERS = (
     "list-id",
     "list-post",
+    # RFC 8058's one-click unsubscribe, which Gmail, Yahoo and Mail.ru require of bulk senders
+    # and no person's mail carries (a bare List-Unsubscribe may be a webmail's addition)
+    "list-unsubscribe-post",
     "mailing-list",
     "x-mailing-list",
     "x-ml-name",

@@ -92,6 +92,7 @@ _WS = re.compile(r"\s+")
 _QP_HINT = re.compile(rb"=[0-9A-F]{2}")
 _BOUNDARY_LINE = re.compile(rb"^--([^\s]{1,200}?)(--)?[ \t]*\r?\n(?=[A-Za-z][\w-]*:)", re.M)
 _HTML_HINT = re.compile(r"<(html|body|div|p|br|table|span)\b", re.IGNORECASE)
+_HTML_DOCUMENT = re.compile(r"\s*(<!doctype html|<html\b)", re.IGNORECASE)
 _DSN_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*)$", re.M)
 
 
@@ -556,7 +557,11 @@ class _Walker:
         charset = next(iter((params.get("charset") or "").split()), None)
         self.result.body_charset = self.result.body_charset or charset
         text = decode_bytes(data, charset, self.hint)
-        self.add_text(text, html=ctype == "text/html", flowed=params)
+        # A site form's mail with no Content-Type at all defaults to text/plain, but a whole
+        # HTML document is not meant to be read with its tags.
+        html = ctype == "text/html" or (headers.get("content-type") is None
+                                        and _HTML_DOCUMENT.match(text) is not None)
+        self.add_text(text, html=html, flowed=params)
 
     def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

@@ -321,7 +321,10 @@ def _sender(
     return addr.lower(), name, local
 
 
-_NO_REPLY = re.compile(r"^(no|do[-_.]?not)[-_.]?reply\b", re.IGNORECASE)
+# Addresses no person reads: no-reply senders, and the robots a site's contact form or a
+# portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@").
+_NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?)\b",
+                       re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -338,8 +341,8 @@ _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]
 
 def _no_reply(sender: str, name: str | None, headers: HeaderView, hint: str | None,
               notes: list[str]) -> tuple[str | None, str | None]:
-    """A person's mail sent as noreply@ (a web form, a portal): the person is in Reply-To, or
-    nobody can be answered (the case still opens, for staff to read)."""
+    """A person's mail sent as noreply@ or wordpress@ (a web form, a portal): the person is in
+    Reply-To, or nobody can be answered (the case still opens, for staff to read)."""
     reply_to = _address_pairs([unwrap_encoded_address(headers.get("reply-to") or "", hint)])
     usable = [(n, a) for n, a in reply_to
               if _valid_address(a) and not _NO_REPLY.match(a.split("@", 1)[0])]
@@ -375,7 +378,8 @@ def _clean_text(segments: list[Segment], subject: str) -> tuple[str, str, bool]:
         if not full.strip():
             continue
         full_parts.append(full)
-        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at))
+        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at),
+                                   continues=bool(clean_parts))
         if stripped.strip():
             clean_parts.append(stripped)
     html = next((s.html for s in segments if not s.forward_header and s.text.strip()), False)

@@ -194,20 +194,24 @@ def strip_quotes(text: str, *, forward: bool = False, quote_at: int | None = Non
     return _tidy(lines)
 
 
-def strip_signature(text: str) -> str:
-    """Drop an RFC 3676 ``-- `` signature and "Sent from my phone" lines at the end."""
+def strip_signature(text: str, *, continues: bool = False) -> str:
+    """Drop an RFC 3676 ``-- `` signature and "Sent from my phone" lines at the end.
+
+    ``continues``: the text goes on from an earlier part of the same letter (an iPhone puts
+    "Отправлено с iPhone" in a part of its own after an inline photo), so a signature may
+    stand at its very top; otherwise a letter that is nothing but such a line is kept."""
     lines = text.split("\n")
     for n in range(len(lines) - 1, -1, -1):
         if (
             _SIG_DASHES.match(lines[n])
             and len(lines) - n <= 30
-            and any(line.strip() for line in lines[:n])
+            and (continues or any(line.strip() for line in lines[:n]))
         ):
             lines = lines[:n]
             break
     cut = None
     for n in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
-        if _MOBILE.match(lines[n]) and any(line.strip() for line in lines[:n]):
+        if _MOBILE.match(lines[n]) and (continues or any(line.strip() for line in lines[:n])):
             cut = n
     if cut is not None:
         lines = lines[:cut]
