@@ -61,6 +61,27 @@ def test_bottom_posting_and_interleaving() -> None:
     assert strip_quotes(interleaved) == "Завтра после 18:00.\n45"
 
 
+def test_a_bottom_posted_reply_under_a_greeting_keeps_greeting_and_answer() -> None:
+    # The Bat!'s template: greeting, attribution, quote with the author's initials, answer
+    text = ("Здравствуйте, Управляющая.\n\nВы писали 11 марта 2025 г., 12:15:30:\n\n"
+            "УК> Ваше обращение A-1042 принято.\n\nМастер так и не пришёл.\n\n-- \nИван")
+    assert strip_signature(strip_quotes(text)) == \
+        "Здравствуйте, Управляющая.\n\nМастер так и не пришёл."
+
+
+@pytest.mark.parametrize("said", [
+    "В ответе от 15.01.2025 вы написали:\n\"Ремонт кровли запланирован на февраль\".",
+    "Ваш инженер 20.02 написал:\nзамена стояка в марте.",
+])
+def test_a_resident_quoting_the_office_in_a_sentence_keeps_the_letter(said: str) -> None:
+    text = f"Здравствуйте!\n{said}\nСейчас март, ничего не сделано. Прошу принять меры."
+    assert strip_quotes(text) == text
+
+
+def test_a_dated_attribution_over_quoted_lines_is_still_history() -> None:
+    assert strip_quotes(f"{NEW}\n\nВ ответе от 15.01.2025 вы написали:\n> Принято") == NEW
+
+
 def test_no_markers_keeps_everything() -> None:
     text = "Пишу вам: во дворе яма.\n\nЖильцы дома 5 пишут: когда засыплете?"
     assert strip_quotes(text) == text

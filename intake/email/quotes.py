@@ -134,6 +134,35 @@ def _header_block_at(lines: list[str], i: int) -> bool:
     return keys >= 3 and has_from and stamped
 
 
+def _next_text(lines: list[str], n: int) -> int:
+    """The first non-blank line at or after ``n`` (``len(lines)`` if none)."""
+    while n < len(lines) and not lines[n].strip():
+        n += 1
+    return n
+
+
+def _prose_attribution(lines: list[str], start: int, j: int) -> bool:
+    """An attribution that names neither an address nor a time and is not followed by quoted
+    lines is the resident's own sentence: "В ответе от 15.01 вы написали: «…»", "Ваш инженер
+    20.02 написал:". Mail clients stamp their attributions with an address or a time."""
+    joined = " ".join(lines[start:j + 1])
+    if "@" in joined or _CLOCK.search(joined):
+        return False
+    nxt = _next_text(lines, j + 1)
+    return nxt >= len(lines) or not _is_quote_line(lines[nxt])
+
+
+def _bottom_posted(lines: list[str], j: int) -> bool:
+    """Whether the attribution ending at line ``j`` introduces quoted lines that the writer's
+    own text then follows (The Bat!'s greeting, "Вы писали …:", the quote, the answer)."""
+    n = _next_text(lines, j + 1)
+    if n >= len(lines) or not _is_quote_line(lines[n]):
+        return False
+    while n < len(lines) and (not lines[n].strip() or _is_quote_line(lines[n])):
+        n += 1
+    return n < len(lines) and not _SIG_DASHES.match(lines[n])
+
+
 def _first_marker(lines: list[str], forward: bool) -> int | None:
     for j, line in enumerate(lines):
         stripped = line.strip()
@@ -150,8 +179,9 @@ def _first_marker(lines: list[str], forward: bool) -> int | None:
                 k -= 1
             return k if k >= 0 and _SEPARATOR.match(lines[k]) else j
         start = _attribution_start(lines, j)
-        if start is not None:
-            return start
+        if start is not None and not _prose_attribution(lines, start, j):
+            # A quote answered below is no history to cut: the quoted lines go further down.
+            return None if _bottom_posted(lines, j) else start
     return None
 
 
