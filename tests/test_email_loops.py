@@ -184,3 +184,22 @@ def test_a_structured_delivery_notice_is_a_delay_only_when_nothing_failed(
            "--b--\n").encode()
     parsed = parse_mail(raw, own_addresses=OWN)
     assert parsed.automated is Automated.BOUNCE and parsed.bounce_delayed is delayed
+
+
+def _with_returned(text: str, subject: str, sender: str = "Иван <ivan@example.ru>") -> bytes:
+    body = ("--b\nContent-Type: text/plain; charset=utf-8\n\n" + text + "\n"
+            "--b\nContent-Type: message/rfc822\n\n"
+            "From: office@uk-zarechye.ru\nSubject: Квитанция\n\nВаша квитанция.\n--b--\n")
+    return mail(body=body, subject=subject, sender=sender,
+                ctype='multipart/mixed; boundary="b"')
+
+
+def test_a_resident_forwarding_a_letter_about_a_receipt_not_delivered_is_no_bounce() -> None:
+    raw = _with_returned("Квитанция так и не была доставлена, пересылаю письмо.", "Квитанция")
+    assert classify(raw) is None
+
+
+def test_a_mail_systems_notice_with_the_returned_letter_is_a_bounce() -> None:
+    raw = _with_returned("Сообщение не может быть доставлено: получатель не найден.",
+                         "Ошибка", sender="Mail Delivery System <mailer@mx.example.ru>")
+    assert classify(raw) is Automated.BOUNCE

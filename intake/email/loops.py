@@ -158,7 +158,11 @@ def _bounce_reason(s: LoopSignals) -> str | None:
         return "carries a message/delivery-status part"
     if (s.sender or "").endswith("amazonaws.com") and _SES_JSON.search(s.body_text[:5000]):
         return "Amazon SES bounce/complaint notification"
-    if s.has_returned_message and _FAILED_PHRASE.search(s.body_text[:3000]):
+    # A resident forwards a letter as an attachment saying a receipt "не была доставлена":
+    # the mail system's own words must be there too.
+    if s.has_returned_message and _FAILED_PHRASE.search(s.body_text[:3000]) and (
+            _BOUNCE_TECH.search(s.body_text[:4000]) or _BOUNCE_SUBJECT.match(s.subject)
+            or _BOUNCE_TECH.search(s.header("from") or "")):
         return "a returned message with a delivery-failure text"
     if s.sender_local in _BOUNCE_LOCALS:
         return f"sent by {s.sender_local}"
