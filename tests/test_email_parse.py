@@ -16,7 +16,7 @@ import pytest
 
 from intake.email import MailLimits, ParsedMail, looks_like_mojibake, parse_mail
 from intake.email.charsets import decode_bytes, decode_header_value
-from intake.email.mime import sanitize_filename
+from intake.email.mime import parse_params, sanitize_filename
 from intake.message import Automated, Channel
 
 RU = "Добрый день! В подъезде дома 12 по улице Ленина не работает лифт, кв. 45."
@@ -759,3 +759,10 @@ def test_an_html_document_without_a_content_type_is_read_as_html() -> None:
              "<td>Нет горячей воды</td></tr></table></body></html>".encode())
     text = parse_mail(raw).text
     assert "Нет горячей воды" in text and "<" not in text
+
+
+def test_rfc2047_words_split_over_plain_rfc2231_continuations_are_decoded() -> None:
+    halves = ["Акт осмотра кв", "артиры 45.pdf"]
+    words = [f"=?UTF-8?B?{base64.b64encode(h.encode()).decode()}?=" for h in halves]
+    _, params = parse_params(f'attachment; filename*0="{words[0]}"; filename*1="{words[1]}"')
+    assert params["filename"] == "Акт осмотра квартиры 45.pdf"

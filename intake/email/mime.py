@@ -206,7 +206,10 @@ def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[
             if n == 0 and encoded and val.count("'") >= 2:
                 charset, _, val = val.split("'", 2)
             data += _pct_bytes(val) if encoded else _pct_bytes(val.replace("%", "%25"))
-        params[base] = decode_bytes(data, charset or None, hint)
+        joined = decode_bytes(data, charset or None, hint)
+        # Some clients split a long name into plain continuations of RFC 2047 words
+        # (filename*0="=?UTF-8?B?…?="; filename*1="=?UTF-8?B?…?="): decode what they joined.
+        params[base] = decode_header_value(joined, hint) if "=?" in joined else joined
     return main, params
 
 
