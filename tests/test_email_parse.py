@@ -766,3 +766,13 @@ def test_rfc2047_words_split_over_plain_rfc2231_continuations_are_decoded() -> N
     words = [f"=?UTF-8?B?{base64.b64encode(h.encode()).decode()}?=" for h in halves]
     _, params = parse_params(f'attachment; filename*0="{words[0]}"; filename*1="{words[1]}"')
     assert params["filename"] == "Акт осмотра квартиры 45.pdf"
+
+
+@pytest.mark.parametrize(("subject", "charset"), [
+    ("КРЫША", "windows-1251"), ("ПОДЪЕЗД 3", "windows-1251"), ("Течь", "koi8-r")])
+def test_a_short_raw_8bit_subject_reads_in_the_bodys_charset(subject: str, charset: str) -> None:
+    # too few letters for statistics, which read capitals as another codec's lower case
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: " + subject.encode(charset)
+           + b"\nContent-Type: text/plain; charset=" + charset.encode() + b"\n\n"
+           + "Течёт крыша над квартирой 45, прошу прислать мастера.".encode(charset))
+    assert parse_mail(raw).subject == subject

@@ -194,6 +194,8 @@ def _cyrillic_guess(data: bytes, high: int, preferred: str | None) -> str | None
 
 
 _CAPITAL = 2
+# Fewer high bytes than this are a header's word or two, too few for letter statistics.
+_FEW = 24
 
 
 @lru_cache(maxsize=8)
@@ -296,6 +298,12 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
         except (UnicodeError, LookupError):
             pass
     hint_codec = normalize_charset(hint)
+    if codec is None and hint_codec in _CYRILLIC and high <= _FEW and all(
+            _letter_cases(hint_codec)[b - 128] for b in data if b >= 128):
+        # A raw 8-bit subject of a word or two ("КРЫША", "ШУМ") is too short for letter
+        # statistics, which read capitals as another codec's lower case; where the body's
+        # Cyrillic label reads every byte as a letter, it is the sender's charset.
+        return data.decode(hint_codec)
     preferred = codec if codec in _CYRILLIC else hint_codec if hint_codec in _CYRILLIC else None
     guess = _cyrillic_guess(data, high, _family(preferred))
     if guess is not None:
