@@ -776,3 +776,12 @@ def test_a_short_raw_8bit_subject_reads_in_the_bodys_charset(subject: str, chars
            + b"\nContent-Type: text/plain; charset=" + charset.encode() + b"\n\n"
            + "Течёт крыша над квартирой 45, прошу прислать мастера.".encode(charset))
     assert parse_mail(raw).subject == subject
+
+
+def test_a_utf16_text_part_is_text_not_binary() -> None:
+    # .NET's SmtpClient with Encoding.Unicode, PowerShell's Send-MailMessage -Encoding Unicode
+    body = base64.b64encode("В квартире 45 нет горячей воды.".encode("utf-16"))
+    raw = _plain(body, headers=b"Content-Transfer-Encoding: base64\n",
+                 ctype=b"text/plain; charset=utf-16")
+    parsed = parse_mail(raw)
+    assert parsed.text == "В квартире 45 нет горячей воды." and not parsed.attachments

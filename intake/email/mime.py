@@ -21,6 +21,7 @@ from email.message import Message
 from intake.email.charsets import (
     decode_bytes,
     decode_header_value,
+    normalize_charset,
     unfold,
     unwrap_encoded_address,
 )
@@ -545,7 +546,10 @@ class _Walker:
         is_text = ctype in ("text/plain", "text/html")
         as_attachment = disposition == "attachment" or (bool(filename) and disposition != "inline")
         if role == "body" and is_text and not as_attachment:
-            if _looks_binary(_payload_bytes(part)):
+            # UTF-16 and UTF-32 text is full of NUL bytes (.NET's Encoding.Unicode, PowerShell)
+            charset = normalize_charset(params.get("charset")) or ""
+            wide = charset.startswith(("utf_16", "utf_32"))
+            if not wide and _looks_binary(_payload_bytes(part)):
                 self.result.note(f"binary data in text part {ref} kept as an attachment")
             else:
                 self.body(part, headers, ctype, params)
