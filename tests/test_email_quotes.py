@@ -98,6 +98,10 @@ def test_forward_keeps_the_forwarded_header_block() -> None:
     assert is_forward_subject("Fwd: Шум") and is_forward_subject("Пересл: Шум")
     # a reply to a forward is a reply: its history is the office's, already on the case
     assert not is_forward_subject("RE: FW: x") and not is_forward_subject("Re: Шум")
+    # in HTML the forwarded letter sits in a quote container, which a forward keeps too
+    text = "Пересылаю жалобу соседки.\nОт: Соседка\nТема: Залив\nВы опять залили потолок."
+    assert strip_quotes(text, forward=True, quote_at=text.index("От:")) == text
+    assert strip_quotes(text, quote_at=text.index("От:")) == "Пересылаю жалобу соседки."
 
 
 def test_html_quote_containers() -> None:

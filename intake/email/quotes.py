@@ -192,7 +192,8 @@ def strip_quotes(text: str, *, forward: bool = False, quote_at: int | None = Non
     lose their ``>`` lines and the attribution lines that introduce them. ``quote_at`` is where an
     HTML quote container started (from :func:`~intake.email.html_text.html_to_text`).
     """
-    if quote_at is not None and text[:quote_at].strip():
+    # A forward's quote container holds the letter forwarded, which is the report itself.
+    if quote_at is not None and not forward and text[:quote_at].strip():
         text = text[:quote_at]
     lines = text.split("\n")
     marker = _first_marker(lines, forward)
