@@ -785,3 +785,13 @@ def test_a_utf16_text_part_is_text_not_binary() -> None:
                  ctype=b"text/plain; charset=utf-16")
     parsed = parse_mail(raw)
     assert parsed.text == "В квартире 45 нет горячей воды." and not parsed.attachments
+
+
+def test_a_plain_bounce_with_a_long_base64_line_still_names_the_recipient() -> None:
+    # the address search starts only where a run of address characters starts: tried at every
+    # position of a long line without an "@" it took seconds
+    raw = (b"From: MAILER-DAEMON@mx.uk.ru\nSubject: Undelivered Mail Returned to Sender\n\n"
+           b"Delivery to the following recipient failed permanently:\n\n    ivan@mail.ru\n\n"
+           + b"QUJD" * 30_000 + b"\n")
+    parsed = parse_mail(raw)
+    assert parsed.automated is Automated.BOUNCE and parsed.bounced_recipient == "ivan@mail.ru"
