@@ -77,6 +77,9 @@ def test_out_of_office_phrases_a_resident_could_use_need_a_notice_body(subject: 
     notice = "Вернусь 25 марта. По срочным вопросам обращайтесь к диспетчеру."
     assert classify(mail(subject=subject, body=notice)) is Automated.AUTOREPLY
     assert classify(mail(subject=subject, body="Прошу проверить квартиру 12")) is None
+    # a resident away from home says when they are back, and names the flat
+    away = "Вернусь 20 января. Соседи говорят, в кв. 45 сыро под окном, прошу проверить стояк."
+    assert classify(mail(subject=subject, body=away)) is None
 
 
 @pytest.mark.parametrize(

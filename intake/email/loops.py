@@ -59,6 +59,10 @@ _OOF_WEAK = re.compile(
     r"on leave)(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
     re.IGNORECASE,
 )
+# A notice tells when its writer is back; a resident away from home who writes "В отпуске до
+# 20 января, вернусь …" names the flat to check.
+_FLAT = re.compile(r"(\bкв\.?\s*\d|\bквартир|\bflat\s+\d|\bapartment\s+\d|\bapt\.?\s*\d)",
+                   re.IGNORECASE)
 _OOF_BODY = re.compile(
     r"(вернусь|выйду на работу|буду на месте|буду в офисе|по (всем )?срочным вопросам|"
     r"в мо[её] отсутствие|ограниченн\w* доступ|i will be back|i'll be back|i will return|"
@@ -201,7 +205,8 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     if (s.sender or "").endswith("amazonaws.com") and "notificationType" in s.body_text[:5000]:
         return "Amazon SES notification"
     if _OOF_SUBJECT.match(s.subject) or (
-            _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])):
+            _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])
+            and not _FLAT.search(s.body_text[:3000])):
         return "out-of-office subject"
     if x_loop:
         return "X-Loop header"
