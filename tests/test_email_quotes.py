@@ -115,6 +115,24 @@ def test_html_quote_containers() -> None:
     assert "Обращение принято" in text
 
 
+@pytest.mark.parametrize(("html", "expected"), [
+    # Thunderbird's default: attribution, quote, then the answer under it
+    ("<div class='moz-cite-prefix'>11.03.2025 12:15, УК пишет:<br></div>"
+     "<blockquote type='cite'>Обращение принято</blockquote><br>Мастер так и не пришёл.",
+     "Мастер так и не пришёл."),
+    # a greeting, the attribution, the quote, the answer
+    ("<p>Здравствуйте.</p><p>11.03.2025, 12:15, УК &lt;office@uk.ru&gt;:</p>"
+     "<blockquote type='cite'>Обращение принято</blockquote><p>Мастер так и не пришёл.</p>",
+     "Здравствуйте.\n\nМастер так и не пришёл."),
+    # Outlook's reply header holds only the header: the history after it is no answer
+    ("<p>Мастер так и не пришёл.</p><div id='divRplyFwdMsg'>From: УК &lt;office@uk.ru&gt;<br>"
+     "Sent: 11 March</div><div>Обращение принято</div>", "Мастер так и не пришёл."),
+])
+def test_html_replies_written_under_the_quote_keep_the_answer(html: str, expected: str) -> None:
+    text, at = html_to_text(html)
+    assert strip_quotes(text, quote_at=at) == expected
+
+
 def test_parse_mail_strips_quotes_only_from_text() -> None:
     raw = (
         "From: ivan@example.ru\nSubject: Re: [A-1042] Лифт\nContent-Type: text/plain; "

@@ -18,6 +18,8 @@ __all__ = ["QUOTE_MARK", "html_to_text"]
 
 #: Inserted where the first quote container starts; callers split on it and then remove it.
 QUOTE_MARK = "\x00"
+# Where a quote container closes: text after the last one is an answer written under the quote.
+_QUOTE_END = "\x01"
 
 _BLOCK = frozenset(
     {
@@ -84,6 +86,12 @@ class _Extractor(HTMLParser):
         self.pre_depth = 0
         self.quote_marked = False
         self.quote_bare = False
+        # The open top-level quote container's tag and nesting depth. Outlook's reply header
+        # (divRplyFwdMsg and the like) holds only the header: the history is its sibling, so
+        # after one nothing written below a quote can be told from history.
+        self.quote_tag: str | None = None
+        self.quote_depth = 0
+        self.open_ended = False
         self.link_href: str | None = None
         self.link_start = 0
 
@@ -116,7 +124,12 @@ class _Extractor(HTMLParser):
         elif tag == "a":
             self.link_href = dict(attrs).get("href")
             self.link_start = len(self.out)
-        if not self.quote_marked and self._is_quote(tag, attrs):
+        if self.quote_depth and tag == self.quote_tag:
+            self.quote_depth += 1
+        elif not self.quote_depth and self._is_quote(tag, attrs):
+            self.quote_tag, self.quote_depth = tag, 1
+            self.open_ended = self.open_ended or self._is_outlook_header(attrs)
+        if not self.quote_marked and self.quote_depth == 1 and tag == self.quote_tag:
             self.quote_marked = True
             # a bare <blockquote> is also how editors indent; only an attribution line before
             # it ("… пишет:", "wrote:") makes it history (checked in html_to_text)
@@ -142,6 +155,10 @@ class _Extractor(HTMLParser):
             return
         if tag in _BLOCK:
             self._newline()
+        if self.quote_depth and tag == self.quote_tag:
+            self.quote_depth -= 1
+            if not self.quote_depth and not self.open_ended:
+                self.out.append(_QUOTE_END)
         if tag == "pre" and self.pre_depth:
             self.pre_depth -= 1
         elif tag == "a" and self.link_href is not None:
@@ -162,6 +179,12 @@ class _Extractor(HTMLParser):
         if text == " " and (not self.out or self.out[-1] in ("\n", " ")):
             return
         self.out.append(text)
+
+    @staticmethod
+    def _is_outlook_header(attrs: list[tuple[str, str | None]]) -> bool:
+        return any((name == "id" and (value or "").lower() in _QUOTE_IDS)
+                   or (name == "class" and "ms-outlook-reply" in (value or ""))
+                   for name, value in attrs)
 
     @staticmethod
     def _is_quote(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
@@ -214,11 +237,23 @@ def html_to_text(html: str) -> tuple[str, int | None]:
         # the resident's words matter more than the page's looks
         return _crude_text(html), None
     at = text.find(QUOTE_MARK)
+    end = text.rfind(_QUOTE_END)
+    below = text[end + 1:].replace(QUOTE_MARK, "").replace(_QUOTE_END, "").strip("\n") \
+        if end > at >= 0 else ""
+    text = text.replace(_QUOTE_END, "")
     if at < 0:
         return text, None
     before = text[:at].rstrip()
     if parser.quote_bare and not before.endswith(":"):
         return text.replace(QUOTE_MARK, "").replace("\n\n\n", "\n\n").strip("\n"), None
+    if below.strip():
+        # written under the quote (Thunderbird's default, a reply below the history): the
+        # writer's words are above and below it, the quote is the office's own letter, and a
+        # line ending in ":" just above it is what introduced it ("… wrote:")
+        head = before.rsplit("\n", 1)
+        if head[-1].rstrip().endswith(":"):
+            before = head[0].rstrip() if len(head) > 1 else ""
+        return (f"{before}\n\n{below}" if before else below), None
     after = text[at + 1 :].replace(QUOTE_MARK, "").lstrip("\n")
     if not before:
         return after, None
