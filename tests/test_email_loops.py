@@ -96,6 +96,11 @@ def test_resident_subjects_that_only_resemble_out_of_office(subject: str) -> Non
     assert classify(mail(subject=subject, body="Прошу разобраться, кв. 12")) is None
 
 
+def test_a_resident_resending_a_request_that_did_not_arrive_is_no_bounce() -> None:
+    body = "Отправлял заявку на старый адрес, пришёл ответ, что получатель не найден. Повторяю."
+    assert classify(mail(subject="Не удалось доставить заявку", body=body)) is None
+
+
 @pytest.mark.parametrize(
     "subject",
     [

@@ -72,14 +72,16 @@ _OOF_BODY = re.compile(
 )
 # What a mail system's failure notice says besides its subject: a resident who writes
 # "Сообщение не доставлено" about a letter of their own says none of it.
-_BOUNCE_TECH = re.compile(
-    r"(final-recipient|diagnostic-code|reporting-mta|remote-mta|status: [45]\.|"
+_TECH_WORDS = (
+    r"final-recipient|diagnostic-code|reporting-mta|remote-mta|status: [45]\.|"
     r"\b[45]\.\d{1,3}\.\d{1,3}\b|\b(421|450|451|452|550|551|552|553|554)\b|smtp|"
-    r"recipient|mailbox|получател|mailer-daemon|postmaster|original message|"
-    r"исходное сообщение|mail delivery|could not deliver|error delivering|headers follow|"
-    r"undeliver|giving up)",
-    re.IGNORECASE,
+    r"mailer-daemon|postmaster|original message|исходное сообщение|mail delivery|"
+    r"could not deliver|error delivering|headers follow|undeliver|giving up"
 )
+_BOUNCE_TECH = re.compile(rf"({_TECH_WORDS}|recipient|mailbox|получател)", re.IGNORECASE)
+# Without the words a resident uses too ("получатель не найден"): what a delivery-failure
+# subject needs beside it when no mail system signed the From.
+_BOUNCE_TECH_STRONG = re.compile(rf"({_TECH_WORDS})", re.IGNORECASE)
 _BOUNCE_BODY = re.compile(
     r"(delivery|undeliver|not (be )?delivered|returned mail|delivery failed|mailbox (is )?full|"
     r"user unknown|final-recipient|diagnostic-code|permanent(ly)? fail|rejected|"
@@ -173,7 +175,7 @@ def _bounce_reason(s: LoopSignals) -> str | None:
     if s.header("x-failed-recipients"):
         return "X-Failed-Recipients header"
     if _BOUNCE_SUBJECT.match(s.subject) and (
-            s.has_returned_message or _BOUNCE_TECH.search(s.body_text[:4000])
+            s.has_returned_message or _BOUNCE_TECH_STRONG.search(s.body_text[:4000])
             or _BOUNCE_TECH.search(s.header("from") or "")):
         return "delivery-failure subject"
     return_path = (s.header("return-path") or "").strip()
