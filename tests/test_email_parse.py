@@ -795,3 +795,11 @@ def test_a_plain_bounce_with_a_long_base64_line_still_names_the_recipient() -> N
            b"Delivery to ivan@mail.ru failed permanently.\n")
     parsed = parse_mail(raw)
     assert parsed.automated is Automated.BOUNCE and parsed.bounced_recipient == "ivan@mail.ru"
+
+
+def test_an_internationalised_domain_is_answered_at_its_ascii_form() -> None:
+    raw = _plain("Нет горячей воды, кв. 45".encode(),
+                 sender="Иванова Мария <ivanova@почта-дома.рф>".encode())
+    parsed = parse_mail(raw)
+    assert parsed.sender == "ivanova@" + "почта-дома.рф".encode("idna").decode()
+    assert parsed.sender_name == "Иванова Мария"

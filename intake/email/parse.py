@@ -282,6 +282,25 @@ def _msg_ids(value: str | None) -> list[str]:
     return [token] if token and _BARE_ID.match(token) and "@" in token else []
 
 
+def _ascii_domain(addr: str) -> str:
+    """An internationalised domain (ivanova@почта-дома.рф, raw UTF-8 under RFC 6532) in the
+    ASCII form mail servers route by, so the resident can be answered; a local part that is not
+    ASCII would need SMTPUTF8 and is left as it is (manual review)."""
+    if addr.isascii() or "@" not in addr:
+        return addr
+    try:  # raw 8-bit header bytes arrive as surrogate escapes
+        addr = addr.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return addr
+    local, _, domain = addr.rpartition("@")
+    if not local.isascii():
+        return addr
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return addr
+
+
 def _valid_address(addr: str) -> bool:
     return bool(addr) and "=?" not in addr and bool(_ADDRESS.match(addr))
 
@@ -308,6 +327,7 @@ def _sender(
         if _valid_address(cand_addr):
             name_raw, addr = cand_name, cand_addr
             break
+    addr = _ascii_domain(addr)
     quoted = _QUOTED_LOCAL.match(addr)
     if quoted:
         addr = f"{quoted.group(1)}@{quoted.group(2)}"  # "ivan.petrov"@mail.ru, needlessly quoted
