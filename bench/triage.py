@@ -50,7 +50,7 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "dev16", "dev17", "dev18", "dev19", "dev20", "dev21",
                          "dev22", "dev23", "dev24", "dev25", "dev26", "dev27", "dev28",
                          "dev29", "dev30", "dev31", "dev32", "dev33", "dev34", "dev35",
-                         "dev36")]
+                         "dev36", "dev37")]
 FOLDS = 5
 SEED = 20240601
 

@@ -2657,3 +2657,29 @@ def test_a_plain_report_the_model_alone_calls_a_complaint_stays_a_request(
 def test_a_cued_complaint_about_the_same_thing_stays_a_complaint(clf: Classifier) -> None:
     assert clf.classify("Опять не убрана лестница в парадной, третий раз пишу").kind \
         == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "the man in 61 washes his car in the yard with a hose every weekend, is that even allowed?",
+    "Neighbour in 48 feeds pigeons from her balcony. Please remind her of the house rules",
+])
+def test_asking_whether_a_neighbours_doing_is_allowed_is_rules(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "rules"
+
+
+@pytest.mark.parametrize("text", [
+    "Бухгалтер повысила на меня голос и отказалась объяснить перерасчёт",
+    "the cleaner shouts at kids on the wet floor every day, I want an apology",
+])
+def test_staff_conduct_is_staff_whatever_the_subject(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "staff"
+
+
+@pytest.mark.parametrize("text", [
+    "Tried the emergency line 6 times on Sunday, no answer. What if it had been a real flood?",
+    "У въезда во двор раскрошился бордюр, торчат куски бетона, машины цепляют днищем",
+    "Bits of concrete fall onto my balcony every few days from the slab above, please inspect",
+])
+def test_a_supposed_flood_a_crumbling_curb_and_a_chronic_crumble_are_no_alarms(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
