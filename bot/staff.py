@@ -545,9 +545,11 @@ def build_router(deps: BotDeps) -> Router:
         async with wf.sessions() as session:
             payloads = (await session.scalars(select(OutboxItem.payload).where(
                 OutboxItem.case_id == case_id, OutboxItem.purpose == "staff_reply"))).all()
-            number = await session.scalar(select(Case.number).where(Case.id == case_id))
-        if number is None or not any(p.get("origin") == origin for p in payloads):
+        if not any(p.get("origin") == origin for p in payloads):
             return  # never relayed: nothing the resident saw has changed
+        number = await number_of(case_id)
+        if number is None:
+            return
         try:
             await deps.cases.reply(number, user.id, text, origin=origin, correction=True)
         except NotAllowed:

@@ -66,7 +66,9 @@ _BLOCK = frozenset(
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template", "xml", "svg"})
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "base", "col", "area", "wbr"})
 _QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section"})
-_QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "ms-outlook-reply")
+# Outlook's reply header: it holds the header alone, the history is its sibling.
+_OUTLOOK_CLASS = "ms-outlook-reply"
+_QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", _OUTLOOK_CLASS)
 _WS = re.compile(r"[ \t\r\n\f\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n{3,}")
 _MAX_HTML = 2_000_000
@@ -183,7 +185,7 @@ class _Extractor(HTMLParser):
     @staticmethod
     def _is_outlook_header(attrs: list[tuple[str, str | None]]) -> bool:
         return any((name == "id" and (value or "").lower() in _QUOTE_IDS)
-                   or (name == "class" and "ms-outlook-reply" in (value or ""))
+                   or (name == "class" and _OUTLOOK_CLASS in (value or ""))
                    for name, value in attrs)
 
     @staticmethod

@@ -154,6 +154,11 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     return None, None
 
 
+def _mail_system_says(s: LoopSignals, words: re.Pattern[str]) -> bool:
+    """Whether a mail system wrote this: its words in the body, or its name in From."""
+    return bool(words.search(s.body_text[:4000]) or _BOUNCE_TECH.search(s.header("from") or ""))
+
+
 def _bounce_reason(s: LoopSignals) -> str | None:
     if s.content_type == "multipart/report":
         if s.report_type in ("delivery-status", "feedback-report"):
@@ -167,16 +172,14 @@ def _bounce_reason(s: LoopSignals) -> str | None:
     # A resident forwards a letter as an attachment saying a receipt "не была доставлена":
     # the mail system's own words must be there too.
     if s.has_returned_message and _FAILED_PHRASE.search(s.body_text[:3000]) and (
-            _BOUNCE_TECH.search(s.body_text[:4000]) or _BOUNCE_SUBJECT.match(s.subject)
-            or _BOUNCE_TECH.search(s.header("from") or "")):
+            _BOUNCE_SUBJECT.match(s.subject) or _mail_system_says(s, _BOUNCE_TECH)):
         return "a returned message with a delivery-failure text"
     if s.sender_local in _BOUNCE_LOCALS:
         return f"sent by {s.sender_local}"
     if s.header("x-failed-recipients"):
         return "X-Failed-Recipients header"
     if _BOUNCE_SUBJECT.match(s.subject) and (
-            s.has_returned_message or _BOUNCE_TECH_STRONG.search(s.body_text[:4000])
-            or _BOUNCE_TECH.search(s.header("from") or "")):
+            s.has_returned_message or _mail_system_says(s, _BOUNCE_TECH_STRONG)):
         return "delivery-failure subject"
     return_path = (s.header("return-path") or "").strip()
     if return_path.replace(" ", "") == "<>" and _BOUNCE_BODY.search(s.body_text[:4000]):
