@@ -85,6 +85,12 @@ _URGENCY_ORDER = [u.value for u in Urgency]
 _REPORT_LOW = frozenset({Urgency.LOW.value})
 _UNCUED_COMPLAINT = {Kind.COMPLAINT.value: COMPLAINT_UNCUED}
 _SCOPE_ORDER = [s.value for s in Scope]
+# The labels classify() asks for on every message, as plain strings: reading an enum member's
+# ``.value`` goes through a descriptor each time.
+_COMPLAINT, _OTHER, _INQUIRY = Kind.COMPLAINT.value, Kind.OTHER.value, Kind.INQUIRY.value
+_EMERGENCY, _HIGH = Urgency.EMERGENCY.value, Urgency.HIGH.value
+_NORMAL, _LOW = Urgency.NORMAL.value, Urgency.LOW.value
+_NO_CATEGORY, _UNIT = Category.OTHER.value, Scope.UNIT.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,35 +549,35 @@ class Classifier:
         # the situation is ordinary, where it outweighs the alarm (a leak recurring for years,
         # a plumber's advert promising to fix "leaks and floods"), leaves no danger to put first.
         ruled = _best(_ladder(scores["urgency"]), _URGENCY_ORDER)
-        danger = ruled == Urgency.EMERGENCY.value
+        danger = ruled == _EMERGENCY
         if danger:
-            scores["kind"][Kind.COMPLAINT.value] = sum(
+            scores["kind"][_COMPLAINT] = sum(
                 r.weight for r in fired if r.id in self._own_complaint
             )
         defaults = self.ruleset.defaults
-        fault = any(label != Category.OTHER for label in scores["category"])
+        fault = any(label != _NO_CATEGORY for label in scores["category"])
         if fault or danger:
             k = scores["kind"]
             k[defaults.fault_kind] = k.get(defaults.fault_kind, 0.0) + defaults.fault_weight
         ids = tuple(r.id for r in fired)
         vote = (_ModelVote(self.model, self._model_counts, raw)
                 if self.model is not None else None)
-        kind = _best(scores["kind"], _KIND_ORDER) or Kind.OTHER.value
+        kind = _best(scores["kind"], _KIND_ORDER) or _OTHER
         # Where no rule heard anything (no cue, no fault named) the message stays "other": a
         # bag of words would call a forwarded bounce or an emoji a complaint, and we would
         # answer it.
         if vote is not None and scores["kind"]:
-            cued = scores["kind"].get(Kind.COMPLAINT.value, 0.0) > 0.0
+            cued = scores["kind"].get(_COMPLAINT, 0.0) > 0.0
             kind, ids = vote.settle("kind", scores["kind"], _KIND_ORDER, kind, ids,
                                     needs_rule=_unbacked(scores["kind"], fault),
                                     unless_sure={} if cued else _UNCUED_COMPLAINT)
-        if kind == Kind.OTHER and danger:
+        if kind == _OTHER and danger:
             kind = str(defaults.fault_kind)
-        if kind == Kind.OTHER:
+        if kind == _OTHER:
             return Classification(
-                Kind.OTHER.value, Category.OTHER.value, Urgency.LOW.value, Scope.UNIT.value, ids
+                _OTHER, _NO_CATEGORY, _LOW, _UNIT, ids
             )
-        category = _best(scores["category"], _CATEGORY_ORDER) or Category.OTHER.value
+        category = _best(scores["category"], _CATEGORY_ORDER) or _NO_CATEGORY
         urgency = ruled or str(defaults.urgency[kind])
         scope = _best(scores["scope"], _SCOPE_ORDER) or self._unit_default
         if vote is not None:
@@ -586,21 +592,21 @@ class Classifier:
             # and low the model settles close calls; an emergency is the rules' and the net's
             # alone to raise, and nobody's to lower.
             heard = scores["urgency"]
-            if (not stood_down and Urgency.EMERGENCY.value not in heard
-                    and Urgency.LOW.value not in heard
-                    and Urgency.NORMAL.value not in heard
-                    and vote.probability("urgency", Urgency.EMERGENCY.value) >= EMERGENCY_NET):
-                urgency, ids = Urgency.EMERGENCY.value, (*ids, "model.urgency")
-            elif urgency != Urgency.EMERGENCY.value:
+            if (not stood_down and _EMERGENCY not in heard
+                    and _LOW not in heard
+                    and _NORMAL not in heard
+                    and vote.probability("urgency", _EMERGENCY) >= EMERGENCY_NET):
+                urgency, ids = _EMERGENCY, (*ids, "model.urgency")
+            elif urgency != _EMERGENCY:
                 # Where no rule spoke, the kind's default urgency is a weak vote of its own. A
                 # report is `low` (cosmetic, a suggestion) only on a rule's word: the model
                 # alone called a sensor to repair `low`.
                 votes = scores["urgency"] or {urgency: DEFAULT_URGENCY_VOTE}
-                rule_only = _REPORT_LOW if kind != Kind.INQUIRY and Urgency.LOW not in votes \
+                rule_only = _REPORT_LOW if kind != _INQUIRY and _LOW not in votes \
                     else frozenset()
                 settled, with_model = vote.settle("urgency", votes, _URGENCY_ORDER, urgency,
                                                   ids, needs_rule=rule_only)
-                if settled != Urgency.EMERGENCY.value:
+                if settled != _EMERGENCY:
                     urgency, ids = settled, with_model
         return Classification(kind, category, urgency, scope, ids)
 
@@ -616,10 +622,9 @@ def _ladder(urgency_scores: dict[str, float]) -> dict[str, float]:
     evidence that the situation itself is ordinary (a leak recurring for months with nothing
     said about now) competes with an emergency.
     """
-    if urgency_scores.get(Urgency.EMERGENCY.value, 0.0) <= 0:
+    if urgency_scores.get(_EMERGENCY, 0.0) <= 0:
         return urgency_scores
-    return {k: v for k, v in urgency_scores.items()
-            if k not in (Urgency.HIGH.value, Urgency.LOW.value)}
+    return {k: v for k, v in urgency_scores.items() if k not in (_HIGH, _LOW)}
 
 
 def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
@@ -809,7 +814,10 @@ def _best(scores: dict[str, float], order: list[str]) -> str | None:
     top = max(scores.values())
     if top <= 0:
         return None
-    return next(label for label in order if scores.get(label, 0.0) == top)
+    leaders = [label for label, score in scores.items() if score == top]
+    if len(leaders) == 1:
+        return leaders[0]
+    return next(label for label in order if label in leaders)
 
 
 def default_rule_files() -> list[Path]:
