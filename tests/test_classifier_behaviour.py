@@ -2683,3 +2683,65 @@ def test_staff_conduct_is_staff_whatever_the_subject(clf: Classifier, text: str)
 def test_a_supposed_flood_a_crumbling_curb_and_a_chronic_crumble_are_no_alarms(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Батареи еле тёплые, в квартире 18 градусов, а с морозами будет ещё холоднее",
+    "На 3 этаже 17-18 градусов, батареи холодные, просим прибавить отопление",
+    "В домах не больше 20 градусов, хотя сильных морозов ещё не было. Батареи холодные",
+])
+def test_a_cool_flat_or_a_frost_still_to_come_is_no_frost_alarm(
+        clf: Classifier, text: str) -> None:
+    # the taxonomy's emergency is no heating in hard frost, now; a flat at 16–26 °C is cold
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Мороз минус 25, батареи холодные, в квартире 12 градусов",
+    "На улице 25 градусов мороза, отопления нет, дети мёрзнут",
+    "Минус 27 на улице, радиаторы холодные, хотя по норме должно быть не ниже +18 °С",
+])
+def test_no_heating_in_hard_frost_stays_an_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сильный запах канализации в подъезде",
+    "Уже неделю в первом подъезде воняет канализацией",
+])
+def test_a_smell_of_sewage_alone_is_no_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_sewage_pouring_over_the_yard_is_an_alarm(clf: Classifier) -> None:
+    assert clf.classify("После ливня из коллектора опять потекли фекалии по дворам, "
+                        "запах страшный").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Из крана льётся ржавая вода, пить невозможно",
+    "После дождей подвал постоянно заливает, сырость, просим сделать отмостку",
+    "Спиленные ветки лежат у дома, их могут поджечь, что вызовет пожар. Вывезите",
+])
+def test_dirty_tap_water_rain_that_floods_each_time_and_a_foreseen_fire_are_no_alarms(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Слишком часто отключают свет на нашей улице",
+    "Ямы становятся всё больше, почему управляющая компания не ремонтирует?",
+    "Why hasn't anyone fixed the entrance light?",
+])
+def test_a_fault_that_keeps_coming_back_or_a_why_dont_you_is_a_complaint(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Нет люков на двух колодцах у дома",
+    "Много нескошенной травы между домом и стадионом",
+])
+def test_manholes_wells_and_unmowed_grass_are_the_yards(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("request", "territory")
