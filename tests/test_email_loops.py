@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
 import pytest
 
 from intake.email import parse_mail
@@ -33,6 +37,18 @@ def test_ordinary_mail_is_not_automated() -> None:
     assert classify(mail("X-Autoreply: no")) is None
 
 
+@pytest.mark.parametrize("header", [
+    # Exchange and Outlook put it on ordinary mail: it asks *us* not to auto-reply, and our
+    # acknowledgement is marked Auto-Submitted anyway
+    "X-Auto-Response-Suppress: All",
+    "X-Auto-Response-Suppress: OOF, AutoReply",
+    # a resident's own forwarding rule (procmail) leaves its address behind
+    "X-Loop: ivan@old-provider.example",
+])
+def test_a_letter_that_only_asks_for_no_auto_reply_is_a_persons(header: str) -> None:
+    assert classify(mail(header)) is None
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -40,12 +56,10 @@ def test_ordinary_mail_is_not_automated() -> None:
         "Auto-Submitted: auto-generated (vacation)",
         "X-Autoreply: yes",
         "X-Autorespond: 1",
-        "X-Auto-Response-Suppress: OOF, AutoReply",
-        "X-Auto-Response-Suppress: All",
         "Precedence: bulk",
         "Precedence: junk",
         "Precedence: auto_reply",
-        "X-Loop: helpdesk@other.example",
+        "X-Loop: yes",
         "Return-Path: <>",
     ],
 )
@@ -211,3 +225,19 @@ def test_a_mail_systems_notice_with_the_returned_letter_is_a_bounce() -> None:
     raw = _with_returned("Сообщение не может быть доставлено: получатель не найден.",
                          "Ошибка", sender="Mail Delivery System <mailer@mx.example.ru>")
     assert classify(raw) is Automated.BOUNCE
+
+
+def test_a_resident_resending_a_letter_that_was_not_delivered_is_no_bounce() -> None:
+    # Outlook's and Mail.ru's "forward as attachment": the resident's own words, and the
+    # attached letter, name a recipient; only a mail system's words would make it a bounce
+    original = MIMEText("С потолка в ванной течёт, кв. 45. Прошу прислать мастера.", "plain",
+                        "utf-8")
+    original["From"], original["To"] = "ivan@example.ru", "office@uk-zarechye.ru"
+    original["Subject"] = "Протечка"
+    outer = MIMEMultipart()
+    outer["From"], outer["To"] = "Иван <ivan@example.ru>", "office@uk-zarechye.ru"
+    outer["Subject"] = "Fwd: Протечка"
+    outer.attach(MIMEText("Пересылаю своё письмо от 1 декабря: видимо, оно не было доставлено "
+                          "получателю, ответа так и нет. Течёт по-прежнему.", "plain", "utf-8"))
+    outer.attach(MIMEMessage(original))
+    assert classify(outer.as_bytes()) is None

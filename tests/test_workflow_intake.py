@@ -174,6 +174,76 @@ async def test_one_digit_reply_to_resolved_case_is_a_rating_not_a_reopen(
     assert case is not None and case.stage == "resolved"
 
 
+@pytest.mark.parametrize("reply", ["Спасибо большое, всё починили!", "Спасибо! 5",
+                                   "Оценка: 5", "Здравствуйте, УК «Домовой».\n\n5"])
+async def test_thanks_or_a_worded_rating_after_resolution_does_not_reopen(
+        app: App, recorder: RecordingSender, clock: ManualClock, reply: str) -> None:
+    opened = await app.intake.ingest(mail("vera@example.org", "Прошу заменить лампу в подъезде",
+                                          clock.now(), message_id="lamp2@example.org"))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
+    await app.outbox.deliver_due()
+    sent = len(recorder.sent)
+    answer = await app.intake.ingest(mail("vera@example.org", reply, clock.now(),
+                                          hints=("lamp2@example.org",)))
+    assert answer.action == Action.THREADED and answer.note in ("thanks", "rating")
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+    assert case is not None and case.stage == "resolved"
+    await app.outbox.deliver_due()
+    assert len(recorder.sent) == sent  # nobody is told the job is open again
+
+
+async def test_a_new_fault_told_after_resolution_still_reopens(
+        app: App, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(mail("vera@example.org", "Прошу заменить лампу в подъезде",
+                                          clock.now(), message_id="lamp3@example.org"))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
+    again = await app.intake.ingest(mail("vera@example.org", "Спасибо, но лампа опять не горит",
+                                         clock.now(), hints=("lamp3@example.org",)))
+    assert again.action == Action.REOPENED
+
+
+@pytest.mark.parametrize("typed", ["По заявке А-{n} ничего не сделано",  # Cyrillic А
+                                   "Заявка A{n}: всё ещё нет света",
+                                   "по заявке №{n} свет так и не дали",
+                                   "Case #{n}: still no light"])
+async def test_a_case_number_typed_loosely_threads(app: App, clock: ManualClock,
+                                                   typed: str) -> None:
+    opened = await app.intake.ingest(tg_message(508, "Нет света в квартире", clock.now()))
+    assert opened.case_number
+    number = opened.case_number.split("-")[1]
+    again = await app.intake.ingest(tg_message(508, typed.format(n=number), clock.now()))
+    assert again.action == Action.THREADED and again.case_number == opened.case_number
+
+
+async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(
+        app: App, clock: ManualClock) -> None:
+    """A resident writes to the house's mailing list and copies the office, which is on the
+    list too: both copies carry one Message-ID, and the list's may come first."""
+    listed = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
+                                          clock.now(), message_id="lift@example.org",
+                                          automated=Automated.LIST))
+    direct = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
+                                          clock.now(), message_id="lift@example.org"))
+    again = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
+                                         clock.now(), message_id="lift@example.org",
+                                         automated=Automated.LIST))
+    assert (listed.action, direct.action, again.action) == (
+        Action.IGNORED_LIST, Action.NEW_CASE, Action.DUPLICATE)
+
+
+async def test_a_date_in_the_future_does_not_start_deadlines_late(
+        app: App, clock: ManualClock) -> None:
+    ahead = clock.now() + timedelta(days=2)
+    opened = await app.intake.ingest(mail("gleb@example.org", "Нет света в квартире", ahead))
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+    assert case is not None and case.received_at == clock.now()
+    assert case.respond_due is not None and case.respond_due <= clock.now() + timedelta(days=1)
+
+
 async def test_three_residents_reporting_one_outage_form_one_incident(
         app: App, clock: ManualClock) -> None:
     results = [await app.intake.ingest(tg_message(600 + i, "Во всём доме нет света", clock.now(),

@@ -10,9 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Event, Feedback
 
-# A reply that is just a score ("5", "4 — спасибо", "3/5") and short enough to be nothing else.
-_RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|из\s*5|out of 5)?(?![\d.,:])[\s.!,)—–-]*(.*)$",
-                     re.DOTALL | re.IGNORECASE)
+# A reply that is just a score ("5", "4 — спасибо", "3/5") and short enough to be nothing else,
+# after at most a greeting, thanks or "Оценка:" ("Спасибо! 5", "Здравствуйте, УК «Домовой».
+# 5" as The Bat!'s template writes it).
+_LEAD = (r"(?:(?:здравствуйте|добрый (?:день|вечер)|спасибо(?: большое| огромное)?|благодарю|"
+         r"hello|hi|thanks|thank you|(?:моя )?оценка|ставлю|оцениваю(?: на)?|(?:my )?rating|"
+         r"score)\b(?:(?!кв|квартир|дом\b|подъезд|этаж|flat|apt)[^\d\n]){0,40}?[\s.!,:;—–-]*){0,4}")
+_RATING = re.compile(
+    rf"^\s*{_LEAD}([1-5])\s*(?:/\s*5|из\s*5|out of 5)?(?![\d.,:])[\s.!,)—–-]*(.*)$",
+    re.DOTALL | re.IGNORECASE)
 MAX_RATING_REPLY = 300
 
 

@@ -99,6 +99,12 @@ class IntakeResult:
     note: str | None = None
 
 
+# Cyrillic letters that look like Latin ones: a case number typed on a Russian keyboard.
+_LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
+# A case number without its prefix, named as one: "по заявке №1042", "case #1042".
+_NUMBER_ONLY = re.compile(r"(?:заявк|обращени|case|ticket)\w*\s*(?:№|#|no\.?|номер)\s*"
+                          r"(\d{3,12})(?![\w-])", re.IGNORECASE)
+
 FALLBACK_LABELS = Classification(kind=Kind.REQUEST, category="other", urgency=Urgency.NORMAL,
                                  scope=Scope.UNIT, rules=("manual_triage",))
 
@@ -107,9 +113,12 @@ class IntakeService:
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
         self.notify = Notifier(wf)
-        prefix = re.escape(wf.settings.case_number.prefix)
-        self._case_ref = re.compile(rf"(?<![\w-])({prefix}-\d{{1,12}})(?![\w-])", re.IGNORECASE)
-        self._case_ref_hint = f"{wf.settings.case_number.prefix.lower()}-"
+        self._prefix = wf.settings.case_number.prefix.upper()
+        # "A-1042", "A1042", "А-1042" typed on a Russian keyboard (the text is read with
+        # look-alike letters made Latin), "заявка №1042". The pattern opens with the prefix, so
+        # re skips through a long mail in C; the character before it is checked afterwards.
+        self._case_ref = re.compile(
+            rf"{re.escape(self._prefix)}\s?[-–—]?\s?(\d{{1,12}})(?![\w-])", re.IGNORECASE)
 
     async def ingest(self, msg: InboundMessage, *, dry_run: bool = False) -> IntakeResult:
         """Process one message in its own transaction; ``dry_run`` rolls it back."""
@@ -171,9 +180,18 @@ class IntakeService:
     async def process(self, session: AsyncSession, msg: InboundMessage) -> IntakeResult:
         """The whole decision, inside the caller's transaction."""
         now = self.wf.clock.now()
+        if msg.received_at > now:
+            # a sender's clock running ahead must not start the deadlines late
+            msg = replace(msg, received_at=now)
+        # A mailing list's copy of a resident's letter carries the letter's Message-ID: it is
+        # logged under its own id, so the copy sent to us directly is no duplicate of it.
+        external_id = f"list:{msg.external_id}" if msg.automated == Automated.LIST \
+            else msg.external_id
         if (await _DUPLICATE.run(session, {"channel": msg.channel,
-                                           "external_id": msg.external_id})).first() is not None:
+                                           "external_id": external_id})).first() is not None:
             return IntakeResult(Action.DUPLICATE)
+        if external_id != msg.external_id:
+            msg = replace(msg, external_id=external_id)
 
         if msg.automated is not None:
             return await self._automated(session, msg, now)
@@ -252,11 +270,12 @@ class IntakeService:
 
     def _referenced_numbers(self, msg: InboundMessage) -> list[str]:
         where = f"{msg.subject}\n{msg.text}"
-        # The pattern's look-behind is tried at every position of a long mail; most mention
-        # no case at all, which a plain substring test tells much faster.
-        if self._case_ref_hint not in where.lower():
-            return []
-        return [m.upper() for m in self._case_ref.findall(where)]
+        latin = where.translate(_LOOKALIKE)
+        found = [m.group(1) for m in self._case_ref.finditer(latin)
+                 if m.start() == 0 or not (latin[m.start() - 1].isalnum()
+                                           or latin[m.start() - 1] in "_-")]
+        found += _NUMBER_ONLY.findall(where)
+        return list(dict.fromkeys(f"{self._prefix}-{int(n)}" for n in found))
 
     async def _thread_target(self, session: AsyncSession, msg: InboundMessage,
                              resident: Resident | None, now: datetime) -> Case | None:
@@ -381,6 +400,13 @@ class IntakeService:
             await self._log_message(session, msg, case, resident, now, note="rating")
             await record_feedback(session, case, resident.id, *rating, now)
             return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
+        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and \
+                self._classify(msg)[0].kind == Kind.OTHER:
+            # "Спасибо, всё починили!" answers the resolution: the job stays done
+            await self._log_message(session, msg, case, resident, now, note="thanks")
+            await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
+                               action="message", note=msg.text[:200] or None)
+            return IntakeResult(Action.THREADED, case.number, case.id, note="thanks")
         if case.stage in (Stage.RESOLVED, Stage.CLOSED):
             ended = case.closed_at or case.resolved_at or now
             if now - ended > reopen_window:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from intake.message import Automated
 
-__all__ = ["LoopSignals", "detect_automated"]
+__all__ = ["LoopSignals", "detect_automated", "is_own", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
@@ -125,9 +125,10 @@ class LoopSignals:
     own_addresses: frozenset[str]
     has_delivery_status: bool = False
     has_returned_message: bool = False
+    reply_to: str | None = None
 
 
-def _is_own(address: str | None, own: frozenset[str]) -> bool:
+def is_own(address: str | None, own: frozenset[str]) -> bool:
     if not address or not own:
         return False
     address = address.lower()
@@ -140,10 +141,10 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     bounce = _bounce_reason(s)
     if bounce:
         return Automated.BOUNCE, bounce
-    if _is_own(s.sender, s.own_addresses):
+    if is_own(s.sender, s.own_addresses) and not relayed_for(s):
         return Automated.OWN, "sent from our own address"
     x_loop = (s.header("x-loop") or "").strip().lower()
-    if x_loop and _is_own(x_loop.strip("<>"), s.own_addresses):
+    if x_loop and is_own(x_loop.strip("<>"), s.own_addresses):
         return Automated.OWN, "carries our own X-Loop header"
     auto = _autoreply_reason(s, x_loop)
     list_reason = _list_reason(s)
@@ -152,6 +153,16 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     if list_reason:
         return Automated.LIST, list_reason
     return None, None
+
+
+def relayed_for(s: LoopSignals) -> bool:
+    """Whether mail from our own address is a site form's, relayed through our mailbox.
+
+    Hosts let a form send only as the mailbox it logs in to, so a small office's contact form
+    writes From: the office, Reply-To: the resident. Our own mail never carries a Reply-To, and
+    our automatic mail says Auto-Submitted."""
+    return bool(s.reply_to) and not is_own(s.reply_to, s.own_addresses) \
+        and not (s.header("auto-submitted") or "").strip()
 
 
 def _mail_system_says(s: LoopSignals, words: re.Pattern[str]) -> bool:
@@ -169,10 +180,10 @@ def _bounce_reason(s: LoopSignals) -> str | None:
         return "carries a message/delivery-status part"
     if (s.sender or "").endswith("amazonaws.com") and _SES_JSON.search(s.body_text[:5000]):
         return "Amazon SES bounce/complaint notification"
-    # A resident forwards a letter as an attachment saying a receipt "не была доставлена":
-    # the mail system's own words must be there too.
+    # A resident forwards a letter as an attachment saying a receipt "не была доставлена"
+    # "получателю": the mail system's own words must be there too, not the ones residents use.
     if s.has_returned_message and _FAILED_PHRASE.search(s.body_text[:3000]) and (
-            _BOUNCE_SUBJECT.match(s.subject) or _mail_system_says(s, _BOUNCE_TECH)):
+            _BOUNCE_SUBJECT.match(s.subject) or _mail_system_says(s, _BOUNCE_TECH_STRONG)):
         return "a returned message with a delivery-failure text"
     if s.sender_local in _BOUNCE_LOCALS:
         return f"sent by {s.sender_local}"
@@ -197,9 +208,6 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
         value = s.header(name)
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
             return f"{name} header"
-    suppress = (s.header("x-auto-response-suppress") or "").lower()
-    if any(v in suppress for v in ("oof", "autoreply", "all")):
-        return "X-Auto-Response-Suppress header"
     precedence = (s.header("precedence") or "").strip().lower()
     if precedence in ("auto_reply", "auto-reply"):
         return "Precedence: auto_reply"
@@ -209,12 +217,14 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
         return f"multipart/report ({s.report_type or 'unknown'})"
     if (s.sender or "").endswith("amazonaws.com") and "notificationType" in s.body_text[:5000]:
         return "Amazon SES notification"
+    # A ticket system marks its own answers "X-Loop: yes"; an address there is only the trace
+    # of a forwarding rule (procmail's) that a resident's letter passed through.
+    if x_loop and "@" not in x_loop:
+        return "X-Loop header"
     if _OOF_SUBJECT.match(s.subject) or (
             _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])
             and not _FLAT.search(s.body_text[:3000])):
         return "out-of-office subject"
-    if x_loop:
-        return "X-Loop header"
     return_path = (s.header("return-path") or "").strip()
     if return_path.replace(" ", "") == "<>":
         return "empty Return-Path"

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
+from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
-from intake.email.loops import LoopSignals, detect_automated
+from intake.email.loops import LoopSignals, detect_automated, is_own
 from intake.email.mime import (
     DsnRecipient,
     HeaderView,
@@ -88,6 +89,10 @@ class MailLimits:
     max_depth: int = 10
     max_parts: int = 500
     max_date_skew: timedelta = timedelta(days=3)
+
+
+# How far a Date header may run ahead of the server's delivery time (clocks drift a little).
+FUTURE_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -348,6 +353,11 @@ def _sender(
 # portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@").
 _NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?)\b",
                        re.IGNORECASE)
+# Role mailboxes a site's form also sends from (mailer@, webmaster@, info@): answered at the
+# Reply-To it names, as every mail client would; without one, at From (a shop or a small firm
+# among the residents writes from info@ too).
+_ROLE = re.compile(r"^(mailer|webmaster|info|site|admin|feedback|contacts?|support)\b",
+                   re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -362,20 +372,32 @@ _QUOTED_LOCAL = re.compile(r'^"([A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]+)"@([^@\s]+)$')
 _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$')
 
 
-def _no_reply(sender: str, name: str | None, headers: HeaderView, hint: str | None,
-              notes: list[str]) -> tuple[str | None, str | None]:
-    """A person's mail sent as noreply@ or wordpress@ (a web form, a portal): the person is in
-    Reply-To, or nobody can be answered (the case still opens, for staff to read)."""
-    reply_to = _address_pairs([unwrap_encoded_address(headers.get("reply-to") or "", hint)])
-    usable = [(n, a) for n, a in reply_to
-              if _valid_address(a) and not _NO_REPLY.match(a.split("@", 1)[0])]
-    if usable:
-        notes.append("sent from a no-reply address: the Reply-To address is the sender")
-        reply_name = decode_header_value(usable[0][0], hint)
-        return usable[0][1].lower(), _nfc(reply_name) if reply_name else name
-    notes.append(f"sent from the no-reply address {sender!r}: manual review, nothing will be "
-                 "sent")
-    return None, name
+def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] | None:
+    """The first Reply-To address a person could read, and its display name."""
+    pairs = _address_pairs([unwrap_encoded_address(headers.get("reply-to") or "", hint)])
+    for name, addr in pairs:
+        if _valid_address(addr) and not _NO_REPLY.match(addr.split("@", 1)[0]):
+            decoded = decode_header_value(name, hint)
+            return _ascii_domain(addr).lower(), _nfc(decoded) if decoded else None
+    return None
+
+
+def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
+             own: frozenset[str], notes: list[str]) -> tuple[str | None, str | None]:
+    """A person's mail relayed by a robot (noreply@, wordpress@), a site's role mailbox
+    (mailer@, info@) or our own mailbox (a contact form): the person is in Reply-To. A robot
+    without one cannot be answered (the case still opens, for staff to read)."""
+    local = sender.split("@", 1)[0]
+    robot = bool(_NO_REPLY.match(local))
+    if reply_to is not None and reply_to[0] != sender and (
+            robot or _ROLE.match(local) or is_own(sender, own)):
+        notes.append(f"relayed by {sender}: the Reply-To address is the sender")
+        return reply_to[0], reply_to[1] or name
+    if robot:
+        notes.append(f"sent from the no-reply address {sender!r}: manual review, nothing "
+                     "will be sent")
+        return None, name
+    return sender, name
 
 
 def _received_date(headers: HeaderView) -> datetime | None:
@@ -421,7 +443,10 @@ def _language(text: str) -> str | None:
         return None
     if cyr >= lat:
         return "ru"
-    return "en" if sample.isascii() else None
+    if not sample.isascii():
+        return None
+    # "Zdravstvuyte, u nas techet voda": Russian from a phone without Cyrillic
+    return "ru" if is_transliterated(sample.lower()) else "en"
 
 
 def _text_dsn(text: str) -> list[DsnRecipient]:
@@ -577,6 +602,10 @@ def _parse(
     elif internal is not None and abs(header_date - internal) > limits.max_date_skew:
         date = internal
         notes.append("Date header far from the server's delivery time: server time used")
+    elif internal is not None and header_date - internal > FUTURE_SKEW:
+        # a sender's clock ahead (or a wrong time zone) would start every deadline late
+        date = internal
+        notes.append("Date header after the server's delivery time: server time used")
 
     text, full_text, html = _clean_text(mime.segments, subject)
     if full_text and not text:
@@ -590,6 +619,7 @@ def _parse(
         full_text = full_text[: limits.max_text_chars]
 
     ctype, ct_params = parse_params(headers.get("content-type"))
+    reply_to = _reply_to(headers, hint)
     automated, reason = detect_automated(
         LoopSignals(
             header=headers.get,
@@ -606,10 +636,11 @@ def _parse(
                 a.content_type in ("message/rfc822", "message/global", "text/rfc822-headers")
                 for a in mime.attachments
             ),
+            reply_to=reply_to[0] if reply_to else None,
         )
     )
-    if automated is None and sender and _NO_REPLY.match(sender.split("@", 1)[0]):
-        sender, sender_name = _no_reply(sender, sender_name, headers, hint, notes)
+    if automated is None and sender:
+        sender, sender_name = _relayed(sender, sender_name, reply_to, own, notes)
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
     delayed = False

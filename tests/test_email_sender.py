@@ -1,0 +1,72 @@
+"""Who a mail is from, in which language to answer, and when it arrived."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from intake.email import parse_mail
+from intake.message import Automated
+
+OWN = frozenset({"office@uk-domovoy.example"})
+
+
+def letter(body: str, *headers: str, sender: str = "Ivan <ivan@mail.ru>",
+           subject: str = "Заявка") -> bytes:
+    lines = [f"From: {sender}", "To: office@uk-domovoy.example", f"Subject: {subject}",
+             *headers, "Content-Type: text/plain; charset=utf-8"]
+    return ("\n".join(lines) + "\n\n" + body).encode()
+
+
+def test_a_site_form_sent_through_our_own_mailbox_is_the_residents() -> None:
+    # hosts let a form send only as the mailbox it logs in to: From is the office's own
+    raw = letter("Нет отопления, в квартире 14 градусов, маленький ребёнок",
+                 "Reply-To: Ольга Смирнова <olga.s@yandex.ru>",
+                 sender="Сайт УК <office@uk-domovoy.example>")
+    parsed = parse_mail(raw, own_addresses=OWN)
+    assert parsed.automated is None
+    assert parsed.sender == "olga.s@yandex.ru" and parsed.sender_name == "Ольга Смирнова"
+
+
+@pytest.mark.parametrize("headers", [
+    (),  # our own letter coming back: never a Reply-To
+    ("Reply-To: olga.s@yandex.ru", "Auto-Submitted: auto-replied"),  # our acknowledgement
+    ("Reply-To: office@uk-domovoy.example",),
+])
+def test_our_own_mail_stays_our_own(headers: tuple[str, ...]) -> None:
+    raw = letter("Обращение A-1001 зарегистрировано", *headers,
+                 sender="УК <office@uk-domovoy.example>")
+    assert parse_mail(raw, own_addresses=OWN).automated is Automated.OWN
+
+
+@pytest.mark.parametrize("role", ["mailer", "webmaster", "info"])
+def test_a_sites_role_mailbox_is_answered_at_reply_to(role: str) -> None:
+    raw = letter("В квартире 12 течёт потолок", "Reply-To: Olga <olga.s@yandex.ru>",
+                 sender=f"Site <{role}@uk-domovoy-site.ru>")
+    assert parse_mail(raw, own_addresses=OWN).sender == "olga.s@yandex.ru"
+
+
+def test_a_role_mailbox_without_reply_to_is_answered_where_it_wrote_from() -> None:
+    # a shop among the tenants writes from info@ too, and must hear back
+    raw = letter("В подсобке магазина течёт с потолка", sender="Shop <info@shop.example>")
+    assert parse_mail(raw, own_addresses=OWN).sender == "info@shop.example"
+
+
+def test_transliterated_russian_is_answered_in_russian() -> None:
+    raw = letter("Zdravstvuyte! U nas v kvartire 12 techet voda s potolka, "
+                 "prishlite santehnika pozhaluysta")
+    assert parse_mail(raw).language == "ru"
+    assert parse_mail(letter("Hello, water is leaking from the ceiling in flat 12, "
+                             "please send a plumber")).language == "en"
+
+
+def test_a_date_header_ahead_of_the_server_takes_the_servers_time() -> None:
+    arrived = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    ahead = (arrived + timedelta(hours=50)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    parsed = parse_mail(letter("Пахнет газом в подъезде", f"Date: {ahead}"),
+                        internal_date=arrived)
+    assert parsed.date == arrived
+    near = (arrived + timedelta(minutes=3)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    assert parse_mail(letter("Пахнет газом", f"Date: {near}"),
+                      internal_date=arrived).date == arrived + timedelta(minutes=3)
