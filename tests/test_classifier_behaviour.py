@@ -2745,3 +2745,23 @@ def test_a_fault_that_keeps_coming_back_or_a_why_dont_you_is_a_complaint(
 def test_manholes_wells_and_unmowed_grass_are_the_yards(clf: Classifier, text: str) -> None:
     c = clf.classify(text)
     assert (c.kind, c.category) == ("request", "territory")
+
+
+@pytest.mark.parametrize("text", [
+    "Слабое отопление в подъезде, а наша управляющая компания говорит, что пробок нет",
+    "УК не оказывает услуги по содержанию дома, крыша течёт",
+    "Коммерческий магазин в подвале шумит по ночам",
+    "Лифт так и не заработал, третий день ходим пешком",
+    "Сказали, что ремонт займёт месяц, а крыша течёт уже сейчас",
+    "Мы заключили договор на замену счётчика, мастер так и не пришёл",
+])
+def test_a_residents_words_that_sound_like_an_advert_still_open_a_case(
+        clf: Classifier, text: str) -> None:
+    # "наша компания", "оказываем услуги", "займ", "заработок", "мы договорились" are adverts'
+    # and cancellations' words only as typed, not as word families
+    assert clf.classify(text).kind != "other"
+
+
+def test_yard_water_after_rain_is_no_flood(clf: Classifier) -> None:
+    assert clf.classify("Ситуация после дождя: парковка и дорога вся в воде, примите меры"
+                        ).urgency != "emergency"
