@@ -803,3 +803,133 @@ def test_an_internationalised_domain_is_answered_at_its_ascii_form() -> None:
     parsed = parse_mail(raw)
     assert parsed.sender == "ivanova@" + "почта-дома.рф".encode("idna").decode()
     assert parsed.sender_name == "Иванова Мария"
+
+
+# --- a fourth fuzzing round: stand-in plain parts, forwarded bounces, opaque S/MIME -----------
+
+_FORM_HTML = ("<html><body><h3>Заявка с сайта</h3><p>Имя: Ольга Смирнова<br>Адрес: ул. Ленина 5, "
+              "кв. 12</p><p>Сообщение: в квартире нет отопления второй день, батареи холодные, "
+              "дома маленький ребёнок.</p></body></html>")
+
+
+def _alternative(plain: str, html: str) -> bytes:
+    msg = MIMEMultipart("alternative")
+    msg["From"] = "Olga <olga@yandex.ru>"
+    msg.attach(MIMEText(plain, "plain", "utf-8"))
+    msg.attach(MIMEText(html, "html", "utf-8"))
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize("stub", [
+    # PHPMailer's stock AltBody
+    "This is an HTML-only message. To view it, activate HTML in your email application.",
+    "Это сообщение в формате HTML. Для его просмотра используйте почтовую программу с "
+    "поддержкой HTML.",
+    "Your email client does not support HTML messages. Please view this email in your browser.",
+    "Если письмо отображается некорректно, откройте его веб-версию.",
+    # no stand-in words, but the HTML carries far more text than the plain part
+    "Новая заявка",
+])
+def test_a_plain_part_standing_in_for_the_html_gives_way_to_it(stub: str) -> None:
+    parsed = parse_mail(_alternative(stub, _FORM_HTML))
+    assert parsed.html and "нет отопления второй день" in parsed.text
+
+
+def test_a_short_plain_part_carrying_the_htmls_words_is_kept() -> None:
+    # the resident's own words happen to sound like a stand-in: the HTML says the same
+    text = "Не могу открыть квитанцию в браузере, просмотр счёта не работает. Кв. 12."
+    parsed = parse_mail(_alternative(text, f"<div dir='ltr'>{text}</div>"))
+    assert (parsed.text, parsed.html) == (text, False)
+
+
+# Postfix's words, line breaks included
+_BOUNCE = (
+    b"From: Mail Delivery System <MAILER-DAEMON@mx.mail.ru>\n"
+    b"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+    b"--r\nContent-Type: text/plain\n\nThis is the mail system at host mx.mail.ru.\n\n"
+    b"I'm sorry to have to inform you that your message could not\nbe delivered to one or "
+    b"more recipients.\n\n<old@uk.ru>: host mx.uk.ru said: 550 5.1.1 No such user\n"
+    b"--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.mail.ru\n\n"
+    b"Final-Recipient: rfc822; old@uk.ru\nAction: failed\nStatus: 5.1.1\n"
+    b"--r\nContent-Type: text/rfc822-headers\n\n"
+    b"From: ivan@mail.ru\nTo: old@uk.ru\nMessage-ID: <old@mail.ru>\n\n--r--\n"
+)
+
+
+def test_a_bounce_forwarded_as_an_attachment_under_a_new_complaint_is_no_bounce() -> None:
+    assert parse_mail(_BOUNCE).automated is Automated.BOUNCE
+    raw = (b"From: Ivan <ivan@mail.ru>\nSubject: Fwd: Undelivered Mail Returned to Sender\n"
+           b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="o"\n\n'
+           b"--o\nContent-Type: text/plain; charset=utf-8\n\n"
+           + "Писал на старый адрес, письмо вернулось. Повторяю: в подъезде 2 не работает "
+             "лифт третий день, кв. 45.\n".encode()
+           + b"--o\nContent-Type: message/rfc822\n\n" + _BOUNCE + b"\n--o--\n")
+    parsed = parse_mail(raw)
+    assert parsed.automated is None and parsed.bounced_recipient is None
+    assert parsed.text.startswith("Писал на старый адрес")
+    assert "message/delivery-status" not in {a.content_type for a in parsed.attachments}
+
+
+def _der(tag: int, *content: bytes, indefinite: bool = False) -> bytes:
+    body = b"".join(content)
+    if indefinite:
+        return bytes([tag, 0x80]) + body + b"\0\0"
+    size = len(body)
+    if size < 0x80:
+        return bytes([tag, size]) + body
+    width = (size.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | width]) + size.to_bytes(width, "big") + body
+
+
+_PKCS7_SIGNED = bytes.fromhex("2a864886f70d010702")
+_PKCS7_DATA = bytes.fromhex("2a864886f70d010701")
+_PKCS7_ENVELOPED = bytes.fromhex("2a864886f70d010703")
+
+
+def _p7m(content: bytes, *, streamed: bool = False, kind: bytes = _PKCS7_SIGNED) -> bytes:
+    """A minimal CMS ContentInfo around ``content``: no certificates, no signers (the parser
+    checks no signature). ``streamed`` is what "openssl smime -stream" and Outlook write:
+    indefinite lengths and the content in OCTET STRING chunks."""
+    if streamed:
+        chunks = [_der(0x04, content[i:i + 100]) for i in range(0, len(content), 100)]
+        octets = _der(0x24, *chunks, indefinite=True)
+    else:
+        octets = _der(0x04, content)
+    encap = _der(0x30, _der(0x06, _PKCS7_DATA), _der(0xA0, octets, indefinite=streamed),
+                 indefinite=streamed)
+    signed = _der(0x30, _der(0x02, b"\x01"), _der(0x31), encap, _der(0x31), indefinite=streamed)
+    return _der(0x30, _der(0x06, kind), _der(0xA0, signed, indefinite=streamed),
+                indefinite=streamed)
+
+
+def _smime_mail(p7m: bytes, smime_type: str = "signed-data") -> bytes:
+    return _plain(base64.encodebytes(p7m), ctype=(
+        f'application/x-pkcs7-mime; smime-type={smime_type}; name="smime.p7m"').encode(),
+        headers=b"Content-Transfer-Encoding: base64\n"
+                b'Content-Disposition: attachment; filename="smime.p7m"\n')
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_opaque_smime_signed_letter_is_read_from_inside_the_signature(streamed: bool) -> None:
+    inner = ("Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+             "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+             "Лифт в подъезде 2 стоит третий день, кв. 45. Прошу срочно починить.\r\n--zz\r\n"
+             "Content-Type: application/pdf; name=act.pdf\r\nContent-Transfer-Encoding: base64\r\n"
+             "\r\nJVBERi0xLjQK\r\n--zz--\r\n").encode()
+    parsed = parse_mail(_smime_mail(_p7m(inner, streamed=streamed)))
+    assert parsed.text == "Лифт в подъезде 2 стоит третий день, кв. 45. Прошу срочно починить."
+    assert [(a.filename, a.ref) for a in parsed.attachments] == [
+        ("smime.p7m", "1"), ("act.pdf", "1.2")]
+
+
+@pytest.mark.parametrize(("p7m", "smime_type"), [
+    (_p7m(b"Content-Type: text/plain\r\n\r\nsecret", kind=_PKCS7_ENVELOPED), "signed-data"),
+    (_p7m(b"Content-Type: text/plain\r\n\r\nsecret"), "enveloped-data"),
+    (_p7m(b"Content-Type: text/plain\r\n\r\nsecret")[:-8], "signed-data"),
+    (b"\x30\x80" * 1000, "signed-data"),
+])
+def test_an_unreadable_or_encrypted_p7m_stays_an_attachment(p7m: bytes, smime_type: str) -> None:
+    parsed = parse_mail(_smime_mail(p7m, smime_type))
+    assert parsed.text == "" and "message has no readable text" in parsed.notes
+    assert [a.filename for a in parsed.attachments] == ["smime.p7m"]

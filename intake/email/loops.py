@@ -28,6 +28,9 @@ __all__ = ["LoopSignals", "detect_automated", "is_own", "relayed_for"]
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
 )
+# Senders no person writes from: a provider's notices come from these.
+_ROBOT_LOCAL = re.compile(r"(no|do[-_.]?not)[-_.]?reply|mailer|mail[-_.]?daemon|postmaster|"
+                          r"bounces?\b|notif", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(undeliver(ed|able)\b|delivery status notification|delivery (has )?failed|"
     r"delivery failure|mail delivery (failed|failure|system)|failure notice|returned mail\b|"
@@ -180,10 +183,12 @@ def _bounce_reason(s: LoopSignals) -> str | None:
         return "carries a message/delivery-status part"
     if (s.sender or "").endswith("amazonaws.com") and _SES_JSON.search(s.body_text[:5000]):
         return "Amazon SES bounce/complaint notification"
-    # A resident forwards a letter as an attachment saying a receipt "не была доставлена"
-    # "получателю": the mail system's own words must be there too, not the ones residents use.
+    # A resident forwards a letter as an attachment saying it "не было доставлено
+    # получателю", or forwards a bounce they got under a new complaint: a person's letter is
+    # a bounce only by its subject; a robot's (no-reply@ at a mailbox provider) by its words.
     if s.has_returned_message and _FAILED_PHRASE.search(s.body_text[:3000]) and (
-            _BOUNCE_SUBJECT.match(s.subject) or _mail_system_says(s, _BOUNCE_TECH_STRONG)):
+            _BOUNCE_SUBJECT.match(s.subject)
+            or (_ROBOT_LOCAL.match(s.sender_local or "") and _mail_system_says(s, _BOUNCE_TECH))):
         return "a returned message with a delivery-failure text"
     if s.sender_local in _BOUNCE_LOCALS:
         return f"sent by {s.sender_local}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import email
 import email.utils
+import itertools
 import quopri
 import re
 import unicodedata
@@ -49,6 +50,12 @@ _STRUCTURAL_DEFECTS = {
 }
 _FORWARD_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
 _RETURNED_TYPES = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
+# Machine-readable parts of a multipart/report (RFC 6522): bounces, abuse reports, receipts.
+_REPORT_TYPES = frozenset(
+    {"message/delivery-status", "message/feedback-report", "message/disposition-notification"}
+)
+# S/MIME with the letter inside the signature (RFC 8551 "opaque" signing): readable without a key.
+_OPAQUE_SIGNED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _SIGNATURE_TYPES = frozenset(
     {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 )
@@ -285,6 +292,10 @@ class MimeResult:
     returned_ids: list[str] = field(default_factory=list)
     returned_recipients: list[str] = field(default_factory=list)
     dsn: list[DsnRecipient] = field(default_factory=list)
+    # Delivery-status records found inside forwarded messages: not this mail's own (a resident
+    # forwarding a bounce is no bounce), but what failed if the mail is a bounce on other
+    # grounds (a gateway that re-wraps a bounce as an attachment).
+    enclosed_dsn: list[DsnRecipient] = field(default_factory=list)
     report_fields: dict[str, str] = field(default_factory=dict)
     forwarded_from: str | None = None
     body_charset: str | None = None
@@ -382,6 +393,9 @@ class _Walker:
         self.hint = hint
         self.parts = 0
         self.defer_html = False
+        # How many forwarded messages enclose the part being walked: a report in one belongs to
+        # that message (a bounce the resident got and forwards), not to the mail at hand.
+        self.forwarded = 0
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -451,7 +465,8 @@ class _Walker:
                         root = i
             self.children(children, path, depth, "attachment", main=root)
         elif sub == "report":
-            self.result.report_fields.setdefault("report-type", params.get("report-type", ""))
+            if not self.forwarded:
+                self.result.report_fields.setdefault("report-type", params.get("report-type", ""))
             self.children(children, path, depth, "returned", main=0)
         elif sub == "signed":
             self.children(children, path, depth, "attachment", main=0)
@@ -463,8 +478,9 @@ class _Walker:
             self.children(children, path, depth, role)
 
     def alternative(self, children: list[Message], path: str, depth: int) -> None:
-        """Prefer the text/plain alternative unless it is empty; keep every branch's
-        attachments (a phone often puts the photo only in the HTML branch)."""
+        """Prefer the text/plain alternative unless it is empty or only a stand-in for the HTML
+        one; keep every branch's attachments (a phone often puts the photo only in the HTML
+        branch)."""
         branches: list[MimeResult] = []
         outer, outer_defer = self.result, self.defer_html
         self.defer_html = True
@@ -473,21 +489,13 @@ class _Walker:
             self.entity(child, _join(path, i), depth + 1, root=False, role="body")
             branches.append(self.result)
         self.result, self.defer_html = outer, outer_defer
-        chosen: MimeResult | None = None
-        for want_html in (False, True):
-            for branch in branches:
-                texts = [s for s in branch.segments if not s.forward_header]
-                if want_html:
-                    texts = [s.finish() for s in texts]
-                if (
-                    texts
-                    and all(s.html == want_html for s in texts)
-                    and any(s.text.strip() for s in texts)
-                ):
-                    chosen = branch
-                    break
-            if chosen:
-                break
+        chosen = _readable_branch(branches, html=False)
+        # The HTML is converted only when the plain text is short enough to be a stand-in for
+        # it: most mail never pays for a conversion it does not use.
+        if chosen is None or _is_short(chosen):
+            rich = _readable_branch(branches, html=True)
+            if rich is not None and (chosen is None or _plain_stands_in_for(chosen, rich)):
+                chosen = rich
         if chosen is None:
             chosen = next((b for b in branches if b.segments), branches[0] if branches else None)
         if chosen is not None and not self.defer_html:
@@ -511,6 +519,7 @@ class _Walker:
         r.returned_ids.extend(branch.returned_ids)
         r.returned_recipients.extend(branch.returned_recipients)
         r.dsn.extend(branch.dsn)
+        r.enclosed_dsn.extend(branch.enclosed_dsn)
         r.body_charset = r.body_charset or branch.body_charset
         r.encrypted = r.encrypted or branch.encrypted
 
@@ -528,20 +537,32 @@ class _Walker:
     ) -> None:
         disposition, dparams = parse_params(headers.get("content-disposition"), self.hint)
         filename = dparams.get("filename") or params.get("name")
-        if ctype == "message/delivery-status":
-            self.delivery_status(part)
-            self.attachment(part, ctype, filename or "delivery-status.txt", ref)
-            return
-        if ctype in ("message/feedback-report", "message/disposition-notification"):
-            self.report_part(part)
+        if ctype in _REPORT_TYPES:
+            if self.forwarded:
+                # A bounce the resident got and forwards: listed, or read as this mail's own, its
+                # report would make this mail a bounce too. It stays readable in the forwarded
+                # message's attachment; only the failed addresses are kept aside.
+                if ctype == "message/delivery-status":
+                    self.result.enclosed_dsn.extend(_dsn_records(part))
+                return
+            if ctype == "message/delivery-status":
+                self.result.dsn.extend(_dsn_records(part))
+                filename = filename or "delivery-status.txt"
+            else:
+                self.report_part(part)
             self.attachment(part, ctype, filename, ref)
             return
         if role == "returned" and ctype in _RETURNED_TYPES:
-            self.returned(part, ctype)
+            if not self.forwarded:
+                self.returned(part, ctype)
             self.attachment(part, ctype, filename, ref)
             return
         if ctype in _FORWARD_TYPES and role != "returned":
             self.forward(part, ctype, filename, ref, depth, role)
+            return
+        if (role == "body" and ctype in _OPAQUE_SIGNED_TYPES
+                and params.get("smime-type", "signed-data").lower() == "signed-data"):
+            self.opaque_signed(part, ctype, filename, ref, depth)
             return
         is_text = ctype in ("text/plain", "text/html")
         as_attachment = disposition == "attachment" or (bool(filename) and disposition != "inline")
@@ -589,11 +610,7 @@ class _Walker:
             if not filename and inner is not None:
                 subject = decode_header_value(HeaderView(inner).get("subject"), self.hint)
                 filename = f"{subject}.eml" if subject else "message.eml"
-        elif ctype in (
-            "message/delivery-status",
-            "message/feedback-report",
-            "message/disposition-notification",
-        ):
+        elif ctype in _REPORT_TYPES:
             size = len(_report_text(part).encode("utf-8", "replace"))
         else:
             size = len(_payload_bytes(part))
@@ -633,6 +650,30 @@ class _Walker:
         self.result.forwarded_from = self.result.forwarded_from or (addr or name or None)
         header = f"Forwarded from {who}" + (f": {subject}" if subject else ":")
         self.result.segments.append(Segment(header, False, None, forward_header=True))
+        self.forwarded += 1
+        try:
+            self.entity(inner, ref, depth + 1, root=True, role="body")
+        finally:
+            self.forwarded -= 1
+
+    def opaque_signed(
+        self, part: Message, ctype: str, filename: str | None, ref: str, depth: int
+    ) -> None:
+        """An S/MIME mail signed without a separate signature part (Outlook with "send clear
+        text signed" off): the letter is the signed content inside the .p7m, not encrypted. The
+        .p7m stays an attachment (it holds the signature); the letter inside is walked like an
+        enclosed message, its parts numbered under the .p7m's ref. Anything unreadable (an
+        encrypted p7m without an smime-type, damaged data) is only the attachment."""
+        self.attachment(part, ctype, filename, ref)
+        if depth >= self.limits.max_depth:
+            return
+        content = _signed_content(_payload_bytes(part))
+        if not content:
+            return
+        try:
+            inner = email.message_from_bytes(content)
+        except Exception:
+            return
         self.entity(inner, ref, depth + 1, root=True, role="body")
 
     def returned(self, part: Message, ctype: str) -> None:
@@ -655,22 +696,6 @@ class _Walker:
             for _, addr in email.utils.getaddresses([value]):
                 if "@" in addr:
                     self.result.returned_recipients.append(addr.lower())
-
-    def delivery_status(self, part: Message) -> None:
-        text = _report_text(part)
-        for block in re.split(r"\n\s*\n", text):
-            fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
-            recipient = fields.get("final-recipient") or fields.get("original-recipient")
-            if not recipient:
-                continue
-            address = recipient.split(";", 1)[-1].strip().strip("<>").strip()
-            self.result.dsn.append(
-                DsnRecipient(
-                    address=address.lower(),
-                    action=fields.get("action", "").lower(),
-                    status=fields.get("status", ""),
-                )
-            )
 
     def report_part(self, part: Message) -> None:
         text = _report_text(part)
@@ -723,6 +748,70 @@ def _looks_binary(data: bytes) -> bool:
     if head.startswith(_MAGIC):
         return True
     return len(head) - len(head.translate(None, _CONTROL)) > len(head) // 10
+
+
+# A plain alternative this short may be a stand-in for the HTML ("This is an HTML-only message",
+# "Это сообщение в формате HTML", "View this email in your browser"); longer ones are real text.
+_STUB_MAX_WORDS = 40
+# …and a plain text under this many words with a quarter of the HTML's words or less leaves the
+# request itself to the HTML (a form mailer's one-line summary).
+_THIN_PLAIN_WORDS = 30
+_WORD = re.compile(r"\w+")
+# What a stand-in says: the mail is HTML, or look at it elsewhere (a browser, a web version).
+# Gaps are bounded and stop at a sentence end, so a search stays linear on any text.
+_STUB_PHRASE = re.compile(
+    r"\bhtml\W{0,3}(?:only|format|version|message|e-?mail|letter)"
+    r"|\b(?:view|read|see|display|open|activate|enable|turn on|switch)\w{0,12}"
+    r"[^.!?\n]{0,60}?\b(?:html|browser|web[- ]?version|online)\b"
+    r"|\b(?:support|show|render)\w{0,12}[^.!?\n]{0,20}?\bhtml\b"
+    r"|формат\w{0,12}\W{1,3}html|html\W{0,3}формат|поддерж\w{0,12}\W{1,3}html"
+    r"|(?:просмотр|прочтени|прочита|открыт|откройте|отображ)\w{0,12}[^.!?\n]{0,60}?"
+    r"(?:html|браузер|веб-?верси)"
+    r"|(?:веб|web)[- ]?(?:верси|version)",
+    re.IGNORECASE,
+)
+
+
+def _readable_branch(branches: list[MimeResult], *, html: bool) -> MimeResult | None:
+    """The first alternative whose text is all plain (or all HTML, then converted) and not
+    blank."""
+    for branch in branches:
+        texts = [s for s in branch.segments if not s.forward_header]
+        if html:
+            texts = [s.finish() for s in texts]
+        if texts and all(s.html == html for s in texts) and any(s.text.strip() for s in texts):
+            return branch
+    return None
+
+
+def _branch_text(branch: MimeResult) -> str:
+    return "\n".join(s.text for s in branch.segments if not s.forward_header)
+
+
+def _is_short(branch: MimeResult) -> bool:
+    """Fewer than _STUB_MAX_WORDS words, counted no further than that."""
+    words = _WORD.finditer(_branch_text(branch))
+    return sum(1 for _ in itertools.islice(words, _STUB_MAX_WORDS)) < _STUB_MAX_WORDS
+
+
+def _words(branch: MimeResult) -> list[str]:
+    return _WORD.findall(_branch_text(branch).lower())
+
+
+def _plain_stands_in_for(plain: MimeResult, rich: MimeResult) -> bool:
+    """Whether the plain alternative is only a placeholder for the (converted) HTML one: it
+    says so, or the HTML carries far more text. Mail whose two alternatives carry the same words
+    keeps its plain text (the stand-in's own words would show in the HTML too)."""
+    plain_words, rich_words = _words(plain), _words(rich)
+    if len(plain_words) < _THIN_PLAIN_WORDS and 4 * len(plain_words) < len(rich_words):
+        return True
+    if len(plain_words) >= _STUB_MAX_WORDS:
+        return False
+    stub = _STUB_PHRASE.search(_branch_text(plain))
+    if stub is None:
+        return False
+    phrase = " ".join(_WORD.findall(stub.group(0).lower()))
+    return phrase not in " ".join(rich_words)
 
 
 def _looks_qp(data: bytes) -> bool:
@@ -783,6 +872,127 @@ def _message_size(msg: Message) -> int:
         elif isinstance(payload, str | bytes):
             total += len(payload) + 2
     return total
+
+
+# -- CMS (S/MIME) signed data --------------------------------------------------------------------
+
+_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2, id-signedData
+_BER_MAX_DEPTH = 32
+_SEQUENCE, _OID, _OCTETS, _OCTETS_CONSTRUCTED, _CONTEXT_0 = 0x30, 0x06, 0x04, 0x24, 0xA0
+
+
+@dataclass(frozen=True)
+class _Ber:
+    """One BER element: its tag byte and where its content starts and ends (for an
+    indefinite length, where the end-of-contents mark starts), and where the next one starts."""
+
+    tag: int
+    start: int
+    stop: int
+    after: int
+
+
+def _ber_element(data: bytes, pos: int, depth: int = 0) -> _Ber:
+    """Read the element at ``pos``; ValueError on anything malformed or nested too deep."""
+    if depth > _BER_MAX_DEPTH or pos + 2 > len(data):
+        raise ValueError("truncated or too deep")
+    tag = data[pos]
+    pos += 1
+    if tag & 0x1F == 0x1F:  # a high tag number: skip its base-128 bytes (none we look for)
+        while pos < len(data) and data[pos] & 0x80:
+            pos += 1
+        pos += 1
+    if pos >= len(data):
+        raise ValueError("truncated")
+    first = data[pos]
+    pos += 1
+    if first == 0x80:  # indefinite length (BER, "openssl smime -stream"): children up to 00 00
+        if not tag & 0x20:
+            raise ValueError("indefinite length on a primitive element")
+        end = pos
+        while data[end:end + 2] != b"\0\0":
+            end = _ber_element(data, end, depth + 1).after
+        return _Ber(tag, pos, end, end + 2)
+    if first & 0x80:
+        size = first & 0x7F
+        if size > 4 or pos + size > len(data):
+            raise ValueError("length too long")
+        length = int.from_bytes(data[pos:pos + size], "big")
+        pos += size
+    else:
+        length = first
+    if pos + length > len(data):
+        raise ValueError("truncated")
+    return _Ber(tag, pos, pos + length, pos + length)
+
+
+def _ber_children(data: bytes, parent: _Ber, depth: int) -> list[_Ber]:
+    out = []
+    pos = parent.start
+    while pos < parent.stop:
+        child = _ber_element(data, pos, depth + 1)
+        if child.after > parent.stop:
+            raise ValueError("child runs past its parent")
+        out.append(child)
+        pos = child.after
+    return out
+
+
+def _ber_child(data: bytes, parent: _Ber, index: int, tag: int, depth: int) -> _Ber:
+    children = _ber_children(data, parent, depth)
+    if len(children) <= index or children[index].tag != tag:
+        raise ValueError(f"expected tag {tag:#x} at {index}")
+    return children[index]
+
+
+def _ber_octets(data: bytes, element: _Ber, depth: int) -> bytes:
+    """An OCTET STRING's bytes, joined from its chunks when it is constructed (BER streaming)."""
+    if element.tag == _OCTETS:
+        return data[element.start:element.stop]
+    if element.tag != _OCTETS_CONSTRUCTED or depth > _BER_MAX_DEPTH:
+        raise ValueError("not an OCTET STRING")
+    return b"".join(_ber_octets(data, c, depth + 1) for c in _ber_children(data, element, depth))
+
+
+def _signed_content(der: bytes) -> bytes | None:
+    """The content a CMS SignedData carries (RFC 5652): ContentInfo → [0] SignedData →
+    encapContentInfo → [0] OCTET STRING. None for anything else (enveloped, that is encrypted,
+    data; a detached signature; damaged bytes). The signature is not checked: nothing here
+    trusts it, the sender is read from the headers as for any mail."""
+    try:
+        info = _ber_element(der, 0)
+        if info.tag != _SEQUENCE:
+            return None
+        oid = _ber_child(der, info, 0, _OID, 0)
+        if der[oid.start:oid.stop] != _SIGNED_DATA_OID:
+            return None
+        explicit = _ber_child(der, info, 1, _CONTEXT_0, 0)
+        signed = _ber_child(der, explicit, 0, _SEQUENCE, 1)
+        # version, digestAlgorithms, encapContentInfo, …
+        encap = _ber_child(der, signed, 2, _SEQUENCE, 2)
+        content = _ber_child(der, encap, 1, _CONTEXT_0, 3)
+        octets = _ber_children(der, content, 4)
+        return _ber_octets(der, octets[0], 5) if octets else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _dsn_records(part: Message) -> list[DsnRecipient]:
+    out = []
+    for block in re.split(r"\n\s*\n", _report_text(part)):
+        fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
+        recipient = fields.get("final-recipient") or fields.get("original-recipient")
+        if not recipient:
+            continue
+        address = recipient.split(";", 1)[-1].strip().strip("<>").strip()
+        out.append(
+            DsnRecipient(
+                address=address.lower(),
+                action=fields.get("action", "").lower(),
+                status=fields.get("status", ""),
+            )
+        )
+    return out
 
 
 def _report_text(part: Message) -> str:

@@ -29,7 +29,12 @@ from intake.email.mime import (
     parse_params,
     walk_message,
 )
-from intake.email.quotes import is_forward_subject, strip_quotes, strip_signature
+from intake.email.quotes import (
+    is_forward_subject,
+    is_reply_subject,
+    strip_quotes,
+    strip_signature,
+)
 from intake.message import Attachment, Automated, Channel, InboundMessage, SenderIdentity
 
 __all__ = ["MailLimits", "ParsedMail", "parse_mail"]
@@ -409,9 +414,13 @@ def _received_date(headers: HeaderView) -> datetime | None:
     return None
 
 
-def _clean_text(segments: list[Segment], subject: str) -> tuple[str, str, bool]:
-    """(text with quotes and signatures stripped, full text, whether the body came from HTML)."""
+def _clean_text(segments: list[Segment], subject: str, threaded: bool
+                ) -> tuple[str, str, bool]:
+    """(text with quotes and signatures stripped, full text, whether the body came from HTML).
+    ``threaded``: the mail has In-Reply-To or References."""
     forward = is_forward_subject(subject)
+    # in a brand-new letter, ">" may be the writer's own ("> 16 градусов"), not a quote
+    reply = threaded or forward or is_reply_subject(subject)
     full_parts: list[str] = []
     clean_parts: list[str] = []
     for seg in segments:
@@ -423,7 +432,8 @@ def _clean_text(segments: list[Segment], subject: str) -> tuple[str, str, bool]:
         if not full.strip():
             continue
         full_parts.append(full)
-        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at),
+        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at,
+                                                reply=reply),
                                    continues=bool(clean_parts))
         if stripped.strip():
             clean_parts.append(stripped)
@@ -501,7 +511,8 @@ def _bounce_details(
     if not mime.dsn and _only_delayed(text):
         notes.append("delivery delayed, not failed: no address is marked undeliverable")
         return None, ids, True
-    dsn = mime.dsn or _text_dsn(text)
+    # a mail server that wraps the whole bounce as an attachment: its status fields are inside
+    dsn = mime.dsn or _text_dsn(text) or mime.enclosed_dsn
     # Only a permanent (5.x.x) failure makes an address undeliverable; "failed" with a 4.x.x
     # status means the MTA gave up after temporary errors (timeouts), which says little about
     # the address itself.
@@ -607,7 +618,7 @@ def _parse(
         date = internal
         notes.append("Date header after the server's delivery time: server time used")
 
-    text, full_text, html = _clean_text(mime.segments, subject)
+    text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references))
     if full_text and not text:
         notes.append("no new text outside the quoted history")
     if not full_text:
