@@ -2765,3 +2765,8 @@ def test_a_residents_words_that_sound_like_an_advert_still_open_a_case(
 def test_yard_water_after_rain_is_no_flood(clf: Classifier) -> None:
     assert clf.classify("Ситуация после дождя: парковка и дорога вся в воде, примите меры"
                         ).urgency != "emergency"
+
+
+def test_an_emergency_the_resident_names_opens_a_case(clf: Classifier) -> None:
+    # no department word, but "аварийная ситуация" is no thanks or greeting
+    assert clf.classify("Критически-аварийная ситуация в квартире после дождя").kind != "other"
