@@ -175,7 +175,10 @@ async def test_every_corpus_file_goes_through(app: App) -> None:
     assert not wrong, "\n".join(wrong)
     sisimai = [r for r in got if "/sisimai/maildir/bsd/" in r["file"]]
     assert sum(r["action"] == "bounce" for r in sisimai) > 400
-    assert all(r["acknowledged"] is False for r in sisimai)
+    # nothing a mail system wrote is answered (a person forwarding a bounce with a word of
+    # their own, lhost-sendmail-14, is a person)
+    assert all(r["acknowledged"] is False for r in sisimai
+               if expected_automated(str(Path(r["file"]).relative_to(corpus))) is not None)
 
 
 async def test_corpus_committed_import_never_acknowledges_robots(app: App) -> None:

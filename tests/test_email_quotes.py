@@ -152,3 +152,125 @@ def test_reply_that_is_only_a_quote_has_empty_text() -> None:
     parsed = parse_mail(raw)
     assert parsed.text == "" and parsed.full_text
     assert "no new text outside the quoted history" in parsed.notes
+
+
+# --- fuzz round 4 -------------------------------------------------------------------------------
+
+NEIGHBOUR = "Маша, у меня в кв. 46 с потолка течёт в ванной, передай в управляющую, пожалуйста."
+
+
+def _mail(subject: str, body: str, *, headers: str = "") -> bytes:
+    return (
+        f"From: maria@icloud.com\nSubject: {subject}\n{headers}"
+        f"Content-Type: text/plain; charset=utf-8\n\n{body}"
+    ).encode()
+
+
+@pytest.mark.parametrize("marker", [
+    "Begin forwarded message:", "Начало переадресованного сообщения:",
+])
+def test_an_apple_forward_keeps_the_quoted_letter(marker: str) -> None:
+    # iPhone / Apple Mail: the forwarded letter is quoted with "> " under the marker
+    body = (
+        f"Пересылаю письмо соседки.\n\nОтправлено с iPhone\n\n{marker}\n\n"
+        "> От кого: Анна <anna.k@yandex.ru>\n> Дата: 4 декабря 2025 г. в 21:15:03 GMT+3\n"
+        f"> Тема: Протечка\n>\n> {NEIGHBOUR}\n"
+    )
+    text = parse_mail(_mail("Fwd: Протечка", body)).text
+    assert text.startswith("Пересылаю письмо соседки.\n\n" + marker)
+    assert text.endswith(f"Тема: Протечка\n\n{NEIGHBOUR}")
+    assert "Отправлено с iPhone" not in text
+    assert not any(line.startswith(">") for line in text.split("\n"))
+    # quoted lines above the forward marker are still a reply's history
+    reply = f"Вот.\n> старое\n\n{marker}\n> {NEIGHBOUR}"
+    assert strip_quotes(reply) == f"Вот.\n\n{marker}\n{NEIGHBOUR}"
+
+
+@pytest.mark.parametrize("header", [
+    "---------- Forwarded message ---------",
+    "-------- Пересылаемое сообщение --------",
+    "Begin forwarded message:",
+])
+def test_a_signature_above_a_forward_keeps_the_forwarded_letter(header: str) -> None:
+    text = (f"Пересылаю письмо соседки.\n\n-- \nМария Сидорова\nтел. 8-900-000-00-00\n\n{header}\n"
+            f"От: Анна <anna.k@yandex.ru>\nDate: чт, 4 дек. 2025 г. в 21:15\nSubject: Протечка\n\n"
+            f"{NEIGHBOUR}\n\n-- \nАнна")
+    assert strip_signature(strip_quotes(text, forward=True)) == (
+        f"Пересылаю письмо соседки.\n\n{header}\nОт: Анна <anna.k@yandex.ru>\n"
+        f"Date: чт, 4 дек. 2025 г. в 21:15\nSubject: Протечка\n\n{NEIGHBOUR}"
+    )
+
+
+@pytest.mark.parametrize("said", [
+    "5 декабря в 10:00 ваш диспетчер мне написал:\n«Сантехник придёт завтра с 9 до 12».",
+    "Вчера в 23:40 сосед из кв. 50 написал в чат дома:\nКто-то опять сверлит, невозможно спать.",
+])
+def test_a_residents_sentence_with_a_time_is_no_reply_header(said: str) -> None:
+    text = f"Здравствуйте.\n{said}\nНикто не пришёл, вода течёт, кв. 12. Прошу принять меры!"
+    assert strip_quotes(text) == text
+    # the same words over quoted lines, or a client's stamp (full date and time), still cut
+    assert strip_quotes(f"{NEW}\n\n{said.split(chr(10))[0]}\n> Принято") == NEW
+    assert strip_quotes(f"{NEW}\n\n11.03.2025, 12:15, УК пишет:\nОбращение принято.") == NEW
+
+
+def test_html_inline_answers_between_quotes_are_kept() -> None:
+    # Thunderbird, HTML only: the answers sit between three cite blockquotes
+    html = (
+        "<p>Здравствуйте, отвечаю по пунктам.</p>"
+        "<div class='moz-cite-prefix'>05.12.2025 10:00, УК «Домовой» пишет:<br></div>"
+        "<blockquote type='cite'>Уточните номер квартиры.</blockquote><p>кв. 45</p>"
+        "<blockquote type='cite'>Когда удобно принять мастера?</blockquote>"
+        "<p>завтра после 18:00</p>"
+        "<blockquote type='cite'>Есть ли доступ к стояку?</blockquote><p>да</p>"
+    )
+    text, at = html_to_text(html)
+    assert strip_quotes(text, quote_at=at) == \
+        "Здравствуйте, отвечаю по пунктам.\n\nкв. 45\n\nзавтра после 18:00\n\nда"
+
+
+@pytest.mark.parametrize("tail", ["", "\n\nОтправлено с iPhone"])
+def test_a_sent_via_sentence_inside_the_letter_is_kept(tail: str) -> None:
+    text = ("Здравствуйте.\nТретий раз пишу про протечку кровли над кв. 98.\n"
+            "Отправлено через Госуслуги 20.11, ответа нет.\n"
+            "Вода капает прямо на проводку, это опасно!")
+    assert strip_signature(text + tail) == text
+
+
+def test_a_plain_blockquote_inside_the_letter_is_kept() -> None:
+    # the resident quotes a contract clause with the editor's quote button
+    html = ("<p>Подрядчик повредил антенну. Цитирую ваш же договор:</p>"
+            "<blockquote>п. 4.2. Подрядчик возмещает ущерб.</blockquote>"
+            "<p>Прошу возместить ущерб, кв. 98.</p>")
+    text, at = html_to_text(html)
+    assert strip_quotes(text, quote_at=at) == ("Подрядчик повредил антенну. Цитирую ваш же "
+                                               "договор:\n\nп. 4.2. Подрядчик возмещает ущерб."
+                                               "\n\nПрошу возместить ущерб, кв. 98.")
+    # a reply attribution over it makes it history, with or without an answer under it
+    reply = ("<p>Мастер не пришёл.</p><p>11.03.2025 12:15, УК пишет:</p>"
+             "<blockquote>Обращение принято</blockquote>")
+    text, at = html_to_text(reply + "<p>Жду.</p>")
+    assert strip_quotes(text, quote_at=at) == "Мастер не пришёл.\n\nЖду."
+    text, at = html_to_text(reply)
+    assert strip_quotes(text, quote_at=at) == "Мастер не пришёл."
+
+
+def test_a_signature_keeps_the_residents_address() -> None:
+    from workflow.whereabouts import guess_apartment
+
+    body = ("Третий день не работает домофон.\n\n-- \nПётр Сидоров\nул. Ленина, д. 5, кв. 45\n"
+            "тел. +7 912 345-67-89\n")
+    text = parse_mail(_mail("Домофон", body)).text
+    assert text == "Третий день не работает домофон.\n\nул. Ленина, д. 5, кв. 45"
+    assert guess_apartment(text) == "45"
+
+
+def test_gt_lines_in_a_new_letter_are_the_residents() -> None:
+    body = ("В квартире 12 холодно.\nТемпература в комнатах:\n> 16 градусов уже неделю\n"
+            "> батареи еле тёплые\nПрошу проверить стояк.")
+    assert parse_mail(_mail("Холодно", body)).text == body
+    # in a reply the same lines are a quote
+    answer = "В квартире 12 холодно.\nТемпература в комнатах:\nПрошу проверить стояк."
+    assert parse_mail(_mail("Re: Холодно", body)).text == answer
+    assert parse_mail(_mail("Холодно", body, headers="In-Reply-To: <t0@uk.ru>\n")).text == answer
+    # an attribution in a new letter still marks its ">" lines as quoted
+    assert strip_quotes(f"{NEW}\n\n11.03.2025, 12:15, УК пишет:\n> Принято", reply=False) == NEW

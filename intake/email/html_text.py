@@ -14,12 +14,17 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+from intake.email.quotes import trailing_attribution
+
 __all__ = ["QUOTE_MARK", "html_to_text"]
 
 #: Inserted where the first quote container starts; callers split on it and then remove it.
 QUOTE_MARK = "\x00"
-# Where a quote container closes: text after the last one is an answer written under the quote.
+# Where a later top-level quote container opens, and where each one closes: the text between
+# them is an answer written between the quotes (Thunderbird's inline replies).
+_QUOTE_START = "\x02"
 _QUOTE_END = "\x01"
+_MARKS = re.compile("[\x00\x01\x02]")
 
 _BLOCK = frozenset(
     {
@@ -131,16 +136,22 @@ class _Extractor(HTMLParser):
         elif not self.quote_depth and self._is_quote(tag, attrs):
             self.quote_tag, self.quote_depth = tag, 1
             self.open_ended = self.open_ended or self._is_outlook_header(attrs)
-        if not self.quote_marked and self.quote_depth == 1 and tag == self.quote_tag:
+            self._mark_quote(tag, attrs)
+
+    def _mark_quote(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.quote_marked:
             self.quote_marked = True
             # a bare <blockquote> is also how editors indent; only an attribution line before
             # it ("… пишет:", "wrote:") makes it history (checked in html_to_text)
             named = dict(attrs)
             self.quote_bare = tag == "blockquote" and "cite" not in (named.get("type") or "") \
                 and not named.get("class") and not named.get("style")
-            self._newline()
-            self.out.append(QUOTE_MARK)
-            self.out.append("\n")
+            mark = QUOTE_MARK
+        else:
+            mark = _QUOTE_START
+        self._newline()
+        self.out.append(mark)
+        self.out.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br" and not self.skip_depth:
@@ -234,29 +245,54 @@ def html_to_text(html: str) -> tuple[str, int | None]:
     raw = "".join(parser.out)
     lines = [line.strip() for line in raw.split("\n")]
     text = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n")
-    if not text.replace(QUOTE_MARK, "").strip():
+    if not _MARKS.sub("", text).strip():
         # an unclosed <style> or <title> hides the rest from the parser (and from a browser);
         # the resident's words matter more than the page's looks
         return _crude_text(html), None
     at = text.find(QUOTE_MARK)
-    end = text.rfind(_QUOTE_END)
-    below = text[end + 1:].replace(QUOTE_MARK, "").replace(_QUOTE_END, "").strip("\n") \
-        if end > at >= 0 else ""
-    text = text.replace(_QUOTE_END, "")
     if at < 0:
-        return text, None
-    before = text[:at].rstrip()
-    if parser.quote_bare and not before.endswith(":"):
-        return text.replace(QUOTE_MARK, "").replace("\n\n\n", "\n\n").strip("\n"), None
-    if below.strip():
-        # written under the quote (Thunderbird's default, a reply below the history): the
-        # writer's words are above and below it, the quote is the office's own letter, and a
-        # line ending in ":" just above it is what introduced it ("… wrote:")
-        head = before.rsplit("\n", 1)
-        if head[-1].rstrip().endswith(":"):
-            before = head[0].rstrip() if len(head) > 1 else ""
-        return (f"{before}\n\n{below}" if before else below), None
-    after = text[at + 1 :].replace(QUOTE_MARK, "").lstrip("\n")
+        return _MARKS.sub("", text), None
+    outside = _outside_quotes(text)
+    before, later = outside[0].rstrip(), [t.strip("\n") for t in outside[1:] if t.strip()]
+    if parser.quote_bare and trailing_attribution(before) is None \
+            and not (before.endswith(":") and not later):
+        # the writer's own quotation (a contract clause, a law) inside their letter: only an
+        # attribution, or a ":" line over a quote that ends the letter, makes it history
+        return _BLANKS.sub("\n\n", _MARKS.sub("", text)).strip("\n"), None
+    if later:
+        # written under or between the quotes (Thunderbird's default, inline answers): the
+        # writer's words are outside them, the quotes are the office's own letter, and a line
+        # ending in ":" just above the first is what introduced it ("… wrote:")
+        kept = [_without_intro(before, bare=parser.quote_bare)]
+        kept += [_without_intro(t, bare=True) for t in later]
+        return "\n\n".join(t for t in kept if t), None
+    after = _MARKS.sub("", text[at + 1 :]).lstrip("\n")
     if not before:
         return after, None
     return f"{before}\n{after}", len(before) + 1
+
+
+def _outside_quotes(text: str) -> list[str]:
+    """The text before the first quote container, then after each one that closes."""
+    outside = [""]
+    inside = False
+    for piece in re.split("([\x00\x01\x02])", text):
+        if piece in (QUOTE_MARK, _QUOTE_START):
+            inside = True
+        elif piece == _QUOTE_END:
+            inside = False
+            outside.append("")
+        elif not inside:
+            outside[-1] += piece
+    return outside
+
+
+def _without_intro(text: str, *, bare: bool) -> str:
+    """``text`` without the attribution that ends it. Above a quote container a mail client
+    made, any line ending in ":" is taken for one; above a bare <blockquote>, only a reply
+    attribution ("11.03.2025 12:15, УК пишет:") is."""
+    text = text.rstrip()
+    start = trailing_attribution(text)
+    if start is None and not bare and text.endswith(":"):
+        start = text.rfind("\n") + 1
+    return text if start is None else text[:start].rstrip()
