@@ -2770,3 +2770,19 @@ def test_yard_water_after_rain_is_no_flood(clf: Classifier) -> None:
 def test_an_emergency_the_resident_names_opens_a_case(clf: Classifier) -> None:
     # no department word, but "аварийная ситуация" is no thanks or greeting
     assert clf.classify("Критически-аварийная ситуация в квартире после дождя").kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Воды то нет весь день, то льётся тонкая струйка, набрать стакан невозможно",
+    "В квартирах очень жарко, батареи топят, как зимой в минус 20! Просим убавить отопление",
+    "Большие ямы на съезде с главной дороги в сторону п. Искра, просим засыпать",
+])
+def test_a_trickle_a_hot_flat_and_a_village_called_iskra_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", ["Розетка на кухне с искрами и треском",
+                                  "Из щитка летят искры, пахнет гарью"])
+def test_sparks_are_still_an_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
