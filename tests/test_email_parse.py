@@ -16,7 +16,7 @@ import pytest
 
 from intake.email import MailLimits, ParsedMail, looks_like_mojibake, parse_mail
 from intake.email.charsets import decode_bytes, decode_header_value
-from intake.email.mime import parse_params, sanitize_filename
+from intake.email.mime import format_size, parse_params, sanitize_filename
 from intake.message import Automated, Channel
 
 RU = "Добрый день! В подъезде дома 12 по улице Ленина не работает лифт, кв. 45."
@@ -933,3 +933,263 @@ def test_an_unreadable_or_encrypted_p7m_stays_an_attachment(p7m: bytes, smime_ty
     parsed = parse_mail(_smime_mail(p7m, smime_type))
     assert parsed.text == "" and "message has no readable text" in parsed.notes
     assert [a.filename for a in parsed.attachments] == ["smime.p7m"]
+
+
+# --- winmail.dat (TNEF) -----------------------------------------------------------------------
+
+_TNEF_SIGNATURE = 0x223E9F78
+_MESSAGE, _ATTACHMENT = 1, 2
+_ATT_BODY, _ATT_ATTACH_DATA, _ATT_ATTACH_TITLE = 0x0002800C, 0x0006800F, 0x00018010
+_ATT_REND_DATA, _ATT_MSG_PROPS, _ATT_ATTACHMENT = 0x00069002, 0x00069003, 0x00069005
+_ATT_OEM_CODEPAGE = 0x00069007
+_PT_LONG, _PT_STRING8, _PT_UNICODE, _PT_BINARY = 0x0003, 0x001E, 0x001F, 0x0102
+_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+_PDF = b"%PDF-1.4\n" + b"0" * 700
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, "little")
+
+
+def _tnef_attr(level: int, attribute: int, data: bytes) -> bytes:
+    """One TNEF attribute: level, id (type in the high word), length, data, checksum."""
+    checksum = (sum(data) % 65536).to_bytes(2, "little")
+    return bytes([level]) + _u32(attribute) + _u32(len(data)) + data + checksum
+
+
+def _tnef(*attributes: bytes, codepage: int | None = 1251) -> bytes:
+    head = _u32(_TNEF_SIGNATURE) + b"\x34\x12"  # any legacy key
+    if codepage is not None:
+        head += _tnef_attr(_MESSAGE, _ATT_OEM_CODEPAGE, _u32(codepage) + _u32(0))
+    return head + b"".join(attributes)
+
+
+def _mapi(*props: tuple[int, int, bytes]) -> bytes:
+    """A MAPI property block: (id, type, value) with ids from 0x8000 written as named
+    properties (a GUID and a UTF-16 name), as Outlook writes its own."""
+    out = _u32(len(props))
+    for pid, ptype, value in props:
+        out += _u32(pid << 16 | ptype)
+        if pid >= 0x8000:
+            name = "Домовой".encode("utf-16-le") + b"\0\0"
+            out += bytes(range(16)) + _u32(1) + _u32(len(name)) + name + b"\0" * (-len(name) % 4)
+        if ptype in (_PT_STRING8, _PT_UNICODE, _PT_BINARY):
+            out += _u32(1) + _u32(len(value)) + value + b"\0" * (-len(value) % 4)
+        else:
+            out += value
+    return out
+
+
+def _tnef_file(data: bytes, title: bytes, *props: tuple[int, int, bytes]) -> bytes:
+    attrs = [_tnef_attr(_ATTACHMENT, _ATT_REND_DATA, bytes(14)),
+             _tnef_attr(_ATTACHMENT, _ATT_ATTACH_TITLE, title + b"\0"),
+             _tnef_attr(_ATTACHMENT, _ATT_ATTACH_DATA, data)]
+    if props:
+        attrs.append(_tnef_attr(_ATTACHMENT, _ATT_ATTACHMENT, _mapi(*props)))
+    return b"".join(attrs)
+
+
+def _tnef_mail(tnef: bytes, text: str | None = "Фото протечки во вложении, кв. 45.",
+               ctype: str = "ms-tnef") -> bytes:
+    msg = MIMEMultipart()
+    msg["From"] = "Иван <ivan@example.ru>"
+    msg["Subject"] = "Протечка"
+    if text is not None:
+        msg.attach(MIMEText(text, "plain", "utf-8"))
+    part = MIMEApplication(tnef, ctype)
+    part.add_header("Content-Disposition", "attachment", filename="winmail.dat")
+    msg.attach(part)
+    return msg.as_bytes()
+
+
+def _lzfu_literals(rtf: bytes) -> bytes:
+    """PR_RTF_COMPRESSED holding ``rtf`` as literals only, ended by a reference to the write
+    position (the dictionary starts with 207 bytes of RTF words)."""
+    end = ((207 + len(rtf)) % 4096 << 4).to_bytes(2, "big")
+    body = b""
+    for i in range(0, len(rtf) + 1, 8):
+        run = rtf[i:i + 8]
+        ends_here = len(run) < 8
+        body += bytes([1 << len(run) if ends_here else 0]) + run + (end if ends_here else b"")
+    return _u32(len(body) + 12) + _u32(len(rtf)) + b"LZFu" + _u32(0) + body
+
+
+def test_files_inside_a_winmail_dat_are_listed_with_their_long_names() -> None:
+    tnef = _tnef(
+        _tnef_attr(_MESSAGE, _ATT_BODY, "Текст из winmail.dat".encode("cp1251")),
+        _tnef_file(_JPEG, b"FOTOPR~1.JPG",
+                   (0x3705, _PT_LONG, _u32(1)),  # PR_ATTACH_METHOD before the name
+                   (0x8005, _PT_STRING8, b"named\0"),
+                   (0x3707, _PT_STRING8, "фото протечки.jpg".encode("cp1251") + b"\0")),
+        _tnef_file(_PDF, b"AKTOSM~1.PDF",
+                   (0x3707, _PT_UNICODE, "акт осмотра.pdf".encode("utf-16-le") + b"\0\0")),
+        _tnef_file(b"\x89PNG\r\n\x1a\n" + bytes(50), b"SCHEMA.PNG"),
+    )
+    parsed = parse_mail(_tnef_mail(tnef))
+    assert [(a.filename, a.content_type, a.size, a.ref) for a in parsed.attachments] == [
+        ("winmail.dat", "application/ms-tnef", len(tnef), "2"),
+        ("фото протечки.jpg", "image/jpeg", len(_JPEG), "2.1"),
+        ("акт осмотра.pdf", "application/pdf", len(_PDF), "2.2"),
+        ("SCHEMA.PNG", "image/png", 58, "2.3"),
+    ]
+    # the mail's own text is the letter; the TNEF copy of it is not added
+    assert parsed.text == "Фото протечки во вложении, кв. 45."
+
+
+def test_a_winmail_dat_sent_as_octet_stream_is_read_by_its_name() -> None:
+    tnef = _tnef(_tnef_file(_JPEG, "ФОТО.JPG".encode("cp1251")))
+    parsed = parse_mail(_tnef_mail(tnef, ctype="octet-stream"))
+    assert [(a.filename, a.content_type, a.ref) for a in parsed.attachments] == [
+        ("winmail.dat", "application/octet-stream", "2"), ("ФОТО.JPG", "image/jpeg", "2.1")]
+
+
+_TNEF_LETTER = "Добрый день! С потолка в ванной течёт вода, кв. 45, дом 12."
+
+
+@pytest.mark.parametrize("shape", ["multipart", "empty text part", "single part"])
+def test_the_text_of_a_tnef_only_mail_is_read_from_the_winmail_dat(shape: str) -> None:
+    tnef = _tnef(_tnef_attr(_MESSAGE, _ATT_BODY, _TNEF_LETTER.encode("cp1251")),
+                 _tnef_file(_JPEG, b"IMG_0001.JPG"))
+    if shape == "single part":
+        raw = (b"From: ivan@example.ru\nSubject: =?utf-8?b?" + base64.b64encode("Течь".encode())
+               + b"?=\nMIME-Version: 1.0\nContent-Type: application/ms-tnef; name=winmail.dat\n"
+               b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(tnef))
+    else:
+        raw = _tnef_mail(tnef, text=" \n" if shape == "empty text part" else None)
+    parsed = parse_mail(raw)
+    assert parsed.text == _TNEF_LETTER
+    assert "text read from the winmail.dat (Outlook rich text) attachment" in parsed.notes
+    assert "message has no readable text" not in parsed.notes
+    assert [a.filename for a in parsed.attachments] == ["winmail.dat", "IMG_0001.JPG"]
+
+
+_RTF_RU = (rb"{\rtf1\ansi\ansicpg1251\deff0{\fonttbl{\f0\fswiss\fcharset204 Arial;}}"
+           rb"{\colortbl;\red0\green0\blue0;}{\*\generator Riched20 15.0;}\viewkind4\uc1"
+           rb"\pard\f0\fs20 " + "Течёт крыша".encode("cp1251").replace(b"\xf7", rb"\'f7")
+           + rb"\par " + rb"\'ed\'e0\'e4 \'ea\'e2. 45 \u8470?1\line"
+           + rb'{\field{\*\fldinst HYPERLINK "http://x.ru"}{\fldrslt ' + b"\xf4\xee\xf2\xee}}"
+           + rb"{\pict\pngblip 89504e47}\par}")
+_RTF_HTML = (rb"{\rtf1\ansi\ansicpg1251\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}"
+             rb"{\*\htmltag19 <html>}{\*\htmltag34 <body>}\htmlrtf {\htmlrtf0 {\*\htmltag64 <p>}"
+             + rb"\'cd\'e5\'f2 \'e2\'ee\'e4\'fb &amp; \'f1\'e2\'e5\'f2\'e0"
+             + rb"\htmlrtf\par\htmlrtf0{\*\htmltag72 </p>}}\htmlrtf }\htmlrtf0 "
+             rb"{\*\htmltag58 </body>}{\*\htmltag27 </html>}}")
+
+
+@pytest.mark.parametrize(("props", "expected"), [
+    ([(0x1000, _PT_UNICODE, "Нет отопления, кв. 7".encode("utf-16-le") + b"\0\0")],
+     "Нет отопления, кв. 7"),
+    ([(0x1000, _PT_STRING8, "Нет отопления".encode("cp1251") + b"\0")], "Нет отопления"),
+    ([(0x3FDE, _PT_LONG, _u32(65001)),
+      (0x1013, _PT_BINARY, "<html><body><p>Сломан <b>домофон</b></p></body></html>".encode())],
+     "Сломан домофон"),
+    # MS-OXRTFCP's examples: a reference into the initial dictionary, one crossing the write
+    # position
+    ([(0x1009, _PT_BINARY, bytes.fromhex(
+        "2d 00 00 00 2b 00 00 00 4c 5a 46 75 f1 c5 c7 a7 03 00 0a 00 72 63 70 67 31 32 35 42"
+        "32 0a f3 20 68 65 6c 09 00 20 62 77 05 b0 6c 64 7d 0a 80 0f a0"))], "hello world"),
+    ([(0x1009, _PT_BINARY, bytes.fromhex(
+        "1a0000001c0000004c5a4675e2d44b51410004205758595a0d6e7d010eb0"))],
+     "WXYZWXYZWXYZWXYZWXYZ"),
+    ([(0x1009, _PT_BINARY, _lzfu_literals(_RTF_RU))], "Течёт крыша\nнад кв. 45 №1\nфото"),
+    # cut short (no end mark, less than the size it announces): what is there is read
+    ([(0x1009, _PT_BINARY, _lzfu_literals(_RTF_RU)[:-20])], "Течёт крыша\nнад кв. 45 №1\nфото"),
+    ([(0x1009, _PT_BINARY, _lzfu_literals(_RTF_HTML))], "Нет воды & света"),
+    ([(0x1009, _PT_BINARY, _u32(len(_RTF_RU) + 12) + _u32(len(_RTF_RU)) + b"MELA" + _u32(0)
+       + _RTF_RU)], "Течёт крыша\nнад кв. 45 №1\nфото"),
+])
+def test_a_tnef_only_mails_text_from_mapi_properties(
+        props: list[tuple[int, int, bytes]], expected: str) -> None:
+    tnef = _tnef(_tnef_attr(_MESSAGE, _ATT_MSG_PROPS, _mapi(*props)))
+    assert parse_mail(_tnef_mail(tnef, text=None)).text == expected
+
+
+def test_files_inside_a_winmail_dat_respect_the_attachment_limits() -> None:
+    tnef = _tnef(_tnef_file(b"x" * 3000, b"BIG.JPG"), _tnef_file(_JPEG, b"A.JPG"),
+                 _tnef_file(_JPEG, b"B.JPG"))
+    limits = MailLimits(max_attachments=2, max_attachment_bytes=2800)
+    parsed = parse_mail(_tnef_mail(tnef), limits=limits)
+    # the winmail.dat itself is too big to keep, the photos inside it are not
+    assert [(a.filename, a.ref) for a in parsed.attachments] == [("A.JPG", "2.2"),
+                                                                ("B.JPG", "2.3")]
+    assert parsed.dropped == (
+        f"attachment 'winmail.dat' dropped: {format_size(len(tnef))} over the 3 KB limit",
+        "attachment 'BIG.JPG' dropped: 3 KB over the 3 KB limit",
+    )
+    few = parse_mail(_tnef_mail(_tnef(_tnef_file(_JPEG, b"A.JPG"), _tnef_file(_JPEG, b"B.JPG"))),
+                     limits=MailLimits(max_attachments=2))
+    assert [a.filename for a in few.attachments] == ["winmail.dat", "A.JPG"]
+    assert few.dropped == ("attachment 'B.JPG' dropped: more than 2 attachments",)
+
+
+_GOOD_ATTRS = [
+    (_MESSAGE, _ATT_OEM_CODEPAGE, _u32(1251) + _u32(0)),
+    (_MESSAGE, _ATT_BODY, _TNEF_LETTER.encode("cp1251")),
+    (_MESSAGE, _ATT_MSG_PROPS, _mapi((0x1009, _PT_BINARY, _lzfu_literals(_RTF_RU)),
+                                     (0x8001, _PT_LONG, _u32(5)))),
+    (_ATTACHMENT, _ATT_REND_DATA, bytes(14)),
+    (_ATTACHMENT, _ATT_ATTACH_TITLE, b"FOTO.JPG\0"),
+    (_ATTACHMENT, _ATT_ATTACH_DATA, _JPEG[:64]),
+    (_ATTACHMENT, _ATT_ATTACHMENT, _mapi((0x3707, _PT_STRING8, "фото.jpg".encode("cp1251")))),
+]
+_GOOD_TNEF = _tnef(*(_tnef_attr(*a) for a in _GOOD_ATTRS), codepage=None)
+
+
+@pytest.mark.parametrize("tnef", [
+    b"",
+    b"garbage, not TNEF at all",
+    _GOOD_TNEF[:4],
+    _GOOD_TNEF[:-1],  # the last checksum cut
+    _GOOD_TNEF[:6] + b"\x01\x0c\x80\x02\x00\xff\xff\xff\x7f",  # a length past the end
+    _GOOD_TNEF[:-2] + b"\x00\x00",  # a wrong checksum
+    _GOOD_TNEF[:6] + b"\x07" + _GOOD_TNEF[7:],  # an unknown level
+    _GOOD_TNEF[:6] + _tnef_attr(_MESSAGE, 0x8008, b"") * 5000,  # too many attributes
+])
+def test_damaged_tnef_is_only_the_attachment(tnef: bytes) -> None:
+    parsed = parse_mail(_tnef_mail(tnef))
+    assert [(a.filename, a.ref) for a in parsed.attachments] == [("winmail.dat", "2")]
+    assert parsed.text == "Фото протечки во вложении, кв. 45."
+
+
+def _mutate(data: bytes, rng: random.Random) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        if not out:
+            break
+        action, at = rng.randrange(4), rng.randrange(len(out))
+        if action == 0:
+            out[at] = rng.getrandbits(8)
+        elif action == 1:
+            del out[at:at + rng.randint(1, 40)]
+        elif action == 2:
+            out[at:at] = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 12)))
+        else:
+            out[at:at + 4] = rng.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x80", b"\0"])
+    return bytes(out)
+
+
+def test_mutated_tnef_never_raises() -> None:
+    rng = random.Random(20250311)
+    read = 0
+    for case in range(210):
+        attrs = list(_GOOD_ATTRS)
+        if case % 3 == 0:  # the stream itself: the checksums catch most of it
+            tnef = _mutate(_GOOD_TNEF, rng)
+        else:  # inside one value, checksum kept right: reaches the MAPI, LZFu and RTF readers
+            if case % 3 == 1:  # no plain body, so the RTF is what gets read
+                del attrs[1]
+                rtf = _RTF_RU if case % 2 else _mutate(_RTF_RU, rng)
+                attrs[1] = (_MESSAGE, _ATT_MSG_PROPS, _mapi(
+                    (0x1009, _PT_BINARY, _lzfu_literals(rtf)), (0x8001, _PT_LONG, _u32(5))))
+            i = rng.randrange(len(attrs))
+            level, attribute, value = attrs[i]
+            attrs[i] = (level, attribute, _mutate(value, rng))
+            tnef = _tnef(*(_tnef_attr(*a) for a in attrs), codepage=None)
+        parsed = parse_mail(_tnef_mail(tnef, text=None))
+        assert parsed.attachments[0].filename == "winmail.dat"
+        for att in parsed.attachments:
+            assert 0 < len(att.filename) <= 150 and "/" not in att.filename
+            assert att.ref == "1" or (att.ref or "").startswith("1.")  # the TNEF is part 1
+        assert "\x00" not in parsed.text
+        read += len(parsed.attachments) > 1 or bool(parsed.text)
+    assert read > 100  # most mutations inside attributes still leave a readable TNEF

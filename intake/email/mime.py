@@ -10,9 +10,11 @@ decode properly instead of producing mojibake. Part references follow IMAP secti
 from __future__ import annotations
 
 import binascii
+import codecs
 import email
 import email.utils
 import itertools
+import mimetypes
 import quopri
 import re
 import unicodedata
@@ -396,6 +398,9 @@ class _Walker:
         # How many forwarded messages enclose the part being walked: a report in one belongs to
         # that message (a bounce the resident got and forwards), not to the mail at hand.
         self.forwarded = 0
+        # Letter text found inside winmail.dat parts: used only if the mail has none of its own
+        # (Outlook usually sends a plain text part beside the TNEF one, and that is the letter).
+        self.tnef_bodies: list[Segment] = []
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -564,6 +569,9 @@ class _Walker:
                 and params.get("smime-type", "signed-data").lower() == "signed-data"):
             self.opaque_signed(part, ctype, filename, ref, depth)
             return
+        if ctype in _TNEF_TYPES or (filename or "").strip().lower() in _TNEF_NAMES:
+            self.tnef(part, ctype, filename, ref, role)
+            return
         is_text = ctype in ("text/plain", "text/html")
         as_attachment = disposition == "attachment" or (bool(filename) and disposition != "inline")
         if role == "body" and is_text and not as_attachment:
@@ -592,18 +600,10 @@ class _Walker:
         self.add_text(text, html=html, flowed=params)
 
     def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-        text = text.replace("\u00a0", " ")
-        if html:
-            segment = Segment(text, True, None, pending_html=True)
-            self.result.segments.append(segment if self.defer_html else segment.finish())
-            return
-        if flowed and flowed.get("format", "").lower() == "flowed":
-            text = _unflow(text, flowed.get("delsp", "").lower() == "yes")
-        self.result.segments.append(Segment(text, False))
+        segment = _text_segment(text, html=html, flowed=flowed)
+        self.result.segments.append(segment if self.defer_html else segment.finish())
 
     def attachment(self, part: Message, ctype: str, filename: str | None, ref: str) -> None:
-        r = self.result
         if ctype in _FORWARD_TYPES:
             inner = _inner_message(part)
             size = _message_size(inner) if inner is not None else len(_payload_bytes(part))
@@ -614,6 +614,11 @@ class _Walker:
             size = len(_report_text(part).encode("utf-8", "replace"))
         else:
             size = len(_payload_bytes(part))
+        self._record(filename, ctype, size, ref)
+
+    def _record(self, filename: str | None, ctype: str, size: int, ref: str) -> None:
+        """List an attachment, or say why it was dropped (too many, too big)."""
+        r = self.result
         name = sanitize_filename(filename, ctype, ref)
         if len(r.attachments) >= self.limits.max_attachments:
             r.dropped.append(
@@ -675,6 +680,25 @@ class _Walker:
         except Exception:
             return
         self.entity(inner, ref, depth + 1, root=True, role="body")
+
+    def tnef(
+        self, part: Message, ctype: str, filename: str | None, ref: str, role: str
+    ) -> None:
+        """A winmail.dat: kept as an attachment as it is, and the files inside it listed too,
+        numbered under its ref in the order they sit in it ("2.1", "2.2"; IMAP cannot fetch
+        them, the TNEF part "2" has to be fetched and read). Its text waits in
+        ``tnef_bodies`` for :func:`walk_message`. Unreadable TNEF is only the attachment."""
+        data = _payload_bytes(part)
+        self._record(filename, ctype, len(data), ref)
+        tnef = _read_tnef(data)
+        if tnef is None:
+            return
+        for n, inner in enumerate(_tnef_files(tnef, self.hint), 1):
+            if inner is not None:
+                self._record(inner.name, inner.content_type, len(inner.data), _join(ref, n))
+        body = _tnef_body(tnef, self.hint) if role == "body" else None
+        if body is not None:
+            self.tnef_bodies.append(body)
 
     def returned(self, part: Message, ctype: str) -> None:
         """The original message inside a bounce: its Message-ID finds our case."""
@@ -820,6 +844,18 @@ def _looks_qp(data: bytes) -> bool:
         return False
     hits = len(_QP_HINT.findall(data))
     return hits >= 2 and (b"=3D" in data or b"=\n" in data or b"=\r\n" in data)
+
+
+def _text_segment(text: str, *, html: bool, flowed: dict[str, str] | None = None) -> Segment:
+    """Body text as a segment: line ends and no-break spaces made plain, flowed lines joined;
+    HTML is left for :meth:`Segment.finish` to convert."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.replace("\u00a0", " ")
+    if html:
+        return Segment(text, True, None, pending_html=True)
+    if flowed and flowed.get("format", "").lower() == "flowed":
+        text = _unflow(text, flowed.get("delsp", "").lower() == "yes")
+    return Segment(text, False)
 
 
 def _unflow(text: str, delsp: bool) -> str:
@@ -977,6 +1013,462 @@ def _signed_content(der: bytes) -> bytes | None:
         return None
 
 
+# -- TNEF (winmail.dat) -------------------------------------------------------------------------
+# Outlook sending rich text (RTF) wraps the letter's attachments, and sometimes its text, into
+# one application/ms-tnef part (MS-OXTNEF). Everything below reads untrusted bytes: each length
+# is checked against what is left, counts and sizes are capped, and any inconsistency makes the
+# reader give up (the part then stays the plain "winmail.dat" attachment it always was).
+
+_TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+_TNEF_NAMES = frozenset({"winmail.dat", "win.dat"})
+_TNEF_SIGNATURE = 0x223E9F78
+_TNEF_MAX_BYTES = 64 * 1024 * 1024
+_TNEF_MAX_ATTRIBUTES = 4096
+_TNEF_MAX_PROPS = 2048
+_LEVEL_MESSAGE, _LEVEL_ATTACHMENT = 1, 2
+# Attribute ids (low word; the high word repeats the attribute's type).
+_ATT_BODY = 0x800C
+_ATT_ATTACH_DATA = 0x800F
+_ATT_ATTACH_TITLE = 0x8010
+_ATT_ATTACH_REND_DATA = 0x9002
+_ATT_MSG_PROPS = 0x9003
+_ATT_ATTACHMENT = 0x9005
+_ATT_OEM_CODEPAGE = 0x9007
+# MAPI property ids and types.
+_PR_BODY, _PR_RTF_COMPRESSED, _PR_BODY_HTML = 0x1000, 0x1009, 0x1013
+_PR_DISPLAY_NAME = 0x3001
+_PR_ATTACH_DATA, _PR_ATTACH_FILENAME, _PR_ATTACH_LONG_FILENAME = 0x3701, 0x3704, 0x3707
+_PR_ATTACH_MIME_TAG = 0x370E
+_PR_INTERNET_CPID = 0x3FDE
+_PT_STRING8, _PT_UNICODE, _PT_BINARY, _PT_MV = 0x001E, 0x001F, 0x0102, 0x1000
+# Every fixed-size value is padded to four bytes in TNEF; variable ones carry a count and sizes.
+_PT_FIXED = {0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000A: 4,
+             0x000B: 4, 0x0014: 8, 0x0040: 8, 0x0048: 16}
+_PT_VARIABLE = frozenset({0x000D, _PT_STRING8, _PT_UNICODE, 0x00FB, _PT_BINARY})
+# Windows code pages whose Python codec is not simply "cp<number>".
+_CODEPAGES = {65001: "utf-8", 20866: "koi8-r", 21866: "koi8-u", 28595: "iso8859-5",
+              28591: "latin-1"}
+_MIME_TAG = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
+# The first listed type wins for an extension (".jpg" is image/jpeg, not image/pjpeg).
+_TYPE_BY_EXT = {ext: ctype for ctype, ext in reversed(_EXT.items())} | {".jpeg": "image/jpeg"}
+
+_Prop = tuple[int, bytes]  # a MAPI property's type (without the multi-value flag), first value
+
+
+class _Reader:
+    """Little-endian reads that raise ValueError instead of running past the end."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    @property
+    def left(self) -> int:
+        return len(self.data) - self.pos
+
+    def take(self, size: int) -> bytes:
+        if size < 0 or size > self.left:
+            raise ValueError("truncated")
+        self.pos += size
+        return self.data[self.pos - size:self.pos]
+
+    def uint(self, size: int) -> int:
+        return int.from_bytes(self.take(size), "little")
+
+
+@dataclass
+class _TnefAttachment:
+    title: bytes | None = None
+    data: bytes | None = None
+    props: dict[int, _Prop] = field(default_factory=dict)
+
+
+@dataclass
+class _Tnef:
+    codepage: int | None = None
+    body: bytes | None = None
+    props: dict[int, _Prop] = field(default_factory=dict)
+    attachments: list[_TnefAttachment] = field(default_factory=list)
+
+    def add(self, level: int, attribute: int, value: bytes) -> None:
+        if attribute == _ATT_ATTACH_REND_DATA:  # each attachment starts with its rendering
+            self.attachments.append(_TnefAttachment())
+        elif level == _LEVEL_ATTACHMENT:
+            if not self.attachments:  # a writer that skipped the rendering attribute
+                self.attachments.append(_TnefAttachment())
+            current = self.attachments[-1]
+            if attribute == _ATT_ATTACH_TITLE:
+                current.title = value
+            elif attribute == _ATT_ATTACH_DATA:
+                current.data = value
+            elif attribute == _ATT_ATTACHMENT:
+                current.props = _mapi_props(value)
+        elif attribute == _ATT_BODY:
+            self.body = value
+        elif attribute == _ATT_OEM_CODEPAGE and len(value) >= 4:
+            self.codepage = int.from_bytes(value[:4], "little")
+        elif attribute == _ATT_MSG_PROPS:
+            self.props = _mapi_props(value)
+
+
+def _read_tnef(data: bytes) -> _Tnef | None:
+    """The attributes of a TNEF stream, or None if it is not one or is damaged anywhere (a wrong
+    checksum, a length running past the end, an unknown level, too many attributes)."""
+    if len(data) > _TNEF_MAX_BYTES:
+        return None
+    reader = _Reader(data)
+    tnef = _Tnef()
+    try:
+        if reader.uint(4) != _TNEF_SIGNATURE:
+            return None
+        reader.take(2)  # the legacy key ties OLE attachments to the message: nothing to read
+        for _ in range(_TNEF_MAX_ATTRIBUTES):
+            if not reader.left:
+                break
+            level, attribute = reader.uint(1), reader.uint(4) & 0xFFFF
+            value = reader.take(reader.uint(4))
+            checksum = reader.uint(2)
+            if level not in (_LEVEL_MESSAGE, _LEVEL_ATTACHMENT) or checksum != sum(value) & 0xFFFF:
+                return None
+            tnef.add(level, attribute, value)
+    except ValueError:
+        return None
+    return None if reader.left else tnef  # else more attributes than any real message has
+
+
+def _mapi_props(data: bytes) -> dict[int, _Prop]:
+    """The properties of an attMsgProps or attAttachment block by id (first value only; named
+    properties are skipped, their ids mean nothing outside the sender's store). Reading stops
+    at the first property it cannot size, keeping the ones before it."""
+    reader = _Reader(data)
+    props: dict[int, _Prop] = {}
+    try:
+        for _ in range(min(reader.uint(4), _TNEF_MAX_PROPS)):
+            tag = reader.uint(4)
+            ptype, pid = tag & 0xFFFF, tag >> 16
+            if pid >= 0x8000:  # named: a GUID, then a number (kind 0) or a UTF-16 name (kind 1)
+                reader.take(16)
+                if reader.uint(4) == 1:
+                    size = reader.uint(4)
+                    reader.take(size + -size % 4)
+                else:
+                    reader.take(4)
+            value = _mapi_value(reader, ptype)
+            if pid < 0x8000:
+                props.setdefault(pid, (ptype & ~_PT_MV, value))
+    except ValueError:
+        pass
+    return props
+
+
+def _mapi_value(reader: _Reader, ptype: int) -> bytes:
+    """Read one property's value(s), returning the first; ValueError for a type of unknown
+    size (nothing after it can be found then)."""
+    base = ptype & ~_PT_MV
+    if base in _PT_VARIABLE:  # a count even for a single value, then size, bytes, padding
+        count, first = reader.uint(4), b""
+        for n in range(count):  # each value takes at least 4 bytes: bounded by the data
+            size = reader.uint(4)
+            value = reader.take(size)
+            reader.take(-size % 4)
+            first = value if n == 0 else first
+        return first
+    width = _PT_FIXED.get(base)
+    if width is None:
+        raise ValueError(f"MAPI type {ptype:#x}")
+    count, first = (reader.uint(4) if ptype & _PT_MV else 1), b""
+    for n in range(count):  # each value takes at least 4 bytes: bounded by the data
+        value = reader.take(width)
+        first = value if n == 0 else first
+    return first
+
+
+def _codec(codepage: int | None) -> str | None:
+    if codepage is None:
+        return None
+    name = _CODEPAGES.get(codepage, f"cp{codepage}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
+def _tnef_string(value: bytes | None, unicode: bool, codec: str | None, hint: str | None) -> str:
+    """A TNEF or MAPI string without its terminating NUL: UTF-16 for PT_UNICODE, otherwise
+    8-bit text in the message's code page (cp1252 when it names none, as Outlook does)."""
+    if not value:
+        return ""
+    if unicode:
+        return value.decode("utf-16-le", "replace").split("\0", 1)[0]
+    return decode_bytes(value.split(b"\0", 1)[0], codec or "cp1252", hint)
+
+
+def _prop_string(props: dict[int, _Prop], pid: int, codec: str | None, hint: str | None) -> str:
+    ptype, value = props.get(pid, (0, b""))
+    if ptype not in (_PT_STRING8, _PT_UNICODE, _PT_BINARY):
+        return ""
+    return _tnef_string(value, ptype == _PT_UNICODE, codec, hint)
+
+
+@dataclass(frozen=True)
+class _TnefFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def _tnef_files(tnef: _Tnef, hint: str | None) -> list[_TnefFile | None]:
+    """The attachments in stream order (their position is their number); None for one without
+    bytes (an embedded Outlook item, a link)."""
+    codec = _codec(tnef.codepage)
+    out: list[_TnefFile | None] = []
+    for att in tnef.attachments:
+        data = att.data
+        if data is None and att.props.get(_PR_ATTACH_DATA, (0, b""))[0] == _PT_BINARY:
+            data = att.props[_PR_ATTACH_DATA][1]
+        if data is None:
+            out.append(None)
+            continue
+        # the long name first: the title is an 8.3 stand-in ("ФОТОПР~1.JPG")
+        name = (_prop_string(att.props, _PR_ATTACH_LONG_FILENAME, codec, hint)
+                or _tnef_string(att.title, False, codec, hint)
+                or _prop_string(att.props, _PR_ATTACH_FILENAME, codec, hint)
+                or _prop_string(att.props, _PR_DISPLAY_NAME, codec, hint))
+        tag = _prop_string(att.props, _PR_ATTACH_MIME_TAG, codec, hint).strip().lower()
+        out.append(_TnefFile(name, _guess_type(name, tag), data))
+    return out
+
+
+def _guess_type(name: str, tag: str) -> str:
+    """By the file's extension (what the resident's viewer goes by too), else the MIME tag Outlook
+    recorded, else plain bytes."""
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    guessed = _TYPE_BY_EXT.get(ext) or (mimetypes.guess_type("x" + ext, strict=False)[0]
+                                         if ext else None)
+    return guessed or (tag if _MIME_TAG.fullmatch(tag) else "application/octet-stream")
+
+
+def _tnef_body(tnef: _Tnef, hint: str | None) -> Segment | None:
+    """The letter's text: plain text (attBody, PR_BODY) first, then the HTML, then the RTF."""
+    codec = _codec(tnef.codepage)
+    for plain in (_tnef_string(tnef.body, False, codec, hint),
+                  _prop_string(tnef.props, _PR_BODY, codec, hint)):
+        if plain.strip():
+            return _text_segment(plain, html=False)
+    cpid = tnef.props.get(_PR_INTERNET_CPID, (0, b""))[1]
+    html_codec = _codec(int.from_bytes(cpid[:4], "little")) if len(cpid) >= 4 else codec
+    html = _prop_string(tnef.props, _PR_BODY_HTML, html_codec, hint)
+    if html.strip():
+        return _text_segment(html, html=True)
+    ptype, compressed = tnef.props.get(_PR_RTF_COMPRESSED, (0, b""))
+    rtf = _lzfu_decompress(compressed) if ptype == _PT_BINARY else None
+    converted = _rtf_text(rtf, codec, hint) if rtf else None
+    if converted is None or not converted[0].strip():
+        return None
+    text, is_html = converted
+    return _text_segment(text, html=is_html)
+
+
+# -- compressed RTF (MS-OXRTFCP) ------------------------------------------------------------------
+
+_LZFU_COMPRESSED, _LZFU_RAW = 0x75465A4C, 0x414C454D  # "LZFu", "MELA"
+_LZFU_PREFIX = (
+    b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss \\fmodern "
+    b"\\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\\colortbl\\red0\\green0"
+    b"\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx"
+)
+# Enough for any letter's text (Outlook keeps pasted pictures as attachments, leaving only a
+# placeholder in the RTF). Decompressing and reading RTF are Python loops at about a microsecond
+# a byte: text past this is lost rather than a hostile mail stalling the poll loop.
+_RTF_MAX_BYTES = 512 * 1024
+
+
+def _lzfu_decompress(data: bytes) -> bytes | None:
+    """PR_RTF_COMPRESSED to RTF: a 16-byte header, then LZ77 over a 4 KB ring dictionary that
+    starts filled with common RTF words. The CRC is not checked: the TNEF checksum covered these
+    bytes already, and every read below is bounds-checked anyway."""
+    if len(data) < 16:
+        return None
+    raw_size = int.from_bytes(data[4:8], "little")
+    kind = int.from_bytes(data[8:12], "little")
+    limit = min(raw_size, _RTF_MAX_BYTES)
+    if kind == _LZFU_RAW:
+        return data[16:16 + limit]
+    if kind != _LZFU_COMPRESSED:
+        return None
+    ring = bytearray(4096)
+    ring[:len(_LZFU_PREFIX)] = _LZFU_PREFIX
+    write = len(_LZFU_PREFIX)
+    out = bytearray()
+    pos = 16
+    while pos < len(data) and len(out) < limit:
+        control = data[pos]
+        pos += 1
+        for bit in range(8):
+            if pos >= len(data) or len(out) >= limit:
+                break
+            if not control & (1 << bit):
+                out.append(data[pos])
+                ring[write] = data[pos]
+                write = (write + 1) & 0xFFF
+                pos += 1
+                continue
+            if pos + 2 > len(data):
+                return bytes(out)
+            token = int.from_bytes(data[pos:pos + 2], "big")
+            pos += 2
+            offset, length = token >> 4, (token & 0xF) + 2
+            if offset == write:  # a reference to the write position ends the stream
+                return bytes(out)
+            for i in range(length):  # byte by byte: a run may read what it has just written
+                byte = ring[(offset + i) & 0xFFF]
+                out.append(byte)
+                ring[write] = byte
+                write = (write + 1) & 0xFFF
+    return bytes(out[:limit])
+
+
+# -- RTF to text ----------------------------------------------------------------------------------
+
+_RTF_TOKEN = re.compile(
+    rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?"  # a control word and its parameter
+    rb"|\\'([0-9a-fA-F]{2})"  # a byte in the document's code page
+    rb"|\\(.)"  # a control symbol
+    rb"|([{}])"
+    rb"|[\r\n]+"  # line breaks in the source are no text
+    rb"|([^\\{}\r\n]+)",
+    re.S,
+)
+# Groups that hold no letter text: tables of fonts, colours and styles, metadata, pictures,
+# field instructions (a hyperlink's URL; its shown text is in \fldrslt and is kept).
+_RTF_SKIP = frozenset({
+    "fonttbl", "colortbl", "stylesheet", "info", "pict", "object", "fldinst", "header",
+    "headerl", "headerr", "headerf", "footer", "footerl", "footerr", "footerf", "footnote",
+    "listtable", "listoverridetable", "revtbl", "rsidtbl", "generator", "xmlnstbl",
+    "themedata", "colorschememapping", "latentstyles", "datastore", "filetbl", "pgdsctbl",
+    "nonshppict", "private", "bkmkstart", "bkmkend", "xe", "tc", "mhtmltag", "htmlbase",
+})
+_RTF_CHARS = {
+    "par": "\n", "line": "\n", "sect": "\n", "page": "\n", "row": "\n", "tab": "\t",
+    "cell": "\t", "emdash": "—", "endash": "–", "bullet": "•", "lquote": "‘", "rquote": "’",
+    "ldblquote": "“", "rdblquote": "”", "emspace": " ", "enspace": " ", "qmspace": " ",
+}
+_RTF_SYMBOLS = {"\\": "\\", "{": "{", "}": "}", "~": " ", "_": "-", "\n": "\n", "\r": "\n"}
+_RTF_MAX_DEPTH = 256
+
+
+@dataclass
+class _RtfGroup:
+    skip: bool = False  # a destination with no text for the reader
+    uc: int = 1  # how many fallback characters follow a \uN
+    htmlrtf: bool = False  # encapsulated HTML: RTF-only formatting, not part of the HTML
+    htmltag: bool = False  # encapsulated HTML: a piece of the original HTML source
+
+
+class _RtfText:
+    """Collects the text of an RTF document. Its bytes (in the document's code page) are decoded
+    in one go at the end, so the charset guess sees whole words and a hostile document of
+    alternating bytes and characters costs one decode, not one per piece; the characters that
+    come as such (\\uN, typographic symbols) wait in ``chars``, a NUL marking each one's place
+    (NUL is the same byte in every code page, and never text in RTF)."""
+
+    def __init__(self, codec: str | None, hint: str | None) -> None:
+        self.codec, self.hint = codec, hint
+        self.data = bytearray()
+        self.chars: list[str] = []
+
+    def add(self, text: str | bytes) -> None:
+        if isinstance(text, bytes):
+            self.data += text.replace(b"\0", b"")
+        elif text.isascii():
+            self.data += text.encode("ascii").replace(b"\0", b"")
+        else:
+            self.data += b"\0"
+            self.chars.append(text)
+
+    def text(self) -> str:
+        parts = decode_bytes(bytes(self.data), self.codec or "cp1252", self.hint).split("\0")
+        if len(parts) != len(self.chars) + 1:  # a decoder that did not keep NULs: text only
+            return "".join(parts)
+        pieces = [p for pair in itertools.zip_longest(parts, self.chars, fillvalue="")
+                  for p in pair]
+        # characters beyond the BMP come as two \\uN halves of a UTF-16 surrogate pair
+        joined = "".join(pieces).encode("utf-16-le", "surrogatepass")
+        return joined.decode("utf-16-le", "replace")
+
+
+def _rtf_text(rtf: bytes, codec: str | None, hint: str | None) -> tuple[str, bool] | None:
+    """The text of an RTF body and whether it is HTML: Outlook stores an HTML letter as RTF with
+    the HTML source encapsulated (\\fromhtml1, MS-OXRTFEX), which is taken out as it was.
+    Only what carries the letter's words is read; layout, fonts, pictures and the like are
+    skipped. None if it is no RTF at all."""
+    if not rtf.lstrip().startswith(b"{\\rtf"):
+        return None
+    out = _RtfText(codec, hint)
+    state = _RtfGroup()
+    stack: list[_RtfGroup] = []
+    overflow = 0  # groups nested past _RTF_MAX_DEPTH: skipped whole, only counted
+    html = star = False
+    skip_next = 0  # fallback characters still to drop after a \uN
+    pos = 0
+    while pos < len(rtf):
+        m = _RTF_TOKEN.match(rtf, pos)
+        if m is None:  # a lone backslash at the end
+            break
+        pos = m.end()
+        word, param, hexbyte, symbol, brace, text = m.groups()
+        after_star, star = star, symbol == b"*"  # {\*\dest …}: a destination to skip if unknown
+        if brace is not None:
+            skip_next = 0
+            if brace == b"}":
+                if overflow:
+                    overflow -= 1
+                elif stack:
+                    state = stack.pop()
+            elif len(stack) < _RTF_MAX_DEPTH and not overflow:
+                stack.append(state)
+                state = _RtfGroup(state.skip, state.uc, state.htmlrtf, state.htmltag)
+            else:
+                overflow += 1
+            continue
+        if overflow:
+            continue
+        shown = not state.skip and (state.htmltag or not (html and state.htmlrtf))
+        if word is not None:
+            name, number = word.decode("ascii"), int(param) if param else None
+            if name == "bin":  # raw binary data follows: step over it
+                pos += max(number or 0, 0)
+            elif after_star:
+                state.htmltag = html and name == "htmltag"
+                state.skip = state.skip or not state.htmltag
+            elif name in _RTF_SKIP:
+                state.skip = True
+            elif name == "fromhtml":
+                html = number != 0
+            elif name == "htmlrtf":
+                state.htmlrtf = number != 0
+            elif name == "ansicpg" and number is not None:
+                out.codec = _codec(number) or out.codec
+            elif name == "uc" and number is not None:
+                state.uc = max(0, min(number, 8))
+            elif name == "u" and number is not None:
+                if shown:
+                    out.add(chr(number % 65536))
+                skip_next = state.uc
+            elif name in _RTF_CHARS and shown:
+                out.add(_RTF_CHARS[name])
+        elif symbol is not None:
+            if shown and not star:
+                out.add(_RTF_SYMBOLS.get(symbol.decode("latin-1"), ""))
+        elif (chunk := bytes.fromhex(hexbyte.decode()) if hexbyte else text) is not None:
+            dropped = min(skip_next, len(chunk))
+            skip_next -= dropped
+            if shown and chunk[dropped:]:
+                out.add(chunk[dropped:])
+    return out.text(), html
+
+
 def _dsn_records(part: Message) -> list[DsnRecipient]:
     out = []
     for block in re.split(r"\n\s*\n", _report_text(part)):
@@ -1012,6 +1504,11 @@ def _report_text(part: Message) -> str:
 def walk_message(msg: Message, limits: MimeLimits, hint: str | None = None) -> MimeResult:
     walker = _Walker(limits, hint)
     walker.entity(msg, "", 0, root=True)
-    for seg in walker.result.segments:
+    result = walker.result
+    for seg in result.segments:
         seg.finish()
-    return walker.result
+    own_text = any(s.text.strip() for s in result.segments if not s.forward_header)
+    if walker.tnef_bodies and not own_text:
+        result.segments.append(walker.tnef_bodies[0].finish())
+        result.note("text read from the winmail.dat (Outlook rich text) attachment")
+    return result
