@@ -139,6 +139,9 @@ class InboundMessage(_Storable):
     notes: tuple[str, ...] = ()
     preset: PresetLabels | None = None
     burst_key: str | None = None
+    # The sender asked for no automatic answers (Outlook's X-Auto-Response-Suppress): the case
+    # opens as always, but no acknowledgement goes out; staff answer in person.
+    no_auto_reply: bool = False
 
 
 def message_to_json(msg: InboundMessage) -> dict[str, Any]:
@@ -167,4 +170,5 @@ def message_from_json(data: dict[str, Any]) -> InboundMessage:
         bounced_recipient=data.get("bounced_recipient"),
         bounce_delayed=bool(data.get("bounce_delayed", False)), notes=tuple(data.get("notes", ())),
         preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
+        no_auto_reply=bool(data.get("no_auto_reply", False)),
     )

@@ -2786,3 +2786,9 @@ def test_a_trickle_a_hot_flat_and_a_village_called_iskra_raise_no_alarm(
                                   "Из щитка летят искры, пахнет гарью"])
 def test_sparks_are_still_an_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", ["Спасибо! А ещё в подвале течёт труба",
+                                  "Thanks! Also the bin store door is broken"])
+def test_thanks_then_a_new_fault_is_a_report(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "request"

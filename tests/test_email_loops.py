@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -47,6 +48,14 @@ def test_ordinary_mail_is_not_automated() -> None:
 ])
 def test_a_letter_that_only_asks_for_no_auto_reply_is_a_persons(header: str) -> None:
     assert classify(mail(header)) is None
+
+
+def test_a_letter_asking_for_no_auto_reply_gets_none() -> None:
+    # its case opens (see test_workflow_intake), but our acknowledgement is held back
+    asked = parse_mail(mail("X-Auto-Response-Suppress: All"), own_addresses=OWN)
+    assert asked.no_auto_reply
+    assert asked.to_inbound(fallback_time=datetime(2026, 12, 6, tzinfo=UTC)).no_auto_reply
+    assert not parse_mail(mail(), own_addresses=OWN).no_auto_reply
 
 
 @pytest.mark.parametrize(
@@ -241,3 +250,18 @@ def test_a_resident_resending_a_letter_that_was_not_delivered_is_no_bounce() -> 
                           "получателю, ответа так и нет. Течёт по-прежнему.", "plain", "utf-8"))
     outer.attach(MIMEMessage(original))
     assert classify(outer.as_bytes()) is None
+
+
+def test_a_delay_warning_quoting_a_permanent_status_marks_nobody_undeliverable() -> None:
+    report = (
+        b"From: Mail Delivery System <MAILER-DAEMON@relay.example.com>\n"
+        b"To: office@uk-zarechye.ru\nSubject: Delayed Mail (still being retried)\n"
+        b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        b"--b\nContent-Type: text/plain\n\nTHIS IS A WARNING ONLY. YOU DO NOT NEED TO RESEND.\n"
+        b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.com\n\n"
+        b"Final-Recipient: rfc822; ivan@example.ru\nAction: delayed\nStatus: 5.4.7\n"
+        b"--b--\n")
+    parsed = parse_mail(report, own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounce_delayed and parsed.bounced_recipient is None

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from domovoy.app import App
-from intake.message import Automated, PresetLabels
+from intake.message import Attachment, Automated, PresetLabels
 from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
@@ -19,6 +19,8 @@ from workflow.intake import _HINTED, _INCIDENT_PEER, Action, IntakeResult
 from workflow.models import Case, Event, Identity, Message, OutboxItem
 from workflow.outbox import Outgoing
 from workflow.sqlite_inline import sqlite_connection
+
+PHOTO = Attachment("photo.jpg", "image/jpeg", 1234, "file-id")
 
 
 async def count(app: App, model: type, *where: Any) -> int:
@@ -194,14 +196,20 @@ async def test_thanks_or_a_worded_rating_after_resolution_does_not_reopen(
     assert len(recorder.sent) == sent  # nobody is told the job is open again
 
 
-async def test_a_new_fault_told_after_resolution_still_reopens(
-        app: App, clock: ManualClock) -> None:
+@pytest.mark.parametrize("reply", ["Спасибо, но лампа опять не горит", "Проблема осталась",
+                                   "Не починили", "", "Спасибо! А ещё в подвале течёт труба"])
+async def test_anything_but_thanks_after_resolution_reopens(
+        app: App, clock: ManualClock, reply: str) -> None:
+    # our own subject ("Re: [A-1001] Обращение решено") must not make "Проблема осталась" sound
+    # settled; a photo without a word reopens too
     opened = await app.intake.ingest(mail("vera@example.org", "Прошу заменить лампу в подъезде",
                                           clock.now(), message_id="lamp3@example.org"))
     assert opened.case_number
     await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
-    again = await app.intake.ingest(mail("vera@example.org", "Спасибо, но лампа опять не горит",
-                                         clock.now(), hints=("lamp3@example.org",)))
+    again = await app.intake.ingest(dataclasses.replace(
+        mail("vera@example.org", reply, clock.now(), hints=("lamp3@example.org",),
+             subject=f"Re: [{opened.case_number}] Обращение решено"),
+        attachments=() if reply else (PHOTO,)))
     assert again.action == Action.REOPENED
 
 
@@ -232,6 +240,16 @@ async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(
                                          automated=Automated.LIST))
     assert (listed.action, direct.action, again.action) == (
         Action.IGNORED_LIST, Action.NEW_CASE, Action.DUPLICATE)
+
+
+async def test_a_letter_asking_for_no_auto_reply_opens_a_case_without_an_acknowledgement(
+        app: App, clock: ManualClock) -> None:
+    msg = dataclasses.replace(mail("olga@example.org", "Нет света в квартире", clock.now()),
+                              no_auto_reply=True)
+    opened = await app.intake.ingest(msg)
+    assert opened.action == Action.NEW_CASE and not opened.acknowledged
+    assert await count(app, OutboxItem, OutboxItem.purpose == "ack") == 0
+    assert await count(app, OutboxItem, OutboxItem.channel == "staff") > 0  # staff see it
 
 
 async def test_a_date_in_the_future_does_not_start_deadlines_late(
@@ -317,6 +335,19 @@ async def test_bounce_marks_address_undeliverable_and_alerts_staff(
     await app.outbox.deliver_due()
     alerts = [o for o in recorder.sent if o.purpose == "delivery_failed"]
     assert alerts and opened.case_number and opened.case_number in alerts[0].text
+
+
+async def test_a_resident_who_bounced_once_is_answered_again_when_they_write(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    # a full mailbox bounced the acknowledgement; a week later they write from it again
+    _, ack = await acknowledged_case(app, recorder, clock, "full@example.org")
+    await app.intake.ingest(mail("MAILER-DAEMON@mx.example.org", "Undelivered", clock.now(),
+                                 automated=Automated.BOUNCE, bounced="full@example.org",
+                                 hints=(f"out-{ack.outbox_id}",)))
+    clock.advance(timedelta(days=7))
+    again = await app.intake.ingest(mail("full@example.org", "В подъезде не горит свет",
+                                         clock.now()))
+    assert again.action == Action.NEW_CASE and again.acknowledged
 
 
 async def test_a_delivery_delay_notice_alerts_nobody_and_marks_nothing(

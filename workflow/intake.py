@@ -101,6 +101,8 @@ class IntakeResult:
 
 # Cyrillic letters that look like Latin ones: a case number typed on a Russian keyboard.
 _LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
+# The classifier's rules that hear thanks ("Спасибо, всё починили", "thanks, all fixed").
+_THANKS_RULE = "kind.other.thanks"
 # A case number without its prefix, named as one: "по заявке №1042", "case #1042".
 _NUMBER_ONLY = re.compile(r"(?:заявк|обращени|case|ticket)\w*\s*(?:№|#|no\.?|номер)\s*"
                           r"(\d{3,12})(?![\w-])", re.IGNORECASE)
@@ -219,7 +221,8 @@ class IntakeService:
             case.review_reason = "sender unknown: nothing can be sent back"
             return IntakeResult(Action.MANUAL_REVIEW, case.number, case.id, labels,
                                 linked_case=linked)
-        acknowledged = await self._acknowledge(session, case, now, first_contact)
+        acknowledged = await self._acknowledge(session, case, now, first_contact,
+                                               silent=msg.no_auto_reply)
         return IntakeResult(Action.NEW_CASE, case.number, case.id, labels, acknowledged,
                             case.incident_id, linked_case=linked)
 
@@ -259,6 +262,10 @@ class IntakeService:
         await update_row(session, resident, **_missing(
             resident, building_id=self.wf.building_id(msg.building_code),
             apartment=msg.apartment, phone=msg.phone, name=sender.display_name))
+        if ident.unreachable:
+            # They write again: a full mailbox was emptied, a blocked bot restarted. Try
+            # them again; another bounce marks them again.
+            await update_row(session, ident, unreachable=False, unreachable_reason=None)
         return resident, ident, False
 
     def _language(self, lang: str | None) -> str:
@@ -400,8 +407,7 @@ class IntakeService:
             await self._log_message(session, msg, case, resident, now, note="rating")
             await record_feedback(session, case, resident.id, *rating, now)
             return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
-        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and \
-                self._classify(msg)[0].kind == Kind.OTHER:
+        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and self._only_thanks(msg):
             # "Спасибо, всё починили!" answers the resolution: the job stays done
             await self._log_message(session, msg, case, resident, now, note="thanks")
             await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
@@ -441,6 +447,16 @@ class IntakeService:
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
         return IntakeResult(Action.THREADED, case.number, case.id)
+
+    def _only_thanks(self, msg: InboundMessage) -> bool:
+        """Whether a reply to a resolved case is thanks and nothing else. Its own words decide,
+        not our subject it answers ("Re: Обращение решено" would make "Проблема осталась" sound
+        settled), and only thanks count: a bare "Не починили", a photo or a new request reopens."""
+        if not msg.text.strip():
+            return False
+        labels = self._classify(replace(msg, subject=""))[0]
+        return labels.kind == Kind.OTHER and any(
+            rule.startswith(_THANKS_RULE) for rule in labels.rules)
 
     async def _reopen(self, session: AsyncSession, case: Case, now: datetime) -> None:
         from_stage = case.stage
@@ -554,19 +570,23 @@ class IntakeService:
         return incident_id, other.number
 
     async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime,
-                           first_contact: tuple[Resident, Identity, str] | None = None) -> bool:
-        link_code = None
-        if case.channel not in CHAT_CHANNELS and case.resident_id is not None:
-            link_code = await self._link_code(session, case.resident_id, now,
-                                              fresh=first_contact is not None)
-        item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",
-                                          link_code=link_code, first_contact=first_contact)
-        sent = item is not None and item.state == "pending"
+                           first_contact: tuple[Resident, Identity, str] | None = None,
+                           *, silent: bool = False) -> bool:
+        """Record the case as acknowledged and tell the resident; ``silent``: the sender asked
+        for no automatic answers, so nothing is sent."""
+        sent, note = False, "acknowledgement not sent: the sender asked for no automatic replies"
+        if not silent:
+            link_code = None
+            if case.channel not in CHAT_CHANNELS and case.resident_id is not None:
+                link_code = await self._link_code(session, case.resident_id, now,
+                                                  fresh=first_contact is not None)
+            item = await self.notify.resident(session, case, "ack", key=f"ack:{case.id}",
+                                              link_code=link_code, first_contact=first_contact)
+            sent = item is not None and item.state == "pending"
+            note = "acknowledgement not sent (unreachable or rate-limited)"
         await record_event(session, case_id=case.id, at=now, actor="system",
                            action="acknowledged", from_stage=Stage.RECEIVED,
-                           to_stage=Stage.ACKNOWLEDGED,
-                           note=None if sent
-                           else "acknowledgement not sent (unreachable or rate-limited)")
+                           to_stage=Stage.ACKNOWLEDGED, note=None if sent else note)
         return sent
 
     async def _link_code(self, session: AsyncSession, resident_id: int, now: datetime,

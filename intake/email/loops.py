@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from intake.message import Automated
 
-__all__ = ["LoopSignals", "detect_automated", "is_own", "relayed_for"]
+__all__ = ["LoopSignals", "detect_automated", "is_own", "no_auto_reply", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
@@ -156,6 +156,14 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     if list_reason:
         return Automated.LIST, list_reason
     return None, None
+
+
+def no_auto_reply(header: Callable[[str], str | None]) -> bool:
+    """Whether the sender asked for no automatic answers (Exchange's X-Auto-Response-Suppress).
+    Outlook puts it on ordinary letters too, so it does not make a letter automatic: the case
+    opens, only our acknowledgement is held back."""
+    suppress = (header("x-auto-response-suppress") or "").lower()
+    return any(v in suppress for v in ("oof", "autoreply", "all"))
 
 
 def relayed_for(s: LoopSignals) -> bool:

@@ -19,7 +19,7 @@ from email.message import Message
 
 from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
-from intake.email.loops import LoopSignals, detect_automated, is_own
+from intake.email.loops import LoopSignals, detect_automated, is_own, no_auto_reply
 from intake.email.mime import (
     DsnRecipient,
     HeaderView,
@@ -128,6 +128,7 @@ class ParsedMail:
     forwarded_from: str | None = None
     automated_reason: str | None = None
     header_date: datetime | None = None
+    no_auto_reply: bool = False
     recipients: tuple[str, ...] = field(default=())
 
     def thread_hints(self) -> tuple[str, ...]:
@@ -170,6 +171,7 @@ class ParsedMail:
             bounced_recipient=self.bounced_recipient,
             bounce_delayed=self.bounce_delayed,
             notes=tuple(notes),
+            no_auto_reply=self.no_auto_reply,
         )
 
 
@@ -515,11 +517,13 @@ def _bounce_details(
     dsn = mime.dsn or _text_dsn(text) or mime.enclosed_dsn
     # Only a permanent (5.x.x) failure makes an address undeliverable; "failed" with a 4.x.x
     # status means the MTA gave up after temporary errors (timeouts), which says little about
-    # the address itself.
+    # the address itself, and a delay is no failure whatever status it quotes ("THIS IS A
+    # WARNING ONLY", Action: delayed, Status: 5.4.7).
     failed = [
         d
         for d in dsn
-        if d.status.startswith("5") or (d.action.startswith("fail") and d.status[:1] != "4")
+        if d.action.lower() not in _NOT_FAILED
+        and (d.status.startswith("5") or (d.action.startswith("fail") and d.status[:1] != "4"))
     ]
     if failed:
         return (failed[0].address or None), ids, False
@@ -690,6 +694,7 @@ def _parse(
         internal_date=internal,
         forwarded_from=mime.forwarded_from,
         automated_reason=reason,
+        no_auto_reply=no_auto_reply(headers.get),
         header_date=header_date,
         recipients=tuple(dict.fromkeys(recipients)),
     )
