@@ -216,6 +216,8 @@ async def test_anything_but_thanks_after_resolution_reopens(
 @pytest.mark.parametrize("typed", ["По заявке А-{n} ничего не сделано",  # Cyrillic А
                                    "Заявка A{n}: всё ещё нет света",
                                    "по заявке №{n} свет так и не дали",
+                                   "по заявке {n} свет так и не дали",
+                                   "Заявка N{n}: всё ещё нет света",
                                    "Case #{n}: still no light"])
 async def test_a_case_number_typed_loosely_threads(app: App, clock: ManualClock,
                                                    typed: str) -> None:
@@ -224,6 +226,76 @@ async def test_a_case_number_typed_loosely_threads(app: App, clock: ManualClock,
     number = opened.case_number.split("-")[1]
     again = await app.intake.ingest(tg_message(508, typed.format(n=number), clock.now()))
     assert again.action == Action.THREADED and again.case_number == opened.case_number
+
+
+async def test_a_neighbours_reply_all_gets_her_own_case_linked_to_his(
+        app: App, clock: ManualClock) -> None:
+    # Ivan copied his neighbour; she answers all about her own leak
+    his = await app.intake.ingest(mail("ivan@example.org", "Течёт стояк в ванной, кв. 45",
+                                       clock.now(), message_id="riser@example.org"))
+    hers = await app.intake.ingest(mail("anna@example.org", "У меня в кв. 41 тоже мокро",
+                                        clock.now(), hints=("riser@example.org",)))
+    assert hers.action == Action.NEW_CASE and hers.linked_case == his.case_number
+    again = await app.intake.ingest(mail("ivan@example.org", "Уже капает на пол", clock.now(),
+                                         hints=("riser@example.org",)))
+    assert again.action == Action.THREADED and again.case_number == his.case_number
+
+
+async def test_the_same_letter_sent_twice_opens_one_case(app: App, clock: ManualClock) -> None:
+    first = await app.intake.ingest(mail("oleg@example.org", "В подъезде 3 не горит свет",
+                                         clock.now()))
+    clock.advance(timedelta(minutes=2))
+    second = await app.intake.ingest(mail("oleg@example.org", "В подъезде 3 не горит свет",
+                                          clock.now()))
+    assert second.action == Action.DUPLICATE and second.case_number == first.case_number
+    assert await count(app, OutboxItem, OutboxItem.purpose == "ack") == 1
+    clock.advance(timedelta(hours=2))
+    later = await app.intake.ingest(mail("oleg@example.org", "В подъезде 3 не горит свет",
+                                         clock.now()))
+    assert later.action == Action.NEW_CASE  # the light went out again
+
+
+async def test_a_conjunction_before_a_sum_is_no_case_number(app: App,
+                                                             clock: ManualClock) -> None:
+    first = await app.intake.ingest(tg_message(509, "Нет света в квартире", clock.now()))
+    assert first.case_number
+    number = first.case_number.split("-")[1]
+    other = await app.intake.ingest(tg_message(
+        510, f"Начислено 3400 руб., а {number} руб. из них непонятная корректировка",
+        clock.now()))
+    assert other.action == Action.NEW_CASE and other.linked_case is None
+
+
+@pytest.mark.parametrize("text", ["Добрый день! Заявление во вложении.", ""])
+async def test_a_file_sent_with_no_words_to_classify_opens_a_case_for_staff(
+        app: App, clock: ManualClock, text: str) -> None:
+    msg = dataclasses.replace(mail("petr@example.org", text, clock.now(), subject="Заявление"),
+                              attachments=(Attachment("Заявление.docx", "application/msword",
+                                                      20_000, "1"),))
+    opened = await app.intake.ingest(msg)
+    assert opened.action == Action.NEW_CASE and opened.acknowledged
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+    assert case is not None and case.needs_review
+
+
+async def test_a_photo_sent_with_thanks_opens_no_case(app: App, clock: ManualClock) -> None:
+    msg = dataclasses.replace(mail("petr@example.org", "Спасибо, всё работает!", clock.now()),
+                              attachments=(PHOTO,))
+    assert (await app.intake.ingest(msg)).action == Action.IGNORED
+
+
+async def test_a_follow_up_typed_into_the_subject_reaches_staff(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(mail("nina@example.org", "Течёт кран на кухне", clock.now(),
+                                          message_id="tap@example.org"))
+    await app.outbox.deliver_due()
+    await app.intake.ingest(mail(
+        "nina@example.org", "", clock.now(), hints=("tap@example.org",),
+        subject=f"Re: [{opened.case_number}] Обращение зарегистрировано — мастер не пришёл"))
+    await app.outbox.deliver_due()
+    relayed = [o for o in recorder.sent if o.purpose == "staff_resident_message"]
+    assert relayed and "мастер не пришёл" in relayed[-1].text
 
 
 async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(

@@ -10,26 +10,79 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Event, Feedback
 
-# A reply that is just a score ("5", "4 — спасибо", "3/5") and short enough to be nothing else,
-# after at most a greeting, thanks or "Оценка:" ("Спасибо! 5", "Здравствуйте, УК «Домовой».
-# 5" as The Bat!'s template writes it).
+# A score written as a word: a school grade ("ставлю пятёрку", "кол") on its own, a number
+# word only before "баллов"/"звёзд" or after a marker ("оценка пять"), a grade adverb only after
+# a marker ("оценка отлично", "на отлично": "Хорошо, спасибо" alone is no score). Text is
+# matched with "ё" folded to "е".
+_WORD_VALUES = {
+    "единиц": 1, "единичк": 1, "кол": 1, "двойк": 2, "двоечк": 2, "тройк": 3, "троечк": 3,
+    "четверк": 4, "четверочк": 4, "пятерк": 5, "пятерочк": 5,
+    "один": 1, "одн": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5,
+    "отлично": 5, "хорошо": 4, "удовлетворительно": 3, "неудовлетворительно": 2, "плохо": 2,
+    "ужасно": 1,
+}
+_GRADE = (r"(?:(?:единиц|единичк|двойк|двоечк|тройк|троечк|четверк|четверочк|пятерк|пятерочк)"
+          r"[аеиуы]|кол)\b")
+# A digit or number followed by one of these counts something, it does not score: "1 раз за
+# 10 лет", "2 недели ждали", "3 дня не было воды", "на 5 этаже", "1-й раз", "5,5", "5.12".
+_COUNT = (r"(?!\d|[.,:]\d|:|-?[^\W\d_]|\s*(?:раз|дн|ден|сут|лет|год|час|мин|сек|недел|месяц|мес\b|"
+          r"этаж|подъезд|кв|дом|человек|чел\b|градус|процент|руб|тыс|шт|числ|"
+          r"times?\b|days?\b|hours?\b|weeks?\b|months?\b|years?\b|min|floor|flat|apt|[%°₽]))")
+_CARDINAL = rf"(?:один|одна|одну|два|две|три|четыре|пять)\b{_COUNT}"
+_ADVERB = r"(?:отлично|хорошо|удовлетворительно|неудовлетворительно|плохо|ужасно)\b"
+_STAR = "⭐★🌟"
+_STARS = rf"(?:[{_STAR}]\ufe0f?\s?){{1,5}}(?:☆\s?){{0,4}}(?![{_STAR}])"
+# "1." or "1)" before more text starts a numbered list ("1. Никто не пришёл."), not a score.
+_DIGIT = rf"(?:[2-5]|1(?![.)]\s*\S)){_COUNT}"
+_UNIT = r"(?:\s*(?:балл|звезд|stars?\b|points?\b)\w*)?(?:\s*(?:/\s*5|из\s*(?:5|пяти)|out of 5))?"
+# Words that name the score that follows: "Оценка: 5", "ставлю пятёрку", "на 5". Only "на"
+# right before the score counts at the start of a reply: as a lead it would let "На кухне снова
+# течёт 2 крана" through.
+_MARKER = r"(?:(?:моя |my )?(?:оценк[аиу]|rating|score)|ставлю|ставим|оцениваю(?: на)?|на|give)"
+_SAID = rf"{_MARKER}\s*[:—–-]?\s*(?P<said>{_ADVERB}|{_CARDINAL})"
+_SCORE = (rf"(?:{_SAID}|(?:на\s+)?(?P<score>{_DIGIT}|{_GRADE}|{_STARS}"
+          rf"|{_CARDINAL}(?=\s*(?:балл|звезд|из)))){_UNIT}")
+# A reply that is just a score ("5", "4 — спасибо", "3/5", "5, спасибо!", "⭐⭐⭐⭐⭐") and short
+# enough to be nothing else, after at most a greeting, thanks or "Оценка:" ("Спасибо! 5",
+# "Здравствуйте, УК «Домовой».\n\n5" as The Bat!'s template writes it, "Отлично! 5"). Not
+# "Хорошо, …": "хорошо, но 2 крана так и текут" is no score.
 _LEAD = (r"(?:(?:здравствуйте|добрый (?:день|вечер)|спасибо(?: большое| огромное)?|благодарю|"
+         r"(?:все )?(?:отлично|супер)|"
          r"hello|hi|thanks|thank you|(?:моя )?оценка|ставлю|оцениваю(?: на)?|(?:my )?rating|"
          r"score)\b(?:(?!кв|квартир|дом\b|подъезд|этаж|flat|apt)[^\d\n]){0,40}?[\s.!,:;—–-]*){0,4}")
-_RATING = re.compile(
-    rf"^\s*{_LEAD}([1-5])\s*(?:/\s*5|из\s*5|out of 5)?(?![\d.,:])[\s.!,)—–-]*(.*)$",
-    re.DOTALL | re.IGNORECASE)
+_RATING = re.compile(rf"^\s*{_LEAD}{_SCORE}[\s.!,)—–-]*(?P<comment>.*)$",
+                     re.DOTALL | re.IGNORECASE)
+# ... or a reply that ends by giving one: "Мастер пришёл вовремя, ставлю 5 :)", "Отлично,
+# спасибо! Ставлю пятёрку.", "Всё сделали на отлично!". The words before it are the comment.
+_LAST_RATING = re.compile(
+    rf"\b(?:{_SAID}|{_MARKER}\s*[:—–-]?\s*(?P<score>{_DIGIT}|{_GRADE}|{_STARS})){_UNIT}\W*$",
+    re.IGNORECASE)
 MAX_RATING_REPLY = 300
 
 
 def parse_rating(text: str) -> tuple[int, str | None] | None:
+    """The score (1–5) and the rest as a comment, when ``text`` is a rating reply."""
     if len(text) > MAX_RATING_REPLY:
         return None
-    m = _RATING.match(text)
-    if m is None:
+    folded = text.replace("ё", "е").replace("Ё", "Е")  # same length: spans index ``text`` too
+    m = _RATING.match(folded)
+    if m is not None:
+        comment = text[m.start("comment"):].strip()
+    elif (m := _LAST_RATING.search(folded)) is not None:
+        comment = text[:m.start()].strip(" \t\n,.;:—–-")
+    else:
         return None
-    comment = m.group(2).strip()
-    return int(m.group(1)), comment or None
+    return _value(m["said"] or m["score"]), comment or None
+
+
+def _value(score: str) -> int:
+    """The number a matched score stands for: a digit, a row of stars or a word."""
+    score = score.lower()
+    if score[0].isdigit():
+        return int(score[0])
+    if score[0] in _STAR:
+        return sum(score.count(star) for star in _STAR)
+    return next(v for stem, v in _WORD_VALUES.items() if score.startswith(stem))
 
 
 async def record_feedback(session: AsyncSession, case: Case, resident_id: int, rating: int,

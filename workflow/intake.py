@@ -72,6 +72,8 @@ _NEW_COUNTER = Prepared(insert(Counter))
 _NEW_INCIDENT = Prepared(insert(Incident))
 
 BURST_WINDOW = timedelta(minutes=2)
+# How long a letter sent again word for word is taken for the same one, not a new report.
+REPEAT_WINDOW = timedelta(hours=1)
 LINK_CODE_TTL = timedelta(days=30)
 
 
@@ -103,8 +105,15 @@ class IntakeResult:
 _LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
 # The classifier's rules that hear thanks ("Спасибо, всё починили", "thanks, all fixed").
 _THANKS_RULE = "kind.other.thanks"
-# A case number without its prefix, named as one: "по заявке №1042", "case #1042".
-_NUMBER_ONLY = re.compile(r"(?:заявк|обращени|case|ticket)\w*\s*(?:№|#|no\.?|номер)\s*"
+# "Re: Fwd: [A-1042] " before what a resident typed into a subject.
+_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw|отв|ответ)\s*(?:\[\d+\])?\s*:|\s*\[[^\]]*\])+",
+                             re.IGNORECASE)
+# A greeting is the one "other" rule that says nothing about what is wanted; thanks, praise,
+# an advert, a cancellation or a season's greetings sent with a file are still no request.
+_GREETING_RULE = "kind.other.greeting_only"
+# A case number without its prefix, named as one: "по заявке №1042", "заявка N1042", "по
+# заявке 1042", "case #1042".
+_NUMBER_ONLY = re.compile(r"(?:заявк|обращени|case|ticket)\w*\s*(?:№|#|n|no\.?|номер)?\s*"
                           r"(\d{3,12})(?![\w-])", re.IGNORECASE)
 
 FALLBACK_LABELS = Classification(kind=Kind.REQUEST, category="other", urgency=Urgency.NORMAL,
@@ -117,10 +126,12 @@ class IntakeService:
         self.notify = Notifier(wf)
         self._prefix = wf.settings.case_number.prefix.upper()
         # "A-1042", "A1042", "А-1042" typed on a Russian keyboard (the text is read with
-        # look-alike letters made Latin), "заявка №1042". The pattern opens with the prefix, so
-        # re skips through a long mail in C; the character before it is checked afterwards.
+        # look-alike letters made Latin), "заявка №1042". Without a dash the number must follow
+        # the letter at once: "а 1001 руб." is a conjunction. The pattern opens with the
+        # prefix, so re skips through a long mail in C; the character before it is checked
+        # afterwards.
         self._case_ref = re.compile(
-            rf"{re.escape(self._prefix)}\s?[-–—]?\s?(\d{{1,12}})(?![\w-])", re.IGNORECASE)
+            rf"{re.escape(self._prefix)}(?:\s?[-–—]\s?)?(\d{{1,12}})(?![\w-])", re.IGNORECASE)
 
     async def ingest(self, msg: InboundMessage, *, dry_run: bool = False) -> IntakeResult:
         """Process one message in its own transaction; ``dry_run`` rolls it back."""
@@ -207,7 +218,18 @@ class IntakeService:
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
+        if resident is not None and first_contact is None:
+            repeated = await self._repeated(session, msg, resident, now)
+            if repeated is not None:
+                return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
+                                    note="the same letter sent again")
         labels, failure = self._classify(msg)
+        if labels.kind == Kind.OTHER and msg.attachments and not any(
+                rule.startswith("kind.other.") and rule != _GREETING_RULE
+                for rule in labels.rules):
+            # "Заявление во вложении", a scan with no word at all: a person sent a file to act
+            # on, and only staff can read it
+            labels, failure = FALLBACK_LABELS, "a file sent with no words to classify"
         if labels.kind == Kind.OTHER and resident is not None:
             logged = await self._log_message(session, msg, None, resident, now,
                                              note="kind other: no case")
@@ -289,7 +311,7 @@ class IntakeService:
         """The case this message continues, if any: reply reference, burst, or case number."""
         if msg.thread_hints:
             case = await self._hinted_case(session, msg)
-            if case is not None:
+            if case is not None and await self._on_case(session, case, resident):
                 return case
         if resident is None:
             return None
@@ -311,6 +333,32 @@ class IntakeService:
         return None
 
     @staticmethod
+    async def _repeated(session: AsyncSession, msg: InboundMessage, resident: Resident,
+                        now: datetime) -> Case | None:
+        """The case a letter word for word like this one opened in the last hour: "send"
+        pressed twice, a client resending with a new Message-ID. Read along the resident's
+        cases (indexed), then each case's messages."""
+        if not msg.text.strip():
+            return None
+        case_id = await session.scalar(
+            select(Case.id).join(Message, Message.case_id == Case.id)
+            .where(Case.resident_id == resident.id, Case.received_at >= now - REPEAT_WINDOW,
+                   Message.direction == "in", Message.channel == msg.channel,
+                   Message.text == msg.text, Message.subject == msg.subject)
+            .limit(1))
+        return await session.get_one(Case, case_id) if case_id is not None else None
+
+    @staticmethod
+    async def _on_case(session: AsyncSession, case: Case, resident: Resident | None) -> bool:
+        """Whether a reply from this sender belongs in the case: its resident's, or someone who
+        has written in it before. A neighbour copied on a resident's letter who answers all
+        about her own leak gets a case of her own (linked), not a place in his."""
+        if resident is None or case.resident_id == resident.id:
+            return True
+        return await session.scalar(select(Message.id).where(
+            Message.case_id == case.id, Message.resident_id == resident.id).limit(1)) is not None
+
+    @staticmethod
     async def _hinted_case(session: AsyncSession, msg: InboundMessage) -> Case | None:
         """The case of the newest message this one refers to (In-Reply-To/References, a
         Telegram reply). Replies and what they answer share a channel, and asking by channel
@@ -322,15 +370,18 @@ class IntakeService:
 
     async def _link_foreign_reference(self, session: AsyncSession, msg: InboundMessage,
                                       case: Case) -> str | None:
-        for number in self._referenced_numbers(msg):
+        """Link a new case to the one its message answers (a reply refused above) or names."""
+        other = await self._hinted_case(session, msg) if msg.thread_hints else None
+        numbers = iter(self._referenced_numbers(msg))
+        while other is None or other.id == case.id:
+            number = next(numbers, None)
+            if number is None:
+                return None
             other = await session.scalar(select(Case).where(Case.number == number))
-            if other is not None and other.id != case.id:
-                case.linked_case_id = other.id
-                await record_event(session, case_id=case.id, at=case.received_at,
-                                   actor="system", action="linked",
-                                   note=f"refers to {other.number}")
-                return other.number
-        return None
+        case.linked_case_id = other.id
+        await record_event(session, case_id=case.id, at=case.received_at, actor="system",
+                           action="linked", note=f"refers to {other.number}")
+        return other.number
 
     async def _log_message(self, session: AsyncSession, msg: InboundMessage,
                            case: Case | None, resident: Resident | None, now: datetime,
@@ -398,6 +449,10 @@ class IntakeService:
 
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
+        if not msg.text.strip() and msg.subject:
+            # typed into the subject on a phone ("Re: [A-1042] … — мастер так и не пришёл"):
+            # that is what staff must read
+            msg = replace(msg, text=_REPLY_PREFIXES.sub("", msg.subject).strip())
         reopen_window = self.wf.settings.sla.reopen_window
         rating = parse_rating(msg.text) if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
         if rating is not None and rating[1] and self._classify(
