@@ -208,9 +208,9 @@ def test_a_signature_above_a_forward_keeps_the_forwarded_letter(header: str) -> 
 def test_a_residents_sentence_with_a_time_is_no_reply_header(said: str) -> None:
     text = f"Здравствуйте.\n{said}\nНикто не пришёл, вода течёт, кв. 12. Прошу принять меры!"
     assert strip_quotes(text) == text
-    # the same words over quoted lines, or a client's stamp (full date and time), still cut
+    # the same words over quoted lines, or a client's stamp with an address, still cut
     assert strip_quotes(f"{NEW}\n\n{said.split(chr(10))[0]}\n> Принято") == NEW
-    assert strip_quotes(f"{NEW}\n\n11.03.2025, 12:15, УК пишет:\nОбращение принято.") == NEW
+    assert strip_quotes(f"{NEW}\n\n11.03.2025, 12:15, УК <office@uk.ru>:\nПринято.") == NEW
 
 
 def test_html_inline_answers_between_quotes_are_kept() -> None:
@@ -274,3 +274,135 @@ def test_gt_lines_in_a_new_letter_are_the_residents() -> None:
     assert parse_mail(_mail("Холодно", body, headers="In-Reply-To: <t0@uk.ru>\n")).text == answer
     # an attribution in a new letter still marks its ">" lines as quoted
     assert strip_quotes(f"{NEW}\n\n11.03.2025, 12:15, УК пишет:\n> Принято", reply=False) == NEW
+
+
+# --- fuzz round 5 -------------------------------------------------------------------------------
+
+FORWARDER = "Пересылаю письмо соседки, у неё нет вашего адреса."
+LETTER = "У меня в кв. 46 с потолка в ванной течёт вода, с проводки капает. Тел. 8-912-000-11-22."
+
+
+def _html_mail(subject: str, html: str, *, headers: str = "") -> bytes:
+    return _mail(subject, html, headers=headers).replace(b"text/plain", b"text/html", 1)
+
+
+_RETYPED_FORWARDS = {
+    "gmail_html": (_html_mail, (
+        f"<div dir='ltr'>{FORWARDER}<br></div><br><div class='gmail_quote'>"
+        "<div dir='ltr' class='gmail_attr'>---------- Forwarded message ---------<br>"
+        "От: <strong class='gmail_sendername'>Мария</strong> &lt;maria46@mail.ru&gt;<br>"
+        "Date: пт, 5 дек. 2025 г. в 09:00<br>Subject: протечка<br></div><br>"
+        f"<div dir='ltr'>{LETTER}</div></div>")),
+    "mailru_html": (_html_mail, (
+        f"<div>{FORWARDER}</div><div>-------- Пересылаемое сообщение --------<br>"
+        "От кого: Мария &lt;maria46@mail.ru&gt;<br>Дата: Пятница, 5 декабря 2025, 9:00 +03:00<br>"
+        "Тема: протечка<br><blockquote style='border-left:1px solid #0857A6'>"
+        f"<div>{LETTER}</div></blockquote></div>")),
+    "thunderbird_ru": (_mail, (
+        f"{FORWARDER}\n\n\n-------- Перенаправленное сообщение --------\nТема: \tпротечка\n"
+        "Дата: \tFri, 5 Dec 2025 09:00:00 +0300\nОт: \tМария <maria46@mail.ru>\n"
+        f"Кому: \tИван <ivan@gmail.com>\n\n\n{LETTER}\n")),
+    "outlook": (_mail, (
+        f"Добрый день, пересылаю обращение соседки.\n\n________________________________\n"
+        "От: Мария <maria46@mail.ru>\nОтправлено: 5 декабря 2025 г. 9:00\n"
+        f"Кому: Иван <ivan@outlook.com>\nТема: протечка\n\n{LETTER}\n")),
+}
+
+
+@pytest.mark.parametrize("layout", list(_RETYPED_FORWARDS))
+def test_a_forward_with_a_retyped_subject_keeps_the_letter(layout: str) -> None:
+    build, body = _RETYPED_FORWARDS[layout]
+    retyped = parse_mail(build("Протечка у соседки кв. 46", body)).text
+    assert LETTER in retyped
+    assert retyped == parse_mail(build("Fwd: протечка", body)).text
+
+
+def test_an_outlook_header_block_in_a_reply_is_still_history() -> None:
+    body = _RETYPED_FORWARDS["outlook"][1]
+    first = "Добрый день, пересылаю обращение соседки."
+    # a reply to the office (threaded, or "Re:") quotes our letter under the same block
+    assert parse_mail(_mail("Протечка", body, headers="In-Reply-To: <a@uk.ru>\n")).text == first
+    assert parse_mail(_mail("RE: Протечка", body)).text == first
+    # and a new letter whose writer does not say they forward one
+    said = body.replace("пересылаю обращение соседки", "вода так и течёт")
+    assert parse_mail(_mail("Протечка", said)).text == "Добрый день, вода так и течёт."
+
+
+@pytest.mark.parametrize("marker", [
+    # Apple Mail on a Mac in Russian, then Yandex 360: the marker line is quoted too
+    "> Начало переадресованного письма:\n>\n> Отправитель: Мария <maria46@mail.ru>\n"
+    "> Дата: 5 декабря 2025 г. в 09:00:00 GMT+3\n>",
+    "> -------- Перенаправленное сообщение --------\n> 05.12.2025, 09:00, Мария "
+    "<maria46@mail.ru>:\n>",
+])
+def test_a_forward_quoted_marker_and_all_keeps_the_letter(marker: str) -> None:
+    body = f"{FORWARDER}\n\nОтправлено с iPhone\n\n{marker}\n> {LETTER}\n\n-- \nИван\n"
+    text = parse_mail(_mail("Fwd: протечка", body)).text
+    assert text.startswith(f"{FORWARDER}\n\n{marker[2:marker.index(chr(10))]}\n")
+    assert text.endswith(LETTER)
+    assert not any(line.startswith(">") for line in text.split("\n"))
+    # a forward quoted under a reply's attribution is still that reply's history
+    reply = f"Спасибо.\n\n05.12.2025, 10:00, УК <office@uk.ru>:\n{marker}\n> {LETTER}"
+    assert strip_quotes(reply) == "Спасибо."
+
+
+@pytest.mark.parametrize("said", [
+    "01.12.2025 в 10:00 ваш диспетчер написал мне:\n«Сантехник придёт завтра с 9 до 12».",
+    "Вчера, 04.12.2025 в 18:40, мастер Сергей написал мне в WhatsApp:\n\"Завтра буду в 10\".",
+])
+def test_a_residents_dated_attribution_without_a_quote_keeps_the_letter(said: str) -> None:
+    text = f"Здравствуйте.\n{said}\nНикто не пришёл, вода течёт, кв. 12. Требую мастера сегодня!"
+    assert parse_mail(_mail("Сантехник не пришёл", text)).text == text
+    # a client's header names an address; without one, ">" lines under it still make a quote
+    assert strip_quotes(f"{NEW}\n\n05.12.2025 10:00, УК <office@uk.ru> пишет:\nПринято.") == NEW
+    assert strip_quotes(f"{NEW}\n\n{said.split(chr(10))[0]}\n> Принято") == NEW
+
+
+def test_an_attribution_over_an_html_quote_container_is_history_without_an_address() -> None:
+    for html in ("<div>Спасибо, жду.</div><div class='gmail_quote'>11.03.2025 12:15, УК пишет:"
+                 "<blockquote>Обращение принято</blockquote></div>",
+                 "<div>Спасибо, жду.</div><div>Вы писали 11 марта 2025 г., 12:15:</div>"
+                 "<blockquote type='cite'>Обращение принято</blockquote>"):
+        text, at = html_to_text(html)
+        assert strip_quotes(text, quote_at=at) == "Спасибо, жду."
+
+
+_FORM_TEMPLATE = (
+    "<h3>Новая заявка с сайта</h3>\n<b>Имя:</b> Ольга Смирнова<br>\n<b>Квартира:</b> 45<br>\n"
+    "<b>Сообщение:</b> Нет отопления, в квартире 14&nbsp;градусов.<br>\n<hr>\n"
+)
+
+
+@pytest.mark.parametrize("body", [
+    _FORM_TEMPLATE,
+    "<!DOCTYPE html>\n<html><body>Нет отопления, кв. 45</body></html>",
+    "<p>Здравствуйте!</p><p>Не работает лифт.<br>Кв. 98</p>",
+])
+def test_html_sent_as_plain_text_is_read_as_html(body: str) -> None:
+    parsed = parse_mail(_mail("Заявка с сайта", body))
+    assert parsed.html and "<" not in parsed.text and "&nbsp;" not in parsed.text
+    assert "<" not in parsed.full_text
+
+
+def test_plain_text_mentioning_tags_stays_plain() -> None:
+    text = ("На сайте вместо квитанции видно <p> и <br>, ничего не понятно.\n"
+            "Прошу прислать квитанцию по почте.\nКв. 12, ул. Ленина 5.")
+    parsed = parse_mail(_mail("Квитанция", text))
+    assert (parsed.text, parsed.html) == (text, False)
+
+
+def test_inline_pgp_armour_is_dropped() -> None:
+    body = ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+            "В кв. 45 течёт кран на кухне.\n- -----Original Message-----\n"
+            "- ---------\n- --\nИван Петров\n-----BEGIN PGP SIGNATURE-----\n\n"
+            "iQEzBAEBCAAdFiEEq0Lr2mJd0f4dYx1XyJ0o0m2v0a8FAmdRm2cACgkQyJ0o0m2v\n=Ab12\n"
+            "-----END PGP SIGNATURE-----\n")
+    parsed = parse_mail(_mail("Течёт кран", body.replace("- -----Original Message-----\n"
+                                                         "- ---------\n", "")))
+    assert parsed.text == "В кв. 45 течёт кран на кухне."
+    assert "BEGIN PGP SIGNATURE" in parsed.full_text
+    # dash-escaped lines are the writer's: an escaped reply marker still cuts the history
+    assert strip_quotes(body) == "В кв. 45 течёт кран на кухне."
+    # in HTML the quote container's offset moves up with the dropped armour lines
+    text = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nЖду мастера.\nОбращение принято."
+    assert strip_quotes(text, quote_at=text.index("Обращение")) == "Жду мастера."

@@ -48,6 +48,7 @@ def test_flat_number(text: str, flat: str | None) -> None:
     ("в квартире 2 этажа", None), ("flat 12 degrees colder", None),
     # a unit-like word that is no unit, and a floor given with its number, keep the flat
     ("кв. 45 этаж 9", "45"), ("В кв. 45 разбито окно", "45"), ("кв 45 подъезд 2", "45"),
+    ("Имя: Ольга\nКвартира: 45\nСообщение: нет отопления", "45"),  # a site form's field
 ])
 def test_a_measure_in_the_flat_is_no_flat_number(text: str, flat: str | None) -> None:
     assert guess_apartment(text) == flat

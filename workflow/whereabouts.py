@@ -18,7 +18,7 @@ _STREET_WORDS = {"ул", "улица", "пр", "пр-т", "проспект", "�
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?", re.UNICODE)
 _NUMBER = re.compile(r"\b(\d{1,4})\s*([а-яa-z])?\b", re.IGNORECASE)
 _APARTMENT = re.compile(
-    r"(?:\bкв(?:артир[аеуы])?\.?|\bapt\.?|\bapartment|\bflat)\s*(?:№|no\.?|#)?\s*(\d{1,4}[а-яa-z]?)\b",
+    r"(?:\bкв(?:артир[аеуы])?\.?|\bapt\.?|\bapartment|\bflat)\s*:?\s*(?:№|no\.?|#)?\s*(\d{1,4}[а-яa-z]?)\b",
     re.IGNORECASE)
 
 

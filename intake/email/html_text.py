@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from html import unescape
 from html.parser import HTMLParser
+from itertools import islice
 
 from intake.email.quotes import trailing_attribution
 
-__all__ = ["QUOTE_MARK", "html_to_text"]
+__all__ = ["QUOTE_MARK", "html_to_text", "is_html_markup"]
 
 #: Inserted where the first quote container starts; callers split on it and then remove it.
 QUOTE_MARK = "\x00"
@@ -214,6 +215,26 @@ class _Extractor(HTMLParser):
             if name == "class" and any(c in value for c in _QUOTE_CLASSES):
                 return True
         return False
+
+
+_HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html\b)", re.IGNORECASE)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|br|div|table|tr|td|h[1-6]|ul|ol|li|hr|blockquote)\b[^<>]{0,500}>", re.IGNORECASE
+)
+_TAG = re.compile(r"<[A-Za-z/!][^<>]{0,500}>")
+
+
+def is_html_markup(text: str) -> bool:
+    """Whether a text/plain body is really HTML source: site forms and PHP ``mail()`` send
+    their HTML template as text/plain. A document start says so; otherwise several block tags
+    with few lines outside any tag (a resident's "<br>" in a sentence is no page)."""
+    if _HTML_START.match(text):
+        return True
+    if sum(1 for _ in islice(_BLOCK_TAG.finditer(text), 3)) < 3:
+        return False
+    lines = [line for line in text.split("\n") if line.strip()]
+    untagged = sum(1 for line in lines if not _TAG.search(line))
+    return untagged * 2 <= len(lines)
 
 
 _CLOSED_HIDDEN = re.compile(r"(?is)<(script|style)\b[^>]*>.*?</\1\s*>")

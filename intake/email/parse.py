@@ -13,12 +13,13 @@ import email.utils
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
+from intake.email.html_text import html_to_text, is_html_markup
 from intake.email.loops import LoopSignals, detect_automated, is_own, no_auto_reply
 from intake.email.mime import (
     DsnRecipient,
@@ -93,11 +94,9 @@ class MailLimits:
     max_text_chars: int = 20_000
     max_depth: int = 10
     max_parts: int = 500
-    max_date_skew: timedelta = timedelta(days=3)
-
-
-# How far a Date header may run ahead of the server's delivery time (clocks drift a little).
-FUTURE_SKEW = timedelta(minutes=10)
+    # How far a Date header may stray from the server's delivery time (clocks drift a little);
+    # beyond it the server's time is the moment the office received the letter.
+    max_date_skew: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -360,11 +359,6 @@ def _sender(
 # portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@").
 _NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?)\b",
                        re.IGNORECASE)
-# Role mailboxes a site's form also sends from (mailer@, webmaster@, info@): answered at the
-# Reply-To it names, as every mail client would; without one, at From (a shop or a small firm
-# among the residents writes from info@ too).
-_ROLE = re.compile(r"^(mailer|webmaster|info|site|admin|feedback|contacts?|support)\b",
-                   re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -391,13 +385,12 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
 
 def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
              own: frozenset[str], notes: list[str]) -> tuple[str | None, str | None]:
-    """A person's mail relayed by a robot (noreply@, wordpress@), a site's role mailbox
-    (mailer@, info@) or our own mailbox (a contact form): the person is in Reply-To. A robot
-    without one cannot be answered (the case still opens, for staff to read)."""
-    local = sender.split("@", 1)[0]
-    robot = bool(_NO_REPLY.match(local))
-    if reply_to is not None and reply_to[0] != sender and (
-            robot or _ROLE.match(local) or is_own(sender, own)):
+    """Who to answer: the Reply-To a letter names, as every mail client does. A site's form
+    sends from whatever mailbox it was given (noreply@, zayavki@, our own) with the resident in
+    Reply-To, and every form user would otherwise be one "resident". A robot without one
+    cannot be answered (the case still opens, for staff to read)."""
+    robot = bool(_NO_REPLY.match(sender.split("@", 1)[0]))
+    if reply_to is not None and reply_to[0] != sender and not is_own(reply_to[0], own):
         notes.append(f"relayed by {sender}: the Reply-To address is the sender")
         return reply_to[0], reply_to[1] or name
     if robot:
@@ -425,6 +418,7 @@ def _clean_text(segments: list[Segment], subject: str, threaded: bool
     reply = threaded or forward or is_reply_subject(subject)
     full_parts: list[str] = []
     clean_parts: list[str] = []
+    segments = [_plain_html(seg) for seg in segments]
     for seg in segments:
         full = seg.text.strip("\n")
         if seg.forward_header:
@@ -443,22 +437,83 @@ def _clean_text(segments: list[Segment], subject: str, threaded: bool
     return "\n\n".join(clean_parts).strip(), "\n\n".join(full_parts).strip(), html
 
 
+def _plain_html(seg: Segment) -> Segment:
+    """A text/plain body that is HTML source (a site form's template, PHP ``mail()``) read as
+    the HTML it is: staff would see tags, and "<b>Квартира:</b> 45" hides the flat."""
+    if seg.html or seg.forward_header or not is_html_markup(seg.text):
+        return seg
+    text, quote_at = html_to_text(seg.text)
+    return replace(seg, text=text, html=True, quote_at=quote_at)
+
+
 def _nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+# Words of an address or a contact line. Foreign tenants copy their Russian address and phone
+# into an English letter ("ул. Ленина, д. 5, кв. 45"), and those words say nothing about the
+# language they can read.
+_ADDRESS_WORDS = frozenset({
+    "ул", "улица", "пр", "пр-т", "просп", "проспект", "пер", "переулок", "ш", "шоссе", "б-р",
+    "бульвар", "пл", "площадь", "наб", "д", "дом", "корп", "корпус", "стр", "строение", "кв",
+    "квартира", "подъезд", "эт", "этаж", "г", "город", "тел", "телефон", "моб", "домофон",
+    "адрес", "street", "st", "road", "rd", "avenue", "ave", "apt", "apartment", "flat", "floor",
+    "entrance", "tel", "phone", "mob", "mobile", "address"})
+_ADDRESS_STEMS = ("улиц", "квартир", "подъезд", "этаж", "телефон", "домофон", "адрес")
+_LINE_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+# A closing line ("С уважением,", "Best regards, John") starts the signature: the name and
+# details below it are as foreign to the letter's language as an address. The name is
+# capitalised: "Thanks for your help" is a sentence.
+_SIGN_OFF = re.compile(
+    r"^\s*(?:--\s*$|(?i:с уважением|с наилучшими пожеланиями|всего доброго|best regards|"
+    r"kind regards|regards|sincerely|cheers|thanks|thank you)[,.!]*"
+    r"(?:\s+[A-ZА-ЯЁ][^\W\d_]*[.,]?){0,3}\s*$)")
+
+
 def _language(text: str) -> str | None:
     sample = text[:2000]
-    cyr = sum(map(len, _CYR.findall(sample)))
-    lat = sum(map(len, _LAT.findall(sample)))
+    own = _own_words(sample)
+    return _script_language(own if _letters(own) >= 10 else sample)
+
+
+def _own_words(sample: str) -> str:
+    """``sample`` without its address and contact lines and without what follows a sign-off."""
+    kept = []
+    for line in sample.splitlines():
+        if _SIGN_OFF.match(line):
+            break
+        if not _address_line(line):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _address_line(line: str) -> bool:
+    """A line of mostly address or contact words and their numbers ("Джон Смит, кв. 45, ул.
+    Ленина, д. 5", "тел. +7 912 000-00-00"); "I rent flat 45 at Lenina 5" is a sentence."""
+    if not any(c.isdigit() for c in line):
+        return False
+    words = [w.lower() for w in _LINE_WORD.findall(line)]
+    marks = sum(w in _ADDRESS_WORDS or w.startswith(_ADDRESS_STEMS) for w in words)
+    return marks > 0 and len(words) - marks <= max(3, marks)
+
+
+def _letters(text: str) -> int:
+    return sum(map(len, _CYR.findall(text))) + sum(map(len, _LAT.findall(text)))
+
+
+def _script_language(sample: str) -> str | None:
+    cyr_runs, lat_runs = _CYR.findall(sample), _LAT.findall(sample)
+    cyr, lat = sum(map(len, cyr_runs)), sum(map(len, lat_runs))
     if cyr + lat < 10:
         return None
     if cyr >= lat:
-        return "ru"
-    if not sample.isascii():
+        return "ru"  # a Russian letter naming "Wi-Fi" or quoting an English error stays Russian
+    # Mostly Latin letters: English when the words say so clearly too; a mix too close to
+    # call (a Russian letter quoting an English error message) is left to the office's default.
+    if len(lat_runs) < 3 * len(cyr_runs):
         return None
     # "Zdravstvuyte, u nas techet voda": Russian from a phone without Cyrillic
-    return "ru" if is_transliterated(sample.lower()) else "en"
+    return "ru" if is_transliterated(_CYR.sub(" ", sample).lower()) else "en"
 
 
 def _text_dsn(text: str) -> list[DsnRecipient]:
@@ -615,12 +670,10 @@ def _parse(
         if headers.get("date"):
             notes.append("Date header unreadable: server time used")
     elif internal is not None and abs(header_date - internal) > limits.max_date_skew:
+        # A phone's clock a day behind would make an emergency overdue on arrival, one ahead
+        # would start its deadlines late, and a letter queued offline was received today.
         date = internal
-        notes.append("Date header far from the server's delivery time: server time used")
-    elif internal is not None and header_date - internal > FUTURE_SKEW:
-        # a sender's clock ahead (or a wrong time zone) would start every deadline late
-        date = internal
-        notes.append("Date header after the server's delivery time: server time used")
+        notes.append("Date header off the server's delivery time: server time used")
 
     text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references))
     if full_text and not text:

@@ -27,8 +27,8 @@ _ORIGINAL = re.compile(
 )
 _FORWARD = re.compile(
     r"^[\s>]*([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|пересланное сообщение|"
-    r"переслано|begin forwarded message|начало переадресованного сообщения|"
-    r"weitergeleitete nachricht|message transféré)",
+    r"переслано|begin forwarded message|начало переадресованного (?:сообщения|письма)|"
+    r"перенаправленное сообщение|weitergeleitete nachricht|message transféré)",
     re.IGNORECASE,
 )
 _WROTE = re.compile(
@@ -68,6 +68,10 @@ _FWD_SUBJECT = re.compile(
     r"\s*(?:\[\d+\]\s*)?:",
     re.IGNORECASE,
 )
+# The writer's own words for forwarding, where the client puts no marker (Outlook)
+_SAYS_FORWARD = re.compile(
+    r"\b(?:пересыла\w*|пересла\w*|перенаправля\w*|forward\w*|fwd)\b", re.IGNORECASE
+)
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|отв|ответ)\s*(?:\[\d+\]\s*)?:", re.IGNORECASE)
 # After a "-- " separator, the lines that say where the resident lives: the flat and building
 # are read from the text, and a signature is where many residents keep their address.
@@ -99,7 +103,6 @@ def _is_quote_line(line: str) -> bool:
 # A reply's attribution names an address, a time or a date; "Мария (кв. 7) пишет:" in a
 # resident's own letter names a flat.
 _WHEN = re.compile(r"\d{1,2}:\d{2}|\b\d{4}\b|\b\d{1,2}[./-]\d{1,2}\b")
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
 def _has_contact(text: str) -> bool:
@@ -171,12 +174,11 @@ def _next_text(lines: list[str], n: int) -> int:
 
 
 def _prose_attribution(lines: list[str], start: int, j: int) -> bool:
-    """An attribution without a client's stamp that is not followed by quoted lines is the
-    resident's own sentence: "В ответе от 15.01 вы написали: «…»", "5 декабря в 10:00 ваш
-    диспетчер мне написал:". Mail clients stamp their attributions with an address, or with a
-    time and a full date ("11.03.2025, 12:15"); a resident recalling last week names no year."""
-    joined = " ".join(lines[start:j + 1])
-    if "@" in joined or (_CLOCK.search(joined) and _YEAR.search(joined)):
+    """An attribution without an address that is not followed by quoted lines is the
+    resident's own sentence: "В ответе от 15.01 вы написали: «…»", "01.12.2025 в 10:00 ваш
+    диспетчер написал мне:". Residents write dates and times the way clients stamp them, so
+    only an address tells a client's header apart when no quote follows to tell it."""
+    if "@" in " ".join(lines[start:j + 1]):
         return False
     nxt = _next_text(lines, j + 1)
     return nxt >= len(lines) or not _is_quote_line(lines[nxt])
@@ -215,25 +217,134 @@ def _first_marker(lines: list[str], forward: bool) -> int | None:
     return None
 
 
+def _forward_marker(lines: list[str], n: int) -> bool:
+    """Whether line ``n`` introduces a forwarded letter: the writer's own marker line, or one
+    quoted together with the letter (Apple Mail on a Mac, Yandex 360: "> Начало
+    переадресованного письма:"). A marker inside a reply's quoted history does not count:
+    that quote starts above the marker or under an attribution."""
+    line = lines[n]
+    if not _FORWARD.match(line.strip()):
+        return False
+    if not _is_quote_line(line):
+        return True
+    if _ONE_LEVEL.sub("", line, count=1).lstrip().startswith(">"):
+        return False
+    k = n - 1
+    while k >= 0 and not lines[k].strip():
+        k -= 1
+    return k < 0 or not (_is_quote_line(lines[k]) or _attribution_start(lines, k) is not None)
+
+
 def _forward_at(lines: list[str]) -> int:
-    """The writer's own line that introduces a forwarded letter (a forward marker inside a
-    quote does not count), or ``len(lines)``."""
-    for n, line in enumerate(lines):
-        if not _is_quote_line(line) and _FORWARD.match(line.strip()):
-            return n
-    return len(lines)
+    """The line that introduces a forwarded letter, or ``len(lines)``."""
+    return next((n for n in range(len(lines)) if _forward_marker(lines, n)), len(lines))
 
 
 _ONE_LEVEL = re.compile(r"^\s*> ?")
 
 
 def _unquote_forward(lines: list[str]) -> list[str]:
-    """Apple Mail quotes the whole letter under its "Begin forwarded message:" with "> ". That
-    letter is the report: it loses the one level of quoting; other layouts are kept as they are."""
-    body = [line for line in lines[1:] if line.strip()]
-    if not body or not all(line.lstrip().startswith(">") for line in body):
+    """Apple Mail quotes the letter under its forward marker with "> " (on a Mac and in Yandex
+    360 the marker line too). That letter is the report: the quoted run from the marker down
+    loses one level of quoting. What follows the run (the forwarder's signature) and layouts
+    that quote nothing are kept as they are."""
+    if not lines:
         return lines
-    return [lines[0], *(_ONE_LEVEL.sub("", line, count=1) for line in lines[1:])]
+    start = 0 if lines[0].lstrip().startswith(">") else 1
+    end = start
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith(">")):
+        end += 1
+    unquoted = [_ONE_LEVEL.sub("", line, count=1) for line in lines[start:end]]
+    return [*lines[:start], *unquoted, *lines[end:]]
+
+
+def _marker_verdict(lines: list[str], j: int, new_letter: bool) -> bool | None:
+    """What line ``j`` says the text below it is: a forwarded letter (True), a reply's history
+    (False), or nothing (None)."""
+    stripped = lines[j].strip()
+    if not stripped:
+        return None
+    if _FORWARD.match(stripped):
+        return _forward_marker(lines, j)
+    if _ORIGINAL.match(stripped):
+        return False
+    if _header_block_at(lines, j):
+        # Outlook forwards under the same "От: / Отправлено: / Кому:" block it replies with:
+        # a forward is a letter that answers nothing (no In-Reply-To, References or "Re:")
+        # and whose writer says so above the block ("пересылаю обращение соседки")
+        return new_letter and any(_SAYS_FORWARD.search(line) for line in lines[:j])
+    start = _attribution_start(lines, j)
+    if start is not None and not _prose_attribution(lines, start, j):
+        return False
+    return None
+
+
+def _forwards_letter(text: str, quote_at: int | None, new_letter: bool) -> bool:
+    """Whether the body forwards a letter: its first marker, or in HTML the top of its first
+    quote container, is a forward's. Residents retype the "Fwd:" subject ("Протечка у соседки
+    кв. 46"); the client's marker in the body stays."""
+    lines = text.split("\n")
+    head = len(lines) if quote_at is None else text.count("\n", 0, quote_at)
+    for j in range(head):
+        verdict = _marker_verdict(lines, j, new_letter)
+        if verdict is not None:
+            return verdict
+    if quote_at is None or trailing_attribution(text[:quote_at]) is not None:
+        return False
+    top = _next_text(lines, head)
+    return top < len(lines) and bool(_marker_verdict(lines, top, new_letter))
+
+
+_PGP_SIGNED = "-----BEGIN PGP SIGNED MESSAGE-----"
+_PGP_SIGNATURE = "-----BEGIN PGP SIGNATURE-----"
+_PGP_END = "-----END PGP SIGNATURE-----"
+_ARMOR_HEADER = re.compile(r"^(?:hash|charset|comment|version)\s*:", re.IGNORECASE)
+
+
+def _armor_kept(lines: list[str]) -> list[str | None]:
+    """``lines`` with inline PGP armour dropped (None): the "BEGIN PGP SIGNED MESSAGE" line
+    with its "Hash:" headers and the signature block. The signed text loses its dash escaping
+    (RFC 4880: "- -- " is the writer's "-- " signature separator)."""
+    out: list[str | None] = list(lines)
+    signed = False
+    ends_left = True  # once no END line follows a BEGIN, none follows a later one either
+    n = 0
+    while n < len(lines):
+        stripped = lines[n].strip()
+        if stripped == _PGP_SIGNED:
+            out[n] = None
+            n += 1
+            while n < len(lines) and _ARMOR_HEADER.match(lines[n]):
+                out[n] = None
+                n += 1
+            if n < len(lines) and not lines[n].strip():
+                out[n] = None
+                n += 1
+            signed = True
+            continue
+        if stripped == _PGP_SIGNATURE and ends_left:
+            end = next((k for k in range(n + 1, len(lines)) if lines[k].strip() == _PGP_END), None)
+            if end is not None:
+                out[n:end + 1] = [None] * (end + 1 - n)
+                n, signed = end + 1, False
+                continue
+            ends_left = False
+        if signed and lines[n].startswith("- "):
+            out[n] = lines[n][2:]
+        n += 1
+    return out
+
+
+def _without_armor(text: str, quote_at: int | None) -> tuple[str, int | None]:
+    """``text`` without inline PGP armour; ``quote_at`` (at a line start) moves up by what was
+    dropped above it."""
+    if "-----BEGIN PGP " not in text:
+        return text, quote_at
+    out = _armor_kept(text.split("\n"))
+    if quote_at is not None:
+        above = out[: text.count("\n", 0, quote_at)]
+        quote_at = sum(len(line) + 1 for line in above if line is not None)
+    return "\n".join(line for line in out if line is not None), quote_at
 
 
 def _has_attribution(lines: list[str]) -> bool:
@@ -275,11 +386,21 @@ def strip_quotes(
     below the writer's text is kept, ``>`` lines included. ``quote_at`` is where an HTML quote
     container started (from :func:`~intake.email.html_text.html_to_text`). ``reply`` is False
     for a brand-new letter (no In-Reply-To, References or "Re:"): without an attribution line
-    its ``>`` lines are the writer's own ("> 16 градусов"), not a quote.
+    its ``>`` lines are the writer's own ("> 16 градусов"), not a quote. A forward is told by
+    ``forward`` (a "Fwd:" subject) or by the body's own forward marker or container. Inline PGP
+    armour is no part of the text.
     """
+    text, quote_at = _without_armor(text, quote_at)
+    forward = forward or _forwards_letter(text, quote_at, new_letter=not reply)
+    # as under a "Fwd:" subject: what the forwarder quotes in their own part is history
+    reply = reply or forward
     # A forward's quote container holds the letter forwarded, which is the report itself.
     if quote_at is not None and not forward and text[:quote_at].strip():
         text = text[:quote_at]
+        # the attribution over the container introduced it, with an address or without one
+        intro = trailing_attribution(text)
+        if intro is not None:
+            text = text[:intro]
     lines = text.split("\n")
     marker = _first_marker(lines, forward)
     if marker is not None and any(
