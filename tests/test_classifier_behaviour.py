@@ -2792,3 +2792,9 @@ def test_sparks_are_still_an_alarm(clf: Classifier, text: str) -> None:
                                   "Thanks! Also the bin store door is broken"])
 def test_thanks_then_a_new_fault_is_a_report(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "request"
+
+
+@pytest.mark.parametrize("text", ["Проблема осталась", "Не починили", "Still broken"])
+def test_a_job_said_done_that_is_not_is_a_complaint(clf: Classifier, text: str) -> None:
+    # the taxonomy's "a problem that was reported before and not fixed"
+    assert clf.classify(text).kind == "complaint"

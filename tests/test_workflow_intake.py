@@ -197,7 +197,8 @@ async def test_thanks_or_a_worded_rating_after_resolution_does_not_reopen(
 
 
 @pytest.mark.parametrize("reply", ["Спасибо, но лампа опять не горит", "Проблема осталась",
-                                   "Не починили", "", "Спасибо! А ещё в подвале течёт труба"])
+                                   "Не починили", "", "Спасибо! А ещё в подвале течёт труба",
+                                   "2, проблема осталась."])
 async def test_anything_but_thanks_after_resolution_reopens(
         app: App, clock: ManualClock, reply: str) -> None:
     # our own subject ("Re: [A-1001] Обращение решено") must not make "Проблема осталась" sound

@@ -219,7 +219,7 @@ class IntakeService:
             return await self._follow_up(session, msg, resident, case, now)
 
         if resident is not None and first_contact is None:
-            repeated = await self._repeated(session, msg, resident, now)
+            repeated = await self._repeated(session, msg, resident)
             if repeated is not None:
                 return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
                                     note="the same letter sent again")
@@ -333,8 +333,8 @@ class IntakeService:
         return None
 
     @staticmethod
-    async def _repeated(session: AsyncSession, msg: InboundMessage, resident: Resident,
-                        now: datetime) -> Case | None:
+    async def _repeated(session: AsyncSession, msg: InboundMessage,
+                        resident: Resident) -> Case | None:
         """The case a letter word for word like this one opened in the last hour: "send"
         pressed twice, a client resending with a new Message-ID. Read along the resident's
         cases (indexed), then each case's messages."""
@@ -342,7 +342,8 @@ class IntakeService:
             return None
         case_id = await session.scalar(
             select(Case.id).join(Message, Message.case_id == Case.id)
-            .where(Case.resident_id == resident.id, Case.received_at >= now - REPEAT_WINDOW,
+            .where(Case.resident_id == resident.id,
+                   Case.received_at >= msg.received_at - REPEAT_WINDOW,
                    Message.direction == "in", Message.channel == msg.channel,
                    Message.text == msg.text, Message.subject == msg.subject)
             .limit(1))
