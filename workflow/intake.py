@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,18 @@ _NEW_COUNTER = Prepared(insert(Counter))
 _NEW_INCIDENT = Prepared(insert(Incident))
 
 BURST_WINDOW = timedelta(minutes=2)
+# The resident's latest case (along ix_cases_resident_id), if one of its incoming messages reads
+# exactly like this one and it opened within the window: one prepared statement, since every
+# message from a returning resident asks it.
+_LATEST_CASE = (select(func.max(Case.id)).where(Case.resident_id == bindparam("resident_id"))
+                .scalar_subquery())
+_REPEATED = Prepared(
+    select(Case.id).where(
+        Case.id == _LATEST_CASE, Case.received_at >= bindparam("since"),
+        select(Message.id).where(
+            Message.case_id == Case.id, Message.direction == "in",
+            Message.channel == bindparam("channel"), Message.text == bindparam("text"),
+            Message.subject == bindparam("subject")).exists()))
 # How long a letter sent again word for word is taken for the same one, not a new report.
 REPEAT_WINDOW = timedelta(hours=1)
 LINK_CODE_TTL = timedelta(days=30)
@@ -335,18 +347,14 @@ class IntakeService:
     @staticmethod
     async def _repeated(session: AsyncSession, msg: InboundMessage,
                         resident: Resident) -> Case | None:
-        """The case a letter word for word like this one opened in the last hour: "send"
-        pressed twice, a client resending with a new Message-ID. Read along the resident's
-        cases (indexed), then each case's messages."""
+        """The resident's latest case, if a letter word for word like this one opened it
+        within the hour: "send" pressed twice, a client resending with a new Message-ID. Only
+        the latest: a letter sent again follows its first copy."""
         if not msg.text.strip():
             return None
-        case_id = await session.scalar(
-            select(Case.id).join(Message, Message.case_id == Case.id)
-            .where(Case.resident_id == resident.id,
-                   Case.received_at >= msg.received_at - REPEAT_WINDOW,
-                   Message.direction == "in", Message.channel == msg.channel,
-                   Message.text == msg.text, Message.subject == msg.subject)
-            .limit(1))
+        case_id = (await _REPEATED.run(session, {
+            "resident_id": resident.id, "since": msg.received_at - REPEAT_WINDOW,
+            "channel": msg.channel, "text": msg.text, "subject": msg.subject})).scalar()
         return await session.get_one(Case, case_id) if case_id is not None else None
 
     @staticmethod

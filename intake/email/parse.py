@@ -487,10 +487,13 @@ def _own_words(sample: str) -> str:
     return "\n".join(kept)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _address_line(line: str) -> bool:
     """A line of mostly address or contact words and their numbers ("Джон Смит, кв. 45, ул.
     Ленина, д. 5", "тел. +7 912 000-00-00"); "I rent flat 45 at Lenina 5" is a sentence."""
-    if not any(c.isdigit() for c in line):
+    if not _DIGIT.search(line):
         return False
     words = [w.lower() for w in _LINE_WORD.findall(line)]
     marks = sum(w in _ADDRESS_WORDS or w.startswith(_ADDRESS_STEMS) for w in words)
