@@ -28,7 +28,7 @@ RU_MAIL = ("From: =?utf-8?b?0JzQsNGA0LjRjw==?= <maria@example.ru>\nTo: office@uk
            "Subject: =?utf-8?b?0J3QtSDRgNCw0LHQvtGC0LDQtdGCINC70LjRhNGC?=\n"
            "Date: Thu, 15 Jan 2026 10:00:00 +0300\nMessage-ID: <lift-{n}@example.ru>\n"
            "Content-Type: text/plain; charset=utf-8\n\n"
-           "Добрый день! Во втором подъезде дома на Ленина, 5 не работает лифт.\n")
+           "Добрый день! В подъезде {n} дома на Ленина, 5 не работает лифт.\n")
 
 
 def write(path: Path, data: bytes | str) -> Path:
