@@ -230,7 +230,9 @@ class IntakeService:
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
-        if resident is not None and first_contact is None:
+        # A mail client (or a double click on "send") resends a letter; in a chat, writing the
+        # same again is the resident's own doing and is taken as it comes.
+        if resident is not None and first_contact is None and msg.channel not in CHAT_CHANNELS:
             repeated = await self._repeated(session, msg, resident)
             if repeated is not None:
                 return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
