@@ -399,3 +399,13 @@ def test_inline_pgp_armour_is_dropped() -> None:
     # in HTML the quote container's offset moves up with the dropped armour lines
     text = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nЖду мастера.\nОбращение принято."
     assert strip_quotes(text, quote_at=text.index("Обращение")) == "Жду мастера."
+
+
+def test_a_follow_up_typed_into_the_subject_is_the_letter() -> None:
+    # a phone user answers an acknowledgement by typing into its subject; the body is only
+    # the quoted acknowledgement
+    raw = ("From: Ivan <ivan@mail.ru>\nSubject: Re: [A-1042] Обращение зарегистрировано — "
+           "мастер так и не пришёл\nIn-Reply-To: <a1042@uk.example>\n"
+           "Content-Type: text/plain; charset=utf-8\n\n"
+           "> Ваше обращение зарегистрировано под номером A-1042.\n").encode()
+    assert parse_mail(raw).text == "Обращение зарегистрировано — мастер так и не пришёл"

@@ -286,19 +286,6 @@ async def test_a_photo_sent_with_thanks_opens_no_case(app: App, clock: ManualClo
     assert (await app.intake.ingest(msg)).action == Action.IGNORED
 
 
-async def test_a_follow_up_typed_into_the_subject_reaches_staff(
-        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
-    opened = await app.intake.ingest(mail("nina@example.org", "Течёт кран на кухне", clock.now(),
-                                          message_id="tap@example.org"))
-    await app.outbox.deliver_due()
-    await app.intake.ingest(mail(
-        "nina@example.org", "", clock.now(), hints=("tap@example.org",),
-        subject=f"Re: [{opened.case_number}] Обращение зарегистрировано — мастер не пришёл"))
-    await app.outbox.deliver_due()
-    relayed = [o for o in recorder.sent if o.purpose == "staff_resident_message"]
-    assert relayed and "мастер не пришёл" in relayed[-1].text
-
-
 async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(
         app: App, clock: ManualClock) -> None:
     """A resident writes to the house's mailing list and copies the office, which is on the

@@ -117,9 +117,6 @@ class IntakeResult:
 _LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
 # The classifier's rules that hear thanks ("Спасибо, всё починили", "thanks, all fixed").
 _THANKS_RULE = "kind.other.thanks"
-# "Re: Fwd: [A-1042] " before what a resident typed into a subject.
-_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw|отв|ответ)\s*(?:\[\d+\])?\s*:|\s*\[[^\]]*\])+",
-                             re.IGNORECASE)
 # A greeting is the one "other" rule that says nothing about what is wanted; thanks, praise,
 # an advert, a cancellation or a season's greetings sent with a file are still no request.
 _GREETING_RULE = "kind.other.greeting_only"
@@ -460,10 +457,6 @@ class IntakeService:
 
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
-        if not msg.text.strip() and msg.subject:
-            # typed into the subject on a phone ("Re: [A-1042] … — мастер так и не пришёл"):
-            # that is what staff must read
-            msg = replace(msg, text=_REPLY_PREFIXES.sub("", msg.subject).strip())
         reopen_window = self.wf.settings.sla.reopen_window
         rating = parse_rating(msg.text) if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
         if rating is not None and rating[1] and self._classify(

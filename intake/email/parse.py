@@ -35,6 +35,7 @@ from intake.email.quotes import (
     is_reply_subject,
     strip_quotes,
     strip_signature,
+    subject_words,
 )
 from intake.message import Attachment, Automated, Channel, InboundMessage, SenderIdentity
 
@@ -683,6 +684,10 @@ def _parse(
         notes.append("no new text outside the quoted history")
     if not full_text:
         notes.append("message has no readable text")
+    if not text.strip() and (in_reply_to or references or is_reply_subject(subject)):
+        # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
+        # пришёл"): those words are the letter (a new letter's subject is shown with it anyway)
+        text = subject_words(subject)
     text, full_text = _nfc(text), _nfc(full_text)
     if len(full_text) > limits.max_text_chars or len(text) > limits.max_text_chars:
         notes.append(f"text trimmed to {limits.max_text_chars} characters")

@@ -17,6 +17,7 @@ __all__ = [
     "is_reply_subject",
     "strip_quotes",
     "strip_signature",
+    "subject_words",
     "trailing_attribution",
 ]
 
@@ -85,6 +86,16 @@ _ADDRESS_LINE = re.compile(
 def is_forward_subject(subject: str) -> bool:
     """Forwarded mail keeps its inner header block: that content *is* the resident's report."""
     return bool(_FWD_SUBJECT.match(subject or ""))
+
+
+_SUBJECT_PREFIXES = re.compile(
+    rf"^(?:{_REPLY_SUBJECT.pattern[1:]}|{_FWD_SUBJECT.pattern[1:]}|\s*\[[^\]]*\])+",
+    re.IGNORECASE)
+
+
+def subject_words(subject: str) -> str:
+    """A subject without "Re:", "Fwd:" and "[A-1042]" in front: what a resident typed there."""
+    return _SUBJECT_PREFIXES.sub("", subject or "").strip()
 
 
 def is_reply_subject(subject: str) -> bool:
