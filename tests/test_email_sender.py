@@ -73,3 +73,17 @@ def test_a_date_header_off_the_servers_time_takes_the_servers(off: timedelta) ->
     near = (arrived + timedelta(minutes=3)).strftime("%a, %d %b %Y %H:%M:%S +0000")
     assert parse_mail(letter("Пахнет газом", f"Date: {near}"),
                       internal_date=arrived).date == arrived + timedelta(minutes=3)
+
+
+@pytest.mark.parametrize("sender", ["info@uk-domovoy-site.ru", "noreply@uk-domovoy-site.ru"])
+def test_a_form_without_reply_to_is_answered_at_its_e_mail_field(sender: str) -> None:
+    # Bitrix's "заполнена web-форма" names the resident only in its fields
+    body = ("Заполнена web-форма: [1] Обратная связь\nВаше имя: Ольга Смирнова\n"
+            "E-mail: olga.s@yandex.ru\nНомер квартиры: 45\nСообщение:\nНет отопления.")
+    parsed = parse_mail(letter(body, sender=f"Site <{sender}>"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("olga.s@yandex.ru", "Ольга Смирнова")
+
+
+def test_a_letter_mentioning_an_address_is_answered_where_it_came_from() -> None:
+    body = "Добрый день! Мой второй адрес: ivan.work@mail.ru. В кв. 12 течёт кран."
+    assert parse_mail(letter(body), own_addresses=OWN).sender == "ivan@mail.ru"

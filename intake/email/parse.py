@@ -384,6 +384,27 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
     return None
 
 
+# A site form's fields, one per line ("Ваше имя: Ольга", "E-mail: olga@…", "Сообщение: …").
+_FORM_FIELD = re.compile(r"^[^\W\d_][\w .-]{0,30}:[ \t]*\S", re.MULTILINE)
+_FORM_EMAIL = re.compile(
+    r"^[ \t]*(?:ваш[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта|электронная[ \t]+почта|почта)[ \t]*:"
+    r"[ \t]*<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_FORM_NAME = re.compile(
+    r"^[ \t]*(?:ваше[ \t]+имя|имя|фио|name|your[ \t]+name)[ \t]*:[ \t]*(.{2,60}?)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE)
+
+
+def _form_sender(text: str) -> tuple[str, str | None] | None:
+    """The resident's address from a site form's fields, for forms that send without a
+    Reply-To (Bitrix's "заполнена web-форма"): only a letter laid out as a form (three or more
+    "Поле: значение" lines) with exactly one e-mail field."""
+    emails = _FORM_EMAIL.findall(text)
+    if len(emails) != 1 or len(_FORM_FIELD.findall(text)) < 3 or not _valid_address(emails[0]):
+        return None
+    name = _FORM_NAME.search(text)
+    return emails[0].lower(), name.group(1) if name else None
+
+
 def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
              own: frozenset[str], notes: list[str]) -> tuple[str | None, str | None]:
     """Who to answer: the Reply-To a letter names, as every mail client does. A site's form
@@ -716,7 +737,8 @@ def _parse(
         )
     )
     if automated is None and sender:
-        sender, sender_name = _relayed(sender, sender_name, reply_to, own, notes)
+        sender, sender_name = _relayed(sender, sender_name, reply_to or _form_sender(text),
+                                       own, notes)
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
     delayed = False
