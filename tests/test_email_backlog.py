@@ -42,6 +42,18 @@ async def rows(app: App, paths: list[Path], dry_run: bool = False) -> list[dict[
                                           own_addresses=frozenset({OFFICE}))]
 
 
+async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(
+        app: App, tmp_path: Path) -> None:
+    """A resident writes to the house's mailing list and copies the office, which is on the
+    list too: both copies carry one Message-ID, and the list's may come first."""
+    letter = RU_MAIL.format(n=7)
+    listed = write(tmp_path / "1-list.eml", "List-Id: <dom5.lists.example>\n" + letter)
+    direct = write(tmp_path / "2-direct.eml", letter)
+    again = write(tmp_path / "3-list-again.eml", "List-Id: <dom5.lists.example>\n" + letter)
+    got = await rows(app, [listed, direct, again])
+    assert [r["action"] for r in got] == ["ignored_list", "new_case", "duplicate"]
+
+
 def test_not_mail_reason() -> None:
     assert not_mail_reason(b"") is not None
     assert not_mail_reason(b"\x89PNG\r\n\x1a\n\x00\x00") is not None

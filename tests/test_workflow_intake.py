@@ -286,22 +286,6 @@ async def test_a_photo_sent_with_thanks_opens_no_case(app: App, clock: ManualClo
     assert (await app.intake.ingest(msg)).action == Action.IGNORED
 
 
-async def test_a_list_copy_arriving_first_does_not_swallow_the_residents_own(
-        app: App, clock: ManualClock) -> None:
-    """A resident writes to the house's mailing list and copies the office, which is on the
-    list too: both copies carry one Message-ID, and the list's may come first."""
-    listed = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
-                                          clock.now(), message_id="lift@example.org",
-                                          automated=Automated.LIST))
-    direct = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
-                                          clock.now(), message_id="lift@example.org"))
-    again = await app.intake.ingest(mail("ivan@example.org", "В подъезде 2 не работает лифт",
-                                         clock.now(), message_id="lift@example.org",
-                                         automated=Automated.LIST))
-    assert (listed.action, direct.action, again.action) == (
-        Action.IGNORED_LIST, Action.NEW_CASE, Action.DUPLICATE)
-
-
 async def test_a_letter_asking_for_no_auto_reply_opens_a_case_without_an_acknowledgement(
         app: App, clock: ManualClock) -> None:
     msg = dataclasses.replace(mail("olga@example.org", "Нет света в квартире", clock.now()),

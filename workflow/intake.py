@@ -205,15 +205,9 @@ class IntakeService:
         if msg.received_at > now:
             # a sender's clock running ahead must not start the deadlines late
             msg = replace(msg, received_at=now)
-        # A mailing list's copy of a resident's letter carries the letter's Message-ID: it is
-        # logged under its own id, so the copy sent to us directly is no duplicate of it.
-        external_id = f"list:{msg.external_id}" if msg.automated == Automated.LIST \
-            else msg.external_id
         if (await _DUPLICATE.run(session, {"channel": msg.channel,
-                                           "external_id": external_id})).first() is not None:
+                                           "external_id": msg.external_id})).first() is not None:
             return IntakeResult(Action.DUPLICATE)
-        if external_id != msg.external_id:
-            msg = replace(msg, external_id=external_id)
 
         if msg.automated is not None:
             return await self._automated(session, msg, now)
@@ -222,8 +216,10 @@ class IntakeService:
         if msg.sender is not None:
             resident, ident, new = await self._resident(session, msg, now)
             first_contact = (resident, ident, msg.external_id) if new else None
-        case = await self._thread_target(session, msg, resident, now) \
-            if first_contact is None or msg.thread_hints else None
+        # the case a reply answers, asked once: it is threaded into, or linked to below
+        hinted = await self._hinted_case(session, msg) if msg.thread_hints else None
+        case = await self._thread_target(session, msg, resident, hinted, now) \
+            if first_contact is None or hinted is not None else None
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
@@ -248,7 +244,7 @@ class IntakeService:
             return IntakeResult(Action.IGNORED, labels=labels)
 
         case = await self._open_case(session, msg, resident, labels, now, failure)
-        linked = await self._link_foreign_reference(session, msg, case)
+        linked = await self._link_foreign_reference(session, msg, case, hinted)
         if resident is None:
             case.needs_review = True
             case.review_reason = "sender unknown: nothing can be sent back"
@@ -318,12 +314,11 @@ class IntakeService:
         return list(dict.fromkeys(f"{self._prefix}-{int(n)}" for n in found))
 
     async def _thread_target(self, session: AsyncSession, msg: InboundMessage,
-                             resident: Resident | None, now: datetime) -> Case | None:
+                             resident: Resident | None, hinted: Case | None,
+                             now: datetime) -> Case | None:
         """The case this message continues, if any: reply reference, burst, or case number."""
-        if msg.thread_hints:
-            case = await self._hinted_case(session, msg)
-            if case is not None and await self._on_case(session, case, resident):
-                return case
+        if hinted is not None and await self._on_case(session, hinted, resident):
+            return hinted
         if resident is None:
             return None
         if msg.burst_key:
@@ -377,9 +372,9 @@ class IntakeService:
         return await session.get_one(Case, case_id) if case_id is not None else None
 
     async def _link_foreign_reference(self, session: AsyncSession, msg: InboundMessage,
-                                      case: Case) -> str | None:
+                                      case: Case, hinted: Case | None) -> str | None:
         """Link a new case to the one its message answers (a reply refused above) or names."""
-        other = await self._hinted_case(session, msg) if msg.thread_hints else None
+        other = hinted
         numbers = iter(self._referenced_numbers(msg))
         while other is None or other.id == case.id:
             number = next(numbers, None)

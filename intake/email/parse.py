@@ -159,7 +159,10 @@ class ParsedMail:
         notes = list(self.notes) + [d for d in self.dropped if d not in self.notes]
         return InboundMessage(
             channel=Channel.EMAIL,
-            external_id=self.message_id,
+            # A mailing list's copy of a resident's letter carries the letter's Message-ID: it
+            # gets an id of its own, so the copy sent to us directly is no duplicate of it.
+            external_id=f"list:{self.message_id}" if self.automated is Automated.LIST
+            else self.message_id,
             sender=sender,
             text=self.text,
             received_at=received_at,
