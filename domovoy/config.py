@@ -137,6 +137,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         path = Path(env["DOMOVOY_CONFIG"])
     where = str(path) if path else "(defaults)"
     data: Any = {}
+    text = ""
     if path is not None:
         try:
             text = path.read_text(encoding="utf-8")
@@ -157,10 +158,51 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _key_path(tuple(err["loc"]))
+        raise ConfigError(_describe(where, exc, text, env)) from None
+
+
+def _describe(where: str, exc: ValidationError, text: str, env: dict[str, str]) -> str:
+    """Every problem at once, each with its key and, where the file has it, its line: an
+    operator fixing a long file one error per run would run it as many times."""
+    lines = _key_lines(text)
+    from_env = {target: var for var, target in ENV_OVERRIDES.items() if var in env}
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling against config.example.yaml)"
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {key}: {msg}{more}") from None
+        elif err["type"] == "missing":
+            msg = "required, and missing"
+        if loc in from_env:
+            at = f"set by {from_env[loc]}: "
+        else:
+            known = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines),
+                         None)
+            at = f"line {known}: " if known is not None else ""
+        problems.append(f"{at}{_key_path(loc)}: {msg}")
+    if len(problems) == 1:
+        return f"{where}: {problems[0]}"
+    return f"{where}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def _key_lines(text: str) -> dict[tuple[int | str, ...], int]:
+    """The line each key and list item of the file starts on (read only when the file is
+    wrong, so start-up never pays for it)."""
+    lines: dict[tuple[int | str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[int | str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines[(*path, key.value)] = key.start_mark.line + 1
+                    walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[(*path, i)] = item.start_mark.line + 1
+                walk(item, (*path, i))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader) if text else None
+    if root is not None:
+        walk(root, ())
+    return lines

@@ -95,3 +95,26 @@ def test_check_config_passes_on_the_example_and_fails_cleanly_on_a_bad_file(
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "telegram" in bad.stderr and str(tmp_path) in bad.stderr
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path: Path) -> None:
+    """An operator fixes a long file in one pass: each wrong key is named with its line."""
+    path = write(tmp_path, "telegram:\n  token: t\n  mode: pull\nimap:\n  port: abc\n"
+                           "buildings:\n  - code: b1\n    staff_chat_id: x\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    message = str(err.value)
+    assert message.startswith(f"{path}: 6 problems:")
+    assert "line 2: telegram.token:" in message
+    assert "line 3: telegram.mode: Input should be 'polling' or 'webhook'" in message
+    assert "line 4: imap.host: required, and missing" in message
+    assert "line 5: imap.port:" in message
+    assert "line 8: buildings[0].staff_chat_id:" in message
+
+
+def test_a_bad_secret_from_the_environment_is_named_by_its_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "telegram:\n  token: 123456:good-token-from-the-file\n")
+    load_config(path, env={})
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={"DOMOVOY_TELEGRAM_TOKEN": "x"})
+    assert str(err.value).startswith(f"{path}: set by DOMOVOY_TELEGRAM_TOKEN: telegram.token:")
