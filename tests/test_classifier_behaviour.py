@@ -2798,3 +2798,70 @@ def test_thanks_then_a_new_fault_is_a_report(clf: Classifier, text: str) -> None
 def test_a_job_said_done_that_is_not_is_a_complaint(clf: Classifier, text: str) -> None:
     # the taxonomy's "a problem that was reported before and not fixed"
     assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "В поликлинике третий месяц нет талонов к педиатру",
+    "Автобус 12 опаздывает на полчаса каждое утро, прошу разобраться",
+    "Не работает светофор на перекрёстке у школы",
+    "Our kindergarten has had no nurse for a month",
+])
+def test_a_clinic_a_bus_or_a_school_is_no_department_of_ours(
+        clf: Classifier, text: str) -> None:
+    # still a report (a case opens for staff to pass on), but no department owns it
+    c = clf.classify(text)
+    assert c.kind != "other" and c.category == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "В подъезде течёт труба, соседку с давлением увезли в больницу",
+    "Лифт не работает третий день, не могу отвести ребёнка в школу",
+    "Соседи громко слушают музыку до двух ночи, а ребёнку утром в школу",
+])
+def test_a_building_fault_keeps_its_department_beside_a_clinic_or_a_school(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category in {"plumbing", "elevator", "noise"}
+
+
+def test_a_formal_withdrawal_opens_no_case(clf: Classifier) -> None:
+    c = clf.classify("Прошу оставить без рассмотрения ранее поданное мной обращение, "
+                     "проблема решена")
+    assert c.kind == "other"
+
+
+def test_a_question_that_is_not_being_solved_is_a_complaint(clf: Classifier) -> None:
+    c = clf.classify("Во дворе сплошные ямы. Вопрос ремонта проезда не решается уже три года")
+    assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Нет горячей воды третью неделю. Хотелось бы узнать сроки устранения",
+    "В колонке на улице нет воды, прошу починить колонку",
+])
+def test_asking_when_the_water_returns_is_not_a_suggestion_and_a_standpipe_is_no_speaker(
+        clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert c.urgency == "high" and c.category == "plumbing"
+
+
+@pytest.mark.parametrize("text", [
+    "Куча мусора у трансформаторной будки, есть риск затопления и замыкания весной",
+    "Спиленные ветки лежат у деревянного дома, велик риск возгорания в жару",
+    "Под качелями торчит плита, если ребёнок упадёт с качелей, получит травму",
+])
+def test_a_danger_feared_is_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Во дворе не обустроена контейнерная площадка",
+    "Мусор и строительные отходы свалены прямо во дворе",
+])
+def test_garbage_in_the_yard_is_the_cleaners(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "cleaning"
+
+
+def test_a_pothole_in_a_driveway_is_no_parking_violation(clf: Classifier) -> None:
+    c = clf.classify("Ужасное покрытие в проезде между домами, ямочный ремонт был давно, "
+                     "на машине не проехать")
+    assert c.category != "rules"
