@@ -276,6 +276,10 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
             return data.decode(codec)
         except (UnicodeError, LookupError):
             pass
+    if data.startswith(b"\xef\xbb\xbf"):
+        # a byte-order mark (Notepad, 1C) is no character of the text: a case would start
+        # with an invisible one
+        data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -73,6 +73,18 @@ _OOF_BODY = re.compile(
     r"limited access|away from (the|my) (office|desk))",
     re.IGNORECASE,
 )
+# A read receipt sent as an ordinary letter (Lotus Notes, webmail; others send a
+# multipart/report): its label over our subject, and a receipt's words in the body.
+_RECEIPT_SUBJECT = re.compile(
+    r"^\s*(прочитано|прочтено|не прочитано|read|not read|return receipt|read receipt|"
+    r"уведомление о прочтении|уведомление о получении|lu|gelesen|ungelesen)\s*(:|$)",
+    re.IGNORECASE,
+)
+_RECEIPT_BODY = re.compile(
+    r"(было прочитано|был[оа]? просмотрено|прочитано получателем|было удалено без прочтения|"
+    r"was read|has been read|was displayed|was deleted without being read|was received by)",
+    re.IGNORECASE,
+)
 # What a mail system's failure notice says besides its subject: a resident who writes
 # "Сообщение не доставлено" about a letter of their own says none of it.
 _TECH_WORDS = (
@@ -187,7 +199,8 @@ def _bounce_reason(s: LoopSignals) -> str | None:
             return f"multipart/report ({s.report_type})"
         if s.report_type is None and _BOUNCE_BODY.search(s.body_text[:4000]):
             return "multipart/report without a report type"
-    if s.content_type == "message/delivery-status" or s.has_delivery_status:
+    if s.content_type in ("message/delivery-status", "message/global-delivery-status") \
+            or s.has_delivery_status:
         return "carries a message/delivery-status part"
     if (s.sender or "").endswith("amazonaws.com") and _SES_JSON.search(s.body_text[:5000]):
         return "Amazon SES bounce/complaint notification"
@@ -234,6 +247,8 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     # of a forwarding rule (procmail's) that a resident's letter passed through.
     if x_loop and "@" not in x_loop:
         return "X-Loop header"
+    if _RECEIPT_SUBJECT.match(s.subject) and _RECEIPT_BODY.search(s.body_text[:2000]):
+        return "read receipt"
     if _OOF_SUBJECT.match(s.subject) or (
             _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])
             and not _FLAT.search(s.body_text[:3000])):

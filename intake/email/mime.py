@@ -51,11 +51,17 @@ _STRUCTURAL_DEFECTS = {
     "MissingHeaderBodySeparatorDefect": "header/body separator missing",
 }
 _FORWARD_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
-_RETURNED_TYPES = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
-# Machine-readable parts of a multipart/report (RFC 6522): bounces, abuse reports, receipts.
-_REPORT_TYPES = frozenset(
-    {"message/delivery-status", "message/feedback-report", "message/disposition-notification"}
+# RFC 6533 (SMTPUTF8 mail, an address like иванова@почта-дома.рф) returns the headers as
+# message/global-headers and reports as message/global-delivery-status.
+RETURNED_TYPES = frozenset(
+    {"message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers"}
 )
+DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+# Machine-readable parts of a multipart/report (RFC 6522): bounces, abuse reports, receipts.
+_REPORT_TYPES = DSN_TYPES | {
+    "message/feedback-report", "message/disposition-notification",
+    "message/global-disposition-notification",
+}
 # S/MIME with the letter inside the signature (RFC 8551 "opaque" signing): readable without a key.
 _OPAQUE_SIGNED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _SIGNATURE_TYPES = frozenset(
@@ -82,6 +88,9 @@ _EXT = {
     "message/rfc822": ".eml",
     "message/global": ".eml",
     "message/delivery-status": ".txt",
+    "message/global-delivery-status": ".txt",
+    "message/global-headers": ".txt",
+    "message/global-disposition-notification": ".txt",
     "text/rfc822-headers": ".txt",
     "message/feedback-report": ".txt",
     "message/disposition-notification": ".txt",
@@ -160,7 +169,10 @@ def _split_params(value: str) -> list[str]:
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
+        # Only an escaped quote or backslash is unescaped, as mail clients do: old Windows
+        # mailers send "C:\Documents and Settings\…\скан.pdf" unescaped, and dropping each
+        # backslash would glue the folders into the name.
+        return re.sub(r'\\(["\\])', r"\1", value[1:-1])
     if value.startswith('"'):  # unterminated quote: take what is there
         return value[1:]
     return value
@@ -547,17 +559,17 @@ class _Walker:
                 # A bounce the resident got and forwards: listed, or read as this mail's own, its
                 # report would make this mail a bounce too. It stays readable in the forwarded
                 # message's attachment; only the failed addresses are kept aside.
-                if ctype == "message/delivery-status":
+                if ctype in DSN_TYPES:
                     self.result.enclosed_dsn.extend(_dsn_records(part))
                 return
-            if ctype == "message/delivery-status":
+            if ctype in DSN_TYPES:
                 self.result.dsn.extend(_dsn_records(part))
                 filename = filename or "delivery-status.txt"
             else:
                 self.report_part(part)
             self.attachment(part, ctype, filename, ref)
             return
-        if role == "returned" and ctype in _RETURNED_TYPES:
+        if role == "returned" and ctype in RETURNED_TYPES:
             if not self.forwarded:
                 self.returned(part, ctype)
             self.attachment(part, ctype, filename, ref)
@@ -573,7 +585,9 @@ class _Walker:
             self.tnef(part, ctype, filename, ref, role)
             return
         is_text = ctype in ("text/plain", "text/html")
-        as_attachment = disposition == "attachment" or (bool(filename) and disposition != "inline")
+        # A text part without a file name is the letter's text even when marked "attachment"
+        # (some phone apps and gateways mark the body so): no person attached it as a file.
+        as_attachment = bool(filename) and disposition != "inline"
         if role == "body" and is_text and not as_attachment:
             # UTF-16 and UTF-32 text is full of NUL bytes (.NET's Encoding.Unicode, PowerShell)
             charset = normalize_charset(params.get("charset")) or ""
@@ -587,9 +601,16 @@ class _Walker:
 
     def body(self, part: Message, headers: HeaderView, ctype: str, params: dict[str, str]) -> None:
         data = _payload_bytes(part)
-        if not headers.get("content-transfer-encoding") and _looks_qp(data):
-            data = quopri.decodestring(data)
-            self.result.note("quoted-printable body without a transfer-encoding header decoded")
+        if not headers.get("content-transfer-encoding"):
+            if _looks_qp(data):
+                data = quopri.decodestring(data)
+                self.result.note(
+                    "quoted-printable body without a transfer-encoding header decoded")
+            else:
+                decoded = _unlabelled_base64(data)
+                if decoded is not None:
+                    data = decoded
+                    self.result.note("base64 body without a transfer-encoding header decoded")
         charset = next(iter((params.get("charset") or "").split()), None)
         self.result.body_charset = self.result.body_charset or charset
         text = decode_bytes(data, charset, self.hint)
@@ -612,6 +633,8 @@ class _Walker:
                 filename = f"{subject}.eml" if subject else "message.eml"
         elif ctype in _REPORT_TYPES:
             size = len(_report_text(part).encode("utf-8", "replace"))
+        elif isinstance(part.get_payload(), list):  # message/global-headers: parsed as a message
+            size = sum(_message_size(m) for m in part.get_payload() if isinstance(m, Message))
         else:
             size = len(_payload_bytes(part))
         self._record(filename, ctype, size, ref)
@@ -620,6 +643,10 @@ class _Walker:
         """List an attachment, or say why it was dropped (too many, too big)."""
         r = self.result
         name = sanitize_filename(filename, ctype, ref)
+        if "." not in name and ctype in _EXT and len(name) < 140:
+            # "noname" (Mail.ru's agent), "Скан": a file without an extension does not open
+            # with a double click on staff's computers; its type says what it is
+            name += _EXT[ctype]
         if len(r.attachments) >= self.limits.max_attachments:
             r.dropped.append(
                 f"attachment '{name}' dropped: more than {self.limits.max_attachments} attachments"
@@ -844,6 +871,40 @@ def _looks_qp(data: bytes) -> bool:
         return False
     hits = len(_QP_HINT.findall(data))
     return hits >= 2 and (b"=3D" in data or b"=\n" in data or b"=\r\n" in data)
+
+
+_B64_BODY_LINE = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def _unlabelled_base64(data: bytes) -> bytes | None:
+    """A text body sent as base64 with its Content-Transfer-Encoding left out (1C, PHP scripts):
+    the bytes it decodes to, or None. Words have spaces and punctuation; only base64 lines of
+    one length (the last may be shorter) that decode to text count."""
+    if b" " in data or b"\t" in data:  # a letter's words; base64 has no spaces
+        return None
+    lines = data.split()
+    if not lines or not all(_B64_BODY_LINE.fullmatch(line) for line in lines):
+        return None
+    if len(lines) > 1 and (len({len(line) for line in lines[:-1]}) != 1
+                           or len(lines[-1]) > len(lines[0])):
+        return None
+    joined = b"".join(lines)
+    if len(joined) % 4:
+        return None
+    try:
+        decoded = binascii.a2b_base64(joined)
+    except (binascii.Error, ValueError):
+        return None
+    if not decoded.strip() or _looks_binary(decoded) or (decoded.isascii() and len(lines) == 1):
+        return None
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        # single-byte Russian: mostly letters (0xC0-0xFF in cp1251 and KOI8-R) and spaces
+        high = len(decoded.translate(None, bytes(range(0xC0))))
+        if high * 2 < len(decoded) - decoded.count(b" ") - decoded.count(b"\n"):
+            return None
+    return decoded
 
 
 def _text_segment(text: str, *, html: bool, flowed: dict[str, str] | None = None) -> Segment:
@@ -1497,6 +1558,12 @@ def _report_text(part: Message) -> str:
                 blocks.append("\n".join(
                     f"{k}: {unfold(decode_bytes(str(v).encode('utf-8', 'surrogateescape')))}"
                     for k, v in block.raw_items()))
+                # the stdlib reads only message/delivery-status as a list of field blocks:
+                # another report type (message/global-delivery-status) is one "message" whose
+                # body holds the per-recipient blocks
+                rest = _payload_bytes(block) if not block.is_multipart() else b""
+                if rest.strip():
+                    blocks.append(decode_bytes(rest).replace("\r\n", "\n").strip("\n"))
         return "\n\n".join(blocks)
     return decode_bytes(_payload_bytes(part)).replace("\r\n", "\n")
 

@@ -22,6 +22,8 @@ from intake.email.charsets import decode_bytes, decode_header_value, unwrap_enco
 from intake.email.html_text import html_to_text, is_html_markup
 from intake.email.loops import LoopSignals, detect_automated, is_own, no_auto_reply
 from intake.email.mime import (
+    DSN_TYPES,
+    RETURNED_TYPES,
     DsnRecipient,
     HeaderView,
     MimeLimits,
@@ -31,6 +33,7 @@ from intake.email.mime import (
     walk_message,
 )
 from intake.email.quotes import (
+    cut_own_forward,
     is_forward_subject,
     is_reply_subject,
     strip_quotes,
@@ -359,10 +362,11 @@ def _sender(
     return addr.lower(), name, local
 
 
-# Addresses no person reads: no-reply senders, and the robots a site's contact form or a
-# portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@").
-_NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?)\b",
-                       re.IGNORECASE)
+# Addresses no person reads: no-reply senders, the robots a site's contact form or a
+# portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@"), and the
+# office's scanners and copiers mailing a scanned paper ("scan@", "mfp@").
+_NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?|"
+                       r"scan(ner)?|mfp|copier|printer)\b", re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -388,12 +392,18 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
 
 
 # A site form's fields, one per line ("Ваше имя: Ольга", "E-mail: olga@…", "Сообщение: …").
-_FORM_FIELD = re.compile(r"^[^\W\d_][\w .-]{0,30}:[ \t]*\S", re.MULTILINE)
+# A label alone on its line with the value under it is a field too (Bitrix's "Текст
+# сообщения:" over the message).
+_FORM_FIELD = re.compile(r"^[^\W\d_][\w .-]{0,30}:[ \t]*(?:\S|\r?\n[ \t]*\S)", re.MULTILINE)
+# "E-mail:", "Ваш e-mail:", and Bitrix's "E-mail автора:" ("E-mail отправителя:")
 _FORM_EMAIL = re.compile(
-    r"^[ \t]*(?:ваш[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта|электронная[ \t]+почта|почта)[ \t]*:"
+    r"^[ \t]*(?:ваш[ \t]+|контактный[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта|электронная[ \t]+почта"
+    r"|почта|адрес[ \t]+электронной[ \t]+почты)(?:[ \t]+(?:автора|отправителя|для[ \t]+связи"
+    r"|для[ \t]+ответа))?[ \t]*:"
     r"[ \t]*<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
 _FORM_NAME = re.compile(
-    r"^[ \t]*(?:ваше[ \t]+имя|имя|фио|name|your[ \t]+name)[ \t]*:[ \t]*(.{2,60}?)[ \t]*$",
+    r"^[ \t]*(?:ваше[ \t]+имя|имя|фио|автор|отправитель|name|your[ \t]+name)[ \t]*:"
+    r"[ \t]*(.{2,60}?)[ \t]*$",
     re.MULTILINE | re.IGNORECASE)
 
 
@@ -425,6 +435,18 @@ def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | N
     return sender, name
 
 
+# Outlook's message recall reaching a mailbox outside the sender's Exchange: a letter its
+# program wrote ("Иван хочет отозвать сообщение «…»"). Staff should see it beside the letter
+# it recalls; an acknowledgement would answer a program.
+_RECALL_SUBJECT = re.compile(r"^\s*(recall|отзыв)\s*:", re.IGNORECASE)
+_RECALL_TEXT = re.compile(r"\b(would like to recall the message|хочет отозвать сообщение)\b",
+                          re.IGNORECASE)
+
+
+def _recall(subject: str, text: str) -> bool:
+    return bool(_RECALL_SUBJECT.match(subject) and _RECALL_TEXT.search(text[:1000]))
+
+
 def _received_date(headers: HeaderView) -> datetime | None:
     for value in headers.get_all("received"):
         if ";" in value:
@@ -434,15 +456,17 @@ def _received_date(headers: HeaderView) -> datetime | None:
     return None
 
 
-def _clean_text(segments: list[Segment], subject: str, threaded: bool
-                ) -> tuple[str, str, bool]:
+def _clean_text(segments: list[Segment], subject: str, threaded: bool,
+                own: frozenset[str] = frozenset()) -> tuple[str, str, bool]:
     """(text with quotes and signatures stripped, full text, whether the body came from HTML).
-    ``threaded``: the mail has In-Reply-To or References."""
+    ``threaded``: the mail has In-Reply-To or References; ``own``: our addresses (a letter of
+    ours forwarded back under the writer's words is history, as in a reply)."""
     forward = is_forward_subject(subject)
     # in a brand-new letter, ">" may be the writer's own ("> 16 градусов"), not a quote
     reply = threaded or forward or is_reply_subject(subject)
     full_parts: list[str] = []
     clean_parts: list[str] = []
+    seen: set[tuple[str, ...]] = set()
     segments = [_plain_html(seg) for seg in segments]
     for seg in segments:
         full = seg.text.strip("\n")
@@ -452,14 +476,43 @@ def _clean_text(segments: list[Segment], subject: str, threaded: bool
             continue
         if not full.strip():
             continue
+        # A mailer that puts its plain and HTML versions side by side in multipart/mixed
+        # instead of multipart/alternative (PHPMailer, site scripts) sends the letter twice.
+        words = _word_key(full)
+        if words in seen:
+            continue
+        seen.add(words)
         full_parts.append(full)
-        stripped = strip_signature(strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at,
-                                                reply=reply),
-                                   continues=bool(clean_parts))
+        kept = strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at, reply=reply)
+        if kept != full and _INLINE_ANSWERS.search(kept[:500]):
+            # "Ответы ниже в тексте": the writer answered inside the quoted letter (Outlook
+            # quotes without ">" marks, so the answers cannot be told from it): all of it
+            kept = full
+        elif own and any(o.lstrip("@") in kept.lower() for o in own):
+            kept = cut_own_forward(kept, lambda a: is_own(a, own))
+        stripped = strip_signature(kept, continues=bool(clean_parts))
         if stripped.strip():
             clean_parts.append(stripped)
     html = next((s.html for s in segments if not s.forward_header and s.text.strip()), False)
     return "\n\n".join(clean_parts).strip(), "\n\n".join(full_parts).strip(), html
+
+
+# The writer saying the answers are inside the quoted letter ("ответы ниже в тексте",
+# "комментарии по тексту", "see my answers inline").
+_INLINE_ANSWERS = re.compile(
+    r"\b(?:ответ\w*|отвеча\w*|комментари\w*|пояснени\w*)\s+(?:\w+\s+){0,2}?"
+    r"(?:ниже|в\s+тексте|по\s+тексту|внутри\s+письма)\b"
+    r"|\b(?:answers?|answered|comments?|commented|replies|replied|responses?)\s+"
+    r"(?:\w+\s+){0,2}?(?:inline|below|in\s+the\s+text)\b",
+    re.IGNORECASE)
+_URL = re.compile(r"\(?<?https?://[^\s>)]*[>)]?")
+_WORD = re.compile(r"\w+")
+
+
+def _word_key(text: str) -> tuple[str, ...]:
+    """A part's words, which its plain and HTML versions share (an HTML link's address shown
+    beside its label is no word of the letter)."""
+    return tuple(_WORD.findall(_URL.sub(" ", text).lower()))
 
 
 def _plain_html(seg: Segment) -> Segment:
@@ -609,7 +662,9 @@ def _bounce_details(
         and (d.status.startswith("5") or (d.action.startswith("fail") and d.status[:1] != "4"))
     ]
     if failed:
-        return (failed[0].address or None), ids, False
+        # an SMTPUTF8 report names ivanova@почта-дома.рф as written; we know her by its
+        # ASCII domain, as she was answered
+        return (_ascii_domain(failed[0].address) or None), ids, False
     if dsn:
         delayed = ", ".join(f"{d.address} ({d.action or '?'} {d.status})".strip() for d in dsn)
         notes.append(f"delivery delayed or failed for now for {delayed}: not permanent")
@@ -703,15 +758,18 @@ def _parse(
         date = internal
         notes.append("Date header off the server's delivery time: server time used")
 
-    text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references))
+    text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references),
+                                        own)
     if full_text and not text:
         notes.append("no new text outside the quoted history")
     if not full_text:
         notes.append("message has no readable text")
-    if not text.strip() and (in_reply_to or references or is_reply_subject(subject)):
+    if (in_reply_to or references or is_reply_subject(subject)) \
+            and not strip_signature(text, continues=True).strip():
         # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
-        # пришёл"): those words are the letter (a new letter's subject is shown with it anyway)
-        text = subject_words(subject)
+        # пришёл"): those words are the letter (a new letter's subject is shown with it
+        # anyway), not the phone's "Отправлено с iPhone" left above the quote
+        text = subject_words(subject) or text
     text, full_text = _nfc(text), _nfc(full_text)
     if len(full_text) > limits.max_text_chars or len(text) > limits.max_text_chars:
         notes.append(f"text trimmed to {limits.max_text_chars} characters")
@@ -731,11 +789,8 @@ def _parse(
             body_text=full_text,
             own_addresses=own,
             has_delivery_status=bool(mime.dsn)
-            or any(a.content_type == "message/delivery-status" for a in mime.attachments),
-            has_returned_message=any(
-                a.content_type in ("message/rfc822", "message/global", "text/rfc822-headers")
-                for a in mime.attachments
-            ),
+            or any(a.content_type in DSN_TYPES for a in mime.attachments),
+            has_returned_message=any(a.content_type in RETURNED_TYPES for a in mime.attachments),
             reply_to=reply_to[0] if reply_to else None,
         )
     )
@@ -780,7 +835,7 @@ def _parse(
         internal_date=internal,
         forwarded_from=mime.forwarded_from,
         automated_reason=reason,
-        no_auto_reply=no_auto_reply(headers.get),
+        no_auto_reply=no_auto_reply(headers.get) or _recall(subject, full_text),
         header_date=header_date,
         recipients=tuple(dict.fromkeys(recipients)),
     )

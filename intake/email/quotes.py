@@ -10,9 +10,11 @@ they carry contact data. The raw mail and ``full_text`` keep everything.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 
 __all__ = [
+    "cut_own_forward",
     "is_forward_subject",
     "is_reply_subject",
     "strip_quotes",
@@ -304,6 +306,30 @@ def _forwards_letter(text: str, quote_at: int | None, new_letter: bool) -> bool:
         return False
     top = _next_text(lines, head)
     return top < len(lines) and bool(_marker_verdict(lines, top, new_letter))
+
+
+_ADDRESS_IN_LINE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def cut_own_forward(text: str, is_own: Callable[[str], bool]) -> str:
+    """``text`` without a letter of ours forwarded below the writer's words: a resident who
+    presses "Переслать" on our acknowledgement instead of "Ответить" forwards our template,
+    which is no part of their report (it is quoted history, as in a reply). A forward of our
+    letter with nothing written above it is left as it is."""
+    if "@" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or not (_FORWARD.match(stripped) or _header_block_at(lines, n)):
+            continue
+        head = lines[n:n + 8]
+        sender = next((h for h in head if _FROM_KEY.match(h.lstrip("> "))), "")
+        if any(is_own(a) for a in _ADDRESS_IN_LINE.findall(sender)) \
+                and any(above.strip() for above in lines[:n]):
+            return _tidy(lines[:n])
+        return text
+    return text
 
 
 _PGP_SIGNED = "-----BEGIN PGP SIGNED MESSAGE-----"
