@@ -2865,3 +2865,56 @@ def test_a_pothole_in_a_driveway_is_no_parking_violation(clf: Classifier) -> Non
     c = clf.classify("Ужасное покрытие в проезде между домами, ямочный ремонт был давно, "
                      "на машине не проехать")
     assert c.category != "rules"
+
+
+@pytest.mark.parametrize("text", [
+    "Не горит свет в подъезде. В щитке дым",
+    "На лестнице не горит свет, из щитка пахнет гарью",
+    "Спасибо за ответ, но розетка всё ещё искрит",
+    "Поменяли счётчик, теперь щиток искрит",
+    "Интернета нет, а из щитка летят искры",
+    "Подъезд обесточен, в щитке искрит",
+    "Подвальное помещение подтоплено стоками",
+])
+def test_a_dead_light_thanks_or_a_new_meter_beside_smoke_or_sparks_still_raise_the_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Фонарь во дворе горит днём",
+    "Освещение горит только на двух опорах из десяти",
+    "Деформирован люк у фонтана на площади",
+    "Дорога Курск - Искра вся в ямах",
+    "Ливневая канализация забита, вода стоит на тротуаре",
+    "Аварийный забор, ждут пока он рухнет на прохожих",
+    "С крыши трамвая летят куски краски",
+    "Рядом с упавшим деревом сухое дерево, возможно упадёт",
+    "Ветка над парковкой треснула, может упасть на машины",
+])
+def test_lamps_fountains_villages_storm_drains_and_falls_only_feared_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_fall_at_any_moment_is_still_an_alarm(clf: Classifier) -> None:
+    c = clf.classify("Козырёк над подъездом треснул и может рухнуть в любой момент")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Добрый вечер, просим отремонтировать дорогу к школе",
+    "Водонапорная башня в критическом состоянии",
+    "Сухая берёза.",
+    "Колодец находится не доходя остановки, люка нет",
+    "На остановке нет освещения, фото сделано в 17:40",
+    "Нахожусь в отпуске по уходу за ребёнком, как получить пособие?",
+    "Опять отменили рейс автобуса до города",
+])
+def test_a_terse_or_polite_portal_post_is_not_ignored(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
+
+
+def test_nothing_done_since_is_a_complaint(clf: Classifier) -> None:
+    c = clf.classify("Провал люков. Пишу уже второй год, а воз и ныне там")
+    assert c.kind == "complaint"

@@ -87,7 +87,8 @@ _UNCUED_COMPLAINT = {Kind.COMPLAINT.value: COMPLAINT_UNCUED}
 _SCOPE_ORDER = [s.value for s in Scope]
 # The labels classify() asks for on every message, as plain strings: reading an enum member's
 # ``.value`` goes through a descriptor each time.
-_COMPLAINT, _OTHER, _INQUIRY = Kind.COMPLAINT.value, Kind.OTHER.value, Kind.INQUIRY.value
+_COMPLAINT, _REQUEST, _OTHER, _INQUIRY = (
+    Kind.COMPLAINT.value, Kind.REQUEST.value, Kind.OTHER.value, Kind.INQUIRY.value)
 _EMERGENCY, _HIGH = Urgency.EMERGENCY.value, Urgency.HIGH.value
 _NORMAL, _LOW = Urgency.NORMAL.value, Urgency.LOW.value
 _NO_CATEGORY, _UNIT = Category.OTHER.value, Scope.UNIT.value
@@ -630,10 +631,12 @@ def _ladder(urgency_scores: dict[str, float]) -> dict[str, float]:
 def _unbacked(kind_scores: dict[str, float], fault: bool) -> frozenset[str]:
     """The rule-backed kinds no rule backs here, which the model may therefore not pick.
 
-    Where a fault is named, a faint vote (a greeting's 0.5) is no backing: "Здравствуйте! Грязь
-    в подъезде, прошу убрать" must not become "other" because the model heard the greeting.
+    Where a fault is named, or the resident asks for work outright, a faint vote (a greeting's
+    0.5) is no backing: "Здравствуйте! Грязь в подъезде, прошу убрать" and "Добрый вечер,
+    просим отремонтировать дорогу к школе" must not become "other" because the model heard the
+    greeting.
     """
-    least = _FAULT_BACKING if fault else 0.0
+    least = _FAULT_BACKING if fault or kind_scores.get(_REQUEST, 0.0) > 0.0 else 0.0
     return frozenset(k for k in _RULE_BACKED_KINDS
                      if (vote := kind_scores.get(k, 0.0)) <= 0.0 or vote < least)
 
