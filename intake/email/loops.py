@@ -73,6 +73,42 @@ _OOF_BODY = re.compile(
     r"limited access|away from (the|my) (office|desk))",
     re.IGNORECASE,
 )
+# An answer to our mail whose own words are a notice, from a mailbox that marks it with no
+# header (an Outlook rule "reply using a template", a home-made responder): the notice says it
+# is automatic, or says its writer is away and what becomes of their mail meanwhile. "Я в
+# отпуске до 25.01, вернусь — позвоню" answering our question is the resident's, and stays.
+_SAYS_AUTOMATIC = re.compile(
+    # "Это автоматический ответ." (a person asks: "Это автоматический ответ? Где мастер?")
+    r"\bэто\s+автоматическ\w+\s+(?:ответ|сообщение|уведомление|письмо)\b(?![^.!\n]*\?)"
+    r"|\b(?:письмо|сообщение)\s+является\s+автоматическ\w+"
+    r"|\b(?:письмо|сообщение|ответ)\s+(?:было\s+)?(?:создан|сформирован|отправлен|сгенерирован)"
+    r"\w*\s+автоматически\b"
+    r"|\bотвечать\s+на\s+(?:него|это|данное)(?:\s+(?:письмо|сообщение))?\s+не\s+"
+    r"(?:нужно|требуется|надо|следует)\b"
+    r"|\bне\s+отвечайте\s+на\s+(?:это|данное)\s+(?:письмо|сообщение)\b"
+    r"|\bthis\s+is\s+an?\s+(?:automatic|automated|auto-generated)\s+"
+    r"(?:reply|response|message|notification)\b(?![^.!\n]*\?)",
+    re.IGNORECASE)
+_AWAY = re.compile(
+    r"\b(?:я\s+)?(?:нахожусь\s+)?(?:в\s+отпуске|в\s+командировке|на\s+больничном|вне\s+офиса|"
+    r"отсутствую)\b|\bout\s+of\s+(?:the\s+)?office\b|\bon\s+(?:vacation|leave|holiday)\b",
+    re.IGNORECASE)
+# What only a notice says about the writer's mailbox ("с ограниченным доступом к почте", "ваше
+# письмо будет прочитано после возвращения"); a person's "в моё отсутствие дома жена" or
+# "выйду на работу 25-го, тогда и приходите" answers our question.
+_OFFICE_NOTICE = re.compile(
+    r"доступ\w*\s+к\s+(?:электронной\s+)?почте"
+    r"|(?:письмо|сообщение)\s+(?:будет\s+)?(?:прочитано|рассмотрено|обработано)\s+"
+    r"(?:после|по)\s+(?:моего\s+)?возвращени"
+    r"|отвечу\s+(?:на\s+(?:ваше\s+)?письмо\s+)?(?:после|по)\s+(?:моего\s+)?возвращени"
+    r"|access\s+to\s+(?:my\s+)?e-?mail"
+    r"|(?:respond|reply|get\s+back\s+to\s+you)\s+(?:to\s+your\s+(?:e-?mail|message)\s+)?"
+    r"(?:upon|after|when\s+I)\s+(?:my\s+)?return",
+    re.IGNORECASE)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(re|aw|sv|отв|ответ)\s*(?:\[\d+\]\s*)?:",
+                            re.IGNORECASE)
+# A notice is short; a letter that goes on is a person's.
+_NOTICE_CHARS = 600
 # A read receipt sent as an ordinary letter (Lotus Notes, webmail; others send a
 # multipart/report): its label over our subject, and a receipt's words in the body.
 _RECEIPT_SUBJECT = re.compile(
@@ -141,6 +177,8 @@ class LoopSignals:
     has_delivery_status: bool = False
     has_returned_message: bool = False
     reply_to: str | None = None
+    # the writer's own words, quotes and signature removed (None: not known)
+    new_text: str | None = None
 
 
 def is_own(address: str | None, own: frozenset[str]) -> bool:
@@ -256,7 +294,21 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     return_path = (s.header("return-path") or "").strip()
     if return_path.replace(" ", "") == "<>":
         return "empty Return-Path"
+    if _notice_answering(s):
+        return "an automatic or out-of-office notice answering a letter"
     return None
+
+
+def _notice_answering(s: LoopSignals) -> bool:
+    """A letter that answers another and whose own words are only an automatic notice."""
+    text = (s.new_text or "").strip()
+    if not text or len(text) > _NOTICE_CHARS or _FLAT.search(text):
+        return False
+    if not (s.header("in-reply-to") or s.header("references")
+            or _REPLY_SUBJECT.match(s.subject)):
+        return False
+    return bool(_SAYS_AUTOMATIC.search(text)
+                or (_AWAY.search(text) and _OFFICE_NOTICE.search(text)))
 
 
 def _has_list_headers(s: LoopSignals) -> bool:

@@ -312,6 +312,9 @@ class MimeResult:
     enclosed_dsn: list[DsnRecipient] = field(default_factory=list)
     report_fields: dict[str, str] = field(default_factory=dict)
     forwarded_from: str | None = None
+    # (Message-ID, author's address) of each letter forwarded as an attachment: a resident
+    # re-sending their own letter ("Повторно направляю обращение") names the case it opened
+    forwarded_ids: list[tuple[str, str]] = field(default_factory=list)
     body_charset: str | None = None
     encrypted: bool = False
 
@@ -526,6 +529,7 @@ class _Walker:
         if with_text:
             r.segments.extend(branch.segments)
             r.forwarded_from = r.forwarded_from or branch.forwarded_from
+            r.forwarded_ids.extend(branch.forwarded_ids)
         for att in branch.attachments:
             if all(a.ref != att.ref for a in r.attachments):
                 r.attachments.append(att)
@@ -680,6 +684,8 @@ class _Walker:
         who = f"{name} <{addr}>" if name and addr else (addr or name or "unknown sender")
         subject = decode_header_value(inner_headers.get("subject"), self.hint)
         self.result.forwarded_from = self.result.forwarded_from or (addr or name or None)
+        self.result.forwarded_ids.extend(
+            (i, addr.lower()) for i in _MSGID.findall(inner_headers.get("message-id") or ""))
         header = f"Forwarded from {who}" + (f": {subject}" if subject else ":")
         self.result.segments.append(Segment(header, False, None, forward_header=True))
         self.forwarded += 1
@@ -1530,14 +1536,22 @@ def _rtf_text(rtf: bytes, codec: str | None, hint: str | None) -> tuple[str, boo
     return out.text(), html
 
 
+def dsn_address(fields: dict[str, str]) -> str | None:
+    """The address a delivery-status record is about, as we wrote it: a mail server that
+    forwarded the letter (an alias, a domain forwarding to Gmail) reports the forwarding target
+    as Final-Recipient and the address it received, the resident's, as Original-Recipient."""
+    values = [fields.get("original-recipient"), fields.get("final-recipient")]
+    addresses = [v.split(";", 1)[-1].strip().strip("<>").strip() for v in values if v]
+    return next((a for a in addresses if "@" in a), addresses[-1] if addresses else None)
+
+
 def _dsn_records(part: Message) -> list[DsnRecipient]:
     out = []
     for block in re.split(r"\n\s*\n", _report_text(part)):
         fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
-        recipient = fields.get("final-recipient") or fields.get("original-recipient")
-        if not recipient:
+        address = dsn_address(fields)
+        if not address:
             continue
-        address = recipient.split(";", 1)[-1].strip().strip("<>").strip()
         out.append(
             DsnRecipient(
                 address=address.lower(),

@@ -29,6 +29,7 @@ from intake.email.mime import (
     MimeLimits,
     MimeResult,
     Segment,
+    dsn_address,
     parse_params,
     walk_message,
 )
@@ -122,6 +123,7 @@ class ParsedMail:
     automated: Automated | None = None
     bounced_recipient: str | None = None
     bounced_message_ids: tuple[str, ...] = ()
+    forwarded_ids: tuple[str, ...] = ()
     bounce_delayed: bool = False
     recovered: bool = False
     notes: tuple[str, ...] = ()
@@ -135,12 +137,15 @@ class ParsedMail:
     recipients: tuple[str, ...] = field(default=())
 
     def thread_hints(self) -> tuple[str, ...]:
-        """In-Reply-To, References and, for bounces, the returned message's ids; deduplicated."""
+        """In-Reply-To, References, the ids of the sender's own letters forwarded as
+        attachments and, for bounces, the returned message's ids; deduplicated."""
         seen: dict[str, None] = {}
         ids = [self.in_reply_to] if self.in_reply_to else []
         ids += list(self.references)
         if self.automated is Automated.BOUNCE:
             ids += list(self.bounced_message_ids)
+        elif self.automated is None:
+            ids += list(self.forwarded_ids)
         for i in ids:
             if i and i not in seen and i != self.message_id:
                 seen[i] = None
@@ -604,15 +609,11 @@ def _text_dsn(text: str) -> list[DsnRecipient]:
     out = []
     for block in re.split(r"\n\s*\n", text):
         fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
-        recipient = fields.get("final-recipient") or fields.get("original-recipient")
-        if recipient:
-            address = recipient.split(";", 1)[-1].strip().strip("<>").strip().lower()
-            if _valid_address(address):
-                out.append(
-                    DsnRecipient(
-                        address, fields.get("action", "").lower(), fields.get("status", "")
-                    )
-                )
+        address = (dsn_address(fields) or "").lower()
+        if _valid_address(address):
+            out.append(
+                DsnRecipient(address, fields.get("action", "").lower(), fields.get("status", ""))
+            )
     return out
 
 
@@ -792,6 +793,7 @@ def _parse(
             or any(a.content_type in DSN_TYPES for a in mime.attachments),
             has_returned_message=any(a.content_type in RETURNED_TYPES for a in mime.attachments),
             reply_to=reply_to[0] if reply_to else None,
+            new_text=text,
         )
     )
     if automated is None and sender:
@@ -834,11 +836,21 @@ def _parse(
         message_id_synthetic=synthetic,
         internal_date=internal,
         forwarded_from=mime.forwarded_from,
+        forwarded_ids=_own_forwarded(mime.forwarded_ids, sender),
         automated_reason=reason,
         no_auto_reply=no_auto_reply(headers.get) or _recall(subject, full_text),
         header_date=header_date,
         recipients=tuple(dict.fromkeys(recipients)),
     )
+
+
+def _own_forwarded(forwarded: list[tuple[str, str]], sender: str | None) -> tuple[str, ...]:
+    """The Message-IDs of letters forwarded as attachments that the sender wrote themselves:
+    a resident re-sending a letter that went unanswered ("Повторно направляю обращение")
+    continues its case. A letter someone else wrote is theirs, not a thread of the sender's."""
+    if not sender:
+        return ()
+    return tuple(dict.fromkeys(i for i, author in forwarded if author == sender))
 
 
 def _fallback(raw: object, internal_date: object, exc: BaseException) -> ParsedMail:

@@ -311,24 +311,56 @@ def _forwards_letter(text: str, quote_at: int | None, new_letter: bool) -> bool:
 _ADDRESS_IN_LINE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+_QUOTE_PREFIX = re.compile(r"^[\s>]*")
+# Who wrote a forwarded letter: "От:", Mail.ru's "От кого:", Apple's "Отправитель:", "From:".
+_FORWARD_SENDER = re.compile(r"^(?:\*\s*)?(?:from|от(?:\s+кого)?|отправитель|von|de)\s*:",
+                             re.IGNORECASE)
+
+
+def _forward_shell(lines: list[str], n: int) -> tuple[int, list[str]]:
+    """The forward header that starts at line ``n`` (a marker line, the header lines under it
+    or an Outlook header block, or the "15.01.2026, 09:00, УК <office@…>:" line Yandex and
+    Thunderbird put under the marker): the first line after it and the addresses its sender
+    line names."""
+    k = n + 1 if _FORWARD.match(_QUOTE_PREFIX.sub("", lines[n])) else n
+    sender: list[str] | None = None
+    while k < len(lines):
+        bare = _QUOTE_PREFIX.sub("", lines[k]).rstrip()
+        attribution = bare.endswith(":") and len(bare) <= 300 \
+            and bool(_ADDRESS_IN_LINE.search(bare))
+        if bare and (_FORWARD_SENDER.match(bare) or attribution):
+            sender = sender if sender is not None else _ADDRESS_IN_LINE.findall(bare)
+        elif bare and not _HEADER_KEY.match(bare):
+            break
+        k += 1
+    return k, sender or []
+
+
 def cut_own_forward(text: str, is_own: Callable[[str], bool]) -> str:
     """``text`` without a letter of ours forwarded below the writer's words: a resident who
     presses "Переслать" on our acknowledgement instead of "Ответить" forwards our template,
-    which is no part of their report (it is quoted history, as in a reply). A forward of our
-    letter with nothing written above it is left as it is."""
+    which is no part of their report (it is quoted history, as in a reply). So does a relative
+    the resident forwarded it to, which adds the resident's own forward header over ours: a
+    forward that only carries ours goes with it. A forward of our letter with nothing written
+    above it is left as it is."""
     if "@" not in text:
         return text
     lines = text.split("\n")
-    for n, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or not (_FORWARD.match(stripped) or _header_block_at(lines, n)):
+    run: int | None = None  # the first of the forward headers with nothing between them
+    n = 0
+    while n < len(lines):
+        bare = _QUOTE_PREFIX.sub("", lines[n])
+        if not bare or not (_FORWARD.match(bare) or _header_block_at(lines, n)):
+            n += 1
+            run = None if bare.strip() else run
             continue
-        head = lines[n:n + 8]
-        sender = next((h for h in head if _FROM_KEY.match(h.lstrip("> "))), "")
-        if any(is_own(a) for a in _ADDRESS_IN_LINE.findall(sender)) \
-                and any(above.strip() for above in lines[:n]):
-            return _tidy(lines[:n])
-        return text
+        end, sender = _forward_shell(lines, n)
+        start = n if run is None else run
+        if any(is_own(a) for a in sender):
+            return _tidy(lines[:start]) if any(above.strip() for above in lines[:start]) \
+                else text
+        run = start
+        n = max(end, n + 1)
     return text
 
 
