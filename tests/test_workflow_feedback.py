@@ -78,3 +78,9 @@ async def test_thanks_that_start_with_a_count_record_no_rating(
         app: App, clock: ManualClock) -> None:
     reply = "1 раз за 10 лет так быстро починили, огромное спасибо мастеру!"
     assert await _rate(app, clock, reply) == []
+
+
+@pytest.mark.parametrize(("reply", "rating"), [
+    ("Большое спасибо! Пятёрка.", (5, None)), ("Огромное спасибо, 5", (5, None))])
+def test_thanks_before_the_score(reply: str, rating: tuple[int, str | None]) -> None:
+    assert parse_rating(reply) == rating

@@ -16,7 +16,7 @@ from tests.conftest import RecordingSender
 from tests.helpers import LEAK, OUTAGE, mail, tg_message
 from workflow.clock import ManualClock
 from workflow.intake import _HINTED, _INCIDENT_PEER, Action, IntakeResult
-from workflow.models import Case, Event, Identity, Message, OutboxItem
+from workflow.models import Case, Event, Feedback, Identity, Message, OutboxItem
 from workflow.outbox import Outgoing
 from workflow.sqlite_inline import sqlite_connection
 
@@ -188,7 +188,7 @@ async def test_thanks_or_a_worded_rating_after_resolution_does_not_reopen(
     sent = len(recorder.sent)
     answer = await app.intake.ingest(mail("vera@example.org", reply, clock.now(),
                                           hints=("lamp2@example.org",)))
-    assert answer.action == Action.THREADED and answer.note in ("thanks", "rating")
+    assert answer.action == Action.THREADED and answer.note in ("settled", "rating")
     async with app.wf.sessions() as s:
         case = await s.scalar(select(Case).where(Case.number == opened.case_number))
     assert case is not None and case.stage == "resolved"
@@ -196,8 +196,72 @@ async def test_thanks_or_a_worded_rating_after_resolution_does_not_reopen(
     assert len(recorder.sent) == sent  # nobody is told the job is open again
 
 
+@pytest.mark.parametrize("reply", ["Всё работает.", "Ок", "👍", "Отлично!",
+                                   "Хорошо, что починили."])
+async def test_a_reply_that_confirms_the_fix_leaves_the_case_resolved(
+        app: App, recorder: RecordingSender, clock: ManualClock, reply: str) -> None:
+    opened = await app.intake.ingest(mail("vera@example.org", "Прошу заменить лампу в подъезде",
+                                          clock.now(), message_id="lamp4@example.org"))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
+    await app.outbox.deliver_due()
+    sent = len(recorder.sent)
+    answer = await app.intake.ingest(mail("vera@example.org", reply, clock.now(),
+                                          hints=("lamp4@example.org",)))
+    assert answer.action == Action.THREADED and answer.note == "settled"
+    await app.outbox.deliver_due()
+    assert len(recorder.sent) == sent  # not told "Обращение снова в работе"
+
+
+async def _resolved_then(app: App, clock: ManualClock, reply: str,
+                         msgid: str) -> tuple[str, IntakeResult]:
+    opened = await app.intake.ingest(mail("vera@example.org", "Течёт кран на кухне, кв. 5",
+                                          clock.now(), message_id=msgid))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили кран")
+    return opened.case_number, await app.intake.ingest(
+        mail("vera@example.org", reply, clock.now(), hints=(msgid,)))
+
+
+async def test_a_rating_with_a_remark_is_kept_and_the_remark_reaches_staff(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    number, answer = await _resolved_then(app, clock, "Оценка 4, мастер опоздал на час.",
+                                          "tap-r1@example.org")
+    assert answer.action == Action.THREADED and answer.note == "rating"
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == number))
+        rating = await s.scalar(select(Feedback.rating))
+    assert case is not None and case.stage == "resolved" and rating == 4
+    await app.outbox.deliver_due()
+    relay = [o for o in recorder.sent if o.purpose == "staff_resident_message"]
+    assert relay and "опоздал" in relay[-1].text
+
+
+async def test_a_rating_whose_remark_says_the_fault_is_back_reopens(
+        app: App, clock: ManualClock) -> None:
+    _, answer = await _resolved_then(app, clock, "2, кран опять течёт", "tap-r2@example.org")
+    assert answer.action == Action.REOPENED
+    async with app.wf.sessions() as s:
+        assert await s.scalar(select(Feedback.rating)) == 2
+
+
+async def test_a_follow_up_sent_twice_reaches_staff_once(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    opened = await app.intake.ingest(mail("vera@example.org", "Течёт кран на кухне, кв. 5",
+                                          clock.now(), message_id="tap-r3@example.org"))
+    first = await app.intake.ingest(mail("vera@example.org", "Когда придёт мастер?",
+                                         clock.now(), hints=("tap-r3@example.org",)))
+    clock.advance(timedelta(minutes=1))
+    again = await app.intake.ingest(mail("vera@example.org", "Когда придёт мастер?",
+                                         clock.now(), hints=("tap-r3@example.org",)))
+    assert first.action == Action.THREADED and again.action == Action.DUPLICATE
+    assert again.case_number == opened.case_number
+    await app.outbox.deliver_due()
+    assert len([o for o in recorder.sent if o.purpose == "staff_resident_message"]) == 1
+
+
 @pytest.mark.parametrize("reply", ["Спасибо, но лампа опять не горит", "Проблема осталась",
-                                   "Не починили", "", "Спасибо! А ещё в подвале течёт труба",
+                                   "Не починили", "", "Нет", "Не совсем",
                                    "2, проблема осталась."])
 async def test_anything_but_thanks_after_resolution_reopens(
         app: App, clock: ManualClock, reply: str) -> None:
@@ -212,6 +276,23 @@ async def test_anything_but_thanks_after_resolution_reopens(
              subject=f"Re: [{opened.case_number}] Обращение решено"),
         attachments=() if reply else (PHOTO,)))
     assert again.action == Action.REOPENED
+
+
+async def test_a_new_matter_answered_under_a_resolved_case_gets_its_own_case(
+        app: App, clock: ManualClock) -> None:
+    # the lamp was the electricians'; the pipe is the plumbers', with its own deadline
+    opened = await app.intake.ingest(mail("vera@example.org", "Прошу заменить лампу в подъезде",
+                                          clock.now(), message_id="lamp5@example.org"))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили")
+    answer = await app.intake.ingest(mail("vera@example.org",
+                                          "Спасибо! А ещё в подвале течёт труба", clock.now(),
+                                          hints=("lamp5@example.org",)))
+    assert answer.action == Action.NEW_CASE and answer.linked_case == opened.case_number
+    assert answer.labels is not None and answer.labels.category == "plumbing"
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+    assert case is not None and case.stage == "resolved"
 
 
 @pytest.mark.parametrize("typed", ["По заявке А-{n} ничего не сделано",  # Cyrillic А
@@ -240,6 +321,40 @@ async def test_a_neighbours_reply_all_gets_her_own_case_linked_to_his(
     again = await app.intake.ingest(mail("ivan@example.org", "Уже капает на пол", clock.now(),
                                          hints=("riser@example.org",)))
     assert again.action == Action.THREADED and again.case_number == his.case_number
+
+
+async def test_a_reply_all_chain_keeps_each_neighbour_in_their_own_case(
+        app: App, clock: ManualClock) -> None:
+    his = await app.intake.ingest(mail("ivan@example.org", "Течёт стояк в ванной, кв. 45",
+                                       clock.now(), message_id="riser2@example.org"))
+    hers = await app.intake.ingest(mail("anna@example.org", "У меня в кв. 41 тоже мокро",
+                                        clock.now(), message_id="riser2-anna@example.org",
+                                        hints=("riser2@example.org",)))
+    # she answers all to his letter again: her own case, not a third one
+    again = await app.intake.ingest(mail("anna@example.org", "Уже и на кухне мокро",
+                                         clock.now(), hints=("riser2@example.org",)))
+    assert again.action == Action.THREADED and again.case_number == hers.case_number
+    # he answers all to her answer: his references name both letters, his own case is his
+    his_again = await app.intake.ingest(mail(
+        "ivan@example.org", "Сантехник обещал прийти завтра", clock.now(),
+        hints=("riser2@example.org", "riser2-anna@example.org")))
+    assert his_again.action == Action.THREADED and his_again.case_number == his.case_number
+
+
+async def test_photos_sent_in_a_letter_of_their_own_join_the_report(
+        app: App, clock: ManualClock) -> None:
+    report = await app.intake.ingest(mail("olga@example.org", "Протечка с потолка в ванной, кв. 7",
+                                          clock.now()))
+    clock.advance(timedelta(minutes=15))
+    photos = await app.intake.ingest(dataclasses.replace(
+        mail("olga@example.org", "Фото прилагаю", clock.now(),
+             subject="Протечка с потолка"), attachments=(PHOTO,)))
+    assert photos.action == Action.THREADED and photos.case_number == report.case_number
+    # a scan sent hours later is a document of its own, for staff to read
+    clock.advance(timedelta(hours=3))
+    scan = await app.intake.ingest(dataclasses.replace(
+        mail("olga@example.org", "", clock.now()), attachments=(PHOTO,)))
+    assert scan.action == Action.NEW_CASE and scan.case_number != report.case_number
 
 
 async def test_the_same_letter_sent_twice_opens_one_case(app: App, clock: ManualClock) -> None:

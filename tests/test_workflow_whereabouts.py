@@ -22,6 +22,10 @@ BUILDINGS = [BuildingInfo(1, "lenina-5", "ул. Ленина, 5", None),
     ("ул. Пушкина, д.10 кв 3", "pushkina-10"),
     ("Проживаю по адресу: г. Москва, улица Ленина, дом 15", "lenina-15"),
     ("на улице Ленина дом 55", None),  # no such building: better none than a wrong one
+    # the house number first, after a word for a house
+    ("Во всём доме 5 по ул. Ленина нет света", "lenina-5"),
+    ("д. 15 на улице Ленина, подъезд 2", "lenina-15"),
+    ("кв. 5 по ул. Пушкина", None),  # a flat number is no house number
     ("Нет горячей воды", None),
 ])
 def test_building_is_found_by_street_and_house_number(text: str, code: str | None) -> None:

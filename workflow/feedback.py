@@ -46,7 +46,8 @@ _SCORE = (rf"(?:{_SAID}|(?:на\s+)?(?P<score>{_DIGIT}|{_GRADE}|{_STARS}"
 # enough to be nothing else, after at most a greeting, thanks or "Оценка:" ("Спасибо! 5",
 # "Здравствуйте, УК «Домовой».\n\n5" as The Bat!'s template writes it, "Отлично! 5"). Not
 # "Хорошо, …": "хорошо, но 2 крана так и текут" is no score.
-_LEAD = (r"(?:(?:здравствуйте|добрый (?:день|вечер)|спасибо(?: большое| огромное)?|благодарю|"
+_LEAD = (r"(?:(?:здравствуйте|добрый (?:день|вечер)|"
+         r"(?:большое |огромное )?спасибо(?: большое| огромное)?|благодарю|"
          r"(?:все )?(?:отлично|супер)|"
          r"hello|hi|thanks|thank you|(?:моя )?оценка|ставлю|оцениваю(?: на)?|(?:my )?rating|"
          r"score)\b(?:(?!кв|квартир|дом\b|подъезд|этаж|flat|apt)[^\d\n]){0,40}?[\s.!,:;—–-]*){0,4}")
@@ -73,6 +74,17 @@ def parse_rating(text: str) -> tuple[int, str | None] | None:
     else:
         return None
     return _value(m["said"] or m["score"]), comment or None
+
+
+# A reply that opens with a lone digit and a word: "2 крана так и текут" counts taps, where
+# "2, мастер опоздал" or "Оценка 2: мастер опоздал" scores.
+_BARE_SCORE = re.compile(r"^\s*\d\s+(?!балл|звезд|из\b|stars?\b|points?\b)[^\W\d_]",
+                         re.IGNORECASE)
+
+
+def bare_score(text: str) -> bool:
+    """Whether a rating's score is a digit that could as well count what follows it."""
+    return _BARE_SCORE.match(text) is not None
 
 
 def _value(score: str) -> int:

@@ -23,7 +23,7 @@ from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
 from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
 from workflow.context import Workflow
-from workflow.feedback import parse_rating, record_feedback
+from workflow.feedback import bare_score, parse_rating, record_feedback
 from workflow.models import (
     BUILDING_WIDE,
     Case,
@@ -63,7 +63,7 @@ _HINTED = (select(Message.case_id)
            .where(Message.channel == bindparam("channel"),
                   Message.external_id.in_(bindparam("hints", expanding=True)),
                   Message.case_id.is_not(None))
-           .order_by(Message.id.desc()).limit(1))
+           .order_by(Message.id.desc()))
 _LIVE_LINK_CODE = Prepared(
     select(LinkCode.code).where(LinkCode.resident_id == bindparam("resident_id"),
                                 LinkCode.expires_at > bindparam("now")))
@@ -84,6 +84,14 @@ _REPEATED = Prepared(
             Message.case_id == Case.id, Message.direction == "in",
             Message.channel == bindparam("channel"), Message.text == bindparam("text"),
             Message.subject == bindparam("subject")).exists()))
+# A follow-up on a case that reads exactly like the resident's previous one on it, within the
+# window: a phone resending a reply with a new Message-ID.
+_REPEATED_ON_CASE = Prepared(
+    select(Message.id).where(
+        Message.case_id == bindparam("case_id"), Message.resident_id == bindparam("resident_id"),
+        Message.direction == "in", Message.channel == bindparam("channel"),
+        Message.created_at >= bindparam("since"), Message.text == bindparam("text"),
+        Message.subject == bindparam("subject")).limit(1))
 # How long a letter sent again word for word is taken for the same one, not a new report.
 REPEAT_WINDOW = timedelta(hours=1)
 LINK_CODE_TTL = timedelta(days=30)
@@ -115,8 +123,14 @@ class IntakeResult:
 
 # Cyrillic letters that look like Latin ones: a case number typed on a Russian keyboard.
 _LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
-# The classifier's rules that hear thanks ("Спасибо, всё починили", "thanks, all fixed").
-_THANKS_RULE = "kind.other.thanks"
+# Categories that name no department's work: a reply filed under them says nothing new.
+_NO_DEPARTMENT = frozenset({"other", "staff"})
+# The classifier's rules that hear a fault still there or back ("проблема осталась", "опять
+# течёт"): a rating's remark that says so reopens the case.
+_FAULT_PERSISTS = frozenset({"kind.complaint.unresolved", "kind.complaint.repetition"})
+# A word in a reply to "Обращение решено" that may say the job is not done ("Нет", "Не
+# совсем", "not really"), whatever else the reply files as.
+_DISSENT = re.compile(r"\b(?:не|нет|ни|no|not|nope)\b|👎", re.IGNORECASE)
 # A greeting is the one "other" rule that says nothing about what is wanted; thanks, praise,
 # an advert, a cancellation or a season's greetings sent with a file are still no request.
 _GREETING_RULE = "kind.other.greeting_only"
@@ -216,10 +230,10 @@ class IntakeService:
         if msg.sender is not None:
             resident, ident, new = await self._resident(session, msg, now)
             first_contact = (resident, ident, msg.external_id) if new else None
-        # the case a reply answers, asked once: it is threaded into, or linked to below
-        hinted = await self._hinted_case(session, msg) if msg.thread_hints else None
+        # the cases a reply answers, asked once: threaded into, or linked to below
+        hinted = await self._hinted_cases(session, msg) if msg.thread_hints else []
         case = await self._thread_target(session, msg, resident, hinted, now) \
-            if first_contact is None or hinted is not None else None
+            if first_contact is None or hinted else None
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
@@ -230,10 +244,17 @@ class IntakeService:
             if repeated is not None:
                 return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
                                     note="the same letter sent again")
+        if msg.attachments and resident is not None and first_contact is None \
+                and _wordless(self._classify(replace(msg, subject=""))[0]):
+            # Photos sent in a letter of their own ("Фото прилагаю", under the report's
+            # subject again) a few minutes after the report belong to it
+            recent = await session.scalar(select(Case).where(
+                Case.id == _LATEST_CASE, Case.received_at >= msg.received_at - REPEAT_WINDOW,
+                Case.stage.in_(OPEN_STAGES)), {"resident_id": resident.id})
+            if recent is not None:
+                return await self._follow_up(session, msg, resident, recent, now)
         labels, failure = self._classify(msg)
-        if labels.kind == Kind.OTHER and msg.attachments and not any(
-                rule.startswith("kind.other.") and rule != _GREETING_RULE
-                for rule in labels.rules):
+        if labels.kind == Kind.OTHER and msg.attachments and _wordless(labels):
             # "Заявление во вложении", a scan with no word at all: a person sent a file to act
             # on, and only staff can read it
             labels, failure = FALLBACK_LABELS, "a file sent with no words to classify"
@@ -244,7 +265,8 @@ class IntakeService:
             return IntakeResult(Action.IGNORED, labels=labels)
 
         case = await self._open_case(session, msg, resident, labels, now, failure)
-        linked = await self._link_foreign_reference(session, msg, case, hinted)
+        linked = await self._link_foreign_reference(session, msg, case,
+                                                    hinted[0] if hinted else None)
         if resident is None:
             case.needs_review = True
             case.review_reason = "sender unknown: nothing can be sent back"
@@ -314,13 +336,24 @@ class IntakeService:
         return list(dict.fromkeys(f"{self._prefix}-{int(n)}" for n in found))
 
     async def _thread_target(self, session: AsyncSession, msg: InboundMessage,
-                             resident: Resident | None, hinted: Case | None,
+                             resident: Resident | None, hinted: list[Case],
                              now: datetime) -> Case | None:
         """The case this message continues, if any: reply reference, burst, or case number."""
-        if hinted is not None and await self._on_case(session, hinted, resident):
-            return hinted
+        # A reply-all names every letter of the thread: the newest case the sender is on
+        # ("Re: Re:" from Ivan after his neighbour's answer is still about his own leak).
+        for candidate in hinted:
+            if await self._on_case(session, candidate, resident):
+                return candidate
         if resident is None:
             return None
+        if hinted:
+            # a neighbour answering all again continues the case her first answer opened
+            own = await session.scalar(
+                select(Case).where(Case.resident_id == resident.id,
+                                   Case.linked_case_id == hinted[0].id)
+                .order_by(Case.id.desc()).limit(1))
+            if own is not None:
+                return own
         if msg.burst_key:
             case_id = await session.scalar(
                 select(Message.case_id).where(Message.burst_key == msg.burst_key,
@@ -362,14 +395,14 @@ class IntakeService:
             Message.case_id == case.id, Message.resident_id == resident.id).limit(1)) is not None
 
     @staticmethod
-    async def _hinted_case(session: AsyncSession, msg: InboundMessage) -> Case | None:
-        """The case of the newest message this one refers to (In-Reply-To/References, a
-        Telegram reply). Replies and what they answer share a channel, and asking by channel
-        uses the unique (channel, external id) index; by external id alone every reply read
-        the whole conversation log."""
-        case_id = await session.scalar(_HINTED, {"channel": msg.channel,
-                                                 "hints": list(msg.thread_hints)})
-        return await session.get_one(Case, case_id) if case_id is not None else None
+    async def _hinted_cases(session: AsyncSession, msg: InboundMessage) -> list[Case]:
+        """The cases of the messages this one refers to (In-Reply-To/References, a Telegram
+        reply), the newest message's first. Replies and what they answer share a channel, and
+        asking by channel uses the unique (channel, external id) index; by external id alone
+        every reply read the whole conversation log."""
+        ids = dict.fromkeys(await session.scalars(_HINTED, {"channel": msg.channel,
+                                                            "hints": list(msg.thread_hints)}))
+        return [await session.get_one(Case, case_id) for case_id in ids]
 
     async def _link_foreign_reference(self, session: AsyncSession, msg: InboundMessage,
                                       case: Case, hinted: Case | None) -> str | None:
@@ -453,29 +486,56 @@ class IntakeService:
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
         reopen_window = self.wf.settings.sla.reopen_window
+        if resident is not None and msg.channel not in CHAT_CHANNELS and msg.text.strip() \
+                and (await _REPEATED_ON_CASE.run(session, {
+                    "case_id": case.id, "resident_id": resident.id,
+                    "since": now - REPEAT_WINDOW, "channel": msg.channel,
+                    "text": msg.text, "subject": msg.subject})).first() is not None:
+            # a phone resending a follow-up with a new Message-ID: staff heard it once
+            return IntakeResult(Action.DUPLICATE, case.number, case.id,
+                                note="the same letter sent again")
         rating = parse_rating(msg.text) if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
-        if rating is not None and rating[1] and self._classify(
-                replace(msg, text=rating[1], subject=""))[0].kind != Kind.OTHER:
+        remark = self._classify(replace(msg, text=rating[1], subject=""))[0] \
+            if rating is not None and rating[1] is not None else None
+        if remark is not None and remark.kind != Kind.OTHER and bare_score(msg.text):
             rating = None  # "5 лет не могут починить" is a new grievance, not a score
         if rating is not None and resident is not None and case.resident_id == resident.id:
             await self._log_message(session, msg, case, resident, now, note="rating")
             await record_feedback(session, case, resident.id, *rating, now)
+            if remark is not None and remark.kind != Kind.OTHER:
+                # "Оценка 4, мастер опоздал на час": the score stands and staff read why;
+                # "2, проблема осталась" also says the job is not done
+                if any(r in _FAULT_PERSISTS for r in remark.rules) \
+                        and now - (case.closed_at or case.resolved_at or now) <= reopen_window:
+                    await self._reopen(session, case, now)
+                    return IntakeResult(Action.REOPENED, case.number, case.id, note="rating")
+                await self._relay(session, msg, case)
             return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
-        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and self._only_thanks(msg):
-            # "Спасибо, всё починили!" answers the resolution: the job stays done
-            await self._log_message(session, msg, case, resident, now, note="thanks")
+        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and self._settles(msg):
+            # "Спасибо, всё починили!", "Всё работает", 👍 answer the resolution: the job
+            # stays done
+            await self._log_message(session, msg, case, resident, now, note="settled")
             await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
                                action="message", note=msg.text[:200] or None)
-            return IntakeResult(Action.THREADED, case.number, case.id, note="thanks")
+            return IntakeResult(Action.THREADED, case.number, case.id, note="settled")
         if case.stage in (Stage.RESOLVED, Stage.CLOSED):
             ended = case.closed_at or case.resolved_at or now
+            labels, failure = self._classify(msg)
             if now - ended > reopen_window:
-                labels, failure = self._classify(msg)
+                why = "closed too long ago"
+            elif labels.kind != Kind.OTHER and labels.category not in _NO_DEPARTMENT \
+                    and labels.category != case.category:
+                # Residents answer the office's last letter to report something else ("Спасибо
+                # за мусор. Теперь в 1 подъезде не работает лифт"): the lift is a job of its
+                # own, for its own department, not the cleaners' case reopened.
+                why = f"a new {labels.category} matter"
+            else:
+                why = None
+            if why is not None:
                 new = await self._open_case(session, msg, resident, labels, now, failure)
                 new.linked_case_id = case.id
                 await record_event(session, case_id=new.id, at=now, actor="system",
-                                   action="linked",
-                                   note=f"follow-up to {case.number}, closed too long ago")
+                                   action="linked", note=f"follow-up to {case.number}, {why}")
                 acknowledged = await self._acknowledge(session, new, now) if resident else False
                 return IntakeResult(Action.NEW_CASE, new.number, new.id, labels, acknowledged,
                                     new.incident_id, linked_case=case.number)
@@ -492,6 +552,11 @@ class IntakeService:
             await record_event(session, case_id=case.id, at=now, actor="system",
                                action="clock_resumed")
         case.updated_at = now
+        await self._relay(session, msg, case)
+        return IntakeResult(Action.THREADED, case.number, case.id)
+
+    async def _relay(self, session: AsyncSession, msg: InboundMessage, case: Case) -> None:
+        """The resident's words (and files) to the case's staff chat."""
         # The rest of an album adds photos to the case; staff need not hear of each one.
         relay_key = (f"relay:burst:{msg.burst_key}" if msg.burst_key and not msg.text.strip()
                      else f"relay:{msg.channel}:{msg.external_id}")
@@ -500,17 +565,16 @@ class IntakeService:
                                 extra={"media": media},
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
-        return IntakeResult(Action.THREADED, case.number, case.id)
 
-    def _only_thanks(self, msg: InboundMessage) -> bool:
-        """Whether a reply to a resolved case is thanks and nothing else. Its own words decide,
-        not our subject it answers ("Re: Обращение решено" would make "Проблема осталась" sound
-        settled), and only thanks count: a bare "Не починили", a photo or a new request reopens."""
-        if not msg.text.strip():
+    def _settles(self, msg: InboundMessage) -> bool:
+        """Whether a reply to a resolved case leaves the job done: nothing in it to act on
+        (the classifier files thanks, "Всё работает", "Ок", 👍 as other) and no "нет" or "не"
+        that may say the job is not done. Its own words decide, not our subject it answers
+        ("Re: Обращение решено" would make "Проблема осталась" sound settled); a photo, a new
+        request, "Не починили" or a bare "Нет" reopens."""
+        if msg.attachments or _DISSENT.search(msg.text):
             return False
-        labels = self._classify(replace(msg, subject=""))[0]
-        return labels.kind == Kind.OTHER and any(
-            rule.startswith(_THANKS_RULE) for rule in labels.rules)
+        return self._classify(replace(msg, subject=""))[0].kind == Kind.OTHER
 
     async def _reopen(self, session: AsyncSession, case: Case, now: datetime) -> None:
         from_stage = case.stage
@@ -666,7 +730,8 @@ class IntakeService:
             action = Action.IGNORED_LIST if msg.automated == Automated.LIST \
                 else Action.IGNORED_AUTOREPLY
             return IntakeResult(action)
-        case = await self._hinted_case(session, msg) if msg.thread_hints else None
+        hinted = await self._hinted_cases(session, msg) if msg.thread_hints else []
+        case = hinted[0] if hinted else None
         if case is None:
             for number in self._referenced_numbers(msg):
                 case = await session.scalar(select(Case).where(Case.number == number))
@@ -702,6 +767,13 @@ def _missing(resident: Resident, **known: object) -> dict[str, object]:
     """What a message tells about its resident that the record lacks (never overwrites)."""
     return {key: value for key, value in known.items()
             if value not in (None, "") and getattr(resident, key) in (None, "")}
+
+
+def _wordless(labels: Classification) -> bool:
+    """Whether words sent with a file say nothing the classifier can act on: no report, and
+    none of thanks, praise, an advert or a cancellation (a greeting says nothing)."""
+    return labels.kind == Kind.OTHER and not any(
+        rule.startswith("kind.other.") and rule != _GREETING_RULE for rule in labels.rules)
 
 
 def _actor(resident: Resident | None) -> str:

@@ -43,12 +43,18 @@ def guess_building(text: str, buildings: Iterable[BuildingInfo]) -> BuildingInfo
         if parts is None:
             continue
         stem, number = parts
-        for m in re.finditer(re.escape(stem), lowered):
-            tail = lowered[m.end():m.end() + 24]
-            if re.search(rf"\D{number}\b", tail) or tail.startswith(number):
-                found.append(b)
-                break
+        if any(re.search(rf"\D{number}\b", tail) or tail.startswith(number)
+               for tail in (lowered[m.end():m.end() + 24]
+                            for m in re.finditer(re.escape(stem), lowered))) \
+                or re.search(_HOUSE_FIRST.format(number=number, stem=re.escape(stem)), lowered):
+            found.append(b)
     return found[0] if len(found) == 1 else None
+
+
+# The house number before its street, after a word for a house: "во всём доме 5 по ул.
+# Ленина", "д. 5 на улице Ленина", "house 5, Lenina street".
+_HOUSE_FIRST = (r"(?:\bдом\w*|\bд\.?|\bhouse)\s*№?\s*{number}\b\s*,?\s*(?:(?:по|на)\s+)?"
+                r"(?:ул\.?|улиц\w*|пр-т|проспект\w*|пер\.?|переулк\w*|бульвар\w*)?\s*{stem}")
 
 
 # What makes the number after "квартир…" a measure or a count rather than a flat: "в квартире
