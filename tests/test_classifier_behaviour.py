@@ -2918,3 +2918,10 @@ def test_a_terse_or_polite_portal_post_is_not_ignored(clf: Classifier, text: str
 def test_nothing_done_since_is_a_complaint(clf: Classifier) -> None:
     c = clf.classify("Провал люков. Пишу уже второй год, а воз и ныне там")
     assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", ["Не могу записаться на вакцинацию через Госуслуги",
+                                  "Третий месяц не назначают пособие"])
+def test_a_public_service_matter_is_a_report_for_staff_to_pass_on(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
