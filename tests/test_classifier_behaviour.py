@@ -2875,6 +2875,7 @@ def test_a_pothole_in_a_driveway_is_no_parking_violation(clf: Classifier) -> Non
     "Интернета нет, а из щитка летят искры",
     "Подъезд обесточен, в щитке искрит",
     "Подвальное помещение подтоплено стоками",
+    "У соседей горит балкон",
 ])
 def test_a_dead_light_thanks_or_a_new_meter_beside_smoke_or_sparks_still_raise_the_alarm(
         clf: Classifier, text: str) -> None:
@@ -2883,6 +2884,7 @@ def test_a_dead_light_thanks_or_a_new_meter_beside_smoke_or_sparks_still_raise_t
 
 @pytest.mark.parametrize("text", [
     "Фонарь во дворе горит днём",
+    "В квартире нет света, у соседей горит.",
     "Освещение горит только на двух опорах из десяти",
     "Деформирован люк у фонтана на площади",
     "Дорога Курск - Искра вся в ямах",
