@@ -64,6 +64,8 @@ def test_operator_file_loads_and_classifies(tmp_path: Path) -> None:
         (GOOD + "- id: x.y\n  any: [a]\n", 10, "votes for no label"),
         (GOOD + "- id: x.z\n  kind: other\n", 10, "no patterns"),
         (GOOD.replace("  weight: 5\n", "  weight: 5\n  any: [\n"), 9, "YAML"),
+        (GOOD.replace("  weight: 2\n", "  weight: 2\n  unless_over: [спасибо]\n"), 5,
+         "unless_over needs a rearm"),
         ("rulez: []\n", 1, "unknown top-level key"),
         ("defaults:\n  urgency: {complaint: urgent}\n", 2, "unknown urgency 'urgent'"),
     ],
@@ -76,6 +78,16 @@ def test_bad_rules_name_file_and_line(tmp_path: Path, text: str, line: int, frag
     assert message.startswith(f"ops.yaml:{line}:"), message
     assert fragment in message
     assert isinstance(err.value, ValueError)
+
+
+def test_an_exception_for_a_job_done_yields_to_the_alarm_told_now(tmp_path: Path) -> None:
+    rules = GOOD.replace('  any: [течет, "протек*", "leak*"]\n',
+                         '  any: [течет, "протек*", "leak*"]\n  negatable: true\n'
+                         '  unless_over: [починил*]\n  rearm: ["=течет"]\n')
+    clf = Classifier.from_paths([write(tmp_path, rules)])
+    assert clf.classify("Вчера протекало, починили").category != "plumbing"
+    assert clf.classify("Кран починили, а сейчас опять течет").category == "plumbing"
+    assert clf.classify("Починили, больше не течет, но протекало сильно").category != "plumbing"
 
 
 def test_missing_file_is_a_rules_error(tmp_path: Path) -> None:

@@ -196,17 +196,17 @@ class Classifier:
         # Rules that raise an emergency (see _fired: when one is stood down).
         self._alarms = frozenset(idx for idx, rule in enumerate(ruleset.rules)
                                  if ("urgency", Urgency.EMERGENCY.value) in rule.votes)
-        # Per rule: its required parts, its ``unless`` part and its ``unless_here`` part (-1
-        # when it has none).
-        self._rule_parts: list[tuple[frozenset[int], int, int]] = []
+        # Per rule: its required parts and its ``unless``, ``unless_here``, ``unless_over`` and
+        # ``rearm`` parts (-1 when it has none).
+        self._rule_parts: list[tuple[frozenset[int], int, int, int, int]] = []
         for idx, rule in enumerate(ruleset.rules):
             groups = (rule.any, *rule.all) if rule.any else rule.all
             required = frozenset(self._add_part(idx, g, rule.negatable) for g in groups)
-            unless = self._add_part(idx, rule.unless, False, STAND_DOWN_GAP) \
-                if rule.unless else -1
-            here = self._add_part(idx, rule.unless_here, False, STAND_DOWN_GAP) \
-                if rule.unless_here else -1
-            self._rule_parts.append((required, unless, here))
+            unless, here, over = (
+                self._add_part(idx, patterns, False, STAND_DOWN_GAP) if patterns else -1
+                for patterns in (rule.unless, rule.unless_here, rule.unless_over))
+            rearm = self._add_part(idx, rule.rearm, rule.negatable) if rule.rearm else -1
+            self._rule_parts.append((required, unless, here, over, rearm))
         # A regex passes its screens only if the message has a fragment of its first screen:
         # indexed by those fragments, the parts a message's regexes could satisfy are a union
         # of a few sets, and most regex rules are turned away without one call to _search.
@@ -516,7 +516,7 @@ class Classifier:
         part_rule = self._part_rule.__getitem__
         stood_down = False
         for idx in sorted({*map(part_rule, done), *map(part_rule, searchable)}):
-            required, unless, here = self._rule_parts[idx]
+            required, unless, here, over, rearm = self._rule_parts[idx]
             if unless in done and idx not in self._alarms:
                 continue
             missing = required - done
@@ -525,7 +525,11 @@ class Classifier:
                 and all(self._search(p, norm, fragments) for p in missing)
             ):
                 continue
-            if unless in done or (unless in searchable and self._search(unless, norm, fragments)):
+            if unless in done or (unless in searchable and self._search(unless, norm, fragments)) \
+                    or ((over in done or (over in searchable
+                                          and self._search(over, norm, fragments)))
+                        and not (rearm in done or (rearm in searchable
+                                                   and self._search(rearm, norm, fragments)))):
                 stood_down = stood_down or idx in self._alarms
                 continue
             if (here in done or (here in searchable and self._search(here, norm, fragments))) \

@@ -18,7 +18,8 @@ from intake.labels import AXES, Kind, Scope, Urgency
 
 from .tokens import normalise
 
-RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "unless_here", "negatable", "note",
+RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "unless_here", "unless_over",
+                       "rearm", "negatable", "note",
                        *AXES.keys()})
 DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations"})
 TOP_KEYS = frozenset({"rules", "defaults"})
@@ -70,6 +71,12 @@ class Rule:
     # sentence holds all its patterns and none of these ("вчера прорвало трубу. Сейчас опять
     # хлещет" is a flood now).
     unless_here: tuple[Pattern, ...] = ()
+    # Like ``unless``, for words that tell an alarm over, done with or only asked about
+    # ("спасибо за", "поменяли", "оказалось", "если вдруг"), except where ``rearm`` hears the
+    # alarm told as happening now ("сейчас пахнет газом", "из щитка летят искры"): thanks for
+    # an answer, or last week's repair, must not silence sparks flying today.
+    unless_over: tuple[Pattern, ...] = ()
+    rearm: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -229,6 +236,12 @@ def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
     unless = _patterns(path, fields["unless"][1], "unless", keyer) if "unless" in fields else ()
     here = (_patterns(path, fields["unless_here"][1], "unless_here", keyer)
             if "unless_here" in fields else ())
+    over = (_patterns(path, fields["unless_over"][1], "unless_over", keyer)
+            if "unless_over" in fields else ())
+    rearm = _patterns(path, fields["rearm"][1], "rearm", keyer) if "rearm" in fields else ()
+    if over and not rearm:
+        raise _err(path, fields["unless_over"][1], "unless_over needs a rearm: list (the alarm "
+                   "told as happening now)")
     negatable = False
     if "negatable" in fields:
         raw = _scalar(path, fields["negatable"][1], "negatable").lower()
@@ -236,7 +249,8 @@ def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
             raise _err(path, fields["negatable"][1], "negatable must be true or false")
         negatable = raw in ("true", "yes")
     origin = f"{path.name}:{node.start_mark.line + 1}"
-    return Rule(rid, tuple(votes), weight, any_, all_, unless, negatable, origin, here)
+    return Rule(rid, tuple(votes), weight, any_, all_, unless, negatable, origin, here, over,
+                rearm)
 
 
 def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defaults:
