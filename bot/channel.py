@@ -65,6 +65,7 @@ class TelegramChannel:
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.include_router(staff.build_router(self.deps))
         self.dp.include_router(residents.build_router(self.deps))
+        self.dp.include_router(residents.build_group_router(self.deps))
         self._runner: web.AppRunner | None = None
         self._polling = False
 

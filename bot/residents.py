@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from dataclasses import asdict
+from difflib import SequenceMatcher
 from typing import Any
 
 from aiogram import F, Router
@@ -64,9 +65,12 @@ from intake.message import (
     SenderIdentity,
     message_to_json,
 )
+from workflow.cases import typed_case_number
+from workflow.feedback import parse_rating
 from workflow.models import Building, Case, Identity, Resident, Staff
+from workflow.models import Message as LoggedMessage
 from workflow.residents import redeem_link_code
-from workflow.stages import OPEN_STAGES
+from workflow.stages import OPEN_STAGES, Stage
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,8 @@ FORM_TOPICS = ("plumbing", "heating", "electrical", "elevator", "cleaning", "ter
                "noise", "structure", "other")
 APARTMENT_RE = re.compile(r"^[0-9]{1,5}[\w/-]{0,6}$")
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+# An edit this close to the words it replaces mends them (a typo), and says nothing new.
+RETOUCH_RATIO = 0.8
 
 
 class Registration(StatesGroup):
@@ -111,6 +117,10 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
         v2 = message.video
         return (Attachment(v2.file_name or f"video_{mid}.mp4", v2.mime_type or "video/mp4",
                            v2.file_size or 0, v2.file_id),)
+    if message.video_note:
+        vn = message.video_note
+        return (Attachment(f"video_note_{mid}.mp4", "video/mp4", vn.file_size or 0,
+                           vn.file_id),)
     if message.audio:
         a = message.audio
         return (Attachment(a.file_name or f"audio_{mid}.mp3", a.mime_type or "audio/mpeg",
@@ -143,7 +153,7 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- registration ---------------------------------------------------------------------
 
-    @router.message(CommandStart(deep_link=True))
+    @router.message(CommandStart(deep_link=True, ignore_case=True))
     async def start_link(message: Message, command: CommandObject, state: FSMContext) -> None:
         user = message.from_user
         assert user is not None
@@ -166,7 +176,7 @@ def build_router(deps: BotDeps) -> Router:
         await say(message, "start_building", office=wf.settings.office_name,
                   building={"address": address, "code": code})
 
-    @router.message(CommandStart())
+    @router.message(CommandStart(ignore_case=True))
     async def start_plain(message: Message, state: FSMContext) -> None:
         await state.clear()
         await say(message, "start_plain", office=wf.settings.office_name)
@@ -225,11 +235,11 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- plain commands -------------------------------------------------------------------
 
-    @router.message(Command("help"))
+    @router.message(Command("help", ignore_case=True))
     async def help_(message: Message) -> None:
         await say(message, "help", example=example())
 
-    @router.message(Command("link"))
+    @router.message(Command("link", ignore_case=True))
     async def link(message: Message, command: CommandObject, state: FSMContext) -> None:
         user = message.from_user
         assert user is not None
@@ -266,7 +276,7 @@ def build_router(deps: BotDeps) -> Router:
     async def menu_cases_pressed(message: Message) -> None:
         await my_cases(message)
 
-    @router.message(Command("cases"))
+    @router.message(Command("cases", ignore_case=True))
     async def my_cases(message: Message) -> None:
         assert message.from_user is not None
         async with wf.sessions() as session:
@@ -277,10 +287,10 @@ def build_router(deps: BotDeps) -> Router:
         else:
             await say(message, "cases", cases=cases)
 
-    @router.message(Command("case"))
+    @router.message(Command("case", ignore_case=True))
     async def one_case(message: Message, command: CommandObject) -> None:
         assert message.from_user is not None
-        number = (command.args or "").strip().upper()
+        number = typed_case_number(command.args or "")
         if not number:
             await say(message, "case_usage", example=example())
             return
@@ -300,7 +310,7 @@ def build_router(deps: BotDeps) -> Router:
             return
         await say(message, "case", case=case, assignee=assignee, history=history)
 
-    @router.message(Command("lang"))
+    @router.message(Command("lang", ignore_case=True))
     async def lang_menu(message: Message) -> None:
         lang = await lang_of(message.from_user)
         markup = inline_keyboard([[(texts.button(lang, "lang_ru"), LangCb(code="ru").pack()),
@@ -312,15 +322,20 @@ def build_router(deps: BotDeps) -> Router:
         user = query.from_user
         code = texts.language(callback_data.code)
         async with wf.sessions.begin() as session:
-            resident = await ensure_resident(session, user.id, user.full_name, code,
-                                             wf.clock.now())
+            known = await resident_of(session, user.id)
+            changed = known is None or known.language != code
+            resident = known or await ensure_resident(session, user.id, user.full_name, code,
+                                                      wf.clock.now())
             resident.language = code
+        if not changed:  # a double tap, or the language already in use: no second message
+            await answer(query, texts.resident(code, "lang_set"))
+            return
         await answer(query)
         await deps.say(user.id, texts.resident(code, "lang_set"))
 
     # --- the guided form ------------------------------------------------------------------
 
-    @router.message(Command("new"))
+    @router.message(Command("new", ignore_case=True))
     async def form_start(message: Message, state: FSMContext) -> None:
         lang = await lang_of(message.from_user)
         await state.clear()
@@ -415,10 +430,22 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.callback_query(F.data.startswith("rate:"))
     async def rate(query: CallbackQuery, state: FSMContext) -> None:
-        _, number, value = (query.data or "::").split(":", 2)
+        parts = (query.data or "").split(":", 2)
+        number, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
         lang = await lang_of(query.from_user)
+        if value.isdigit() and await state.get_state() == Rating.comment.state:
+            data = await state.get_data()
+            if data.get("number") == number and data.get("rating") == int(value):
+                await answer(query)  # the same press again (a double tap): thanked once
+                return
         async with wf.sessions() as session:
             resident = await resident_of(session, query.from_user.id)
+            stage = await session.scalar(select(Case.stage).where(Case.number == number))
+        if stage is not None and stage not in (Stage.RESOLVED.value, Stage.CLOSED.value):
+            # Reopened since ("не починили"): an old button must not score a job not done.
+            await answer(query, texts.resident(lang, "button_stale"))
+            await drop_buttons(query)
+            return
         ok = False
         if resident is not None and value.isdigit():
             try:
@@ -431,7 +458,9 @@ def build_router(deps: BotDeps) -> Router:
             return
         await drop_buttons(query)
         await state.set_state(Rating.comment)
-        await state.update_data(number=number, rating=int(value))
+        pressed = query.message
+        await state.update_data(number=number, rating=int(value), reply=(
+            f"{pressed.chat.id}:{pressed.message_id}" if pressed is not None else None))
         markup = inline_keyboard([[(texts.button(lang, "skip"), CommentCb(a="skip").pack())]])
         await deps.say(query.from_user.id, texts.resident(lang, "rated", rating=value),
                        markup=markup)
@@ -443,18 +472,28 @@ def build_router(deps: BotDeps) -> Router:
         await drop_buttons(query)
 
     @router.message(Rating.comment, F.text)
-    async def comment(message: Message, state: FSMContext) -> None:
+    async def comment(message: Message, state: FSMContext, event_update: Update) -> None:
         assert message.from_user is not None and message.text is not None
         if message.text.startswith("/"):
             await state.clear()
             return
         data = await state.get_data()
         await state.clear()
-        async with wf.sessions() as session:
-            resident = await resident_of(session, message.from_user.id)
-        if resident is not None:
-            await deps.cases.rate(str(data["number"]), resident.id, int(data["rating"]),
-                                  message.text)
+        number, rating, hint = str(data["number"]), int(data["rating"]), data.get("reply")
+        said = f"{rating}, {message.text.strip()}"
+        if hint and parse_rating(said) == (rating, message.text.strip()):
+            # The score and its remark, as a reply to the "resolved" message: intake reads it
+            # as it reads "3, опять течёт" by mail, so a remark reaches staff and a fault still
+            # there reopens the case (kept only on the rating, such a complaint was lost).
+            msg = await inbound(message.from_user, external_id(message), said, (),
+                                thread_hints=(str(hint),), burst_key=None)
+            if await ingest(msg, message.from_user.id, event_update) is None:
+                return
+        else:
+            async with wf.sessions() as session:
+                resident = await resident_of(session, message.from_user.id)
+            if resident is not None:
+                await deps.cases.rate(number, resident.id, rating, message.text)
         await say(message, "comment_saved")
 
     # --- blocked / unblocked --------------------------------------------------------------
@@ -512,6 +551,20 @@ def build_router(deps: BotDeps) -> Router:
             # edit too made one complaint two cases)
             await state.update_data(text=text)
             return
+        async with wf.sessions() as session:
+            known = (await session.execute(select(LoggedMessage.text, Case.stage).outerjoin(
+                Case, Case.id == LoggedMessage.case_id).where(
+                LoggedMessage.channel == Channel.TELEGRAM.value,
+                LoggedMessage.external_id == original).limit(1))).first()
+        if known is None:
+            # never a report (a command, the flat number, a form step): nor is its edit, and
+            # filing it only showed staff a stray "17"
+            return
+        was, stage = known
+        if stage in (Stage.RESOLVED.value, Stage.CLOSED.value) \
+                and SequenceMatcher(None, was or "", text).ratio() >= RETOUCH_RATIO:
+            # a typo mended in a report whose job is done reopened it and told the resident
+            return
         msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}", text, (),
                             thread_hints=(original,), notes=("edited message",), burst_key=None)
         await ingest(msg, user.id, event_update, quiet=True)
@@ -525,6 +578,8 @@ def build_router(deps: BotDeps) -> Router:
         if message.location is not None:
             text = texts.resident(lang, "location", lat=message.location.latitude,
                                   lon=message.location.longitude)
+            if message.venue is not None:  # a named place: its address is what staff need
+                text = f"{text}\n{message.venue.title}, {message.venue.address}"
         elif message.contact is not None:
             text = texts.resident(lang, "contact", name=message.contact.first_name,
                                   phone=message.contact.phone_number)
@@ -532,7 +587,7 @@ def build_router(deps: BotDeps) -> Router:
             text = message.text or message.caption or ""
         if (command := COMMAND_RE.match(message.text or "")) is not None:
             # A mistyped or unknown command is not a complaint: say so, and show the menu.
-            await say(message, "unknown_command", command="/" + command.group(1),
+            await say(message, "unknown_command", command=command.group(0),
                       example=example())
             return
         attachments = attachments_of(message)
@@ -621,8 +676,8 @@ def build_router(deps: BotDeps) -> Router:
     async def drop_buttons(query: CallbackQuery) -> None:
         """Buttons of a finished step go away, so an old one cannot be pressed twice."""
         msg = query.message
-        if msg is None:
-            return
+        if msg is None or getattr(msg, "reply_markup", None) is None:
+            return  # gone already (a second press): Telegram refuses an edit changing nothing
         try:
             await deps.output.unbudgeted(EditMessageReplyMarkup(
                 chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=None))
@@ -634,6 +689,30 @@ def build_router(deps: BotDeps) -> Router:
     @router.callback_query()
     async def stale_button(query: CallbackQuery) -> None:
         await answer(query, texts.resident(await lang_of(query.from_user), "button_stale"))
+
+    return router
+
+
+def build_group_router(deps: BotDeps) -> Router:
+    """A command to the bot in a group that is no staff chat (a house chat it was added to):
+    reports are taken in private, so the sender is pointed there. Other group talk is left
+    alone; the staff router, included first, takes the staff chats."""
+    router = Router(name="groups")
+    router.message.filter(F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
+                          ~F.chat.id.in_(deps.chats.chat_ids()))
+    wf, texts = deps.wf, deps.texts
+
+    @router.message(F.text.regexp(COMMAND_RE))
+    async def to_private(message: Message) -> None:
+        me = await message.bot.me() if message.bot is not None else None
+        match = COMMAND_RE.match(message.text or "")
+        if me is None or match is None or (match[2] and match[2].lower()
+                                           != (me.username or "").lower()):
+            return  # another bot's command
+        lang = language_of(message.from_user.language_code if message.from_user else None,
+                           wf.settings.default_language)
+        await deps.say(message.chat.id, texts.resident(
+            lang, "group_hint", link=f"https://t.me/{me.username}"))
 
     return router
 

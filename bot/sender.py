@@ -25,6 +25,7 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -264,6 +265,10 @@ def send_error(exc: BaseException, *, private: bool) -> Exception:
                                   retry_after=float(exc.retry_after))
     if isinstance(exc, TelegramForbiddenError):
         return PermanentSendError(f"Telegram: {exc.message}", unreachable=private)
+    if isinstance(exc, TelegramMigrateToChat):
+        # Retrying the old id fails forever; only a new id in the configuration helps.
+        return PermanentSendError(f"Telegram: the group was upgraded to a supergroup, new id "
+                                  f"{exc.migrate_to_chat_id}; update the configuration")
     if isinstance(exc, TelegramBadRequest):
         text = exc.message.lower()
         if private and ("chat not found" in text or "user is deactivated" in text):

@@ -20,7 +20,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, MessageEntity
 from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
@@ -30,7 +30,7 @@ from bot.sender import inline_keyboard
 from bot.staffchat import card_keyboard
 from intake.labels import AXES
 from intake.message import Channel, InboundMessage, SenderIdentity
-from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed
+from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed, typed_case_number
 from workflow.models import Building, Case, Event, OutboxItem, Staff
 from workflow.stages import OPEN_STAGES, TransitionError
 
@@ -105,6 +105,12 @@ def build_router(deps: BotDeps) -> Router:
         await deps.cards.refresh_by_number(result.case_number)
         return t("done", result=result)
 
+    @router.message(F.migrate_to_chat_id)
+    async def upgraded(message: Message) -> None:
+        """The group became a supergroup with a new id: follow it there."""
+        assert message.migrate_to_chat_id is not None
+        deps.chats.migrated(message.chat.id, message.migrate_to_chat_id)
+
     # --- buttons on cards -----------------------------------------------------------------
 
     @router.message(_as_the_group)
@@ -119,14 +125,23 @@ def build_router(deps: BotDeps) -> Router:
     @router.callback_query(CaseCb.filter(F.a.in_(ACTIONS)))
     async def card_action(query: CallbackQuery, callback_data: CaseCb,
                           state: FSMContext) -> None:
-        number = await number_of(callback_data.id)
-        if number is None:
+        async with wf.sessions() as session:
+            case = await session.get(Case, callback_data.id)
+        if case is None:
             await toast(query, t("not_found", number=callback_data.id), alert=True)
             return
+        number = case.number
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+            return
+        current = card_keyboard(texts, lang, case)
+        if query.data not in {data for row in _buttons(current) for _, data in row}:
+            # A button from before the case moved on (an old /case detail, a phone not yet
+            # updated): "In progress" under a closed case reopened it and told the resident.
+            await toast(query, t("transition_error", stage=case.stage), alert=True)
+            await edit_markup(query, current)
+            return
         if callback_data.a == "need_info":
-            if await staff_member(query.from_user.id) is None:
-                await toast(query, t("refusal"), alert=True)
-                return
             await state.set_state(Question.text)
             await state.update_data(number=number, thread=thread_of(query.message))
             await toast(query, t("ask_question"), alert=True)
@@ -247,7 +262,7 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- commands -------------------------------------------------------------------------
 
-    @router.message(Command("open"))
+    @router.message(Command("open", ignore_case=True))
     async def open_cases(message: Message, command: CommandObject) -> None:
         user = message.from_user
         staff = await staff_member(user.id) if user else None
@@ -280,11 +295,11 @@ def build_router(deps: BotDeps) -> Router:
         await deps.reply(message, t("open_list", cases=cases, title=title,
                                     more=(total or 0) > len(cases), total=total))
 
-    @router.message(Command("case"))
+    @router.message(Command("case", ignore_case=True))
     async def case_cmd(message: Message, command: CommandObject) -> None:
         if await require_staff(message) is None:
             return
-        number = (command.args or "").strip().upper()
+        number = typed_case_number(command.args or "")
         if not NUMBER_RE.match(number):
             await deps.reply(message, t("usage_case"))
             return
@@ -296,9 +311,10 @@ def build_router(deps: BotDeps) -> Router:
         thread_id = message.message_thread_id if message.is_topic_message else None
         await post_detail(message.chat.id, case_id, thread_id)
 
-    @router.message(Command("assign"))
+    @router.message(Command("assign", ignore_case=True))
     async def assign_cmd(message: Message, command: CommandObject) -> None:
         parts = (command.args or "").split()
+        parts[:1] = [typed_case_number(p) for p in parts[:1]]
         if len(parts) != 2 or not NUMBER_RE.match(parts[0]):
             await deps.reply(message, t("usage_assign"))
             return
@@ -314,9 +330,10 @@ def build_router(deps: BotDeps) -> Router:
         await deps.cards.refresh_by_number(result.case_number)
         await deps.reply(message, t("assigned", result=result), quote=True)
 
-    @router.message(Command("close"))
+    @router.message(Command("close", ignore_case=True))
     async def close_cmd(message: Message, command: CommandObject) -> None:
         parts = (command.args or "").split(maxsplit=1)
+        parts[:1] = [typed_case_number(p) for p in parts[:1]]
         if not parts or not NUMBER_RE.match(parts[0]):
             await deps.reply(message, t("usage_close"))
             return
@@ -325,14 +342,15 @@ def build_router(deps: BotDeps) -> Router:
                            parts[1] if len(parts) > 1 else None)
         await deps.reply(message, answer, quote=True)
 
-    @router.message(Command("note"))
+    @router.message(Command("note", ignore_case=True))
     async def note_cmd(message: Message, command: CommandObject) -> None:
         assert message.from_user is not None
         args = (command.args or "").strip()
         first = args.split(maxsplit=1)[0] if args else ""
         number: str | None = None
-        if NUMBER_RE.match(first):
-            number, args = first.upper(), args[len(first):].strip()
+        typed = typed_case_number(first)
+        if NUMBER_RE.match(typed) and typed.startswith(wf.settings.case_number.prefix + "-"):
+            number, args = typed, args[len(first):].strip()
         else:
             case_id = await case_of(message)
             number = await number_of(case_id) if case_id is not None else None
@@ -357,7 +375,7 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- /new: a complaint received in person or by phone ---------------------------------
 
-    @router.message(Command("new"))
+    @router.message(Command("new", ignore_case=True))
     async def new_start(message: Message, state: FSMContext) -> None:
         if await require_staff(message) is None:
             return
@@ -370,6 +388,9 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.callback_query(StaffFormCb.filter(F.a == "x"))
     async def new_cancel(query: CallbackQuery, state: FSMContext) -> None:
+        if await staff_member(query.from_user.id) is None:  # someone else's form stays
+            await toast(query, t("refusal"), alert=True)
+            return
         await state.clear()
         await edit_markup(query, None)
         await toast(query, t("new_cancelled"))
@@ -500,7 +521,7 @@ def build_router(deps: BotDeps) -> Router:
         if number is None:
             return
         try:
-            result = await deps.cases.reply(number, user.id, text,
+            result = await deps.cases.reply(number, user.id, relay_text(message),
                                             origin=f"{message.chat.id}:{message.message_id}")
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
@@ -518,7 +539,7 @@ def build_router(deps: BotDeps) -> Router:
             await deps.reply(message, t("attachment_not_relayed"), quote=True)
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
-                    | F.animation)
+                    | F.animation | F.sticker | F.location | F.contact)
     async def staff_attachment(message: Message) -> None:
         """A file without a caption in a case's topic: the resident gets only text from the
         staff chat, so say so rather than let staff believe it was sent."""
@@ -551,7 +572,8 @@ def build_router(deps: BotDeps) -> Router:
         if number is None:
             return
         try:
-            await deps.cases.reply(number, user.id, text, origin=origin, correction=True)
+            await deps.cases.reply(number, user.id, relay_text(message), origin=origin,
+                                   correction=True)
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
 
@@ -563,10 +585,39 @@ def build_router(deps: BotDeps) -> Router:
             else None
         return await deps.cards.case_for(message.chat.id, thread_id, reply_id)
 
+    # Registered last: a button here that no handler took (an outsider pressing a colleague's
+    # /new form, a step that is over) is answered, and never reaches the residents' side.
+    @router.callback_query(F.message.chat.id.in_(staff_chats))
+    async def unknown_button(query: CallbackQuery) -> None:
+        if await staff_member(query.from_user.id) is None:
+            await toast(query, t("refusal"), alert=True)
+        else:
+            await toast(query, texts.resident(lang, "button_stale"))
+
     outer = Router(name="staff-all")
     outer.include_router(router)
     outer.include_router(private)
     return outer
+
+
+def relay_text(message: Message) -> str:
+    """A staff message as the resident gets it, plain text: a link hidden behind words
+    ("оплатить здесь") keeps its address after them, or it would be lost with the formatting."""
+    text = message.text if message.text is not None else message.caption or ""
+    entities: list[MessageEntity] = list(
+        (message.entities if message.text is not None else message.caption_entities) or [])
+    links = sorted((e for e in entities if e.type == "text_link" and e.url and e.url not in text),
+                   key=lambda e: e.offset + e.length)
+    if not links:
+        return text
+    units = text.encode("utf-16-le", "surrogatepass")
+    out, pos = [], 0
+    for link in links:
+        end = max(pos, 2 * (link.offset + link.length))
+        out += [units[pos:end].decode("utf-16-le", "surrogatepass"), f" ({link.url})"]
+        pos = end
+    out.append(units[pos:].decode("utf-16-le", "surrogatepass"))
+    return "".join(out)
 
 
 def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:

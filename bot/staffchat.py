@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramMigrateToChat
 from aiogram.methods import (
     CloseForumTopic,
     CopyMessage,
@@ -61,20 +61,39 @@ class StaffChats:
 
     def __post_init__(self) -> None:
         self._forum: dict[int, bool] = {}
-
-    def chat_ids(self) -> set[int]:
-        """Every chat where staff work (building chats, the global one, the managers')."""
-        ids = {b.staff_chat_id for b in self.wf.settings.buildings if b.staff_chat_id}
+        self._moved: dict[int, int] = {}
+        self._ids = {b.staff_chat_id for b in self.wf.settings.buildings if b.staff_chat_id}
         for extra in (self.config.staff_chat_id, self.config.managers_chat_id):
             if extra:
-                ids.add(extra)
-        return ids
+                self._ids.add(extra)
+
+    def chat_ids(self) -> set[int]:
+        """Every chat where staff work (building chats, the global one, the managers'). The
+        set itself, so that the staff router's filter sees a chat that moved (:meth:`migrated`)."""
+        return self._ids
+
+    def resolve(self, chat_id: int) -> int:
+        """Where a configured chat is now (a group upgraded to a supergroup has a new id)."""
+        return self._moved.get(chat_id, chat_id)
+
+    def migrated(self, old: int, new: int) -> None:
+        """Telegram upgraded a staff group to a supergroup: the old id refuses every message.
+        Follow it until the operator updates the configuration (not kept across restarts:
+        the first post after one learns it again)."""
+        if self._moved.get(old) == new:
+            return
+        self._moved[old] = new
+        self._ids.add(new)
+        self._forum.pop(new, None)
+        log.error("staff chat %s was upgraded to a supergroup with id %s: following it; "
+                  "put the new id in the configuration (telegram.staff_chat_id, "
+                  "telegram.managers_chat_id or buildings[].staff_chat_id)", old, new)
 
     def for_building(self, code: str) -> int | None:
         for b in self.wf.settings.buildings:
             if b.code == code and b.staff_chat_id:
-                return b.staff_chat_id
-        return self.config.staff_chat_id
+                return self.resolve(b.staff_chat_id)
+        return self.resolve(self.config.staff_chat_id) if self.config.staff_chat_id else None
 
     async def is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:
@@ -343,7 +362,14 @@ class StaffSender:
 
     async def send(self, item: Outgoing) -> str | None:
         try:
-            return await self._send(item)
+            try:
+                return await self._send(item)
+            except TelegramMigrateToChat as exc:
+                old = getattr(exc.method, "chat_id", None)
+                if not isinstance(old, int) or self.chats.resolve(old) != old:
+                    raise
+                self.chats.migrated(old, exc.migrate_to_chat_id)
+                return await self._send(item)  # the same post, in the group's new home
         except (Deferred, TelegramAPIError) as exc:
             raise send_error(exc, private=False) from exc
 
@@ -387,7 +413,7 @@ class StaffSender:
             # well (recipients ``staff:<id>``), so without the chat there is nothing to add.
             if not self.config.managers_chat_id:
                 return None
-            return await self._direct(self.config.managers_chat_id, item)
+            return await self._direct(self.chats.resolve(self.config.managers_chat_id), item)
         raise PermanentSendError(f"unknown staff recipient {recipient!r}")
 
     async def _direct(self, chat_id: int, item: Outgoing) -> str:

@@ -5,6 +5,7 @@ whoever needs to know through the outbox — all in one transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,18 @@ from workflow.feedback import record_feedback
 from workflow.models import Case, Correction, Event, Message, Staff
 from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES, TRANSITIONS, Stage, TransitionError, check_transition
+
+# Cyrillic letters that look like Latin ones: a case number typed on a Russian keyboard.
+LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
+_TYPED_NUMBER = re.compile(r"^([A-Z]{1,5})\s*[-–—]?\s*(\d{1,12})$")
+
+
+def typed_case_number(typed: str) -> str:
+    """A case number as people type it ("а-1042" on a Russian keyboard, "A1042", "№A-1042")
+    in the form it is stored ("A-1042"); anything else comes back upper-cased as it was."""
+    text = typed.strip().translate(LOOKALIKE).upper().lstrip("№#").strip()
+    match = _TYPED_NUMBER.match(text)
+    return f"{match[1]}-{match[2]}" if match else typed.strip().upper()
 
 
 class NotAllowed(Exception):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
 from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
+from workflow.cases import LOOKALIKE
 from workflow.context import Workflow
 from workflow.feedback import bare_score, parse_rating, record_feedback
 from workflow.models import (
@@ -121,8 +122,6 @@ class IntakeResult:
     note: str | None = None
 
 
-# Cyrillic letters that look like Latin ones: a case number typed on a Russian keyboard.
-_LOOKALIKE = str.maketrans("АВЕКМНОРСТХаекорсух", "ABEKMHOPCTXaekopcyx")
 # Categories that name no department's work: a reply filed under them says nothing new.
 _NO_DEPARTMENT = frozenset({"other", "staff"})
 # The classifier's rules that hear a fault still there or back ("проблема осталась", "опять
@@ -328,7 +327,7 @@ class IntakeService:
 
     def _referenced_numbers(self, msg: InboundMessage) -> list[str]:
         where = f"{msg.subject}\n{msg.text}"
-        latin = where.translate(_LOOKALIKE)
+        latin = where.translate(LOOKALIKE)
         found = [m.group(1) for m in self._case_ref.finditer(latin)
                  if m.start() == 0 or not (latin[m.start() - 1].isalnum()
                                            or latin[m.start() - 1] in "_-")]
@@ -507,7 +506,7 @@ class IntakeService:
                 # "2, проблема осталась" also says the job is not done
                 if any(r in _FAULT_PERSISTS for r in remark.rules) \
                         and now - (case.closed_at or case.resolved_at or now) <= reopen_window:
-                    await self._reopen(session, case, now)
+                    await self._reopen(session, case, now, msg)
                     return IntakeResult(Action.REOPENED, case.number, case.id, note="rating")
                 await self._relay(session, msg, case)
             return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
@@ -540,7 +539,7 @@ class IntakeService:
                 return IntakeResult(Action.NEW_CASE, new.number, new.id, labels, acknowledged,
                                     new.incident_id, linked_case=case.number)
             await self._log_message(session, msg, case, resident, now)
-            await self._reopen(session, case, now)
+            await self._reopen(session, case, now, msg)
             return IntakeResult(Action.REOPENED, case.number, case.id)
         await self._log_message(session, msg, case, resident, now)
         await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
@@ -576,7 +575,8 @@ class IntakeService:
             return False
         return self._classify(replace(msg, subject=""))[0].kind == Kind.OTHER
 
-    async def _reopen(self, session: AsyncSession, case: Case, now: datetime) -> None:
+    async def _reopen(self, session: AsyncSession, case: Case, now: datetime,
+                      msg: InboundMessage) -> None:
         from_stage = case.stage
         case.stage = Stage.INVESTIGATING
         case.resolved_at = None
@@ -590,8 +590,11 @@ class IntakeService:
                            action="reopened", from_stage=from_stage,
                            to_stage=Stage.INVESTIGATING)
         await self.notify.resident(session, case, "reopened", key=f"reopened:{case.id}:{now}")
+        # staff read why: the resident's words and files, not only that the case is open again
+        media = [f"{msg.channel}:{msg.external_id}"] if msg.attachments else []
         await self.notify.staff(session, case, "staff_reopened", key=f"reopened:{case.id}:{now}",
-                                recipients=self.notify.staff_chat(case))
+                                extra={"media": media}, recipients=self.notify.staff_chat(case),
+                                text=msg.text, attachments=len(msg.attachments))
 
     async def next_number(self, session: AsyncSession) -> str:
         cfg = self.wf.settings.case_number
