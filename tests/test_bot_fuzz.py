@@ -919,17 +919,23 @@ async def test_a_sticker_in_a_case_topic_is_not_thought_delivered(
     assert len(told) == 2
 
 
-async def test_an_edit_of_the_first_message_after_resolution_does_not_reopen(
-        telegram: TelegramHarness) -> None:
-    """Anna fixes a typo in her report after the job was done: the case stays resolved."""
-    h = telegram
+async def resolved_report(h: TelegramHarness, text: str) -> dict[str, Any]:
+    """A registered resident's report, resolved by staff; the resident's message as sent."""
     register(h.emu)
-    sent = h.emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на плу")
+    sent = h.emu.user_sends(RESIDENT, text)
     await run(h)
     [case] = await cases_of(h)
     card = next(m for m in h.emu.sent_messages(STAFF_CHAT)
                 if case.number in (m.get("text") or "") and m.get("reply_markup"))
     await resolve(h, case, card)
+    return sent
+
+
+async def test_an_edit_of_the_first_message_after_resolution_does_not_reopen(
+        telegram: TelegramHarness) -> None:
+    """Anna fixes a typo in her report after the job was done: the case stays resolved."""
+    h = telegram
+    sent = await resolved_report(h, "Течёт кран на кухне, вода на плу")
     h.emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу", edit_of=sent["message_id"])
     await run(h)
     assert [c.stage for c in await cases_of(h)] == ["resolved"]
@@ -938,13 +944,7 @@ async def test_an_edit_of_the_first_message_after_resolution_does_not_reopen(
 async def test_an_edit_that_says_the_fault_is_back_still_reaches_staff(
         telegram: TelegramHarness) -> None:
     h = telegram
-    register(h.emu)
-    sent = h.emu.user_sends(RESIDENT, "Течёт кран на кухне")
-    await run(h)
-    [case] = await cases_of(h)
-    card = next(m for m in h.emu.sent_messages(STAFF_CHAT)
-                if case.number in (m.get("text") or "") and m.get("reply_markup"))
-    await resolve(h, case, card)
+    sent = await resolved_report(h, "Течёт кран на кухне")
     h.emu.user_sends(RESIDENT, "Течёт кран на кухне. UPD: починили, но через час снова потекло",
                      edit_of=sent["message_id"])
     await run(h)
