@@ -243,8 +243,10 @@ class IntakeService:
             if repeated is not None:
                 return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
                                     note="the same letter sent again")
-        if msg.attachments and resident is not None and first_contact is None \
-                and _wordless(self._classify(replace(msg, subject=""))[0]):
+        # a chat message has no subject: its words are the whole message, classified once
+        classified = self._classify(msg) if not msg.subject else None
+        if msg.attachments and resident is not None and first_contact is None and _wordless(
+                (classified or self._classify(replace(msg, subject="")))[0]):
             # Photos sent in a letter of their own ("Фото прилагаю", under the report's
             # subject again) a few minutes after the report belong to it
             recent = await session.scalar(select(Case).where(
@@ -252,7 +254,7 @@ class IntakeService:
                 Case.stage.in_(OPEN_STAGES)), {"resident_id": resident.id})
             if recent is not None:
                 return await self._follow_up(session, msg, resident, recent, now)
-        labels, failure = self._classify(msg)
+        labels, failure = classified or self._classify(msg)
         if labels.kind == Kind.OTHER and msg.attachments and _wordless(labels):
             # "Заявление во вложении", a scan with no word at all: a person sent a file to act
             # on, and only staff can read it
@@ -510,27 +512,31 @@ class IntakeService:
                     return IntakeResult(Action.REOPENED, case.number, case.id, note="rating")
                 await self._relay(session, msg, case)
             return IntakeResult(Action.THREADED, case.number, case.id, note="rating")
-        if case.stage in (Stage.RESOLVED, Stage.CLOSED) and self._settles(msg):
+        # the reply's own words, not our subject it answers ("Re: Обращение решено" would
+        # make "Проблема осталась" sound settled), asked once for both questions below
+        own = self._classify(replace(msg, subject=""))[0] \
+            if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
+        if own is not None and _settles(msg, own):
             # "Спасибо, всё починили!", "Всё работает", 👍 answer the resolution: the job
             # stays done
             await self._log_message(session, msg, case, resident, now, note="settled")
             await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
                                action="message", note=msg.text[:200] or None)
             return IntakeResult(Action.THREADED, case.number, case.id, note="settled")
-        if case.stage in (Stage.RESOLVED, Stage.CLOSED):
+        if own is not None:
             ended = case.closed_at or case.resolved_at or now
-            labels, failure = self._classify(msg)
             if now - ended > reopen_window:
                 why = "closed too long ago"
-            elif labels.kind != Kind.OTHER and labels.category not in _NO_DEPARTMENT \
-                    and labels.category != case.category:
+            elif own.kind != Kind.OTHER and own.category not in _NO_DEPARTMENT \
+                    and own.category != case.category:
                 # Residents answer the office's last letter to report something else ("Спасибо
                 # за мусор. Теперь в 1 подъезде не работает лифт"): the lift is a job of its
                 # own, for its own department, not the cleaners' case reopened.
-                why = f"a new {labels.category} matter"
+                why = f"a new {own.category} matter"
             else:
                 why = None
             if why is not None:
+                labels, failure = self._classify(msg)
                 new = await self._open_case(session, msg, resident, labels, now, failure)
                 new.linked_case_id = case.id
                 await record_event(session, case_id=new.id, at=now, actor="system",
@@ -564,16 +570,6 @@ class IntakeService:
                                 extra={"media": media},
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
-
-    def _settles(self, msg: InboundMessage) -> bool:
-        """Whether a reply to a resolved case leaves the job done: nothing in it to act on
-        (the classifier files thanks, "Всё работает", "Ок", 👍 as other) and no "нет" or "не"
-        that may say the job is not done. Its own words decide, not our subject it answers
-        ("Re: Обращение решено" would make "Проблема осталась" sound settled); a photo, a new
-        request, "Не починили" or a bare "Нет" reopens."""
-        if msg.attachments or _DISSENT.search(msg.text):
-            return False
-        return self._classify(replace(msg, subject=""))[0].kind == Kind.OTHER
 
     async def _reopen(self, session: AsyncSession, case: Case, now: datetime,
                       msg: InboundMessage) -> None:
@@ -770,6 +766,14 @@ def _missing(resident: Resident, **known: object) -> dict[str, object]:
     """What a message tells about its resident that the record lacks (never overwrites)."""
     return {key: value for key, value in known.items()
             if value not in (None, "") and getattr(resident, key) in (None, "")}
+
+
+def _settles(msg: InboundMessage, own: Classification) -> bool:
+    """Whether a reply to a resolved case leaves the job done: nothing in its own words to
+    act on (the classifier files thanks, "Всё работает", "Ок", 👍 as other) and no "нет" or
+    "не" that may say the job is not done; a photo, a new request, "Не починили" or a bare
+    "Нет" reopens."""
+    return not msg.attachments and not _DISSENT.search(msg.text) and own.kind == Kind.OTHER
 
 
 def _wordless(labels: Classification) -> bool:

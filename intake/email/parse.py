@@ -483,10 +483,11 @@ def _clean_text(segments: list[Segment], subject: str, threaded: bool,
             continue
         # A mailer that puts its plain and HTML versions side by side in multipart/mixed
         # instead of multipart/alternative (PHPMailer, site scripts) sends the letter twice.
-        words = _word_key(full)
-        if words in seen:
-            continue
-        seen.add(words)
+        if len(segments) > 1:  # only a letter of several parts can hold one twice
+            words = _word_key(full)
+            if words in seen:
+                continue
+            seen.add(words)
         full_parts.append(full)
         kept = strip_quotes(seg.text, forward=forward, quote_at=seg.quote_at, reply=reply)
         if kept != full and _INLINE_ANSWERS.search(kept[:500]):
