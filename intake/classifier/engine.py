@@ -312,12 +312,15 @@ class Classifier:
         return part
 
     def _screens(self, rx: re.Pattern[str]) -> tuple[frozenset[int], ...]:
-        """The regex's fragment sets as ids: it can match only if each has one in a word."""
+        """The regex's fragment sets as ids: it can match only if each has one in a word.
+
+        The likely rarest set comes first (its shortest fragment longest, then the fewest):
+        the first set indexes the regex (see ``__init__``), and a message lacking it should
+        turn the regex away without a look at the others."""
         ids = self._fragment_ids
-        return tuple(
-            frozenset(ids.setdefault(f, len(ids)) for f in fragments)
-            for fragments in _fragments(rx)
-        )
+        ranked = sorted(_fragments(rx), key=lambda need: (-min(map(len, need)), len(need)))
+        return tuple(frozenset(ids.setdefault(f, len(ids)) for f in fragments)
+                     for fragments in ranked)
 
     def _word(self, raw: str) -> _Word:
         """Look a word form up in the pattern index (cached; bounded against odd input)."""
