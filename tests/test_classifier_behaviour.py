@@ -2947,3 +2947,52 @@ def test_nothing_done_since_is_a_complaint(clf: Classifier) -> None:
 def test_a_public_service_matter_is_a_report_for_staff_to_pass_on(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Нет разметки на пешеходном переходе у рынка, водители не останавливаются",
+    "Разбито дорожное покрытие на перекрёстке Ленина и Мира",
+    "Прошу отловить бродячих собак на улице Садовой, кидаются на прохожих",
+    "Road markings at the pedestrian crossing on Station Road have worn off",
+])
+def test_a_city_street_is_the_citys_but_still_a_report(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("request", "other")
+
+
+@pytest.mark.parametrize("text", [
+    "Во дворе дома 5 у подъезда огромные ямы на дороге, машины не проедут",
+    "Не горит фонарь уличного освещения на перекрёстке у остановки",
+])
+def test_the_yard_and_street_lighting_keep_their_departments(clf: Classifier,
+                                                              text: str) -> None:
+    assert clf.classify(text).category in ("territory", "electrical")
+
+
+@pytest.mark.parametrize("text", [
+    "Где купить датчик дыма в квартиру и надо ли его регистрировать?",
+    "Can you recommend where to buy a smoke detector, and may I fit it myself?",
+    "Датчик дыма в прихожей пищит раз в минуту, он ваш или мой?",
+    "Nothing's sparking, but the socket in the hall gets warm. Could someone look at it?",
+    "На складе есть следы возгорания, окна выбиты, там никто не живёт",
+    "За домом дорожка не чищена, грязь по щиколотку, пройти нельзя",
+    "Постоянное затопление участка у гаражей после дождей, вода стоит неделями",
+    "Боюсь, что трубы в подвале перемёрзнут: утеплителя нет, обещают морозы",
+    "Could you explain the procedure if someone gets stuck in the lift at night?",
+])
+def test_detectors_traces_mud_and_fears_raise_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Что делать, если в лифте застрял человек? Моя мама сейчас там, связь не работает",
+    "Подскажите, что делать, если лифт встал с ребёнком внутри? Ждём уже 20 минут",
+    "В щитке был огонь, потушили огнетушителем, но дым остался и опять трещит",
+    "Спасибо за прошлый ремонт. Сегодня снова течёт с потолка на кухне, и гораздо сильнее",
+    "Thanks for fixing the tap last week. Today the pipe under the sink split and water is "
+    "spraying everywhere",
+    "В лифте заблокировался пожилой мужчина, ему плохо",
+])
+def test_a_hedge_or_a_thank_you_does_not_silence_danger_told_now(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"

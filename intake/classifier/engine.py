@@ -205,7 +205,8 @@ class Classifier:
             unless, here, over = (
                 self._add_part(idx, patterns, False, STAND_DOWN_GAP) if patterns else -1
                 for patterns in (rule.unless, rule.unless_here, rule.unless_over))
-            rearm = self._add_part(idx, rule.rearm, rule.negatable) if rule.rearm else -1
+            rearm = (self._add_part(idx, rule.rearm, rule.negatable, STAND_DOWN_GAP)
+                     if rule.rearm else -1)
             self._rule_parts.append((required, unless, here, over, rearm))
         # A regex passes its screens only if the message has a fragment of its first screen:
         # indexed by those fragments, the parts a message's regexes could satisfy are a union
