@@ -6,6 +6,7 @@ after that (dedupe, threading, classification, cases) is channel-neutral and liv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,46 @@ REACHABLE_CHANNELS = frozenset({Channel.TELEGRAM, Channel.EMAIL})
 CHAT_CHANNELS = frozenset({Channel.TELEGRAM})
 # Channels whose messages carry an HTML alternative (the rest send the plain text only).
 HTML_CHANNELS = frozenset({Channel.EMAIL})
+
+
+# Mail providers that deliver several spellings of an address to one mailbox: the domains
+# that are one login space, the canonical domain, and what the login ignores. Yandex's
+# domains (narod.ru was its homepage service, with a Yandex mailbox) take a dot and a hyphen
+# for one another; Gmail ignores dots (only for consumer gmail.com accounts, not for a
+# company's Google Workspace domain). Both drop a "+tag". Mail.ru's domains (mail.ru, bk.ru,
+# inbox.ru, list.ru) are separate mailboxes and stay out.
+_Family = tuple[frozenset[str], str, Mapping[int, int | None]]
+_MAILBOX_FAMILIES: tuple[_Family, ...] = (
+    (frozenset({"yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua",
+                "narod.ru"}), "yandex.ru", str.maketrans(".", "-")),
+    (frozenset({"gmail.com", "googlemail.com"}), "gmail.com", str.maketrans("", "", ".")),
+)
+
+
+def mailbox_key(channel: str, address: str) -> str:
+    """One spelling for every address that reaches the same mailbox (``ivanov@ya.ru`` and
+    ``ivanov@yandex.ru``, ``i.vanov@gmail.com`` and ``ivanov+dom@googlemail.com``), so a
+    resident writing from another alias is the same resident. The key only compares: the
+    address stays stored and answered as the resident typed it."""
+    family = _mailbox_family(channel, address)
+    if family is None:
+        return address.lower()
+    _, canonical, fold = family
+    local = address.rpartition("@")[0].lower().split("+", 1)[0]
+    return f"{local.translate(fold)}@{canonical}"
+
+
+def mailbox_domains(channel: str, address: str) -> frozenset[str]:
+    """The domains an alias of ``address`` may be spelt with (empty: the address has none)."""
+    family = _mailbox_family(channel, address)
+    return family[0] if family is not None else frozenset()
+
+
+def _mailbox_family(channel: str, address: str) -> _Family | None:
+    if channel != Channel.EMAIL or "@" not in address:
+        return None
+    domain = address.rpartition("@")[2].lower()
+    return next((f for f in _MAILBOX_FAMILIES if domain in f[0]), None)
 
 
 class Automated(StrEnum):
@@ -142,6 +183,12 @@ class InboundMessage(_Storable):
     # The sender asked for no automatic answers (Outlook's X-Auto-Response-Suppress): the case
     # opens as always, but no acknowledgement goes out; staff answer in person.
     no_auto_reply: bool = False
+    # Why the channel could answer nobody (with ``sender`` None): a notice an authority's
+    # system forwarded, a scan from the office's own copier. Staff read it on the case.
+    review_reason: str | None = None
+    # The sender sends a letter of their own again (forwarded, "пишу второй раз"): it may
+    # continue the case that letter opened.
+    resent: bool = False
 
 
 def message_to_json(msg: InboundMessage) -> dict[str, Any]:
@@ -171,4 +218,5 @@ def message_from_json(data: dict[str, Any]) -> InboundMessage:
         bounce_delayed=bool(data.get("bounce_delayed", False)), notes=tuple(data.get("notes", ())),
         preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
         no_auto_reply=bool(data.get("no_auto_reply", False)),
+        review_reason=data.get("review_reason"), resent=bool(data.get("resent", False)),
     )

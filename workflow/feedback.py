@@ -76,6 +76,27 @@ def parse_rating(text: str) -> tuple[int, str | None] | None:
     return _value(m["said"] or m["score"]), comment or None
 
 
+# What a mail client or our own subject puts before the words a resident types there: "Re:",
+# "Fwd:", "Отв:", "RE[2]:", "[A-1042]".
+_SUBJECT_LABELS = re.compile(r"^(?:\s*(?:\[[^\]]*\]|[^\W\d_]{1,6}\s*(?:\[\d+\])?\s*:))*")
+
+
+def subject_rating(subject: str, text: str) -> tuple[int, str | None] | None:
+    """A score typed over the subject of our "please rate" letter ("Re: [A-1042] Обращение
+    решено" edited to "5" or "Оценка 5"), when the letter's own words give none: those words
+    (a "Спасибо!", a sign-off) are its comment. A subject left as it was scores nothing, and
+    neither does one whose digit may count what follows it ("2 крана текут")."""
+    said = _SUBJECT_LABELS.sub("", subject).strip()
+    found = parse_rating(said) if said and not bare_score(said) else None
+    if found is None:
+        return None
+    score, comment = found
+    body = text.strip()
+    if body and body != said:
+        comment = f"{comment}\n{body}" if comment else body
+    return score, comment
+
+
 # A reply that opens with a lone digit and a word: "2 крана так и текут" counts taps, where
 # "2, мастер опоздал" or "Оценка 2: мастер опоздал" scores.
 _BARE_SCORE = re.compile(r"^\s*\d\s+(?!балл|звезд|из\b|stars?\b|points?\b)[^\W\d_]",

@@ -24,7 +24,7 @@ from intake.labels import Kind, Scope, Urgency
 from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
 from workflow.cases import LOOKALIKE
 from workflow.context import Workflow
-from workflow.feedback import bare_score, parse_rating, record_feedback
+from workflow.feedback import bare_score, parse_rating, record_feedback, subject_rating
 from workflow.models import (
     BUILDING_WIDE,
     Case,
@@ -36,7 +36,7 @@ from workflow.models import (
     Resident,
 )
 from workflow.notify import Notifier
-from workflow.residents import create_resident, find_identity
+from workflow.residents import create_resident, find_alias, find_identity
 from workflow.rows import Prepared, connection, insert_row, record_event, update_row
 from workflow.stages import OPEN_STAGES, Stage
 from workflow.whereabouts import guess_apartment, guess_building
@@ -96,6 +96,9 @@ _REPEATED_ON_CASE = Prepared(
 # How long a letter sent again word for word is taken for the same one, not a new report.
 REPEAT_WINDOW = timedelta(hours=1)
 LINK_CODE_TTL = timedelta(days=30)
+# How long after staff asked a resident for more a new letter of theirs (not a reply) may be
+# the answer: a few days, over a weekend.
+ANSWER_WINDOW = timedelta(days=3)
 
 
 class Action(StrEnum):
@@ -236,6 +239,10 @@ class IntakeService:
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
+        if msg.resent and resident is not None and first_contact is None:
+            again = await self._resent_case(session, msg, resident)
+            if again is not None:
+                return await self._follow_up(session, msg, resident, again, now)
         # A mail client (or a double click on "send") resends a letter; in a chat, writing the
         # same again is the resident's own doing and is taken as it comes.
         if resident is not None and first_contact is None and msg.channel not in CHAT_CHANNELS:
@@ -255,6 +262,11 @@ class IntakeService:
             if recent is not None:
                 return await self._follow_up(session, msg, resident, recent, now)
         labels, failure = classified or self._classify(msg)
+        if resident is not None and first_contact is None and not hinted \
+                and msg.channel not in CHAT_CHANNELS and failure is None:
+            asked = await self._awaiting_answer(session, msg, resident, labels, now)
+            if asked is not None:
+                return await self._follow_up(session, msg, resident, asked, now)
         if labels.kind == Kind.OTHER and msg.attachments and _wordless(labels):
             # "Заявление во вложении", a scan with no word at all: a person sent a file to act
             # on, and only staff can read it
@@ -270,7 +282,7 @@ class IntakeService:
                                                     hinted[0] if hinted else None)
         if resident is None:
             case.needs_review = True
-            case.review_reason = "sender unknown: nothing can be sent back"
+            case.review_reason = msg.review_reason or "sender unknown: nothing can be sent back"
             return IntakeResult(Action.MANUAL_REVIEW, case.number, case.id, labels,
                                 linked_case=linked)
         acknowledged = await self._acknowledge(session, case, now, first_contact,
@@ -301,6 +313,11 @@ class IntakeService:
         sender = msg.sender
         assert sender is not None
         found = await find_identity(session, sender.channel, sender.address)
+        if found is None and (found := await find_alias(session, sender.channel,
+                                                        sender.address)) is not None:
+            # The same mailbox under another spelling (ya.ru for yandex.ru, a Gmail address
+            # with dots or a "+tag"): the same resident, answered where they write from now.
+            await update_row(session, found[1], address=sender.address)
         if found is None:
             # A first contact is created knowing the building and flat its message names,
             # which spares the case an UPDATE of the row just inserted.
@@ -371,6 +388,42 @@ class IntakeService:
             if case is not None and case.resident_id == resident.id:
                 return case
         return None
+
+    @staticmethod
+    async def _resent_case(session: AsyncSession, msg: InboundMessage,
+                           resident: Resident) -> Case | None:
+        """The resident's case that a letter of theirs sent again opened: its words are in
+        this one ("пишу второй раз, никто не ответил" over the forwarded letter). Among the
+        resident's latest few cases, so one from years ago is not revived by a quote."""
+        sent = " ".join(msg.text.split())
+        recent = await session.scalars(select(Case).where(Case.resident_id == resident.id)
+                                       .order_by(Case.id.desc()).limit(5))
+        return next((c for c in recent if c.text.strip() and " ".join(c.text.split()) in sent),
+                    None)
+
+    async def _awaiting_answer(self, session: AsyncSession, msg: InboundMessage,
+                               resident: Resident, labels: Classification,
+                               now: datetime) -> Case | None:
+        """The case a new letter answers when staff asked its resident for more ("Уточните
+        номер квартиры") and the answer came as a letter of its own, not a reply: no
+        In-Reply-To, no case tag. Conservative, because joining the wrong case hides a
+        report: the resident has exactly one open case, staff are waiting on it (its clock
+        is paused by "need info") and asked within ``ANSWER_WINDOW``, the letter names no
+        other case, and its words are no report of another kind (a leak while the question
+        was about the lift opens its own case)."""
+        if self._referenced_numbers(msg):
+            return None
+        open_cases = (await session.scalars(
+            select(Case).where(Case.resident_id == resident.id, Case.stage.in_(OPEN_STAGES))
+            .limit(2))).all()
+        if len(open_cases) != 1:
+            return None
+        case = open_cases[0]
+        if case.paused_at is None or now - case.paused_at > ANSWER_WINDOW:
+            return None
+        if labels.kind != Kind.OTHER and labels.category != case.category:
+            return None
+        return case
 
     @staticmethod
     async def _repeated(session: AsyncSession, msg: InboundMessage,
@@ -495,7 +548,11 @@ class IntakeService:
             # a phone resending a follow-up with a new Message-ID: staff heard it once
             return IntakeResult(Action.DUPLICATE, case.number, case.id,
                                 note="the same letter sent again")
-        rating = parse_rating(msg.text) if case.stage in (Stage.RESOLVED, Stage.CLOSED) else None
+        rating = None
+        if case.stage in (Stage.RESOLVED, Stage.CLOSED):
+            # the score in the letter's words, else typed over our subject ("Re: [A-1042]
+            # Обращение решено" made "Оценка 5") above a sign-off or the quote alone
+            rating = parse_rating(msg.text) or subject_rating(msg.subject, msg.text)
         remark = self._classify(replace(msg, text=rating[1], subject=""))[0] \
             if rating is not None and rating[1] is not None else None
         if remark is not None and remark.kind != Kind.OTHER and bare_score(msg.text):
@@ -743,11 +800,13 @@ class IntakeService:
             return IntakeResult(Action.BOUNCE, case.number if case else None,
                                 case.id if case else None, note="delivery delayed")
         if msg.bounced_recipient:
-            ident = await session.scalar(select(Identity).where(
-                Identity.channel == msg.channel, Identity.address == msg.bounced_recipient))
-            if ident is not None:
-                ident.unreachable = True
-                ident.unreachable_reason = "mail bounced"
+            # our letter went to the spelling the resident last wrote from; the bounce may
+            # name another spelling of the mailbox
+            found = await find_identity(session, msg.channel, msg.bounced_recipient) \
+                or await find_alias(session, msg.channel, msg.bounced_recipient)
+            if found is not None:
+                await update_row(session, found[1], unreachable=True,
+                                 unreachable_reason="mail bounced")
         if case is not None:
             await record_event(session, case_id=case.id, at=now, actor="system",
                                action="bounce",

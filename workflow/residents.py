@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.message import mailbox_domains, mailbox_key
 from workflow.models import Case, Identity, LinkCode, Message, OutboxItem, Resident
 from workflow.rows import Prepared, adopt, insert_row
 
@@ -29,6 +30,27 @@ async def find_identity(session: AsyncSession, channel: str, address: str
     resident = adopt(session, Resident, {c.key: m[f"r_{c.key}"] for c in Resident.__table__.c})
     ident = adopt(session, Identity, {c.key: m[f"i_{c.key}"] for c in Identity.__table__.c})
     return resident, ident
+
+
+async def find_alias(session: AsyncSession, channel: str, address: str
+                     ) -> tuple[Resident, Identity] | None:
+    """The identity stored under another spelling of the same mailbox (``ivanov@yandex.ru``
+    for a letter from ``ivanov@ya.ru``), for a sender whose exact address is unknown.
+
+    The stored addresses are as typed, so the spellings are compared in Python; the query
+    reads only the family's domains and the login's first letter (no spelling moves it), and
+    runs only for an address a provider aliases."""
+    domains = mailbox_domains(channel, address)
+    if not domains:
+        return None
+    key = mailbox_key(channel, address)
+    rows = await session.scalars(
+        select(Identity.address).where(
+            Identity.channel == channel,
+            or_(*(Identity.address.ilike(f"{key[0]}%@{domain}") for domain in sorted(domains))))
+        .order_by(Identity.id))
+    same = next((a for a in rows if a != address and mailbox_key(channel, a) == key), None)
+    return await find_identity(session, channel, same) if same is not None else None
 
 
 async def find_or_create(session: AsyncSession, channel: str, address: str, now: datetime, *,

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from intake.message import Automated
 
-__all__ = ["LoopSignals", "detect_automated", "is_own", "no_auto_reply", "relayed_for"]
+__all__ = ["LoopSignals", "authority_notice", "detect_automated", "is_own", "no_auto_reply",
+           "office_scan", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
@@ -179,6 +180,9 @@ class LoopSignals:
     reply_to: str | None = None
     # the writer's own words, quotes and signature removed (None: not known)
     new_text: str | None = None
+    # To and Cc addresses, and the attachments' content types
+    recipients: tuple[str, ...] = ()
+    attachment_types: tuple[str, ...] = ()
 
 
 def is_own(address: str | None, own: frozenset[str]) -> bool:
@@ -194,7 +198,7 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     bounce = _bounce_reason(s)
     if bounce:
         return Automated.BOUNCE, bounce
-    if is_own(s.sender, s.own_addresses) and not relayed_for(s):
+    if is_own(s.sender, s.own_addresses) and not relayed_for(s) and not office_scan(s):
         return Automated.OWN, "sent from our own address"
     x_loop = (s.header("x-loop") or "").strip().lower()
     if x_loop and is_own(x_loop.strip("<>"), s.own_addresses):
@@ -224,6 +228,84 @@ def relayed_for(s: LoopSignals) -> bool:
     our automatic mail says Auto-Submitted."""
     return bool(s.reply_to) and not is_own(s.reply_to, s.own_addresses) \
         and not (s.header("auto-submitted") or "").strip()
+
+
+# The Message-ID our SMTP sender gives every letter (``smtp.message_id_for``: an optional
+# "a-1042." and 32 hex digits), and the case tag our subjects carry.
+_OUR_MESSAGE_ID = re.compile(r"^\s*<?(?:[\w-]+\.)?[0-9a-f]{32}@", re.IGNORECASE)
+_CASE_TAG = re.compile(r"\[[^\W\d_]{1,5}-\d+\]")
+# A scanner's covering words ("Отсканировано на KM_C250i", "Please open the attached
+# document") are short; a letter that goes on is a person's.
+_SCAN_NOTE_CHARS = 400
+
+
+def office_scan(s: LoopSignals) -> bool:
+    """Whether mail from our own address is a scan the office's copier mailed to the office.
+
+    An MFP sends as the mailbox it was set up with, often the office's own, to that same
+    mailbox. Loop safety first: such a letter opens a case for staff with nobody to answer
+    (the parser drops the sender), so even a wrong guess sends nothing. And it must be
+    nothing we send: our mail has no files (staff files never leave the staff chat), answers
+    a letter or carries a case tag and our Message-ID, and is addressed to a resident; a
+    staff member's copy to themselves from Outlook is addressed to the resident too. So:
+    addressed to us alone, answering nothing, no automatic marks, only PDFs or images, and at
+    most a scanner's covering line."""
+    if not is_own(s.sender, s.own_addresses) or not s.attachment_types or not s.recipients:
+        return False
+    if any(s.header(name) for name in ("in-reply-to", "references", "auto-submitted",
+                                       "x-auto-response-suppress", "reply-to")):
+        return False
+    if _OUR_MESSAGE_ID.match(s.header("message-id") or "") or _CASE_TAG.search(s.subject):
+        return False
+    return all(is_own(r, s.own_addresses) for r in s.recipients) \
+        and all(t == "application/pdf" or t.startswith("image/") for t in s.attachment_types) \
+        and len((s.new_text or "").strip()) <= _SCAN_NOTE_CHARS
+
+
+# Where state bodies and their portals mail from: Госуслуги and ГИС ЖКХ (dom.gosuslugi.ru),
+# the "Решаем вместе" feedback platform (pos.gosuslugi.ru), federal and regional government
+# domains (gov.ru, gov.spb.ru), Moscow's and the Moscow region's (mos.ru, mosreg.ru).
+_AUTHORITY_DOMAIN = re.compile(
+    r"(?:^|\.)(?:gosuslugi\.ru|gov\.ru|gov\.[a-z]{2,20}\.ru|mos\.ru|mosreg\.ru)$")
+# What a notice that hands the office a resident's matter says ("поступило обращение",
+# "направляем жалобу", "предписание", "запрос информации", "сообщение гражданина", "срок
+# ответа: 20.01").
+_AUTHORITY_REQUEST = re.compile(
+    r"\b(?:обращени|жалоб|заявлени|запрос|предписани|поручени)\w*"
+    r"|\bсообщени\w*\s+(?:от\s+)?(?:гражданин|жител|заявител)"
+    r"|\bсрок\w*\s+(?:ответа|рассмотрения|исполнения)", re.IGNORECASE)
+_AUTHORITY_MIN_CHARS = 80
+
+
+def authority_notice(s: LoopSignals) -> str | None:
+    """Why a machine-generated letter is still a matter for staff, or None.
+
+    A housing inspectorate's system or a state portal (ГИС ЖКХ, Госуслуги "Решаем вместе")
+    forwards a resident's complaint as ``Auto-Submitted: auto-generated`` mail. Answering it
+    would write to a robot (loop risk), but dropping it loses a complaint the office must
+    answer by law through the portal. So it opens a case for staff and nothing is sent.
+
+    Narrow on purpose, so that auto-replies, out-of-office notices, receipts and bounces stay
+    ignored as before: the header must say ``auto-generated`` (a notice of its own; an
+    auto-reply says ``auto-replied``), the sender's domain must be a state body's, the letter
+    must answer nothing (no In-Reply-To, References or "Re:"), carry no list or bulk marks and
+    no out-of-office label, and its text must name a complaint, request or order."""
+    auto_submitted = (s.header("auto-submitted") or "").strip().lower()
+    if auto_submitted.split(";")[0].strip() != "auto-generated" or not s.sender:
+        return None
+    domain = s.sender.rpartition("@")[2].lower()
+    if not _AUTHORITY_DOMAIN.search(domain):
+        return None
+    if s.header("in-reply-to") or s.header("references") or _REPLY_SUBJECT.match(s.subject):
+        return None
+    if _list_reason(s) or (s.header("precedence") or "").strip().lower() in ("bulk", "junk") \
+            or _OOF_SUBJECT.match(s.subject) or _RECEIPT_SUBJECT.match(s.subject):
+        return None
+    text = s.body_text[:4000]
+    if len(text.strip()) < _AUTHORITY_MIN_CHARS \
+            or not _AUTHORITY_REQUEST.search(f"{s.subject}\n{text}"):
+        return None
+    return f"a notice from {domain}, a state body's system: answer it through its portal"
 
 
 def _mail_system_says(s: LoopSignals, words: re.Pattern[str]) -> bool:

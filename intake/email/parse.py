@@ -20,7 +20,14 @@ from email.message import Message
 from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
 from intake.email.html_text import html_to_text, is_html_markup
-from intake.email.loops import LoopSignals, detect_automated, is_own, no_auto_reply
+from intake.email.loops import (
+    LoopSignals,
+    authority_notice,
+    detect_automated,
+    is_own,
+    no_auto_reply,
+    office_scan,
+)
 from intake.email.mime import (
     DSN_TYPES,
     RETURNED_TYPES,
@@ -35,6 +42,7 @@ from intake.email.mime import (
 )
 from intake.email.quotes import (
     cut_own_forward,
+    drop_forward_header,
     is_forward_subject,
     is_reply_subject,
     strip_quotes,
@@ -135,6 +143,10 @@ class ParsedMail:
     header_date: datetime | None = None
     no_auto_reply: bool = False
     recipients: tuple[str, ...] = field(default=())
+    # why nobody can be answered though the letter opens a case (see InboundMessage)
+    review_reason: str | None = None
+    # the sender forwards a letter of their own inline
+    resent: bool = False
 
     def thread_hints(self) -> tuple[str, ...]:
         """In-Reply-To, References, the ids of the sender's own letters forwarded as
@@ -183,6 +195,8 @@ class ParsedMail:
             bounce_delayed=self.bounce_delayed,
             notes=tuple(notes),
             no_auto_reply=self.no_auto_reply,
+            review_reason=self.review_reason,
+            resent=self.resent,
         )
 
 
@@ -766,6 +780,10 @@ def _parse(
         notes.append("no new text outside the quoted history")
     if not full_text:
         notes.append("message has no readable text")
+    # a resident forwarding their own unanswered letter again is its author
+    own_letter = drop_forward_header(text, sender) if sender else None
+    if own_letter is not None:
+        text = own_letter
     if (in_reply_to or references or is_reply_subject(subject)) \
             and not strip_signature(text, continues=True).strip():
         # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
@@ -780,24 +798,30 @@ def _parse(
 
     ctype, ct_params = parse_params(headers.get("content-type"))
     reply_to = _reply_to(headers, hint)
-    automated, reason = detect_automated(
-        LoopSignals(
-            header=headers.get,
-            sender=sender,
-            sender_local=local,
-            subject=subject,
-            content_type=ctype,
-            report_type=(ct_params.get("report-type") or "").lower() or None,
-            body_text=full_text,
-            own_addresses=own,
-            has_delivery_status=bool(mime.dsn)
-            or any(a.content_type in DSN_TYPES for a in mime.attachments),
-            has_returned_message=any(a.content_type in RETURNED_TYPES for a in mime.attachments),
-            reply_to=reply_to[0] if reply_to else None,
-            new_text=text,
-        )
+    signals = LoopSignals(
+        header=headers.get,
+        sender=sender,
+        sender_local=local,
+        subject=subject,
+        content_type=ctype,
+        report_type=(ct_params.get("report-type") or "").lower() or None,
+        body_text=full_text,
+        own_addresses=own,
+        has_delivery_status=bool(mime.dsn)
+        or any(a.content_type in DSN_TYPES for a in mime.attachments),
+        has_returned_message=any(a.content_type in RETURNED_TYPES for a in mime.attachments),
+        reply_to=reply_to[0] if reply_to else None,
+        new_text=text,
+        recipients=tuple(recipients),
+        attachment_types=tuple(a.content_type for a in mime.attachments),
     )
-    if automated is None and sender:
+    automated, reason = detect_automated(signals)
+    review = _answer_nobody(automated, signals)
+    if review is not None:
+        # a case for staff, and nobody to write to: not the portal's robot, not ourselves
+        automated, reason, sender = None, None, None
+        notes.append(f"{review}: manual review, nothing will be sent")
+    elif automated is None and sender:
         sender, sender_name = _relayed(sender, sender_name, reply_to or _form_sender(text),
                                        own, notes)
     bounced_recipient: str | None = None
@@ -840,9 +864,21 @@ def _parse(
         forwarded_ids=_own_forwarded(mime.forwarded_ids, sender),
         automated_reason=reason,
         no_auto_reply=no_auto_reply(headers.get) or _recall(subject, full_text),
+        review_reason=review,
+        resent=own_letter is not None,
         header_date=header_date,
         recipients=tuple(dict.fromkeys(recipients)),
     )
+
+
+def _answer_nobody(automated: Automated | None, s: LoopSignals) -> str | None:
+    """Why a letter that would be ignored (a state portal's notice) or taken for our own (a
+    scan from the office's copier) still opens a case, for staff alone; None for the rest."""
+    if automated is Automated.AUTOREPLY:
+        return authority_notice(s)
+    if automated is None and office_scan(s):
+        return "a scan the office's own copier mailed from the office address"
+    return None
 
 
 def _own_forwarded(forwarded: list[tuple[str, str]], sender: str | None) -> tuple[str, ...]:

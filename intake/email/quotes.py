@@ -15,6 +15,7 @@ from itertools import pairwise
 
 __all__ = [
     "cut_own_forward",
+    "drop_forward_header",
     "is_forward_subject",
     "is_reply_subject",
     "strip_quotes",
@@ -362,6 +363,34 @@ def cut_own_forward(text: str, is_own: Callable[[str], bool]) -> str:
         run = start
         n = max(end, n + 1)
     return text
+
+
+# Yandex closes a forwarded letter with a marker of its own.
+_FORWARD_END = re.compile(r"^[\s>]*[-_=*]{2,}\s*(конец пересылаемого сообщения|end of forwarded "
+                          r"message)\s*[-_=*]{2,}\s*$", re.IGNORECASE)
+
+
+def drop_forward_header(text: str, author: str) -> str | None:
+    """``text`` without the header of a letter ``author`` wrote and forwards inline (Gmail's
+    "Forwarded message", Yandex's "Пересылаемое сообщение", the iPhone's "Начало
+    переадресованного сообщения:", Outlook's block), or None when no forward of theirs is
+    there. A resident re-sending their own unanswered letter is its author: the letter is the
+    report and what they wrote above it ("пишу второй раз") goes with it, while the header's
+    "Кому: office@…" and dates are no words of theirs."""
+    if author not in text:
+        return None
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        bare = _QUOTE_PREFIX.sub("", line)
+        if not bare or not (_FORWARD.match(bare) or _header_block_at(lines, n)):
+            continue
+        end, sender = _forward_shell(lines, n)
+        if author not in (a.lower() for a in sender):
+            return None  # the first forward is someone else's letter: theirs is the report
+        start = n - 1 if n and _SEPARATOR.match(lines[n - 1]) else n
+        rest = [ln for ln in lines[end:] if not _FORWARD_END.match(ln)]
+        return _tidy([*lines[:start], "", *rest])
+    return None
 
 
 _PGP_SIGNED = "-----BEGIN PGP SIGNED MESSAGE-----"
