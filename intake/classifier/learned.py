@@ -139,18 +139,20 @@ class _Rows:
         # them back exactly, and no second table of 10,000 integers is kept beside the rows.
         self._norm_mask = (1 << (LANE * len(axes))) - 1
 
-    def totals(self, counts: Mapping[str, int]) -> list[float]:
-        """The sum of the message's rows, a repeated feature counting 1 + log(count) times."""
+    def totals(self, counts: Mapping[str, int]) -> tuple[int, ...]:
+        """The sum of the message's rows, a repeated feature counting 1 + log(count) times,
+        lane by lane as unsigned integers (``_HALF`` is zero; see :meth:`Reading.
+        probabilities`, which scales only the lanes of the axes asked for)."""
         rows = self.rows
         total = sum([r for r in map(rows.get, counts) if r is not None]) * TF
-        for feature, count in counts.items():
-            if count > 1 and feature in rows:
-                tf = 1.0 + math.log(count)
-                weight, norm = round(tf * TF), round(tf * tf * TF)
-                row = rows[feature]
-                total += (weight - TF) * row + (norm - weight) * (row & self._norm_mask)
-        lanes = self._unpack((total + self._half).to_bytes(self._bytes, "little"))
-        return [(lane - _HALF) * _UNIT for lane in lanes]
+        if len(counts) > 1:
+            for feature, count in counts.items():
+                if count > 1 and feature in rows:
+                    tf = 1.0 + math.log(count)
+                    weight, norm = round(tf * TF), round(tf * tf * TF)
+                    row = rows[feature]
+                    total += (weight - TF) * row + (norm - weight) * (row & self._norm_mask)
+        return self._unpack((total + self._half).to_bytes(self._bytes, "little"))
 
 
 def _fixed(value: float) -> int:
@@ -292,7 +294,7 @@ def _stored(path: Path) -> dict[str, _Columns]:
 class Reading:
     """One message's summed rows: each axis's probabilities are a few divisions away."""
 
-    def __init__(self, rows: _Rows, totals: list[float]) -> None:
+    def __init__(self, rows: _Rows, totals: tuple[int, ...]) -> None:
         self._rows, self._totals = rows, totals
         # The urgency net asks before the blend settles: one softmax an axis is enough.
         self._seen: dict[str, dict[str, float]] = {}
@@ -307,12 +309,14 @@ class Reading:
         if model is None:
             return {}
         totals = self._totals
-        norm2 = totals[model.index]
-        if norm2 <= 0.0:  # none of the message's words was seen on this axis
+        norm2 = totals[model.index] - _HALF
+        if norm2 <= 0:  # none of the message's words was seen on this axis
             scores = list(model.bias)
         else:
-            norm = math.sqrt(norm2)
-            scores = [b + s / norm for b, s in zip(
+            # a lane is its value times 1 / _UNIT: dividing by the norm's square root in the
+            # same units cancels the scale of the weights' lanes but once
+            scale = 1.0 / math.sqrt(norm2 * _UNIT) * _UNIT
+            scores = [b + (lane - _HALF) * scale for b, lane in zip(
                 model.bias, totals[model.start:model.start + len(model.labels)], strict=True)]
         seen = self._seen[axis] = dict(zip(model.labels, _softmax(scores), strict=True))
         return seen
