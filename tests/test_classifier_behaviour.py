@@ -2996,3 +2996,16 @@ def test_detectors_traces_mud_and_fears_raise_no_alarm(clf: Classifier, text: st
 def test_a_hedge_or_a_thank_you_does_not_silence_danger_told_now(clf: Classifier,
                                                                    text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Ямы на дороге по всей улице Садовой", "other"),
+    ("Разрушен асфальт на тротуаре вдоль проспекта", "other"),
+    ("У подъезда разбит асфальт, ямы, после дождя не пройти", "territory"),
+    ("Во дворе дома огромные ямы в асфальте", "territory"),
+    ("Рядом с домом 12 тротуар весь в выбоинах", "territory"),
+])
+def test_a_pothole_is_the_yards_by_the_house_and_the_streets_elsewhere(
+        clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("request", category)
