@@ -4,6 +4,7 @@ Updates are handled one at a time (``handle_as_tasks=False``) so that aiogram as
 the next batch — which is what confirms the previous one — only after the handler returned,
 i.e. after intake committed. A crash or restart mid-batch therefore redelivers the unfinished
 updates, and intake's (channel, external id) dedupe turns a redelivered one into a no-op.
+An update that cannot even be read is quarantined and stepped over (``bot/unreadable.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import DeleteWebhook, SetMyCommands, SetWebhook
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot import residents, staff
@@ -32,6 +32,7 @@ from bot.sender import ResidentSender, SendLimits, TelegramOutput
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats, StaffSender
 from bot.texts import BotTexts
+from bot.unreadable import ReadBatchesOneByOne, UnreadableUpdates, WebhookHandler
 from workflow.cases import CaseActions
 from workflow.context import Workflow
 from workflow.intake import IntakeService
@@ -51,6 +52,8 @@ class TelegramChannel:
         if session is None:
             session = AiohttpSession(api=TelegramAPIServer.from_base(config.api_base_url))
         self.bot = Bot(config.token, session=session)
+        self.unreadable = UnreadableUpdates(wf)
+        session.middleware(ReadBatchesOneByOne(self.unreadable))
         self.polling_timeout = polling_timeout
         self.output = TelegramOutput(self.bot, limits)
         texts = BotTexts(wf.renderer)
@@ -63,6 +66,7 @@ class TelegramChannel:
         self.resident_sender = ResidentSender(self.output)
         self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
+        self.dp.update.outer_middleware(self.unreadable.skip_stand_in)
         self.dp.include_router(staff.build_router(self.deps))
         self.dp.include_router(residents.build_router(self.deps))
         self.dp.include_router(residents.build_group_router(self.deps))
@@ -75,6 +79,7 @@ class TelegramChannel:
 
     async def run(self) -> None:
         """Serve until cancelled or :meth:`close` is called."""
+        await self.deps.chats.load()
         watch = asyncio.create_task(self.watch.run(), name="telegram-delivery-watch")
         try:
             await self._setup_commands()
@@ -106,8 +111,8 @@ class TelegramChannel:
         app = web.Application()
         # Not in the background: Telegram gets 200 only after the case is committed, and
         # retries the update otherwise.
-        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, handle_in_background=False,
-                             secret_token=secret).register(
+        WebhookHandler(self.unreadable, dispatcher=self.dp, bot=self.bot,
+                       handle_in_background=False, secret_token=secret).register(
             app, path=urlsplit(self.config.webhook_url).path or "/")
         host, _, port = self.config.webhook_listen.rpartition(":")
         self._runner = web.AppRunner(app, access_log=None)

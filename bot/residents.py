@@ -36,6 +36,11 @@ from aiogram.types import (
     ChatMemberUpdated,
     KeyboardButton,
     Message,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
     ReplyKeyboardMarkup,
     Update,
     User,
@@ -104,6 +109,10 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
     if message.photo:
         p = message.photo[-1]
         return (Attachment(f"photo_{mid}.jpg", "image/jpeg", p.file_size or 0, p.file_id),)
+    if message.animation:  # a GIF: Telegram adds it as a document too, but not always
+        g = message.animation
+        return (Attachment(g.file_name or f"animation_{mid}.mp4", g.mime_type or "video/mp4",
+                           g.file_size or 0, g.file_id),)
     if message.document:
         d = message.document
         return (Attachment(d.file_name or f"document_{mid}",
@@ -126,6 +135,19 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
         return (Attachment(a.file_name or f"audio_{mid}.mp3", a.mime_type or "audio/mpeg",
                            a.file_size or 0, a.file_id),)
     return ()
+
+
+def origin_of(origin: MessageOrigin) -> dict[str, str | None]:
+    """Whose words a forward carries: a channel, a group, or a person (maybe hidden)."""
+    if isinstance(origin, MessageOriginChannel):
+        return {"kind": "channel", "name": origin.chat.title}
+    if isinstance(origin, MessageOriginChat):
+        return {"kind": "chat", "name": origin.sender_chat.title}
+    if isinstance(origin, MessageOriginUser):
+        return {"kind": "user", "name": origin.sender_user.full_name}
+    if isinstance(origin, MessageOriginHiddenUser):
+        return {"kind": "user", "name": origin.sender_user_name}
+    return {"kind": None, "name": None}
 
 
 def build_router(deps: BotDeps) -> Router:
@@ -574,22 +596,13 @@ def build_router(deps: BotDeps) -> Router:
         user = message.from_user
         if user is None or user.is_bot:
             return
-        lang = await lang_of(user)
-        if message.location is not None:
-            text = texts.resident(lang, "location", lat=message.location.latitude,
-                                  lon=message.location.longitude)
-            if message.venue is not None:  # a named place: its address is what staff need
-                text = f"{text}\n{message.venue.title}, {message.venue.address}"
-        elif message.contact is not None:
-            text = texts.resident(lang, "contact", name=message.contact.first_name,
-                                  phone=message.contact.phone_number)
-        else:
-            text = message.text or message.caption or ""
         if (command := COMMAND_RE.match(message.text or "")) is not None:
             # A mistyped or unknown command is not a complaint: say so, and show the menu.
             await say(message, "unknown_command", command=command.group(0),
                       example=example())
             return
+        lang = await lang_of(user)
+        text = words_of(message, lang)
         attachments = attachments_of(message)
         if not text and not attachments:
             await say(message, "unsupported")
@@ -598,14 +611,43 @@ def build_router(deps: BotDeps) -> Router:
             resident = await resident_of(session, user.id)
             burst = await recent_burst(session, resident.id if resident else None,
                                        wf.clock.now(), deps.burst_window)
+        if message.animation is not None and not text and burst.key is None:
+            # A GIF with no words is a reaction far more often than a report (as a sticker
+            # is): it opened a case of nothing. Right after a report it shows that report.
+            await say(message, "animation_alone")
+            return
         own = (f"tg-album:{message.chat.id}:{message.media_group_id}"
                if message.media_group_id else f"tg:{external_id(message)}")
         hints = ((f"{message.chat.id}:{message.reply_to_message.message_id}",)
                  if message.reply_to_message else ())
-        msg = await inbound(user, external_id(message), text, burst.carried + attachments,
-                            thread_hints=hints, burst_key=burst.key or own)
+        msg = await inbound(user, external_id(message), quoted(message, lang, text),
+                            burst.carried + attachments, thread_hints=hints,
+                            burst_key=burst.key or own)
         # A message that opens no case gets the workflow's "unfiled" note through the outbox.
         await ingest(msg, user.id, event_update, quiet=True)
+
+    def words_of(message: Message, lang: str) -> str:
+        """What the message says, in words staff can read (a place or a contact card too)."""
+        if message.location is not None:
+            text = texts.resident(lang, "location", lat=message.location.latitude,
+                                  lon=message.location.longitude)
+            if message.venue is not None:  # a named place: its address is what staff need
+                text = f"{text}\n{message.venue.title}, {message.venue.address}"
+            return text
+        if message.contact is not None:
+            return texts.resident(lang, "contact", name=message.contact.first_name,
+                                  phone=message.contact.phone_number)
+        return message.text or message.caption or ""
+
+    def quoted(message: Message, lang: str, text: str) -> str:
+        """A forwarded message is the resident's (they chose to send it, and are answered),
+        but its words are someone else's: a news post, a neighbour's message. Staff are
+        shown whose, so that a channel's announcement is not read as the resident's own
+        report; the origin never becomes the sender."""
+        origin = message.forward_origin
+        if origin is None:
+            return text
+        return f"{texts.resident(lang, 'forwarded', **origin_of(origin))}\n{text}".strip()
 
     @router.message(StateFilter(Form.topic, Registration.apartment, Registration.phone,
                                 Rating.comment))

@@ -109,7 +109,7 @@ def build_router(deps: BotDeps) -> Router:
     async def upgraded(message: Message) -> None:
         """The group became a supergroup with a new id: follow it there."""
         assert message.migrate_to_chat_id is not None
-        deps.chats.migrated(message.chat.id, message.migrate_to_chat_id)
+        await deps.chats.migrated(message.chat.id, message.migrate_to_chat_id)
 
     # --- buttons on cards -----------------------------------------------------------------
 

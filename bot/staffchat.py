@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
 from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error, utf16_len
 from bot.settings import TelegramConfig
-from bot.tables import TelegramCard, TelegramMessageLink
+from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
 from bot.texts import BotTexts
 from workflow.context import Workflow
 from workflow.models import Building, Case, Message, Resident, Staff
@@ -76,15 +76,41 @@ class StaffChats:
         """Where a configured chat is now (a group upgraded to a supergroup has a new id)."""
         return self._moved.get(chat_id, chat_id)
 
-    def migrated(self, old: int, new: int) -> None:
+    async def load(self) -> None:
+        """Follow the moves recorded before a restart at once: the old id would refuse the
+        first post, and staff writing in the new group would be taken for strangers."""
+        async with self.wf.sessions() as session:
+            moves = (await session.scalars(select(TelegramChatMove))).all()
+        for move in moves:
+            self._follow(move.old_chat_id, move.new_chat_id)
+            if self._configured(move.old_chat_id):
+                self._ask_operator(move.old_chat_id, move.new_chat_id)
+
+    async def migrated(self, old: int, new: int) -> None:
         """Telegram upgraded a staff group to a supergroup: the old id refuses every message.
-        Follow it until the operator updates the configuration (not kept across restarts:
-        the first post after one learns it again)."""
+        Follow it, and remember it, until the operator updates the configuration."""
         if self._moved.get(old) == new:
             return
+        self._follow(old, new)
+        try:
+            async with self.wf.sessions.begin() as session:
+                await session.merge(TelegramChatMove(old_chat_id=old, new_chat_id=new,
+                                                     moved_at=self.wf.clock.now()))
+        except IntegrityError:  # the service message and a refused post, at the same time
+            pass
+        self._ask_operator(old, new)
+
+    def _follow(self, old: int, new: int) -> None:
         self._moved[old] = new
         self._ids.add(new)
         self._forum.pop(new, None)
+
+    def _configured(self, chat_id: int) -> bool:
+        return chat_id in (self.config.staff_chat_id, self.config.managers_chat_id) or any(
+            b.staff_chat_id == chat_id for b in self.wf.settings.buildings)
+
+    @staticmethod
+    def _ask_operator(old: int, new: int) -> None:
         log.error("staff chat %s was upgraded to a supergroup with id %s: following it; "
                   "put the new id in the configuration (telegram.staff_chat_id, "
                   "telegram.managers_chat_id or buildings[].staff_chat_id)", old, new)
@@ -368,7 +394,7 @@ class StaffSender:
                 old = getattr(exc.method, "chat_id", None)
                 if not isinstance(old, int) or self.chats.resolve(old) != old:
                     raise
-                self.chats.migrated(old, exc.migrate_to_chat_id)
+                await self.chats.migrated(old, exc.migrate_to_chat_id)
                 return await self._send(item)  # the same post, in the group's new home
         except (Deferred, TelegramAPIError) as exc:
             raise send_error(exc, private=False) from exc

@@ -1,4 +1,5 @@
-"""Telegram channel state kept in the database (staff-chat cards, topics, message links)."""
+"""Telegram channel state kept in the database (staff-chat cards, topics, message links, guided
+forms, staff groups that moved)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ class TelegramMessageLink(Base):
     source: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
+class TelegramChatMove(Base):
+    """A staff group Telegram upgraded to a supergroup: its old id refuses every message, so
+    the bot keeps following the new one, across restarts, until the configuration names it."""
+
+    __tablename__ = "telegram_chat_moves"
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime]
 
 
 class TelegramFsm(Base):

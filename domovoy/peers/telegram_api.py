@@ -66,6 +66,7 @@ from .telegram_state import (
     image_size,
     new_message,
     too_many_requests,
+    upgraded_group,
 )
 
 
@@ -346,6 +347,8 @@ class BotAPIEmulator(TelegramControl):
                 chat = None
         if chat is None:
             raise bad_request(CHAT_NOT_FOUND)
+        if chat.migrated_to is not None:
+            raise upgraded_group(chat.migrated_to)
         return chat
 
     @staticmethod

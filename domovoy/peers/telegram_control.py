@@ -198,6 +198,29 @@ class TelegramControl:
             },
         )
 
+    def upgrade_group(self, chat_id: int, new_id: int, *, notify: bool = True) -> Json:
+        """Telegram upgrades a group to a supergroup (an admin turned on topics or history):
+        the members move to ``new_id``, every call naming the old id is refused with 400 and
+        ``migrate_to_chat_id``, and (``notify``) the old group gets the service message."""
+        w = self._world()
+        old = w.chat(chat_id)
+        new = self.add_supergroup(new_id, old.title or "Staff", is_forum=old.is_forum,
+                                  bot_status=old.bot_status)
+        w.chat(new_id).members.update(old.members)
+        if notify:
+            admin = next((w.users[u] for u in old.members if u in w.users), w.bot_public())
+            msg = new_message(old, copy_json(admin), None, None)
+            msg["migrate_to_chat_id"] = new_id
+            old.messages[msg["message_id"]] = msg
+            w.enqueue("message", msg)
+        old.migrated_to = new_id
+        return new
+
+    def inject_update(self, body: Json) -> Json:
+        """Queue an update exactly as given (it gets the next update_id), however malformed:
+        what a newer Bot API, or a fault on Telegram's side, may send. Returns the update."""
+        return copy_json(self._world().enqueue_raw(body))
+
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         """Someone deleted the forum topic in the Telegram UI (no update is sent for that)."""
         topic = self._world().chat(chat_id).topics.get(thread_id)

@@ -109,21 +109,31 @@ CONTENT_KEYS = (
 class ApiError(Exception):
     """An error answer, worded as Telegram words it, so the bot's error handling is tested."""
 
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, *, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> Json:
         body: Json = {"ok": False, "error_code": self.status, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+        parameters = {k: v for k, v in (("retry_after", self.retry_after),
+                                        ("migrate_to_chat_id", self.migrate_to_chat_id))
+                      if v is not None}
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
 def bad_request(text: str) -> ApiError:
     return ApiError(400, f"Bad Request: {text}")
+
+
+def upgraded_group(new_id: int) -> ApiError:
+    return ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=new_id)
 
 
 def too_many_requests(retry_after: int) -> ApiError:
@@ -232,6 +242,8 @@ class ChatState:
     messages: dict[int, Json] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
     topics: dict[int, Topic] = field(default_factory=dict)
+    # Set when Telegram upgraded the group to a supergroup: the old id refuses every call.
+    migrated_to: int | None = None
 
     @property
     def is_private(self) -> bool:
@@ -543,7 +555,15 @@ class BotWorld:
 
     # -- updates ---------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: Json) -> Json:
-        update = {"update_id": self.next_update_id, kind: copy_json(payload)}
+        return self.enqueue_raw({kind: payload})
+
+    def enqueue_raw(self, body: Json) -> Json:
+        """Queue ``body`` as an update, as is, under the next update_id. Only its kind is
+        required (getUpdates filters by it); the rest may break the Bot API schema."""
+        if not any(k != "update_id" for k in body):
+            raise ValueError("an update needs a kind (message, callback_query, ...)")
+        update = {"update_id": self.next_update_id,
+                  **{k: copy_json(v) for k, v in body.items() if k != "update_id"}}
         self.next_update_id += 1
         self.updates.append(update)
         event, self.update_event = self.update_event, asyncio.Event()
