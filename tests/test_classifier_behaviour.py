@@ -3009,3 +3009,12 @@ def test_a_pothole_is_the_yards_by_the_house_and_the_streets_elsewhere(
         clf: Classifier, text: str, category: str) -> None:
     c = clf.classify(text)
     assert (c.kind, c.category) == ("request", category)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Стёрлась разметка на парковке у дома, все встают как попало", "territory"),
+    ("Сломан павильон на остановке общественного транспорта у рынка", "other"),
+])
+def test_a_car_park_is_the_yards_and_a_bus_stop_the_citys(clf: Classifier, text: str,
+                                                          category: str) -> None:
+    assert clf.classify(text).category == category
