@@ -33,9 +33,9 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "messages-dev.jsonl"
 DATA = ROOT / "tests" / "data"
 # The last blind set, never read while the rules or the learned model were built; the anchor
 # trains on every other labelled message we have (the rules were tuned on the read ones, and
-# the shipped learned model was trained on those only, not on the sealed blind sets 8 to 33,
+# the shipped learned model was trained on those only, not on the sealed blind sets 8 to 34,
 # so the anchor sees more labelled messages than our model does).
-HOLDOUT = DATA / "messages-blind34.jsonl"
+HOLDOUT = DATA / "messages-blind35.jsonl"
 TRAINING = [DATA / f"messages-{name}.jsonl"
             for name in ("authored", "holdout2", "emergency-holdout", "blind3", "blind4",
                          "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
@@ -43,9 +43,9 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "blind17", "blind18", "blind19", "blind20", "blind21", "blind22",
                          "blind23", "blind24", "blind25", "blind26", "blind27",
                          "blind28", "blind29", "blind30", "blind31", "blind32", "blind33",
-                         "emergency-dev",
+                         "blind34", "emergency-dev",
                          "emergency-dev2", "emergency-dev3", "emergency-dev4", "emergency-dev5",
-                         "emergency-dev6",
+                         "emergency-dev6", "emergency-dev7",
                          "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
                          "dev16", "dev17", "dev18", "dev19", "dev20", "dev21",
                          "dev22", "dev23", "dev24", "dev25", "dev26", "dev27", "dev28",

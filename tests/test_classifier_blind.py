@@ -285,6 +285,17 @@ MEASURED = {
     "dev37": {"kind.macro_f1": 0.844, "complaint.recall": 0.877, "complaint.precision": 0.915,
              "category.accuracy": 0.876, "urgency.macro_f1": 0.788, "emergency.recall": 1.0,
              "emergency.precision": 0.719, "scope.accuracy": 0.876},
+    # Emergencies told beside words that sound harmless, and alarms that are not (read,
+    # 2026-12-06, fifth session): first reading 0.959 / 0.931 emergency recall / precision.
+    "emergency-dev7": {"kind.macro_f1": 0.811, "complaint.recall": 0.898,
+                       "complaint.precision": 0.759, "category.accuracy": 0.89,
+                       "urgency.macro_f1": 0.837, "emergency.recall": 0.988,
+                       "emergency.precision": 0.977, "scope.accuracy": 0.945},
+    # Sealed, scored once at the end of the fifth session of 2026-12-06 (the same with the
+    # session's starting rules).
+    "blind35": {"kind.macro_f1": 0.932, "complaint.recall": 0.958, "complaint.precision": 0.873,
+               "category.accuracy": 0.931, "urgency.macro_f1": 0.915, "emergency.recall": 0.973,
+               "emergency.precision": 0.9, "scope.accuracy": 0.958},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -298,7 +309,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "emergency-dev5": 300, "blind29": 240, "dev32": 300, "blind30": 240,
          "emergency-dev6": 300, "dev33": 300, "blind31": 240, "dev34": 300, "blind32": 240,
          "dev35": 300, "blind33": 240, "dev36": 300, "blind34": 240,
-         "dev37": 300}
+         "dev37": 300, "emergency-dev7": 300, "blind35": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
