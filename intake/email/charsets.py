@@ -134,7 +134,12 @@ def normalize_charset(label: str | None) -> str | None:
     if "*" in name:  # RFC 2231 language suffix: utf-8*ru
         name = name.split("*", 1)[0]
     if name in _ALIASES:
-        return _ALIASES[name]
+        # through the lookup below too: the rest of the module compares Python's spelling
+        # ("utf_7", "utf_8"), and "unicode-1-1-utf-7" left as "utf-7" was read as ASCII
+        alias = _ALIASES[name]
+        if alias is None:
+            return None
+        name = alias
     try:
         codec = codecs.lookup(name).name.replace("-", "_")
     except (LookupError, ValueError):
@@ -262,6 +267,13 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
     if not data:
         return ""
     codec = normalize_charset(declared)
+    if codec in ("utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"):
+        # before the ASCII test: Cyrillic in UTF-16 without a byte-order mark is all bytes
+        # below 0x80 ("З" is 17 04), and read as ASCII it would be control characters
+        try:
+            return data.decode(codec)
+        except (UnicodeError, LookupError):
+            pass
     if data.isascii():
         if codec is None and b"\x1b$" in data:
             codec = "iso2022_jp_ext"  # unlabelled ISO-2022-JP is still common from Japan
@@ -271,11 +283,6 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
             except (UnicodeError, LookupError):
                 pass
         return data.decode("ascii")
-    if codec in ("utf_16", "utf_16_le", "utf_16_be", "utf_32"):
-        try:
-            return data.decode(codec)
-        except (UnicodeError, LookupError):
-            pass
     if data.startswith(b"\xef\xbb\xbf"):
         # a byte-order mark (Notepad, 1C) is no character of the text: a case would start
         # with an invisible one

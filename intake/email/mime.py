@@ -186,6 +186,9 @@ def _pct_bytes(value: str) -> bytes:
     return re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
+_MAIN_VALUE = re.compile(r'\s*"?([^\s,;"]*)"?[\s,]*(.*)', re.S)
+
+
 def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[str, str]]:
     """Split ``type/subtype; a=b; c*0*=…`` into the lower-cased main value and decoded params.
 
@@ -196,7 +199,12 @@ def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[
     if not value:
         return "", {}
     pieces = _split_params(value)
-    main = pieces[0].strip().strip('"').lower()
+    # Site scripts write "text/html charset=utf-8" or "text/html, charset=utf-8": the value is
+    # its first word, and what follows it a parameter (else the letter became a file)
+    head = _MAIN_VALUE.match(pieces[0])
+    main = head.group(1).lower() if head else ""
+    if head and head.group(2).strip():
+        pieces.insert(1, head.group(2))
     plain: dict[str, str] = {}
     extended: dict[str, dict[int, tuple[bool, str]]] = {}
     for piece in pieces[1:]:
@@ -334,6 +342,11 @@ _B64_LINE = re.compile(rb"[A-Za-z0-9+/=]+")
 _QP_HIGH = re.compile(rb"=[89A-F][0-9A-F]|=\r?\n")
 
 
+# What the standard library decodes (or leaves as it is, rightly); anything else is a guess.
+_KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64",
+                        "uuencode", "x-uuencode", "uue", "x-uue"})
+
+
 def _transfer_encoding(part: Message) -> str:
     """The part's Content-Transfer-Encoding as meant ("base64" quoted or with a trailing space
     from a sloppy client included)."""
@@ -422,7 +435,8 @@ class _Walker:
     def entity(
         self, part: Message, path: str, depth: int, *, root: bool, role: str = "body"
     ) -> None:
-        """``role`` is "body" (resident's text), "attachment" (never body) or "returned"."""
+        """``role`` is "body" (resident's text), "attachment" (never body), "returned" or
+        "signature" (what signs a multipart/signed letter: an attachment unless a signature)."""
         self.parts += 1
         if self.parts > self.limits.max_parts:
             if self.parts == self.limits.max_parts + 1:
@@ -437,6 +451,8 @@ class _Walker:
         ctype, params = parse_params(headers.get("content-type"), self.hint)
         if "/" not in ctype:
             ctype = "application/octet-stream" if "name" in params else "text/plain"
+        elif ctype in ("plain/text", "html/text"):  # PHP scripts' transposed type
+            ctype = "text/" + ctype.partition("/")[0]
         if ctype.startswith("multipart/"):
             children = (
                 [c for c in part.get_payload() if isinstance(c, Message)]
@@ -489,7 +505,7 @@ class _Walker:
                 self.result.report_fields.setdefault("report-type", params.get("report-type", ""))
             self.children(children, path, depth, "returned", main=0)
         elif sub == "signed":
-            self.children(children, path, depth, "attachment", main=0)
+            self.children(children, path, depth, "signature", main=0)
         elif sub == "encrypted":
             self.result.encrypted = True
             self.result.note("encrypted message: the content cannot be read")
@@ -573,12 +589,19 @@ class _Walker:
                 self.report_part(part)
             self.attachment(part, ctype, filename, ref)
             return
+        if role == "signature" and (ctype in _SIGNATURE_TYPES
+                                    or (filename or "").lower().endswith(".p7s")):
+            # The mail client's signature over the letter (RFC 1847), not a file the resident
+            # attached: listed, a signed "Спасибо" would count as a letter with a document
+            # (for staff to read; a resolved case reopened). The raw mail keeps it.
+            self.result.note(f"digital signature part {ref} ({ctype}) not listed as a file")
+            return
         if role == "returned" and ctype in RETURNED_TYPES:
             if not self.forwarded:
                 self.returned(part, ctype)
             self.attachment(part, ctype, filename, ref)
             return
-        if ctype in _FORWARD_TYPES and role != "returned":
+        if role != "returned" and (ctype in _FORWARD_TYPES or _eml_file(part, ctype, filename)):
             self.forward(part, ctype, filename, ref, depth, role)
             return
         if (role == "body" and ctype in _OPAQUE_SIGNED_TYPES
@@ -599,22 +622,25 @@ class _Walker:
             if not wide and _looks_binary(_payload_bytes(part)):
                 self.result.note(f"binary data in text part {ref} kept as an attachment")
             else:
-                self.body(part, headers, ctype, params)
+                self.body(part, headers, ctype, params, ref)
                 return
         self.attachment(part, ctype, filename, ref)
 
-    def body(self, part: Message, headers: HeaderView, ctype: str, params: dict[str, str]) -> None:
+    def body(self, part: Message, headers: HeaderView, ctype: str, params: dict[str, str],
+             ref: str) -> None:
         data = _payload_bytes(part)
-        if not headers.get("content-transfer-encoding"):
+        if _transfer_encoding(part) not in _KNOWN_CTE:
+            # none, or one nobody defined ("base-64", "quoted printable"): the bytes say
             if _looks_qp(data):
                 data = quopri.decodestring(data)
                 self.result.note(
-                    "quoted-printable body without a transfer-encoding header decoded")
+                    "quoted-printable body without a usable transfer-encoding header decoded")
             else:
                 decoded = _unlabelled_base64(data)
                 if decoded is not None:
                     data = decoded
-                    self.result.note("base64 body without a transfer-encoding header decoded")
+                    self.result.note(
+                        "base64 body without a usable transfer-encoding header decoded")
         charset = next(iter((params.get("charset") or "").split()), None)
         self.result.body_charset = self.result.body_charset or charset
         text = decode_bytes(data, charset, self.hint)
@@ -622,7 +648,28 @@ class _Walker:
         # HTML document is not meant to be read with its tags.
         html = ctype == "text/html" or (headers.get("content-type") is None
                                         and _HTML_DOCUMENT.match(text) is not None)
+        if not html and "begin " in text:
+            text = self.uuencoded(text, ref)
         self.add_text(text, html=html, flowed=params)
+
+    def uuencoded(self, text: str, ref: str) -> str:
+        """``text`` without the files an old mailer uuencoded into it (Outlook Express, The Bat!
+        and Unix ``mail`` with uuencode on): each is listed under its own name, numbered under
+        the text part's ref as the files in a winmail.dat are, and its lines of code are no
+        words of the letter. A block that does not decode stays text."""
+        text = text.replace("\r\n", "\n")
+        kept: list[str] = []
+        pos = n = 0
+        for m in _UU_BLOCK.finditer(text):
+            data = _uudecode(m.group("code"))
+            if data is None:
+                continue
+            n += 1
+            name = m.group("name").strip()
+            self._record(name, _guess_type(name, ""), len(data), _join(ref, n))
+            kept.append(text[pos:m.start()])
+            pos = m.end()
+        return "".join(kept) + text[pos:] if n else text
 
     def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
         segment = _text_segment(text, html=html, flowed=flowed)
@@ -793,6 +840,26 @@ class _Walker:
         self.add_text(text, html=bool(_HTML_HINT.search(text[:5000])))
 
 
+_UU_BLOCK = re.compile(
+    r"^begin [0-7]{3,4} (?P<name>[^\n]+)\n(?P<code>(?:[!-`][ -`]*\n){1,200000}?)end[ \t]*$\n?",
+    re.M)
+
+
+def _uudecode(code: str) -> bytes | None:
+    """The bytes of a uuencoded block's lines, or None when a line is not uuencoding (then the
+    "begin" line was the writer's own word). ``a2b_uu`` reads a line whose trailing spaces a
+    mailer stripped as if they were there."""
+    out = []
+    for line in code.split("\n"):
+        if not line or line == "`":
+            continue
+        try:
+            out.append(binascii.a2b_uu(line))
+        except binascii.Error:
+            return None
+    return b"".join(out)
+
+
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"BZh", b"\x1f\x8b")
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 
@@ -945,7 +1012,7 @@ def _unflow(text: str, delsp: bool) -> str:
 def _inner_message(part: Message) -> Message | None:
     payload = part.get_payload()
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-        return payload[0]
+        return _transfer_decoded(part, payload[0])
     data = _payload_bytes(part)
     if not data.strip():
         return None
@@ -953,6 +1020,42 @@ def _inner_message(part: Message) -> Message | None:
         return email.message_from_bytes(data)
     except Exception:
         return None
+
+
+def _eml_file(part: Message, ctype: str, filename: str | None) -> bool:
+    """A forwarded letter attached as a plain file ("письмо.eml" as application/octet-stream,
+    as phones and Outlook's "save as" then "attach" send it): read like message/rfc822, so the
+    neighbour's complaint a resident passes on is in the case, not only in a file."""
+    if ctype not in ("application/octet-stream", "application/eml", "message/x-eml") or \
+            not (filename or "").strip().lower().endswith(".eml"):
+        return False
+    inner = _inner_message(part)
+    return inner is not None and ("from" in inner or "subject" in inner)
+
+
+def _transfer_decoded(part: Message, inner: Message) -> Message:
+    """The message a forward encoded in base64 or quoted-printable (RFC 2046 forbids it; some
+    webmails and Exchange do it): the standard parser ignores the encoding and reads its code
+    as the message, so the forwarded letter's author and words were lost."""
+    cte = _transfer_encoding(part)
+    if cte not in ("base64", "quoted-printable"):
+        return inner
+    try:
+        raw = inner.as_bytes()
+    except Exception:
+        return inner
+    if cte == "base64" and len(inner) == 0:
+        # no header was found in the code: the whole message is its text
+        decoded = _b64_decode(raw.strip())
+    elif cte == "quoted-printable" and _looks_qp(raw):
+        decoded = quopri.decodestring(raw)
+    else:
+        return inner  # the label is wrong, the message is as written
+    try:
+        found = email.message_from_bytes(decoded)
+    except Exception:
+        return inner
+    return found if len(found) else inner
 
 
 def _message_size(msg: Message) -> int:

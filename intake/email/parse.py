@@ -234,6 +234,19 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+# RFC 822's syntax, which RFC 5322 still asks readers to accept: blanks before a header's
+# colon ("Subject : …", old scripts and hand-made mail)
+_SPACED_COLON = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
+
+
+def _obsolete_colons(data: bytes) -> bytes:
+    """``data`` with "Name :" header lines written "Name:": the standard parser reads "From :"
+    as an mbox separator and "Subject :" as the start of the body, losing the sender."""
+    head, _ = _split_raw(data)
+    fixed = _SPACED_COLON.sub(rb"\1:", head)
+    return data if fixed == head else fixed + data[len(head):]
+
+
 def _split_raw(data: bytes) -> tuple[bytes, bytes]:
     crlf = data.find(b"\r\n\r\n")
     lf = data.find(b"\n\n")
@@ -725,7 +738,7 @@ def _parse(
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a byte-order mark some Windows tools write before the headers
-    data = data.lstrip(b" \t\r\n")
+    data = _obsolete_colons(data.lstrip(b" \t\r\n"))
     msg: Message = email.message_from_bytes(data)
     headers = HeaderView(msg)
     if len(headers) == 0:

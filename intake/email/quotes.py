@@ -543,9 +543,47 @@ def _mobile_line(lines: list[str], continues: bool) -> int | None:
     return cut
 
 
+# A company's legal footer: what it says about the letter (confidential, meant for the
+# addressee alone, received in error). One of these a resident may write ("прошу сохранить
+# конфиденциальность"); the footer says two.
+_DISCLAIMER_SAYS = (
+    re.compile(r"конфиденциальн|\bconfidential|\bprivileged", re.IGNORECASE),
+    re.compile(r"предназначен\w*\s+(?:(?:только|исключительно)\s+)?для\s+"
+               r"(?:адресат|получател|указанн|лиц)|\bintended\s+(?:solely\s+|only\s+)?for\s+"
+               r"(?:the\s+)?(?:use\s+of\s+the\s+)?(?:addressee|recipient|individual|person|named)",
+               re.IGNORECASE),
+    re.compile(r"по\s+ошибке|\bin\s+error\b|by\s+mistake|not\s+the\s+intended\s+recipient|"
+               r"не\s+являетесь\s+(?:\w+\s+)?(?:адресат|получател)|\bunauthori[sz]ed\b|"
+               r"несанкционированн|\bprohibited\b|запрещ\w*\s+(?:\w+\s+)?(?:копирован|"
+               r"распространени|использовани)", re.IGNORECASE),
+)
+
+
+def _disclaimer_start(lines: list[str]) -> int | None:
+    """Where the legal footers that end ``lines`` start (a resident writing from work: "Это
+    письмо и любые вложения конфиденциальны…"), or None: noise to the case, and words the
+    classifier would weigh with the report."""
+    cut = None
+    end = len(lines)
+    while end > 0:
+        while end > 0 and (not lines[end - 1].strip() or _SEPARATOR.match(lines[end - 1])):
+            end -= 1
+        start = end
+        while start > 0 and lines[start - 1].strip() and not _SEPARATOR.match(lines[start - 1]):
+            start -= 1
+        paragraph = " ".join(lines[start:end])
+        if start == end or sum(bool(p.search(paragraph)) for p in _DISCLAIMER_SAYS) < 2:
+            break
+        cut, end = start, start
+    return cut
+
+
 def _strip_section(lines: list[str], continues: bool) -> list[str]:
-    """One letter's text without its signature; the address lines of a ``-- `` signature stay
-    (the case's building and flat are read from the text)."""
+    """One letter's text without its signature and legal footer; the address lines of a ``-- ``
+    signature stay (the case's building and flat are read from the text)."""
+    footer = _disclaimer_start(lines)
+    if footer is not None and (continues or any(line.strip() for line in lines[:footer])):
+        lines = lines[:footer]
     address: list[str] = []
     for n in range(len(lines) - 1, -1, -1):
         if (
