@@ -152,7 +152,9 @@ class _Word:
     fragments: frozenset[int]
     # Parts satisfied wherever the word stands: one-word patterns that negation cannot cancel.
     parts: tuple[int, ...]
-    slots: tuple[_Slot, ...]
+    # Its slots grouped by a term each of them needs besides the anchor, the most specific
+    # one (-1: none): a message lacking the term skips the whole group with one look-up.
+    slot_groups: tuple[tuple[int, tuple[_Slot, ...]], ...]
     negation: bool
     # Takes a preceding negation for itself ("не могу найти кран"), see _NEGATION_ELSEWHERE.
     modal: bool
@@ -225,6 +227,10 @@ class Classifier:
         self._fragments_from: dict[str, list[tuple[str, int]]] = {}
         for fragment, fid in self._fragment_ids.items():
             self._fragments_from.setdefault(fragment[0], []).append((fragment, fid))
+        # How specific each term is, as _anchor measures it (see _Word.slot_groups).
+        self._term_size = [0] * len(self._terms)
+        for term, tid in self._terms.items():
+            self._term_size[tid] = len(term.value) + (2 if term.mode == "key" else 0)
         # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
         self._words: dict[str, _Word] = {}
         self._shapes: dict[tuple[frozenset[int], frozenset[int], bool, bool], _Word] = {}
@@ -364,8 +370,13 @@ class Classifier:
         word = self._shapes.get(shape)
         if word is None:
             parts = {p for t in terms for p in self._parts_at.get(t, ())}
-            slots = [s for t in sorted(terms) for s in self._slots_at.get(t, ())]
-            word = _Word(terms, fragments, tuple(sorted(parts)), tuple(slots), negation, modal)
+            groups: dict[int, list[_Slot]] = {}
+            for slot in (s for t in sorted(terms) for s in self._slots_at.get(t, ())):
+                key = max(slot.needs, key=self._term_size.__getitem__) if slot.needs else -1
+                groups.setdefault(key, []).append(slot)
+            word = _Word(terms, fragments, tuple(sorted(parts)),
+                         tuple((key, tuple(group)) for key, group in groups.items()),
+                         negation, modal)
             if len(self._shapes) < _CACHE_LIMIT:
                 self._shapes[shape] = word
         return word
@@ -445,9 +456,11 @@ class Classifier:
         # The slots worth placing: most need a word the message lacks or a part already done.
         live: dict[_Word, list[_Slot]] = {}
         for word in shapes:
-            for slot in word.slots:
-                if slot.part not in done and slot.needs <= present:
-                    live.setdefault(word, []).append(slot)
+            for key, group in word.slot_groups:
+                if key < 0 or key in present:
+                    for slot in group:
+                        if slot.part not in done and slot.needs <= present:
+                            live.setdefault(word, []).append(slot)
         if live:
             # A pattern's words stand in one clause: the terms of each clause, as needed, turn
             # away most candidates before the window is searched (clauses run in order).
