@@ -45,7 +45,7 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "blind28", "blind29", "blind30", "blind31", "blind32", "blind33",
                          "blind34", "emergency-dev",
                          "emergency-dev2", "emergency-dev3", "emergency-dev4", "emergency-dev5",
-                         "emergency-dev6", "emergency-dev7",
+                         "emergency-dev6", "emergency-dev7", "emergency-dev8",
                          "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
                          "dev16", "dev17", "dev18", "dev19", "dev20", "dev21",
                          "dev22", "dev23", "dev24", "dev25", "dev26", "dev27", "dev28",

@@ -3018,3 +3018,30 @@ def test_a_pothole_is_the_yards_by_the_house_and_the_streets_elsewhere(
 def test_a_car_park_is_the_yards_and_a_bus_stop_the_citys(clf: Classifier, text: str,
                                                           category: str) -> None:
     assert clf.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "У мамы на кухне дождь с потолка, ей 80 лет, пришлите кого-нибудь",
+    "Опять течёт батарея, сейчас струёй из соединения, полкомнаты залито",
+    "Got a proper jolt off the radiator in the hall, something's live",
+    "Both of us felt a tingle when touching the kitchen tap, it is getting worse",
+    "Thick grey stuff billowing out of the basement door",
+    "The neighbour's alarm has been going for half an hour and a smell like burnt toast is "
+    "getting stronger in the corridor",
+    "There's a slab of ice hanging over the canopy above the main entrance",
+])
+def test_danger_told_without_its_usual_words_is_an_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Газовая колонка хлопает при розжиге, газом не пахнет, пламя ровное синее",
+    "Сосед опять жжёт листья во дворе, дым в окна первого этажа",
+    "Горит срок оплаты, а квитанции нет. Где её скачать?",
+    "Заявку про дым из щитка закрыли, электрик не пришёл. Дыма давно нет, но так нельзя",
+    "Loud banging and screaming from flat 12 at 2am again, just a party",
+    "The crack in the canopy has been slowly getting wider over the months, nothing falls",
+    "Одна батарея холодная, на улице -20, но в квартире +22",
+])
+def test_look_alikes_of_danger_raise_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
