@@ -40,6 +40,9 @@ ACTIONS = {"take", "progress", "need_info", "resolve", "close", "escalate", "reo
 NUMBER_RE = re.compile(r"^[A-Za-z]{1,5}-\d{1,12}$")
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 OPEN_LIST_MAX = 30
+# A pending step (the question for "need info", the /new form) takes words, never a command:
+# a mistyped "/clsoe done" was sent to the resident as the question.
+NOT_A_COMMAND = ~F.text.startswith("/")
 
 
 class Question(StatesGroup):
@@ -110,6 +113,13 @@ def build_router(deps: BotDeps) -> Router:
         """The group became a supergroup with a new id: follow it there."""
         assert message.migrate_to_chat_id is not None
         await deps.chats.migrated(message.chat.id, message.migrate_to_chat_id)
+
+    @router.message(F.forum_topic_closed | F.forum_topic_reopened)
+    async def topic_toggled(message: Message) -> None:
+        """A person closed or reopened a case's topic by hand (see Cards.topic_toggled)."""
+        if message.message_thread_id is not None:
+            await deps.cards.topic_toggled(message.chat.id, message.message_thread_id,
+                                           closed=message.forum_topic_closed is not None)
 
     # --- buttons on cards -----------------------------------------------------------------
 
@@ -204,6 +214,7 @@ def build_router(deps: BotDeps) -> Router:
             await toast(query, t("not_found", number=number), alert=True)
             return
         await deps.cards.refresh_by_number(result.case_number)
+        await deps.cards.rename_topic(callback_data.id)
         if query.message is not None:
             async with wf.sessions() as session:
                 case = await session.get_one(Case, callback_data.id)
@@ -242,9 +253,11 @@ def build_router(deps: BotDeps) -> Router:
             events = list((await session.scalars(select(Event).where(Event.case_id == case.id)
                                                  .order_by(Event.id.desc()).limit(15))).all())
         events.reverse()
-        await deps.say(chat_id, t("case_detail", case=case, building=building,
-                                  assignee=assignee, events=events),
-                       markup=card_keyboard(texts, lang, case), thread_id=thread_id)
+        sent = await deps.say(chat_id, t("case_detail", case=case, building=building,
+                                         assignee=assignee, events=events),
+                              markup=card_keyboard(texts, lang, case), thread_id=thread_id)
+        if sent is not None:  # staff answer the details as they answer the card
+            await deps.cards.link(chat_id, sent.message_id, case_id)
 
     @router.callback_query(UnfiledCb.filter())
     async def file_case(query: CallbackQuery, callback_data: UnfiledCb) -> None:
@@ -410,13 +423,22 @@ def build_router(deps: BotDeps) -> Router:
         """A step waits for its answer where it was asked. Staff who then write in another
         case's topic, or reply to a card, are talking about that case: the step is dropped and
         the message handled as if no step were pending (it once sent a question meant for one
-        resident to another)."""
-        data = await state.get_data()
-        if message.reply_to_message is not None or thread_of(message) != data.get("thread"):
-            await state.clear()
-            raise SkipHandler
+        resident to another). A reply to the very case the question is for is the question.
 
-    @router.message(Intake.apartment, F.text)
+        In a forum every message "replies" to its topic's opening: only a real reply counts
+        (counting that one dropped every question typed in a case's topic, which then went
+        out as a plain answer, the clock still running)."""
+        data = await state.get_data()
+        if replied_to(message) is None and thread_of(message) == data.get("thread"):
+            return
+        case_id = await case_of(message)
+        if data.get("number") is not None and case_id is not None \
+                and await number_of(case_id) == data["number"]:
+            return
+        await state.clear()
+        raise SkipHandler
+
+    @router.message(Intake.apartment, F.text, NOT_A_COMMAND)
     async def new_apartment(message: Message, state: FSMContext) -> None:
         await leave_if_elsewhere(message, state)
         flat = (message.text or "").strip()
@@ -424,7 +446,7 @@ def build_router(deps: BotDeps) -> Router:
         await state.set_state(Intake.contact)
         await deps.reply(message, t("new_contact"))
 
-    @router.message(Intake.contact, F.text)
+    @router.message(Intake.contact, F.text, NOT_A_COMMAND)
     async def new_contact(message: Message, state: FSMContext) -> None:
         await leave_if_elsewhere(message, state)
         await state.update_data(contact=(message.text or "").strip()[:200])
@@ -445,7 +467,7 @@ def build_router(deps: BotDeps) -> Router:
             await deps.say(query.message.chat.id, t("new_text"),
                            thread_id=thread_of(query.message))
 
-    @router.message(Intake.text, F.text)
+    @router.message(Intake.text, F.text, NOT_A_COMMAND)
     async def new_text(message: Message, state: FSMContext) -> None:
         assert message.from_user is not None and message.text is not None
         await leave_if_elsewhere(message, state)
@@ -482,8 +504,8 @@ def build_router(deps: BotDeps) -> Router:
     private = Router(name="staff-private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
 
-    @router.message(Question.text, F.text)
-    @private.message(Question.text, F.text)
+    @router.message(Question.text, F.text, NOT_A_COMMAND)
+    @private.message(Question.text, F.text, NOT_A_COMMAND)
     async def question(message: Message, state: FSMContext) -> None:
         assert message.from_user is not None and message.text is not None
         await leave_if_elsewhere(message, state)
@@ -505,17 +527,22 @@ def build_router(deps: BotDeps) -> Router:
         if text.startswith("/"):
             command = COMMAND_RE.match(text)
             # Commands meant for another bot in the group are none of our business; an
-            # unknown one of ours is answered, never relayed to a resident or ignored.
+            # unknown one of ours is answered, never relayed to a resident or ignored. So is
+            # a slash no bot could take ("/старт" typed on a Russian keyboard, a lone "/"),
+            # which used to vanish without a word.
             me = await message.bot.me() if message.bot is not None else None
-            ours = command is not None and (
-                command.group(2) is None
-                or (me is not None and command.group(2).lower() == (me.username or "").lower()))
-            if command is not None and ours:
-                await deps.reply(message, t("unknown_command",
-                                            command="/" + command.group(1)), quote=True)
+            ours = command is None or command.group(2) is None or (
+                me is not None and command.group(2).lower() == (me.username or "").lower())
+            if ours:
+                typed = "/" + command.group(1) if command is not None else text.split()[0]
+                await deps.reply(message, t("unknown_command", command=typed), quote=True)
             return
         case_id = await case_of(message)
         if case_id is None:
+            if await answers_the_bot(message) and await staff_member(user.id) is not None:
+                # A reply to the bot's list or answer reaches nobody; say so, rather than
+                # let staff believe the resident was told.
+                await deps.reply(message, t("no_case_here"), quote=True)
             return  # chatter in the general topic
         number = await number_of(case_id)
         if number is None:
@@ -577,13 +604,16 @@ def build_router(deps: BotDeps) -> Router:
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
 
-    async def case_of(message: Message) -> int | None:
-        thread_id = message.message_thread_id if message.is_topic_message else None
+    async def answers_the_bot(message: Message) -> bool:
+        """A reply to one of the bot's own messages (not to a topic's opening notice)."""
         reply = message.reply_to_message
-        # In a forum every message "replies" to its topic's first message; that is not a card.
-        reply_id = reply.message_id if reply is not None and reply.message_id != thread_id \
-            else None
-        return await deps.cards.case_for(message.chat.id, thread_id, reply_id)
+        if replied_to(message) is None or reply is None or reply.from_user is None \
+                or message.bot is None:
+            return False
+        return reply.from_user.id == message.bot.id
+
+    async def case_of(message: Message) -> int | None:
+        return await deps.cards.case_for(message.chat.id, thread_of(message), replied_to(message))
 
     # Registered last: a button here that no handler took (an outsider pressing a colleague's
     # /new form, a step that is over) is answered, and never reaches the residents' side.
@@ -629,6 +659,16 @@ def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:
 def _as_the_group(message: Message) -> bool:
     """Sent by an anonymous admin (a linked channel's posts carry the channel, not the group)."""
     return message.sender_chat is not None and message.sender_chat.id == message.chat.id
+
+
+def replied_to(message: Message) -> int | None:
+    """The message this one answers. In a forum every message "replies" to its topic's
+    opening notice; that is no answer to anything."""
+    reply = message.reply_to_message
+    if reply is None or reply.message_id == thread_of(message) \
+            or reply.forum_topic_created is not None:
+        return None
+    return reply.message_id
 
 
 def thread_of(message: Any) -> int | None:

@@ -18,6 +18,7 @@ from aiogram.methods import (
     CloseForumTopic,
     CopyMessage,
     CreateForumTopic,
+    EditForumTopic,
     EditMessageText,
     GetChat,
     ReopenForumTopic,
@@ -49,6 +50,17 @@ CARD_TEXT_BUDGET = 3900  # a card is edited later; it must stay one message
 def thread_missing(exc: TelegramAPIError) -> bool:
     text = exc.message.lower()
     return "thread not found" in text or "topic_id_invalid" in text or "topic_deleted" in text
+
+
+def topics_refused(exc: TelegramAPIError) -> bool:
+    """The group will not have a topic made: the bot lost its right to manage topics, or an
+    admin turned topics off. The card still has to reach staff."""
+    text = exc.message.lower()
+    return "not enough rights" in text or "not a forum" in text or "chat_admin_required" in text
+
+
+def not_modified(exc: TelegramAPIError) -> bool:
+    return "not_modified" in exc.message.lower().replace(" ", "_")
 
 
 @dataclass
@@ -273,12 +285,22 @@ class Cards:
                 continue
             await self.link(chat_id, copied.message_id, case_id, source=ref)
 
-    async def _create_topic(self, case_id: int, chat_id: int) -> int:
-        """A topic per case; recorded at once so a retry after a 429 reuses it."""
+    async def _create_topic(self, case_id: int, chat_id: int) -> int | None:
+        """A topic per case; recorded at once so a retry after a 429 reuses it. None when the
+        group refuses topics: the card then goes to its general topic, where staff answer it
+        by replying, as in a group without topics (it used to fail, and the case had no card)."""
         async with self.wf.sessions() as session:
             case = await session.get_one(Case, case_id)
-            name = self.texts.staff(self.lang, "topic_name", case=case)[:128]
-        topic = await self.output.call(chat_id, CreateForumTopic(chat_id=chat_id, name=name))
+            name = self.topic_name(case)
+        try:
+            topic = await self.output.call(chat_id, CreateForumTopic(chat_id=chat_id, name=name))
+        except TelegramBadRequest as exc:
+            if not topics_refused(exc):
+                raise
+            log.warning("staff chat %s refuses a topic for case %s (%s): the card goes to the "
+                        "general topic; give the bot the right to manage topics",
+                        chat_id, case_id, exc.message)
+            return None
         async with self.wf.sessions.begin() as session:
             card = await session.get(TelegramCard, case_id)
             if card is None:
@@ -319,6 +341,35 @@ class Cards:
         thread_id = await self._create_topic(case_id, chat_id)
         await self._send_card(case_id, chat_id, thread_id)
 
+    def topic_name(self, case: Case) -> str:
+        return self.texts.staff(self.lang, "topic_name", case=case)[:128]
+
+    async def rename_topic(self, case_id: int) -> None:
+        """The topic's name carries the category: after a reclassification the list of
+        topics would still show the old one."""
+        async with self.wf.sessions() as session:
+            card = await session.get(TelegramCard, case_id)
+            case = await session.get(Case, case_id)
+            if card is None or card.thread_id is None or case is None:
+                return
+            method = EditForumTopic(chat_id=card.chat_id, message_thread_id=card.thread_id,
+                                    name=self.topic_name(case))
+        try:
+            await self.output.unbudgeted(method)
+        except TelegramAPIError as exc:
+            if not not_modified(exc):
+                log.info("topic of case %s not renamed: %s", case_id, exc.message)
+
+    async def topic_toggled(self, chat_id: int, thread_id: int, closed: bool) -> None:
+        """Someone closed or reopened a case's topic by hand. Remembered, so the topic is
+        reopened when there is news on an open case (staff who are not admins cannot write
+        in a closed topic) and closed again when the case closes."""
+        async with self.wf.sessions.begin() as session:
+            card = await session.scalar(select(TelegramCard).where(
+                TelegramCard.chat_id == chat_id, TelegramCard.thread_id == thread_id))
+            if card is not None:
+                card.topic_closed = closed
+
     async def refresh(self, case_id: int) -> None:
         """Re-render the card after a change and keep its topic's open/closed state in step."""
         async with self.wf.sessions() as session:
@@ -337,9 +388,19 @@ class Cards:
         await self.sync_topic(case_id)
 
     async def refresh_by_number(self, number: str) -> None:
+        """Redraw the case's card and, once it is resolved or closed, those of the rest of its
+        incident: the workflow moves them along, and their cards showed the old stage (an
+        edit of an unchanged card is refused, so they are not redrawn after other actions)."""
         async with self.wf.sessions() as session:
-            case_id = await session.scalar(select(Case.id).where(Case.number == number))
-        if case_id is not None:
+            case = await session.scalar(select(Case).where(Case.number == number))
+            if case is None:
+                return
+            ids = [case.id]
+            if case.incident_id is not None and case.stage in (Stage.RESOLVED, Stage.CLOSED):
+                ids += (await session.scalars(select(Case.id).where(
+                    Case.incident_id == case.incident_id, Case.id != case.id)
+                    .order_by(Case.id))).all()
+        for case_id in ids:
             await self.refresh(case_id)
 
     async def sync_topic(self, case_id: int, *, reopen_only: bool = False) -> None:
@@ -358,7 +419,7 @@ class Cards:
         try:
             await self.output.unbudgeted(method)
         except TelegramBadRequest as exc:
-            if "not_modified" not in exc.message.lower().replace(" ", "_"):
+            if not not_modified(exc):
                 log.warning("topic of case %s not %s: %s", case_id,
                             "closed" if want_closed else "reopened", exc.message)
                 return

@@ -182,7 +182,10 @@ class Notifier:
         """A message could not be delivered: record it, try another identity, tell staff."""
         now = self.wf.clock.now()
         case = await session.get(Case, item.case_id) if item.case_id else None
-        if item.channel == STAFF_CHANNEL or case is None:
+        if case is None:
+            return  # a report or a notice about no case: `domovoy status` lists it as failed
+        if item.channel == STAFF_CHANNEL:
+            await self._staff_undeliverable(session, item, case, exc)
             return
         if exc.unreachable:
             ident = await session.scalar(select(Identity).where(
@@ -210,3 +213,23 @@ class Notifier:
                          recipients=self.staff_chat(case),
                          channel=item.channel, recipient=item.recipient, reason=str(exc),
                          fallback=fallback.channel if fallback else None)
+
+    async def _staff_undeliverable(self, session: AsyncSession, item: OutboxItem, case: Case,
+                                   exc: PermanentSendError) -> None:
+        """A ping to a staff member or to the managers did not arrive (they never started the
+        bot, their account is gone, the bot was removed from the managers' chat). It used to
+        fail unseen; now it is on the case's history, and the case's staff chat is told so
+        someone passes it on. A failure of the staff chat itself, or of this very notice, is
+        only recorded: posting it there would fail again, and again."""
+        now = self.wf.clock.now()
+        session.add(Event(case_id=case.id, at=now, actor="system", action="delivery_failed",
+                          note=f"{item.channel} {item.recipient} ({item.purpose}): {exc}"))
+        if item.recipient.startswith("chat:") or item.purpose == "staff_undeliverable":
+            return
+        staff = None
+        if item.recipient.startswith("staff:") and item.recipient[6:].isdigit():
+            staff = await session.get(Staff, int(item.recipient[6:]))
+        await self.staff(session, case, "staff_undeliverable", key=f"undeliverable:{item.id}",
+                         recipients=self.staff_chat(case), purpose=item.purpose,
+                         staff_name=staff.name if staff else None, reason=str(exc))
+

@@ -228,6 +228,24 @@ class TelegramControl:
             raise KeyError(f"chat {chat_id} has no topic {thread_id}")
         topic.deleted = True
 
+    def user_toggles_topic(self, user_id: int, chat_id: int, thread_id: int, *,
+                           closed: bool = True) -> Json:
+        """A person closes (or reopens) a forum topic in the Telegram UI: Telegram posts a
+        ``forum_topic_closed`` (``forum_topic_reopened``) service message in the topic."""
+        w = self._world()
+        chat = w.chat(chat_id)
+        topic = chat.topics.get(thread_id)
+        if topic is None or topic.deleted:
+            raise KeyError(f"chat {chat_id} has no live topic {thread_id}")
+        topic.closed = closed
+        w.ensure_user(user_id)
+        msg = new_message(chat, copy_json(w.users[user_id]), thread_id,
+                          chat.messages.get(thread_id))
+        msg["forum_topic_closed" if closed else "forum_topic_reopened"] = {}
+        chat.messages[msg["message_id"]] = msg
+        w.enqueue("message", msg)
+        return copy_json(msg)
+
     # -- user actions ------------------------------------------------------------------------
     def user_sends(
         self,
