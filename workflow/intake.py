@@ -585,7 +585,7 @@ class IntakeService:
             if now - ended > reopen_window:
                 why = "closed too long ago"
             elif own.kind != Kind.OTHER and own.category not in _NO_DEPARTMENT \
-                    and own.category != case.category:
+                    and own.category != case.category and _named(own, own.category):
                 # Residents answer the office's last letter to report something else ("Спасибо
                 # за мусор. Теперь в 1 подъезде не работает лифт"): the lift is a job of its
                 # own, for its own department, not the cleaners' case reopened.
@@ -833,6 +833,12 @@ def _settles(msg: InboundMessage, own: Classification) -> bool:
     "не" that may say the job is not done; a photo, a new request, "Не починили" or a bare
     "Нет" reopens."""
     return not msg.attachments and not _DISSENT.search(msg.text) and own.kind == Kind.OTHER
+
+
+def _named(labels: Classification, category: str) -> bool:
+    """Whether the message's own words name ``category`` (one of its rules fired), not the
+    learned model's guess for words that name no department ("Не починили")."""
+    return any(rule.startswith(f"category.{category}.") for rule in labels.rules)
 
 
 def _wordless(labels: Classification) -> bool:
