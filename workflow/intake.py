@@ -85,6 +85,13 @@ _REPEATED = Prepared(
             Message.case_id == Case.id, Message.direction == "in",
             Message.channel == bindparam("channel"), Message.text == bindparam("text"),
             Message.subject == bindparam("subject")).exists()))
+# Up to two of the resident's open cases, with whether staff wait on one: every new letter
+# from a returning resident asks it (see _awaiting_answer), so one prepared statement.
+_OPEN_CASES = Prepared(
+    select(Case.id, Case.paused_at, Case.category)
+    .where(Case.resident_id == bindparam("resident_id"),
+           or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
+    .limit(2))
 # A follow-up on a case that reads exactly like the resident's previous one on it, within the
 # window: a phone resending a reply with a new Message-ID.
 _REPEATED_ON_CASE = Prepared(
@@ -413,17 +420,15 @@ class IntakeService:
         was about the lift opens its own case)."""
         if self._referenced_numbers(msg):
             return None
-        open_cases = (await session.scalars(
-            select(Case).where(Case.resident_id == resident.id, Case.stage.in_(OPEN_STAGES))
-            .limit(2))).all()
+        open_cases = list(await _OPEN_CASES.run(session, {"resident_id": resident.id}))
         if len(open_cases) != 1:
             return None
-        case = open_cases[0]
-        if case.paused_at is None or now - case.paused_at > ANSWER_WINDOW:
+        case_id, paused_at, category = open_cases[0]
+        if paused_at is None or now - paused_at > ANSWER_WINDOW:
             return None
-        if labels.kind != Kind.OTHER and labels.category != case.category:
+        if labels.kind != Kind.OTHER and labels.category != category:
             return None
-        return case
+        return await session.get_one(Case, case_id)
 
     @staticmethod
     async def _repeated(session: AsyncSession, msg: InboundMessage,
