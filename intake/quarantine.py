@@ -71,7 +71,10 @@ async def requeue(intake: IntakeService, sessions: SessionFactory, *,
             raw, source, channel = row.raw, row.source, row.channel
         stored = None if channel == "email" else _stored_message(raw)
         if channel != "email" and stored is None:
-            lines.append(f"#{item_id} {source}: skipped, no message kept to retry")
+            # an update the bot could not read (bot/unreadable.py): kept for an engineer to
+            # look at, since reading it again would fail the same way
+            lines.append(f"#{item_id} {source}: skipped, kept for inspection: it holds no "
+                         "message Domovoy can read, so a retry would fail the same way")
             continue
         try:
             if stored is not None:

@@ -27,6 +27,7 @@ from bot.staffchat import StaffChats
 from bot.tables import TelegramChatMove
 from domovoy.app import App
 from domovoy.peers.dovecot import free_port
+from intake.quarantine import requeue
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import (
     cases_of,
@@ -94,6 +95,10 @@ async def test_an_unreadable_update_does_not_stop_the_messages_after_it(
     [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert str(bad["update_id"]) in logged.getMessage() and "date" in logged.getMessage()
     assert not h.emu.pending_updates and not refused(h.emu)
+    # `domovoy requeue` says why it leaves the update where it is, and leaves it
+    [said] = await requeue(h.app.intake, h.app.wf.sessions)
+    assert "kept for inspection" in said
+    assert len(await quarantine_rows(h)) == 1
 
 
 async def test_an_unreadable_update_last_in_its_batch_is_confirmed_too(
