@@ -55,6 +55,18 @@ async def ingest(app: App, tmp_path: Path, mail: bytes) -> dict[str, Any]:
     raise AssertionError("no row")
 
 
+async def resolve(app: App, recorder: RecordingSender, clock: ManualClock, number: str,
+                  note: str) -> str:
+    """Staff resolve the case a day later; the In-Reply-To header a reply to our resolution
+    letter carries (the letter's Message-ID)."""
+    await app.outbox.deliver_due()
+    clock.advance(timedelta(days=1))
+    await app.cases.act(number, 1001, "resolve", note)
+    await app.outbox.deliver_due()
+    resolved = next(i for i in recorder.sent if i.purpose == "resolved")
+    return f"<out-{resolved.outbox_id}>"
+
+
 # --- a letter of ours forwarded on -------------------------------------------------------------
 
 # How each client forwards our acknowledgement: the resident presses "Переслать" to write to us
@@ -175,16 +187,12 @@ async def test_an_away_notice_to_our_resolution_reopens_nothing(
     first = await ingest(app, tmp_path, letter(
         "Не работает домофон", "Ул. Ленина 5, подъезд 2, кв. 33: домофон не открывает дверь.",
         "Ирина <irina.k@outlook.com>"))
-    await app.outbox.deliver_due()
-    clock.advance(timedelta(days=1))
-    await app.cases.act(first["case"], 1001, "resolve", "Домофон отремонтирован")
-    await app.outbox.deliver_due()
+    ours = await resolve(app, recorder, clock, first["case"], "Домофон отремонтирован")
     sent = len(recorder.sent)
-    resolved = next(i for i in recorder.sent if i.purpose == "resolved")
     clock.advance(timedelta(minutes=1))
     got = await ingest(app, tmp_path, letter(
         f"RE: [{first['case']}] Обращение решено", OUTLOOK_RULE, "Ирина <irina.k@outlook.com>",
-        extra=f"In-Reply-To: <out-{resolved.outbox_id}>\n"))
+        extra=f"In-Reply-To: {ours}\n"))
     assert got["action"] == "ignored_autoreply"
     await app.outbox.deliver_due()
     assert len(recorder.sent) == sent  # no "Обращение снова в работе" to a robot

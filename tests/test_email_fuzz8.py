@@ -24,7 +24,7 @@ from intake.email.quotes import drop_forward_header
 from intake.message import Automated, Channel, mailbox_key
 from tests.conftest import RecordingSender
 from tests.peers.mail import MAIL_DOMAIN, OFFICE, imap_config, smtp_config
-from tests.test_email_fuzz7 import OWN, alias_bounce, ingest, letter
+from tests.test_email_fuzz7 import OWN, alias_bounce, ingest, letter, resolve
 from workflow.clock import ManualClock
 from workflow.feedback import subject_rating
 from workflow.models import Case, Feedback, Identity, Message, OutboxItem
@@ -206,13 +206,9 @@ async def test_a_score_in_the_subject_is_a_rating(
         subject: str, body: str, score: int) -> None:
     first = await ingest(app, tmp_path, letter(
         "Засор", "Ул. Ленина 5, кв. 45: засор канализации на кухне."))
-    clock.advance(timedelta(days=1))
-    await app.cases.act(first["case"], 1001, "resolve", "Засор устранён")
-    await app.outbox.deliver_due()
-    resolved = next(i for i in recorder.sent if i.purpose == "resolved")
+    ours = await resolve(app, recorder, clock, first["case"], "Засор устранён")
     clock.advance(timedelta(hours=1))
-    got = await ingest(app, tmp_path, letter(
-        subject, body, extra=f"In-Reply-To: <out-{resolved.outbox_id}>\n"))
+    got = await ingest(app, tmp_path, letter(subject, body, extra=f"In-Reply-To: {ours}\n"))
     assert got["case"] == first["case"]
     async with app.wf.sessions() as session:
         fb = await session.scalar(select(Feedback))

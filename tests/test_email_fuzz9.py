@@ -21,7 +21,7 @@ from sqlalchemy import select
 from domovoy.app import App
 from intake.email import parse_mail
 from tests.conftest import RecordingSender
-from tests.test_email_fuzz7 import OWN, ew, ingest
+from tests.test_email_fuzz7 import OWN, ew, ingest, resolve
 from workflow.clock import ManualClock
 from workflow.models import Case
 
@@ -249,17 +249,13 @@ async def test_a_signed_thank_you_for_a_resolved_case_reopens_nothing(
         app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
     first = await ingest(app, tmp_path, raw(
         "Ул. Ленина 5, кв. 45: на кухне течёт кран, вызовите сантехника.".encode()))
-    await app.outbox.deliver_due()
-    clock.advance(timedelta(days=1))
-    await app.cases.act(first["case"], 1001, "resolve", "Кран заменён")
-    await app.outbox.deliver_due()
-    resolved = next(i for i in recorder.sent if i.purpose == "resolved")
+    ours = await resolve(app, recorder, clock, first["case"], "Кран заменён")
     clock.advance(timedelta(hours=1))
     # Outlook with "sign all outgoing mail": the signature counted as a file sent, and a
     # reply with a file reopens a resolved case
     got = await ingest(app, tmp_path, signed(
         "Спасибо, всё работает!", "s/mime", subject=f"RE: [{first['case']}] Обращение решено",
-        extra=f"In-Reply-To: <out-{resolved.outbox_id}>\r\n"))
+        extra=f"In-Reply-To: {ours}\r\n"))
     assert got["attachments"] == []
     async with app.wf.sessions() as session:
         case = await session.scalar(select(Case).where(Case.number == first["case"]))
