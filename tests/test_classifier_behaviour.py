@@ -3046,3 +3046,12 @@ def test_danger_told_without_its_usual_words_is_an_alarm(clf: Classifier, text: 
 ])
 def test_look_alikes_of_danger_raise_no_alarm(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Huge icicles over entrance 2, can someone knock them down before they hit a kid?",
+    "Please knock down the ice hanging off the roof above the door, it is cracking",
+])
+def test_a_plea_to_knock_icicles_down_keeps_the_alarm(clf: Classifier, text: str) -> None:
+    """"Thanks for knocking them down" is over; "knock them down" asks for it now."""
+    assert clf.classify(text).urgency == "emergency"
