@@ -3055,3 +3055,16 @@ def test_look_alikes_of_danger_raise_no_alarm(clf: Classifier, text: str) -> Non
 def test_a_plea_to_knock_icicles_down_keeps_the_alarm(clf: Classifier, text: str) -> None:
     """"Thanks for knocking them down" is over; "knock them down" asks for it now."""
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Please knock off the icicles over entrance 1, they are huge",
+    "Snow is sliding off the roof over the entrance and hanging, please have it removed today",
+    "The switchboard on the landing is hot and smells of melting plastic, it must be replaced",
+    "The gas pipe in the stairwell is bent and hissing, it needs to be checked right now",
+    "Sparks are still coming out of the socket and it has not stopped, breaker is off",
+])
+def test_asking_for_the_work_is_not_the_work_done(clf: Classifier, text: str) -> None:
+    """An English exception in its past form ("removed", "replaced", "knocked off") says the
+    danger is dealt with; stemmed, it would also find the plea for that very work."""
+    assert clf.classify(text).urgency == "emergency"
