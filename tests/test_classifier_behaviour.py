@@ -3063,6 +3063,9 @@ def test_a_plea_to_knock_icicles_down_keeps_the_alarm(clf: Classifier, text: str
     "The switchboard on the landing is hot and smells of melting plastic, it must be replaced",
     "The gas pipe in the stairwell is bent and hissing, it needs to be checked right now",
     "Sparks are still coming out of the socket and it has not stopped, breaker is off",
+    "Water is pouring from the ceiling into the kitchen, how do I stop the leak??",
+    "Hot water is gushing from a burst pipe under the sink, can't stop it leaking, flat 4",
+    "Socket in the bedroom is sparking, how do I stop it sparking?",
 ])
 def test_asking_for_the_work_is_not_the_work_done(clf: Classifier, text: str) -> None:
     """An English exception in its past form ("removed", "replaced", "knocked off") says the
