@@ -3071,3 +3071,69 @@ def test_asking_for_the_work_is_not_the_work_done(clf: Classifier, text: str) ->
     """An English exception in its past form ("removed", "replaced", "knocked off") says the
     danger is dealt with; stemmed, it would also find the plea for that very work."""
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("в подъезде всё сизое, ничего не видно, глаза щиплет, мы заперлись в квартире", "safety"),
+    ("Hallway is hazy and grey, my eyes are stinging, I can't see the end of the corridor",
+     "safety"),
+    ("Smell on the stairs is so strong I'm scared the whole block will blow up", "safety"),
+    ("датчик в кухне пищит, на экране цифры растут, бабушка спит и не просыпается", "safety"),
+    ("The gas water heater is on and both kids are so sleepy they can barely stand", "safety"),
+    ("got zapped touching the radiator and the washing machine at once, hand still tingles",
+     "safety"),
+    ("щиплет пальцы, когда трогаешь смеситель в ванной, ребёнок плачет", "safety"),
+    ("Кирпичи выпадают из карниза над входом в магазин, один уже на асфальте", "structure"),
+    ("Ограждение балкона висит на одной арматуре прямо над подъездом", "structure"),
+    ("The lift stopped with us in it between 3 and 4, my little girl is crying", "elevator"),
+])
+def test_emergencies_told_by_what_people_see_and_feel(clf: Classifier, text: str,
+                                                      category: str) -> None:
+    c = clf.classify(text)
+    assert (c.urgency, c.category) == ("emergency", category)
+
+
+@pytest.mark.parametrize("text", [
+    "Сегодня по новостям утечка газа на другом конце города, у нас не пахнет. Нас отключат?",
+    "Faint gas smell on the landing at 8, by noon it was gone. Just so you know",
+    "The gas workers digging outside say the smell near their trench is normal. Will it last?",
+    "We're flooded with calls about the storm, says your operator; the bench is still broken",
+    "Fire the cleaning company, the stairs have not been washed for a month",
+    "Как увидел квитанцию — искры из глаз. Почему так дорого?",
+    "на улице -28, дома +21, всё тепло. когда промывка батарей летом?",
+    "The basement flooded last spring, is anything planned so it does not happen again?",
+    "Соседи сверху залили нас год назад, можно заранее проверить их стояк?",
+    "В понедельник нас залило сверху, слесарь приехал только через 4 часа. Разберитесь",
+    "Please book the annual inspection of the gas boiler in flat 12",
+    "A tree came down in the yard during last night's storm, nobody hurt, it blocks the path",
+    "The lift got stuck with me in it for five minutes this morning, then started again",
+])
+def test_danger_elsewhere_past_feared_or_figurative_is_no_emergency(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_portal_posts_markup_reads_as_its_text(clf: Classifier) -> None:
+    """Posts copied from a web form keep their HTML: "не&nbsp;горит" is "не горит"."""
+    html = ("<p><span style=`color:rgb(102,102,102);`>На&nbsp;столбе у&nbsp;дома 5 "
+            "не&nbsp;горит фонарь.</span></p><p>Прошу починить</p>")
+    assert labels(clf.classify(html)) == labels(
+        clf.classify("На столбе у дома 5 не горит фонарь.\nПрошу починить"))
+
+
+def test_a_less_than_sign_is_not_markup(clf: Classifier) -> None:
+    from intake.classifier.tokens import plain
+    assert plain("в квартире <18 градусов, а норма >20") == "в квартире <18 градусов, а норма >20"
+
+
+@pytest.mark.parametrize("text", [
+    "В сквере у фонтана сломаны две скамейки и не вывозят листву",
+    "В парке Победы упало дерево на дорожку",
+    "Нескошенная трава вдоль дороги на Ивановку",
+])
+def test_a_park_or_a_village_is_not_the_houses_yard(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "other"
+
+
+def test_the_yard_keeps_its_trees_beside_a_park(clf: Classifier) -> None:
+    assert clf.classify("Во дворе нашего дома напротив парка упало дерево").category == "territory"

@@ -44,6 +44,7 @@ from .tokens import (
     Normaliser,
     fix_lookalikes,
     normalise,
+    plain,
     sentences,
     split,
 )
@@ -257,6 +258,7 @@ class Classifier:
 
     def features(self, text: str, subject: str = "") -> list[str]:
         """A message as the learned model sees it (for training it)."""
+        text, subject = plain(text), plain(subject)
         full = f"{subject}.\n{text}" if subject else text
         return self._model_features(split(normalise(full))[0])
 
@@ -558,7 +560,7 @@ class Classifier:
 
     def classify(self, text: str, subject: str = "") -> Classification:
         """Label one message. Never raises on odd input (empty, emoji-only, very long)."""
-        text, subject = text or "", subject or ""
+        text, subject = plain(text or ""), plain(subject or "")
         fired, raw, stood_down = self._fired(f"{subject}.\n{text}" if subject else text)
         scores: dict[str, dict[str, float]] = {axis: {} for axis in AXES}
         for rule in fired:

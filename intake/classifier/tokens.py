@@ -13,6 +13,7 @@ A message becomes a list of words, each with a clause number, because negation (
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Literal
@@ -44,6 +45,24 @@ _APOS = re.compile(r"['’]")
 # Chat spellings of English words the rules name in full ("water coming thru the ceiling").
 _CHAT_SPELLINGS = {"thru": "through", "pls": "please", "plz": "please", "tho": "though"}
 _CHAT_SPELLING = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
+
+# Markup pasted from a web form ("<p>Здравствуйте!&nbsp;Прошу...</p>"): a block tag ends a line,
+# any other tag goes, and entities become their characters. A tag starts with a letter, so
+# "температура <18" stays as typed.
+_BLOCK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|ul|ol|tr|h[1-6]|blockquote))\b[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
+
+
+def plain(text: str) -> str:
+    """Text as the resident meant it when a portal or a web form sent its HTML: "не&nbsp;чистили"
+    must read as "не чистили" for negation and phrases to work. Plain text is returned as is."""
+    if "<" in text and _TAG.search(text):
+        text = _TAG.sub("", _BLOCK_TAG.sub("\n", text))
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    return text.replace("\xa0", " ") if "\xa0" in text else text
+
 
 # Cap the work on pathological input (a pasted contract): the first part of a message carries
 # what the resident wants; scanning megabytes would only break the throughput promise.
