@@ -3137,3 +3137,14 @@ def test_a_park_or_a_village_is_not_the_houses_yard(clf: Classifier, text: str) 
 
 def test_the_yard_keeps_its_trees_beside_a_park(clf: Classifier) -> None:
     assert clf.classify("Во дворе нашего дома напротив парка упало дерево").category == "territory"
+
+
+@pytest.mark.parametrize("text", [
+    "Снежная масса на дороге превратилась в болото, пройти невозможно",
+    "Весной во время таяния снежных масс дорогу размывает",
+    "Жители посёлка Искра не могут выехать в город из-за пробок",
+])
+def test_snow_on_the_ground_and_a_place_called_spark_are_no_alarm(clf: Classifier,
+                                                                  text: str) -> None:
+    c = clf.classify(text)
+    assert c.urgency != "emergency" and c.category != "safety"
