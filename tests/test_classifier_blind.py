@@ -72,6 +72,11 @@ that round, for the model's complaint bar (whose value, chosen on the read sets 
 was checked against sealed aggregates too) and with the session's last rules, and the bench's
 hold-out now Last that session dev set 37 (category boundaries: rules, other, staff, safety)
 was read for rules.
+In the sixth session of 2026-12-06 the thirty-fifth set was opened as far as the labels and
+rule ids of its one missed emergency (an English plea to knock icicles down, which the
+exception "knocking down" had stood down); the ninth emergency dev set was read for rules; the
+thirty-sixth blind set, written that session, is sealed and the bench's hold-out: scored
+before any rule of that session was tested on it and after each round.
 """
 
 from __future__ import annotations
@@ -303,6 +308,18 @@ MEASURED = {
     "blind35": {"kind.macro_f1": 0.932, "complaint.recall": 0.958, "complaint.precision": 0.873,
                "category.accuracy": 0.935, "urgency.macro_f1": 0.922, "emergency.recall": 0.973,
                "emergency.precision": 0.923, "scope.accuracy": 0.958},
+    # Emergencies told by what people see, hear and feel, and danger elsewhere, past, feared or
+    # figurative (read, 2026-12-06, sixth session): first reading 0.907 / 0.895 emergency
+    # recall / precision.
+    "emergency-dev9": {"kind.macro_f1": 0.803, "complaint.recall": 0.879,
+                       "complaint.precision": 0.707, "category.accuracy": 0.881,
+                       "urgency.macro_f1": 0.849, "emergency.recall": 0.987,
+                       "emergency.precision": 0.993, "scope.accuracy": 0.953},
+    # Sealed, scored at the start of the sixth session of 2026-12-06 (the same with that
+    # session's starting rules) and after each round.
+    "blind36": {"kind.macro_f1": 0.971, "complaint.recall": 0.958, "complaint.precision": 1.0,
+               "category.accuracy": 0.954, "urgency.macro_f1": 0.964, "emergency.recall": 1.0,
+               "emergency.precision": 0.949, "scope.accuracy": 0.94},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -317,7 +334,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "emergency-dev6": 300, "dev33": 300, "blind31": 240, "dev34": 300, "blind32": 240,
          "dev35": 300, "blind33": 240, "dev36": 300, "blind34": 240,
          "dev37": 300, "emergency-dev7": 300, "blind35": 240,
-         "emergency-dev8": 260}
+         "emergency-dev8": 260, "emergency-dev9": 260, "blind36": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
