@@ -3148,3 +3148,15 @@ def test_snow_on_the_ground_and_a_place_called_spark_are_no_alarm(clf: Classifie
                                                                   text: str) -> None:
     c = clf.classify(text)
     assert c.urgency != "emergency" and c.category != "safety"
+
+
+@pytest.mark.parametrize("text", ["Парковка на газоне", "Стоянка автотранспорта на тротуаре у дома 4"])
+def test_a_parking_violation_named_as_a_noun_is_a_rules_complaint(clf: Classifier,
+                                                                 text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("complaint", "rules")
+
+
+def test_years_of_neglect_is_a_complaint(clf: Classifier) -> None:
+    c = clf.classify("Разрушена брусчатка у подъезда, восстановить не могут уже несколько лет")
+    assert c.kind == "complaint"
