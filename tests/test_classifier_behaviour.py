@@ -3150,7 +3150,8 @@ def test_snow_on_the_ground_and_a_place_called_spark_are_no_alarm(clf: Classifie
     assert c.urgency != "emergency" and c.category != "safety"
 
 
-@pytest.mark.parametrize("text", ["Парковка на газоне", "Стоянка автотранспорта на тротуаре у дома 4"])
+@pytest.mark.parametrize("text", ["Парковка на газоне",
+                                  "Стоянка автотранспорта на тротуаре у дома 4"])
 def test_a_parking_violation_named_as_a_noun_is_a_rules_complaint(clf: Classifier,
                                                                  text: str) -> None:
     c = clf.classify(text)

@@ -49,7 +49,8 @@ _CHAT_SPELLING = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
 # Markup pasted from a web form ("<p>Здравствуйте!&nbsp;Прошу...</p>"): a block tag ends a line,
 # any other tag goes, and entities become their characters. A tag starts with a letter, so
 # "температура <18" stays as typed.
-_BLOCK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|ul|ol|tr|h[1-6]|blockquote))\b[^<>]*>", re.IGNORECASE)
+_BLOCK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|ul|ol|tr|h[1-6]|blockquote))\b[^<>]*>",
+                        re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
 
