@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
+from intake.email.calendar import CalendarEvent, read_calendar
 from intake.email.charsets import (
     decode_bytes,
     decode_header_value,
@@ -29,6 +30,8 @@ from intake.email.charsets import (
     unwrap_encoded_address,
 )
 from intake.email.html_text import html_to_text
+from intake.email.images import MAX_IMAGES, image_sources, inline_image
+from intake.email.richtext import enriched_to_text
 from intake.message import Attachment
 
 __all__ = [
@@ -229,18 +232,71 @@ def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[
     for name, val in plain.items():
         params[name] = decode_header_value(val, hint) if ("=?" in val or not val.isascii()) else val
     for base, segments in extended.items():
-        charset: str | None = None
-        data = b""
+        # (charset, the bytes of each segment) for each run of segments in one charset
+        runs: list[tuple[str | None, list[bytes]]] = []
         for n, index in enumerate(sorted(segments)):
             encoded, val = segments[index]
-            if n == 0 and encoded and val.count("'") >= 2:
-                charset, _, val = val.split("'", 2)
-            data += _pct_bytes(val) if encoded else _pct_bytes(val.replace("%", "%25"))
-        joined = decode_bytes(data, charset or None, hint)
+            charset: str | None = runs[-1][0] if runs else None
+            if encoded and val.count("'") >= 2:
+                # the first segment names the charset; some mailers name one in every
+                # segment, a few another one (filename*1*=koi8-r''…): each is read in its own
+                named, _, rest = val.split("'", 2)
+                if n == 0 or normalize_charset(named):
+                    charset, val = named or None, rest
+            data = _pct_bytes(val) if encoded else _pct_bytes(val.replace("%", "%25"))
+            if runs and runs[-1][0] == charset:
+                runs[-1][1].append(data)
+            else:
+                runs.append((charset, [data]))
+        joined = "".join(_decode_segments(charset, pieces, hint) for charset, pieces in runs)
         # Some clients split a long name into plain continuations of RFC 2047 words
         # (filename*0="=?UTF-8?B?…?="; filename*1="=?UTF-8?B?…?="): decode what they joined.
         params[base] = decode_header_value(joined, hint) if "=?" in joined else joined
     return main, params
+
+
+def _utf8_so_far(data: bytes, decoder: codecs.IncrementalDecoder | None = None) -> bool:
+    """Whether ``data`` is UTF-8 (continuing what ``decoder`` read before), but for a
+    character its last bytes may have begun. A decoder that refuses it is left as it was."""
+    decoder = decoder or codecs.getincrementaldecoder("utf-8")()
+    state = decoder.getstate()
+    try:
+        decoder.decode(data, final=False)
+    except UnicodeDecodeError:
+        decoder.setstate(state)
+        return False
+    return True
+
+
+def _decode_segments(charset: str | None, pieces: list[bytes], hint: str | None) -> str:
+    """RFC 2231 segments in one declared charset, decoded joined (a UTF-8 letter may be split
+    between two). Where the join is no UTF-8 but some segments are, the writer put segments
+    of two encodings under one label (a UTF-8 name with a cp1251 part a second program
+    appended): each run of UTF-8 segments is read as UTF-8, the rest by :func:`decode_bytes`."""
+    joined = b"".join(pieces)
+    if len(pieces) == 1 or joined.isascii() or _utf8_so_far(joined) \
+            or not any(not p.isascii() and _utf8_so_far(p) for p in pieces):
+        return decode_bytes(joined, charset, hint)
+    groups: list[tuple[bool, bytearray]] = []  # (UTF-8, bytes)
+    decoder = codecs.getincrementaldecoder("utf-8")()  # where the last UTF-8 run has got to
+    for piece in pieces:
+        if groups and groups[-1][0] and _utf8_so_far(piece, decoder):
+            groups[-1][1].extend(piece)
+            continue
+        if groups and piece.isascii():  # ".jpg" after a cp1251 piece: part of that run
+            groups[-1][1].extend(piece)
+            continue
+        fresh = codecs.getincrementaldecoder("utf-8")()
+        if _utf8_so_far(piece, fresh):
+            decoder = fresh
+            groups.append((True, bytearray(piece)))
+        elif groups and not groups[-1][0]:
+            groups[-1][1].extend(piece)
+        else:
+            groups.append((False, bytearray(piece)))
+    other = None if normalize_charset(charset) == "utf_8" else charset
+    return "".join(decode_bytes(bytes(data), "utf-8" if utf8 else other, hint)
+                   for utf8, data in groups)
 
 
 def sanitize_filename(name: str | None, content_type: str, ref: str) -> str:
@@ -325,6 +381,12 @@ class MimeResult:
     forwarded_ids: list[tuple[str, str]] = field(default_factory=list)
     body_charset: str | None = None
     encrypted: bool = False
+    # The events of calendar invitations in the letter (its text when it has no other).
+    calendar: list[CalendarEvent] = field(default_factory=list)
+    # (number, total) of a message/partial fragment: one piece of a letter split in several.
+    partial: tuple[int | None, int | None] | None = None
+    # The ``<img>`` sources of the letter's HTML: a letter of pictures alone has no text.
+    images: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -339,6 +401,8 @@ def _join(path: str, index: int | str) -> str:
 _QP_SOFT_WS = re.compile(rb"=[ \t]+(?=\r?\n)")
 _B64_CHUNK = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/=]+")
+_B64_STRAY = re.compile(rb"[^A-Za-z0-9+/=]")
+_WS_RUN = re.compile(rb"[ \t\x0b\x0c]+")
 _QP_HIGH = re.compile(rb"=[89A-F][0-9A-F]|=\r?\n")
 
 
@@ -353,11 +417,31 @@ def _transfer_encoding(part: Message) -> str:
     return str(part.get("content-transfer-encoding", "")).strip().strip("\"'").strip().lower()
 
 
+def _b64_line(line: bytes) -> bytes | None:
+    """The base64 characters of one encoded line, or None when it is not one (a footer's
+    words). RFC 2045 has decoders skip what is not in the alphabet, and gateways do put it
+    there: blanks or tabs inside a line, a stray "!" or NBSP. A line counts if it is mostly
+    code: twenty or more code characters, blanks splitting it into at most three pieces or
+    into long ones (text has a blank every few letters), and at most a few other strays."""
+    if _B64_LINE.fullmatch(line):
+        return line
+    pieces = _WS_RUN.split(line)
+    joined = b"".join(pieces)
+    if len(pieces) > 3 and len(joined) < 16 * len(pieces):
+        return None
+    code = _B64_STRAY.sub(b"", joined)
+    strays = len(joined) - len(code)
+    if len(code) < 20 or strays > max(2, len(code) // 30):
+        return None
+    return code
+
+
 def _b64_decode(data: bytes) -> bytes:
     """Base64 that may be several encoded pieces joined together, each with its own padding
-    (the standard decoder stops at the first "=" and drops the rest of the text). The encoded
-    lines end at the first line that is not base64 or after a padded last line: a plain footer
-    that a list or a virus scanner appended is kept as it is."""
+    (the standard decoder stops at the first "=" and drops the rest of the text), with blanks
+    and stray characters inside its lines (see :func:`_b64_line`). The encoded lines end at
+    the first line that is not base64 or after a padded last line: a plain footer that a list
+    or a virus scanner appended is kept as it is."""
     lines = data.split(b"\n")
     encoded: list[bytes] = []
     n = 0
@@ -368,12 +452,13 @@ def _b64_decode(data: bytes) -> bytes:
             if encoded:
                 break
             continue
-        if not _B64_LINE.fullmatch(line):
+        code = _b64_line(line)
+        if code is None:
             n -= 1
             break
-        encoded.append(line)
-        if line.endswith(b"=") and not (n < len(lines) and _B64_LINE.fullmatch(
-                lines[n].strip()) and len(lines[n].strip()) >= len(line)):
+        encoded.append(code)
+        if code.endswith(b"=") and not (n < len(lines) and len(
+                _b64_line(lines[n].strip()) or b"") >= len(code)):
             break  # padding ends the stream unless a full-length encoded line follows
     out = []
     for chunk in _B64_CHUNK.findall(b"".join(encoded)):
@@ -385,6 +470,11 @@ def _b64_decode(data: bytes) -> bytes:
     return b"".join(out) + (b"\n\n" + trailer if trailer else b"")
 
 
+def _few_high_bytes(data: bytes) -> bool:
+    """At most one byte in fifty above ASCII: strays in code, not words of 8-bit text."""
+    return 50 * len(data.translate(None, bytes(range(128)))) <= len(data)
+
+
 def _payload_bytes(part: Message) -> bytes:
     cte = _transfer_encoding(part)
     # The resident's text is decoded by hand, tolerating what sloppy clients write; files are
@@ -394,9 +484,11 @@ def _payload_bytes(part: Message) -> bytes:
         if isinstance(encoded, str):
             as_bytes = encoded.encode("utf-8", "surrogateescape")
             if not as_bytes.isascii() and not (
-                    cte == "quoted-printable" and _QP_HIGH.search(as_bytes)):
+                    cte == "quoted-printable" and _QP_HIGH.search(as_bytes)) and not (
+                    cte == "base64" and _few_high_bytes(as_bytes)):
                 # raw 8-bit text under a transfer encoding that would have made it ASCII: the
-                # header is wrong ("ХВС=123" is no quoted-printable)
+                # header is wrong ("ХВС=123" is no quoted-printable); a stray NBSP or two a
+                # gateway put into base64 is no text
                 return as_bytes
             try:
                 if cte == "quoted-printable":
@@ -449,7 +541,11 @@ class _Walker:
                 self.result.recovered = True
                 self.result.note(f"parsed with recovery: {label}")
         ctype, params = parse_params(headers.get("content-type"), self.hint)
-        if "/" not in ctype:
+        if not ctype and part.get_default_type() == "message/rfc822":
+            # a part of multipart/digest (KMail's "forward as digest", list digests) is a
+            # whole letter unless it says otherwise (RFC 2046): read as text, it was nothing
+            ctype = "message/rfc822"
+        elif "/" not in ctype:
             ctype = "application/octet-stream" if "name" in params else "text/plain"
         elif ctype in ("plain/text", "html/text"):  # PHP scripts' transposed type
             ctype = "text/" + ctype.partition("/")[0]
@@ -488,6 +584,15 @@ class _Walker:
         role: str,
     ) -> None:
         sub = ctype.split("/", 1)[1]
+        if sub == "appledouble" and len(children) > 1 and parse_params(
+                HeaderView(children[0]).get("content-type"))[0] == "application/applefile":
+            # A file from a Mac in two parts (RFC 1740): its Finder data and resource fork,
+            # then the file itself. The first part is no file of the resident's: listed, every
+            # scan came twice under the same name.
+            self.result.note(f"Mac resource fork part {_join(path, 1)} not listed as a file")
+            for i, child in enumerate(children[1:], 2):
+                self.entity(child, _join(path, i), depth + 1, root=False, role=role)
+            return
         if role != "body":
             self.children(children, path, depth, role)
         elif sub == "alternative":
@@ -559,6 +664,10 @@ class _Walker:
         r.enclosed_dsn.extend(branch.enclosed_dsn)
         r.body_charset = r.body_charset or branch.body_charset
         r.encrypted = r.encrypted or branch.encrypted
+        r.calendar.extend(branch.calendar)
+        r.partial = r.partial or branch.partial
+        r.images.extend(src for src in branch.images[:MAX_IMAGES - len(r.images)]
+                        if src not in r.images)
 
     # -- leaves -----------------------------------------------------------------------------
 
@@ -596,6 +705,12 @@ class _Walker:
             # (for staff to read; a resolved case reopened). The raw mail keeps it.
             self.result.note(f"digital signature part {ref} ({ctype}) not listed as a file")
             return
+        if ctype == "application/pgp-keys":
+            # Thunderbird attaches the sender's public key ("OpenPGP_0x….asc") to letters it
+            # signs, by default: a key for mail programs, no document for the case (listed, a
+            # signed "Спасибо" reopened a resolved case as a letter with a file)
+            self.result.note(f"OpenPGP public key part {ref} not listed as a file")
+            return
         if role == "returned" and ctype in RETURNED_TYPES:
             if not self.forwarded:
                 self.returned(part, ctype)
@@ -611,7 +726,12 @@ class _Walker:
         if ctype in _TNEF_TYPES or (filename or "").strip().lower() in _TNEF_NAMES:
             self.tnef(part, ctype, filename, ref, role)
             return
-        is_text = ctype in ("text/plain", "text/html")
+        if ctype == "message/partial":
+            self.partial(part, params, ref, depth, role)
+            return
+        if role == "body" and ctype in _CALENDAR_TYPES:
+            self.calendar(part, params)
+        is_text = ctype in _TEXT_TYPES
         # A text part without a file name is the letter's text even when marked "attachment"
         # (some phone apps and gateways mark the body so): no person attached it as a file.
         as_attachment = bool(filename) and disposition != "inline"
@@ -648,9 +768,61 @@ class _Walker:
         # HTML document is not meant to be read with its tags.
         html = ctype == "text/html" or (headers.get("content-type") is None
                                         and _HTML_DOCUMENT.match(text) is not None)
-        if not html and "begin " in text:
+        if ctype in _ENRICHED_TYPES:
+            text = enriched_to_text(text, richtext=ctype == "text/richtext")
+        elif html:
+            self.html_images(text, ref)
+        elif "begin " in text:
             text = self.uuencoded(text, ref)
         self.add_text(text, html=html, flowed=params)
+
+    def html_images(self, html: str, ref: str) -> None:
+        """Remember what pictures the HTML shows, and list those pasted into it as ``data:``
+        addresses as files, numbered under the HTML part's ref (as a winmail.dat's files are;
+        IMAP cannot fetch them, the HTML part has to be)."""
+        n = 0
+        seen = self.result.images
+        for src in image_sources(html):
+            if len(seen) < MAX_IMAGES and src not in seen:
+                seen.append(src)
+            image = inline_image(src)
+            if image is not None:
+                n += 1
+                self._record(None, image.content_type, len(image.data), _join(ref, n))
+
+    def calendar(self, part: Message, params: dict[str, str]) -> None:
+        """An invitation's event, kept for :func:`walk_message`: the text of a letter that has
+        no other (the part also stays listed as the .ics file it is)."""
+        data = _payload_bytes(part)
+        event = read_calendar(decode_bytes(data, params.get("charset") or "utf-8", self.hint))
+        if event is not None:
+            self.result.calendar.append(event)
+
+    def partial(self, part: Message, params: dict[str, str], ref: str, depth: int,
+                role: str) -> None:
+        """One fragment of a letter the sender's mail program split into several mails (RFC
+        2046 message/partial). One fragment cannot be put back together into the letter; the
+        first one starts with the letter's headers and often holds all its text, which is
+        read as far as it goes (its files are cut off, and not listed). Every fragment is
+        listed as a file, so the raw piece stays reachable and the case opens."""
+        number, total = _int_param(params.get("number")), _int_param(params.get("total"))
+        self.result.partial = self.result.partial or (number, total)
+        of = f" of {total}" if total else ""
+        self.result.note(f"message/partial: part {number or '?'}{of} of a split message "
+                         f"(id {params.get('id', '?')[:200]}); the parts cannot be joined here")
+        inner = _inner_message(part)
+        size = _message_size(inner) if inner is not None else len(_payload_bytes(part))
+        name = f"message-part-{number or 'x'}{f'-of-{total}' if total else ''}.txt"
+        self._record(name, "message/partial", size, ref)
+        if number != 1 or inner is None or role != "body" or depth >= self.limits.max_depth:
+            return
+        outer, self.result = self.result, MimeResult()
+        try:
+            self.entity(inner, ref, depth + 1, root=True, role="body")
+            words = self.result.segments
+        finally:
+            self.result = outer
+        self.result.segments.extend(words)
 
     def uuencoded(self, text: str, ref: str) -> str:
         """``text`` without the files an old mailer uuencoded into it (Outlook Express, The Bat!
@@ -838,6 +1010,19 @@ class _Walker:
             raw = quopri.decodestring(raw)
         text = decode_bytes(raw, None, self.hint)
         self.add_text(text, html=bool(_HTML_HINT.search(text[:5000])))
+
+
+_CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
+_ENRICHED_TYPES = frozenset({"text/enriched", "text/richtext"})
+_TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
+
+
+def _int_param(value: str | None) -> int | None:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return None
+    return number if 0 < number < 100_000 else None
 
 
 _UU_BLOCK = re.compile(

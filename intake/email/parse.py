@@ -49,6 +49,7 @@ from intake.email.quotes import (
     strip_signature,
     subject_words,
 )
+from intake.email.stand_in import partial_notice, stand_in
 from intake.message import Attachment, Automated, Channel, InboundMessage, SenderIdentity
 
 __all__ = ["MailLimits", "ParsedMail", "parse_mail"]
@@ -791,8 +792,6 @@ def _parse(
                                         own)
     if full_text and not text:
         notes.append("no new text outside the quoted history")
-    if not full_text:
-        notes.append("message has no readable text")
     # a resident forwarding their own unanswered letter again is its author
     own_letter = drop_forward_header(text, sender) if sender else None
     if own_letter is not None:
@@ -804,6 +803,21 @@ def _parse(
         # anyway), not the phone's "Отправлено с iPhone" left above the quote
         text = subject_words(subject) or text
     text, full_text = _nfc(text), _nfc(full_text)
+    # the resident's own words tell their language, not the words standing in below
+    language = _language(text or full_text)
+    if not full_text and not text:
+        # an invitation, a letter of pictures: words that say what it holds, not an empty case
+        standing = stand_in(mime, subject, _language)
+        if standing is not None:
+            text = full_text = standing[0]
+            notes.append(standing[1])
+            language = language or (_language(text) if mime.calendar else None)
+    if not full_text:
+        notes.append("message has no readable text")
+    notice = partial_notice(mime, subject, _language)
+    if notice is not None:
+        text = f"{text}\n\n{notice}" if text else notice
+        full_text = f"{full_text}\n\n{notice}" if full_text else notice
     if len(full_text) > limits.max_text_chars or len(text) > limits.max_text_chars:
         notes.append(f"text trimmed to {limits.max_text_chars} characters")
         text = text[: limits.max_text_chars]
@@ -870,7 +884,7 @@ def _parse(
         bounce_delayed=delayed,
         recovered=recovered,
         notes=tuple(dict.fromkeys(all_notes)),
-        language=_language(text or full_text),
+        language=language,
         message_id_synthetic=synthetic,
         internal_date=internal,
         forwarded_from=mime.forwarded_from,
