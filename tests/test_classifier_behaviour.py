@@ -3161,3 +3161,40 @@ def test_a_parking_violation_named_as_a_noun_is_a_rules_complaint(clf: Classifie
 def test_years_of_neglect_is_a_complaint(clf: Classifier) -> None:
     c = clf.classify("Разрушена брусчатка у подъезда, восстановить не могут уже несколько лет")
     assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("в газовой трубе у счётчика что-то свистит", "safety"),
+    ("у соседей в 12 уже полчаса пищит датчик дыма, их нет дома, в тамбуре пахнет гарью",
+     "safety"),
+    ("the door of flat 20 is hot to the touch and nobody answers", "safety"),
+    ("who do I call if someone's stuck in a lift? my dad has been stuck in there 30 minutes",
+     "elevator"),
+    ("lift stopped between floors, there's a woman inside screaming", "elevator"),
+    ("радиатор сорвало с трубы, кипяток на полу, дети в соседней комнате", "heating"),
+    ("пажар в падвале дым идёт в падъезд", "safety"),
+    ("water comming thru the cieling light in the hall, dripping alot", "plumbing"),
+])
+def test_emergencies_told_tersely_or_misspelt(clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.urgency, c.category) == ("emergency", category)
+
+
+@pytest.mark.parametrize("text", [
+    "Дым коромыслом у соседей каждую пятницу: гости, музыка до утра",
+    "Your office must be on fire with calls, but here are my readings: cold 55, hot 31",
+    "Горим с ремонтом подъезда, сроки сорваны уже на месяц",
+    "My head is exploding from the neighbours' drilling every night",
+    "Saw on the news a gas explosion in another city. When were our pipes last checked?",
+    "Можно ли поставить в квартире датчик утечки газа?",
+    "My aunt's flat in another town got flooded, do you manage buildings there?",
+    "I'm worried the old wiring in the hall might catch fire one day; nothing sparks now",
+    "A faint burning smell in the hall last night, gone now, probably someone's cooking",
+    "Диспетчер нагрубил, когда я в субботу звонила про застрявший лифт",
+    "После прорыва трубы месяц назад в подвале так и стоит вода",
+    "There's a flood of complaints in the chat about the dirty stairs",
+    "The pipe they replaced after the burst bangs whenever the heating comes on",
+    "ручка двери щитовой горячая только летом, на солнце",
+])
+def test_alarm_words_said_in_passing_are_no_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

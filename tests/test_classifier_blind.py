@@ -75,8 +75,11 @@ was read for rules.
 In the sixth session of 2026-12-06 the thirty-fifth set was opened as far as the labels and
 rule ids of its one missed emergency (an English plea to knock icicles down, which the
 exception "knocking down" had stood down); the ninth emergency dev set was read for rules; the
-thirty-sixth blind set, written that session, is sealed and the bench's hold-out: scored
-before any rule of that session was tested on it and after each round.
+thirty-sixth blind set, written that session, is sealed: scored before any rule of that
+session was tested on it and after each round. Later that session the tenth emergency dev set
+(terse, misspelt, told as questions) was read for rules, and the thirty-seventh blind set,
+written beside it, is sealed and the bench's hold-out: scored once when it came (the same with
+the session's starting rules but category 0.894), and at the end.
 """
 
 from __future__ import annotations
@@ -311,15 +314,25 @@ MEASURED = {
     # Emergencies told by what people see, hear and feel, and danger elsewhere, past, feared or
     # figurative (read, 2026-12-06, sixth session): first reading 0.907 / 0.895 emergency
     # recall / precision.
-    "emergency-dev9": {"kind.macro_f1": 0.803, "complaint.recall": 0.879,
+    "emergency-dev9": {"kind.macro_f1": 0.829, "complaint.recall": 0.879,
                        "complaint.precision": 0.707, "category.accuracy": 0.881,
-                       "urgency.macro_f1": 0.849, "emergency.recall": 0.987,
+                       "urgency.macro_f1": 0.851, "emergency.recall": 0.993,
                        "emergency.precision": 0.993, "scope.accuracy": 0.953},
+    # Emergencies told tersely, misspelt, as questions, for others; near misses in the same
+    # words (read, same session): first reading 0.920 / 0.890 emergency recall / precision.
+    "emergency-dev10": {"kind.macro_f1": 0.847, "complaint.recall": 0.833,
+                        "complaint.precision": 0.811, "category.accuracy": 0.892,
+                        "urgency.macro_f1": 0.889, "emergency.recall": 0.98,
+                        "emergency.precision": 0.993, "scope.accuracy": 0.936},
     # Sealed, scored at the start of the sixth session of 2026-12-06 (the same with that
     # session's starting rules) and after each round.
     "blind36": {"kind.macro_f1": 0.971, "complaint.recall": 0.958, "complaint.precision": 1.0,
                "category.accuracy": 0.954, "urgency.macro_f1": 0.964, "emergency.recall": 1.0,
                "emergency.precision": 0.949, "scope.accuracy": 0.94},
+    # Sealed, scored when it came in the sixth session of 2026-12-06.
+    "blind37": {"kind.macro_f1": 0.915, "complaint.recall": 0.949, "complaint.precision": 0.914,
+               "category.accuracy": 0.898, "urgency.macro_f1": 0.868, "emergency.recall": 1.0,
+               "emergency.precision": 0.875, "scope.accuracy": 0.954},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -334,7 +347,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "emergency-dev6": 300, "dev33": 300, "blind31": 240, "dev34": 300, "blind32": 240,
          "dev35": 300, "blind33": 240, "dev36": 300, "blind34": 240,
          "dev37": 300, "emergency-dev7": 300, "blind35": 240,
-         "emergency-dev8": 260, "emergency-dev9": 260, "blind36": 240}
+         "emergency-dev8": 260, "emergency-dev9": 260, "blind36": 240,
+         "emergency-dev10": 260, "blind37": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))

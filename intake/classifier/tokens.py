@@ -42,9 +42,22 @@ _HARD_SIGN = re.compile(
     "ь(?:" + "|".join(rf"(?<=\b{prefix}ь)" for prefix in _HARD_SIGN_AFTER) + ")(?=[еёяю])"
 )
 _APOS = re.compile(r"['’]")
-# Chat spellings of English words the rules name in full ("water coming thru the ceiling").
-_CHAT_SPELLINGS = {"thru": "through", "pls": "please", "plz": "please", "tho": "though"}
+# Chat spellings of English words the rules name in full ("water coming thru the ceiling"), and
+# the misspellings of the words an alarm is told with that panic and phone keyboards produce
+# most ("watr comming thru the cieling"). Whole words only.
+_CHAT_SPELLINGS = {
+    "thru": "through", "pls": "please", "plz": "please", "tho": "though",
+    "comming": "coming", "ceilng": "ceiling", "cieling": "ceiling", "celing": "ceiling",
+    "ceilling": "ceiling", "watr": "water", "watter": "water", "elavator": "elevator",
+    "elevater": "elevator", "elevetor": "elevator", "flodding": "flooding", "floding": "flooding",
+    "alot": "a lot", "smokey": "smoky",
+}
 _CHAT_SPELLING = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
+# Russian written as heard: an unstressed "о" typed "а", "е" typed "и" ("пажар в падвале",
+# "с патолка тичет вада"), in the stems of the words alarms are told with.
+_HEARD = re.compile(r"\b(?:пажар|падвал|патол(?=о?к)|тичет|тичот|вад(?=[ауы]\b|ой\b)|праводк)")
+_HEARD_AS = {"пажар": "пожар", "падвал": "подвал", "патол": "потол", "тичет": "течет",
+             "тичот": "течет", "вад": "вод", "праводк": "проводк"}
 
 # Markup pasted from a web form ("<p>Здравствуйте!&nbsp;Прошу...</p>"): a block tag ends a line,
 # any other tag goes, and entities become their characters. A tag starts with a letter, so
@@ -78,6 +91,7 @@ def normalise(text: str) -> str:
         text = to_cyrillic(text)
     text = text.replace("ё", "е")
     text = _CHAT_SPELLING.sub(lambda m: _CHAT_SPELLINGS[m.group()], text)
+    text = _HEARD.sub(lambda m: _HEARD_AS[m.group()], text)
     text = _NT.sub(" not", text)
     text = _HARD_SIGN.sub("ъ", text)
     return _APOS.sub("", text)
