@@ -3198,3 +3198,13 @@ def test_emergencies_told_tersely_or_misspelt(clf: Classifier, text: str, catego
 ])
 def test_alarm_words_said_in_passing_are_no_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Дорога вдоль дома 7 разрушается от дождей, обочина уже размыта",
+    "Ветхая травмоопасная ограда у спортивной площадки",
+    "Переезд у станции разбит, опасно проезжать",
+])
+def test_a_thing_falling_apart_is_a_report_not_chatter(clf: Classifier, text: str) -> None:
+    """A wrong "other" ignores the resident: a thing falling apart is a fault to pass on."""
+    assert clf.classify(text).kind != "other"
