@@ -3204,7 +3204,14 @@ def test_alarm_words_said_in_passing_are_no_emergency(clf: Classifier, text: str
     "Дорога вдоль дома 7 разрушается от дождей, обочина уже размыта",
     "Ветхая травмоопасная ограда у спортивной площадки",
     "Переезд у станции разбит, опасно проезжать",
+    "на крыльце отошла плитка и шатается",
+    "the kitchen extractor does nothing, steam everywhere when we cook",
 ])
 def test_a_thing_falling_apart_is_a_report_not_chatter(clf: Classifier, text: str) -> None:
     """A wrong "other" ignores the resident: a thing falling apart is a fault to pass on."""
     assert clf.classify(text).kind != "other"
+
+
+def test_an_angle_grinder_at_night_is_noise(clf: Classifier) -> None:
+    c = clf.classify("В кв. 20 после 23:00 работают болгаркой, слышно на весь подъезд")
+    assert (c.kind, c.category) == ("complaint", "noise")
