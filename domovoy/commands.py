@@ -44,7 +44,7 @@ def _short(text: Any, width: int) -> str:
 
 async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
     """Feed mail files through the IMAP path; exit 1 when any file was rejected."""
-    from domovoy.runner import own_addresses
+    from domovoy.runner import authority_domains, own_addresses
     from intake.email.backlog import ingest_files
 
     app = await build_app(config)
@@ -53,7 +53,8 @@ async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
         if not args.json:
             print(f"{'action':<18} {'case':<10} {'sender':<32} subject / error")
         async for row in ingest_files(app.intake, list(args.paths), dry_run=args.dry_run,
-                                      own_addresses=own_addresses(config)):
+                                      own_addresses=own_addresses(config),
+                                      authority_domains=authority_domains(config)):
             counts[row["action"]] += 1
             if args.json:
                 print(json.dumps(row, ensure_ascii=False, default=str), flush=True)
@@ -124,13 +125,14 @@ async def status(config: Config) -> int:
 
 async def requeue(config: Config) -> int:
     """Retry quarantined input; exit 1 when something still fails."""
-    from domovoy.runner import own_addresses
+    from domovoy.runner import authority_domains, own_addresses
     from intake.quarantine import requeue as requeue_items
 
     app = await build_app(config)
     try:
         lines = await requeue_items(app.intake, app.wf.sessions,
-                                    own_addresses=own_addresses(config))
+                                    own_addresses=own_addresses(config),
+                                    authority_domains=authority_domains(config))
     finally:
         await app.close()
     for line in lines:

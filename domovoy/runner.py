@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from domovoy.app import App, build_app, freeze_startup
 from domovoy.config import Config
+from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS
 from workflow.clock import Clock
 from workflow.reports import queue_report
 from workflow.scheduler import build_scheduler
@@ -61,6 +62,12 @@ def own_addresses(config: Config) -> frozenset[str]:
     if config.imap and "@" in config.imap.username:
         addrs.add(config.imap.username.lower())
     return frozenset(addrs)
+
+
+def authority_domains(config: Config) -> tuple[str, ...]:
+    """Where state bodies' notices come from: the IMAP section's list, else the built-in one
+    (``ingest-eml`` and ``requeue`` run without a mailbox configured)."""
+    return config.imap.authority_domains if config.imap else DEFAULT_AUTHORITY_DOMAINS
 
 
 def mail_domain(config: Config) -> str:

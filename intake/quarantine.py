@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from intake.email.backlog import describe_error, ingest_raw
+from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS
 from intake.message import InboundMessage, message_from_json
 from workflow.db import SessionFactory
 from workflow.intake import IntakeService
@@ -53,6 +54,7 @@ async def pending_count(sessions: SessionFactory) -> int:
 
 async def requeue(intake: IntakeService, sessions: SessionFactory, *,
                   own_addresses: frozenset[str] = frozenset(),
+                  authority_domains: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS,
                   ids: list[int] | None = None) -> list[str]:
     """Retry every unresolved item (or only ``ids``); one readable line per item.
 
@@ -81,7 +83,8 @@ async def requeue(intake: IntakeService, sessions: SessionFactory, *,
                 result = await intake.ingest(stored)
             else:
                 _, result = await ingest_raw(intake, raw, raw_ref=source,
-                                             own_addresses=own_addresses)
+                                             own_addresses=own_addresses,
+                                             authority_domains=authority_domains)
         except Exception as exc:
             reason = describe_error(exc)
             async with sessions.begin() as session:

@@ -62,6 +62,8 @@ def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
     ("staff:\n  - telegram_user_id: 1\n    name: A\n    departments: [nope]\n",
      "names unknown department 'nope'"),
     ("a: [1, 2\n", "not valid YAML"),
+    ("imap:\n  host: h\n  username: u\n  authority_domains: [gov.ru, 'ГЖИ РТ']\n",
+     "imap.authority_domains: not a mail domain: 'гжи рт'"),
 ])
 def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str,
                                                expected: str) -> None:

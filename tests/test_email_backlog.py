@@ -128,6 +128,35 @@ async def test_cli_json_lines_and_exit_code(sqlite_url: str, tmp_path: Path,
     assert "duplicate" in table and "1 message(s): 1 duplicate" in table
 
 
+INSPECTORATE_NOTICE = (
+    "From: ГЖИ Республики <noreply@gzhi.example-region.ru>\nTo: office@uk.test\n"
+    "Subject: =?utf-8?b?0JbQsNC70L7QsdCwINC20LjRgtC10LvRjw==?=\n"
+    "Date: Thu, 15 Jan 2026 10:00:00 +0300\nMessage-ID: <n-1@gzhi.example-region.ru>\n"
+    "Auto-Submitted: auto-generated\nContent-Type: text/plain; charset=utf-8\n\n"
+    "Государственная жилищная инспекция направляет для рассмотрения жалобу жителя кв. 12 "
+    "дома 5 по ул. Ленина на протечку кровли. Ответ направить в срок до 30.01.2026.\n")
+
+
+@pytest.mark.parametrize(("domains", "action"), [
+    (None, "ignored_autoreply"),  # the built-in list knows no regional inspectorate's domain
+    (["gov.ru", "gzhi.example-region.ru"], "manual_review"),
+    (["example-region.ru"], "manual_review"),  # a domain covers its subdomains
+])
+async def test_the_operator_names_the_inspectorates_domain(
+        sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        domains: list[str] | None, action: str) -> None:
+    """A region's housing inspectorate mails from its own domain: named in
+    ``imap.authority_domains``, its notice opens a case for staff; otherwise it is a robot."""
+    imap: dict[str, Any] = {"host": "127.0.0.1", "username": OFFICE}
+    if domains is not None:
+        imap["authority_domains"] = domains
+    config = make_config(sqlite_url, imap=imap)
+    notice = write(tmp_path / "notice.eml", INSPECTORATE_NOTICE)
+    assert await commands.ingest_eml(_args([notice]), config) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row["action"] == action
+
+
 async def test_cli_status_and_requeue(sqlite_url: str, tmp_path: Path, clock: ManualClock,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     from domovoy.app import build_app

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.email import MailLimits, ParsedMail, parse_mail
+from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS
 from workflow.intake import IntakeResult, IntakeService
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,15 @@ def not_mail_reason(raw: bytes) -> str | None:
 
 async def parse_raw(raw: bytes, *, own_addresses: frozenset[str],
                     internal_date: datetime | None = None,
-                    limits: MailLimits | None = None) -> ParsedMail:
+                    limits: MailLimits | None = None,
+                    authority_domains: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS
+                    ) -> ParsedMail:
     """parse_mail, off the event loop for large messages; raises :class:`NotMail`."""
     reason = not_mail_reason(raw)
     if reason is not None:
         raise NotMail(reason)
-    kwargs: dict[str, Any] = {"own_addresses": own_addresses, "internal_date": internal_date}
+    kwargs: dict[str, Any] = {"own_addresses": own_addresses, "internal_date": internal_date,
+                              "authority_domains": authority_domains}
     if limits is not None:
         kwargs["limits"] = limits
     if len(raw) > THREAD_PARSE_BYTES:
@@ -77,11 +81,13 @@ async def parse_raw(raw: bytes, *, own_addresses: frozenset[str],
 async def ingest_raw(intake: IntakeService, raw: bytes, *, raw_ref: str | None,
                      own_addresses: frozenset[str], internal_date: datetime | None = None,
                      dry_run: bool = False,
-                     limits: MailLimits | None = None) -> tuple[ParsedMail, IntakeResult]:
+                     limits: MailLimits | None = None,
+                     authority_domains: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS
+                     ) -> tuple[ParsedMail, IntakeResult]:
     """Parse and ingest one message in its own transaction. Raises on anything that stops it
     (not mail, a database error); the caller decides between quarantine and a report line."""
     parsed = await parse_raw(raw, own_addresses=own_addresses, internal_date=internal_date,
-                             limits=limits)
+                             limits=limits, authority_domains=authority_domains)
     inbound = parsed.to_inbound(raw_ref=raw_ref, fallback_time=intake.wf.clock.now())
     result = await intake.ingest(inbound, dry_run=dry_run)
     return parsed, result
@@ -158,7 +164,9 @@ def _read(path: Path) -> Iterator[_Item]:
 
 
 async def ingest_files(intake: IntakeService, paths: list[Path], *, dry_run: bool,
-                       own_addresses: frozenset[str]) -> AsyncIterator[dict[str, Any]]:
+                       own_addresses: frozenset[str],
+                       authority_domains: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS
+                       ) -> AsyncIterator[dict[str, Any]]:
     """One row per message found under ``paths`` (keys :data:`ROW_KEYS`); never raises for a
     bad file: it becomes a ``rejected`` row with a readable ``error``."""
     for path, problem in _walk(paths):
@@ -169,15 +177,18 @@ async def ingest_files(intake: IntakeService, paths: list[Path], *, dry_run: boo
             if item.raw is None:
                 yield _row(item.label, action="rejected", error=item.error)
                 continue
-            yield await _ingest_one(intake, item, dry_run=dry_run, own_addresses=own_addresses)
+            yield await _ingest_one(intake, item, dry_run=dry_run, own_addresses=own_addresses,
+                                    authority_domains=authority_domains)
 
 
 async def _ingest_one(intake: IntakeService, item: _Item, *, dry_run: bool,
-                      own_addresses: frozenset[str]) -> dict[str, Any]:
+                      own_addresses: frozenset[str],
+                      authority_domains: tuple[str, ...]) -> dict[str, Any]:
     assert item.raw is not None
     try:
         parsed, result = await ingest_raw(intake, item.raw, raw_ref=f"file:{item.label}",
-                                          own_addresses=own_addresses, dry_run=dry_run)
+                                          own_addresses=own_addresses, dry_run=dry_run,
+                                          authority_domains=authority_domains)
     except NotMail as exc:
         return _row(item.label, action="rejected", error=str(exc))
     except Exception as exc:  # one bad file must not stop a backlog import

@@ -465,7 +465,8 @@ class ImapPoller:
             try:
                 inbound = (await parse_raw(
                     mail.raw, own_addresses=self.own_addresses, internal_date=mail.internal_date,
-                    limits=self.limits)).to_inbound(raw_ref=self._source(mail.uid),
+                    limits=self.limits, authority_domains=self.config.authority_domains,
+                    )).to_inbound(raw_ref=self._source(mail.uid),
                                                     fallback_time=self.wf.clock.now())
             except Exception as exc:
                 await self._failed(mail, exc, report)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from intake.message import Automated
 
-__all__ = ["LoopSignals", "authority_notice", "detect_automated", "is_own", "no_auto_reply",
+__all__ = ["DEFAULT_AUTHORITY_DOMAINS", "LoopSignals", "authority_notice", "detect_automated",
+           "is_authority", "is_own", "no_auto_reply",
            "office_scan", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
@@ -183,6 +184,8 @@ class LoopSignals:
     # To and Cc addresses, and the attachments' content types
     recipients: tuple[str, ...] = ()
     attachment_types: tuple[str, ...] = ()
+    # the domains state bodies' systems mail from (see authority_notice)
+    authority_domains: tuple[str, ...] = ()
 
 
 def is_own(address: str | None, own: frozenset[str]) -> bool:
@@ -262,11 +265,23 @@ def office_scan(s: LoopSignals) -> bool:
         and len((s.new_text or "").strip()) <= _SCAN_NOTE_CHARS
 
 
-# Where state bodies and their portals mail from: Госуслуги and ГИС ЖКХ (dom.gosuslugi.ru),
-# the "Решаем вместе" feedback platform (pos.gosuslugi.ru), federal and regional government
-# domains (gov.ru, gov.spb.ru), Moscow's and the Moscow region's (mos.ru, mosreg.ru).
-_AUTHORITY_DOMAIN = re.compile(
-    r"(?:^|\.)(?:gosuslugi\.ru|gov\.ru|gov\.[a-z]{2,20}\.ru|mos\.ru|mosreg\.ru)$")
+# Where state bodies and their portals mail from, unless the operator's configuration
+# (``imap.authority_domains``) says otherwise: Госуслуги and ГИС ЖКХ (dom.gosuslugi.ru), the
+# "Решаем вместе" feedback platform (pos.gosuslugi.ru), federal and regional government domains
+# (gov.ru, gov.spb.ru), Moscow's and the Moscow region's (mos.ru, mosreg.ru). A domain matches
+# itself and its subdomains; "*" stands for one label.
+DEFAULT_AUTHORITY_DOMAINS = ("gosuslugi.ru", "gov.ru", "gov.*.ru", "mos.ru", "mosreg.ru")
+
+
+def is_authority(domain: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a sender's domain is one of ``patterns`` or under one ("*" is one label)."""
+    labels = domain.lower().rstrip(".").split(".")
+    for pattern in patterns:
+        wanted = pattern.lower().split(".")
+        if len(labels) >= len(wanted) and all(
+                w in ("*", got) for w, got in zip(wanted, labels[-len(wanted):], strict=True)):
+            return True
+    return False
 # What a notice that hands the office a resident's matter says ("поступило обращение",
 # "направляем жалобу", "предписание", "запрос информации", "сообщение гражданина", "срок
 # ответа: 20.01").
@@ -294,7 +309,7 @@ def authority_notice(s: LoopSignals) -> str | None:
     if auto_submitted.split(";")[0].strip() != "auto-generated" or not s.sender:
         return None
     domain = s.sender.rpartition("@")[2].lower()
-    if not _AUTHORITY_DOMAIN.search(domain):
+    if not is_authority(domain, s.authority_domains):
         return None
     if s.header("in-reply-to") or s.header("references") or _REPLY_SUBJECT.match(s.subject):
         return None

@@ -21,6 +21,7 @@ from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
 from intake.email.html_text import html_to_text, is_html_markup
 from intake.email.loops import (
+    DEFAULT_AUTHORITY_DOMAINS,
     LoopSignals,
     authority_notice,
     detect_automated,
@@ -207,13 +208,17 @@ def parse_mail(
     own_addresses: frozenset[str] = frozenset(),
     internal_date: datetime | None = None,
     limits: MailLimits = MailLimits(),
+    authority_domains: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS,
 ) -> ParsedMail:
-    """Parse one raw message. Never raises."""
+    """Parse one raw message. Never raises.
+
+    ``authority_domains``: where state bodies' systems mail from (a notice from one opens a
+    case for staff and is never answered; see :func:`intake.email.loops.authority_notice`)."""
     try:
         data = _as_bytes(raw)
         internal = _aware(internal_date) if isinstance(internal_date, datetime) else None
         own = frozenset(a.strip().lower() for a in own_addresses if isinstance(a, str))
-        return _parse(data, own, internal, limits)
+        return _parse(data, own, internal, limits, authority_domains)
     except Exception as exc:
         return _fallback(raw, internal_date, exc)
 
@@ -719,7 +724,8 @@ def _bounce_details(
 
 
 def _parse(
-    data: bytes, own: frozenset[str], internal: datetime | None, limits: MailLimits
+    data: bytes, own: frozenset[str], internal: datetime | None, limits: MailLimits,
+    authorities: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS,
 ) -> ParsedMail:
     notes: list[str] = []
     recovered = False
@@ -841,6 +847,7 @@ def _parse(
         new_text=text,
         recipients=tuple(recipients),
         attachment_types=tuple(a.content_type for a in mime.attachments),
+        authority_domains=authorities,
     )
     automated, reason = detect_automated(signals)
     review = _answer_nobody(automated, signals)
