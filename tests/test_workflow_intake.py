@@ -674,3 +674,41 @@ async def test_sparse_indexes_hold_only_rows_that_have_a_value(any_app: App, tab
                               for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
             assert f"INDEX {index}" in plan and "SCAN" not in plan, plan
     assert definition is not None and "IS NOT NULL" in definition, (table, definition)
+
+
+@pytest.mark.parametrize("again", ["Пишу второй раз: кран до сих пор течёт, никто не пришёл",
+                                   "It's been a week and nobody has come, the tap still drips"])
+async def test_a_request_written_about_again_as_not_done_becomes_a_complaint(
+        app: App, clock: ManualClock, again: str) -> None:
+    """The taxonomy's complaint is "a problem that was reported before and not fixed": the case
+    becomes one, its deadlines follow, and the history says why."""
+    opened = await app.intake.ingest(mail("olga@example.org", "Течёт кран на кухне, кв. 8",
+                                          clock.now(), message_id="tap-up@example.org"))
+    async with app.wf.sessions() as s:
+        before = await s.scalar(select(Case).where(Case.number == opened.case_number))
+        assert before is not None and before.kind == "request"
+        due_before = before.resolve_due
+    clock.advance(timedelta(days=3))
+    result = await app.intake.ingest(mail("olga@example.org", again, clock.now(),
+                                          hints=("tap-up@example.org",)))
+    assert result.action == Action.THREADED
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case).where(Case.number == opened.case_number))
+        assert case is not None and case.kind == "complaint"
+        assert case.resolve_due != due_before  # the complaint's deadlines
+        notes = (await s.scalars(select(Event.note).where(
+            Event.case_id == case.id, Event.action == "reclassified"))).all()
+    assert notes == ["kind: request → complaint (the resident writes again: not done)"]
+
+
+@pytest.mark.parametrize("again", ["Добавляю фото", "Когда придёт мастер?",
+                                   "Спасибо, буду ждать"])
+async def test_a_plain_follow_up_leaves_the_request_a_request(
+        app: App, clock: ManualClock, again: str) -> None:
+    opened = await app.intake.ingest(mail("olga@example.org", "Течёт кран на кухне, кв. 8",
+                                          clock.now(), message_id="tap-keep@example.org"))
+    await app.intake.ingest(mail("olga@example.org", again, clock.now(),
+                                 hints=("tap-keep@example.org",)))
+    async with app.wf.sessions() as s:
+        kind = await s.scalar(select(Case.kind).where(Case.number == opened.case_number))
+    assert kind == "request"

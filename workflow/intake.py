@@ -137,6 +137,11 @@ _NO_DEPARTMENT = frozenset({"other", "staff"})
 # The classifier's rules that hear a fault still there or back ("проблема осталась", "опять
 # течёт"): a rating's remark that says so reopens the case.
 _FAULT_PERSISTS = frozenset({"kind.complaint.unresolved", "kind.complaint.repetition"})
+# What turns an open request into a complaint when the resident writes again (taxonomy: "a
+# problem that was reported before and not fixed"): the fault persists, nobody came or
+# answered, it has dragged on.
+_STILL_WAITING = _FAULT_PERSISTS | {"kind.complaint.no_response", "kind.complaint.duration"}
+_UPGRADABLE = frozenset({Kind.REQUEST.value, Kind.INQUIRY.value})
 # A word in a reply to "Обращение решено" that may say the job is not done ("Нет", "Не
 # совсем", "not really"), whatever else the reply files as.
 _DISSENT = re.compile(r"\b(?:не|нет|ни|no|not|nope)\b|👎", re.IGNORECASE)
@@ -612,6 +617,8 @@ class IntakeService:
         await self._log_message(session, msg, case, resident, now)
         await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
                            action="message", note=msg.text[:200] or None)
+        if case.kind in _UPGRADABLE and msg.text.strip():
+            await self._upgrade_if_still_waiting(session, msg, case, now)
         if case.paused_at is not None:
             self.wf.sla.shift(case, now - case.paused_at)
             case.paused_at = None
@@ -621,6 +628,21 @@ class IntakeService:
         case.updated_at = now
         await self._relay(session, msg, case)
         return IntakeResult(Action.THREADED, case.number, case.id)
+
+    async def _upgrade_if_still_waiting(self, session: AsyncSession, msg: InboundMessage,
+                                        case: Case, now: datetime) -> None:
+        """A request the resident writes about again as not done ("пишу второй раз, до сих пор
+        течёт", "nobody has come") is a complaint now: its deadlines and the managers' counts
+        follow, and the event says why (staff can put it back with Reclassify)."""
+        own = self._classify(replace(msg, subject=""))[0]
+        if own.kind != Kind.COMPLAINT or not any(rule in _STILL_WAITING for rule in own.rules):
+            return
+        old = case.kind
+        case.kind = Kind.COMPLAINT.value
+        self.wf.sla.apply(case)
+        await record_event(session, case_id=case.id, at=now, actor="system",
+                           action="reclassified",
+                           note=f"kind: {old} → complaint (the resident writes again: not done)")
 
     async def _relay(self, session: AsyncSession, msg: InboundMessage, case: Case) -> None:
         """The resident's words (and files) to the case's staff chat."""
