@@ -3215,3 +3215,43 @@ def test_a_thing_falling_apart_is_a_report_not_chatter(clf: Classifier, text: st
 def test_an_angle_grinder_at_night_is_noise(clf: Classifier) -> None:
     c = clf.classify("В кв. 20 после 23:00 работают болгаркой, слышно на весь подъезд")
     assert (c.kind, c.category) == ("complaint", "noise")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Соседка с третьего этажа каждый день кормит голубей у подъезда, всё в помёте", "rules"),
+    ("A neighbour scatters bread for the pigeons on the playground every morning", "rules"),
+    ("The Alsatian from flat 9 runs loose in the yard and jumps at children", "rules"),
+    ("Owners put satellite dishes on the facade without the consent of the general meeting",
+     "rules"),
+    ("Соседи объединили санузел с коридором и перенесли ванную над моей кухней", "rules"),
+    ("There's a man I don't know asleep on the top landing", "safety"),
+    ("Someone dumped an old sofa on our landing, clearly thrown out. Please take it away",
+     "cleaning"),
+])
+def test_conduct_strangers_and_rubbish_go_to_their_departments(clf: Classifier, text: str,
+                                                               category: str) -> None:
+    assert clf.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "Please clear the paths, the snow is knee-deep after last night",
+    "Pothole on the avenue two blocks away burst my tyre today",
+    "Leaves in the gutter, water pours over it onto the porch",
+    "The pram ramp has a big crack and a chunk of concrete is missing",
+    "Small flakes of concrete keep falling from the balcony above onto my balcony",
+    "Над входом осыпается штукатурка, падают небольшие куски. Прошу отремонтировать фасад",
+])
+def test_wear_and_weather_are_repairs_not_alarms(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_hot_water_from_a_radiator_onto_the_floor_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("Потекла батарея в спальне, под ней лужа, вода горячая!")
+    assert c.urgency == "emergency"
+
+
+def test_the_house_chat_is_no_hearsay_about_another_house(clf: Classifier) -> None:
+    """What neighbours write in the house chat is most often about this house."""
+    c = clf.classify("В чате пишут, что подвал затопило, у нас на первом этаже уже вода "
+                     "по щиколотку")
+    assert c.urgency == "emergency"
