@@ -28,11 +28,12 @@ from bot import residents, staff
 from bot.delivery import DeliveryWatch
 from bot.deps import BotDeps
 from bot.fsm_storage import DatabaseStorage
+from bot.limits import COMMAND_DESCRIPTION_LIMIT, fit
 from bot.sender import ResidentSender, SendLimits, TelegramOutput
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats, StaffSender
 from bot.texts import BotTexts
-from bot.unreadable import ReadBatchesOneByOne, UnreadableUpdates, WebhookHandler
+from bot.unreadable import ReadBatchesOneByOne, UnreadableUpdates, WebhookHandler, read_json
 from workflow.cases import CaseActions
 from workflow.context import Workflow
 from workflow.intake import IntakeService
@@ -51,6 +52,7 @@ class TelegramChannel:
         self._own_session = session is None
         if session is None:
             session = AiohttpSession(api=TelegramAPIServer.from_base(config.api_base_url))
+        session.json_loads = read_json
         self.bot = Bot(config.token, session=session)
         self.unreadable = UnreadableUpdates(wf)
         session.middleware(ReadBatchesOneByOne(self.unreadable))
@@ -133,8 +135,8 @@ class TelegramChannel:
             for line in block.splitlines():
                 name, _, description = line.partition(" - ")
                 if name.strip() and description.strip():
-                    out.append(BotCommand(command=name.strip(),
-                                          description=description.strip()[:256]))
+                    out.append(BotCommand(command=name.strip(), description=fit(
+                        description.strip(), COMMAND_DESCRIPTION_LIMIT)))
             return out
 
         default = self.deps.wf.settings.default_language
@@ -153,6 +155,7 @@ class TelegramChannel:
 
     async def close(self) -> None:
         """Stop taking updates; an update being handled is redelivered if it was cut short."""
+        await self.deps.cards.close()
         if self._polling:
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()

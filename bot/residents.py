@@ -36,11 +36,6 @@ from aiogram.types import (
     ChatMemberUpdated,
     KeyboardButton,
     Message,
-    MessageOrigin,
-    MessageOriginChannel,
-    MessageOriginChat,
-    MessageOriginHiddenUser,
-    MessageOriginUser,
     ReplyKeyboardMarkup,
     Update,
     User,
@@ -49,6 +44,8 @@ from sqlalchemy import select
 
 from bot.callbacks import CommentCb, FormCb, LangCb
 from bot.deps import BotDeps
+from bot.forwards import with_origin
+from bot.limits import CALLBACK_ANSWER_LIMIT, fit
 from bot.registry import (
     COMMAND_RE,
     building_by_code,
@@ -135,19 +132,6 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
         return (Attachment(a.file_name or f"audio_{mid}.mp3", a.mime_type or "audio/mpeg",
                            a.file_size or 0, a.file_id),)
     return ()
-
-
-def origin_of(origin: MessageOrigin) -> dict[str, str | None]:
-    """Whose words a forward carries: a channel, a group, or a person (maybe hidden)."""
-    if isinstance(origin, MessageOriginChannel):
-        return {"kind": "channel", "name": origin.chat.title}
-    if isinstance(origin, MessageOriginChat):
-        return {"kind": "chat", "name": origin.sender_chat.title}
-    if isinstance(origin, MessageOriginUser):
-        return {"kind": "user", "name": origin.sender_user.full_name}
-    if isinstance(origin, MessageOriginHiddenUser):
-        return {"kind": "user", "name": origin.sender_user_name}
-    return {"kind": None, "name": None}
 
 
 def build_router(deps: BotDeps) -> Router:
@@ -644,10 +628,7 @@ def build_router(deps: BotDeps) -> Router:
         but its words are someone else's: a news post, a neighbour's message. Staff are
         shown whose, so that a channel's announcement is not read as the resident's own
         report; the origin never becomes the sender."""
-        origin = message.forward_origin
-        if origin is None:
-            return text
-        return f"{texts.resident(lang, 'forwarded', **origin_of(origin))}\n{text}".strip()
+        return with_origin(texts, lang, message, text)
 
     @router.message(StateFilter(Form.topic, Registration.apartment, Registration.phone,
                                 Rating.comment))
@@ -710,8 +691,9 @@ def build_router(deps: BotDeps) -> Router:
 
     async def answer(query: CallbackQuery, text: str | None = None) -> None:
         try:
-            await deps.output.unbudgeted(AnswerCallbackQuery(callback_query_id=query.id,
-                                                             text=text))
+            await deps.output.unbudgeted(AnswerCallbackQuery(
+                callback_query_id=query.id,
+                text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None))
         except TelegramAPIError as exc:
             log.info("callback answer failed: %s", exc)
 

@@ -30,7 +30,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import (
     ForceReply,
     InlineKeyboardButton,
@@ -41,6 +41,14 @@ from aiogram.types import (
     ReplyParameters,
 )
 
+from bot.limits import (
+    CALLBACK_DATA_LIMIT,
+    TEXT_LIMIT,
+    clean,
+    is_blank,
+    prefix_within,
+    utf16_len,
+)
 from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError
 
 log = logging.getLogger(__name__)
@@ -48,8 +56,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
-TEXT_LIMIT = 4096
-CALLBACK_DATA_LIMIT = 64
+# A later part of a long text held up by Telegram's 429 is sent again after ``retry_after``
+# (sending the whole text again later repeated the parts already delivered); this many times.
+LATER_PART_ATTEMPTS = 3
+LATER_PART_MAX_WAIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -159,19 +169,17 @@ def _trim(window: deque[float], now: float, span: float) -> None:
         window.popleft()
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split at paragraph, line or word boundaries into parts Telegram accepts.
 
     Telegram counts UTF-16 code units, so an emoji-heavy text is longer than ``len()`` says.
+    A part Telegram would call empty (only spacer lines of braille blanks, zero-width spaces)
+    is left out: it was refused, and the rest of the text with it.
     """
-    text = text.strip() or "…"
+    text = clean(text).strip()
     parts: list[str] = []
     while utf16_len(text) > limit:
-        cut = _fit(text, limit)
+        cut = prefix_within(text, limit)
         window = text[:cut]
         for sep in ("\n\n", "\n", " "):
             at = window.rfind(sep)
@@ -182,17 +190,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         text = text[cut:].lstrip()
     if text:
         parts.append(text)
-    return parts
-
-
-def _fit(text: str, limit: int) -> int:
-    """The longest prefix (in characters) whose UTF-16 length is within ``limit``."""
-    units = 0
-    for i, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return i
-    return len(text)
+    return [part for part in parts if not is_blank(part)] or ["…"]
 
 
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -202,10 +200,10 @@ def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup |
     for row in rows:
         buttons = []
         for label, data in row:
-            if len(data.encode()) > CALLBACK_DATA_LIMIT:
-                log.error("callback data over 64 bytes dropped: %r", data)
+            if not 1 <= len(data.encode("utf-8", "replace")) <= CALLBACK_DATA_LIMIT:
+                log.error("callback data not within 1-64 bytes dropped: %r", data)
                 continue
-            buttons.append(InlineKeyboardButton(text=label, callback_data=data))
+            buttons.append(InlineKeyboardButton(text=clean(label), callback_data=data))
         if buttons:
             out.append(buttons)
     return InlineKeyboardMarkup(inline_keyboard=out) if out else None
@@ -233,15 +231,24 @@ class TelegramOutput:
                 raise
 
     async def unbudgeted(self, method: TelegramMethod[T]) -> T:
-        """Calls that put no message in a chat (answers to button presses, reactions)."""
-        return await self.bot(method)
+        """Calls that put no message in a chat (answers to button presses, reactions, edits).
+
+        They spend no budget of ours, but Telegram may still answer 429: the chat is then
+        halted for ``retry_after`` as after a send, so nothing goes there before it allows.
+        """
+        try:
+            return await self.bot(method)
+        except TelegramRetryAfter as exc:
+            chat_id = getattr(method, "chat_id", None)
+            if isinstance(chat_id, int):
+                self.retry_afters += 1
+                self.governor.halt(chat_id, exc.retry_after)
+            raise
 
     async def send_text(self, chat_id: int, text: str, *, markup: Markup | None = None,
                         thread_id: int | None = None, reply_to: int | None = None,
                         max_wait: float | None = None) -> list[Message]:
         """Send plain text (no parse mode, so user text needs no escaping), split to fit."""
-        from aiogram.methods import SendMessage
-
         parts = split_text(text)
         sent: list[Message] = []
         for i, part in enumerate(parts):
@@ -250,10 +257,23 @@ class TelegramOutput:
                      if reply_to is not None and i == 0 else None)
             method = SendMessage(chat_id=chat_id, text=part, message_thread_id=thread_id,
                                  reply_parameters=reply, reply_markup=markup if last else None)
-            # Later parts of a long text must not be deferred half-way: wait for them.
-            sent.append(await self.call(chat_id, method,
-                                        max_wait=max_wait if i == 0 else 120.0))
+            if i == 0:  # nothing is out yet: a refusal hands the whole text back to the caller
+                sent.append(await self.call(chat_id, method, max_wait=max_wait))
+            else:
+                sent.append(await self._later_part(chat_id, method))
         return sent
+
+    async def _later_part(self, chat_id: int, method: SendMessage) -> Message:
+        """A part after the first must not be given up half-way: the caller would send the
+        whole text again, and the parts already out would arrive twice. A 429 halts the chat
+        (in :meth:`call`), so the next try waits out ``retry_after`` in the budget's slot."""
+        for attempt in range(LATER_PART_ATTEMPTS):
+            try:
+                return await self.call(chat_id, method, max_wait=LATER_PART_MAX_WAIT_S)
+            except TelegramRetryAfter:
+                if attempt == LATER_PART_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def send_error(exc: BaseException, *, private: bool) -> Exception:

@@ -25,12 +25,15 @@ from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
 from bot.deps import BotDeps
+from bot.forwards import with_origin
+from bot.limits import CALLBACK_ANSWER_LIMIT, CALLBACK_DATA_LIMIT, fit
 from bot.registry import COMMAND_RE
 from bot.sender import inline_keyboard
-from bot.staffchat import card_keyboard
+from bot.staffchat import buttons_of, card_keyboard
 from intake.labels import AXES
 from intake.message import Channel, InboundMessage, SenderIdentity
 from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed, typed_case_number
+from workflow.context import BuildingInfo
 from workflow.models import Building, Case, Event, OutboxItem, Staff
 from workflow.stages import OPEN_STAGES, TransitionError
 
@@ -77,8 +80,8 @@ def build_router(deps: BotDeps) -> Router:
     async def toast(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
         try:
             await deps.output.unbudgeted(AnswerCallbackQuery(
-                callback_query_id=query.id, text=text[:200] if text else None,
-                show_alert=alert))
+                callback_query_id=query.id,
+                text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None, show_alert=alert))
         except TelegramAPIError as exc:
             log.info("callback answer failed: %s", exc)
 
@@ -145,7 +148,7 @@ def build_router(deps: BotDeps) -> Router:
             await toast(query, t("refusal"), alert=True)
             return
         current = card_keyboard(texts, lang, case)
-        if query.data not in {data for row in _buttons(current) for _, data in row}:
+        if query.data not in {data for row in buttons_of(current) for _, data in row}:
             # A button from before the case moved on (an old /case detail, a phone not yet
             # updated): "In progress" under a closed case reopened it and told the resident.
             await toast(query, t("transition_error", stage=case.stage), alert=True)
@@ -199,10 +202,12 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.callback_query(ReclassCb.filter(F.v != ""))
     async def reclassify_value(query: CallbackQuery, callback_data: ReclassCb) -> None:
-        number = await number_of(callback_data.id)
-        if number is None:
+        async with wf.sessions() as session:
+            before = await session.get(Case, callback_data.id)
+        if before is None:
             await toast(query, t("not_found", number=callback_data.id), alert=True)
             return
+        number, topic_was = before.number, deps.cards.topic_name(before)
         try:
             result = await deps.cases.reclassify(
                 number, f"telegram:{query.from_user.id}", {callback_data.axis: callback_data.v},
@@ -214,7 +219,7 @@ def build_router(deps: BotDeps) -> Router:
             await toast(query, t("not_found", number=number), alert=True)
             return
         await deps.cards.refresh_by_number(result.case_number)
-        await deps.cards.rename_topic(callback_data.id)
+        await deps.cards.rename_topic(callback_data.id, was=topic_was)
         if query.message is not None:
             async with wf.sessions() as session:
                 case = await session.get_one(Case, callback_data.id)
@@ -235,11 +240,19 @@ def build_router(deps: BotDeps) -> Router:
 
     async def edit_markup(query: CallbackQuery, markup: Any) -> None:
         msg = query.message
-        if msg is None or _buttons(getattr(msg, "reply_markup", None)) == _buttons(markup):
+        if msg is None:
+            return
+        # What the message shows now: a card redrawn during this press already has its new
+        # buttons, which the press (a copy of the message from before) does not know.
+        shown = deps.cards.shown_buttons(msg.chat.id, msg.message_id)
+        if shown is None:
+            shown = buttons_of(getattr(msg, "reply_markup", None))
+        if shown == buttons_of(markup):
             return  # Telegram refuses an edit that changes nothing ("message is not modified")
         try:
             await deps.output.unbudgeted(EditMessageReplyMarkup(
                 chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=markup))
+            deps.cards.showing(msg.chat.id, msg.message_id, markup)
         except TelegramAPIError as exc:
             log.info("buttons not changed: %s", exc)
 
@@ -395,7 +408,8 @@ def build_router(deps: BotDeps) -> Router:
         await state.clear()
         await state.set_state(Intake.building)
         await state.update_data(thread=thread_of(message))
-        rows = [[(b.code, StaffFormCb(a="b", v=b.code).pack())] for b in wf.settings.buildings]
+        rows = [[(b.code, building_button(b))]
+                for b in sorted(wf.buildings.values(), key=lambda b: b.id)]
         rows.append([(texts.button(lang, "cancel"), StaffFormCb(a="x").pack())])
         await deps.reply(message, t("new_building"), markup=inline_keyboard(rows))
 
@@ -408,13 +422,20 @@ def build_router(deps: BotDeps) -> Router:
         await edit_markup(query, None)
         await toast(query, t("new_cancelled"))
 
-    @router.callback_query(Intake.building, StaffFormCb.filter(F.a == "b"))
+    @router.callback_query(Intake.building, StaffFormCb.filter(F.a.in_({"b", "B"})))
     async def new_building(query: CallbackQuery, callback_data: StaffFormCb,
                            state: FSMContext) -> None:
-        await state.update_data(building=callback_data.v)
+        if callback_data.a == "B":
+            building = wf.building(int(callback_data.v)) if callback_data.v.isdigit() else None
+        else:
+            building = wf.building(wf.building_id(callback_data.v))
+        if building is None:  # a menu from before the buildings changed
+            await toast(query, texts.resident(lang, "button_stale"))
+            return
+        await state.update_data(building=building.code)
         await state.set_state(Intake.apartment)
         await edit_markup(query, None)
-        await toast(query, callback_data.v)
+        await toast(query, building.code)
         if query.message is not None:
             await deps.say(query.message.chat.id, t("new_apartment"),
                            thread_id=thread_of(query.message))
@@ -467,9 +488,11 @@ def build_router(deps: BotDeps) -> Router:
             await deps.say(query.message.chat.id, t("new_text"),
                            thread_id=thread_of(query.message))
 
-    @router.message(Intake.text, F.text, NOT_A_COMMAND)
+    @router.message(Intake.text, F.text | F.caption, NOT_A_COMMAND)
     async def new_text(message: Message, state: FSMContext) -> None:
-        assert message.from_user is not None and message.text is not None
+        """The complaint's words: typed, or a resident's message forwarded here (a photo's
+        caption too), which keeps the line saying who wrote it and when."""
+        assert message.from_user is not None
         await leave_if_elsewhere(message, state)
         data = await state.get_data()
         await state.clear()
@@ -483,7 +506,9 @@ def build_router(deps: BotDeps) -> Router:
             channel=channel, external_id=f"staff:{message.chat.id}:{message.message_id}",
             sender=SenderIdentity(channel, contact or f"staff-intake:{message.message_id}",
                                   contact or None),
-            text=message.text, received_at=wf.clock.now(),
+            text=with_origin(texts, lang, message, message.text or message.caption or "",
+                             dated=True),
+            received_at=wf.clock.now(),
             building_code=data.get("building"), apartment=data.get("apartment"),
             phone=contact if PHONE_RE.match(contact) else None,
             notes=(f"registered by {staff.name}",),
@@ -495,6 +520,14 @@ def build_router(deps: BotDeps) -> Router:
             await deps.reply(message, t("new_failed", reason=repr(exc)))
             return
         await deps.reply(message, t("new_done", number=result.case_number or "—"), quote=True)
+
+    @router.message(Intake.text, NOT_A_COMMAND)
+    async def new_text_missing(message: Message, state: FSMContext) -> None:
+        """No words to take (a resident's voice note or a bare photo forwarded here): only
+        text goes into the case, so say so; the form still waits for the words. It used to
+        say nothing, and staff believed the complaint was filed."""
+        await leave_if_elsewhere(message, state)
+        await deps.reply(message, t("new_text_needed"), quote=True)
 
     # --- questions and replies ------------------------------------------------------------
 
@@ -630,6 +663,16 @@ def build_router(deps: BotDeps) -> Router:
     return outer
 
 
+def building_button(building: BuildingInfo) -> str:
+    """The /new form's callback data for a building: its code (``b``), or its id (``B``) when
+    "sf:b:" and the code are over Telegram's 64 bytes; a code may be 64 characters, and the
+    menu with such a building failed to appear at all."""
+    by_code = f"{StaffFormCb.__prefix__}:b:{building.code}"
+    if len(by_code.encode()) <= CALLBACK_DATA_LIMIT:
+        return StaffFormCb(a="b", v=building.code).pack()
+    return StaffFormCb(a="B", v=str(building.id)).pack()
+
+
 def relay_text(message: Message) -> str:
     """A staff message as the resident gets it, plain text: a link hidden behind words
     ("оплатить здесь") keeps its address after them, or it would be lost with the formatting."""
@@ -648,12 +691,6 @@ def relay_text(message: Message) -> str:
         pos = end
     out.append(units[pos:].decode("utf-16-le", "surrogatepass"))
     return "".join(out)
-
-
-def _buttons(markup: Any) -> list[list[tuple[str, str | None]]]:
-    """An inline keyboard as its labels and callback data, to tell whether an edit changes it."""
-    rows = getattr(markup, "inline_keyboard", None) or []
-    return [[(b.text, b.callback_data) for b in row] for row in rows]
 
 
 def _as_the_group(message: Message) -> bool:

@@ -9,11 +9,20 @@ the database, so an edit after Take or Reclassify shows the case as it is now.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramMigrateToChat
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+)
 from aiogram.methods import (
     CloseForumTopic,
     CopyMessage,
@@ -29,13 +38,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
-from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error, utf16_len
+from bot.limits import TOPIC_NAME_LIMIT, fit, utf16_len
+from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error
 from bot.settings import TelegramConfig
 from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
 from bot.texts import BotTexts
 from workflow.context import Workflow
-from workflow.models import Building, Case, Message, Resident, Staff
-from workflow.outbox import Outgoing, PermanentSendError
+from workflow.models import Building, Case, Message, OutboxItem, Resident, Staff
+from workflow.notify import staff_payload
+from workflow.outbox import STAFF_CHANNEL, Outgoing, PermanentSendError, enqueue
 from workflow.stages import Stage
 
 log = logging.getLogger(__name__)
@@ -45,6 +56,9 @@ log = logging.getLogger(__name__)
 MEDIA_PER_POST = 10
 
 CARD_TEXT_BUDGET = 3900  # a card is edited later; it must stay one message
+# Cards whose look is remembered (see Cards.showing); an older card's next redraw is sent
+# without asking, and a "not modified" answer to it is only logged.
+SHOWN_MAX = 5000
 
 
 def thread_missing(exc: TelegramAPIError) -> bool:
@@ -61,6 +75,28 @@ def topics_refused(exc: TelegramAPIError) -> bool:
 
 def not_modified(exc: TelegramAPIError) -> bool:
     return "not_modified" in exc.message.lower().replace(" ", "_")
+
+
+def chat_gone(exc: TelegramAPIError) -> bool:
+    """The bot can no longer post in the group at all: it was kicked or left ("Forbidden:
+    bot was kicked from the supergroup chat", "... is not a member ..."), or the group was
+    deleted ("chat not found"). A move to a supergroup is not this: it is followed."""
+    if isinstance(exc, TelegramForbiddenError):
+        return True
+    return isinstance(exc, TelegramBadRequest) and "chat not found" in exc.message.lower()
+
+
+Buttons = list[list[tuple[str, str | None]]]
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def buttons_of(markup: Any) -> Buttons:
+    """An inline keyboard as its labels and callback data, to tell whether an edit changes it."""
+    rows = getattr(markup, "inline_keyboard", None) or []
+    return [[(b.text, b.callback_data) for b in row] for row in rows]
 
 
 @dataclass
@@ -161,6 +197,11 @@ class Cards:
         self.texts = texts
         self.chats = chats
         self.lang = wf.settings.default_language
+        # What each card message shows now (a digest of its text, and its buttons), as far as
+        # this process drew it: Telegram refuses an edit that changes nothing ("message is
+        # not modified"). The most recently drawn SHOWN_MAX cards are kept.
+        self._shown: OrderedDict[tuple[int, int], tuple[bytes | None, Buttons]] = OrderedDict()
+        self._redraws: dict[int, asyncio.Task[None]] = {}
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -177,13 +218,32 @@ class Cards:
         }
         body = self.wf.renderer.render("staff_new_case", self.lang, html=False, **facts).text
         footer = self.texts.staff(self.lang, "card_footer", case=case, assignee=assignee)
-        over = utf16_len(body) + utf16_len(footer) + 2 - CARD_TEXT_BUDGET
-        if over > 0:  # only the resident's text can be this long; the full text is in /case
-            body = body[: max(200, len(body) - over - 1)] + "…"
+        # Only the resident's text can make it this long; the full text is in /case.
+        body = fit(body, max(200, CARD_TEXT_BUDGET - utf16_len(footer) - 2))
         return f"{body}\n\n{footer}"
 
     def keyboard(self, case: Case) -> InlineKeyboardMarkup | None:
         return card_keyboard(self.texts, self.lang, case)
+
+    # --- what a card shows ----------------------------------------------------------------
+
+    def shown_buttons(self, chat_id: int, message_id: int) -> Buttons | None:
+        """The buttons this process last put under a card message (None: not known here)."""
+        shown = self._shown.get((chat_id, message_id))
+        return shown[1] if shown is not None else None
+
+    def showing(self, chat_id: int, message_id: int, markup: Any,
+                text: str | None = None) -> None:
+        """Record a card message's buttons (and text) after an edit, so the next edit that
+        would change nothing is not sent."""
+        key = (chat_id, message_id)
+        if text is None and key not in self._shown:
+            return  # not a card this process drew
+        old = self._shown[key][0] if key in self._shown else None
+        self._shown[key] = (_digest(text) if text is not None else old, buttons_of(markup))
+        self._shown.move_to_end(key)
+        while len(self._shown) > SHOWN_MAX:
+            self._shown.popitem(last=False)
 
     # --- lookups --------------------------------------------------------------------------
 
@@ -223,9 +283,16 @@ class Cards:
         """Post the case's card (in its own topic on a forum); idempotent per case."""
         async with self.wf.sessions() as session:
             card = await session.get(TelegramCard, case_id)
-            if card is not None and card.chat_id == chat_id and card.message_id is not None:
-                return f"{chat_id}:{card.message_id}"  # a retry after a lost acknowledgement
+            posted = card is not None and card.chat_id == chat_id and card.message_id is not None
             thread_id = card.thread_id if card is not None and card.chat_id == chat_id else None
+        if posted:
+            # A retry after a lost acknowledgement, or after the group's budget ran out while
+            # the media were copied under the card: the card stays, the missing copies follow
+            # (the retry used to stop here, and those photos never reached staff).
+            assert card is not None and card.message_id is not None
+            await self.copy_media(case_id, chat_id, thread_id, card.message_id,
+                                  await self._media_refs(case_id))
+            return f"{chat_id}:{card.message_id}"
         forum = await self.chats.is_forum(chat_id)
         if forum and thread_id is None:
             thread_id = await self._create_topic(case_id, chat_id)
@@ -245,6 +312,7 @@ class Cards:
             markup = self.keyboard(case)
         sent = await self.output.send_text(chat_id, text, markup=markup, thread_id=thread_id)
         message_id = sent[-1].message_id
+        self.showing(chat_id, message_id, markup, text)
         async with self.wf.sessions.begin() as session:
             card = await session.get(TelegramCard, case_id)
             if card is None:
@@ -254,13 +322,17 @@ class Cards:
             card.topic_closed = False
         for m in sent:
             await self.link(chat_id, m.message_id, case_id)
+        await self.copy_media(case_id, chat_id, thread_id, message_id,
+                              await self._media_refs(case_id))
+        return message_id
+
+    async def _media_refs(self, case_id: int) -> list[str]:
+        """The resident's Telegram messages with media on the case, oldest first."""
         async with self.wf.sessions() as session:
-            refs = [m.external_id for m in (await session.scalars(
+            return [m.external_id for m in (await session.scalars(
                 select(Message).where(Message.case_id == case_id, Message.direction == "in",
                                       Message.channel == "telegram")
                 .order_by(Message.id))).all() if m.attachments and m.external_id]
-        await self.copy_media(case_id, chat_id, thread_id, message_id, refs)
-        return message_id
 
     async def copy_media(self, case_id: int, chat_id: int, thread_id: int | None,
                          card_id: int | None, refs: list[str]) -> None:
@@ -312,10 +384,20 @@ class Cards:
 
     async def post_in_case(self, case_id: int, chat_id: int, text: str, *,
                            markup: InlineKeyboardMarkup | None = None,
-                           max_wait: float | None = None) -> str:
-        """Post about a case where staff look for it: its topic, or as a reply to its card."""
+                           max_wait: float | None = None, source: str | None = None) -> str:
+        """Post about a case where staff look for it: its topic, or as a reply to its card.
+
+        ``source`` names what is posted (an outbox item): posted once already, it is not
+        posted again. A relay whose photos had to wait for the group's budget is retried
+        whole, and its words used to appear twice."""
         async with self.wf.sessions() as session:
             card = await session.get(TelegramCard, case_id)
+            if source is not None:
+                done = await session.scalar(select(TelegramMessageLink.message_id).where(
+                    TelegramMessageLink.chat_id == chat_id,
+                    TelegramMessageLink.source == source).limit(1))
+                if done is not None:
+                    return f"{chat_id}:{done}"
         if card is None or card.chat_id != chat_id:
             sent = await self.output.send_text(chat_id, text, markup=markup, max_wait=max_wait)
         elif card.thread_id is not None:
@@ -329,12 +411,12 @@ class Cards:
                 # Someone deleted the topic: a new one with a fresh card keeps the case reachable.
                 await self.post_card_in_new_topic(case_id, chat_id)
                 return await self.post_in_case(case_id, chat_id, text, markup=markup,
-                                               max_wait=max_wait)
+                                               max_wait=max_wait, source=source)
         else:
             sent = await self.output.send_text(chat_id, text, markup=markup,
                                                reply_to=card.message_id, max_wait=max_wait)
-        for m in sent:
-            await self.link(chat_id, m.message_id, case_id)
+        for i, m in enumerate(sent):
+            await self.link(chat_id, m.message_id, case_id, source=source if i == 0 else None)
         return f"{chat_id}:{sent[0].message_id}"
 
     async def post_card_in_new_topic(self, case_id: int, chat_id: int) -> None:
@@ -342,18 +424,22 @@ class Cards:
         await self._send_card(case_id, chat_id, thread_id)
 
     def topic_name(self, case: Case) -> str:
-        return self.texts.staff(self.lang, "topic_name", case=case)[:128]
+        return fit(self.texts.staff(self.lang, "topic_name", case=case), TOPIC_NAME_LIMIT)
 
-    async def rename_topic(self, case_id: int) -> None:
+    async def rename_topic(self, case_id: int, *, was: str | None = None) -> None:
         """The topic's name carries the category: after a reclassification the list of
-        topics would still show the old one."""
+        topics would still show the old one. ``was``: the name before the change; when the
+        change left it as it was (a new urgency), Telegram would refuse the rename."""
         async with self.wf.sessions() as session:
             card = await session.get(TelegramCard, case_id)
             case = await session.get(Case, case_id)
             if card is None or card.thread_id is None or case is None:
                 return
+            name = self.topic_name(case)
+            if name == was:
+                return
             method = EditForumTopic(chat_id=card.chat_id, message_thread_id=card.thread_id,
-                                    name=self.topic_name(case))
+                                    name=name)
         try:
             await self.output.unbudgeted(method)
         except TelegramAPIError as exc:
@@ -379,13 +465,46 @@ class Cards:
             case = await session.get_one(Case, case_id)
             text = await self.card_text(session, case)
             markup = self.keyboard(case)
-        try:
-            await self.output.unbudgeted(EditMessageText(
-                chat_id=card.chat_id, message_id=card.message_id, text=text, reply_markup=markup))
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("card of case %s not updated: %s", case_id, exc.message)
+        chat_id, message_id = card.chat_id, card.message_id
+        if self._shown.get((chat_id, message_id)) != (_digest(text), buttons_of(markup)):
+            try:
+                await self.output.unbudgeted(EditMessageText(
+                    chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup))
+                self.showing(chat_id, message_id, markup, text)
+            except TelegramRetryAfter as exc:
+                # Flood control: draw it once Telegram allows, not now and not never (the
+                # card went on showing the case as nobody's).
+                self._redraw_later(case_id, exc.retry_after)
+            except TelegramAPIError as exc:
+                if not_modified(exc):
+                    self.showing(chat_id, message_id, markup, text)
+                else:
+                    log.warning("card of case %s not updated: %s", case_id, exc.message)
         await self.sync_topic(case_id)
+
+    def _redraw_later(self, case_id: int, delay: float) -> None:
+        if case_id in self._redraws:
+            return  # one redraw draws the case as it is then
+        task = asyncio.get_running_loop().create_task(self._redraw_after(case_id, delay))
+        self._redraws[case_id] = task
+
+    async def _redraw_after(self, case_id: int, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            self._redraws.pop(case_id, None)
+            await self.refresh(case_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("card of case %s not redrawn after flood control", case_id)
+
+    async def close(self) -> None:
+        """Drop the redraws still waiting (the channel stops; the next change redraws)."""
+        tasks = list(self._redraws.values())
+        self._redraws.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def refresh_by_number(self, number: str) -> None:
         """Redraw the case's card and, once it is resolved or closed, those of the rest of its
@@ -418,7 +537,7 @@ class Cards:
                   else ReopenForumTopic(chat_id=chat_id, message_thread_id=thread_id))
         try:
             await self.output.unbudgeted(method)
-        except TelegramBadRequest as exc:
+        except TelegramAPIError as exc:  # a 429 too: the next change of the case tries again
             if not not_modified(exc):
                 log.warning("topic of case %s not %s: %s", case_id,
                             "closed" if want_closed else "reopened", exc.message)
@@ -472,7 +591,8 @@ class StaffSender:
             if item.case_id is not None:
                 markup = self._open_button(item) if item.purpose == "escalation" else None
                 posted = await self.cards.post_in_case(item.case_id, chat_id, item.text,
-                                                       markup=markup)
+                                                       markup=markup,
+                                                       source=f"outbox:{item.outbox_id}")
                 refs = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
                         if r.startswith("telegram:")]
                 if refs:
@@ -500,8 +620,32 @@ class StaffSender:
             # well (recipients ``staff:<id>``), so without the chat there is nothing to add.
             if not self.config.managers_chat_id:
                 return None
-            return await self._direct(self.chats.resolve(self.config.managers_chat_id), item)
+            chat_id = self.chats.resolve(self.config.managers_chat_id)
+            try:
+                return await self._direct(chat_id, item)
+            except TelegramAPIError as exc:
+                if chat_gone(exc):
+                    await self._managers_chat_lost(chat_id, exc)
+                raise
         raise PermanentSendError(f"unknown staff recipient {recipient!r}")
+
+    async def _managers_chat_lost(self, chat_id: int, exc: TelegramAPIError) -> None:
+        """The bot was removed from the managers' chat, or the chat was deleted: every report
+        and escalation to it now fails, which only the outbox knew. Staff are told in the
+        staff chat, once per loss: the notice's key names the last post that did reach the
+        chat, so it is queued again only after the chat worked in between."""
+        async with self.wf.sessions.begin() as session:
+            last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
+                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == "managers",
+                OutboxItem.state == "sent"))
+            text = self.texts.staff(self.lang, "managers_chat_lost", chat_id=chat_id,
+                                    reason=exc.message)
+            await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
+                          recipient="chat:", purpose="managers_chat_lost",
+                          key=f"telegram:managers-chat-lost:{chat_id}:{last_ok or 0}",
+                          payload=staff_payload(None, None, "", text, self.lang),
+                          automatic=False)
+        self.wf.wake_outbox()
 
     async def _direct(self, chat_id: int, item: Outgoing) -> str:
         sent = await self.output.send_text(chat_id, item.text, markup=self._open_button(item))

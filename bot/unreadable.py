@@ -1,5 +1,7 @@
 """Updates aiogram cannot read (a field of an unexpected type, a shape a newer Bot API sends)
-are kept in quarantine and stepped over, so that one of them does not stop the bot.
+are kept in quarantine and stepped over, so that one of them does not stop the bot. Text that
+is not valid Unicode (half of an emoji's surrogate pair, escaped in the JSON) is mended as it
+is read, see :func:`read_json`.
 
 Left to aiogram, such an update is fatal for polling: getUpdates answers a batch, the batch
 fails validation as a whole, and aiogram retries the same offset forever, so every later
@@ -33,6 +35,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.limits import clean
 from intake import quarantine
 from intake.message import Channel
 from workflow.context import Workflow
@@ -136,6 +139,26 @@ class WebhookHandler(SimpleRequestHandler):
             if await self.unreadable.parse(raw, self.bot) is None:
                 return web.json_response({})
         return await super().handle(request)
+
+
+def read_json(text: str) -> Any:
+    """The session's JSON reader: every string in an answer (an update's text, a name, a
+    caption) with each lone surrogate made U+FFFD. Such a string could not be stored (SQLite
+    and PostgreSQL refuse it) nor sent back (no UTF-8 encoder takes it): a staff answer
+    carrying one vanished with an error in the log. One UTF-16 unit stays one, so entity
+    offsets still fit; answers without a ``\\u`` escape are read as they are."""
+    value = json.loads(text)
+    return _mended(value) if "\\u" in text else value
+
+
+def _mended(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_mended(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mended(v) for k, v in value.items()}
+    return value
 
 
 def describe(exc: ValidationError) -> str:

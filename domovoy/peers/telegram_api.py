@@ -2,9 +2,10 @@
 
 Why our own: the public emulators either break aiogram 3 (no ``is_bot`` in getMe, no long
 polling, lost callback queries, results that are ``null``) or validate nothing, so a bot tested
-against them still fails on the real server (bad HTML, texts over 4096 UTF-16 units, bursts over
-the flood limits, deleted forum topics). This one speaks real HTTP on loopback with the real URL
-shapes, so the production aiogram session, its middlewares and its error mapping are exercised.
+against them still fails on the real server (bad HTML, texts over 4096 UTF-16 units, strings that
+are not valid UTF-8, texts of invisible characters, bursts over the flood limits, deleted forum
+topics). This one speaks real HTTP on loopback with the real URL shapes, so the production
+aiogram session, its middlewares and its error mapping are exercised.
 
 It is in-process: the test (or the demo) drives it through a Python control API — registering
 chats, injecting user messages and button presses, scheduling failures — and reads back what
@@ -51,6 +52,7 @@ from .telegram_state import (
     THREAD_NOT_FOUND,
     TOKEN_RE,
     TOPIC_ICON_COLORS,
+    TOPIC_NAME_LIMIT,
     UPLOAD_LIMIT,
     ApiError,
     BotWorld,
@@ -68,6 +70,7 @@ from .telegram_state import (
     too_many_requests,
     upgraded_group,
 )
+from .telegram_text import NOT_UTF8, has_lone_surrogate, is_empty_text
 
 
 class BotView(TelegramControl):
@@ -260,6 +263,8 @@ class BotAPIEmulator(TelegramControl):
         rec = RecordedRequest(name, raw, time.time())
         w.requests.append(rec)
         try:
+            if has_lone_surrogate(raw):
+                raise bad_request(NOT_UTF8)
             injected = self._take_injection(w, name, raw)
             if injected is not None:
                 raise injected
@@ -345,7 +350,7 @@ class BotAPIEmulator(TelegramControl):
                 chat = w.chats.get(int(value))
             except ValueError:
                 chat = None
-        if chat is None:
+        if chat is None or chat.deleted_chat:
             raise bad_request(CHAT_NOT_FOUND)
         if chat.migrated_to is not None:
             raise upgraded_group(chat.migrated_to)
@@ -355,7 +360,9 @@ class BotAPIEmulator(TelegramControl):
     def _check_reachable(w: BotWorld, chat: ChatState) -> None:
         if chat.is_private and chat.id in w.blocked:
             raise ApiError(403, BLOCKED)
-        if not chat.is_private and chat.bot_status in ("left", "kicked"):
+        if not chat.is_private and chat.bot_status == "kicked":
+            raise ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
+        if not chat.is_private and chat.bot_status == "left":
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
 
     @staticmethod
@@ -446,7 +453,9 @@ class BotAPIEmulator(TelegramControl):
             text, entities = raw, []  # Markdown is accepted but not interpreted here
         else:
             raise bad_request("unsupported parse_mode")
-        if required and not text.strip():
+        if required and is_empty_text(text):
+            # Telegram's notion of empty, not Python's: a zero-width space or a braille blank
+            # is "empty" to it, and a text of them is refused.
             raise bad_request("message text is empty")
         if utf16_len(text) > limit:
             raise bad_request(
@@ -1123,8 +1132,10 @@ class BotAPIEmulator(TelegramControl):
     async def _m_create_forum_topic(self, w: BotWorld, p: Params) -> Json:
         chat = self._forum(w, p)
         name = p.get_str("name") or ""
-        if not 1 <= len(name) <= 128:
-            raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_INVALID")
+        if is_empty_text(name):
+            raise bad_request("TOPIC_TITLE_EMPTY")
+        if utf16_len(name) > TOPIC_NAME_LIMIT:
+            raise bad_request("TOPIC_TITLE_INVALID")
         color = p.get_int("icon_color", 7322096) or 7322096
         if color not in TOPIC_ICON_COLORS:
             raise bad_request("TOPIC_ICON_COLOR_INVALID")
@@ -1149,7 +1160,7 @@ class BotAPIEmulator(TelegramControl):
         _, topic = self._topic(w, p)
         name = p.get_str("name")
         emoji = p.get_str("icon_custom_emoji_id")
-        if name is not None and len(name) > 128:
+        if name is not None and utf16_len(name) > TOPIC_NAME_LIMIT:
             raise bad_request("TOPIC_TITLE_INVALID")
         new_name = name or topic.name
         new_emoji = topic.icon_custom_emoji_id if emoji is None else (emoji or None)

@@ -216,6 +216,11 @@ class TelegramControl:
         old.migrated_to = new_id
         return new
 
+    def delete_chat(self, chat_id: int) -> None:
+        """Someone deleted the group: Telegram answers every call naming it "chat not found"
+        (what the bot already sent stays readable here, for the test's assertions)."""
+        self._world().chat(chat_id).deleted_chat = True
+
     def inject_update(self, body: Json) -> Json:
         """Queue an update exactly as given (it gets the next update_id), however malformed:
         what a newer Bot API, or a fault on Telegram's side, may send. Returns the update."""

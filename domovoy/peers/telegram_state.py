@@ -27,6 +27,10 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200
+# tdlib cuts a topic name at 128 characters (code points); the emulator refuses a name over
+# 128 UTF-16 units instead, the unit Telegram counts every other text in, so a bot that fits
+# it fits either reading.
+TOPIC_NAME_LIMIT = 128
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 UPLOAD_LIMIT = 50 * 1024 * 1024
 PHOTO_LIMIT = 10 * 1024 * 1024
@@ -244,6 +248,8 @@ class ChatState:
     topics: dict[int, Topic] = field(default_factory=dict)
     # Set when Telegram upgraded the group to a supergroup: the old id refuses every call.
     migrated_to: int | None = None
+    # Set when someone deleted the group: every call naming it is "chat not found".
+    deleted_chat: bool = False
 
     @property
     def is_private(self) -> bool:
