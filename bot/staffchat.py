@@ -586,29 +586,40 @@ class StaffSender:
             chat_id = self.chats.for_building(code)
             if chat_id is None:
                 raise PermanentSendError("no staff chat configured (telegram.staff_chat_id)")
-            if item.case_id is not None and item.purpose == "staff_new_case":
-                return await self.cards.post_card(item.case_id, chat_id)
-            if item.case_id is not None:
-                markup = self._open_button(item) if item.purpose == "escalation" else None
-                posted = await self.cards.post_in_case(item.case_id, chat_id, item.text,
-                                                       markup=markup,
-                                                       source=f"outbox:{item.outbox_id}")
-                refs = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
-                        if r.startswith("telegram:")]
-                if refs:
-                    async with self.wf.sessions() as session:
-                        card = await session.get(TelegramCard, item.case_id)
-                    await self.cards.copy_media(
-                        item.case_id, chat_id, card.thread_id if card else None,
-                        card.message_id if card else None, refs)
-                return posted
-            markup = None
-            if isinstance(item.payload.get("message_id"), int):
-                # A message the classifier set aside: staff can still make it a case.
-                markup = inline_keyboard([[(self.texts.button(self.lang, "file_case"),
-                                            UnfiledCb(m=item.payload["message_id"]).pack())]])
-            sent = await self.output.send_text(chat_id, item.text, markup=markup)
-            return f"{chat_id}:{sent[0].message_id}"
+            try:
+                return await self._to_staff_chat(item, chat_id)
+            except TelegramAPIError as exc:
+                if chat_gone(exc):
+                    await self._staff_chat_lost(recipient, chat_id, exc)
+                raise
+        return await self._to_person_or_managers(item, recipient)
+
+    async def _to_staff_chat(self, item: Outgoing, chat_id: int) -> str | None:
+        if item.case_id is not None and item.purpose == "staff_new_case":
+            return await self.cards.post_card(item.case_id, chat_id)
+        if item.case_id is not None:
+            markup = self._open_button(item) if item.purpose == "escalation" else None
+            posted = await self.cards.post_in_case(item.case_id, chat_id, item.text,
+                                                   markup=markup,
+                                                   source=f"outbox:{item.outbox_id}")
+            refs = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
+                    if r.startswith("telegram:")]
+            if refs:
+                async with self.wf.sessions() as session:
+                    card = await session.get(TelegramCard, item.case_id)
+                await self.cards.copy_media(
+                    item.case_id, chat_id, card.thread_id if card else None,
+                    card.message_id if card else None, refs)
+            return posted
+        markup = None
+        if isinstance(item.payload.get("message_id"), int):
+            # A message the classifier set aside: staff can still make it a case.
+            markup = inline_keyboard([[(self.texts.button(self.lang, "file_case"),
+                                        UnfiledCb(m=item.payload["message_id"]).pack())]])
+        sent = await self.output.send_text(chat_id, item.text, markup=markup)
+        return f"{chat_id}:{sent[0].message_id}"
+
+    async def _to_person_or_managers(self, item: Outgoing, recipient: str) -> str | None:
         if recipient.startswith("staff:"):
             async with self.wf.sessions() as session:
                 staff = await session.get(Staff, int(recipient.removeprefix("staff:")))
@@ -628,6 +639,27 @@ class StaffSender:
                     await self._managers_chat_lost(chat_id, exc)
                 raise
         raise PermanentSendError(f"unknown staff recipient {recipient!r}")
+
+    async def _staff_chat_lost(self, recipient: str, chat_id: int,
+                               exc: TelegramAPIError) -> None:
+        """The bot was removed from a staff chat, or the chat was deleted: new cases, residents'
+        messages and escalations for it now reach nobody there. The managers are told (in
+        their chat and directly), once per loss, as for the managers' chat below."""
+        async with self.wf.sessions.begin() as session:
+            last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
+                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == recipient,
+                OutboxItem.state == "sent"))
+            managers = (await session.scalars(select(Staff.id).where(
+                Staff.role == "manager", Staff.active.is_(True)))).all()
+            text = self.texts.staff(self.lang, "staff_chat_lost", chat_id=chat_id,
+                                    reason=exc.message)
+            for to in ["managers", *(f"staff:{m}" for m in managers)]:
+                await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
+                              recipient=to, purpose="staff_chat_lost",
+                              key=f"telegram:staff-chat-lost:{chat_id}:{last_ok or 0}:{to}",
+                              payload=staff_payload(None, None, "", text, self.lang),
+                              automatic=False)
+        self.wf.wake_outbox()
 
     async def _managers_chat_lost(self, chat_id: int, exc: TelegramAPIError) -> None:
         """The bot was removed from the managers' chat, or the chat was deleted: every report

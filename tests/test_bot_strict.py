@@ -413,6 +413,31 @@ async def test_staff_are_told_once_when_the_managers_chat_is_gone(
     assert "pending" not in {r.state for r in await outbox(h)}
 
 
+@pytest.mark.parametrize("gone", ["kicked", "deleted"])
+async def test_managers_are_told_once_when_the_staff_chat_is_gone(
+        make_telegram: MakeTelegram, gone: str) -> None:
+    """The bot was removed from the staff chat, or the chat was deleted: new cases and residents'
+    messages reached nobody, and only the outbox knew. The managers hear of it, in their chat
+    and directly, once, however many posts fail."""
+    h = await make_telegram(forum=True)
+    await open_case(h)
+    h.emu.add_private_chat(ANNA, "Anna")
+    if gone == "kicked":
+        h.emu.world(h.emu.token).chat(STAFF_CHAT).bot_status = "kicked"
+    else:
+        h.emu.delete_chat(STAFF_CHAT)
+    h.emu.add_private_chat(RESIDENT + 1, "Пётр")
+    h.emu.user_sends(RESIDENT + 1, "Не работает домофон в 3 подъезде")
+    await run(h)
+    h.emu.user_sends(RESIDENT + 1, "И лампочка на 2 этаже не горит")
+    await run(h)
+    in_chat = [t for t in (m.get("text") or "" for m in h.emu.sent_messages(MANAGERS_CHAT))
+               if "чат сотрудников" in t]
+    assert len(in_chat) == 1 and str(STAFF_CHAT) in in_chat[0]
+    assert len([t for t in h.texts_to(ANNA) if "чат сотрудников" in t]) == 1
+    assert "pending" not in {r.state for r in await outbox(h)}
+
+
 # --- the staff chat's budget runs out halfway ---------------------------------------------------
 
 PNG = bytes.fromhex(
