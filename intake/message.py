@@ -181,7 +181,8 @@ class InboundMessage(_Storable):
     preset: PresetLabels | None = None
     burst_key: str | None = None
     # The sender asked for no automatic answers (Outlook's X-Auto-Response-Suppress): the case
-    # opens as always, but no acknowledgement goes out; staff answer in person.
+    # opens as always, but no automatic message about it (acknowledgement, stage notices,
+    # rating requests) goes to that address; staff answer in person.
     no_auto_reply: bool = False
     # Why the channel could answer nobody (with ``sender`` None): a notice an authority's
     # system forwarded, a scan from the office's own copier. Staff read it on the case.

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,7 @@ from workflow.models import (
     Message,
     Resident,
 )
-from workflow.notify import Notifier
+from workflow.notify import Notifier, held_addresses, hold_automatic
 from workflow.residents import create_resident, find_alias, find_identity
 from workflow.rows import Prepared, connection, insert_row, record_event, update_row
 from workflow.stages import OPEN_STAGES, Stage
@@ -297,8 +298,7 @@ class IntakeService:
             case.review_reason = msg.review_reason or "sender unknown: nothing can be sent back"
             return IntakeResult(Action.MANUAL_REVIEW, case.number, case.id, labels,
                                 linked_case=linked)
-        acknowledged = await self._acknowledge(session, case, now, first_contact,
-                                               silent=msg.no_auto_reply)
+        acknowledged = await self._acknowledge(session, case, now, first_contact)
         return IntakeResult(Action.NEW_CASE, case.number, case.id, labels, acknowledged,
                             case.incident_id, linked_case=linked)
 
@@ -558,6 +558,7 @@ class IntakeService:
             # a phone resending a follow-up with a new Message-ID: staff heard it once
             return IntakeResult(Action.DUPLICATE, case.number, case.id,
                                 note="the same letter sent again")
+        await self._hold_automatic(session, msg, case, resident, now)
         rating = None
         if case.stage in (Stage.RESOLVED, Stage.CLOSED):
             # the score in the letter's words, else typed over our subject ("Re: [A-1042]
@@ -628,6 +629,20 @@ class IntakeService:
         case.updated_at = now
         await self._relay(session, msg, case)
         return IntakeResult(Action.THREADED, case.number, case.id)
+
+    @staticmethod
+    async def _hold_automatic(session: AsyncSession, msg: InboundMessage, case: Case,
+                              resident: Resident | None, now: datetime) -> None:
+        """A letter on a case that asks for no automatic answers (Outlook's
+        X-Auto-Response-Suppress) holds its address from the case's automatic messages from
+        now on, as the letter that opens a case does (see :func:`_explanation`)."""
+        if not msg.no_auto_reply or msg.sender is None or resident is None \
+                or msg.sender.address.lower() in held_addresses(case):
+            return
+        case.explanation = hold_automatic(case.explanation or {}, msg.sender.address)
+        await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
+                           action="no_auto_reply",
+                           note=f"{msg.sender.address}: no automatic messages, staff answer")
 
     async def _upgrade_if_still_waiting(self, session: AsyncSession, msg: InboundMessage,
                                         case: Case, now: datetime) -> None:
@@ -722,7 +737,7 @@ class IntakeService:
             building_id=building_id, apartment=apartment,
             resident_id=resident.id if resident else None, channel=msg.channel,
             subject=msg.subject, text=msg.text,
-            explanation={"rules": list(labels.rules), **({"error": failure} if failure else {})},
+            explanation=_explanation(labels, failure, msg),
             manual_triage=failure is not None, needs_review=failure is not None,
             review_reason=failure, escalation_level=0, received_at=msg.received_at or now,
             updated_at=now, respond_due=respond_due, resolve_due=resolve_due,
@@ -771,12 +786,12 @@ class IntakeService:
         return incident_id, other.number
 
     async def _acknowledge(self, session: AsyncSession, case: Case, now: datetime,
-                           first_contact: tuple[Resident, Identity, str] | None = None,
-                           *, silent: bool = False) -> bool:
-        """Record the case as acknowledged and tell the resident; ``silent``: the sender asked
-        for no automatic answers, so nothing is sent."""
+                           first_contact: tuple[Resident, Identity, str] | None = None) -> bool:
+        """Record the case as acknowledged and tell the resident, unless the letter that opened
+        it asked for no automatic answers (its address is held on the case, and the notifier
+        keeps every later automatic message from it too)."""
         sent, note = False, "acknowledgement not sent: the sender asked for no automatic replies"
-        if not silent:
+        if not held_addresses(case):
             link_code = None
             if case.channel not in CHAT_CHANNELS and case.resident_id is not None:
                 link_code = await self._link_code(session, case.resident_id, now,
@@ -826,6 +841,7 @@ class IntakeService:
             # the mail system is still trying: nothing failed, nobody to alert
             return IntakeResult(Action.BOUNCE, case.number if case else None,
                                 case.id if case else None, note="delivery delayed")
+        found = None
         if msg.bounced_recipient:
             # our letter went to the spelling the resident last wrote from; the bounce may
             # name another spelling of the mailbox
@@ -834,6 +850,7 @@ class IntakeService:
             if found is not None:
                 await update_row(session, found[1], unreachable=True,
                                  unreachable_reason="mail bounced")
+        reason = _bounce_reason(msg.text, msg.bounced_recipient)
         if case is not None:
             await record_event(session, case_id=case.id, at=now, actor="system",
                                action="bounce",
@@ -843,9 +860,60 @@ class IntakeService:
                                     recipients=self.notify.staff_chat(case),
                                     channel=msg.channel,
                                     recipient=msg.bounced_recipient or "?",
-                                    reason="bounce", fallback=None)
+                                    reason=reason, fallback=None)
+        elif msg.bounced_recipient:
+            await self._bounce_without_case(session, msg, found[0] if found else None,
+                                            reason, now)
         return IntakeResult(Action.BOUNCE, case.number if case else None,
                             case.id if case else None)
+
+    async def _bounce_without_case(self, session: AsyncSession, msg: InboundMessage,
+                                   resident: Resident | None, reason: str | None,
+                                   now: datetime) -> None:
+        """A message to an address came back and names no case (a letter staff wrote by hand,
+        a relay that rewrote everything): the address is marked undeliverable, and staff must
+        hear it too, or they keep writing to a dead address. Once a day per address, so a
+        bounce storm does not flood the chat; addresses no resident has (backscatter of mail
+        forged with the office's address) share one notice a day between them."""
+        who = msg.bounced_recipient if resident is not None else "unknown"
+        building = self.wf.building(resident.building_id) if resident is not None else None
+        await self.notify.staff(session, None, "delivery_failed",
+                                key=f"bounce:no-case:{who}:{now.date().isoformat()}",
+                                recipients=[f"chat:{building.code}" if building else "chat:"],
+                                channel=msg.channel, recipient=msg.bounced_recipient,
+                                reason=reason, fallback=None, resident=resident)
+
+
+def _explanation(labels: Classification, failure: str | None,
+                 msg: InboundMessage) -> dict[str, Any]:
+    """A new case's explanation: the classifier's rules, its failure if any, and the sender's
+    address when the letter asked for no automatic answers (nothing automatic about the case
+    goes there then: :func:`workflow.notify.held_addresses`)."""
+    explanation: dict[str, Any] = {"rules": list(labels.rules),
+                                   **({"error": failure} if failure else {})}
+    if msg.no_auto_reply and msg.sender is not None:
+        explanation = hold_automatic(explanation, msg.sender.address)
+    return explanation
+
+
+_BLOCK = re.compile(r"\n\s*\n")
+REASON_CHARS = 300
+
+
+def _bounce_reason(text: str, address: str | None) -> str | None:
+    """What a returned message's notice says about ``address``: the first paragraph naming it
+    (the server's answer), without the address it opens with, whitespace joined and cut
+    short; None when no paragraph names it."""
+    if not address:
+        return None
+    for block in _BLOCK.split(text):
+        if address in block.lower():
+            said = " ".join(block.split())
+            said = re.sub(rf"^<?{re.escape(address)}>?:?\s*", "", said, flags=re.IGNORECASE)
+            if len(said) > REASON_CHARS:
+                said = said[:REASON_CHARS].rsplit(" ", 1)[0] + "…"
+            return said.rstrip(". ") or None
+    return None
 
 
 def _missing(resident: Resident, **known: object) -> dict[str, object]:

@@ -20,10 +20,32 @@ from workflow.outbox import STAFF_CHANNEL, PermanentSendError, Queued, enqueue
 from workflow.rows import Prepared, adopt
 
 
-def pick_identity(identities: Sequence[Identity], prefer: str | None) -> Identity | None:
-    """The identity to write to: the preferred channel if reachable, else any reachable one."""
-    usable = [i for i in identities if not i.unreachable and i.channel in REACHABLE_CHANNELS]
+def pick_identity(identities: Sequence[Identity], prefer: str | None,
+                  skip: frozenset[str] = frozenset()) -> Identity | None:
+    """The identity to write to: the preferred channel if reachable, else any reachable one;
+    never one whose address is in ``skip``."""
+    usable = [i for i in identities if not i.unreachable and i.channel in REACHABLE_CHANNELS
+              and (not skip or i.address.lower() not in skip)]
     return next((i for i in usable if i.channel == prefer), usable[0] if usable else None)
+
+
+# Where a case keeps the addresses whose sender asked for no automatic answers (the channel
+# sets ``InboundMessage.no_auto_reply``): in the case row's own explanation, so every notice
+# about the case honours it without another query, and no schema change was needed.
+_HELD = "no_auto_reply"
+
+
+def held_addresses(case: Case) -> frozenset[str]:
+    """The addresses no automatic message about ``case`` may go to (staff's own still do)."""
+    return frozenset(case.explanation.get(_HELD, ())) if case.explanation else frozenset()
+
+
+def hold_automatic(explanation: dict[str, Any], address: str) -> dict[str, Any]:
+    """``explanation`` (a case's) with ``address`` held from automatic messages: the sender
+    asked never to be answered automatically, and a stage notice or a rating request is as
+    automatic as the acknowledgement. A new dict, so the ORM sees the change."""
+    held = set(explanation.get(_HELD, ())) | {address.lower()}
+    return {**explanation, _HELD: sorted(held)}
 
 
 # Built once: every message to a resident runs these, and building a statement costs about
@@ -79,12 +101,15 @@ class Notifier:
 
         ``first_contact`` (resident, identity, inbound external id) is the intake's shortcut
         for a brand-new resident: nothing to look up, no history to rate-limit against.
+        An ``automatic`` message (acknowledgement, stage notice, rating request) never goes to
+        an address that asked for none (:func:`held_addresses`); staff's own words do.
         """
         if case.resident_id is None:
             return None
         resident = (first_contact[0] if first_contact is not None
                     else await session.get_one(Resident, case.resident_id))
-        route = await self._route(session, resident, case.channel, first_contact)
+        skip = held_addresses(case) if automatic else frozenset()
+        route = await self._route(session, resident, case.channel, first_contact, skip)
         if route is None:
             return None
         ident, addresses = route
@@ -115,12 +140,15 @@ class Notifier:
                                  office=self.wf.settings.office_name, **context)
 
     async def _route(self, session: AsyncSession, resident: Resident, prefer: str | None,
-                     first_contact: tuple[Resident, Identity, str] | None
+                     first_contact: tuple[Resident, Identity, str] | None,
+                     skip: frozenset[str] = frozenset()
                      ) -> tuple[Identity, tuple[str, ...]] | None:
         if first_contact is not None:
+            if first_contact[1].address.lower() in skip:
+                return None
             return first_contact[1], (first_contact[1].address,)
         identities = await identities_of(session, resident.id)
-        ident = pick_identity(identities, prefer=prefer)
+        ident = pick_identity(identities, prefer=prefer, skip=skip)
         return (ident, tuple(i.address for i in identities)) if ident is not None else None
 
     async def _queue(
@@ -157,7 +185,7 @@ class Notifier:
         delivery (and redraws them on every change), so words rendered now would be stale."""
         if render:
             facts = (await self._facts(session, case) if case is not None
-                     else {"office": self.wf.settings.office_name})
+                     else {"case": None, "office": self.wf.settings.office_name})
             rendered = self.wf.renderer.render(template, self.wf.settings.default_language,
                                                html=False, **facts, **context)
             subject, text = rendered.subject, rendered.text

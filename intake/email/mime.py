@@ -358,6 +358,8 @@ class DsnRecipient:
     address: str
     action: str
     status: str
+    # what the receiving server answered ("smtp; 550 5.1.1 User unknown"): staff read it
+    diagnostic: str = ""
 
 
 @dataclass
@@ -369,6 +371,10 @@ class MimeResult:
     recovered: bool = False
     returned_ids: list[str] = field(default_factory=list)
     returned_recipients: list[str] = field(default_factory=list)
+    # The returned letter's In-Reply-To and References, and its Subject: a relay may give our
+    # letter a Message-ID of its own, but what it answered and its case tag stay ours.
+    returned_refs: list[str] = field(default_factory=list)
+    returned_subject: str | None = None
     dsn: list[DsnRecipient] = field(default_factory=list)
     # Delivery-status records found inside forwarded messages: not this mail's own (a resident
     # forwarding a bounce is no bounce), but what failed if the mail is a bounce on other
@@ -660,6 +666,8 @@ class _Walker:
         r.recovered = r.recovered or branch.recovered
         r.returned_ids.extend(branch.returned_ids)
         r.returned_recipients.extend(branch.returned_recipients)
+        r.returned_refs.extend(branch.returned_refs)
+        r.returned_subject = r.returned_subject or branch.returned_subject
         r.dsn.extend(branch.dsn)
         r.enclosed_dsn.extend(branch.enclosed_dsn)
         r.body_charset = r.body_charset or branch.body_charset
@@ -953,7 +961,8 @@ class _Walker:
             self.tnef_bodies.append(body)
 
     def returned(self, part: Message, ctype: str) -> None:
-        """The original message inside a bounce: its Message-ID finds our case."""
+        """The original message inside a bounce (RFC 3464 returns all of it, or its headers
+        alone): its Message-ID, In-Reply-To, References and Subject's case tag find our case."""
         if ctype == "text/rfc822-headers":
             text = decode_bytes(_payload_bytes(part))
             try:
@@ -968,6 +977,12 @@ class _Walker:
         for value in hv.get_all("message-id"):
             ids = _MSGID.findall(value) or [value.strip()]
             self.result.returned_ids.extend(i for i in ids if i)
+        for name in ("in-reply-to", "references"):
+            for value in hv.get_all(name):
+                self.result.returned_refs.extend(_MSGID.findall(value))
+        subject = decode_header_value(hv.get("subject"), self.hint)
+        if subject and self.result.returned_subject is None:
+            self.result.returned_subject = subject
         for value in hv.get_all("to"):
             for _, addr in email.utils.getaddresses([value]):
                 if "@" in addr:
@@ -1845,6 +1860,7 @@ def _dsn_records(part: Message) -> list[DsnRecipient]:
                 address=address.lower(),
                 action=fields.get("action", "").lower(),
                 status=fields.get("status", ""),
+                diagnostic=fields.get("diagnostic-code", ""),
             )
         )
     return out

@@ -133,6 +133,8 @@ class ParsedMail:
     automated: Automated | None = None
     bounced_recipient: str | None = None
     bounced_message_ids: tuple[str, ...] = ()
+    # the Subject of our letter that came back (its case tag names the case)
+    bounced_subject: str | None = None
     forwarded_ids: tuple[str, ...] = ()
     bounce_delayed: bool = False
     recovered: bool = False
@@ -152,7 +154,8 @@ class ParsedMail:
 
     def thread_hints(self) -> tuple[str, ...]:
         """In-Reply-To, References, the ids of the sender's own letters forwarded as
-        attachments and, for bounces, the returned message's ids; deduplicated."""
+        attachments and, for bounces, the returned message's Message-ID, In-Reply-To and
+        References; deduplicated."""
         seen: dict[str, None] = {}
         ids = [self.in_reply_to] if self.in_reply_to else []
         ids += list(self.references)
@@ -394,10 +397,27 @@ def _sender(
     if not _valid_address(addr):
         if "@" not in raw and raw.strip() and not addr:
             local = raw.strip().strip("<>").lower()
-        shown = addr or raw.strip()
+        alone = None if name else _name_alone(raw, hint)
+        if alone:
+            notes.append(f"From {alone!r} has no address: manual review, nothing will be sent")
+            return None, alone, local
+        # raw 8-bit bytes arrive as surrogate escapes: shown decoded, not as "\udcd0…"
+        shown = decode_header_value(addr or raw.strip(), hint)
         notes.append(f"From address {shown!r} is not usable: manual review, nothing will be sent")
         return None, name, local
     return addr.lower(), name, local
+
+
+def _name_alone(raw: str, hint: str | None) -> str | None:
+    """The person a From without any address names ("From: Сергей Обухов", often in raw 8-bit
+    bytes): read as what it is, a name, so staff see who wrote. A bare word stays a mailbox
+    ("From: MAILER-DAEMON" is no person)."""
+    if "@" in raw or "<" in raw:
+        return None
+    decoded = decode_header_value(raw, hint).strip(' "')
+    if not decoded or (decoded.isascii() and " " not in decoded):
+        return None
+    return decoded
 
 
 # Addresses no person reads: no-reply senders, the robots a site's contact form or a
@@ -645,9 +665,8 @@ def _text_dsn(text: str) -> list[DsnRecipient]:
         fields = {k.lower(): v.strip() for k, v in _DSN_FIELD.findall(block)}
         address = (dsn_address(fields) or "").lower()
         if _valid_address(address):
-            out.append(
-                DsnRecipient(address, fields.get("action", "").lower(), fields.get("status", ""))
-            )
+            out.append(DsnRecipient(address, fields.get("action", "").lower(),
+                                    fields.get("status", ""), fields.get("diagnostic-code", "")))
     return out
 
 
@@ -668,7 +687,7 @@ def _bounce_details(
 ) -> tuple[str | None, list[str], bool]:
     """The address that failed, the Message-IDs returned, and whether the notice reports only
     a delay (nothing has failed yet: nobody to alert)."""
-    ids = list(dict.fromkeys(mime.returned_ids))
+    ids = list(dict.fromkeys(mime.returned_ids + mime.returned_refs))
     if not ids:
         ids = list(dict.fromkeys(_BODY_MSGID.findall(text)))
     report_type = mime.report_fields.get("report-type", "")
@@ -721,6 +740,33 @@ def _bounce_details(
             notes.append("bounced recipient taken from the bounce text")
             return low, ids, False
     return None, ids, False
+
+
+def _diagnostic(mime: MimeResult, text: str, recipient: str | None) -> str:
+    """What the receiving server answered about ``recipient`` ("550 5.1.1 User unknown"),
+    from the delivery-status fields; empty when they do not say."""
+    if recipient is None:
+        return ""
+    for record in mime.dsn or _text_dsn(text) or mime.enclosed_dsn:
+        if record.diagnostic and _ascii_domain(record.address) == recipient:
+            kind, sep, said = record.diagnostic.partition(";")  # "smtp; 550 …"
+            typed = sep and kind.strip() and " " not in kind.strip()
+            return " ".join((said if typed else record.diagnostic).split())
+    return ""
+
+
+def _bounce_text(text: str, recipient: str | None, said: str, returned: str | None) -> str:
+    """A bounce's text as staff read it: the failed address with the server's answer first
+    when the notice does not quote it (RFC 3464 keeps it in a part listed as a file), then the
+    notice, then which letter of ours came back, whose case tag finds the case when a relay
+    gave our letter a Message-ID of its own."""
+    flat = " ".join(text.split()).lower()
+    parts = [text]
+    if recipient and said and said.lower() not in flat:
+        parts.insert(0, f"{recipient}: {said}")
+    if returned and " ".join(returned.split()).lower() not in flat:
+        parts.append(f"Returned letter: {returned}")
+    return "\n\n".join(p for p in parts if p)
 
 
 def _parse(
@@ -865,6 +911,8 @@ def _parse(
         bounced_recipient, bounced_ids, delayed = _bounce_details(
             mime, full_text, sender, recipients, headers, notes
         )
+        said = _diagnostic(mime, full_text, bounced_recipient)
+        text = _bounce_text(text, bounced_recipient, said, mime.returned_subject)
     if automated is not None:
         notes.insert(0, f"automated ({automated.value}): {reason}")
     recovered = recovered or mime.recovered
@@ -888,6 +936,7 @@ def _parse(
         automated=automated,
         bounced_recipient=bounced_recipient,
         bounced_message_ids=tuple(bounced_ids),
+        bounced_subject=mime.returned_subject if automated is Automated.BOUNCE else None,
         bounce_delayed=delayed,
         recovered=recovered,
         notes=tuple(dict.fromkeys(all_notes)),
