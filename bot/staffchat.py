@@ -209,11 +209,16 @@ class Cards:
         building = await session.get(Building, case.building_id) if case.building_id else None
         assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
         resident = await session.get(Resident, case.resident_id) if case.resident_id else None
-        attachments = sum(len(m.attachments or []) for m in (await session.scalars(
-            select(Message).where(Message.case_id == case.id, Message.direction == "in"))).all())
+        incoming = (await session.scalars(select(Message).where(
+            Message.case_id == case.id, Message.direction == "in").order_by(Message.id))).all()
+        attachments = sum(len(m.attachments or []) for m in incoming)
         facts: dict[str, Any] = {
             "case": case, "building": building, "assignee": assignee, "resident": resident,
             "office": self.wf.settings.office_name, "attachments": attachments,
+            # what the channel noted on the report (a file dropped over the size limit, a mail
+            # too big to fetch whole, a text recovered from a broken layout): staff must know
+            # something is missing before they answer
+            "notes": next((m.note for m in incoming if m.note), None),
             "rules": list(case.explanation.get("rules", [])),
         }
         body = self.wf.renderer.render("staff_new_case", self.lang, html=False, **facts).text

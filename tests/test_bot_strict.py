@@ -485,3 +485,26 @@ async def test_an_album_reaches_staff_whole_when_the_groups_budget_runs_out_half
     assert "pending" not in {r.state for r in await outbox(h)}
     assert h.emu.flood_error_count == 0, h.emu.flood_hits
 
+
+
+# --- what the channel noted on a report reaches the card -----------------------------------------
+
+
+async def test_a_file_dropped_over_the_limit_is_said_on_the_card(
+        telegram: TelegramHarness) -> None:
+    """A letter whose 30 MB video was dropped over the size limit opens its case (issue 3);
+    the staff card says so, or staff answer as if they had seen everything."""
+    import dataclasses
+
+    from tests.helpers import mail
+
+    h = telegram
+    note = "attachment 'video.mp4' (30.0 MB) dropped: over the 10 MB limit"
+    letter = dataclasses.replace(
+        mail("olga@example.org", "Течёт кран на кухне, кв. 8, видео во вложении",
+             h.app.wf.clock.now()), notes=(note,))
+    await h.app.intake.ingest(letter)
+    await run(h)
+    [card] = [m.get("text") or "" for m in h.emu.sent_messages(STAFF_CHAT)
+              if "Течёт кран" in (m.get("text") or "")]
+    assert f"⚙ При приёме: {note}" in card

@@ -22,6 +22,7 @@ CONTEXT: dict[str, Any] = {
     "resident": SimpleNamespace(name="Ольга <script>", apartment="7", phone=None),
     "office": "УК", "link_code": "AB12CD34", "note": "Готово <ok>", "question": "Этаж?",
     "text": "Ответ\n\nвторой абзац <x>", "rules": ["heating.cold"], "attachments": 2,
+    "notes": "attachment <big.mp4> dropped: over the 10 MB limit",
     "level": 2, "level_name": "head", "manual": False, "now": NOW, "channel": "email",
     "recipient": "a@b", "reason": "bounce", "fallback": None,
 }
