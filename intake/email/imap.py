@@ -17,6 +17,10 @@ Selection when there is no usable cursor (first contact with a mailbox, or a UID
 change): in \\Seen mode only UNSEEN messages are taken, so years of read history are not turned
 into cases (a restore that lost the flags shows everything unseen, and dedupe absorbs it); with a
 ``processed_folder`` everything left in the mailbox is unprocessed by definition, so all of it.
+
+A mail over ``max_message_bytes`` is not fetched whole: its BODYSTRUCTURE, its header and the
+start of its first text part (``BODY.PEEK[1.1]<0.N>``) make a small mail that opens the case
+like any other, with a note naming what stayed on the server.
 """
 
 from __future__ import annotations
@@ -28,22 +32,34 @@ import random
 import re
 import ssl
 import sys
-from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from aioimaplib import IMAP4, AioImapException, Response
+from aioimaplib import IMAP4, AioImapException, CommandTimeout, Response
+from sqlalchemy import select
 
 from intake import quarantine as quarantine_store
 from intake.email import MailLimits
 from intake.email.backlog import describe_error, parse_raw
+from intake.email.bodystructure import (
+    MimePart,
+    body_structure,
+    cut_at_line,
+    first_text_part,
+    mime_parts,
+    oversize_note,
+    partial_message,
+)
 from intake.email_settings import ImapConfig
 from intake.message import InboundMessage
 from intake.tables import MailboxState
 from workflow.context import Workflow
 from workflow.health import record_health
 from workflow.intake import Action, IntakeResult, IntakeService
+from workflow.models import Quarantine
+from workflow.rows import record_event
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +67,8 @@ HEALTH_CHANNEL = "email.imap"
 SIZE_CHUNK = 100
 FETCH_CHUNK = 10
 RECURSION_LIMIT = 20_000
+# 2**60 × any sensible base is far past any cap; more doublings only risk a float overflow.
+BACKOFF_DOUBLINGS = 60
 T = TypeVar("T")
 
 _FETCH_START = re.compile(rb"^\d+ FETCH \(")
@@ -67,9 +85,15 @@ class ImapError(Exception):
 
 @dataclass(frozen=True)
 class FetchedMail:
+    """One message as fetched. A mail over the size limit is fetched in part: ``raw`` is then
+    its headers and first text part put together, ``note`` says what was left out and
+    ``headers`` are its headers as the server sent them."""
+
     uid: int
     raw: bytes
     internal_date: datetime | None = None
+    note: str | None = None
+    headers: bytes | None = None
 
 
 @dataclass
@@ -182,7 +206,14 @@ class ImapPoller:
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         ssl_context: ssl.SSLContext | None = None,
+        partial_bytes: int = 256 * 1024,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        """``max_message_bytes``: a mail bigger than this is not fetched whole; its headers and
+        the first ``partial_bytes`` of its first text part open the case instead.
+        ``sleep`` waits out a retry delay; tests pass one that records the delay and returns,
+        so the backoff can be watched without waiting minutes (by default the wait ends
+        early when the poller is closed)."""
         self.config = config
         self.intake = intake
         self.wf = wf
@@ -194,6 +225,8 @@ class ImapPoller:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.ssl_context = ssl_context
+        self.partial_bytes = partial_bytes
+        self._sleep = sleep
         self._imap: IMAP4 | None = None
         self._lost = asyncio.Event()
         self._uidvalidity: int | None = None
@@ -201,7 +234,7 @@ class ImapPoller:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self.failures = 0
-        self._oversized: set[int] = set()
+        self._oversized: dict[int, int] = {}  # UID → size, for mail over the limit
         # aioimaplib 2.0 parses each read recursively, one frame per response line; a server
         # pushing a few thousand untagged lines at once (flag updates after another client
         # marked the inbox read, EXPUNGEs) would overflow the default limit of 1000 and kill
@@ -239,7 +272,9 @@ class ImapPoller:
             return task.result()
         except ImapError:
             raise
-        except TimeoutError as exc:
+        except (TimeoutError, CommandTimeout) as exc:
+            # aioimaplib times FETCH and STORE itself; its CommandTimeout says only the
+            # command's tag, so it gets the same sentence as our own timeout.
             raise ImapError(f"IMAP {what} timed out after {limit:g} s") from exc
         except ConnectionRefusedError as exc:
             raise ImapError(f"IMAP server {self.where} refused the connection") from exc
@@ -415,8 +450,8 @@ class ImapPoller:
                 continue  # expunged since the search
             size = sizes[uid]
             if self.max_message_bytes and size > self.max_message_bytes:
-                self._oversized.add(uid)
-                size = 0  # only its header will be fetched
+                self._oversized[uid] = size
+                size = 0  # only its header and the start of its text will be fetched
             if current and (len(current) >= self.batch_size or total + size > self.batch_bytes):
                 batches.append(current)
                 current, total = [], 0
@@ -441,24 +476,86 @@ class ImapPoller:
             mails.extend(m for m in parse_fetch(resp.lines) if m.uid in wanted)
         return sorted(mails, key=lambda m: m.uid)
 
-    async def _fetch_headers(self, uid: int) -> bytes:
+    async def _fetch_section(self, uid: int, section: str) -> FetchedMail | None:
+        """The first ``partial_bytes`` of one section (``HEADER``, ``1.2``) of one message;
+        None when the message is gone (expunged since it was listed)."""
         assert self._imap is not None
-        resp = await self._call("UID FETCH (header)", self._imap.uid(
-            "fetch", str(uid), "(UID INTERNALDATE BODY.PEEK[HEADER])"))
-        found = parse_fetch(resp.lines) if resp.result == "OK" else []
-        return found[0].raw if found else b""
+        what = f"UID FETCH (BODY[{section}])"
+        resp = await self._call(what, self._imap.uid(
+            "fetch", str(uid),
+            f"(UID INTERNALDATE BODY.PEEK[{section}]<0.{self.partial_bytes}>)"))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP {what} refused: {_text(resp)}")
+        found = [m for m in parse_fetch(resp.lines) if m.uid == uid]
+        return found[0] if found else None
+
+    async def _mime_parts(self, uid: int) -> list[MimePart]:
+        """The message's parts as the server describes them, without fetching any."""
+        assert self._imap is not None
+        what = "UID FETCH (BODYSTRUCTURE)"
+        resp = await self._call(what, self._imap.uid("fetch", str(uid), "(UID BODYSTRUCTURE)"))
+        if resp.result != "OK":
+            raise ImapError(f"IMAP {what} refused: {_text(resp)}")
+        try:
+            structure = body_structure(resp.lines)
+            parts = mime_parts(structure) if structure is not None else []
+        except Exception:
+            # Reading it is our code, not the server's: a structure it trips on must not
+            # fail the poll (the batch would be retried forever). Headers alone still open
+            # the case.
+            log.exception("IMAP message %s: BODYSTRUCTURE not understood", self._source(uid))
+            return []
+        if not parts:
+            log.warning("IMAP message %s: no readable BODYSTRUCTURE", self._source(uid))
+        return parts
+
+    async def _fetch_oversized(self, uid: int) -> FetchedMail | None:
+        """A mail over ``max_message_bytes`` (a scan of every page of a contract, a video)
+        still opens its case: its headers and the start of its first text part, each within
+        ``partial_bytes``, are put together as a small mail of their own, and a note says
+        what stayed on the server. Fetching it whole would hold it in memory some thirty
+        times over (aioimaplib), and quarantining it would leave the resident unanswered."""
+        head = await self._fetch_section(uid, "HEADER")
+        if head is None:
+            return None
+        header = cut_at_line(head.raw) if len(head.raw) >= self.partial_bytes else head.raw
+        parts = await self._mime_parts(uid)
+        text = first_text_part(parts)
+        body, cut = b"", None
+        if text is not None:
+            got = await self._fetch_section(uid, text.section)
+            body = got.raw if got is not None else b""
+            if text.size > self.partial_bytes:
+                body, cut = cut_at_line(body), self.partial_bytes
+        note = oversize_note(self._oversized[uid], self.max_message_bytes, parts, text, cut)
+        log.warning("IMAP message %s: %s", self._source(uid), note)
+        return FetchedMail(uid, partial_message(header, text, body), head.internal_date,
+                           note=note, headers=header)
 
     async def _process_batch(self, batch: list[int], report: PollReport) -> None:
-        big = [u for u in batch if u in self._oversized]
-        mails = await self._fetch([u for u in batch if u not in big]) if len(big) < len(batch) \
-            else []
-        done: list[int] = []
-        for uid in big:
-            raw = await self._fetch_headers(uid)
-            await self._quarantine(uid, raw, f"message is over the "
-                                   f"{self.max_message_bytes // 2**20} MB limit; headers kept")
-            report.quarantined.append(uid)
-            done.append(uid)
+        whole = [u for u in batch if u not in self._oversized]
+        mails = await self._fetch(whole) if whole else []
+        for uid in batch:
+            if uid in self._oversized and (partial := await self._fetch_oversized(uid)):
+                mails.append(partial)
+        mails.sort(key=lambda m: m.uid)
+        parsed = await self._parse(mails, report)
+        # One commit for the batch; \Seen only after it.
+        results = await self.intake.ingest_many([inbound for _, inbound in parsed])
+        for (mail, _), result in zip(parsed, results, strict=True):
+            if isinstance(result, Exception):
+                await self._failed(mail, result, report)
+                continue
+            report.results.append((mail.uid, result))
+            if mail.note is not None:
+                await self._record_oversized(mail, result)
+        if mails:
+            await self._mark_processed([m.uid for m in mails])
+            report.marked += len(mails)
+
+    async def _parse(self, mails: list[FetchedMail],
+                     report: PollReport) -> list[tuple[FetchedMail, InboundMessage]]:
+        """Each mail to an InboundMessage; one that cannot be read goes to quarantine."""
         parsed: list[tuple[FetchedMail, InboundMessage]] = []
         for mail in mails:
             report.fetched += 1
@@ -467,22 +564,33 @@ class ImapPoller:
                     mail.raw, own_addresses=self.own_addresses, internal_date=mail.internal_date,
                     limits=self.limits, authority_domains=self.config.authority_domains,
                     )).to_inbound(raw_ref=self._source(mail.uid),
-                                                    fallback_time=self.wf.clock.now())
+                                  fallback_time=self.wf.clock.now())
             except Exception as exc:
                 await self._failed(mail, exc, report)
-            else:
-                parsed.append((mail, inbound))
-            done.append(mail.uid)
-        # One commit for the batch; \Seen only after it.
-        results = await self.intake.ingest_many([inbound for _, inbound in parsed])
-        for (mail, _), result in zip(parsed, results, strict=True):
-            if isinstance(result, Exception):
-                await self._failed(mail, result, report)
-            else:
-                report.results.append((mail.uid, result))
-        if done:
-            await self._mark_processed(done)
-            report.marked += len(done)
+                continue
+            if mail.note is not None:  # kept beside the resident's words in the log
+                inbound = replace(inbound, notes=(mail.note, *inbound.notes))
+            parsed.append((mail, inbound))
+        return parsed
+
+    async def _record_oversized(self, mail: FetchedMail, result: IntakeResult) -> None:
+        """Staff read a case's events (``/case``), so the note goes there as well; the raw
+        headers are kept in the quarantine table for inspection, already resolved, since
+        there is nothing to retry: the mail did its work. A mail seen again (a duplicate
+        after a crash) adds neither twice."""
+        now = self.wf.clock.now()
+        source = self._source(mail.uid)
+        outcome = f"{result.action} {result.case_number or ''}".strip()
+        async with self.wf.sessions.begin() as session:
+            if result.case_id is not None and result.action != Action.DUPLICATE:
+                await record_event(session, case_id=result.case_id, at=now, actor="system",
+                                   action="oversized", note=mail.note)
+            if await session.scalar(select(Quarantine.id).where(
+                    Quarantine.source == source).limit(1)) is None:
+                session.add(Quarantine(
+                    channel="email", source=source, raw=mail.headers or b"",
+                    reason=f"{mail.note}; {outcome}; headers kept for inspection",
+                    attempts=1, created_at=now, resolved_at=now))
 
     def _source(self, uid: int) -> str:
         return f"imap:{self.config.mailbox}:{self._uidvalidity}:{uid}"
@@ -491,7 +599,10 @@ class ImapPoller:
         """Kept, not lost: the raw mail goes to quarantine for ``domovoy requeue``."""
         log.error("IMAP message %s could not be processed", self._source(mail.uid),
                   exc_info=exc)
-        await self._quarantine(mail.uid, mail.raw, describe_error(exc))
+        reason = describe_error(exc)
+        if mail.note is not None:
+            reason += f" ({mail.note}; its headers and first text part are kept)"
+        await self._quarantine(mail.uid, mail.raw, reason)
         report.quarantined.append(mail.uid)
 
     async def _quarantine(self, uid: int, raw: bytes, reason: str) -> None:
@@ -552,8 +663,21 @@ class ImapPoller:
         await self._call("IDLE DONE", idle_task)
 
     def _backoff(self) -> float:
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** max(self.failures - 1, 0))
+        """base, 2×base, 4×base … up to ``backoff_cap``, less up to 20 % jitter (so several
+        pollers do not hammer a recovering server in step). The exponent is bounded: after
+        some thousand failures (days of outage) ``2 ** failures`` no longer fits a float,
+        and the overflow would have ended the loop for good."""
+        doublings = min(max(self.failures - 1, 0), BACKOFF_DOUBLINGS)
+        delay = min(self.backoff_cap, self.backoff_base * 2.0 ** doublings)
         return delay * random.uniform(0.8, 1.0)
+
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before retrying, or less if the poller is closed."""
+        if self._sleep is not None:
+            await self._sleep(delay)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def run(self) -> None:
         """Poll, wait for mail (IDLE or the interval), repeat; reconnect with capped backoff
@@ -573,8 +697,7 @@ class ImapPoller:
             self.failures += 1
             delay = self._backoff()
             log.warning("IMAP: %s; retrying in %.1f s", error, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            await self._pause(delay)
 
     async def close(self) -> None:
         self._stopping.set()

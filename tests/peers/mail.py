@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from intake.email_settings import ImapConfig, SmtpConfig
 
 OFFICE = "office@uk-zarechye.test"
 MAIL_DOMAIN = "uk-zarechye.test"
+_CAPABILITY_LINE = re.compile(rb"CAPABILITY[^\r\n\]]*")
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +75,14 @@ def smtp_config(sink: SmtpSink, **overrides: Any) -> SmtpConfig:
 
 class TcpProxy:
     """Loopback TCP proxy whose connections a test can cut, at once or after N bytes of the
-    server's answer (the network dropping in the middle of a large FETCH)."""
+    server's answer (the network dropping in the middle of a large FETCH).
+
+    It can also play two other servers a real Dovecot will not: one that accepts connections
+    and then stops answering (``stalled``: the server's bytes are swallowed, as on a hung
+    peer or a black-holed route), and one that does not offer some capabilities
+    (``hide_capabilities``, e.g. ``{"IDLE"}``: the names are taken out of CAPABILITY lines).
+    ``client_lines`` is what the client sent, one command line each, for asserting which
+    commands a client used."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -83,6 +92,9 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.cut_after: int | None = None
         self.cuts = 0
+        self.stalled = False
+        self.hide_capabilities: frozenset[str] = frozenset()
+        self.client_lines: list[bytes] = []
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._handle, self.host, self.port)
@@ -108,11 +120,19 @@ class TcpProxy:
             return
         self._writers |= {client_w, server_w}
 
-        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter, count: bool) -> None:
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter,
+                       from_server: bool) -> None:
             sent = 0
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await r.read(65536):
-                    if count and self.cut_after is not None and sent + len(data) > self.cut_after:
+                    if not from_server:
+                        self.client_lines += data.splitlines()
+                    elif self.stalled:
+                        continue  # a server that stopped answering: nothing comes back
+                    else:
+                        data = self._without_hidden_capabilities(data)
+                    if from_server and self.cut_after is not None \
+                            and sent + len(data) > self.cut_after:
                         w.write(data[: max(self.cut_after - sent, 0)])
                         self.cut_after = None
                         self.cuts += 1
@@ -125,6 +145,19 @@ class TcpProxy:
 
         await asyncio.gather(pipe(client_r, server_w, False), pipe(server_r, client_w, True))
         self._writers -= {client_w, server_w}
+
+    def _without_hidden_capabilities(self, data: bytes) -> bytes:
+        """CAPABILITY lines (the greeting's, the LOGIN answer's, a CAPABILITY response's) with
+        the hidden names taken out. Only for test traffic: a FETCH literal quoting such a line
+        would change length and break the framing."""
+        if not self.hide_capabilities or b"CAPABILITY" not in data:
+            return data
+        hidden = {c.upper().encode() for c in self.hide_capabilities}
+
+        def strip(m: re.Match[bytes]) -> bytes:
+            return b" ".join(t for t in m.group(0).split(b" ") if t.upper() not in hidden)
+
+        return _CAPABILITY_LINE.sub(strip, data)
 
 
 @pytest.fixture
