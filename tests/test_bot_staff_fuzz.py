@@ -412,8 +412,12 @@ async def test_a_staff_chat_that_is_gone_fails_its_card_once_without_a_loop(
     async with h.app.wf.sessions() as session:
         items = (await session.scalars(select(OutboxItem).where(
             OutboxItem.channel == "staff"))).all()
-    assert [i.state for i in items] == ["failed"], [(i.purpose, i.state) for i in items]
+    cards = [i for i in items if i.purpose != "staff_chat_lost"]
+    assert [i.state for i in cards] == ["failed"], [(i.purpose, i.state) for i in items]
     assert await events(h, case, "delivery_failed")  # on the case's history for /case
+    # the managers hear of the lost chat (test_bot_strict), never through that chat: no loop
+    told = [i for i in items if i.purpose == "staff_chat_lost"]
+    assert told and all(not i.recipient.startswith("chat:") for i in told)
 
 
 async def test_a_forum_without_topic_rights_still_gets_every_card(
