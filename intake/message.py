@@ -175,6 +175,9 @@ class InboundMessage(_Storable):
     phone: str | None = None
     automated: Automated | None = None
     bounced_recipient: str | None = None
+    # what the receiving server answered about that recipient ("550 5.1.1 User unknown"), as
+    # the channel read it from the notice: staff see it in the delivery-failure alert
+    bounce_reason: str | None = None
     # a delivery notice that reports a delay, not a failure: nothing to tell staff yet
     bounce_delayed: bool = False
     notes: tuple[str, ...] = ()
@@ -215,7 +218,7 @@ def message_from_json(data: dict[str, Any]) -> InboundMessage:
         building_code=data.get("building_code"), apartment=data.get("apartment"),
         phone=data.get("phone"),
         automated=Automated(data["automated"]) if data.get("automated") else None,
-        bounced_recipient=data.get("bounced_recipient"),
+        bounced_recipient=data.get("bounced_recipient"), bounce_reason=data.get("bounce_reason"),
         bounce_delayed=bool(data.get("bounce_delayed", False)), notes=tuple(data.get("notes", ())),
         preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
         no_auto_reply=bool(data.get("no_auto_reply", False)),

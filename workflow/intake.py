@@ -868,7 +868,7 @@ class IntakeService:
             if found is not None:
                 await update_row(session, found[1], unreachable=True,
                                  unreachable_reason="mail bounced")
-        reason = _bounce_reason(msg.text, msg.bounced_recipient)
+        reason = msg.bounce_reason
         if case is not None:
             await record_event(session, case_id=case.id, at=now, actor="system",
                                action="bounce",
@@ -912,26 +912,6 @@ def _explanation(labels: Classification, failure: str | None,
     if msg.no_auto_reply and msg.sender is not None:
         explanation = hold_automatic(explanation, msg.sender.address)
     return explanation
-
-
-_BLOCK = re.compile(r"\n\s*\n")
-REASON_CHARS = 300
-
-
-def _bounce_reason(text: str, address: str | None) -> str | None:
-    """What a returned message's notice says about ``address``: the first paragraph naming it
-    (the server's answer), without the address it opens with, whitespace joined and cut
-    short; None when no paragraph names it."""
-    if not address:
-        return None
-    for block in _BLOCK.split(text):
-        if address in block.lower():
-            said = " ".join(block.split())
-            said = re.sub(rf"^<?{re.escape(address)}>?:?\s*", "", said, flags=re.IGNORECASE)
-            if len(said) > REASON_CHARS:
-                said = said[:REASON_CHARS].rsplit(" ", 1)[0] + "…"
-            return said.rstrip(". ") or None
-    return None
 
 
 def _missing(resident: Resident, **known: object) -> dict[str, object]:

@@ -135,6 +135,8 @@ class ParsedMail:
     bounced_message_ids: tuple[str, ...] = ()
     # the Subject of our letter that came back (its case tag names the case)
     bounced_subject: str | None = None
+    # the receiving server's answer about the bounced recipient
+    bounce_reason: str | None = None
     forwarded_ids: tuple[str, ...] = ()
     bounce_delayed: bool = False
     recovered: bool = False
@@ -197,6 +199,7 @@ class ParsedMail:
             raw_ref=raw_ref,
             automated=self.automated,
             bounced_recipient=self.bounced_recipient,
+            bounce_reason=self.bounce_reason,
             bounce_delayed=self.bounce_delayed,
             notes=tuple(notes),
             no_auto_reply=self.no_auto_reply,
@@ -755,6 +758,26 @@ def _diagnostic(mime: MimeResult, text: str, recipient: str | None) -> str:
     return ""
 
 
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_REASON_CHARS = 300
+
+
+def _bounce_reason(text: str, address: str | None) -> str | None:
+    """What a returned message's notice says about ``address``: the first paragraph naming it
+    (the server's answer), without the address it opens with, whitespace joined and cut
+    short; None when no paragraph names it."""
+    if not address:
+        return None
+    for block in _PARAGRAPH.split(text):
+        if address in block.lower():
+            said = " ".join(block.split())
+            said = re.sub(rf"^<?{re.escape(address)}>?:?\s*", "", said, flags=re.IGNORECASE)
+            if len(said) > _REASON_CHARS:
+                said = said[:_REASON_CHARS].rsplit(" ", 1)[0] + "…"
+            return said.rstrip(". ") or None
+    return None
+
+
 def _bounce_text(text: str, recipient: str | None, said: str, returned: str | None) -> str:
     """A bounce's text as staff read it: the failed address with the server's answer first
     when the notice does not quote it (RFC 3464 keeps it in a part listed as a file), then the
@@ -907,12 +930,14 @@ def _parse(
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
     delayed = False
+    bounce_reason = None
     if automated is Automated.BOUNCE:
         bounced_recipient, bounced_ids, delayed = _bounce_details(
             mime, full_text, sender, recipients, headers, notes
         )
         said = _diagnostic(mime, full_text, bounced_recipient)
         text = _bounce_text(text, bounced_recipient, said, mime.returned_subject)
+        bounce_reason = _bounce_reason(text, bounced_recipient)
     if automated is not None:
         notes.insert(0, f"automated ({automated.value}): {reason}")
     recovered = recovered or mime.recovered
@@ -937,6 +962,7 @@ def _parse(
         bounced_recipient=bounced_recipient,
         bounced_message_ids=tuple(bounced_ids),
         bounced_subject=mime.returned_subject if automated is Automated.BOUNCE else None,
+        bounce_reason=bounce_reason,
         bounce_delayed=delayed,
         recovered=recovered,
         notes=tuple(dict.fromkeys(all_notes)),
