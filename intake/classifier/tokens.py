@@ -52,10 +52,12 @@ _CHAT_SPELLINGS = {
     "elevater": "elevator", "elevetor": "elevator", "flodding": "flooding", "floding": "flooding",
     "alot": "a lot", "smokey": "smoky",
 }
-_CHAT_SPELLING = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
+# Neither pattern opens with \b: re then skips to each possible first letter in C, and the
+# start of the word is checked in Python on the few matches (``_respell``).
+_CHAT_SPELLING = re.compile(r"(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
 # Russian written as heard: an unstressed "о" typed "а", "е" typed "и" ("пажар в падвале",
 # "с патолка тичет вада"), in the stems of the words alarms are told with.
-_HEARD = re.compile(r"\b(?:пажар|падвал|патол(?=о?к)|тичет|тичот|вад(?=[ауы]\b|ой\b)|праводк)")
+_HEARD = re.compile(r"(?:пажар|падвал|патол(?=о?к)|тичет|тичот|вад(?=[ауы]\b|ой\b)|праводк)")
 _HEARD_AS = {"пажар": "пожар", "падвал": "подвал", "патол": "потол", "тичет": "течет",
              "тичот": "течет", "вад": "вод", "праводк": "проводк"}
 
@@ -83,6 +85,14 @@ def plain(text: str) -> str:
 MAX_CHARS = 20_000
 
 
+def _respell(m: re.Match[str], spellings: dict[str, str]) -> str:
+    """A misspelling's fix where it starts a word (not "пажар" inside another word)."""
+    start = m.start()
+    if start and (m.string[start - 1].isalnum() or m.string[start - 1] == "_"):
+        return m.group()
+    return spellings[m.group()]
+
+
 def normalise(text: str) -> str:
     """Lower-case, read Russian typed in Latin letters as Cyrillic, fold ё→е, spell out chat
     English ("thru", "pls") and expand "n't" so negation is one shared word "not"."""
@@ -90,8 +100,8 @@ def normalise(text: str) -> str:
     if is_transliterated(text):
         text = to_cyrillic(text)
     text = text.replace("ё", "е")
-    text = _CHAT_SPELLING.sub(lambda m: _CHAT_SPELLINGS[m.group()], text)
-    text = _HEARD.sub(lambda m: _HEARD_AS[m.group()], text)
+    text = _CHAT_SPELLING.sub(lambda m: _respell(m, _CHAT_SPELLINGS), text)
+    text = _HEARD.sub(lambda m: _respell(m, _HEARD_AS), text)
     text = _NT.sub(" not", text)
     text = _HARD_SIGN.sub("ъ", text)
     return _APOS.sub("", text)
