@@ -648,40 +648,36 @@ class StaffSender:
     async def _staff_chat_lost(self, recipient: str, chat_id: int,
                                exc: TelegramAPIError) -> None:
         """The bot was removed from a staff chat, or the chat was deleted: new cases, residents'
-        messages and escalations for it now reach nobody there. The managers are told (in
-        their chat and directly), once per loss, as for the managers' chat below."""
-        async with self.wf.sessions.begin() as session:
-            last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == recipient,
-                OutboxItem.state == "sent"))
+        messages and escalations for it now reach nobody there. The managers are told, in
+        their chat and directly."""
+        async with self.wf.sessions() as session:
             managers = (await session.scalars(select(Staff.id).where(
                 Staff.role == "manager", Staff.active.is_(True)))).all()
-            text = self.texts.staff(self.lang, "staff_chat_lost", chat_id=chat_id,
-                                    reason=exc.message)
-            for to in ["managers", *(f"staff:{m}" for m in managers)]:
-                await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
-                              recipient=to, purpose="staff_chat_lost",
-                              key=f"telegram:staff-chat-lost:{chat_id}:{last_ok or 0}:{to}",
-                              payload=staff_payload(None, None, "", text, self.lang),
-                              automatic=False)
-        self.wf.wake_outbox()
+        await self._chat_lost(recipient, chat_id, exc, "staff_chat_lost",
+                              ["managers", *(f"staff:{m}" for m in managers)])
 
     async def _managers_chat_lost(self, chat_id: int, exc: TelegramAPIError) -> None:
         """The bot was removed from the managers' chat, or the chat was deleted: every report
         and escalation to it now fails, which only the outbox knew. Staff are told in the
-        staff chat, once per loss: the notice's key names the last post that did reach the
-        chat, so it is queued again only after the chat worked in between."""
+        staff chat."""
+        await self._chat_lost("managers", chat_id, exc, "managers_chat_lost", ["chat:"])
+
+    async def _chat_lost(self, lost: str, chat_id: int, exc: TelegramAPIError, purpose: str,
+                         tell: list[str]) -> None:
+        """Tell ``tell`` that the chat behind recipient ``lost`` is gone, once per loss: the
+        notice's key names the last post that did reach that chat, so it is queued again only
+        after the chat worked in between."""
         async with self.wf.sessions.begin() as session:
             last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == "managers",
+                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == lost,
                 OutboxItem.state == "sent"))
-            text = self.texts.staff(self.lang, "managers_chat_lost", chat_id=chat_id,
-                                    reason=exc.message)
-            await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
-                          recipient="chat:", purpose="managers_chat_lost",
-                          key=f"telegram:managers-chat-lost:{chat_id}:{last_ok or 0}",
-                          payload=staff_payload(None, None, "", text, self.lang),
-                          automatic=False)
+            text = self.texts.staff(self.lang, purpose, chat_id=chat_id, reason=exc.message)
+            for to in tell:
+                await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
+                              recipient=to, purpose=purpose,
+                              key=f"telegram:{purpose}:{chat_id}:{last_ok or 0}:{to}",
+                              payload=staff_payload(None, None, "", text, self.lang),
+                              automatic=False)
         self.wf.wake_outbox()
 
     async def _direct(self, chat_id: int, item: Outgoing) -> str:

@@ -13,9 +13,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
-from workflow.render import LANGUAGES, TEMPLATES
+from workflow.render import LANGUAGES, Renderer
 
 __all__ = ["email_text"]
 
@@ -25,14 +25,9 @@ _BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    """The renderer's own template environment (the same loader and settings every message
+    uses), built once on first use."""
+    return Renderer().env
 
 
 def email_text(block: str, lang: str | None, **context: Any) -> str:
