@@ -85,7 +85,8 @@ first reading lost an emergency the starting rules caught (34 -> 33 of 35); a bi
 aggregates found the commit, and the rule ids of that one message showed the exception ("в
 чате пишут", neighbours' hearsay in the house chat) that stood it down; it was taken out.
 In the seventh session of 2026-12-06 the eleventh emergency dev set (emergencies and, for
-precision, their look-alikes) was read for rules; the thirty-ninth blind set, written beside it,
+precision, their look-alikes) and the twelfth (ordinary messages in alarming words) were read
+for rules; the thirty-ninth blind set, written beside the eleventh,
 is sealed: scored once when it came, before any rule of that session, and after each round.
 """
 
@@ -357,6 +358,13 @@ MEASURED = {
                         "complaint.precision": 0.8, "category.accuracy": 0.815,
                         "urgency.macro_f1": 0.839, "emergency.recall": 1.0,
                         "emergency.precision": 0.971, "scope.accuracy": 0.911},
+    # Ordinary messages in alarming words (hot-water bills, a burst balloon, sparklers, a dead
+    # smoke detector, an advert for leak sensors) beside 60 emergencies (read, same session):
+    # first reading emergency R/P 0.983 / 0.881.
+    "emergency-dev12": {"kind.macro_f1": 0.91, "complaint.recall": 0.951,
+                        "complaint.precision": 0.867, "category.accuracy": 0.905,
+                        "urgency.macro_f1": 0.857, "emergency.recall": 1.0,
+                        "emergency.precision": 0.968, "scope.accuracy": 0.961},
     # Sealed, scored when it came in the seventh session of 2026-12-06 (first reading).
     "blind39": {"kind.macro_f1": 0.909, "complaint.recall": 0.865, "complaint.precision": 0.941,
                "category.accuracy": 0.917, "urgency.macro_f1": 0.879, "emergency.recall": 0.973,
@@ -377,7 +385,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev37": 300, "emergency-dev7": 300, "blind35": 240,
          "emergency-dev8": 260, "emergency-dev9": 260, "blind36": 240,
          "emergency-dev10": 260, "blind37": 240, "dev38": 300, "blind38": 240,
-         "emergency-dev11": 260, "blind39": 240}
+         "emergency-dev11": 260, "blind39": 240, "emergency-dev12": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
