@@ -86,7 +86,7 @@ aggregates found the commit, and the rule ids of that one message showed the exc
 чате пишут", neighbours' hearsay in the house chat) that stood it down; it was taken out.
 In the seventh session of 2026-12-06 the eleventh emergency dev set (emergencies and, for
 precision, their look-alikes) and the twelfth (ordinary messages in alarming words) were read
-for rules; the thirty-ninth blind set, written beside the eleventh,
+for rules, and dev set 39 (complaints without the usual words) after them; the thirty-ninth blind set, written beside the eleventh,
 is sealed: scored once when it came, before any rule of that session, and after each round.
 """
 
@@ -365,6 +365,12 @@ MEASURED = {
                         "complaint.precision": 0.867, "category.accuracy": 0.905,
                         "urgency.macro_f1": 0.857, "emergency.recall": 1.0,
                         "emergency.precision": 0.968, "scope.accuracy": 0.961},
+    # Complaints told without the usual words (dates against today, refunds, comparison with
+    # the next block, sarcasm) beside look-alike requests (read, same session): first reading
+    # complaint recall 0.691, emergency R/P 0.957 / 0.759.
+    "dev39": {"kind.macro_f1": 0.821, "complaint.recall": 0.827, "complaint.precision": 0.958,
+             "category.accuracy": 0.896, "urgency.macro_f1": 0.829, "emergency.recall": 1.0,
+             "emergency.precision": 0.821, "scope.accuracy": 0.922},
     # Sealed, scored when it came in the seventh session of 2026-12-06 (first reading).
     "blind39": {"kind.macro_f1": 0.909, "complaint.recall": 0.865, "complaint.precision": 0.941,
                "category.accuracy": 0.917, "urgency.macro_f1": 0.879, "emergency.recall": 0.973,
@@ -385,7 +391,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev37": 300, "emergency-dev7": 300, "blind35": 240,
          "emergency-dev8": 260, "emergency-dev9": 260, "blind36": 240,
          "emergency-dev10": 260, "blind37": 240, "dev38": 300, "blind38": 240,
-         "emergency-dev11": 260, "blind39": 240, "emergency-dev12": 240}
+         "emergency-dev11": 260, "blind39": 240, "emergency-dev12": 240,
+         "dev39": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
