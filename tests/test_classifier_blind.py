@@ -87,8 +87,9 @@ aggregates found the commit, and the rule ids of that one message showed the exc
 In the seventh session of 2026-12-06 the eleventh emergency dev set (emergencies and, for
 precision, their look-alikes) and the twelfth (ordinary messages in alarming words) were read
 for rules, and dev set 39 (complaints without the usual words) and the thirteenth emergency
-dev set (water, sewage, falling things, cold) after them; the thirty-ninth blind set, written beside the eleventh,
-is sealed: scored once when it came, before any rule of that session, and after each round.
+dev set (water, sewage, falling things, cold) after them; the thirty-ninth blind set, written
+beside the eleventh, is sealed: scored once when it came, before any rule of that session, and
+after each round.
 The fortieth blind set, written later that session, was scored when it came and after each
 round; the labels and rule ids of the four messages one round moved were looked at (see its
 entry below), so it is no clean measurement of those rules any more.
