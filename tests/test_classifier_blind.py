@@ -92,7 +92,9 @@ thirty-ninth blind set, written beside the eleventh, is sealed: scored once when
 any rule of that session, and after each round.
 The fortieth blind set, written later that session, was scored when it came and after each
 round; the labels and rule ids of the four messages one round moved were looked at (see its
-entry below), so it is no clean measurement of those rules any more.
+entry below), so it is no clean measurement of those rules any more. The forty-first and forty-second, written
+last, are sealed: the forty-first scored when it came and after the last rounds, the forty-second
+once, at the session's end.
 """
 
 from __future__ import annotations
@@ -401,6 +403,17 @@ MEASURED = {
     "dev41": {"kind.macro_f1": 0.907, "complaint.recall": 0.864, "complaint.precision": 0.95,
              "category.accuracy": 0.93, "urgency.macro_f1": 0.873, "emergency.recall": 1.0,
              "emergency.precision": 0.889, "scope.accuracy": 0.926},
+    # Sealed, written late in the seventh session of 2026-12-06; first reading (the same with the
+    # session's starting rules): 0.953, 0.97/0.97, 0.967, 0.899, 1.00/0.833, 0.958; a later
+    # round took away one of its false alarms (seen by id in a diff, its text never read).
+    "blind41": {"kind.macro_f1": 0.953, "complaint.recall": 0.974, "complaint.precision": 0.974,
+               "category.accuracy": 0.967, "urgency.macro_f1": 0.906, "emergency.recall": 1.0,
+               "emergency.precision": 0.854, "scope.accuracy": 0.958},
+    # Sealed, written last in that session and scored once, at its end (the starting rules: the
+    # same but complaint precision 0.921).
+    "blind42": {"kind.macro_f1": 0.919, "complaint.recall": 0.986, "complaint.precision": 0.909,
+               "category.accuracy": 0.95, "urgency.macro_f1": 0.875, "emergency.recall": 1.0,
+               "emergency.precision": 0.902, "scope.accuracy": 0.972},
     # Sealed, scored when it came in the seventh session of 2026-12-06 (first reading).
     "blind39": {"kind.macro_f1": 0.909, "complaint.recall": 0.865, "complaint.precision": 0.941,
                "category.accuracy": 0.917, "urgency.macro_f1": 0.879, "emergency.recall": 0.973,
@@ -423,7 +436,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "emergency-dev10": 260, "blind37": 240, "dev38": 300, "blind38": 240,
          "emergency-dev11": 260, "blind39": 240, "emergency-dev12": 240,
          "dev39": 240, "emergency-dev13": 260, "blind40": 240,
-         "dev40": 240, "dev41": 240}
+         "dev40": 240, "dev41": 240, "blind41": 240, "blind42": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
