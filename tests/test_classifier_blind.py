@@ -92,9 +92,9 @@ thirty-ninth blind set, written beside the eleventh, is sealed: scored once when
 any rule of that session, and after each round.
 The fortieth blind set, written later that session, was scored when it came and after each
 round; the labels and rule ids of the four messages one round moved were looked at (see its
-entry below), so it is no clean measurement of those rules any more. The forty-first and forty-second, written
-last, are sealed: the forty-first scored when it came and after the last rounds, the forty-second
-once, at the session's end.
+entry below), so it is no clean measurement of those rules any more. The forty-first and
+forty-second, written last, are sealed: the forty-first scored when it came and after the last
+rounds, the forty-second once, at the session's end.
 """
 
 from __future__ import annotations
