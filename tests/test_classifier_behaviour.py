@@ -3255,3 +3255,57 @@ def test_the_house_chat_is_no_hearsay_about_another_house(clf: Classifier) -> No
     c = clf.classify("В чате пишут, что подвал затопило, у нас на первом этаже уже вода "
                      "по щиколотку")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Drill on Thursday 10-11 announced on the board - the alarm going off now is that, right?",
+    "Опять накурено на площадке, кто-то дымит у окна на 5 этаже",
+    "Kids had a birthday in the courtyard, a balloon burst and scared the dog, thanks!",
+    "burning question: can I pay the service charge by card?",
+    "Прочитал про взрыв газа в соседнем районе. Когда у нас проверяли газовые трубы?",
+    "Our smoke alarm stopped working, no light and the test button does nothing. Whose job?",
+    "Сосед на балконе варит перила, искры летят вниз, разрешение у него есть. Экран поставить?",
+    "Thanks to the crew who knocked the icicles off entrance 2 this morning!",
+    "Слив в ванной медленно уходит, вода стоит минут десять. Ничего не поднимается",
+    "у нас тут потоп из рекламы, весь пол у ящиков в листовках",
+    "мы на работе горим синим пламенем, можно перенести визит сантехника на вечер?",
+    "The lift is parked on the ground floor with its doors open, nobody inside. Engineer please?",
+])
+def test_everyday_words_that_sound_like_alarms_raise_none(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Thick smoke on the 3rd floor and the fire alarm ringing - is this a drill??",
+    "The ceiling in the bedroom is bulging like a balloon and dripping faster",
+    "Лампа на площадке дымится, по всему подъезду запах гари",
+    "The lamp on the 4th floor landing is smoking and there's a burning smell all the way up",
+    "С потолка капает, за полчаса набралась лужа, и капать стало чаще",
+    "Из батареи бьёт тонкая струя кипятка прямо на диван, перекрыть не можем",
+    "Залив был 27 февраля, акт составили. Вода продолжает течь до сих пор, обои отошли",
+    "Отходит кусок облицовки над входом, опасно для пешеходов!",
+    "Bricks are coming loose from the parapet over the door, two landed on the steps",
+])
+def test_emergencies_told_by_their_effect_are_heard(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Заявку на свет в подъезде подавала 2 марта. Сегодня 19 марта. Хожу с фонариком",
+    "The paths of every other block on the street were gritted this morning. Ours is ice.",
+    "You charged us for stairwell cleaning in a month nobody cleaned once. Money back please.",
+    "Request #5512 submitted 3 May, #5540 on 10 May, both about the intercom. Today is 24 May.",
+    "Мастер обещал прийти в 14:00, телефон выключен, ни ответа ни привета",
+    "This is my third follow-up on the leaking valve in flat 40",
+])
+def test_complaints_without_complaint_words_are_complaints(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "I paid the March bill twice by mistake, could you refund one payment?",
+    "Best prices on water filters! 100% money back guarantee. Reply to this email to order.",
+])
+def test_a_refund_of_ones_own_slip_or_an_advert_is_no_grievance(clf: Classifier,
+                                                                 text: str) -> None:
+    assert clf.classify(text).kind != "complaint"
