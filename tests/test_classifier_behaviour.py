@@ -3285,6 +3285,7 @@ def test_everyday_words_that_sound_like_alarms_raise_none(clf: Classifier, text:
     "Залив был 27 февраля, акт составили. Вода продолжает течь до сих пор, обои отошли",
     "Отходит кусок облицовки над входом, опасно для пешеходов!",
     "Bricks are coming loose from the parapet over the door, two landed on the steps",
+    "Я на работе, соседи пишут что у нас в квартире горит!",
 ])
 def test_emergencies_told_by_their_effect_are_heard(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
