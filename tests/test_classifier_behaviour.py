@@ -3286,6 +3286,8 @@ def test_everyday_words_that_sound_like_alarms_raise_none(clf: Classifier, text:
     "Отходит кусок облицовки над входом, опасно для пешеходов!",
     "Bricks are coming loose from the parapet over the door, two landed on the steps",
     "Я на работе, соседи пишут что у нас в квартире горит!",
+    "Fire in the next building. Smoke is now pouring into our stairwell!",
+    "Проветрили кухню. Но дым снова идёт из щитка, пахнет гарью",
 ])
 def test_emergencies_told_by_their_effect_are_heard(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
