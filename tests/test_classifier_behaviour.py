@@ -3312,3 +3312,22 @@ def test_complaints_without_complaint_words_are_complaints(clf: Classifier, text
 def test_a_refund_of_ones_own_slip_or_an_advert_is_no_grievance(clf: Classifier,
                                                                  text: str) -> None:
     assert clf.classify(text).kind != "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Напротив дома 12 по Садовой провалился асфальт на въезде, машины объезжают по газону",
+    "Дорожное покрытие на выезде к дому 7 так и не восстановили после раскопок",
+    "В проезде между домами 3 и 5 ямы по колено, УК обещала заделать ещё весной",
+    "С правой стороны дома открыт люк, крышки нет",
+])
+def test_a_road_or_manhole_placed_by_the_house_is_the_yards(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "territory"
+
+
+@pytest.mark.parametrize("text", [
+    "На пешеходном переходе у дома 4 стёрлась разметка",
+    "Через дорогу от дома 9 на остановке разбит павильон",
+])
+def test_a_crossing_or_a_bus_stop_by_the_house_stays_the_citys(clf: Classifier,
+                                                                text: str) -> None:
+    assert clf.classify(text).category != "territory"
