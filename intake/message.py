@@ -27,6 +27,9 @@ REACHABLE_CHANNELS = frozenset({Channel.TELEGRAM, Channel.EMAIL})
 CHAT_CHANNELS = frozenset({Channel.TELEGRAM})
 # Channels whose messages carry an HTML alternative (the rest send the plain text only).
 HTML_CHANNELS = frozenset({Channel.EMAIL})
+# Channels whose message ids the sender's software writes (email's Message-ID), not the
+# channel: two different messages may come under one id (a site script's "<1@localhost>").
+SENDER_NAMED_IDS = frozenset({Channel.EMAIL})
 
 
 # Mail providers that deliver several spellings of an address to one mailbox: the domains
@@ -131,13 +134,15 @@ class Attachment(_Storable):
     """An attachment as metadata; ``ref`` is where the bytes can be had again.
 
     For email the raw message is kept, so ``ref`` is the MIME part path; for Telegram it is the
-    ``file_id``.
+    ``file_id``. ``digest`` is a SHA-256 of the file's bytes where the channel has them (email):
+    two letters alike in every word but their photos are two letters, not one sent twice.
     """
 
     filename: str
     content_type: str
     size: int
     ref: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)

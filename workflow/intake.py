@@ -7,10 +7,11 @@ all of it or none of it, and the channel acknowledges its input only after the c
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classifier import Classification
 from intake.labels import Kind, Scope, Urgency
-from intake.message import CHAT_CHANNELS, Automated, Channel, InboundMessage
+from intake.message import (
+    CHAT_CHANNELS,
+    SENDER_NAMED_IDS,
+    Attachment,
+    Automated,
+    Channel,
+    InboundMessage,
+)
 from workflow.cases import LOOKALIKE
 from workflow.context import Workflow
 from workflow.feedback import bare_score, parse_rating, record_feedback, subject_rating
@@ -35,6 +43,7 @@ from workflow.models import (
     Incident,
     LinkCode,
     Message,
+    OutboxItem,
     Resident,
 )
 from workflow.notify import Notifier, held_addresses, hold_automatic
@@ -81,12 +90,11 @@ BURST_WINDOW = timedelta(minutes=2)
 _LATEST_CASE = (select(func.max(Case.id)).where(Case.resident_id == bindparam("resident_id"))
                 .scalar_subquery())
 _REPEATED = Prepared(
-    select(Case.id).where(
-        Case.id == _LATEST_CASE, Case.received_at >= bindparam("since"),
-        select(Message.id).where(
-            Message.case_id == Case.id, Message.direction == "in",
-            Message.channel == bindparam("channel"), Message.text == bindparam("text"),
-            Message.subject == bindparam("subject")).exists()))
+    select(Message.case_id, Message.id, Message.attachments)
+    .join(Case, Case.id == Message.case_id)
+    .where(Message.case_id == _LATEST_CASE, Case.received_at >= bindparam("since"),
+           Message.direction == "in", Message.channel == bindparam("channel"),
+           Message.text == bindparam("text"), Message.subject == bindparam("subject")))
 # Up to two of the resident's open cases, with whether staff wait on one: every new letter
 # from a returning resident asks it (see _awaiting_answer), so one prepared statement.
 _OPEN_CASES = Prepared(
@@ -94,14 +102,25 @@ _OPEN_CASES = Prepared(
     .where(Case.resident_id == bindparam("resident_id"),
            or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
     .limit(2))
-# A follow-up on a case that reads exactly like the resident's previous one on it, within the
-# window: a phone resending a reply with a new Message-ID.
+# The resident's follow-ups on a case that read exactly like this one, within the window: a
+# phone resending a reply with a new Message-ID (if the files and references agree too).
 _REPEATED_ON_CASE = Prepared(
-    select(Message.id).where(
+    select(Message.case_id, Message.id, Message.attachments).where(
         Message.case_id == bindparam("case_id"), Message.resident_id == bindparam("resident_id"),
         Message.direction == "in", Message.channel == bindparam("channel"),
         Message.created_at >= bindparam("since"), Message.text == bindparam("text"),
-        Message.subject == bindparam("subject")).limit(1))
+        Message.subject == bindparam("subject")))
+# How many of the messages a letter refers to were logged before a given one: a letter that
+# refers to anything later (our next question) or unknown is no copy of that one.
+_REFERRED_BEFORE = Prepared(
+    select(func.count()).select_from(Message).where(
+        Message.channel == bindparam("channel"),
+        Message.external_id.in_(bindparam("hints", expanding=True)),
+        Message.id < bindparam("before")))
+# The subjects of what we wrote to the resident on a case, sent or waiting.
+_OUR_SUBJECTS = (select(OutboxItem.payload["subject"].as_string())
+                 .where(OutboxItem.case_id == bindparam("case_id"),
+                        OutboxItem.channel == bindparam("channel")))
 # How long a letter sent again word for word is taken for the same one, not a new report.
 REPEAT_WINDOW = timedelta(hours=1)
 LINK_CODE_TTL = timedelta(days=30)
@@ -256,9 +275,11 @@ class IntakeService:
         if msg.received_at > now:
             # a sender's clock running ahead must not start the deadlines late
             msg = replace(msg, received_at=now)
-        if (await _DUPLICATE.run(session, {"channel": msg.channel,
-                                           "external_id": msg.external_id})).first() is not None:
-            return IntakeResult(Action.DUPLICATE)
+        if await _logged(session, msg):
+            renamed = await self._under_own_id(session, msg)
+            if renamed is None:
+                return IntakeResult(Action.DUPLICATE)
+            msg = renamed
 
         if msg.automated is not None:
             return await self._automated(session, msg, now)
@@ -283,8 +304,13 @@ class IntakeService:
         if resident is not None and first_contact is None and msg.channel not in CHAT_CHANNELS:
             repeated = await self._repeated(session, msg, resident)
             if repeated is not None:
-                return IntakeResult(Action.DUPLICATE, repeated.number, repeated.id,
-                                    note="the same letter sent again")
+                first, sent_again = repeated
+                if sent_again:
+                    return IntakeResult(Action.DUPLICATE, first.number, first.id,
+                                        note="the same letter sent again")
+                # the same words with other photos, or answering a later letter: more for the
+                # case the first copy opened, not a second case
+                return await self._follow_up(session, msg, resident, first, now)
         # a chat message has no subject: its words are the whole message, classified once
         classified = self._classify(msg) if not msg.subject else None
         if msg.attachments and resident is not None and first_contact is None and _wordless(
@@ -455,16 +481,72 @@ class IntakeService:
 
     @staticmethod
     async def _repeated(session: AsyncSession, msg: InboundMessage,
-                        resident: Resident) -> Case | None:
-        """The resident's latest case, if a letter word for word like this one opened it
-        within the hour: "send" pressed twice, a client resending with a new Message-ID. Only
-        the latest: a letter sent again follows its first copy."""
+                        resident: Resident) -> tuple[Case, bool] | None:
+        """The resident's latest case, if a letter word for word like this one is on it and it
+        opened within the hour, and whether this letter is that one sent again ("send" pressed
+        twice, a client resending with a new Message-ID: the same files and references too).
+        Only the latest: a letter sent again follows its first copy."""
         if not msg.text.strip():
             return None
-        case_id = (await _REPEATED.run(session, {
+        rows = list(await _REPEATED.run(session, {
             "resident_id": resident.id, "since": msg.received_at - REPEAT_WINDOW,
-            "channel": msg.channel, "text": msg.text, "subject": msg.subject})).scalar()
-        return await session.get_one(Case, case_id) if case_id is not None else None
+            "channel": msg.channel, "text": msg.text, "subject": msg.subject}))
+        if not rows:
+            return None
+        return await session.get_one(Case, rows[0].case_id), await _sent_again(session, msg, rows)
+
+    async def _under_own_id(self, session: AsyncSession,
+                            msg: InboundMessage) -> InboundMessage | None:
+        """``msg`` under an id of its own when the id it came with names another letter
+        already logged: a site script's constant "<1@localhost>", a sender reusing another's
+        Message-ID. A different letter is never dropped as a duplicate. None when it is the
+        logged letter itself (a re-delivery, an IMAP re-scan), under its id or under the one
+        this gave it the first time."""
+        if msg.channel not in SENDER_NAMED_IDS:
+            return None
+        logged = await session.scalar(select(Message).where(
+            Message.channel == msg.channel, Message.external_id == msg.external_id))
+        if logged is None or await self._same_letter(session, logged, msg):
+            return None
+        taken = msg.external_id
+        renamed = replace(msg, external_id=_content_id(msg), notes=(
+            *msg.notes, f"another letter came first under the id {taken}: stored under its own"))
+        return None if await _logged(session, renamed) else renamed
+
+    async def _same_letter(self, session: AsyncSession, logged: Message,
+                           msg: InboundMessage) -> bool:
+        """Whether a logged message is ``msg`` delivered again: the same sender, subject, words
+        and files. The words are compared as the intake stored them (our own subject's words
+        left in a reply stand for no text)."""
+        if logged.subject != msg.subject or not _same_files(logged.attachments, msg.attachments):
+            return False
+        text = await self._own_text(session, msg, logged.case_id) if logged.case_id else msg.text
+        if logged.text != text:
+            return False
+        if logged.resident_id is None:  # automated mail and mail without a usable sender
+            return True
+        if msg.sender is None:
+            return False
+        found = await find_identity(session, msg.sender.channel, msg.sender.address) \
+            or await find_alias(session, msg.sender.channel, msg.sender.address)
+        return found is not None and found[0].id == logged.resident_id
+
+    @staticmethod
+    async def _own_text(session: AsyncSession, msg: InboundMessage, case_id: int) -> str:
+        """The message's words, or none when they are only the words of a subject we wrote on
+        the case, left as it was: a photo sent in reply to "[A-1042] Обращение
+        зарегистрировано" has no words, and the channel took the subject for them (a phone
+        user types a reply into the subject)."""
+        said = " ".join(msg.text.split()).casefold()
+        subject = " ".join(msg.subject.split()).casefold()
+        if not said or not subject.endswith(said):
+            return msg.text
+        ours = await session.scalars(_OUR_SUBJECTS, {"case_id": case_id, "channel": msg.channel})
+        for sent in ours:
+            sent = " ".join((sent or "").split()).casefold()
+            if sent.endswith(said) and subject.endswith(sent) and len(sent) > len(said):
+                return ""
+        return msg.text
 
     @staticmethod
     async def _on_case(session: AsyncSession, case: Case, resident: Resident | None) -> bool:
@@ -510,7 +592,9 @@ class IntakeService:
             "external_id": msg.external_id, "resident_id": resident.id if resident else None,
             "staff_id": None, "subject": msg.subject, "text": msg.text,
             "attachments": [{"filename": a.filename, "content_type": a.content_type,
-                             "size": a.size, "ref": a.ref} for a in msg.attachments],
+                             "size": a.size, "ref": a.ref,
+                             **({"digest": a.digest} if a.digest else {})}
+                            for a in msg.attachments],
             "raw_ref": msg.raw_ref,
             "note": "; ".join(filter(None, (note, *msg.notes))) or None,
             "burst_key": msg.burst_key, "created_at": now,
@@ -568,11 +652,15 @@ class IntakeService:
     async def _follow_up(self, session: AsyncSession, msg: InboundMessage,
                          resident: Resident | None, case: Case, now: datetime) -> IntakeResult:
         reopen_window = self.wf.settings.sla.reopen_window
-        if resident is not None and msg.channel not in CHAT_CHANNELS and msg.text.strip() \
-                and (await _REPEATED_ON_CASE.run(session, {
+        if msg.channel not in CHAT_CHANNELS:
+            text = await self._own_text(session, msg, case.id)
+            msg = msg if text == msg.text else replace(msg, text=text)
+        if resident is not None and msg.channel not in CHAT_CHANNELS \
+                and (msg.text.strip() or msg.attachments) \
+                and await _sent_again(session, msg, await _REPEATED_ON_CASE.run(session, {
                     "case_id": case.id, "resident_id": resident.id,
                     "since": now - REPEAT_WINDOW, "channel": msg.channel,
-                    "text": msg.text, "subject": msg.subject})).first() is not None:
+                    "text": msg.text, "subject": msg.subject})):
             # a phone resending a follow-up with a new Message-ID: staff heard it once
             return IntakeResult(Action.DUPLICATE, case.number, case.id,
                                 note="the same letter sent again")
@@ -900,6 +988,49 @@ class IntakeService:
                                 recipients=[f"chat:{building.code}" if building else "chat:"],
                                 channel=msg.channel, recipient=msg.bounced_recipient,
                                 reason=reason, fallback=None, resident=resident)
+
+
+async def _logged(session: AsyncSession, msg: InboundMessage) -> bool:
+    """Whether a message is logged under this one's channel and external id."""
+    return (await _DUPLICATE.run(session, {"channel": msg.channel,
+                                           "external_id": msg.external_id})).first() is not None
+
+
+async def _sent_again(session: AsyncSession, msg: InboundMessage, alike: Iterable[Any]) -> bool:
+    """Whether ``msg`` is one of the logged letters ``alike`` (rows of id and attachments that
+    read word for word like it) sent again with a new id: it carries the same files, and refers
+    to nothing that copy could not have (a message logged after it, as our next question, or
+    one unknown here). "Да" to one question and "Да" to the next are two answers; photos sent
+    one per letter under one subject are so many photos."""
+    hints = list(dict.fromkeys(msg.thread_hints))
+    for row in alike:
+        if not _same_files(row.attachments, msg.attachments):
+            continue
+        if not hints or (await _REFERRED_BEFORE.run(session, {
+                "channel": msg.channel, "hints": hints, "before": row.id})).scalar() == len(hints):
+            return True
+    return False
+
+
+def _same_files(logged: Sequence[dict[str, Any]] | None, sent: Sequence[Attachment]) -> bool:
+    """Whether a logged message carried the very files ``sent`` are: the same names and sizes,
+    and the same bytes where both digests are known (older rows have none)."""
+    theirs = sorted((str(f.get("filename")), int(f.get("size") or 0), f.get("digest") or "")
+                    for f in logged or ())
+    mine = sorted((a.filename, a.size, a.digest or "") for a in sent)
+    return len(theirs) == len(mine) and all(
+        t[:2] == m[:2] and (not t[2] or not m[2] or t[2] == m[2])
+        for t, m in zip(theirs, mine, strict=True))
+
+
+def _content_id(msg: InboundMessage) -> str:
+    """An id for a message from its id, sender and content: the same for the same letter
+    delivered again, so a second letter under a Message-ID another one took is stored (and
+    found again) under this one. Shaped as the parser's ids for mail without a Message-ID,
+    which our replies never name in References."""
+    parts = [msg.external_id, msg.sender.address if msg.sender else "", msg.subject, msg.text,
+             *(f"{a.filename}/{a.size}/{a.digest or ''}" for a in msg.attachments)]
+    return "sha256:" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def _explanation(labels: Classification, failure: str | None,

@@ -13,6 +13,7 @@ import binascii
 import codecs
 import email
 import email.utils
+import hashlib
 import itertools
 import mimetypes
 import quopri
@@ -796,7 +797,8 @@ class _Walker:
             image = inline_image(src)
             if image is not None:
                 n += 1
-                self._record(None, image.content_type, len(image.data), _join(ref, n))
+                self._record(None, image.content_type, len(image.data), _join(ref, n),
+                             data=image.data)
 
     def calendar(self, part: Message, params: dict[str, str]) -> None:
         """An invitation's event, kept for :func:`walk_message`: the text of a letter that has
@@ -846,7 +848,7 @@ class _Walker:
                 continue
             n += 1
             name = m.group("name").strip()
-            self._record(name, _guess_type(name, ""), len(data), _join(ref, n))
+            self._record(name, _guess_type(name, ""), len(data), _join(ref, n), data=data)
             kept.append(text[pos:m.start()])
             pos = m.end()
         return "".join(kept) + text[pos:] if n else text
@@ -867,11 +869,15 @@ class _Walker:
         elif isinstance(part.get_payload(), list):  # message/global-headers: parsed as a message
             size = sum(_message_size(m) for m in part.get_payload() if isinstance(m, Message))
         else:
-            size = len(_payload_bytes(part))
+            data = _payload_bytes(part)
+            self._record(filename, ctype, len(data), ref, data=data)
+            return
         self._record(filename, ctype, size, ref)
 
-    def _record(self, filename: str | None, ctype: str, size: int, ref: str) -> None:
-        """List an attachment, or say why it was dropped (too many, too big)."""
+    def _record(self, filename: str | None, ctype: str, size: int, ref: str,
+                data: bytes | None = None) -> None:
+        """List an attachment, with its bytes' digest when they are at hand (``data``), or
+        say why it was dropped (too many, too big)."""
         r = self.result
         name = sanitize_filename(filename, ctype, ref)
         if "." not in name and ctype in _EXT and len(name) < 140:
@@ -889,7 +895,9 @@ class _Walker:
                 f"{format_size(self.limits.max_attachment_bytes)} limit"
             )
             return
-        r.attachments.append(Attachment(filename=name, content_type=ctype, size=size, ref=ref))
+        digest = hashlib.sha256(data).hexdigest() if data is not None else None
+        r.attachments.append(Attachment(filename=name, content_type=ctype, size=size, ref=ref,
+                                        digest=digest))
 
     def forward(
         self, part: Message, ctype: str, filename: str | None, ref: str, depth: int, role: str
@@ -949,13 +957,14 @@ class _Walker:
         them, the TNEF part "2" has to be fetched and read). Its text waits in
         ``tnef_bodies`` for :func:`walk_message`. Unreadable TNEF is only the attachment."""
         data = _payload_bytes(part)
-        self._record(filename, ctype, len(data), ref)
+        self._record(filename, ctype, len(data), ref, data=data)
         tnef = _read_tnef(data)
         if tnef is None:
             return
         for n, inner in enumerate(_tnef_files(tnef, self.hint), 1):
             if inner is not None:
-                self._record(inner.name, inner.content_type, len(inner.data), _join(ref, n))
+                self._record(inner.name, inner.content_type, len(inner.data), _join(ref, n),
+                             data=inner.data)
         body = _tnef_body(tnef, self.hint) if role == "body" else None
         if body is not None:
             self.tnef_bodies.append(body)

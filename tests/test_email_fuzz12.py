@@ -1,0 +1,228 @@
+"""Twelfth round: letters that look alike but are not the same letter. Short answers under our
+subject, photos sent one per letter, a script's constant Message-ID: each is kept, while a
+letter that really is sent (or delivered) twice still counts once."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from domovoy.app import App
+from intake.email import parse_mail
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import ingest, letter
+from tests.test_email_fuzz8 import with_file
+from workflow.clock import ManualClock
+from workflow.models import Case, Message
+
+_ids = itertools.count(1)
+IVAN = "Иван Петров <ivan.petrov@mail.ru>"
+
+
+def photo(n: int) -> bytes:
+    """A distinct small JPEG-looking file: the n-th photo from the resident's phone."""
+    return b"\xff\xd8\xff\xe0" + bytes([n % 256]) * 300
+
+
+def reply(subject: str, body: str, answers: str, *, sender: str = IVAN,
+          message_id: str | None = None) -> bytes:
+    """A reply to the letter whose Message-ID is ``answers`` (angle brackets included)."""
+    return letter(subject, body, sender, message_id=message_id,
+                  extra=f"In-Reply-To: {answers}\nReferences: {answers}\n")
+
+
+async def incoming(app: App, number: str) -> list[Message]:
+    """The resident's messages logged on a case, oldest first."""
+    async with app.wf.sessions() as session:
+        return list(await session.scalars(
+            select(Message).join(Case, Case.id == Message.case_id)
+            .where(Case.number == number, Message.direction == "in").order_by(Message.id)))
+
+
+async def relayed(app: App, recorder: RecordingSender) -> list[str]:
+    """The residents' words the staff chat was sent, in order."""
+    await app.outbox.deliver_due()
+    return [i.text for i in recorder.sent if i.purpose == "staff_resident_message"]
+
+
+async def asked(app: App, recorder: RecordingSender, number: str, question: str) -> str:
+    """Staff ask the resident ``question``; the Message-ID of the letter that carried it."""
+    await app.cases.act(number, 1001, "need_info", question)
+    await app.outbox.deliver_due()
+    sent = [i for i in recorder.sent if i.purpose == "need_info"][-1]
+    return f"<out-{sent.outbox_id}>"
+
+
+# --- 1. the same short answer to two questions ----------------------------------------------
+
+
+async def test_da_to_two_different_questions_is_two_answers(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
+    number = str(first["case"])
+    subject = f"Re: [{number}] Нужны уточнения"
+    q1 = await asked(app, recorder, number, "Вы будете дома завтра с 10 до 12?")
+    clock.advance(timedelta(minutes=5))
+    yes1 = await ingest(app, tmp_path, reply(subject, "Да", q1))
+    q2 = await asked(app, recorder, number, "Можете обеспечить доступ в подвал?")
+    clock.advance(timedelta(minutes=20))
+    yes2 = await ingest(app, tmp_path, reply(subject, "Да", q2))
+    assert (yes1["action"], yes2["action"]) == ("threaded", "threaded")
+    assert [m.text for m in await incoming(app, number)][1:] == ["Да", "Да"]
+    assert [t.rsplit("\n", 1)[-1] for t in await relayed(app, recorder)] == ["Да", "Да"]
+    # the phone sending the second answer again, under a new Message-ID: staff heard it once
+    clock.advance(timedelta(minutes=1))
+    again = await ingest(app, tmp_path, reply(subject, "Да", q2))
+    assert again["action"] == "duplicate"
+    assert len(await incoming(app, number)) == 3
+
+
+async def test_da_answering_letters_we_have_no_record_of_is_kept(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    """Questions staff wrote from their own mailbox: nothing shows the two answers are one."""
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
+    number = str(first["case"])
+    got = [await ingest(app, tmp_path, letter(
+        f"Re: [{number}] Вопрос по обращению", "Да", IVAN,
+        extra=f"In-Reply-To: <staff{n}@office.example>\n")) for n in (1, 2)]
+    assert [g["action"] for g in got] == ["threaded", "threaded"]
+    assert len(await incoming(app, number)) == 3
+
+
+# --- 2. photos, one letter each ----------------------------------------------------------------
+
+
+async def test_photos_sent_one_per_letter_under_one_subject_all_reach_the_case(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    letters = [with_file(letter("Протечка", "Отправлено с iPhone", IVAN),
+                         f"IMG_020{n}.jpeg", photo(n), "image/jpeg") for n in (1, 2, 3)]
+    got = []
+    for mail in letters:
+        got.append(await ingest(app, tmp_path, mail))
+        clock.advance(timedelta(minutes=1))
+    assert [g["action"] for g in got] == ["new_case", "threaded", "threaded"]
+    assert {g["case"] for g in got} == {got[0]["case"]}
+    files = [a["filename"] for m in await incoming(app, str(got[0]["case"]))
+             for a in m.attachments]
+    assert files == ["IMG_0201.jpeg", "IMG_0202.jpeg", "IMG_0203.jpeg"]
+    # the third letter sent again (a new Message-ID, the very same photo) is no fourth photo
+    again = await ingest(app, tmp_path, with_file(letter("Протечка", "Отправлено с iPhone", IVAN),
+                                                  "IMG_0203.jpeg", photo(3), "image/jpeg"))
+    assert again["action"] == "duplicate"
+
+
+async def test_the_same_report_again_with_another_photo_adds_the_photo(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    text = "Течёт с потолка в ванной, ул. Ленина 5, кв. 12. Фото во вложении."
+    first = await ingest(app, tmp_path, with_file(letter("Протечка с потолка", text, IVAN),
+                                                  "IMG_0001.jpg", photo(1), "image/jpeg"))
+    clock.advance(timedelta(minutes=3))
+    # the same name and size, other bytes: a phone numbering photos anew in each letter
+    second = await ingest(app, tmp_path, with_file(letter("Протечка с потолка", text, IVAN),
+                                                   "IMG_0001.jpg", photo(2), "image/jpeg"))
+    assert (second["action"], second["case"]) == ("threaded", first["case"])
+    assert len(await incoming(app, str(first["case"]))) == 2
+
+
+async def test_photo_only_replies_to_our_acknowledgement_are_all_kept_without_our_words(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN,
+        message_id="report@mail.ru"))
+    number = str(first["case"])
+    got = []
+    for n in (1, 2):
+        clock.advance(timedelta(minutes=2))
+        got.append(await ingest(app, tmp_path, with_file(
+            reply(f"Re: [{number}] Обращение зарегистрировано", "\nОтправлено с iPhone",
+                  "<report@mail.ru>"), f"IMG_010{n}.jpeg", photo(n), "image/jpeg")))
+    assert [g["action"] for g in got] == ["threaded", "threaded"]
+    logged = await incoming(app, number)
+    assert [m.text for m in logged[1:]] == ["", ""]
+    assert "Обращение зарегистрировано" not in "".join(await relayed(app, recorder))
+
+
+async def test_words_typed_into_our_subject_are_still_the_reply(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN,
+        message_id="report2@mail.ru"))
+    number = str(first["case"])
+    typed = "мастер так и не пришёл"
+    got = await ingest(app, tmp_path, reply(
+        f"Re: [{number}] Обращение зарегистрировано — {typed}", "Отправлено с iPhone",
+        "<report2@mail.ru>"))
+    assert got["action"] == "threaded"
+    assert (await incoming(app, number))[-1].text.endswith(typed)
+
+
+# --- 3. one Message-ID, two letters ------------------------------------------------------------
+
+
+async def test_another_senders_letter_under_a_taken_message_id_opens_its_own_case(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    anna = letter("Не работает лифт", "Не работает лифт во втором подъезде, ул. Ленина 5.",
+                  "Анна <anna@example.ru>", message_id="1@localhost")
+    oleg = letter("Протечка с крыши", "С крыши течёт вода в квартиру 45, ул. Мира 3. Срочно!",
+                  "Олег <oleg@example.ru>", message_id="1@localhost")
+    first = await ingest(app, tmp_path, anna)
+    second = await ingest(app, tmp_path, oleg)
+    assert (first["action"], second["action"]) == ("new_case", "new_case")
+    assert first["case"] != second["case"]
+    # both delivered again (a re-import, an IMAP re-scan): nothing new
+    assert [(await ingest(app, tmp_path, m))["action"] for m in (oleg, anna)] == \
+        ["duplicate", "duplicate"]
+    await app.outbox.deliver_due()
+    assert sorted(i.recipient for i in recorder.sent if i.purpose == "ack") == \
+        ["anna@example.ru", "oleg@example.ru"]
+
+
+async def test_the_same_sender_reusing_a_message_id_for_a_new_report_is_heard(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    """A house's meter script that writes every letter with one Message-ID."""
+    got = [await ingest(app, tmp_path, letter(subject, body, "Скрипт <meter@example.ru>",
+                                              message_id="1@localhost"))
+           for subject, body in (("Лифт", "Не работает лифт, ул. Ленина 5."),
+                                 ("Свет", "Нет света в подъезде 2, ул. Ленина 5."))]
+    assert [g["action"] for g in got] == ["new_case", "new_case"]
+
+
+async def test_a_letter_delivered_twice_under_its_message_id_is_one_letter(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    mail = with_file(letter("Протечка", "Течёт с потолка, ул. Ленина 5, кв. 12.", IVAN,
+                            message_id="once@mail.ru"), "IMG_1.jpg", photo(1), "image/jpeg")
+    assert (await ingest(app, tmp_path, mail))["action"] == "new_case"
+    clock.advance(timedelta(days=2))
+    assert (await ingest(app, tmp_path, mail))["action"] == "duplicate"
+
+
+def test_photo_letters_carry_a_digest_of_their_bytes() -> None:
+    one, two = (parse_mail(with_file(letter("Фото", "", IVAN), "IMG.jpg", photo(n), "image/jpeg"))
+                for n in (1, 2))
+    assert one.attachments[0].digest and two.attachments[0].digest
+    assert one.attachments[0].digest != two.attachments[0].digest
+
+
+async def test_look_alike_letters_on_postgres(pg_app: App, clock: ManualClock,
+                                              tmp_path: Path) -> None:
+    """The same reading of files, references and our subjects on PostgreSQL."""
+    first = await ingest(pg_app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN,
+        message_id="pg-report@mail.ru"))
+    number = str(first["case"])
+    photos = [with_file(reply(f"Re: [{number}] Обращение зарегистрировано", "",
+                              "<pg-report@mail.ru>"), f"IMG_{n}.jpeg", photo(n), "image/jpeg")
+              for n in (1, 2, 2)]
+    got = [(await ingest(pg_app, tmp_path, mail))["action"] for mail in photos]
+    assert got == ["threaded", "threaded", "duplicate"]
+    assert [m.text for m in await incoming(pg_app, number)] == [
+        "Течёт кран на кухне, ул. Ленина 5, кв. 12.", "", ""]
+    other = await ingest(pg_app, tmp_path, letter("Лифт", "Не работает лифт, ул. Ленина 5.",
+                                                  "Анна <anna@example.ru>",
+                                                  message_id="pg-report@mail.ru"))
+    assert other["action"] == "new_case" and other["case"] != number
