@@ -3331,3 +3331,48 @@ def test_a_road_or_manhole_placed_by_the_house_is_the_yards(clf: Classifier, tex
 def test_a_crossing_or_a_bus_stop_by_the_house_stays_the_citys(clf: Classifier,
                                                                 text: str) -> None:
     assert clf.classify(text).category != "territory"
+
+
+@pytest.mark.parametrize("text", [
+    "Соседи сверху опять до ночи двигают мебель, прошу с ними поговорить",
+    "Кто-то поставил мотоцикл под лестницей в подъезде, не пройти с коляской",
+    "Your office said open 9-18, it was shut at 3pm and nobody picked up the phone",
+])
+def test_a_report_to_the_noise_rules_or_staff_desk_is_a_complaint(clf: Classifier,
+                                                                   text: str) -> None:
+    label = clf.classify(text)
+    assert (label.category, label.kind) in {("noise", "complaint"), ("rules", "complaint"),
+                                            ("staff", "complaint")}, label
+
+
+@pytest.mark.parametrize("text", [
+    "Можно ли делать ремонт в субботу до 19 часов?",
+    "Suggestion: post the cleaning rota on the notice board too, it would help",
+])
+def test_a_question_or_a_suggestion_at_those_desks_is_no_complaint(clf: Classifier,
+                                                                    text: str) -> None:
+    assert clf.classify(text).kind != "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Утром в подъезде пахло газом, газовики приезжали, утечки нет. Для сведения",
+    "The fire alarm went off again at night, no fire, just the sensor",
+    "В подъезде облако от вейпа, подростки балуются",
+    "У меня в голове пожар от ваших квитанций, объясните суммы",
+    "На качелях цепь лопнула, держится на проволоке",
+    "New crack in the stairwell wall since last month, wide enough to fit a coin, "
+    "doesn't look dangerous",
+    "Пахнет канализацией в подвале со вчерашнего вечера",
+])
+def test_alarming_words_about_nothing_dangerous_now_raise_no_alarm(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Запах газа в подъезде. Газовики в прошлый раз ничего не нашли, сейчас снова пахнет",
+    "Аварийка приезжала, утечки нет, сказали. А сейчас опять запах газа на площадке",
+])
+def test_gas_found_nothing_last_time_but_smelt_again_now_is_an_alarm(clf: Classifier,
+                                                                     text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"

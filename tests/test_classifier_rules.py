@@ -68,6 +68,8 @@ def test_operator_file_loads_and_classifies(tmp_path: Path) -> None:
          "unless_over needs a rearm"),
         ("rulez: []\n", 1, "unknown top-level key"),
         ("defaults:\n  urgency: {complaint: urgent}\n", 2, "unknown urgency 'urgent'"),
+        ("defaults:\n  grievance_categories: [noise, neighbours]\n", 2,
+         "unknown category 'neighbours'"),
     ],
 )
 def test_bad_rules_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import yaml
 
-from intake.labels import AXES, Kind, Scope, Urgency
+from intake.labels import AXES, Category, Kind, Scope, Urgency
 
 from .tokens import normalise
 
 RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "unless_here", "unless_over",
                        "rearm", "negatable", "note",
                        *AXES.keys()})
-DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations"})
+DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations",
+                          "grievance_categories"})
 TOP_KEYS = frozenset({"rules", "defaults"})
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 KeyFn = Callable[[str], str]
@@ -95,6 +96,9 @@ class Defaults:
     fault_weight: float = 1.0
     scope: str = Scope.UNIT
     negations: frozenset[str] = frozenset({"не", "нет", "ни", "no", "not", "never"})
+    # Departments whose matters are grievances by nature (a neighbour's noise, a broken house
+    # rule, the staff's own conduct): a report that lands there is a complaint.
+    grievance_categories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -257,11 +261,12 @@ def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defa
     if not isinstance(node, yaml.MappingNode):
         raise _err(path, node, "defaults must be a mapping")
     urgency = dict(base.urgency)
-    fault_kind, fault_weight, scope, negations = (
+    fault_kind, fault_weight, scope, negations, grievances = (
         base.fault_kind,
         base.fault_weight,
         base.scope,
         base.negations,
+        base.grievance_categories,
     )
     for k, v in node.value:
         key = _scalar(path, k, "a key")
@@ -293,7 +298,12 @@ def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defa
         elif key == "negations":
             words = [_scalar(path, w, "a negation word").lower() for w in _seq(path, v, key)]
             negations = frozenset(words)
-    return Defaults(urgency, fault_kind, fault_weight, scope, negations)
+        elif key == "grievance_categories":
+            grievances = frozenset(_scalar(path, c, "a category") for c in _seq(path, v, key))
+            unknown = sorted(grievances - {e.value for e in Category})
+            if unknown:
+                raise _err(path, v, f"unknown category {unknown[0]!r}")
+    return Defaults(urgency, fault_kind, fault_weight, scope, negations, grievances)
 
 
 def load_rules(paths: Iterable[Path], keyer: KeyFn) -> RuleSet:
