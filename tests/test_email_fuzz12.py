@@ -226,3 +226,77 @@ async def test_look_alike_letters_on_postgres(pg_app: App, clock: ManualClock,
                                                   "Анна <anna@example.ru>",
                                                   message_id="pg-report@mail.ru"))
     assert other["action"] == "new_case" and other["case"] != number
+
+
+# --- 5. a text file shown inline; 7. voice messages, videos and RTF ------------------------------
+
+APPLE_FILES = """From: Ivan <ivan@example.ru>
+To: office@example.org
+Subject: Pokazaniya
+Message-ID: <apple-files@example.ru>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="Apple-Mail=_1"
+
+--Apple-Mail=_1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Показания во вложении.
+
+--Apple-Mail=_1
+Content-Disposition: inline; filename="pokazaniya.txt"
+Content-Type: text/plain; x-unix-mode=0644; name="pokazaniya.txt"
+
+HVS 123
+GVS 456
+--Apple-Mail=_1
+Content-Type: text/plain; charset=utf-8
+
+Ivan, kv. 12
+--Apple-Mail=_1--
+""".encode()
+
+
+def test_a_text_file_apple_mail_shows_inline_is_a_file_not_the_letter() -> None:
+    parsed = parse_mail(APPLE_FILES)
+    assert [a.filename for a in parsed.attachments] == ["pokazaniya.txt"]
+    assert "HVS" not in parsed.text and "Ivan, kv. 12" in parsed.text
+
+
+def test_a_named_text_part_that_is_the_whole_letter_is_still_read() -> None:
+    only = (b"From: ivan@example.ru\nSubject: Kran\nMessage-ID: <named-body@example.ru>\n"
+            b"Content-Type: text/plain; charset=utf-8; name=\"body.txt\"\n"
+            b"Content-Disposition: inline; filename=\"body.txt\"\n\nTechet kran, kv. 5.\n")
+    parsed = parse_mail(only)
+    assert parsed.text == "Techet kran, kv. 5." and parsed.attachments == ()
+
+
+def _files_only(*parts: tuple[str, str]) -> bytes:
+    body = "".join(f"--b\nContent-Type: {ctype}\n{disposition}"
+                   "Content-Transfer-Encoding: base64\n\nAAAAGGZ0eXA=\n"
+                   for ctype, disposition in parts)
+    return (f"From: petr@example.ru\nSubject: \nMessage-ID: <voice@example.ru>\n"
+            f"Content-Type: multipart/mixed; boundary=\"b\"\n\n{body}--b--\n").encode()
+
+
+def test_voice_messages_and_phone_videos_get_names_that_open() -> None:
+    types = ["audio/ogg", "audio/amr", "audio/aac", "audio/mp4", "audio/x-wav",
+             "video/quicktime", "text/rtf"]
+    parsed = parse_mail(_files_only(*((t, "Content-Disposition: attachment\n") for t in types)))
+    assert [a.filename.rpartition(".")[2] for a in parsed.attachments] == \
+        ["ogg", "amr", "aac", "m4a", "wav", "mov", "rtf"]
+
+
+RTF = (rb"{\rtf1\ansi\ansicpg1251\deff0{\fonttbl{\f0 Arial;}}\f0\fs20 "
+       rb"\'d2\'e5\'f7\'b8\'f2 \'ea\'f0\'e0\'ed, \'ea\'e2. 5.\par}")
+
+
+async def test_a_letter_written_in_rtf_is_read(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    mail = (b"From: Ivan <ivan@example.ru>\nTo: office@example.org\nSubject: Kran\n"
+            b"Date: Thu, 15 Jan 2026 12:00:00 +0300\nMessage-ID: <rtf-body@example.ru>\n"
+            b"MIME-Version: 1.0\nContent-Type: text/rtf\n\n" + RTF + b"\n")
+    parsed = parse_mail(mail)
+    assert parsed.text == "Течёт кран, кв. 5."
+    got = await ingest(app, tmp_path, mail)
+    assert (got["action"], got["category"]) == ("new_case", "plumbing")

@@ -105,7 +105,23 @@ _EXT = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/ms-tnef": ".dat",
     "audio/mpeg": ".mp3",
+    # voice messages and phone videos, which arrive with a type and no name
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/amr": ".amr",
+    "audio/aac": ".aac",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/m4a": ".m4a",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
     "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/3gpp": ".3gp",
+    "audio/3gpp": ".3gp",
+    "text/rtf": ".rtf",
+    "application/rtf": ".rtf",
     "application/pkcs7-signature": ".p7s",
     "application/pgp-signature": ".asc",
 }
@@ -525,9 +541,10 @@ class _Walker:
         # How many forwarded messages enclose the part being walked: a report in one belongs to
         # that message (a bounce the resident got and forwards), not to the mail at hand.
         self.forwarded = 0
-        # Letter text found inside winmail.dat parts: used only if the mail has none of its own
-        # (Outlook usually sends a plain text part beside the TNEF one, and that is the letter).
-        self.tnef_bodies: list[Segment] = []
+        # Letter text found in parts kept as files, a winmail.dat or an RTF body, with a note
+        # that says where: used only if the mail has none of its own (Outlook usually sends a
+        # plain text part beside the TNEF one, and that is the letter).
+        self.file_bodies: list[tuple[Segment, str]] = []
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -743,7 +760,11 @@ class _Walker:
         is_text = ctype in _TEXT_TYPES
         # A text part without a file name is the letter's text even when marked "attachment"
         # (some phone apps and gateways mark the body so): no person attached it as a file.
-        as_attachment = bool(filename) and disposition != "inline"
+        # A named one shown inline is the text only while the letter has none yet: after the
+        # body it is a file (Apple Mail shows "pokazaniya.txt" inline in multipart/mixed).
+        as_attachment = bool(filename) and (disposition != "inline" or bool(self.result.segments))
+        if role == "body" and ctype in _RTF_TYPES and not as_attachment:
+            self.rtf_body(part, params, ref)
         if role == "body" and is_text and not as_attachment:
             # UTF-16 and UTF-32 text is full of NUL bytes (.NET's Encoding.Unicode, PowerShell)
             charset = normalize_charset(params.get("charset")) or ""
@@ -784,6 +805,16 @@ class _Walker:
         elif "begin " in text:
             text = self.uuencoded(text, ref)
         self.add_text(text, html=html, flowed=params)
+
+    def rtf_body(self, part: Message, params: dict[str, str], ref: str) -> None:
+        """A letter written as RTF (WordPad, old Outlook with "send as rich text"): its words
+        wait in ``file_bodies`` for :func:`walk_message`, as a winmail.dat's do, and the part
+        stays listed as the file it also is."""
+        converted = _rtf_text(_payload_bytes(part), normalize_charset(params.get("charset")),
+                              self.hint)
+        if converted is not None and converted[0].strip():
+            self.file_bodies.append((_text_segment(converted[0], html=converted[1]),
+                                     f"text read from the RTF part {ref}"))
 
     def html_images(self, html: str, ref: str) -> None:
         """Remember what pictures the HTML shows, and list those pasted into it as ``data:``
@@ -955,7 +986,7 @@ class _Walker:
         """A winmail.dat: kept as an attachment as it is, and the files inside it listed too,
         numbered under its ref in the order they sit in it ("2.1", "2.2"; IMAP cannot fetch
         them, the TNEF part "2" has to be fetched and read). Its text waits in
-        ``tnef_bodies`` for :func:`walk_message`. Unreadable TNEF is only the attachment."""
+        ``file_bodies`` for :func:`walk_message`. Unreadable TNEF is only the attachment."""
         data = _payload_bytes(part)
         self._record(filename, ctype, len(data), ref, data=data)
         tnef = _read_tnef(data)
@@ -967,7 +998,8 @@ class _Walker:
                              data=inner.data)
         body = _tnef_body(tnef, self.hint) if role == "body" else None
         if body is not None:
-            self.tnef_bodies.append(body)
+            self.file_bodies.append(
+                (body, "text read from the winmail.dat (Outlook rich text) attachment"))
 
     def returned(self, part: Message, ctype: str) -> None:
         """The original message inside a bounce (RFC 3464 returns all of it, or its headers
@@ -1399,6 +1431,7 @@ def _signed_content(der: bytes) -> bytes | None:
 # reader give up (the part then stays the plain "winmail.dat" attachment it always was).
 
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+_RTF_TYPES = frozenset({"text/rtf", "application/rtf"})
 _TNEF_NAMES = frozenset({"winmail.dat", "win.dat"})
 _TNEF_SIGNATURE = 0x223E9F78
 _TNEF_MAX_BYTES = 64 * 1024 * 1024
@@ -1902,7 +1935,8 @@ def walk_message(msg: Message, limits: MimeLimits, hint: str | None = None) -> M
     for seg in result.segments:
         seg.finish()
     own_text = any(s.text.strip() for s in result.segments if not s.forward_header)
-    if walker.tnef_bodies and not own_text:
-        result.segments.append(walker.tnef_bodies[0].finish())
-        result.note("text read from the winmail.dat (Outlook rich text) attachment")
+    if walker.file_bodies and not own_text:
+        body, note = walker.file_bodies[0]
+        result.segments.append(body.finish())
+        result.note(note)
     return result
