@@ -4,19 +4,30 @@ letter that really is sent (or delivered) twice still counts once."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from sqlalchemy import select
 
 from domovoy.app import App
+from domovoy.peers.dovecot import free_port
+from domovoy.peers.smtp_sink import SmtpSink
 from intake.email import parse_mail
+from intake.email.smtp import SmtpSender
 from tests.conftest import RecordingSender
+from tests.peers.mail import MAIL_DOMAIN, smtp_config
 from tests.test_email_fuzz7 import ingest, letter
 from tests.test_email_fuzz8 import with_file
+from tests.test_email_smtp import outgoing
 from workflow.clock import ManualClock
 from workflow.models import Case, Message
+from workflow.outbox import PermanentSendError
 
 _ids = itertools.count(1)
 IVAN = "Иван Петров <ivan.petrov@mail.ru>"
@@ -300,3 +311,54 @@ async def test_a_letter_written_in_rtf_is_read(
     assert parsed.text == "Течёт кран, кв. 5."
     got = await ingest(app, tmp_path, mail)
     assert (got["action"], got["category"]) == ("new_case", "plumbing")
+
+
+# --- 6. a mailbox whose name is not ASCII ---------------------------------------------------------
+
+
+class _Keeper:
+    """An SMTP server's handler that keeps each envelope it accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+async def test_a_cyrillic_mailbox_is_written_to_with_smtputf8(
+        smtp_sink: SmtpSink, clock: ManualClock) -> None:
+    sender = SmtpSender(smtp_config(smtp_sink), MAIL_DOMAIN, clock=clock)
+    await sender.send(outgoing(recipient="иван@почта.рф"))
+    [got] = await smtp_sink.wait_for(1)
+    assert got.rcpt_tos == ("иван@почта.рф",)
+    assert "SMTPUTF8" in [o.upper() for o in got.mail_options]
+    assert email.message_from_bytes(got.data, policy=email.policy.SMTPUTF8)["To"] \
+        == "иван@почта.рф"
+
+
+async def test_a_cyrillic_mailbox_behind_a_server_without_smtputf8_is_unreachable_at_once(
+        clock: ManualClock) -> None:
+    keeper = _Keeper()
+    port = free_port("127.0.0.1")
+    server = Controller(keeper, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    server.start()
+    try:
+        # an SmtpSink never started: only its address, for the settings
+        sender = SmtpSender(smtp_config(SmtpSink(port=port)), MAIL_DOMAIN, clock=clock)
+        with pytest.raises(PermanentSendError, match="SMTPUTF8") as failed:
+            await sender.send(outgoing(recipient="иван@почта.рф"))
+        # an ASCII mailbox on the same server is written to as always
+        await sender.send(outgoing(recipient="ivan@xn--80a1acny.xn--p1ai"))
+    finally:
+        server.stop()
+    assert failed.value.unreachable
+    assert [e.rcpt_tos for e in keeper.envelopes] == [["ivan@xn--80a1acny.xn--p1ai"]]
+
+
+def test_a_cyrillic_sender_is_kept_as_written() -> None:
+    parsed = parse_mail("From: Иван <иван@почта.рф>\nSubject: Кран\nMessage-ID: <c@x.ru>\n"
+                        "Content-Type: text/plain; charset=utf-8\n\nТечёт кран, кв. 5.\n"
+                        .encode())
+    assert parsed.sender == "иван@почта.рф"

@@ -346,8 +346,10 @@ def _msg_ids(value: str | None) -> list[str]:
 
 def _ascii_domain(addr: str) -> str:
     """An internationalised domain (ivanova@почта-дома.рф, raw UTF-8 under RFC 6532) in the
-    ASCII form mail servers route by, so the resident can be answered; a local part that is not
-    ASCII would need SMTPUTF8 and is left as it is (manual review)."""
+    ASCII form mail servers route by, so the resident can be answered; an address whose local
+    part is not ASCII (иван@почта.рф) is left as it is: only SMTPUTF8 can reach it, and the
+    sender uses it (:mod:`intake.email.smtp`; a server without it makes the address
+    unreachable, and staff are told)."""
     if addr.isascii() or "@" not in addr:
         return addr
     try:  # raw 8-bit header bytes arrive as surrogate escapes

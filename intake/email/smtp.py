@@ -16,7 +16,7 @@ import ssl
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 
 import aiosmtplib
@@ -89,7 +89,15 @@ class SmtpSender:
         cfg = self.config
         msg = EmailMessage(policy=SMTP)
         msg["From"] = Address(display_name=cfg.from_name, addr_spec=cfg.from_address)
-        msg["To"] = Address(addr_spec=item.recipient)
+        local, _, domain = item.recipient.rpartition("@")
+        if local.isascii():
+            msg["To"] = Address(addr_spec=item.recipient)
+        else:
+            # A mailbox whose name is not ASCII (иван@почта.рф) can only be written to with
+            # SMTPUTF8 (RFC 6531), its header in raw UTF-8; aiosmtplib asks the server for it
+            # (the email package parses no such address, so it is given in its two parts).
+            msg.policy = SMTPUTF8
+            msg["To"] = Address(username=local, domain=domain)
         subject = tagged_subject(item.subject, item.case_number)
         # Python's own folding of long non-ASCII headers drops the space between two
         # encoded-words ("в работе" arrives as "вработе"); Header keeps spaces inside them.
@@ -150,6 +158,11 @@ class SmtpSender:
         except aiosmtplib.SMTPResponseException as exc:
             raise _classify(exc.code, exc.message, "SMTP server refused the message",
                             recipient_stage=False) from exc
+        except aiosmtplib.SMTPNotSupported as exc:
+            # only a mailbox whose name is not ASCII needs an extension: no retry will help
+            raise PermanentSendError(
+                f"cannot write to {item.recipient!r}: SMTP {cfg.host} does not offer SMTPUTF8, "
+                "which an address that is not ASCII needs", unreachable=True) from exc
         except aiosmtplib.SMTPTimeoutError as exc:
             raise TemporarySendError(f"SMTP {cfg.host}:{cfg.port} timed out after "
                                      f"{cfg.timeout_s:g} s") from exc
