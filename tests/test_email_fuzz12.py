@@ -7,7 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import itertools
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -362,3 +362,32 @@ def test_a_cyrillic_sender_is_kept_as_written() -> None:
                         "Content-Type: text/plain; charset=utf-8\n\nТечёт кран, кв. 5.\n"
                         .encode())
     assert parsed.sender == "иван@почта.рф"
+
+
+# --- 8. a Date header with a zone's name ---------------------------------------------------------
+
+
+def _dated(date: str, received: str = "") -> bytes:
+    return (f"{received}From: ivan@example.ru\nSubject: Кран\nDate: {date}\n"
+            "Message-ID: <dated@example.ru>\nContent-Type: text/plain; charset=utf-8\n\n"
+            "Течёт кран, кв. 5.\n").encode()
+
+
+@pytest.mark.parametrize(("date", "utc_hour"), [
+    ("Mon, 3 Mar 2025 10:00:00 MSK", 7),
+    ("3 Mar 2025 10:00 msk", 7),
+    ("Mon, 3 Mar 2025 10:00:00 YEKT", 5),
+    ("Mon, 3 Mar 2025 10:00:00 +0300 (MSK)", 7),
+    ("Mon, 3 Mar 2025 10:00:00 GMT", 10),
+])
+def test_a_date_in_moscow_time_by_name_is_moscow_time(date: str, utc_hour: int) -> None:
+    parsed = parse_mail(_dated(date))
+    assert parsed.date is not None and parsed.date.tzinfo is not None
+    assert parsed.date.astimezone(UTC).hour == utc_hour
+
+
+def test_a_zone_name_nobody_knows_leaves_the_time_to_the_receiving_server() -> None:
+    received = "Received: from mx.example.ru by mx.office.example; Mon, 3 Mar 2025 10:01:07 +0300\n"
+    parsed = parse_mail(_dated("Mon, 3 Mar 2025 10:00:00 XYZT", received))
+    assert parsed.date is not None and parsed.date.isoformat() == "2025-03-03T10:01:07+03:00"
+    assert any("time zone unknown" in n for n in parsed.notes)

@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 
 from intake.classifier.translit import is_transliterated
@@ -314,7 +314,25 @@ def _skip_junk_prefix(data: bytes) -> bytes | None:
     return None
 
 
+# Time zone names written in Date headers (Russian mail programs, servers set to local time)
+# beyond the few North American ones RFC 5322 keeps, which alone Python reads: any other it
+# takes for UTC, and a letter dated "10:00:00 MSK" arrived three hours off.
+_ZONES = {"MSK": 3, "MSD": 4, "KALT": 2, "SAMT": 4, "YEKT": 5, "OMST": 6, "NOVT": 7, "KRAT": 7,
+          "IRKT": 8, "YAKT": 9, "VLAT": 10, "MAGT": 11, "SAKT": 11, "SRET": 11, "PETT": 12,
+          "ANAT": 12, "EET": 2, "EEST": 3, "CET": 1, "CEST": 2, "WET": 0, "WEST": 1}
+# the word after the time, where a zone's name stands
+_ZONE_NAME = re.compile(r"\d:\d{2}(?::\d{2})?\s*([A-Za-z]{1,5})\b")
+
+
+def _zone_name(value: str) -> str | None:
+    """The zone name a date is written with ("MSK"), upper-cased; None when it has none."""
+    m = _ZONE_NAME.search(value)
+    return m.group(1).upper() if m else None
+
+
 def _parse_date(value: str | None) -> datetime | None:
+    """A header's date; a zone name Python does not know is read from :data:`_ZONES`, and
+    one not there either as UTC (the caller may know better: :func:`_unknown_zone`)."""
     if not value:
         return None
     candidates = [value]
@@ -330,8 +348,26 @@ def _parse_date(value: str | None) -> datetime | None:
             continue
         if parsed.year < 1980 or parsed.year > 2200:
             continue
+        hours = _ZONES.get(_zone_name(text) or "") if parsed.tzinfo is None else None
+        if hours is not None:
+            return parsed.replace(tzinfo=timezone(timedelta(hours=hours)))
         return _aware(parsed)
     return None
+
+
+def _unknown_zone(value: str | None) -> bool:
+    """Whether a date names a time zone neither Python nor :data:`_ZONES` knows ("10:00 XYZT"),
+    which was read as UTC."""
+    if not value:
+        return False
+    name = _zone_name(value)
+    if name is None or name in _ZONES:
+        return False
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    return parsed is not None and parsed.tzinfo is None
 
 
 def _msg_ids(value: str | None) -> list[str]:
@@ -864,6 +900,10 @@ def _parse(
         # would start its deadlines late, and a letter queued offline was received today.
         date = internal
         notes.append("Date header off the server's delivery time: server time used")
+    elif internal is None and _unknown_zone(headers.get("date")) \
+            and (received := _received_date(headers)) is not None:
+        date = received
+        notes.append("Date header's time zone unknown: the receiving server's time used")
 
     text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references),
                                         own)
