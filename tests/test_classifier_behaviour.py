@@ -3376,3 +3376,38 @@ def test_alarming_words_about_nothing_dangerous_now_raise_no_alarm(clf: Classifi
 def test_gas_found_nothing_last_time_but_smelt_again_now_is_an_alarm(clf: Classifier,
                                                                      text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Как обычно, воду отключили без объявления. Спасибо, что хоть к вечеру дали",
+    "В чём смысл подавать заявки, если их всё равно никто не читает?",
+    "Day 12 of the stairwell light being out. Just keeping count.",
+    "I am writing to follow up on my request about the leaking gutter, sent on 3 May.",
+    "Этот лифт меня довёл до белого каления, двери закрываются через раз",
+])
+def test_irony_counting_and_follow_ups_are_complaints(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "У нас на кухне с потолка капает струйкой, тазик за 10 минут набрался",
+    "Water coming through the bathroom ceiling, we are emptying a bucket every 15 minutes",
+    "В подъезде запах, как будто кто-то конфорку не выключил и ушёл. Это нормально?",
+    "Fun fact: I have been in lift 2 for 40 minutes, the call button does nothing",
+    "A bare wire hangs from the stairwell ceiling and it sparked when a kid brushed past",
+])
+def test_emergencies_told_by_effect_or_as_a_joke_are_heard(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Потоп у меня только в голове от ваших квитанций. Где посмотреть тарифы?",
+    "Если на улице будет -30 и отключат отопление, вы компенсируете обогреватели?",
+    "Вчера искрило в щитке, ваш электрик всё поменял, но теперь розетки на кухне не работают",
+    "В мусоропроводе вчера что-то загорелось, я залила водой, потухло. Почистите от копоти",
+    "Застряла в вашей очереди на замену счётчика, как в лифте. Когда придёт мастер?",
+    "The lift makes a grinding noise between the 5th and 6th floors but still runs",
+])
+def test_figures_hypotheticals_and_past_events_raise_no_alarm(clf: Classifier,
+                                                              text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
