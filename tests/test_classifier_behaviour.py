@@ -3411,3 +3411,12 @@ def test_emergencies_told_by_effect_or_as_a_joke_are_heard(clf: Classifier, text
 def test_figures_hypotheticals_and_past_events_raise_no_alarm(clf: Classifier,
                                                               text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("В кабине лифта лужа уже который день. Видимо так задумано", "complaint"),
+    ("Из слива пошла вода обратно, видимо сверху сливают. Пришлите сантехника", "request"),
+])
+def test_a_guess_at_the_office_is_irony_a_guess_at_a_cause_is_not(clf: Classifier, text: str,
+                                                                  kind: str) -> None:
+    assert clf.classify(text).kind == kind
