@@ -3420,3 +3420,11 @@ def test_figures_hypotheticals_and_past_events_raise_no_alarm(clf: Classifier,
 def test_a_guess_at_the_office_is_irony_a_guess_at_a_cause_is_not(clf: Classifier, text: str,
                                                                   kind: str) -> None:
     assert clf.classify(text).kind == kind
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Выход воды на поверхность у дома. Шир: 51.728 Долг: 36.232", "plumbing"),
+    ("Самозахват земли: вдоль дома поставили личные парковки со столбами и цепями", "rules"),
+])
+def test_a_portals_map_point_and_a_land_grab(clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
