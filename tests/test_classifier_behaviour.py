@@ -3428,3 +3428,24 @@ def test_a_guess_at_the_office_is_irony_a_guess_at_a_cause_is_not(clf: Classifie
 ])
 def test_a_portals_map_point_and_a_land_grab(clf: Classifier, text: str, category: str) -> None:
     assert clf.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "У нас в подвале теперь бассейн, можно абонементы продавать. "
+    "Вода уже до второй ступеньки и прибывает",
+    "Water is running down our bathroom wall from upstairs and has already reached the hallway",
+])
+def test_water_rising_or_spreading_now_is_a_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "В подъезде уже несколько дней стоит неприятный запах, похоже канализация. Газом не пахнет",
+    "Хочу повесить памятку для соседей, что делать при запахе газа. Пришлите текст",
+    "Вчера пахло газом, газовщики нашли утечку у соседей и всё починили. Для информации",
+    "На улице -26, в квартире тепло, только батарея на кухне еле тёплая. Посмотрите?",
+    "Напор слабый: вода поднимается только до 3 этажа",
+])
+def test_a_standing_smell_a_memo_a_fixed_leak_and_a_warm_flat_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
