@@ -279,7 +279,7 @@ class TelegramOutput:
 def send_error(exc: BaseException, *, private: bool) -> Exception:
     """Map a failed send to what the outbox understands."""
     if isinstance(exc, Deferred):
-        return TemporarySendError(str(exc), retry_after=exc.retry_after)
+        return TemporarySendError(str(exc), retry_after=exc.retry_after, throttled=True)
     if isinstance(exc, TelegramRetryAfter):
         return TemporarySendError(f"Telegram flood control: {exc.message}",
                                   retry_after=float(exc.retry_after))

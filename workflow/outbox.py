@@ -59,11 +59,19 @@ class Sender(Protocol):
 
 
 class TemporarySendError(Exception):
-    """Try again later; ``retry_after`` (seconds) when the peer said how long to wait."""
+    """Try again later; ``retry_after`` (seconds) when the peer said how long to wait.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``throttled``: nothing was tried, because our own send budget for the recipient is spent.
+    That is no failed attempt: with many recipients sharing one chat (buildings with one staff
+    chat), every due message but one is turned away on each freed slot, and counting those
+    gave cards up for good after MAX_ATTEMPTS turns in the queue.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *,
+                 throttled: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.throttled = throttled
 
 
 class PermanentSendError(Exception):
@@ -221,7 +229,7 @@ class OutboxDispatcher:
                 external_id = await sender.send(_outgoing(item))
             except TemporarySendError as exc:
                 blocked.add(key)
-                await self._retry(item.id, str(exc), exc.retry_after)
+                await self._retry(item.id, str(exc), exc.retry_after, counted=not exc.throttled)
             except PermanentSendError as exc:
                 await self._fail(item.id, exc)
             except Exception as exc:  # a sender bug must not stop delivery to everyone else
@@ -253,13 +261,16 @@ class OutboxDispatcher:
                         text=item.payload.get("text", ""), note=item.purpose, created_at=now,
                     ))
 
-    async def _retry(self, item_id: int, reason: str, retry_after: float | None) -> None:
+    async def _retry(self, item_id: int, reason: str, retry_after: float | None, *,
+                     counted: bool = True) -> None:
+        """Try the item again later; an uncounted retry (our own throttling) never gives up."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             item = await session.get_one(OutboxItem, item_id)
-            item.attempts += 1
+            if counted:
+                item.attempts += 1
             item.last_error = reason
-            if item.attempts >= MAX_ATTEMPTS:
+            if counted and item.attempts >= MAX_ATTEMPTS:
                 item.state = "failed"
                 if self.on_permanent_failure is not None:
                     await self.on_permanent_failure(
