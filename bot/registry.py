@@ -8,6 +8,7 @@ identity by (channel, address) and uses what registration stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +76,29 @@ async def recent_burst(session: AsyncSession, resident_id: int | None, now: date
     if last.case_id is None:
         return Burst(None, tuple(_attachment(a) for a in last.attachments or []))
     return Burst(last.burst_key)
+
+
+def media_ref(chat_id: int, message_id: int, file_id: str) -> str:
+    """A Telegram attachment's ref: the message that carries it, then its file_id. Staff are
+    shown a copy of that message, which need not be the one the attachment is filed on (the
+    form's photos go with its description, a photo without words with the words after it)."""
+    return f"{chat_id}:{message_id}:{file_id}"
+
+
+def media_sources(messages: Iterable[Message]) -> list[str]:
+    """The "<chat>:<message>" of every Telegram message carrying these messages' attachments,
+    oldest first, each once. An attachment stored before refs named their message (a bare
+    file_id) is taken to be on the message it is filed on."""
+    sources: dict[str, None] = {}
+    for m in messages:
+        for raw in m.attachments or []:
+            chat, _, rest = str(raw.get("ref") or "").partition(":")
+            message_id = rest.partition(":")[0]
+            if chat.lstrip("-").isdigit() and message_id.isdigit():
+                sources[f"{chat}:{message_id}"] = None
+            elif m.external_id:
+                sources[m.external_id] = None
+    return list(sources)
 
 
 def _attachment(raw: dict[str, Any]) -> Attachment:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -52,6 +52,7 @@ from bot.registry import (
     case_history,
     ensure_resident,
     language_of,
+    media_ref,
     recent_burst,
     resident_cases,
     resident_of,
@@ -101,6 +102,15 @@ class Rating(StatesGroup):
 
 
 def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """What the message carries, each ref naming the message besides the file
+    (:func:`bot.registry.media_ref`): the form's photos and a photo carried into the words
+    after it are filed on another message, and staff were shown a copy of that one (the
+    words) instead of the photo."""
+    return tuple(replace(a, ref=media_ref(message.chat.id, message.message_id, a.ref or ""))
+                 for a in _files_of(message))
+
+
+def _files_of(message: Message) -> tuple[Attachment, ...]:
     """Metadata and file_id of what the message carries; the bytes stay with Telegram."""
     mid = message.message_id
     if message.photo:

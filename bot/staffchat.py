@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
 from bot.limits import TOPIC_NAME_LIMIT, fit, utf16_len
+from bot.registry import media_sources
 from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error
 from bot.settings import TelegramConfig
 from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
@@ -334,10 +335,18 @@ class Cards:
     async def _media_refs(self, case_id: int) -> list[str]:
         """The resident's Telegram messages with media on the case, oldest first."""
         async with self.wf.sessions() as session:
-            return [m.external_id for m in (await session.scalars(
+            return media_sources((await session.scalars(
                 select(Message).where(Message.case_id == case_id, Message.direction == "in",
                                       Message.channel == "telegram")
-                .order_by(Message.id))).all() if m.attachments and m.external_id]
+                .order_by(Message.id))).all())
+
+    async def media_of(self, external_ids: list[str]) -> list[str]:
+        """The messages carrying the attachments of these logged Telegram messages."""
+        async with self.wf.sessions() as session:
+            return media_sources((await session.scalars(
+                select(Message).where(Message.channel == "telegram",
+                                      Message.external_id.in_(external_ids))
+                .order_by(Message.id))).all())
 
     async def copy_media(self, case_id: int, chat_id: int, thread_id: int | None,
                          card_id: int | None, refs: list[str]) -> None:
@@ -607,8 +616,9 @@ class StaffSender:
             posted = await self.cards.post_in_case(item.case_id, chat_id, item.text,
                                                    markup=markup,
                                                    source=f"outbox:{item.outbox_id}")
-            refs = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
-                    if r.startswith("telegram:")]
+            logged = [r.removeprefix("telegram:") for r in item.payload.get("media", [])
+                      if r.startswith("telegram:")]
+            refs = await self.cards.media_of(logged) if logged else []
             if refs:
                 async with self.wf.sessions() as session:
                     card = await session.get(TelegramCard, item.case_id)
