@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from typing import Any
 
 from aiogram import F, Router
@@ -43,6 +44,7 @@ ACTIONS = {"take", "progress", "need_info", "resolve", "close", "escalate", "reo
 NUMBER_RE = re.compile(r"^[A-Za-z]{1,5}-\d{1,12}$")
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 OPEN_LIST_MAX = 30
+ALBUMS_NOTED = 1000
 # A pending step (the question for "need info", the /new form) takes words, never a command:
 # a mistyped "/clsoe done" was sent to the resident as the question.
 NOT_A_COMMAND = ~F.text.startswith("/")
@@ -596,7 +598,7 @@ def build_router(deps: BotDeps) -> Router:
         if item_id is not None:
             deps.watch.track(item_id, message.chat.id, message.message_id)
         if message.text is None:  # a caption: its words went, the file did not
-            await deps.reply(message, t("attachment_not_relayed"), quote=True)
+            await file_not_relayed(message)
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
                     | F.animation | F.sticker | F.location | F.contact)
@@ -609,6 +611,21 @@ def build_router(deps: BotDeps) -> Router:
         if await staff_member(user.id) is None:
             await deps.reply(message, t("refusal"), quote=True)
             return
+        await file_not_relayed(message)
+
+    # Albums already told that their files were not sent (the newest ALBUMS_NOTED of them).
+    albums_noted: OrderedDict[tuple[int, str], None] = OrderedDict()
+
+    async def file_not_relayed(message: Message) -> None:
+        """Say once per post that the file did not reach the resident: an album arrives as one
+        message per photo, and a note for each spent the group's budget that new cards need."""
+        if message.media_group_id is not None:
+            album = (message.chat.id, message.media_group_id)
+            if album in albums_noted:
+                return
+            albums_noted[album] = None
+            while len(albums_noted) > ALBUMS_NOTED:
+                albums_noted.popitem(last=False)
         await deps.reply(message, t("attachment_not_relayed"), quote=True)
 
     @router.edited_message(F.text | F.caption)
