@@ -3449,3 +3449,28 @@ def test_water_rising_or_spreading_now_is_a_flood(clf: Classifier, text: str) ->
 def test_a_standing_smell_a_memo_a_fixed_leak_and_a_warm_flat_raise_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Потоп был в субботу, сантехник всё сделал быстро, спасибо ему",
+    "Огонь, а не дворник у нас теперь! Двор чистый, спасибо",
+    "В мусоропроводе вчера дымилось, мужики водой залили, сейчас всё нормально",
+    "Затопило кнопку звонка у входа дождём, теперь звонок не работает",
+    "Водосток со стороны двора забит листьями, вода льётся через край",
+])
+def test_past_floods_praise_and_gutters_raise_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_sewage_that_has_reached_a_step_is_a_flood(clf: Classifier) -> None:
+    text = "В подвале бассейн. Фекальный. Уже до второй ступеньки дошёл, запах по всему подъезду"
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Крыша течёт, мы пишем с мая. Может нам переехать в дом напротив?", "complaint"),
+    ("Пишу с 4 этажа: у соседей снизу с балкона валит дым", "request"),
+])
+def test_writing_since_may_is_a_grievance_writing_from_a_floor_is_not(
+        clf: Classifier, text: str, kind: str) -> None:
+    assert clf.classify(text).kind == kind

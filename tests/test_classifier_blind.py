@@ -97,7 +97,7 @@ entry below), so it is no clean measurement of those rules any more. The forty-f
 forty-second, written last, are sealed: the forty-first scored when it came and after the last
 rounds, the forty-second when it came (after the dev set 42 round) and at the session's end
 (the same numbers). In the eighth session of 2026-12-06 the forty-third was written and sealed
-first, and dev sets 51 and 52 were written with its very prompt and read for rules; the
+first, and dev sets 51 to 54 were written with its very prompt and read for rules; the
 forty-third was scored when it came and with each rule change as an aggregate, and the ids of
 the messages a change moved were seen in a diff, never their texts.
 """
@@ -486,6 +486,15 @@ MEASURED = {
     "dev52": {"kind.macro_f1": 0.844, "complaint.recall": 0.797, "complaint.precision": 0.797,
              "category.accuracy": 0.912, "urgency.macro_f1": 0.797, "emergency.recall": 0.943,
              "emergency.precision": 0.917, "scope.accuracy": 0.926},
+    # Two more inbox mixes from the same prompt (more implicit complaints), read for rules in
+    # the same session: dev set 53 (first reading 0.873, 0.82/0.89, 0.919, 0.873, 0.89/0.92,
+    # 0.923), dev set 54 (first reading 0.803, 0.76/0.87, 0.843, 0.769, 0.97/0.90, 0.936).
+    "dev53": {"kind.macro_f1": 0.878, "complaint.recall": 0.823, "complaint.precision": 0.895,
+             "category.accuracy": 0.919, "urgency.macro_f1": 0.892, "emergency.recall": 0.947,
+             "emergency.precision": 0.973, "scope.accuracy": 0.923},
+    "dev54": {"kind.macro_f1": 0.822, "complaint.recall": 0.789, "complaint.precision": 0.875,
+             "category.accuracy": 0.843, "urgency.macro_f1": 0.79, "emergency.recall": 1.0,
+             "emergency.precision": 0.974, "scope.accuracy": 0.936},
     # Sealed, written at the start of the eighth session of 2026-12-06 and scored when it came
     # (0.847, 0.62/0.97, 0.833, 0.829, 0.94/0.77, 0.897: complaints told without complaint
     # words are what it finds hardest) and after the session's rounds.
@@ -514,7 +523,7 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev42": 240, "dev43": 240, "dev44": 240,
          "dev45": 240, "dev46": 240, "dev47": 240, "emergency-dev14": 240,
          "dev48": 240, "dev49": 240, "dev50": 200, "blind43": 240, "dev51": 240,
-         "dev52": 240}
+         "dev52": 240, "dev53": 240, "dev54": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
