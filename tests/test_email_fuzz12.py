@@ -92,6 +92,28 @@ async def test_da_to_two_different_questions_is_two_answers(
     assert len(await incoming(app, number)) == 3
 
 
+async def test_da_to_two_questions_both_asked_before_the_first_answer_is_two_answers(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    """Staff ask two questions in a row; the resident answers "Да" to each, in turn. Both
+    questions were written before either answer, so only what each answer replies to tells
+    them apart (it did not: the second "Да" was dropped as the first sent again)."""
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
+    number = str(first["case"])
+    subject = f"Re: [{number}] Нужны уточнения"
+    q1 = await asked(app, recorder, number, "Вы будете дома завтра с 10 до 12?")
+    clock.advance(timedelta(minutes=1))
+    q2 = await asked(app, recorder, number, "Можете обеспечить доступ в подвал?")
+    clock.advance(timedelta(minutes=5))
+    yes1 = await ingest(app, tmp_path, reply(subject, "Да", q1))
+    clock.advance(timedelta(minutes=2))
+    yes2 = await ingest(app, tmp_path, reply(subject, "Да", q2))
+    assert (yes1["action"], yes2["action"]) == ("threaded", "threaded")
+    assert [m.text for m in await incoming(app, number)][1:] == ["Да", "Да"]
+    again = await ingest(app, tmp_path, reply(subject, "Да", q1))
+    assert again["action"] == "duplicate"
+
+
 async def test_da_answering_letters_we_have_no_record_of_is_kept(
         app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
     """Questions staff wrote from their own mailbox: nothing shows the two answers are one."""

@@ -90,7 +90,7 @@ BURST_WINDOW = timedelta(minutes=2)
 _LATEST_CASE = (select(func.max(Case.id)).where(Case.resident_id == bindparam("resident_id"))
                 .scalar_subquery())
 _REPEATED = Prepared(
-    select(Message.case_id, Message.id, Message.attachments)
+    select(Message.case_id, Message.id, Message.attachments, Message.reply_to)
     .join(Case, Case.id == Message.case_id)
     .where(Message.case_id == _LATEST_CASE, Case.received_at >= bindparam("since"),
            Message.direction == "in", Message.channel == bindparam("channel"),
@@ -105,18 +105,11 @@ _OPEN_CASES = Prepared(
 # The resident's follow-ups on a case that read exactly like this one, within the window: a
 # phone resending a reply with a new Message-ID (if the files and references agree too).
 _REPEATED_ON_CASE = Prepared(
-    select(Message.case_id, Message.id, Message.attachments).where(
+    select(Message.case_id, Message.id, Message.attachments, Message.reply_to).where(
         Message.case_id == bindparam("case_id"), Message.resident_id == bindparam("resident_id"),
         Message.direction == "in", Message.channel == bindparam("channel"),
         Message.created_at >= bindparam("since"), Message.text == bindparam("text"),
         Message.subject == bindparam("subject")))
-# How many of the messages a letter refers to were logged before a given one: a letter that
-# refers to anything later (our next question) or unknown is no copy of that one.
-_REFERRED_BEFORE = Prepared(
-    select(func.count()).select_from(Message).where(
-        Message.channel == bindparam("channel"),
-        Message.external_id.in_(bindparam("hints", expanding=True)),
-        Message.id < bindparam("before")))
 # The subjects of what we wrote to the resident on a case, sent or waiting.
 _OUR_SUBJECTS = (select(OutboxItem.payload["subject"].as_string())
                  .where(OutboxItem.case_id == bindparam("case_id"),
@@ -493,7 +486,7 @@ class IntakeService:
             "channel": msg.channel, "text": msg.text, "subject": msg.subject}))
         if not rows:
             return None
-        return await session.get_one(Case, rows[0].case_id), await _sent_again(session, msg, rows)
+        return await session.get_one(Case, rows[0].case_id), _sent_again(msg, rows)
 
     async def _under_own_id(self, session: AsyncSession,
                             msg: InboundMessage) -> InboundMessage | None:
@@ -597,7 +590,7 @@ class IntakeService:
                             for a in msg.attachments],
             "raw_ref": msg.raw_ref,
             "note": "; ".join(filter(None, (note, *msg.notes))) or None,
-            "burst_key": msg.burst_key, "created_at": now,
+            "burst_key": msg.burst_key, "reply_to": _answers(msg), "created_at": now,
         })).inserted_id
 
     async def _unfiled(self, session: AsyncSession, msg: InboundMessage, resident: Resident,
@@ -657,7 +650,7 @@ class IntakeService:
             msg = msg if text == msg.text else replace(msg, text=text)
         if resident is not None and msg.channel not in CHAT_CHANNELS \
                 and (msg.text.strip() or msg.attachments) \
-                and await _sent_again(session, msg, await _REPEATED_ON_CASE.run(session, {
+                and _sent_again(msg, await _REPEATED_ON_CASE.run(session, {
                     "case_id": case.id, "resident_id": resident.id,
                     "since": now - REPEAT_WINDOW, "channel": msg.channel,
                     "text": msg.text, "subject": msg.subject})):
@@ -996,20 +989,20 @@ async def _logged(session: AsyncSession, msg: InboundMessage) -> bool:
                                            "external_id": msg.external_id})).first() is not None
 
 
-async def _sent_again(session: AsyncSession, msg: InboundMessage, alike: Iterable[Any]) -> bool:
-    """Whether ``msg`` is one of the logged letters ``alike`` (rows of id and attachments that
-    read word for word like it) sent again with a new id: it carries the same files, and refers
-    to nothing that copy could not have (a message logged after it, as our next question, or
-    one unknown here). "Да" to one question and "Да" to the next are two answers; photos sent
-    one per letter under one subject are so many photos."""
-    hints = list(dict.fromkeys(msg.thread_hints))
-    for row in alike:
-        if not _same_files(row.attachments, msg.attachments):
-            continue
-        if not hints or (await _REFERRED_BEFORE.run(session, {
-                "channel": msg.channel, "hints": hints, "before": row.id})).scalar() == len(hints):
-            return True
-    return False
+def _sent_again(msg: InboundMessage, alike: Iterable[Any]) -> bool:
+    """Whether ``msg`` is one of the logged letters ``alike`` (rows that read word for word
+    like it) sent again with a new id: it carries the same files and answers the same letter.
+    "Да" to one question and "Да" to the next are two answers; photos sent one per letter
+    under one subject are so many photos."""
+    answers = _answers(msg)
+    return any(_same_files(row.attachments, msg.attachments) and row.reply_to == answers
+               for row in alike)
+
+
+def _answers(msg: InboundMessage) -> str | None:
+    """What a message answers: its first thread hint (a letter's In-Reply-To, else its first
+    reference), None for a message that answers nothing."""
+    return msg.thread_hints[0] if msg.thread_hints else None
 
 
 def _same_files(logged: Sequence[dict[str, Any]] | None, sent: Sequence[Attachment]) -> bool:

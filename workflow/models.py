@@ -205,6 +205,10 @@ class Message(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # Messages sent together (a Telegram album, text then photos) share a key and one case.
     burst_key: Mapped[str | None] = mapped_column(String(200))
+    # What an incoming letter answers (its In-Reply-To, else its first reference): a letter
+    # that reads like an earlier one is that one sent again only if it answers the same thing
+    # ("Да" to one staff question and "Да" to the next are two answers).
+    reply_to: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime]
 
 
