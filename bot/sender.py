@@ -157,9 +157,12 @@ class Governor:
             if wait > limit:
                 self.deferrals += 1
                 raise Deferred(chat_id, wait)
-            if wait > 0:
+            # Asked again after each sleep: other chats' sends during it count against the
+            # overall budget, which the chat's own lock does not hold.
+            while wait > 0:
                 self.waited_s += wait
                 await asyncio.sleep(wait)
+                wait = self.delay(chat_id, cost)
             self.record(chat_id, cost)
             yield
 

@@ -133,9 +133,11 @@ class SenderIdentity(_Storable):
 class Attachment(_Storable):
     """An attachment as metadata; ``ref`` is where the bytes can be had again.
 
-    For email the raw message is kept, so ``ref`` is the MIME part path; for Telegram it is the
-    ``file_id``. ``digest`` is a SHA-256 of the file's bytes where the channel has them (email):
-    two letters alike in every word but their photos are two letters, not one sent twice.
+    For email the raw message is kept, so ``ref`` is the MIME part path; for Telegram it is
+    ``<chat>:<message>:<file_id>``, the message that carries the file (staff are shown a copy
+    of it), then its file_id. ``digest`` is a SHA-256 of the file's bytes where the channel
+    has them (email): two letters alike in every word but their photos are two letters, not
+    one sent twice.
     """
 
     filename: str

@@ -3,15 +3,17 @@
 As in ``test_bot_fuzz.py``, each test drives the real bot through the Bot API emulator over
 HTTP and asserts what a person would notice: every building's card reaches a shared staff
 chat however long the queue, the photos of the guided form (or sent before the words) are
-shown to staff, an album gets one note, and a webhook secret or URL Telegram would refuse
-is a configuration error.
+shown to staff, an album gets one note, a gas card is not held behind a department head's
+escalation pings, and a webhook secret or URL Telegram would refuse is a configuration error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from tests.peers.telegram import (
     telegram_config,
 )
 from tests.test_bot_fuzz import cases_of, run
-from workflow.clock import ShiftedClock
+from workflow.clock import ManualClock, ShiftedClock
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -90,6 +92,35 @@ async def test_every_buildings_card_reaches_a_shared_staff_chat_however_long_it_
         finally:
             await h.stop()
             await app.close()
+
+
+async def test_a_gas_card_is_not_held_behind_escalation_pings_to_one_head(
+        make_telegram: MakeTelegram, clock: ManualClock) -> None:
+    """An escalation pass queues a ping per overdue case to one department head, whose private
+    chat takes one message a second; a gas report queued after them reaches the staff chat at
+    once, not after the twelve seconds the pings take (the outbox served one item at a time
+    and slept for each ping's turn)."""
+    h = await make_telegram(limits=SendLimits())  # Telegram's own budgets
+    for i in range(12):
+        h.emu.add_private_chat(6000 + i, f"Житель {i}")
+        h.emu.user_sends(6000 + i, f"Капает кран в ванной, квартира {i}")
+    await h.settle(timeout=30)
+    while await h.deliver():
+        pass
+    clock.advance(timedelta(days=3))
+    await h.app.escalator.run_pass()
+    h.emu.add_private_chat(6200, "Пётр")
+    h.emu.user_sends(6200, "Сильно пахнет газом в подъезде, срочно!")
+    await h.settle()
+    start = time.monotonic()
+    delivering = asyncio.create_task(h.deliver())
+    try:
+        await h.until(lambda: any("газом" in (m.get("text") or "")
+                                  for m in h.emu.sent_messages(STAFF_CHAT)),
+                      timeout=10, what="the gas card in the staff chat")
+        assert time.monotonic() - start < 3
+    finally:
+        await delivering
 
 
 async def test_photos_sent_in_the_new_form_are_shown_to_staff(
