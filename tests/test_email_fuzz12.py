@@ -70,12 +70,17 @@ async def asked(app: App, recorder: RecordingSender, number: str, question: str)
 # --- 1. the same short answer to two questions ----------------------------------------------
 
 
-async def test_da_to_two_different_questions_is_two_answers(
-        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+async def leak_case(app: App, tmp_path: Path) -> tuple[str, str]:
+    """A resident's leak report by mail: its case number, and the subject replies carry."""
     first = await ingest(app, tmp_path, letter(
         "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
     number = str(first["case"])
-    subject = f"Re: [{number}] Нужны уточнения"
+    return number, f"Re: [{number}] Нужны уточнения"
+
+
+async def test_da_to_two_different_questions_is_two_answers(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    number, subject = await leak_case(app, tmp_path)
     q1 = await asked(app, recorder, number, "Вы будете дома завтра с 10 до 12?")
     clock.advance(timedelta(minutes=5))
     yes1 = await ingest(app, tmp_path, reply(subject, "Да", q1))
@@ -97,10 +102,7 @@ async def test_da_to_two_questions_both_asked_before_the_first_answer_is_two_ans
     """Staff ask two questions in a row; the resident answers "Да" to each, in turn. Both
     questions were written before either answer, so only what each answer replies to tells
     them apart (it did not: the second "Да" was dropped as the first sent again)."""
-    first = await ingest(app, tmp_path, letter(
-        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
-    number = str(first["case"])
-    subject = f"Re: [{number}] Нужны уточнения"
+    number, subject = await leak_case(app, tmp_path)
     q1 = await asked(app, recorder, number, "Вы будете дома завтра с 10 до 12?")
     clock.advance(timedelta(minutes=1))
     q2 = await asked(app, recorder, number, "Можете обеспечить доступ в подвал?")
@@ -117,9 +119,7 @@ async def test_da_to_two_questions_both_asked_before_the_first_answer_is_two_ans
 async def test_da_answering_letters_we_have_no_record_of_is_kept(
         app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
     """Questions staff wrote from their own mailbox: nothing shows the two answers are one."""
-    first = await ingest(app, tmp_path, letter(
-        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
-    number = str(first["case"])
+    number, _ = await leak_case(app, tmp_path)
     got = [await ingest(app, tmp_path, letter(
         f"Re: [{number}] Вопрос по обращению", "Да", IVAN,
         extra=f"In-Reply-To: <staff{n}@office.example>\n")) for n in (1, 2)]
