@@ -70,10 +70,11 @@ async def asked(app: App, recorder: RecordingSender, number: str, question: str)
 # --- 1. the same short answer to two questions ----------------------------------------------
 
 
-async def leak_case(app: App, tmp_path: Path) -> tuple[str, str]:
+async def leak_case(app: App, tmp_path: Path,
+                    message_id: str | None = None) -> tuple[str, str]:
     """A resident's leak report by mail: its case number, and the subject replies carry."""
     first = await ingest(app, tmp_path, letter(
-        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN))
+        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN, message_id=message_id))
     number = str(first["case"])
     return number, f"Re: [{number}] Нужны уточнения"
 
@@ -164,10 +165,7 @@ async def test_the_same_report_again_with_another_photo_adds_the_photo(
 
 async def test_photo_only_replies_to_our_acknowledgement_are_all_kept_without_our_words(
         app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
-    first = await ingest(app, tmp_path, letter(
-        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN,
-        message_id="report@mail.ru"))
-    number = str(first["case"])
+    number, _ = await leak_case(app, tmp_path, message_id="report@mail.ru")
     got = []
     for n in (1, 2):
         clock.advance(timedelta(minutes=2))
@@ -182,10 +180,7 @@ async def test_photo_only_replies_to_our_acknowledgement_are_all_kept_without_ou
 
 async def test_words_typed_into_our_subject_are_still_the_reply(
         app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
-    first = await ingest(app, tmp_path, letter(
-        "Течёт кран", "Течёт кран на кухне, ул. Ленина 5, кв. 12.", IVAN,
-        message_id="report2@mail.ru"))
-    number = str(first["case"])
+    number, _ = await leak_case(app, tmp_path, message_id="report2@mail.ru")
     typed = "мастер так и не пришёл"
     got = await ingest(app, tmp_path, reply(
         f"Re: [{number}] Обращение зарегистрировано — {typed}", "Отправлено с iPhone",
