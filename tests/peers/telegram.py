@@ -20,6 +20,7 @@ from bot.sender import SendLimits
 from bot.settings import TelegramConfig
 from domovoy.app import App
 from domovoy.peers.telegram_api import BotAPIEmulator
+from domovoy.runner import STOP_TIMEOUT_S
 
 STAFF_CHAT = -1001000000001
 MANAGERS_CHAT = -1001000000009
@@ -69,13 +70,18 @@ class TelegramHarness:
         return channel
 
     async def stop(self) -> None:
-        if self.channel is not None:
-            await self.channel.close()
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-        self.channel, self.task = None, None
+        """Close the channel as `domovoy run` does, gracefully (the update being handled is
+        finished and confirmed), but within ``Services.stop``'s bound: a channel that cannot
+        stop fails the test with a TimeoutError instead of holding the test run forever."""
+        try:
+            if self.channel is not None:
+                await asyncio.wait_for(self.channel.close(), STOP_TIMEOUT_S)
+        finally:
+            if self.task is not None:
+                self.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(self.task, STOP_TIMEOUT_S)
+            self.channel, self.task = None, None
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Wait until the bot has handled every update sent so far.
