@@ -612,8 +612,12 @@ def build_router(deps: BotDeps) -> Router:
             return
         own = (f"tg-album:{message.chat.id}:{message.media_group_id}"
                if message.media_group_id else f"tg:{external_id(message)}")
-        hints = ((f"{message.chat.id}:{message.reply_to_message.message_id}",)
-                 if message.reply_to_message else ())
+        hints: tuple[str, ...] = ()
+        if message.reply_to_message:
+            replied = message.reply_to_message.message_id
+            # a later part of a long answer stands for its first, the one the case knows
+            first = await deps.cards.first_part_of(message.chat.id, replied)
+            hints = (f"{message.chat.id}:{replied}", *((first,) if first else ()))
         msg = await inbound(user, external_id(message), quoted(message, lang, text),
                             burst.carried + attachments, thread_hints=hints,
                             burst_key=burst.key or own)

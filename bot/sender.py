@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -302,11 +302,19 @@ def send_error(exc: BaseException, *, private: bool) -> Exception:
     return TemporarySendError(f"unexpected: {exc!r}")
 
 
-class ResidentSender:
-    """Outbox sender for channel ``telegram``: the recipient is the resident's user id."""
+PartsHook = Callable[[int, list[int], int], Awaitable[None]]
 
-    def __init__(self, output: TelegramOutput) -> None:
+
+class ResidentSender:
+    """Outbox sender for channel ``telegram``: the recipient is the resident's user id.
+
+    ``later_parts(chat_id, message_ids, case_id)`` is told of an answer sent in several parts,
+    so that a resident replying to a later part (the one with the signature) still threads.
+    """
+
+    def __init__(self, output: TelegramOutput, later_parts: PartsHook | None = None) -> None:
         self.output = output
+        self.later_parts = later_parts
 
     async def send(self, item: Outgoing) -> str | None:
         chat_id = int(item.recipient)
@@ -316,5 +324,10 @@ class ResidentSender:
             sent = await self.output.send_text(chat_id, item.text, markup=inline_keyboard(rows))
         except (Deferred, TelegramAPIError) as exc:
             raise send_error(exc, private=True) from exc
+        if len(sent) > 1 and item.case_id is not None and self.later_parts is not None:
+            try:
+                await self.later_parts(chat_id, [m.message_id for m in sent], item.case_id)
+            except Exception:  # sent is sent: a lost link costs threading, not a resend
+                log.exception("the parts of outbox item %s were not linked", item.outbox_id)
         # The first part's id is what a resident's reply points at, so it threads the case.
         return f"{chat_id}:{sent[0].message_id}"

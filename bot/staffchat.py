@@ -268,6 +268,20 @@ class Cards:
                     TelegramMessageLink.message_id == reply_to))
         return None
 
+    async def link_parts(self, chat_id: int, message_ids: list[int], case_id: int) -> None:
+        """The later parts of an answer sent to a resident in several messages stand for its
+        first part, the one the outbox recorded (see :meth:`first_part_of`)."""
+        first = f"{chat_id}:{message_ids[0]}"
+        for message_id in message_ids[1:]:
+            await self.link(chat_id, message_id, case_id, source=first)
+
+    async def first_part_of(self, chat_id: int, message_id: int) -> str | None:
+        """"<chat>:<message>" of the first part of the answer this message is a later part of."""
+        async with self.wf.sessions() as session:
+            return await session.scalar(select(TelegramMessageLink.source).where(
+                TelegramMessageLink.chat_id == chat_id,
+                TelegramMessageLink.message_id == message_id))
+
     async def link(self, chat_id: int, message_id: int, case_id: int,
                    source: str | None = None) -> None:
         async with self.wf.sessions() as session:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.callbacks import FormCb
 from bot.sender import SendLimits
@@ -34,6 +35,7 @@ from tests.peers.telegram import (
 )
 from tests.test_bot_fuzz import cases_of, run
 from workflow.clock import ManualClock, ShiftedClock
+from workflow.models import Message
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -206,3 +208,31 @@ def test_a_self_hosted_bot_api_server_may_post_to_plain_http(tmp_path: Path) -> 
                     "  webhook_url: http://127.0.0.1:8443/tg\n", encoding="utf-8")
     config = load_config(path, env={})
     assert config.telegram is not None and config.telegram.webhook_url
+
+
+async def test_a_reply_to_the_last_part_of_a_long_answer_joins_the_case(
+        make_telegram: MakeTelegram, clock: ManualClock) -> None:
+    """A staff answer too long for one message reaches the resident in parts; the resident
+    answers the part they see last (the one with the signature): it joins the case, as a
+    reply to the first part does (only the first part's id was known, and it opened as a new
+    message)."""
+    h = await make_telegram(forum=True)
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await run(h)
+    card = next(m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("reply_markup"))
+    steps = "Порядок работ: " + " ".join(f"шаг {i} — проверить стояк;" for i in range(400))
+    h.emu.user_sends(IVAN, steps[:4090], chat_id=STAFF_CHAT,
+                     message_thread_id=card["message_thread_id"])
+    await run(h)
+    parts = [m for m in h.emu.sent_messages(RESIDENT) if "шаг" in (m.get("text") or "")]
+    assert len(h.emu.sent_messages(RESIDENT)) >= 3 and parts  # ack, then the answer in parts
+    clock.advance(timedelta(hours=2))
+    h.emu.user_sends(RESIDENT, "Хорошо, завтра с 10 до 12 буду дома",
+                     reply_to_message_id=h.emu.sent_messages(RESIDENT)[-1]["message_id"])
+    await run(h)
+    [case] = await cases_of(h)
+    async with h.app.wf.sessions() as session:
+        answer = await session.scalar(select(Message).where(
+            Message.direction == "in", Message.text.contains("буду дома")))
+    assert answer is not None and answer.case_id == case.id
