@@ -24,7 +24,8 @@ class TelegramCard(Base):
 
 
 class TelegramMessageLink(Base):
-    """Maps staff-chat messages (cards, relayed resident messages) back to their case."""
+    """Maps the bot's messages back to their case: in the staff chat, cards and relayed
+    resident messages; in a resident's chat, the later parts of an answer sent in several."""
 
     __tablename__ = "telegram_message_links"
     __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_tg_links_chat_msg"),)
@@ -32,7 +33,8 @@ class TelegramMessageLink(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    # For copies of residents' media: the original "<chat>:<message>", so none is copied twice.
+    # The "<chat>:<message>" a message stands for: the original of a copy of a resident's
+    # media (so none is copied twice), the first part of a split answer (so a reply threads).
     source: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
