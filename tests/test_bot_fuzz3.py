@@ -125,6 +125,33 @@ async def test_a_gas_card_is_not_held_behind_escalation_pings_to_one_head(
         await delivering
 
 
+async def test_a_gas_card_queued_while_pings_go_out_is_not_held_until_they_are_done(
+        make_telegram: MakeTelegram, clock: ManualClock) -> None:
+    """The same pings, already going out when the gas report arrives: the running outbox
+    looks again when woken and starts the staff chat beside the head's chat, rather than
+    leaving the card for its next pass, twelve seconds later."""
+    h = await make_telegram(limits=SendLimits())  # Telegram's own budgets
+    for i in range(12):
+        h.emu.add_private_chat(6000 + i, f"Житель {i}")
+        h.emu.user_sends(6000 + i, f"Капает кран в ванной, квартира {i}")
+    await h.settle(timeout=30)
+    while await h.deliver():
+        pass
+    clock.advance(timedelta(days=3))
+    await h.app.escalator.run_pass()
+    async with outbox_running(h.app):
+        head = STAFF_IDS["maria"]  # plumbing's head
+        await h.until(lambda: len(h.emu.sent_messages(head)) >= 2, timeout=10,
+                      what="the head's pings under way")
+        h.emu.add_private_chat(6200, "Пётр")
+        h.emu.user_sends(6200, "Сильно пахнет газом в подъезде, срочно!")
+        start = time.monotonic()
+        await h.until(lambda: any("газом" in (m.get("text") or "")
+                                  for m in h.emu.sent_messages(STAFF_CHAT)),
+                      timeout=15, what="the gas card in the staff chat")
+        assert time.monotonic() - start < 4
+
+
 async def test_photos_sent_in_the_new_form_are_shown_to_staff(
         telegram: TelegramHarness) -> None:
     """The card said «Вложений: 2», and staff saw a copy of the description instead."""

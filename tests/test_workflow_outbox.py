@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -149,3 +150,42 @@ async def test_hourly_limit_counts_a_recipient_by_index(app: App, addresses: lis
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(r[-1]) for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "COVERING INDEX ix_outbox_rate_limit" in plan, plan
+
+
+class BusySender(RecordingSender):
+    """Each send to a busy recipient takes a moment, and queues one more message to it and one
+    to a neighbour (as new mail would while a pass is running), waking the outbox."""
+
+    def __init__(self, app: App, more: int) -> None:
+        super().__init__()
+        self.app = app
+        self.more = more
+
+    async def send(self, item: Outgoing) -> str:
+        if item.recipient == "busy" and self.more > 0:
+            self.more -= 1
+            await asyncio.sleep(0.01)
+            async with self.app.wf.sessions.begin() as session:
+                for recipient in ("busy", "neighbour"):
+                    await enqueue(session, now=self.app.wf.clock.now(), channel="telegram",
+                                  recipient=recipient, purpose="ack",
+                                  key=f"{recipient}-{self.more}", payload={"text": "x"})
+            self.app.outbox.wake()
+        return await super().send(item)
+
+
+async def test_what_is_queued_during_a_pass_goes_out_in_it_once_and_in_order(
+        app: App, clock: ManualClock) -> None:
+    """A pass looks again when woken: the neighbour's messages queued while the busy
+    recipient is served go out in the same pass, none twice, each recipient's in order."""
+    sender = BusySender(app, more=20)
+    app.register_sender("telegram", sender)
+    async with app.wf.sessions.begin() as session:
+        await enqueue(session, now=clock.now(), channel="telegram", recipient="busy",
+                      purpose="ack", key="first", payload={"text": "x"})
+    sent = await app.outbox.deliver_due()
+    keys = [o.idempotency_key for o in sender.sent]
+    assert len(keys) == len(set(keys)) == sent == 41
+    for recipient in ("busy", "neighbour"):
+        ids = [o.outbox_id for o in sender.sent if o.recipient == recipient]
+        assert ids == sorted(ids)

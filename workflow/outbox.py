@@ -195,11 +195,13 @@ class OutboxDispatcher:
         self.senders = senders
         self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
+        self._woken_in_pass = asyncio.Event()
         self._lock = asyncio.Lock()
 
     def wake(self) -> None:
         """Called after a commit that queued something, so it goes out without waiting."""
         self._wake.set()
+        self._woken_in_pass.set()
 
     async def deliver_due(self, limit: int = 200) -> int:
         """One pass; returns how many items were sent. Safe to call from several triggers."""
@@ -207,30 +209,84 @@ class OutboxDispatcher:
             return await self._deliver(limit)
 
     async def _deliver(self, limit: int) -> int:
-        now = self.clock.now()
-        async with self.sessions() as session:
-            items = (await session.scalars(
-                select(OutboxItem).where(OutboxItem.state == "pending")
-                .order_by(OutboxItem.id).limit(limit)
-            )).all()
-        queues: dict[tuple[str, str], list[OutboxItem]] = {}
-        for item in items:
-            queues.setdefault((item.channel, item.recipient), []).append(item)
-        # Recipients are served side by side: a sender that waits out one chat's flood budget
-        # (twelve escalation pings to one department head, a second of spacing each) must not
-        # hold a gas-smell card to the staff chat and its acknowledgement behind them.
-        gate = asyncio.Semaphore(PARALLEL_RECIPIENTS)
+        """Serve every recipient with due items side by side, and keep the pass open to what
+        is queued while it runs.
 
-        async def serve(queue: list[OutboxItem]) -> int:
+        A sender that waits out one chat's flood budget (twelve escalation pings to one
+        department head, a second of spacing each) must not hold a gas-smell card to the staff
+        chat behind them, whether the card was queued before the pass began or during it: a
+        wake during the pass looks again and starts the recipients not yet being served.
+        """
+        gate = asyncio.Semaphore(PARALLEL_RECIPIENTS)
+        running: dict[tuple[str, str], asyncio.Task[int]] = {}
+        # When each recipient's queue ended (a counter, not a time): a look that began before
+        # a queue ended may still show that queue's items as pending, and must not send them
+        # a second time.
+        ended: dict[tuple[str, str], int] = {}
+        recheck: set[tuple[str, str]] = set()  # busy when looked at; look again when done
+        # The newest item each recipient's queue held: what is left of it (a retry not yet
+        # due) waits for the next pass, so a look during this one starts only what is new.
+        upto: dict[tuple[str, str], int] = {}
+        ticks = 0
+        sent = 0
+        errors: list[BaseException] = []
+
+        async def serve(queue: list[OutboxItem], now: datetime) -> int:
             async with gate:
                 return await self._deliver_queue(queue, now)
 
-        results = await asyncio.gather(*(serve(q) for q in queues.values()),
-                                       return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return sum(r for r in results if isinstance(r, int))
+        async def look() -> None:
+            began = ticks
+            now = self.clock.now()
+            async with self.sessions() as session:
+                items = (await session.scalars(
+                    select(OutboxItem).where(OutboxItem.state == "pending")
+                    .order_by(OutboxItem.id).limit(limit)
+                )).all()
+            queues: dict[tuple[str, str], list[OutboxItem]] = {}
+            for item in items:
+                queues.setdefault((item.channel, item.recipient), []).append(item)
+            for key, queue in queues.items():
+                if key in running or ended.get(key, -1) > began:
+                    recheck.add(key)
+                elif queue[-1].id > upto.get(key, 0):
+                    upto[key] = queue[-1].id
+                    running[key] = asyncio.create_task(serve(queue, now))
+
+        self._woken_in_pass.clear()
+        await look()
+        try:
+            while running:
+                woken = asyncio.ensure_future(self._woken_in_pass.wait())
+                await asyncio.wait([woken, *running.values()],
+                                   return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                look_again = self._woken_in_pass.is_set()
+                for key, task in list(running.items()):
+                    if not task.done():
+                        continue
+                    del running[key]
+                    ticks += 1
+                    ended[key] = ticks
+                    error = task.exception()
+                    if error is not None:
+                        errors.append(error)
+                    else:
+                        sent += task.result()
+                    if key in recheck:
+                        recheck.discard(key)
+                        look_again = True
+                if look_again:
+                    self._woken_in_pass.clear()
+                    await look()
+        finally:
+            for task in running.values():
+                task.cancel()
+            if running:
+                await asyncio.gather(*running.values(), return_exceptions=True)
+        if errors:
+            raise errors[0]
+        return sent
 
     async def _deliver_queue(self, queue: list[OutboxItem], now: datetime) -> int:
         """One recipient's due items in order; the first that cannot go now holds the rest
