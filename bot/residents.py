@@ -561,8 +561,13 @@ def build_router(deps: BotDeps) -> Router:
         if user is None:
             return
         text = message.text or message.caption or ""
+        if not text.strip():
+            # No words to add: a live location's every move (Telegram sends one edit per
+            # position, for up to eight hours) or a caption removed. Filed, each was an empty
+            # note to staff, and hundreds of them spent the group's budget ahead of cards.
+            return
         original = external_id(message)
-        if text and (await state.get_data()).get("external_id") == original:
+        if (await state.get_data()).get("external_id") == original:
             # the description of a form not yet sent: the form takes the new words (filing the
             # edit too made one complaint two cases)
             await state.update_data(text=text)

@@ -264,6 +264,7 @@ class TelegramControl:
         media_group_id: str | None = None,
         voice: bytes | None = None,
         location: tuple[float, float] | None = None,
+        live_period: int | None = None,
         contact: Json | None = None,
         reply_to_message_id: int | None = None,
         message_thread_id: int | None = None,
@@ -273,6 +274,8 @@ class TelegramControl:
     ) -> Json:
         """Inject a message (or, with ``edit_of``, an edit) from a user; returns the Message.
 
+        ``live_period`` makes ``location`` a live location; each later position is an edit
+        (``edit_of`` with ``location``), as Telegram sends it while the location is shared.
         ``anonymous``: the user is a group admin with "Remain anonymous" on, so Telegram sends
         the message from its GroupAnonymousBot on behalf of the group (``sender_chat``)."""
         w = self._world()
@@ -288,7 +291,8 @@ class TelegramControl:
         user = copy_json(w.users[user_id])
 
         if edit_of is not None:
-            return self._user_edits(w, chat, user_id, edit_of, text, caption, entities)
+            return self._user_edits(w, chat, user_id, edit_of, text, caption, entities,
+                                    location)
 
         content: Json = {}
         if text is not None:
@@ -305,6 +309,8 @@ class TelegramControl:
             content["voice"] = w.voice_obj(voice)
         if location is not None:
             content["location"] = {"latitude": location[0], "longitude": location[1]}
+            if live_period is not None:
+                content["location"]["live_period"] = live_period
         if contact is not None:
             content["contact"] = dict(contact)
         if caption is not None:
@@ -361,6 +367,7 @@ class TelegramControl:
         text: str | None,
         caption: str | None,
         entities: list[Json] | None,
+        location: tuple[float, float] | None = None,
     ) -> Json:
         msg = chat.live_message(message_id)
         if msg is None or msg.get("from", {}).get("id") != user_id:
@@ -373,8 +380,16 @@ class TelegramControl:
             msg.pop("entities", None)
             if ents:
                 msg["entities"] = ents
-        if caption is not None:
+        if caption:
             msg["caption"] = caption
+        elif caption is not None:  # a caption removed: Telegram leaves the field out
+            msg.pop("caption", None)
+            msg.pop("caption_entities", None)
+        if location is not None:
+            if "live_period" not in msg.get("location", {}):
+                raise ValueError("only a live location moves; send it with live_period=")
+            msg["location"] = {**msg["location"], "latitude": location[0],
+                               "longitude": location[1]}
         msg["edit_date"] = int(time.time())
         w.enqueue("edited_message", msg)
         return copy_json(msg)

@@ -1,0 +1,57 @@
+"""The fourth robustness round: what the Telegram audit of 6 December found.
+
+As in ``test_bot_fuzz.py``, each test drives the real bot through the Bot API emulator over
+HTTP and asserts what a person would notice: a live location shared for an hour does not
+flood the staff chat with empty notes, a card the staff chat refuses for lack of rights is
+not lost unseen, every building stays reachable from the ``/new`` menu, a long-captioned
+photo still reaches staff, and staff commands answer what was meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from tests.test_bot_fuzz import cases_of, refused, register, run
+from workflow.models import Message
+
+RESIDENT = 5001
+IVAN, MARIA, OLEG = STAFF_IDS["ivan"], STAFF_IDS["maria"], STAFF_IDS["oleg"]
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
+
+
+def staff_posts(h: TelegramHarness) -> list[str]:
+    return h.texts_to(STAFF_CHAT)
+
+
+async def test_a_moving_live_location_posts_nothing_empty_to_staff(
+        telegram: TelegramHarness) -> None:
+    """A resident shares a live location after the report: every move of it arrives as an
+    edit, for up to eight hours. None of them may become an empty "the resident writes" note
+    in the staff chat (each used up the group's budget ahead of other cards), nor may a
+    photo's caption being removed."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    h.emu.user_sends(RESIDENT, "Во дворе прорвало трубу, вода бьёт из асфальта")
+    live = h.emu.user_sends(RESIDENT, location=(55.75, 37.61), live_period=3600)
+    photo = h.emu.user_sends(RESIDENT, photo=PNG, caption="вот так выглядит")
+    await run(h)
+    [case] = await cases_of(h)
+    before = len(staff_posts(h))
+    for step in range(1, 4):
+        h.emu.user_sends(RESIDENT, location=(55.75 + step * 0.001, 37.61),
+                         edit_of=live["message_id"])
+        await run(h)
+    h.emu.user_sends(RESIDENT, caption="", edit_of=photo["message_id"])
+    await run(h)
+    assert staff_posts(h)[before:] == []
+    async with h.app.wf.sessions() as session:
+        texts = (await session.scalars(select(Message.text).where(
+            Message.case_id == case.id, Message.direction == "in"))).all()
+    assert all(t.strip() for t in texts), texts
+    assert refused(h.emu) == []
