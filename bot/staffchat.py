@@ -47,7 +47,13 @@ from bot.texts import BotTexts
 from workflow.context import Workflow
 from workflow.models import Building, Case, Message, OutboxItem, Resident, Staff
 from workflow.notify import staff_payload
-from workflow.outbox import STAFF_CHANNEL, Outgoing, PermanentSendError, enqueue
+from workflow.outbox import (
+    STAFF_CHANNEL,
+    Outgoing,
+    PermanentSendError,
+    TemporarySendError,
+    enqueue,
+)
 from workflow.stages import Stage
 
 log = logging.getLogger(__name__)
@@ -85,6 +91,19 @@ def chat_gone(exc: TelegramAPIError) -> bool:
     if isinstance(exc, TelegramForbiddenError):
         return True
     return isinstance(exc, TelegramBadRequest) and "chat not found" in exc.message.lower()
+
+
+def chat_muted(exc: TelegramAPIError) -> bool:
+    """The bot is still in the group but may not write there: an admin restricted it, or
+    demoted it where members may not write ("not enough rights to send text messages",
+    "have no rights to send a message", CHAT_WRITE_FORBIDDEN, CHAT_RESTRICTED, "need
+    administrator rights in the channel chat"). Every post to that chat is refused alike."""
+    if not isinstance(exc, TelegramBadRequest):
+        return False
+    text = exc.message.lower()
+    return any(sign in text for sign in (
+        "not enough rights to send", "have no rights to send", "chat_write_forbidden",
+        "chat_restricted", "need administrator rights"))
 
 
 Buttons = list[list[tuple[str, str | None]]]
@@ -619,6 +638,9 @@ class StaffSender:
             except TelegramAPIError as exc:
                 if chat_gone(exc):
                     await self._staff_chat_lost(recipient, chat_id, exc)
+                elif chat_muted(exc):
+                    await self._staff_chat_lost(recipient, chat_id, exc, muted=True)
+                    raise self._muted(chat_id, exc) from exc
                 raise
         return await self._to_person_or_managers(item, recipient)
 
@@ -666,19 +688,33 @@ class StaffSender:
             except TelegramAPIError as exc:
                 if chat_gone(exc):
                     await self._managers_chat_lost(chat_id, exc)
+                elif chat_muted(exc):
+                    await self._managers_chat_lost(chat_id, exc)
+                    raise self._muted(chat_id, exc) from exc
                 raise
         raise PermanentSendError(f"unknown staff recipient {recipient!r}")
 
+    @staticmethod
+    def _muted(chat_id: int, exc: TelegramAPIError) -> TemporarySendError:
+        """A chat the bot may not write in is an admin's slip, put right in minutes by giving
+        the right back, and the post refused can be an emergency card: it is retried with
+        the outbox's backoff (hours, not for ever) rather than failed for good on the first
+        refusal, and logged as an error besides the notice to the people who can fix it."""
+        log.error("the bot may not write in chat %s (%s): an admin must give it the right "
+                  "to send messages; posts there are retried", chat_id, exc.message)
+        return TemporarySendError(f"Telegram: no right to write in chat {chat_id}: "
+                                  f"{exc.message}")
+
     async def _staff_chat_lost(self, recipient: str, chat_id: int,
-                               exc: TelegramAPIError) -> None:
-        """The bot was removed from a staff chat, or the chat was deleted: new cases, residents'
-        messages and escalations for it now reach nobody there. The managers are told, in
-        their chat and directly."""
+                               exc: TelegramAPIError, *, muted: bool = False) -> None:
+        """The bot was removed from a staff chat, or the chat was deleted (or, ``muted``, it
+        may no longer write there): new cases, residents' messages and escalations for it
+        now reach nobody there. The managers are told, in their chat and directly."""
         async with self.wf.sessions() as session:
             managers = (await session.scalars(select(Staff.id).where(
                 Staff.role == "manager", Staff.active.is_(True)))).all()
         await self._chat_lost(recipient, chat_id, exc, "staff_chat_lost",
-                              ["managers", *(f"staff:{m}" for m in managers)])
+                              ["managers", *(f"staff:{m}" for m in managers)], muted=muted)
 
     async def _managers_chat_lost(self, chat_id: int, exc: TelegramAPIError) -> None:
         """The bot was removed from the managers' chat, or the chat was deleted: every report
@@ -687,7 +723,7 @@ class StaffSender:
         await self._chat_lost("managers", chat_id, exc, "managers_chat_lost", ["chat:"])
 
     async def _chat_lost(self, lost: str, chat_id: int, exc: TelegramAPIError, purpose: str,
-                         tell: list[str]) -> None:
+                         tell: list[str], *, muted: bool = False) -> None:
         """Tell ``tell`` that the chat behind recipient ``lost`` is gone, once per loss: the
         notice's key names the last post that did reach that chat, so it is queued again only
         after the chat worked in between."""
@@ -695,7 +731,8 @@ class StaffSender:
             last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
                 OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == lost,
                 OutboxItem.state == "sent"))
-            text = self.texts.staff(self.lang, purpose, chat_id=chat_id, reason=exc.message)
+            text = self.texts.staff(self.lang, purpose, chat_id=chat_id, reason=exc.message,
+                                    muted=muted)
             for to in tell:
                 await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
                               recipient=to, purpose=purpose,

@@ -10,15 +10,18 @@ photo still reaches staff, and staff commands answer what was meant.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from tests.peers.telegram import MANAGERS_CHAT, STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import cases_of, refused, register, run
+from workflow.clock import ManualClock
 from workflow.models import Message
 
 RESIDENT = 5001
-IVAN, MARIA, OLEG = STAFF_IDS["ivan"], STAFF_IDS["maria"], STAFF_IDS["oleg"]
+IVAN, MARIA, OLEG, ANNA = (STAFF_IDS["ivan"], STAFF_IDS["maria"], STAFF_IDS["oleg"],
+                           STAFF_IDS["anna"])
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
 MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
@@ -55,3 +58,28 @@ async def test_a_moving_live_location_posts_nothing_empty_to_staff(
             Message.case_id == case.id, Message.direction == "in"))).all()
     assert all(t.strip() for t in texts), texts
     assert refused(h.emu) == []
+
+
+async def test_a_card_the_staff_chat_refuses_for_lack_of_rights_waits_and_managers_are_told(
+        telegram: TelegramHarness, clock: ManualClock) -> None:
+    """An admin restricts the bot in the staff group (or demotes it where members may not
+    write): Telegram refuses the gas card with 400 "not enough rights". The managers are told
+    at once, in their chat and directly, and the card is not given up: once the bot may write
+    again it reaches staff (it used to fail for good, and nobody knew)."""
+    h = telegram
+    h.emu.restrict_bot(STAFF_CHAT)
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "Пахнет газом в подъезде, сильный запах у лифта!")
+    await run(h)
+    [case] = await cases_of(h)
+    assert not any(case.number in t for t in staff_posts(h))
+    for managers in (MANAGERS_CHAT, ANNA):
+        assert any(str(STAFF_CHAT) in t for t in h.texts_to(managers)), managers
+    told = len(h.texts_to(MANAGERS_CHAT))
+    clock.advance(timedelta(seconds=30))
+    await h.deliver()  # still refused: the managers are not told twice
+    assert len(h.texts_to(MANAGERS_CHAT)) == told
+    h.emu.restrict_bot(STAFF_CHAT, restricted=False)
+    clock.advance(timedelta(minutes=5))
+    await h.deliver()
+    assert any(case.number in t and "газ" in t.lower() for t in staff_posts(h))

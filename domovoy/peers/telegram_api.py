@@ -366,6 +366,13 @@ class BotAPIEmulator(TelegramControl):
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
 
     @staticmethod
+    def _check_may_post(chat: ChatState) -> None:
+        """A bot restricted in the group (or demoted where members may not write) stays a
+        member, but Telegram refuses whatever it posts there; it may still edit its messages."""
+        if not chat.is_private and chat.bot_status == "restricted":
+            raise bad_request("not enough rights to send text messages to the chat")
+
+    @staticmethod
     def _thread(chat: ChatState, p: Params) -> int | None:
         thread_id = p.get_int("message_thread_id")
         if thread_id is None or thread_id == 0:
@@ -508,6 +515,7 @@ class BotAPIEmulator(TelegramControl):
         if not forward:
             reply_to, thread_id = self._reply_to(chat, p, thread_id)
         self._check_reachable(w, chat)
+        self._check_may_post(chat)
         self._check_flood(w, chat, method)
         self._record_flood(w, chat)
         return self._new_bot_message(w, chat, thread_id=thread_id, reply_to=reply_to,
@@ -799,6 +807,7 @@ class BotAPIEmulator(TelegramControl):
         thread_id = self._thread(chat, p)
         reply_to, thread_id = self._reply_to(chat, p, thread_id)
         self._check_reachable(w, chat)
+        self._check_may_post(chat)
         self._check_flood(w, chat, "sendMediaGroup", len(items))
         self._record_flood(w, chat, len(items))
         group_id = str(secrets.randbelow(10**17) + 10**17)
@@ -1089,7 +1098,11 @@ class BotAPIEmulator(TelegramControl):
         if status == "kicked":
             return {"status": status, "user": user, "until_date": 0}
         if status == "restricted":
-            raise bad_request("restricted members are not emulated")
+            if user_id != w.bot_id:
+                raise bad_request("restricted members are not emulated")
+            return {"status": status, "user": user, "is_member": True, "until_date": 0,
+                    "can_send_messages": False, "can_send_photos": False,
+                    "can_manage_topics": False}
         return {"status": status if status in ("member", "left") else "member", "user": user}
 
     async def _m_get_chat_member(self, w: BotWorld, p: Params) -> Json:

@@ -216,6 +216,12 @@ class TelegramControl:
         old.migrated_to = new_id
         return new
 
+    def restrict_bot(self, chat_id: int, *, restricted: bool = True) -> None:
+        """An admin takes away (or, ``restricted=False``, gives back) the bot's right to
+        write in the group: it stays a member, but every post there is refused with 400
+        "not enough rights to send text messages to the chat"."""
+        self._world().chat(chat_id).bot_status = "restricted" if restricted else "administrator"
+
     def delete_chat(self, chat_id: int) -> None:
         """Someone deleted the group: Telegram answers every call naming it "chat not found"
         (what the bot already sent stays readable here, for the test's assertions)."""
