@@ -21,7 +21,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
-from aiogram.types import CallbackQuery, Message, MessageEntity
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
 from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
@@ -44,6 +44,10 @@ ACTIONS = {"take", "progress", "need_info", "resolve", "close", "escalate", "reo
 NUMBER_RE = re.compile(r"^[A-Za-z]{1,5}-\d{1,12}$")
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 OPEN_LIST_MAX = 30
+# The /new menu shows buildings a page at a time: Telegram refuses a message with over 100
+# buttons, and a company with a hundred buildings is no rarity (their menu never appeared).
+BUILDINGS_PER_PAGE = 40
+BUILDINGS_PER_ROW = 2
 ALBUMS_NOTED = 1000
 # A pending step (the question for "need info", the /new form) takes words, never a command:
 # a mistyped "/clsoe done" was sent to the resident as the question.
@@ -410,10 +414,33 @@ def build_router(deps: BotDeps) -> Router:
         await state.clear()
         await state.set_state(Intake.building)
         await state.update_data(thread=thread_of(message))
-        rows = [[(b.code, building_button(b))]
-                for b in sorted(wf.buildings.values(), key=lambda b: b.id)]
+        await deps.reply(message, t("new_building"), markup=building_menu(0))
+
+    def building_menu(page: int) -> InlineKeyboardMarkup | None:
+        """One page of the /new form's buildings, with buttons to the pages either side."""
+        buildings = sorted(wf.buildings.values(), key=lambda b: b.id)
+        pages = max(1, -(-len(buildings) // BUILDINGS_PER_PAGE))
+        page = min(max(page, 0), pages - 1)
+        shown = buildings[page * BUILDINGS_PER_PAGE:(page + 1) * BUILDINGS_PER_PAGE]
+        rows = [[(b.code, building_button(b)) for b in shown[i:i + BUILDINGS_PER_ROW]]
+                for i in range(0, len(shown), BUILDINGS_PER_ROW)]
+        turn = []
+        if page > 0:
+            turn.append((texts.button(lang, "page_back", page=page, pages=pages),
+                         StaffFormCb(a="p", v=str(page - 1)).pack()))
+        if page < pages - 1:
+            turn.append((texts.button(lang, "page_next", page=page + 2, pages=pages),
+                         StaffFormCb(a="p", v=str(page + 1)).pack()))
+        if turn:
+            rows.append(turn)
         rows.append([(texts.button(lang, "cancel"), StaffFormCb(a="x").pack())])
-        await deps.reply(message, t("new_building"), markup=inline_keyboard(rows))
+        return inline_keyboard(rows)
+
+    @router.callback_query(Intake.building, StaffFormCb.filter(F.a == "p"))
+    async def new_page(query: CallbackQuery, callback_data: StaffFormCb) -> None:
+        await edit_markup(query, building_menu(int(callback_data.v)
+                                               if callback_data.v.isdigit() else 0))
+        await toast(query)
 
     @router.callback_query(StaffFormCb.filter(F.a == "x"))
     async def new_cancel(query: CallbackQuery, state: FSMContext) -> None:

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.peers.telegram import MANAGERS_CHAT, STAFF_CHAT, STAFF_IDS, TelegramHarness
+from bot.callbacks import StaffFormCb
+from domovoy.app import build_app
+from domovoy.peers.telegram_api import BotAPIEmulator
+from tests.conftest import ORG, make_config
+from tests.peers.telegram import (
+    MANAGERS_CHAT,
+    STAFF_CHAT,
+    STAFF_IDS,
+    TelegramHarness,
+    add_staff_chats,
+    telegram_config,
+)
 from tests.test_bot_fuzz import cases_of, refused, register, run
-from workflow.clock import ManualClock
+from workflow.clock import ManualClock, ShiftedClock
 from workflow.models import Message
 
 RESIDENT = 5001
@@ -83,3 +95,42 @@ async def test_a_card_the_staff_chat_refuses_for_lack_of_rights_waits_and_manage
     clock.advance(timedelta(minutes=5))
     await h.deliver()
     assert any(case.number in t and "газ" in t.lower() for t in staff_posts(h))
+
+
+async def test_every_one_of_120_buildings_can_be_chosen_in_the_new_form(tmp_path: Path) -> None:
+    """A company with 120 buildings: staff's ``/new`` menu used to put all 121 buttons under
+    one message, which Telegram refuses (over 100), so staff saw nothing at all. Every
+    building is reachable, page by page, and the chosen one carries the form on."""
+    codes = [f"dom-{i}" for i in range(120)]
+    org = {**ORG, "buildings": [{"code": c, "address": f"ул. Тестовая, {c}"} for c in codes]}
+    app = await build_app(make_config(f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}", **org),
+                          clock=ShiftedClock())
+    async with BotAPIEmulator() as emu:
+        add_staff_chats(emu)
+        h = TelegramHarness(app, emu, telegram_config(emu))
+        await h.start()
+        try:
+            emu.user_sends(IVAN, "/new", chat_id=STAFF_CHAT)
+            await run(h)
+            [menu] = [m for m in emu.sent_messages(STAFF_CHAT) if m.get("reply_markup")]
+            seen: list[str] = []
+            page = 0
+            while True:
+                rows = emu.message(STAFF_CHAT, menu["message_id"])["reply_markup"][
+                    "inline_keyboard"]
+                seen += [b["text"] for row in rows for b in row if b["text"].startswith("dom-")]
+                onward = StaffFormCb(a="p", v=str(page + 1)).pack()
+                if onward not in [b["callback_data"] for row in rows for b in row]:
+                    break
+                emu.user_presses(IVAN, (STAFF_CHAT, menu["message_id"]), onward)
+                await run(h)
+                page += 1
+            assert sorted(seen) == sorted(codes)
+            last = emu.message(STAFF_CHAT, menu["message_id"])
+            emu.user_presses(IVAN, last, "sf:b:dom-119")
+            await run(h)
+            assert any("квартир" in t.lower() for t in h.texts_to(STAFF_CHAT))
+            assert refused(emu) == []
+        finally:
+            await h.stop()
+            await app.close()

@@ -44,6 +44,7 @@ from .telegram_state import (
     CONTENT_KEYS,
     DOWNLOAD_LIMIT,
     INLINE_ACTIONS,
+    INLINE_BUTTONS_LIMIT,
     NOT_FOUND,
     NOT_MODIFIED,
     PHOTO_LIMIT,
@@ -1257,6 +1258,8 @@ def _validate_inline_keyboard(rows: Any) -> None:
         raise bad_request(
             'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
         )
+    if sum(len(row) for row in rows) > INLINE_BUTTONS_LIMIT:
+        raise bad_request("reply markup is too long")
     for row in rows:
         for button in row:
             if not isinstance(button, dict):

@@ -26,6 +26,8 @@ Json = dict[str, Any]
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+# Telegram refuses an inline keyboard of more than 100 buttons ("reply markup is too long").
+INLINE_BUTTONS_LIMIT = 100
 CALLBACK_ANSWER_LIMIT = 200
 # tdlib cuts a topic name at 128 characters (code points); the emulator refuses a name over
 # 128 UTF-16 units instead, the unit Telegram counts every other text in, so a bot that fits
