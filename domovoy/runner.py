@@ -18,7 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from domovoy.app import App, build_app, freeze_startup
 from domovoy.config import Config
-from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS
+from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS, PUBLIC_MAIL_DOMAINS
 from workflow.clock import Clock
 from workflow.reports import queue_report
 from workflow.scheduler import build_scheduler
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 OUTBOX_TICK_S = 10.0
 DEADLINE_TICK_S = 60.0
 STOP_TIMEOUT_S = 10.0
+# Message-IDs' domain when nothing in the config names one
+NO_MAIL_DOMAIN = "domovoy.invalid"
 
 
 @dataclass
@@ -58,9 +60,16 @@ class Services:
 
 
 def own_addresses(config: Config) -> frozenset[str]:
+    """The office's own mailboxes, and ``*@<domain>`` for its colleagues' mailboxes on the
+    office's mail domain (see :func:`intake.email.loops.is_colleague`): a dispatcher copying
+    the inbox on her answer to a resident is no resident to acknowledge. Not for a public
+    provider's domain (an office writing from a Gmail box has residents there too)."""
     addrs = {config.smtp.from_address.lower()} if config.smtp else set()
     if config.imap and "@" in config.imap.username:
         addrs.add(config.imap.username.lower())
+    domain = mail_domain(config).lower()
+    if domain != NO_MAIL_DOMAIN and domain not in PUBLIC_MAIL_DOMAINS:
+        addrs.add(f"*@{domain}")
     return frozenset(addrs)
 
 
@@ -75,7 +84,7 @@ def mail_domain(config: Config) -> str:
         return config.mail_domain
     if config.smtp and "@" in config.smtp.from_address:
         return config.smtp.from_address.rsplit("@", 1)[1]
-    return "domovoy.invalid"
+    return NO_MAIL_DOMAIN
 
 
 async def start_services(config: Config, *, clock: Clock | None = None,

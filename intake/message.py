@@ -200,6 +200,10 @@ class InboundMessage(_Storable):
     # The sender sends a letter of their own again (forwarded, "пишу второй раз"): it may
     # continue the case that letter opened.
     resent: bool = False
+    # The address a person wrote from when they asked for answers at another (a Reply-To
+    # their mail program adds to every letter): their reply to a case opened from that
+    # address is still theirs.
+    relayed_by: str | None = None
 
 
 def message_to_json(msg: InboundMessage) -> dict[str, Any]:
@@ -230,4 +234,5 @@ def message_from_json(data: dict[str, Any]) -> InboundMessage:
         preset=PresetLabels(**preset) if preset else None, burst_key=data.get("burst_key"),
         no_auto_reply=bool(data.get("no_auto_reply", False)),
         review_reason=data.get("review_reason"), resent=bool(data.get("resent", False)),
+        relayed_by=data.get("relayed_by"),
     )

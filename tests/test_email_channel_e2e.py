@@ -153,7 +153,7 @@ async def test_run_wires_the_channel(sqlite_url: str, dovecot: Dovecot, imap_use
     clock.set(datetime.now(UTC).replace(microsecond=0))
     config = make_config(sqlite_url, imap=imap_config(dovecot, imap_user).model_dump(),
                          smtp=smtp_config(smtp_sink).model_dump())
-    assert own_addresses(config) == frozenset({OFFICE, imap_user})
+    assert own_addresses(config) == frozenset({OFFICE, imap_user, f"*@{MAIL_DOMAIN}"})
     assert mail_domain(config) == MAIL_DOMAIN
     services = await start_services(config, clock=clock, scheduler=False)
     try:

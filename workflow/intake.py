@@ -284,7 +284,7 @@ class IntakeService:
         # the cases a reply answers, asked once: threaded into, or linked to below
         hinted = await self._hinted_cases(session, msg) if msg.thread_hints else []
         case = await self._thread_target(session, msg, resident, hinted, now) \
-            if first_contact is None or hinted else None
+            if first_contact is None or hinted or msg.relayed_by else None
         if case is not None:
             return await self._follow_up(session, msg, resident, case, now)
 
@@ -409,7 +409,8 @@ class IntakeService:
         # A reply-all names every letter of the thread: the newest case the sender is on
         # ("Re: Re:" from Ivan after his neighbour's answer is still about his own leak).
         for candidate in hinted:
-            if await self._on_case(session, candidate, resident):
+            if await self._on_case(session, candidate, resident) \
+                    or await self._relayer_on_case(session, candidate, msg):
                 return candidate
         if resident is None:
             return None
@@ -434,7 +435,8 @@ class IntakeService:
             case = await session.scalar(select(Case).where(Case.number == number))
             # A bare case number is trusted only from the case's own resident: anyone can
             # type a number, and threading into a stranger's case would leak it to them.
-            if case is not None and case.resident_id == resident.id:
+            if case is not None and (case.resident_id == resident.id
+                                     or await self._relayer_on_case(session, case, msg)):
                 return case
         return None
 
@@ -550,6 +552,16 @@ class IntakeService:
             return True
         return await session.scalar(select(Message.id).where(
             Message.case_id == case.id, Message.resident_id == resident.id).limit(1)) is not None
+
+    @staticmethod
+    async def _relayer_on_case(session: AsyncSession, case: Case, msg: InboundMessage) -> bool:
+        """Whether the letter comes from the case's resident's own mailbox with answers asked
+        at another address (a Reply-To their mail program adds): the reply is theirs."""
+        if msg.relayed_by is None:
+            return False
+        found = await find_identity(session, msg.channel, msg.relayed_by) \
+            or await find_alias(session, msg.channel, msg.relayed_by)
+        return found is not None and found[0].id == case.resident_id
 
     @staticmethod
     async def _hinted_cases(session: AsyncSession, msg: InboundMessage) -> list[Case]:

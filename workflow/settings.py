@@ -158,6 +158,7 @@ class CaseNumberConfig(Strict):
 class LimitsConfig(Strict):
     automatic_per_address_per_hour: int = Field(default=10, ge=1)
     max_attachment_mb: float = Field(default=10.0, gt=0)
+    max_attachments: int = Field(default=50, ge=1)
 
 
 

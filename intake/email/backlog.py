@@ -87,7 +87,8 @@ async def ingest_raw(intake: IntakeService, raw: bytes, *, raw_ref: str | None,
     """Parse and ingest one message in its own transaction. Raises on anything that stops it
     (not mail, a database error); the caller decides between quarantine and a report line."""
     parsed = await parse_raw(raw, own_addresses=own_addresses, internal_date=internal_date,
-                             limits=limits, authority_domains=authority_domains)
+                             limits=limits or MailLimits.configured(intake.wf.settings.limits),
+                             authority_domains=authority_domains)
     inbound = parsed.to_inbound(raw_ref=raw_ref, fallback_time=intake.wf.clock.now())
     result = await intake.ingest(inbound, dry_run=dry_run)
     return parsed, result

@@ -218,7 +218,7 @@ class ImapPoller:
         self.intake = intake
         self.wf = wf
         self.own_addresses = own_addresses
-        self.limits = limits
+        self.limits = limits or MailLimits.configured(wf.settings.limits)
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
         self.max_message_bytes = max_message_bytes

@@ -48,12 +48,15 @@ _BOUNCE_SUBJECT = re.compile(
 # The notice's own words as a label ("Автоответ: …", "Out of Office - back Monday"), not a
 # resident's sentence that starts with them ("Автоответчик диспетчерской не работает",
 # "Out of office hours the lift stops").
+# A bare "Auto" is a label only as "AUTO:" or "[Auto]": "Auto-payment charged twice" and
+# "Auto (car) on the lawn" are residents' subjects.
 _OOF_SUBJECT = re.compile(
-    r"^\s*\[?\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
-    r"auto[- ]?response|autoresponder|auto|автоответ|автоматический ответ|"
+    r"^\s*\[?\s*((out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
+    r"auto[- ]?response|autoresponder|автоответ|автоматический ответ|"
     r"abwesenheitsnotiz|réponse automatique|respuesta automática)"
     r"\s*(:|\]|\)|$|[-–—(]|(auto[- ]?)?reply\b|message\b|notice\b|notification\b|until\b|till\b|"
-    r"back\b|returning\b|re\b)",
+    r"back\b|returning\b|re\b)"
+    r"|auto\s*(:|\]|$))",
     re.IGNORECASE,
 )
 # Phrases a resident could also start a subject with ("В отпуске до 20 января, проверьте
@@ -89,7 +92,12 @@ _SAYS_AUTOMATIC = re.compile(
     r"(?:нужно|требуется|надо|следует)\b"
     r"|\bне\s+отвечайте\s+на\s+(?:это|данное)\s+(?:письмо|сообщение)\b"
     r"|\bthis\s+is\s+an?\s+(?:automatic|automated|auto-generated)\s+"
-    r"(?:reply|response|message|notification)\b(?![^.!\n]*\?)",
+    r"(?:reply|response|message|notification)\b(?![^.!\n]*\?)"
+    # a challenge-response filter holding our letter until a person proves to be one
+    r"|\b(?:your|the)\s+(?:original\s+)?(?:message|e-?mail)\s+(?:is|has\s+been|was)\s+held\b"
+    r"|\bcomplete\s+the\s+verification\s+process\b"
+    r"|\bваше\s+(?:письмо|сообщение)\s+(?:задержано|будет\s+доставлено\s+после)"
+    r"|\bподтвердите,?\s+что\s+вы\s+(?:не\s+робот|человек)\b",
     re.IGNORECASE)
 _AWAY = re.compile(
     r"\b(?:я\s+)?(?:нахожусь\s+)?(?:в\s+отпуске|в\s+командировке|на\s+больничном|вне\s+офиса|"
@@ -194,6 +202,25 @@ def is_own(address: str | None, own: frozenset[str]) -> bool:
     address = address.lower()
     domain = "@" + address.rsplit("@", 1)[-1]
     return address in own or domain in own
+
+
+# Where anyone may have a mailbox: never taken for the office's own domain.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yandex.ru", "ya.ru", "yandex.com", "yandex.by",
+    "yandex.kz", "yandex.ua", "narod.ru", "mail.ru", "bk.ru", "inbox.ru", "list.ru",
+    "internet.ru", "rambler.ru", "lenta.ru", "outlook.com", "hotmail.com", "live.com",
+    "msn.com", "icloud.com", "me.com", "yahoo.com", "proton.me", "protonmail.com",
+    "gmx.com", "gmx.de", "aol.com", "ukr.net", "tut.by",
+})
+
+
+def is_colleague(address: str | None, own: frozenset[str]) -> bool:
+    """A mailbox on the office's own domain other than ours (``*@domain`` in ``own``): a
+    colleague's letter (an answer copied to the inbox, a forwarded complaint) opens or joins a
+    case for staff and is never answered as a resident's."""
+    if not address or not own or is_own(address, own):
+        return False
+    return "*@" + address.lower().rsplit("@", 1)[-1] in own
 
 
 def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
@@ -396,16 +423,32 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     return None
 
 
-def _notice_answering(s: LoopSignals) -> bool:
-    """A letter that answers another and whose own words are only an automatic notice."""
+def _short_notice_text(s: LoopSignals) -> str | None:
+    """The letter's own words, when they are short enough to be a notice and name no flat."""
     text = (s.new_text or "").strip()
     if not text or len(text) > _NOTICE_CHARS or _FLAT.search(text):
-        return False
-    if not (s.header("in-reply-to") or s.header("references")
-            or _REPLY_SUBJECT.match(s.subject)):
+        return None
+    return text
+
+
+def _notice_answering(s: LoopSignals) -> bool:
+    """A letter that answers another and whose own words are only an automatic notice."""
+    text = _short_notice_text(s)
+    if text is None or not (s.header("in-reply-to") or s.header("references")
+                            or _REPLY_SUBJECT.match(s.subject)):
         return False
     return bool(_SAYS_AUTOMATIC.search(text)
                 or (_AWAY.search(text) and _OFFICE_NOTICE.search(text)))
+
+
+def says_automatic(s: LoopSignals) -> bool:
+    """A new letter (answering nothing) whose own words say it is automatic: a utility's
+    ticket system confirming "Обращение №458812 зарегистрировано… Письмо сформировано
+    автоматически". It opens a case for staff and is never answered: an acknowledgement would
+    come back as a new ticket, for ever. (A resident quoting such a notice reads the same, so
+    the letter is not ignored.)"""
+    text = _short_notice_text(s)
+    return text is not None and bool(_SAYS_AUTOMATIC.search(text))
 
 
 def _has_list_headers(s: LoopSignals) -> bool:

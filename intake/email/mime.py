@@ -384,6 +384,10 @@ class MimeResult:
     segments: list[Segment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    # files past the count cap, said in one note of ``dropped``
+    over_count: int = 0
+    over_count_first: str = ""
+    over_count_note: str = ""
     notes: list[str] = field(default_factory=list)
     recovered: bool = False
     returned_ids: list[str] = field(default_factory=list)
@@ -916,9 +920,18 @@ class _Walker:
             # with a double click on staff's computers; its type says what it is
             name += _EXT[ctype]
         if len(r.attachments) >= self.limits.max_attachments:
-            r.dropped.append(
-                f"attachment '{name}' dropped: more than {self.limits.max_attachments} attachments"
-            )
+            # one note for all of them: fifty photos over the cap are not fifty lines for staff
+            r.over_count += 1
+            cap = self.limits.max_attachments
+            if r.over_count == 1:
+                r.over_count_first = name
+                note = f"attachment '{name}' dropped: more than {cap} attachments"
+                r.dropped.append(note)
+            else:
+                note = (f"{r.over_count} attachments dropped ('{r.over_count_first}' … "
+                        f"'{name}'): more than {cap} attachments; they stay in the mail")
+                r.dropped[r.dropped.index(r.over_count_note)] = note
+            r.over_count_note = note
             return
         if size > self.limits.max_attachment_bytes:
             r.dropped.append(

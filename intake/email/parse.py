@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from intake.classifier.translit import is_transliterated
 from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
@@ -25,9 +26,11 @@ from intake.email.loops import (
     LoopSignals,
     authority_notice,
     detect_automated,
+    is_colleague,
     is_own,
     no_auto_reply,
     office_scan,
+    says_automatic,
 )
 from intake.email.mime import (
     DSN_TYPES,
@@ -52,6 +55,9 @@ from intake.email.quotes import (
 )
 from intake.email.stand_in import partial_notice, stand_in
 from intake.message import Attachment, Automated, Channel, InboundMessage, SenderIdentity
+
+if TYPE_CHECKING:
+    from workflow.settings import LimitsConfig
 
 __all__ = ["MailLimits", "ParsedMail", "parse_mail"]
 
@@ -113,6 +119,12 @@ class MailLimits:
     # beyond it the server's time is the moment the office received the letter.
     max_date_skew: timedelta = timedelta(minutes=10)
 
+    @classmethod
+    def configured(cls, limits: LimitsConfig) -> MailLimits:
+        """The caps the config's ``limits`` section sets (the rest stay built in)."""
+        return cls(max_attachment_bytes=int(limits.max_attachment_mb * 1024 * 1024),
+                   max_attachments=limits.max_attachments)
+
 
 @dataclass(frozen=True)
 class ParsedMail:
@@ -153,6 +165,8 @@ class ParsedMail:
     review_reason: str | None = None
     # the sender forwards a letter of their own inline
     resent: bool = False
+    # the person's own From when they asked for answers at another address (see InboundMessage)
+    relayed_by: str | None = None
 
     def thread_hints(self) -> tuple[str, ...]:
         """In-Reply-To, References, the ids of the sender's own letters forwarded as
@@ -205,6 +219,7 @@ class ParsedMail:
             no_auto_reply=self.no_auto_reply,
             review_reason=self.review_reason,
             resent=self.resent,
+            relayed_by=self.relayed_by,
         )
 
 
@@ -515,6 +530,25 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
         return None
     name = _FORM_NAME.search(text)
     return emails[0].lower(), name.group(1) if name else None
+
+
+# What a site's form letter says of itself, whatever mailbox it was sent from ("Вам было
+# отправлено сообщение через форму обратной связи", "заполнена web-форма").
+_FORM_SAYS = re.compile(
+    r"\b(через форму|форм\w* обратной связи|(web|веб)-?форм\w*|сообщение сайта|с сайта"
+    r"|сгенерирован\w* автоматически|(contact|feedback|web) form|form submission"
+    r"|submitted (via|through|from))\b", re.IGNORECASE)
+
+
+def _site_form(sender: str, text: str, own: frozenset[str]) -> tuple[str, str | None] | None:
+    """The form's "E-mail:" field, only for a letter a site sent (from a robot's mailbox or
+    ours): a person's own letter is answered at its own address, though its signature lists
+    an employer's "E-mail:" or it names a contractor's, or a son writing for his mother gives
+    hers."""
+    if not (_NO_REPLY.match(sender.split("@", 1)[0]) or is_own(sender, own)
+            or _FORM_SAYS.search(text)):
+        return None
+    return _form_sender(text)
 
 
 def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
@@ -966,9 +1000,14 @@ def _parse(
         # a case for staff, and nobody to write to: not the portal's robot, not ourselves
         automated, reason, sender = None, None, None
         notes.append(f"{review}: manual review, nothing will be sent")
-    elif automated is None and sender:
-        sender, sender_name = _relayed(sender, sender_name, reply_to or _form_sender(text),
-                                       own, notes)
+    relayed_by = None
+    if review is None and automated is None and sender:
+        author = sender
+        sender, sender_name = _relayed(
+            sender, sender_name, reply_to or _site_form(sender, text, own), own, notes)
+        if sender not in (None, author) and not _NO_REPLY.match(author.split("@", 1)[0]) \
+                and not is_own(author, own):
+            relayed_by = author
     bounced_recipient: str | None = None
     bounced_ids: list[str] = []
     delayed = False
@@ -1017,6 +1056,7 @@ def _parse(
         no_auto_reply=no_auto_reply(headers.get) or _recall(subject, full_text),
         review_reason=review,
         resent=own_letter is not None,
+        relayed_by=relayed_by,
         header_date=header_date,
         recipients=tuple(dict.fromkeys(recipients)),
     )
@@ -1029,6 +1069,10 @@ def _answer_nobody(automated: Automated | None, s: LoopSignals) -> str | None:
         return authority_notice(s)
     if automated is None and office_scan(s):
         return "a scan the office's own copier mailed from the office address"
+    if automated is None and says_automatic(s):
+        return "a letter whose own words say it is automatic"
+    if automated is None and is_colleague(s.sender, s.own_addresses):
+        return f"a colleague's letter from the office's domain ({s.sender})"
     return None
 
 

@@ -60,6 +60,7 @@ _MARKS = str.maketrans("", "", "\u200e\u200f")
 _FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|von|de)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
+_POSTSCRIPT = re.compile(r"^\s*(p\.\s?s\.?|ps[:.]|п\.\s?с\.?|пс[:.])", re.IGNORECASE)
 _MOBILE = re.compile(
     r"^\s*(sent from my|sent from |sent with |sent via |get outlook for|"
     r"отправлено (из|с|со|через)\b.{0,40}$|получить outlook для|"
@@ -585,14 +586,21 @@ def _strip_section(lines: list[str], continues: bool) -> list[str]:
     if footer is not None and (continues or any(line.strip() for line in lines[:footer])):
         lines = lines[:footer]
     address: list[str] = []
+    dashes = sum(1 for line in lines if _SIG_DASHES.match(line))
     for n in range(len(lines) - 1, -1, -1):
         if (
             _SIG_DASHES.match(lines[n])
             and len(lines) - n <= 30
             and (continues or any(line.strip() for line in lines[:n]))
         ):
-            address = [line for line in lines[n + 1 :] if _ADDRESS_LINE.search(line)]
-            lines = lines[:n]
+            if dashes > 1 and lines[n] != "-- ":
+                # bare "--" lines dividing a list of faults, not a signature's marker
+                break
+            tail = lines[n + 1 :]
+            ps = next((k for k, line in enumerate(tail) if _POSTSCRIPT.match(line)), len(tail))
+            address = [line for line in tail[:ps] if _ADDRESS_LINE.search(line)]
+            # a P.S. under the signature is the writer's again ("дома буду после 18:00")
+            lines = [*lines[:n], *(["", *tail[ps:]] if ps < len(tail) else [])]
             break
     cut = _mobile_line(lines, continues)
     if cut is not None:
