@@ -395,10 +395,21 @@ class Cards:
                 continue
             reply = (ReplyParameters(message_id=card_id, allow_sending_without_reply=True)
                      if thread_id is None and card_id is not None else None)
+            copy = CopyMessage(chat_id=chat_id, from_chat_id=int(from_chat),
+                               message_id=int(message_id), message_thread_id=thread_id,
+                               reply_parameters=reply)
             try:
-                copied = await self.output.call(chat_id, CopyMessage(
-                    chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
-                    message_thread_id=thread_id, reply_parameters=reply))
+                try:
+                    copied = await self.output.call(chat_id, copy)
+                except TelegramBadRequest as exc:
+                    if "caption is too long" not in exc.message.lower():
+                        raise
+                    # A Telegram Premium resident's caption may be longer than a bot may
+                    # send, and Telegram copies it only unchanged, not as a reply under the
+                    # card: it follows the card instead, and is linked to the case all the
+                    # same. (An empty caption, which would keep the reply, aiogram leaves out.)
+                    copied = await self.output.call(chat_id, copy.model_copy(
+                        update={"reply_parameters": None}))
             except TelegramBadRequest as exc:  # the resident deleted it meanwhile
                 log.info("case %s: media %s not copied: %s", case_id, ref, exc.message)
                 continue

@@ -134,3 +134,27 @@ async def test_every_one_of_120_buildings_can_be_chosen_in_the_new_form(tmp_path
         finally:
             await h.stop()
             await app.close()
+
+
+async def test_a_photo_with_a_premium_length_caption_still_reaches_staff(
+        telegram: TelegramHarness) -> None:
+    """A Telegram Premium resident may caption a photo with more than the 1024 characters a
+    bot may send. Telegram refuses to copy such a photo as a reply under the card, and the
+    photo never reached staff; it follows the card instead, and a staff reply to it is an
+    answer on the case."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    caption = ("С потолка в ванной течёт после ремонта у соседей сверху, пятно растёт. " * 20)
+    assert len(caption) > 1024
+    h.emu.user_sends(RESIDENT, photo=PNG, caption=caption.strip())
+    await run(h)
+    assert len(await cases_of(h)) == 1
+    [card] = [m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("reply_markup")]
+    photos = [m for m in h.emu.sent_messages(STAFF_CHAT) if "photo" in m]
+    assert len(photos) == 1 and photos[0]["message_id"] > card["message_id"]
+    assert refused(h.emu, allowed=("caption is too long",)) == []
+    h.emu.user_sends(IVAN, "Завтра в 10:00 придёт сантехник, будьте дома.", chat_id=STAFF_CHAT,
+                     reply_to_message_id=photos[0]["message_id"])
+    await run(h)
+    assert any("сантехник" in t for t in h.texts_to(RESIDENT))

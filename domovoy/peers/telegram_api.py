@@ -846,6 +846,13 @@ class BotAPIEmulator(TelegramControl):
         content = {k: copy_json(source[k]) for k in CONTENT_KEYS if k in source}
         raw_text = content.get("text") or content.get("caption")
         parse_mode = None
+        kept = p.raw.get("caption") is None and "caption" in content
+        changed = any(p.raw.get(k) not in (None, "") for k in (
+            "reply_parameters", "reply_to_message_id", "reply_markup"))
+        if kept and changed and utf16_len(str(content["caption"])) > CAPTION_LIMIT:
+            # A Premium user's caption may be longer than a bot's; Telegram copies it only
+            # as it is, not as a reply or with buttons (tdlib/telegram-bot-api#334).
+            raise bad_request("message caption is too long")
         if p.raw.get("caption") is not None and "text" not in content:
             caption, entities, raw_text = self._formatted(
                 p, "caption", "caption_entities", limit=CAPTION_LIMIT, required=False
