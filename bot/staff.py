@@ -351,8 +351,17 @@ def build_router(deps: BotDeps) -> Router:
             await deps.reply(message, t("usage_assign"))
             return
         assert message.from_user is not None
+        if await require_staff(message) is None:
+            return
+        target = await assignee(parts[1])
+        if target is None or not target.active:
+            await deps.reply(message, t("assign_unknown" if target is None else
+                                        "assign_inactive", who=parts[1]), quote=True)
+            return
         try:
-            result = await deps.cases.assign(parts[0], message.from_user.id, parts[1])
+            # by user id, the one reference the workflow matches exactly as resolved here
+            result = await deps.cases.assign(parts[0], message.from_user.id,
+                                             str(target.telegram_user_id))
         except NotAllowed as exc:
             await deps.reply(message, refusal(exc))
             return
@@ -361,6 +370,18 @@ def build_router(deps: BotDeps) -> Router:
             return
         await deps.cards.refresh_by_number(result.case_number)
         await deps.reply(message, t("assigned", result=result), quote=True)
+
+    async def assignee(ref: str) -> Staff | None:
+        """The staff member ``/assign`` names: ``@username`` in any case, as Telegram ignores
+        it (``@Ivan`` is ``ivan``), a one-word name, or a user id. Former (inactive) staff are
+        found too, so that staff hear why the case cannot go to them: they could not act on it.
+        """
+        key = ref.removeprefix("@").casefold()
+        async with wf.sessions() as session:
+            staff = (await session.scalars(select(Staff))).all()
+        found = [s for s in staff if key in ((s.username or "").casefold(), s.name.casefold(),
+                                             str(s.telegram_user_id))]
+        return max(found, key=lambda s: s.active, default=None)
 
     @router.message(Command("close", ignore_case=True))
     async def close_cmd(message: Message, command: CommandObject) -> None:

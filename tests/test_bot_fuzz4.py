@@ -27,9 +27,9 @@ from tests.peers.telegram import (
     add_staff_chats,
     telegram_config,
 )
-from tests.test_bot_fuzz import cases_of, refused, register, run
+from tests.test_bot_fuzz import cases_of, open_case, refused, register, run
 from workflow.clock import ManualClock, ShiftedClock
-from workflow.models import Message
+from workflow.models import Message, Staff
 
 RESIDENT = 5001
 IVAN, MARIA, OLEG, ANNA = (STAFF_IDS["ivan"], STAFF_IDS["maria"], STAFF_IDS["oleg"],
@@ -158,3 +158,44 @@ async def test_a_photo_with_a_premium_length_caption_still_reaches_staff(
                      reply_to_message_id=photos[0]["message_id"])
     await run(h)
     assert any("сантехник" in t for t in h.texts_to(RESIDENT))
+
+
+async def test_a_case_cannot_be_assigned_to_a_former_staff_member(
+        telegram: TelegramHarness) -> None:
+    """Oleg has left (no longer active): the head's ``/assign … @oleg`` is refused with a
+    clear answer, and the case is neither his nor pinged to him (he could not act on it)."""
+    h = telegram
+    case, _ = await open_case(h)
+    async with h.app.wf.sessions.begin() as session:
+        oleg = await session.scalar(select(Staff).where(Staff.telegram_user_id == OLEG))
+        assert oleg is not None
+        oleg.active = False
+    before = len(staff_posts(h))
+    h.emu.user_sends(MARIA, f"/assign {case.number} @oleg", chat_id=STAFF_CHAT)
+    await run(h)
+    [answer] = staff_posts(h)[before:]
+    assert "@oleg" in answer and "не найдено" not in answer
+    [after] = await cases_of(h)
+    assert after.assignee_id is None
+    assert h.texts_to(OLEG) == []
+
+
+async def test_assign_takes_a_username_however_capitalised_and_names_an_unknown_person(
+        telegram: TelegramHarness) -> None:
+    """Telegram usernames ignore case: ``@Ivan`` is ``ivan``. A name that is nobody on the
+    staff is answered as an unknown staff member, not as a case that was not found."""
+    h = telegram
+    case, _ = await open_case(h)
+    before = len(staff_posts(h))
+    h.emu.user_sends(MARIA, f"/assign {case.number} @Ivan", chat_id=STAFF_CHAT)
+    await run(h)
+    [after] = await cases_of(h)
+    async with h.app.wf.sessions() as session:
+        ivan = await session.scalar(select(Staff).where(Staff.telegram_user_id == IVAN))
+    assert ivan is not None and after.assignee_id == ivan.id
+    assert any(ivan.name in t for t in staff_posts(h)[before:])
+    before = len(staff_posts(h))
+    h.emu.user_sends(MARIA, f"/assign {case.number} @nobody", chat_id=STAFF_CHAT)
+    await run(h)
+    [answer] = staff_posts(h)[before:]
+    assert "@nobody" in answer and "Обращение" not in answer
