@@ -3476,3 +3476,19 @@ def test_sewage_that_has_reached_a_step_is_a_flood(clf: Classifier) -> None:
 def test_writing_since_may_is_a_grievance_writing_from_a_floor_is_not(
         clf: Classifier, text: str, kind: str) -> None:
     assert clf.classify(text).kind == kind
+
+
+@pytest.mark.parametrize("text", [
+    "Great job on the snow clearing guys 👏 the path to entrance 4 is a solid sheet of ice for "
+    "the 5th day running. My mum can't leave the building.",
+    "The lift in block B is out for the third day in a row, please send someone",
+    "В квартире воняет канализацией. Жаловалась уже, сказали что это вентиляция. "
+    "Прочистили — воняет дальше.",
+])
+def test_sarcastic_praise_days_running_and_an_earlier_complaint_are_complaints(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+def test_plain_praise_still_opens_no_case(clf: Classifier) -> None:
+    assert clf.classify("Great job on the new playground, it looks lovely!").kind == "other"
