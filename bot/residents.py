@@ -81,6 +81,9 @@ FORM_TOPICS = ("plumbing", "heating", "electrical", "elevator", "cleaning", "ter
                "noise", "structure", "other")
 APARTMENT_RE = re.compile(r"^[0-9]{1,5}[\w/-]{0,6}$")
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+# A slash word alone, in any script ("/помощь" typed on a Russian keyboard, a lone "/"):
+# Telegram takes no such command, but the resident meant one, not a report.
+SLASH_WORD_RE = re.compile(r"^/\w{0,32}(?:@\w{3,64})?$")
 # An edit this close to the words it replaces mends them (a typo), and says nothing new.
 RETOUCH_RATIO = 0.8
 
@@ -595,9 +598,11 @@ def build_router(deps: BotDeps) -> Router:
         user = message.from_user
         if user is None or user.is_bot:
             return
-        if (command := COMMAND_RE.match(message.text or "")) is not None:
+        typed = (message.text or "").strip()
+        if (command := COMMAND_RE.match(typed)) is not None or SLASH_WORD_RE.match(typed):
             # A mistyped or unknown command is not a complaint: say so, and show the menu.
-            await say(message, "unknown_command", command=command.group(0),
+            await say(message, "unknown_command",
+                      command=command.group(0) if command is not None else typed,
                       example=example())
             return
         lang = await lang_of(user)

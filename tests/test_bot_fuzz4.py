@@ -199,3 +199,25 @@ async def test_assign_takes_a_username_however_capitalised_and_names_an_unknown_
     await run(h)
     [answer] = staff_posts(h)[before:]
     assert "@nobody" in answer and "Обращение" not in answer
+
+
+async def test_a_command_typed_on_a_russian_keyboard_is_answered_not_filed(
+        telegram: TelegramHarness) -> None:
+    """``/помощь`` or ``/старт`` (a command in Cyrillic, which Telegram does not take for
+    one) gets the unknown-command answer with the help, as in the staff chat; it used to be
+    thanked as a report and posted to staff as an unfiled message. Words after the slash
+    word are still a report."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    before = len(staff_posts(h))
+    for typed in ("/помощь", "/старт", "/"):
+        sent = h.emu.user_sends(RESIDENT, typed)
+        await run(h)
+        [answer] = [m["text"] for m in h.emu.sent_messages(RESIDENT)
+                    if m["message_id"] > sent["message_id"]]
+        assert typed in answer and "/cases" in answer
+    assert await cases_of(h) == [] and staff_posts(h)[before:] == []
+    h.emu.user_sends(RESIDENT, "/помощь течёт кран в ванной, вода на полу")
+    await run(h)
+    assert len(await cases_of(h)) == 1
