@@ -394,12 +394,24 @@ def build_router(deps: BotDeps) -> Router:
         markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
         await say(message, "new_photos", markup=markup)
 
+    @router.message(Form.describe, F.caption, ~F.caption.startswith("/"))
+    async def form_captioned(message: Message, state: FSMContext) -> None:
+        """A photo sent with the words as its caption is the description and its first photo
+        (it was refused as "no text", and the photo dropped)."""
+        await state.update_data(text=message.caption, external_id=external_id(message))
+        await state.set_state(Form.photos)
+        await form_photo(message, state)
+
     @router.message(Form.describe)
     async def form_text_missing(message: Message) -> None:
         await say(message, "new_need_description")
 
-    @router.message(Form.photos, F.photo | F.document)
+    @router.message(Form.photos, F.photo | F.document | F.video | F.voice | F.audio
+                    | F.video_note | F.animation)
     async def form_photo(message: Message, state: FSMContext) -> None:
+        """A photo, or any file (a video, a voice note), is kept for the case: staff see it
+        under the card as they see a photo (a voice note got only "press a button", and the
+        case went out without it)."""
         data = await state.get_data()
         photos = [*data.get("photos", []), *[asdict(a) for a in attachments_of(message)]]
         groups = set(data.get("groups", []))

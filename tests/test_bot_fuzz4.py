@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.callbacks import StaffFormCb
+from bot.callbacks import FormCb, StaffFormCb
 from domovoy.app import build_app
 from domovoy.peers.telegram_api import BotAPIEmulator
 from tests.conftest import ORG, make_config
@@ -221,3 +221,61 @@ async def test_a_command_typed_on_a_russian_keyboard_is_answered_not_filed(
     h.emu.user_sends(RESIDENT, "/помощь течёт кран в ванной, вода на полу")
     await run(h)
     assert len(await cases_of(h)) == 1
+
+
+async def form_to_step(h: TelegramHarness, describe: bool = True) -> None:
+    """The resident opens the ``/new`` form, picks plumbing and (``describe``) types it."""
+    h.emu.user_sends(RESIDENT, "/new")
+    await run(h)
+    h.emu.user_presses(RESIDENT, h.emu.sent_messages(RESIDENT)[-1],
+                       FormCb(a="t", v="plumbing").pack())
+    await run(h)
+    if describe:
+        h.emu.user_sends(RESIDENT, "Течёт стояк в ванной, капает на пол")
+        await run(h)
+
+
+async def form_done_and_send(h: TelegramHarness) -> None:
+    for action in ("d", "s"):
+        h.emu.user_presses(RESIDENT, h.emu.sent_messages(RESIDENT)[-1],
+                           FormCb(a=action).pack())
+        await run(h)
+    await run(h)
+
+
+async def test_a_voice_note_at_the_forms_photo_step_is_kept_and_shown_to_staff(
+        telegram: TelegramHarness) -> None:
+    """At the form's photo step the resident records a voice note (or sends a video): it is
+    taken like a photo and reaches staff under the card. It used to get only "press a
+    button", and the case went out without it, the resident never told."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    await form_to_step(h)
+    sent = h.emu.user_sends(RESIDENT, voice=b"OggS" + b"0" * 64)
+    await run(h)
+    [answer] = [m["text"] for m in h.emu.sent_messages(RESIDENT)
+                if m["message_id"] > sent["message_id"]]
+    assert "1" in answer and "нажмите кнопку" not in answer.lower()
+    await form_done_and_send(h)
+    assert len(await cases_of(h)) == 1
+    assert len([m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("voice")]) == 1
+
+
+async def test_a_photo_captioned_with_the_description_fills_the_forms_description(
+        telegram: TelegramHarness) -> None:
+    """Asked to describe the problem, the resident sends a photo with the words as its
+    caption: the words are the description and the photo is its first, both reach staff
+    (the form answered "a text description is needed" and dropped the photo)."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    await form_to_step(h, describe=False)
+    h.emu.user_sends(RESIDENT, photo=PNG, caption="Течёт труба под раковиной, вот фото")
+    await run(h)
+    await form_done_and_send(h)
+    [case] = await cases_of(h)
+    posts = h.emu.sent_messages(STAFF_CHAT)
+    assert sum("Течёт труба под раковиной" in m.get("text", "") for m in posts) == 1  # the card
+    assert len([m for m in posts if m.get("photo")]) == 1
+    assert case.category == "plumbing"
