@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.callbacks import FormCb, StaffFormCb
+from bot.callbacks import CaseCb, FormCb, StaffFormCb
 from domovoy.app import build_app
 from domovoy.peers.telegram_api import BotAPIEmulator
 from tests.conftest import ORG, make_config
@@ -279,3 +279,27 @@ async def test_a_photo_captioned_with_the_description_fills_the_forms_descriptio
     assert sum("Течёт труба под раковиной" in m.get("text", "") for m in posts) == 1  # the card
     assert len([m for m in posts if m.get("photo")]) == 1
     assert case.category == "plumbing"
+
+
+async def test_the_open_list_and_case_details_keep_their_lines(telegram: TelegramHarness) -> None:
+    """``/open`` puts its heading and each case on lines of their own, staff's ``/case`` the
+    flat and the assignee, and the resident's history marks the office's own messages as
+    ours, not as written "to us" (the line breaks were lost after a line ending in a
+    condition, and the list read "Открытые обращения: 1• A-1001 …")."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    case, card = await open_case(h)
+    h.emu.user_presses(IVAN, card, CaseCb(a="take", id=case.id).pack())
+    await run(h)
+    h.emu.user_sends(IVAN, "/open", chat_id=STAFF_CHAT)
+    await run(h)
+    assert h.texts_to(STAFF_CHAT)[-1].splitlines()[1].startswith(f"• {case.number}")
+    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT)
+    await run(h)
+    lines = h.texts_to(STAFF_CHAT)[-1].splitlines()
+    assert "Дом: lenina-5, кв. 7" in lines and "Ответственный: Иван Петров" in lines
+    h.emu.user_sends(RESIDENT, f"/case {case.number}")
+    await run(h)
+    history = h.texts_to(RESIDENT)[-1]
+    assert "— мы: " in history and "— нам: " not in history
