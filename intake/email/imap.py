@@ -26,6 +26,8 @@ like any other, with a note naming what stayed on the server.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 import random
@@ -83,6 +85,63 @@ class ImapError(Exception):
     """A poll failed; the message is the sentence ``domovoy status`` shows."""
 
 
+class MarkRefused(ImapError):
+    """The server refused to mark or move mail whose cases are committed (quota, a folder it
+    will not create). The connection is fine, so the poll carries on with later mail."""
+
+
+def _utf7_encode(name: str) -> str:
+    """RFC 3501 §5.1.3 modified UTF-7: printable ASCII stands for itself ("&" as "&-"), any
+    other run is UTF-16BE in base64 with "," for "/" between "&" and "-"."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            data = base64.b64encode("".join(run).encode("utf-16-be")).decode("ascii")
+            out.append("&" + data.rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in name:
+        if " " <= ch <= "~":
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def _utf7_decode(name: str) -> str | None:
+    """The name a modified UTF-7 wire form stands for; None when ``name`` is not one."""
+    out: list[str] = []
+    pos = 0
+    while (amp := name.find("&", pos)) != -1:
+        end = name.find("-", amp)
+        if end == -1:
+            return None
+        out.append(name[pos:amp])
+        chunk = name[amp + 1:end]
+        try:
+            out.append(base64.b64decode(chunk.replace(",", "/") + "=" * (-len(chunk) % 4),
+                                        validate=True).decode("utf-16-be") if chunk else "&")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        pos = end + 1
+    out.append(name[pos:])
+    text = "".join(out)
+    return text if _utf7_encode(text) == name else None
+
+
+def mailbox_arg(name: str) -> str:
+    """A folder name as an IMAP command argument: modified UTF-7, then quoted. aioimaplib sends
+    arguments as they are, so "Обработанные" was refused ("8bit data in atom") and
+    "Processed mail" named two arguments. A name already written in modified UTF-7
+    (``&BB4EMQ…-``, the workaround before this) is sent as it is."""
+    wire = name if _utf7_decode(name) is not None else _utf7_encode(name)
+    return '"' + wire.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @dataclass(frozen=True)
 class FetchedMail:
     """One message as fetched. A mail over the size limit is fetched in part: ``raw`` is then
@@ -109,6 +168,9 @@ class PollReport:
     marked: int = 0
     last_uid: int = 0
     error: str | None = None
+    # The error is only the server refusing to mark or move imported mail: the connection
+    # and the import are fine, so the loop carries on without a reconnect or a retry delay.
+    mark_refused: bool = False
 
     @property
     def actions(self) -> list[str]:
@@ -231,6 +293,7 @@ class ImapPoller:
         self._lost = asyncio.Event()
         self._uidvalidity: int | None = None
         self._uidnext: int | None = None
+        self._folder_refused: str | None = None  # why the server would not create the folder
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self.failures = 0
@@ -304,10 +367,14 @@ class ImapPoller:
         if resp.result != "OK":
             raise ImapError(f"IMAP login as {cfg.username} refused by {self.where}: "
                             f"{_text(resp)}")
+        self._folder_refused = None
         if cfg.processed_folder:
-            # CREATE answers NO when the folder exists: that is fine.
-            await self._call("CREATE", imap.create(cfg.processed_folder))
-        resp = await self._call("SELECT", imap.select(cfg.mailbox))
+            # CREATE answers NO when the folder exists: that is fine. Any other refusal is
+            # kept for the move's error, which would otherwise say only "doesn't exist".
+            resp = await self._call("CREATE", imap.create(mailbox_arg(cfg.processed_folder)))
+            if resp.result != "OK" and "ALREADYEXISTS" not in _text(resp).upper():
+                self._folder_refused = _text(resp)
+        resp = await self._call("SELECT", imap.select(mailbox_arg(cfg.mailbox)))
         if resp.result != "OK":
             raise ImapError(f"IMAP mailbox {cfg.mailbox!r} cannot be opened: {_text(resp)}")
         self._uidvalidity = self._uidnext = None
@@ -347,6 +414,8 @@ class ImapPoller:
                 if resp.result != "OK":
                     raise ImapError(f"IMAP NOOP refused: {_text(resp)}")
             await self._poll(report)
+        except MarkRefused as exc:
+            report.error, report.mark_refused = str(exc), True
         except ImapError as exc:
             report.error = str(exc)
         except asyncio.CancelledError:
@@ -354,7 +423,7 @@ class ImapPoller:
         except Exception as exc:
             log.exception("IMAP poll of %s failed", self.config.mailbox)
             report.error = f"IMAP poll of {self.config.mailbox!r} failed: {describe_error(exc)}"
-        if report.error is not None:
+        if report.error is not None and not report.mark_refused:
             log.warning("%s", report.error)
             await self.disconnect()
         await self._health(report.error)
@@ -414,8 +483,15 @@ class ImapPoller:
         # "n:*" always matches the highest UID, even when it is below n.
         uids = sorted(u for u in await self._search(*criteria) if u > last)
         report.last_uid = last
+        refused: MarkRefused | None = None
         for batch in await self._batches(uids):
-            await self._process_batch(batch, report)
+            try:
+                await self._process_batch(batch, report)
+            except MarkRefused as exc:
+                # The batch's cases are committed and the cursor, not \Seen, decides what is
+                # new: later mail is still imported; status shows the error until it is fixed.
+                log.warning("%s", exc)
+                refused = exc
             if not fresh:
                 await self._save_state(validity, batch[-1])
             report.last_uid = max(report.last_uid, batch[-1])
@@ -425,6 +501,8 @@ class ImapPoller:
             floor = (self._uidnext - 1) if self._uidnext else 0
             report.last_uid = max(report.last_uid, floor)
             await self._save_state(validity, report.last_uid)
+        if refused is not None:
+            raise refused
 
     async def _batches(self, uids: list[int]) -> list[list[int]]:
         """Batches of at most ``batch_size`` messages and ``batch_bytes`` bytes, since
@@ -617,17 +695,20 @@ class ImapPoller:
             resp = await self._call("UID STORE \\Seen",
                                     imap.uid("store", uids_text, "+FLAGS.SILENT", r"(\Seen)"))
         elif imap.has_capability("MOVE"):
-            resp = await self._call("UID MOVE", imap.uid("move", uids_text, folder))
+            resp = await self._call("UID MOVE", imap.uid("move", uids_text, mailbox_arg(folder)))
         else:
-            resp = await self._call("UID COPY", imap.uid("copy", uids_text, folder))
+            resp = await self._call("UID COPY", imap.uid("copy", uids_text, mailbox_arg(folder)))
             if resp.result == "OK":
                 resp = await self._call("UID STORE \\Deleted", imap.uid(
                     "store", uids_text, "+FLAGS.SILENT", r"(\Seen \Deleted)"))
             if resp.result == "OK" and imap.has_capability("UIDPLUS"):
                 resp = await self._call("UID EXPUNGE", imap.uid("expunge", uids_text))
         if resp.result != "OK":
-            raise ImapError(f"IMAP could not mark {len(uids)} processed message(s): "
-                            f"{_text(resp)}")
+            where = f" (moving to {folder!r})" if folder else ""
+            why = f"; creating the folder was refused: {self._folder_refused}" \
+                if folder and self._folder_refused else ""
+            raise MarkRefused(f"IMAP could not mark {len(uids)} processed message(s){where}: "
+                              f"{_text(resp)}{why}")
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -684,7 +765,7 @@ class ImapPoller:
         on any failure. Runs until cancelled or :meth:`close`."""
         while not self._stopping.is_set():
             report = await self.poll_once()
-            error = report.error
+            error = None if report.mark_refused else report.error
             if error is None:
                 self.failures = 0
                 try:

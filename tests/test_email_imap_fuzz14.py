@@ -1,0 +1,113 @@
+"""The IMAP poller as a housing office meets it (audit round fourteen), against the real Dovecot
+of tests/peers/mail.py: folder names an office would choose (Cyrillic, with spaces), mail that
+lands while a poll is running, IDLE renewed before servers cut it, a server without MOVE and
+UIDPLUS, and the first start over an inbox of already-handled mail.
+
+Folder names on the wire are modified UTF-7 (RFC 3501 §5.1.3): "Обработанные" is
+``&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-``. The test client (``dovecot.flags``/``append``) sends
+its mailbox argument as given, so the tests spell the wire form themselves."""
+
+from __future__ import annotations
+
+import pytest
+
+from domovoy.app import App
+from domovoy.peers.dovecot import Dovecot
+from tests.test_email_imap import (
+    acks,
+    cursor,
+    mail,
+    make_poller,
+    now_clock,  # noqa: F401 (the fixture, used below)
+)
+
+# INTERNALDATE is the server's real time: the workflow's clock (``clock``) starts beside it.
+pytestmark = pytest.mark.usefixtures("now_clock")
+
+PROCESSED_RU = "Обработанные"
+PROCESSED_RU_WIRE = '"&BB4EMQRABDAEMQQ+BEIEMAQ9BD0ESwQ1-"'
+
+
+def resident(n: int) -> bytes:
+    """A different resident's letter each time (so no two are one thread)."""
+    return mail(n, mid=f"r{n}@example.ru", sender=f"Жилец {n} <r{n}@example.ru>")
+
+
+# --- H3: folder names ------------------------------------------------------------------------
+
+
+async def test_a_cyrillic_processed_folder_takes_every_batch_and_empties_the_inbox(
+        app: App, dovecot: Dovecot, imap_user: str) -> None:
+    """``processed_folder: Обработанные``: every letter becomes a case and is moved there, batch
+    after batch; before, the move failed ("8bit data in atom") and import stopped for good
+    after the first batch."""
+    await dovecot.append_many(imap_user, [resident(n) for n in range(1, 13)])
+    poller = make_poller(app, dovecot, imap_user, processed_folder=PROCESSED_RU, batch_size=5)
+    try:
+        report = await poller.poll_once()
+        again = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert report.error is None, report.error
+    assert report.actions == ["new_case"] * 12
+    assert again.error is None and again.fetched == 0
+    assert await acks(app) == 12
+    assert await dovecot.flags(imap_user) == {}
+    assert len(await dovecot.flags(imap_user, PROCESSED_RU_WIRE)) == 12
+
+
+@pytest.mark.parametrize(("mailbox", "wire"), [
+    ("Жильцы", '"&BBYEOAQ7BEwERgRL-"'),
+    ("Resident mail", '"Resident mail"'),
+    # An operator who worked around the old bug by writing the encoded name keeps working.
+    ("&BBYEOAQ7BEwERgRL-", '"&BBYEOAQ7BEwERgRL-"'),
+])
+async def test_a_mailbox_named_in_russian_or_with_a_space_is_polled(
+        app: App, dovecot: Dovecot, imap_user: str, mailbox: str, wire: str) -> None:
+    """A folder the office's server-side rule files residents' mail into."""
+    await dovecot.append_many(imap_user, [resident(1)], mailbox=wire)
+    poller = make_poller(app, dovecot, imap_user, mailbox=mailbox)
+    try:
+        report = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert report.error is None, report.error
+    assert report.actions == ["new_case"]
+    assert await dovecot.flags(imap_user, wire) == {1: {"\\Seen"}}
+    assert await cursor(app, mailbox) is not None
+
+
+async def test_processed_mail_goes_to_the_folder_named_with_a_space(
+        app: App, dovecot: Dovecot, imap_user: str) -> None:
+    """``processed_folder: Processed mail`` is that folder, not one called "Processed"."""
+    await dovecot.append_many(imap_user, [resident(1), resident(2)])
+    poller = make_poller(app, dovecot, imap_user, processed_folder="Processed mail")
+    try:
+        report = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert report.error is None, report.error
+    assert len(await dovecot.flags(imap_user, '"Processed mail"')) == 2
+    assert await dovecot.flags(imap_user, "Processed") == {}
+
+
+async def test_a_folder_the_server_refuses_stops_no_import_and_says_why(
+        app: App, dovecot: Dovecot, imap_user: str) -> None:
+    """A processed folder the server will not create (Dovecot refuses "/" in a name; a full
+    quota refuses the move the same way): every letter still becomes a case, once, batch after
+    batch, and ``domovoy status`` names the folder and the server's reason."""
+    await dovecot.append_many(imap_user, [resident(n) for n in range(1, 13)])
+    poller = make_poller(app, dovecot, imap_user, processed_folder="Входящие/обработанные",
+                         batch_size=5)
+    try:
+        report = await poller.poll_once()
+        await dovecot.append(imap_user, resident(13))
+        again = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert report.actions == ["new_case"] * 12
+    assert again.actions == ["new_case"]
+    assert await acks(app) == 13
+    for error in (report.error, again.error):
+        assert error is not None
+        assert "'Входящие/обработанные'" in error and "must not have '/'" in error, error
