@@ -92,6 +92,11 @@ async def status(config: Config) -> int:
             rows = (await session.execute(
                 select(OutboxItem.state, OutboxItem.channel, func.count(OutboxItem.id))
                 .group_by(OutboxItem.state, OutboxItem.channel))).all()
+            # why messages wait: an SMTP login refused shows here on its first failure
+            waiting = (await session.execute(
+                select(OutboxItem.channel, OutboxItem.last_error, OutboxItem.next_attempt_at)
+                .where(OutboxItem.state == "pending", OutboxItem.last_error.is_not(None))
+                .order_by(OutboxItem.id.desc()).limit(50))).all()
         quarantined = await pending_count(app.wf.sessions)
     finally:
         await app.close()
@@ -115,6 +120,11 @@ async def status(config: Config) -> int:
     for state in ("pending", "failed"):
         if detail.get(state):
             print(f"  {state}: {', '.join(sorted(detail[state]))}")
+    newest: dict[str, tuple[str | None, datetime]] = {}
+    for channel, error, due in waiting:  # newest first: one line a channel
+        newest.setdefault(channel, (error, due))
+    for channel, (error, due) in sorted(newest.items()):
+        print(f"  {channel} retrying (next try {_when(due)}): {error}")
     print(f"quarantine: {quarantined} message(s) waiting"
           + (" (retry with `domovoy requeue`)" if quarantined else ""))
     return 0

@@ -29,7 +29,11 @@ from workflow.rows import Prepared, dialect_name
 log = logging.getLogger(__name__)
 
 STAFF_CHANNEL = "staff"
+# A message is given up only when both are spent: a dozen failed tries, and four days of them
+# (RFC 5321 asks mail to be retried for four to five days). An SMTP password rotated over a
+# weekend or a provider's outage overnight must not lose what residents were sent meanwhile.
 MAX_ATTEMPTS = 12
+RETRY_FOR = timedelta(days=4)
 # Recipients one pass serves at once (each in its own order): enough that a recipient whose
 # chat budget makes the sender wait holds nobody else up, few enough for one SQLite
 # connection and a mail server's connection limit.
@@ -347,7 +351,7 @@ class OutboxDispatcher:
             if counted:
                 item.attempts += 1
             item.last_error = reason
-            if counted and item.attempts >= MAX_ATTEMPTS:
+            if counted and item.attempts >= MAX_ATTEMPTS and now - item.created_at >= RETRY_FOR:
                 item.state = "failed"
                 if self.on_permanent_failure is not None:
                     await self.on_permanent_failure(
@@ -357,6 +361,11 @@ class OutboxDispatcher:
             delay = (timedelta(seconds=retry_after) if retry_after is not None
                      else backoff(item.attempts))
             item.next_attempt_at = now + delay
+            if counted:
+                # what `domovoy status` shows too: a failing SMTP login or relay is seen in the
+                # log on its first failure, not days later when messages are given up
+                log.warning("outbox item %s (%s to %s) not delivered, attempt %s, next in %s: %s",
+                            item_id, item.purpose, item.recipient, item.attempts, delay, reason)
 
     async def _fail(self, item_id: int, exc: PermanentSendError) -> None:
         async with self.sessions.begin() as session:

@@ -66,6 +66,9 @@ class _Handler:
                           address: str, mail_options: list[str]) -> str:
         if self.sink.auth is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        reply = self._take("mail")
+        if reply is not None:
+            return reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -142,9 +145,9 @@ class SmtpSink:
 
     def fail_next(self, reply: str, count: int = 1, *, stage: str = "data") -> None:
         """Answer ``reply`` (e.g. ``"451 4.3.0 try later"`` or ``"550 5.1.1 no such user"``)
-        instead of accepting, for the next ``count`` messages, at RCPT or DATA."""
-        if stage not in ("rcpt", "data"):
-            raise ValueError("stage is 'rcpt' or 'data'")
+        instead of accepting, for the next ``count`` messages, at MAIL FROM, RCPT or DATA."""
+        if stage not in ("mail", "rcpt", "data"):
+            raise ValueError("stage is 'mail', 'rcpt' or 'data'")
         with self._lock:
             self._handler.failures.append(_Failure(reply, count, stage))
 

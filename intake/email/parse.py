@@ -529,7 +529,7 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
     if len(emails) != 1 or len(_FORM_FIELD.findall(text)) < 3 or not _valid_address(emails[0]):
         return None
     name = _FORM_NAME.search(text)
-    return emails[0].lower(), name.group(1) if name else None
+    return _ascii_domain(emails[0]).lower(), name.group(1) if name else None
 
 
 # What a site's form letter says of itself, whatever mailbox it was sent from ("Вам было

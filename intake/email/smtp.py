@@ -16,7 +16,7 @@ import ssl
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTP, SMTPUTF8, Policy
 from email.utils import format_datetime
 
 import aiosmtplib
@@ -33,7 +33,14 @@ MAX_REFERENCES = 20
 _MSGID = re.compile(r"^[^\s<>@\"]+@[^\s<>@\"]+$")
 # Enhanced status codes and basic codes that mean "this address does not exist / is disabled".
 _UNREACHABLE_BASIC = frozenset({550, 551, 553})
-_UNREACHABLE_ENHANCED = re.compile(r"\b5\.(1\.\d+|2\.1)\b")
+_UNREACHABLE_ENHANCED = re.compile(r"5\.(1\.\d+|2\.1)")
+# RFC 3463's enhanced status code, as the server writes it after the basic one
+_ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+# "530 5.7.0 Authentication required", "534 5.7.9", "538 5.7.11 Encryption required"
+_AUTH_REQUIRED = frozenset({530, 534, 535, 538})
+# Exchange's "550 5.7.1 Unable to relay", Postfix's "554 5.7.1 Relay access denied"
+_RELAY_DENIED = re.compile(r"\b(unable to relay|relay(ing)? (access )?(denied|not permitted))",
+                           re.IGNORECASE)
 
 
 def message_id_for(key: str, domain: str, case_number: str | None = None) -> str:
@@ -70,6 +77,30 @@ def thread_references(refs: tuple[str, ...]) -> list[str]:
     return ids
 
 
+def _idna(domain: str) -> str:
+    try:
+        return domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+class MessageIds(str):
+    """In-Reply-To and References as RFC 5322 writes them: ``<id>`` items folded between ids,
+    never inside one and never encoded. Python folds these headers as free text and turns an
+    id that does not fit 78 columns (every Outlook/Office 365 one) into RFC 2047 encoded-words,
+    which no mail client decodes there: our answer then fell out of the resident's thread."""
+
+    name: str
+
+    def __new__(cls, name: str, ids: list[str]) -> MessageIds:
+        value = super().__new__(cls, " ".join(f"<{i}>" for i in ids))
+        value.name = name
+        return value
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: " + f"{policy.linesep} ".join(self.split()) + policy.linesep
+
+
 class SmtpSender:
     """Implements :class:`workflow.outbox.Sender` for email.
 
@@ -91,7 +122,9 @@ class SmtpSender:
         msg["From"] = Address(display_name=cfg.from_name, addr_spec=cfg.from_address)
         local, _, domain = item.recipient.rpartition("@")
         if local.isascii():
-            msg["To"] = Address(addr_spec=item.recipient)
+            # an internationalised domain goes in its ASCII form: an address may not hold an
+            # encoded-word (RFC 2047 section 5), and servers route by the ASCII form anyway
+            msg["To"] = Address(username=local, domain=_idna(domain))
         else:
             # A mailbox whose name is not ASCII (иван@почта.рф) can only be written to with
             # SMTPUTF8 (RFC 6531), its header in raw UTF-8; aiosmtplib asks the server for it
@@ -102,14 +135,14 @@ class SmtpSender:
         # Python's own folding of long non-ASCII headers drops the space between two
         # encoded-words ("в работе" arrives as "вработе"); Header keeps spaces inside them.
         msg.set_raw("Subject", subject if subject.isascii()
-                    else Header(subject, "utf-8", header_name="Subject").encode())
+                    else Header(subject, "utf-8", header_name="Subject").encode(maxlinelen=74))
         msg["Date"] = format_datetime(self.clock.now())
         mid = message_id_for(item.idempotency_key, self.mail_domain, item.case_number)
         msg["Message-ID"] = f"<{mid}>"
         refs = thread_references(item.references)
         if refs:
-            msg["In-Reply-To"] = f"<{refs[-1]}>"
-            msg["References"] = " ".join(f"<{r}>" for r in refs)
+            msg["In-Reply-To"] = MessageIds("In-Reply-To", refs[-1:])
+            msg["References"] = MessageIds("References", refs)
         if item.automatic:
             # RFC 3834: robots must not answer this; Exchange honours only its own header.
             msg["Auto-Submitted"] = "auto-replied"
@@ -133,9 +166,12 @@ class SmtpSender:
                                      unreachable=True) from exc
         message_id = str(msg["Message-ID"]).strip().strip("<>")
         cfg = self.config
+        local, _, domain = item.recipient.rpartition("@")
+        # the envelope as the header: a Cyrillic domain in its ASCII form needs no SMTPUTF8
+        rcpt = f"{local}@{_idna(domain)}" if local.isascii() else item.recipient
         try:
             await aiosmtplib.send(
-                msg, sender=cfg.from_address, recipients=[item.recipient],
+                msg, sender=cfg.from_address, recipients=[rcpt],
                 hostname=cfg.host, port=cfg.port, use_tls=cfg.ssl, start_tls=cfg.starttls,
                 username=cfg.username, password=cfg.password, timeout=cfg.timeout_s,
                 tls_context=self.tls_context,
@@ -153,11 +189,13 @@ class SmtpSender:
             raise TemporarySendError(f"SMTP login refused ({exc.code} {exc.message.strip()}): "
                                      "check smtp.username and smtp.password") from exc
         except aiosmtplib.SMTPSenderRefused as exc:
-            raise _classify(exc.code, exc.message, f"sender {cfg.from_address} refused",
-                            recipient_stage=False) from exc
+            raise _classify(exc.code, exc.message,
+                            f"SMTP server refused our sender address {cfg.from_address}"
+                            if exc.code >= 500 else "SMTP server answered MAIL FROM",
+                            stage="mail") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _classify(exc.code, exc.message, "SMTP server refused the message",
-                            recipient_stage=False) from exc
+                            stage="data") from exc
         except aiosmtplib.SMTPNotSupported as exc:
             # only a mailbox whose name is not ASCII needs an extension: no retry will help
             raise PermanentSendError(
@@ -167,6 +205,10 @@ class SmtpSender:
             raise TemporarySendError(f"SMTP {cfg.host}:{cfg.port} timed out after "
                                      f"{cfg.timeout_s:g} s") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            if "STARTTLS" in str(exc):
+                raise TemporarySendError(
+                    f"SMTP {cfg.host}:{cfg.port} does not offer STARTTLS, which smtp.starttls "
+                    "asks for: check smtp.port, smtp.ssl and smtp.starttls") from exc
             raise TemporarySendError(f"SMTP {cfg.host}:{cfg.port} unreachable: "
                                      f"{exc or type(exc).__name__}") from exc
         log.info("sent %s to %s as <%s>", item.purpose, item.recipient, message_id)
@@ -174,12 +216,29 @@ class SmtpSender:
 
 
 def _classify(code: int, message: str, what: str, *,
-              recipient_stage: bool = True) -> TemporarySendError | PermanentSendError:
-    reason = f"{what}: {code} {' '.join(message.split())}".strip()
-    if 400 <= code < 500 or code < 400:
+              stage: str = "rcpt") -> TemporarySendError | PermanentSendError:
+    """What a refusal means for the message and for the resident's address (RFC 5321, 3463).
+
+    ``stage``: ``rcpt`` (the recipient refused), ``mail`` (our sender address refused) or
+    ``data`` (the message refused after it was sent). Only the recipient's own mailbox being
+    wrong (X.1.x, X.2.1, or a bare 550/551/553 at RCPT) makes the resident unreachable. A
+    refusal that is ours to fix (our sender address, a relay that wants a login, a login
+    refused) and a full mailbox are retried: nothing is lost once the config is corrected or
+    the mailbox emptied."""
+    said = " ".join(message.split())
+    reason = f"{what}: {code} {said}".strip()
+    enhanced = _ENHANCED.search(said)
+    full = (code == 552 and stage == "rcpt") or (enhanced is not None and enhanced[0] == "5.2.2")
+    if code < 500 or full:
         return TemporarySendError(reason)
-    unreachable = recipient_stage and (code in _UNREACHABLE_BASIC
-                                       or bool(_UNREACHABLE_ENHANCED.search(message)))
-    if not recipient_stage and _UNREACHABLE_ENHANCED.search(message) and code == 550:
-        unreachable = True
+    if code in _AUTH_REQUIRED or _RELAY_DENIED.search(said):
+        return TemporarySendError(f"{reason}: the SMTP server wants a login (check "
+                                  "smtp.username and smtp.password)")
+    if stage == "mail":
+        return TemporarySendError(f"{reason}: check smtp.from_address (the server must "
+                                  "let smtp.username send as it)")
+    if enhanced:
+        unreachable = bool(_UNREACHABLE_ENHANCED.fullmatch(enhanced[0]))
+    else:
+        unreachable = stage == "rcpt" and code in _UNREACHABLE_BASIC
     return PermanentSendError(reason, unreachable=unreachable)
