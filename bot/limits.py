@@ -23,11 +23,12 @@ ELLIPSIS = "…"
 _ZWJ = "\u200d"
 # Characters tdlib leaves out when it decides whether a text has "some non-empty character"
 # (``strip_empty_characters`` in td/telegram/misc.cpp), plus the control characters it turns
-# into spaces and the separators it drops.
+# into spaces and what ``clean_input_string`` drops: separators, bidi embeddings, and three
+# combining marks that draw lines over the text (a part of nothing but those was refused).
 _INVISIBLE = frozenset(
     " \n\t\r\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u202f"
-    "\u205f\u2800\u3000\ufeff\ufffc")
+    "\u205f\u2800\u3000\ufeff\ufffc\u0333\u033f\u030a")
 
 
 def utf16_len(text: str) -> int:

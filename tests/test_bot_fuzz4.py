@@ -29,7 +29,7 @@ from tests.peers.telegram import (
 )
 from tests.test_bot_fuzz import cases_of, open_case, refused, register, run
 from workflow.clock import ManualClock, ShiftedClock
-from workflow.models import Message, Staff
+from workflow.models import Message, OutboxItem, Staff
 
 RESIDENT = 5001
 IVAN, MARIA, OLEG, ANNA = (STAFF_IDS["ivan"], STAFF_IDS["maria"], STAFF_IDS["oleg"],
@@ -303,3 +303,24 @@ async def test_the_open_list_and_case_details_keep_their_lines(telegram: Telegra
     await run(h)
     history = h.texts_to(RESIDENT)[-1]
     assert "— мы: " in history and "— нам: " not in history
+
+
+async def test_a_long_message_ending_in_marks_telegram_erases_reaches_staff_whole(
+        telegram: TelegramHarness) -> None:
+    """A resident's long follow-up ends, past Telegram's 4096, in combining marks Telegram
+    erases (U+0333, U+033F, U+030A): that tail is no part of its own, which Telegram refuses
+    as empty and which failed the relay after its first part had been posted."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    h.emu.user_sends(RESIDENT, "Течёт кран на кухне")
+    await run(h)
+    ack = h.emu.sent_messages(RESIDENT)[-1]
+    long = "а" * 4060 + " " + "\u0333\u033f\u030a" * 7
+    h.emu.user_sends(RESIDENT, long, reply_to_message_id=ack["message_id"])
+    await run(h)
+    assert sum(t.count("а") for t in staff_posts(h)) >= 4060
+    assert refused(h.emu) == []
+    async with h.app.wf.sessions() as session:
+        states = (await session.scalars(select(OutboxItem.state))).all()
+    assert "failed" not in states
