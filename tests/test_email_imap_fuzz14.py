@@ -9,17 +9,25 @@ its mailbox argument as given, so the tests spell the wire form themselves."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Sequence
+
 import pytest
 
 from domovoy.app import App
 from domovoy.peers.dovecot import Dovecot
+from intake.email.imap import ImapPoller
+from intake.message import InboundMessage
 from tests.test_email_imap import (
+    _wait_until,
     acks,
     cursor,
     mail,
     make_poller,
     now_clock,  # noqa: F401 (the fixture, used below)
 )
+from workflow.intake import IntakeResult
 
 # INTERNALDATE is the server's real time: the workflow's clock (``clock``) starts beside it.
 pytestmark = pytest.mark.usefixtures("now_clock")
@@ -111,3 +119,43 @@ async def test_a_folder_the_server_refuses_stops_no_import_and_says_why(
     for error in (report.error, again.error):
         assert error is not None
         assert "'Входящие/обработанные'" in error and "must not have '/'" in error, error
+
+
+# --- M4: mail that lands while a poll is running ---------------------------------------------
+
+
+async def _stop(poller: ImapPoller, task: asyncio.Task[None]) -> None:
+    await poller.close()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["IDLE", "interval"])
+async def test_a_letter_arriving_during_a_poll_is_imported_at_once(
+        app: App, dovecot: Dovecot, imap_user: str, idle: bool) -> None:
+    """A gas-smell letter delivered while the poller commits another one's case: the server
+    told us of it mid-pass, so IDLE then had nothing new to push and the letter waited out the
+    whole poll interval (a minute by default)."""
+    await dovecot.append(imap_user, resident(1))
+    poller = make_poller(app, dovecot, imap_user, poll_interval_s=30.0, idle=idle)
+    real_ingest = app.intake.ingest_many
+    landed: list[float] = []
+
+    async def ingest_many(msgs: Sequence[InboundMessage]
+                          ) -> list[IntakeResult | Exception]:
+        if not landed:  # the second letter lands while the first one's case is committed
+            await dovecot.append(imap_user, mail(2, mid="gas@example.ru",
+                                                 sender="Пётр <petr@example.ru>",
+                                                 body="В подъезде сильно пахнет газом!"))
+            landed.append(time.monotonic())
+        return await real_ingest(msgs)
+
+    app.intake.ingest_many = ingest_many  # type: ignore[method-assign]
+    task = asyncio.create_task(poller.run())
+    try:
+        await _wait_until(lambda: acks(app), 2, timeout=8.0)
+    finally:
+        await _stop(poller, task)
+    took = time.monotonic() - landed[0]
+    assert await acks(app) == 2
+    assert took < 3.0, f"the letter waited {took:.1f} s for a 30 s poll interval"

@@ -79,6 +79,7 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
+_STATUS_UIDNEXT = re.compile(rb"\bUIDNEXT (\d+)")
 
 
 class ImapError(Exception):
@@ -293,6 +294,9 @@ class ImapPoller:
         self._lost = asyncio.Event()
         self._uidvalidity: int | None = None
         self._uidnext: int | None = None
+        # Every UID below this was in the view of a SEARCH we ran: mail at or above it came
+        # after, even if the server already told us so in the middle of a pass.
+        self._covered: int | None = None
         self._folder_refused: str | None = None  # why the server would not create the folder
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -386,6 +390,7 @@ class ImapPoller:
                     self._uidnext = int(m.group(1))
         if self._uidvalidity is None:
             raise ImapError(f"IMAP server {self.where} sent no UIDVALIDITY for {cfg.mailbox!r}")
+        self._covered = self._uidnext
 
     async def disconnect(self) -> None:
         imap, self._imap = self._imap, None
@@ -481,7 +486,10 @@ class ImapPoller:
             last = state.last_uid
             criteria = ("UID", f"{last + 1}:*")
         # "n:*" always matches the highest UID, even when it is below n.
-        uids = sorted(u for u in await self._search(*criteria) if u > last)
+        found = await self._search(*criteria)
+        if found and not fresh:
+            self._covered = max(self._covered or 0, max(found) + 1)
+        uids = sorted(u for u in found if u > last)
         report.last_uid = last
         refused: MarkRefused | None = None
         for batch in await self._batches(uids):
@@ -712,6 +720,26 @@ class ImapPoller:
 
     # --- the loop ------------------------------------------------------------------------
 
+    async def _arrived_during_pass(self) -> bool:
+        """Whether mail came in after the last pass's SEARCH. The server reports it with an
+        untagged EXISTS in the middle of that pass's FETCH or STORE, which aioimaplib drops;
+        IDLE then has nothing new to push and the letter would wait out the whole interval.
+        STATUS reads the mailbox afresh. A server that refuses STATUS on the selected mailbox
+        (RFC 3501 discourages it) only loses this shortcut."""
+        if self._imap is None:
+            return False
+        resp = await self._call("STATUS", self._imap.status(
+            mailbox_arg(self.config.mailbox), "(UIDNEXT)"))
+        found = next((int(m.group(1)) for line in resp.lines if isinstance(line, bytes)
+                      and (m := _STATUS_UIDNEXT.search(line))), None)
+        if resp.result != "OK" or found is None:
+            log.debug("IMAP STATUS gave no UIDNEXT: %s", _text(resp))
+            return False
+        grew = self._covered is not None and found > self._covered
+        # The next pass's NOOP brings everything below ``found`` into its SEARCH's view.
+        self._covered = max(self._covered or 0, found)
+        return grew
+
     def wake(self) -> None:
         """Poll now instead of at the end of the interval (tests, the demo, a signal)."""
         self._wake.set()
@@ -769,7 +797,8 @@ class ImapPoller:
             if error is None:
                 self.failures = 0
                 try:
-                    await self._wait_for_mail(self.config.poll_interval_s)
+                    if not await self._arrived_during_pass():
+                        await self._wait_for_mail(self.config.poll_interval_s)
                     continue
                 except ImapError as exc:
                     error = str(exc)
