@@ -313,9 +313,13 @@ def build_router(deps: BotDeps) -> Router:
             elif arg:
                 query = query.where(Case.department == arg)
             else:
-                ids = [b.id for b in (await session.scalars(select(Building).where(
-                    Building.staff_chat_id == message.chat.id))).all()]
-                if ids:  # a building's own chat sees that building's cases
+                # A building's own chat sees that building's cases, also once Telegram has
+                # moved it to a new id (the configured one is the old id until the operator
+                # changes it, and the moved chat listed every building's cases).
+                ids = [b.id for b in (await session.scalars(select(Building))).all()
+                       if b.staff_chat_id and deps.chats.resolve(b.staff_chat_id)
+                       == message.chat.id]
+                if ids:
                     query = query.where(Case.building_id.in_(ids))
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             cases = list((await session.scalars(

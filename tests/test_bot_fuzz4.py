@@ -324,3 +324,37 @@ async def test_a_long_message_ending_in_marks_telegram_erases_reaches_staff_whol
     async with h.app.wf.sessions() as session:
         states = (await session.scalars(select(OutboxItem.state))).all()
     assert "failed" not in states
+
+
+async def test_a_buildings_own_chat_lists_only_its_cases_after_telegram_upgrades_it(
+        tmp_path: Path) -> None:
+    """Lenina 5 has its own staff chat, which Telegram upgrades to a supergroup (a new id the
+    bot follows): ``/open`` there still lists only Lenina 5's cases, not every building's."""
+    lenina_chat, upgraded = -1001000000055, -1009000000055
+    buildings = [{"code": "lenina-5", "address": "ул. Ленина, 5", "staff_chat_id": lenina_chat},
+                 {"code": "pushkina-10", "address": "ул. Пушкина, 10"}]
+    app = await build_app(make_config(f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}",
+                                      buildings=buildings), clock=ShiftedClock())
+    async with BotAPIEmulator() as emu:
+        add_staff_chats(emu)
+        emu.add_supergroup(lenina_chat, "Ленина 5")
+        emu.add_member(lenina_chat, IVAN, "Ivan", username="ivan")
+        h = TelegramHarness(app, emu, telegram_config(emu))
+        await h.start()
+        try:
+            for uid, code, text in [(5001, "lenina-5", "Течёт кран на кухне"),
+                                    (5002, "pushkina-10", "Не работает лифт в подъезде")]:
+                emu.add_private_chat(uid, "Житель")
+                for typed in (f"/start {code}", "7", "Пропустить", text):
+                    emu.user_sends(uid, typed)
+                await run(h)
+            lenina, pushkina = await cases_of(h)
+            emu.upgrade_group(lenina_chat, upgraded)
+            await run(h)
+            emu.user_sends(IVAN, "/open", chat_id=upgraded)
+            await run(h)
+            listed = h.texts_to(upgraded)[-1]
+            assert lenina.number in listed and pushkina.number not in listed
+        finally:
+            await h.stop()
+            await app.close()
