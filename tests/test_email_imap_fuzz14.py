@@ -17,8 +17,10 @@ import pytest
 
 from domovoy.app import App
 from domovoy.peers.dovecot import Dovecot
+from intake.email import imap as imap_module
 from intake.email.imap import ImapPoller
 from intake.message import InboundMessage
+from tests.peers.mail import TcpProxy
 from tests.test_email_imap import (
     _wait_until,
     acks,
@@ -159,3 +161,25 @@ async def test_a_letter_arriving_during_a_poll_is_imported_at_once(
     took = time.monotonic() - landed[0]
     assert await acks(app) == 2
     assert took < 3.0, f"the letter waited {took:.1f} s for a 30 s poll interval"
+
+
+# --- L3: IDLE renewed before servers cut it --------------------------------------------------
+
+
+async def test_idle_is_renewed_within_29_minutes_whatever_the_poll_interval(
+        app: App, dovecot: Dovecot, imap_user: str, imap_proxy: TcpProxy,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """RFC 2177: servers and NATs drop a session idle for about 30 minutes, so IDLE is re-issued
+    at least every 29 minutes even when ``poll_interval_s`` is an hour. The 29 minutes are
+    scaled down to 0.3 s here; the interval stays far above them."""
+    monkeypatch.setattr(imap_module, "IDLE_RENEW_S", 0.3, raising=False)
+    poller = make_poller(app, imap_proxy, imap_user, poll_interval_s=3600.0)
+    task = asyncio.create_task(poller.run())
+    try:
+        await asyncio.sleep(1.6)
+        idles = sum(1 for line in imap_proxy.client_lines if line.split(b" ")[1:2] == [b"IDLE"])
+        await dovecot.append(imap_user, resident(1))
+        await _wait_until(lambda: acks(app), 1, timeout=3.0)  # and IDLE still sees new mail
+    finally:
+        await _stop(poller, task)
+    assert idles >= 3, f"{idles} IDLE command(s) in 1.6 s with IDLE capped at 0.3 s"

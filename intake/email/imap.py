@@ -69,6 +69,9 @@ HEALTH_CHANNEL = "email.imap"
 SIZE_CHUNK = 100
 FETCH_CHUNK = 10
 RECURSION_LIMIT = 20_000
+# RFC 2177: re-issue IDLE at least every 29 minutes; servers and NATs drop a session idle for
+# about 30, which would show in status as "connection lost during IDLE" and a reconnect.
+IDLE_RENEW_S = 29 * 60
 # 2**60 × any sensible base is far past any cap; more doublings only risk a float overflow.
 BACKOFF_DOUBLINGS = 60
 T = TypeVar("T")
@@ -747,15 +750,16 @@ class ImapPoller:
     async def _wait_for_mail(self, seconds: float) -> None:
         imap = self._imap
         if imap is not None and self.config.idle and imap.has_capability("IDLE"):
-            await self._idle(imap, seconds)
+            await self._idle(imap, min(seconds, IDLE_RENEW_S))
             return
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     async def _idle(self, imap: IMAP4, seconds: float) -> None:
-        """IDLE until the server pushes anything (new mail within ~0.5 s on Dovecot) or the
-        poll interval ends; either way the caller polls next."""
+        """IDLE until the server pushes anything (new mail within ~0.5 s on Dovecot) or
+        ``seconds`` end (the poll interval, at most ``IDLE_RENEW_S``); either way the caller
+        polls next, which renews the IDLE."""
         self._wake.clear()
         idle_task = await self._call("IDLE", imap.idle_start(timeout=seconds))
         push = asyncio.ensure_future(imap.wait_server_push(timeout=seconds + 1))
