@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from aiohttp import ClientSession
 from sqlalchemy import select
 
 from bot.callbacks import CaseCb, FormCb, StaffFormCb
@@ -358,3 +359,23 @@ async def test_a_buildings_own_chat_lists_only_its_cases_after_telegram_upgrades
         finally:
             await h.stop()
             await app.close()
+
+
+async def test_staff_see_their_answer_ticked_with_a_reaction_telegram_allows(
+        telegram: TelegramHarness) -> None:
+    """The 👍 on a relayed answer is one of the reactions Telegram lets a bot set; the
+    emulator now refuses any other as Telegram does (it took any emoji), so a tick Telegram
+    would refuse cannot pass unnoticed."""
+    h = telegram
+    _, card = await open_case(h)
+    sent = h.emu.user_sends(IVAN, "Сантехник придёт завтра в 10:00", chat_id=STAFF_CHAT,
+                            reply_to_message_id=card["message_id"])
+    await run(h)
+    reactions = h.emu.world(h.emu.token).reactions
+    await h.until(lambda: any(r["message_id"] == sent["message_id"] for r in reactions))
+    assert refused(h.emu) == []
+    url = f"{h.emu.base_url}/bot{h.emu.token}/setMessageReaction"
+    async with ClientSession() as http, http.post(url, json={
+            "chat_id": STAFF_CHAT, "message_id": sent["message_id"],
+            "reaction": [{"type": "emoji", "emoji": "✅"}]}) as r:
+        assert r.status == 400 and "REACTION_INVALID" in (await r.json())["description"]

@@ -48,6 +48,7 @@ from .telegram_state import (
     NOT_FOUND,
     NOT_MODIFIED,
     PHOTO_LIMIT,
+    REACTION_EMOJI,
     SECRET_RE,
     TEXT_LIMIT,
     THREAD_NOT_FOUND,
@@ -1236,6 +1237,11 @@ class BotAPIEmulator(TelegramControl):
             raise bad_request("can't parse reaction types JSON object")
         if len(reaction) > 1:
             raise bad_request("REACTIONS_TOO_MANY")
+        for r in reaction:
+            if not isinstance(r, dict) or r.get("type") not in ("emoji", "custom_emoji"):
+                raise bad_request("can't parse reaction types JSON object")
+            if r["type"] == "emoji" and r.get("emoji") not in REACTION_EMOJI:
+                raise bad_request("REACTION_INVALID")
         w.reactions.append({"chat_id": chat.id, "message_id": message_id, "reaction": reaction})
         return True
 

@@ -28,6 +28,14 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 # Telegram refuses an inline keyboard of more than 100 buttons ("reply markup is too long").
 INLINE_BUTTONS_LIMIT = 100
+# The emoji a bot may react with (Bot API, ReactionTypeEmoji); any other is REACTION_INVALID.
+REACTION_EMOJI = frozenset((
+    "👍", "👎", "❤", "🔥", "🥰", "👏", "😁", "🤔", "🤯", "😱", "🤬", "😢", "🎉", "🤩", "🤮", "💩",
+    "🙏", "👌", "🕊", "🤡", "🥱", "🥴", "😍", "🐳", "\u2764\u200d\U0001f525", "🌚", "🌭", "💯",
+    "🤣", "⚡", "🍌", "🏆", "💔", "🤨", "😐", "🍓", "🍾", "💋", "🖕", "😈", "😴", "😭", "🤓", "👻",
+    "\U0001f468\u200d\U0001f4bb", "👀", "🎃", "🙈", "😇", "😨", "🤝", "✍", "🤗", "🫡", "🎅",
+    "🎄", "☃", "💅", "🤪", "🗿", "🆒", "💘", "🙉", "🦄", "😘", "💊", "🙊", "😎", "👾",
+    "\U0001f937\u200d\u2642", "🤷", "\U0001f937\u200d\u2640", "😡"))
 CALLBACK_ANSWER_LIMIT = 200
 # tdlib cuts a topic name at 128 characters (code points); the emulator refuses a name over
 # 128 UTF-16 units instead, the unit Telegram counts every other text in, so a bot that fits
