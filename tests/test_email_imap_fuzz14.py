@@ -183,3 +183,36 @@ async def test_idle_is_renewed_within_29_minutes_whatever_the_poll_interval(
     finally:
         await _stop(poller, task)
     assert idles >= 3, f"{idles} IDLE command(s) in 1.6 s with IDLE capped at 0.3 s"
+
+
+# --- L4: a server without MOVE and UIDPLUS ---------------------------------------------------
+
+
+async def test_without_move_and_uidplus_processed_mail_leaves_the_inbox(
+        app: App, dovecot: Dovecot, imap_user: str, imap_proxy: TcpProxy) -> None:
+    """An older server (no MOVE, no UIDPLUS): processed mail is copied to the folder and taken
+    out of the inbox, where it used to stay flagged \\Deleted for ever. A letter someone marked
+    deleted in their mail client meanwhile is left as they left it: the bot expunges only its
+    own."""
+    imap_proxy.hide_capabilities = frozenset({"MOVE", "UIDPLUS"})
+    await dovecot.append_many(imap_user, [resident(1), resident(2)])
+    real_ingest = app.intake.ingest_many
+    theirs: list[int] = []
+
+    async def ingest_many(msgs: Sequence[InboundMessage]) -> list[IntakeResult | Exception]:
+        if not theirs:  # a clerk deletes a letter in Thunderbird while the batch commits
+            theirs.append(await dovecot.append(imap_user, resident(3), flags="(\\Deleted)"))
+        return await real_ingest(msgs)
+
+    app.intake.ingest_many = ingest_many  # type: ignore[method-assign]
+    poller = make_poller(app, imap_proxy, imap_user, password=dovecot.password_for(imap_user),
+                         processed_folder="Processed")
+    try:
+        report = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert report.error is None, report.error
+    assert report.actions == ["new_case", "new_case"]
+    assert await dovecot.flags(imap_user) == {theirs[0]: {"\\Deleted"}}
+    assert len(await dovecot.flags(imap_user, "Processed")) == 2
+    assert not any(b" MOVE " in line for line in imap_proxy.client_lines)

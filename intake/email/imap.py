@@ -714,12 +714,38 @@ class ImapPoller:
                     "store", uids_text, "+FLAGS.SILENT", r"(\Seen \Deleted)"))
             if resp.result == "OK" and imap.has_capability("UIDPLUS"):
                 resp = await self._call("UID EXPUNGE", imap.uid("expunge", uids_text))
+            elif resp.result == "OK":
+                resp = await self._expunge_only(uids)
         if resp.result != "OK":
             where = f" (moving to {folder!r})" if folder else ""
             why = f"; creating the folder was refused: {self._folder_refused}" \
                 if folder and self._folder_refused else ""
             raise MarkRefused(f"IMAP could not mark {len(uids)} processed message(s){where}: "
                               f"{_text(resp)}{why}")
+
+    async def _expunge_only(self, ours: list[int]) -> Response:
+        """Takes our copied mail out of the inbox on a server without UIDPLUS (before, it stayed
+        there flagged \\Deleted for ever). Plain EXPUNGE removes every \\Deleted letter, and a
+        clerk whose mail client deletes by flagging (Thunderbird's "mark as deleted") may
+        still want theirs back, so their flags come off for the EXPUNGE and go back on after
+        it. Should the connection drop in between, their letters are left undeleted, never
+        lost; one a clerk flags in the moment between our SEARCH and EXPUNGE goes, as their
+        own client's next expunge would take it."""
+        assert self._imap is not None
+        imap = self._imap
+        theirs = uid_set(set(await self._search("DELETED")) - set(ours))
+        if theirs:
+            resp = await self._call("UID STORE -\\Deleted", imap.uid(
+                "store", theirs, "-FLAGS.SILENT", r"(\Deleted)"))
+            if resp.result != "OK":
+                return resp
+        resp = await self._call("EXPUNGE", imap.expunge())
+        if theirs:
+            restored = await self._call("UID STORE \\Deleted", imap.uid(
+                "store", theirs, "+FLAGS.SILENT", r"(\Deleted)"))
+            if resp.result == "OK":
+                resp = restored
+        return resp
 
     # --- the loop ------------------------------------------------------------------------
 
