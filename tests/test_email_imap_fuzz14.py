@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 
@@ -29,6 +30,7 @@ from tests.test_email_imap import (
     make_poller,
     now_clock,  # noqa: F401 (the fixture, used below)
 )
+from workflow.clock import ManualClock
 from workflow.intake import IntakeResult
 
 # INTERNALDATE is the server's real time: the workflow's clock (``clock``) starts beside it.
@@ -216,3 +218,64 @@ async def test_without_move_and_uidplus_processed_mail_leaves_the_inbox(
     assert await dovecot.flags(imap_user) == {theirs[0]: {"\\Deleted"}}
     assert len(await dovecot.flags(imap_user, "Processed")) == 2
     assert not any(b" MOVE " in line for line in imap_proxy.client_lines)
+
+
+# --- M3: the first start, and a mailbox restored from a backup -------------------------------
+
+
+def handled(n: int) -> bytes:
+    """A letter the office read and answered by hand long before the bot."""
+    return mail(n, mid=f"old-{n}@example.ru", sender=f"Давний {n} <old{n}@example.ru>",
+                body=f"Течёт крыша над квартирой {n}, потолок мокрый.")
+
+
+async def test_first_start_with_a_processed_folder_answers_no_handled_history(
+        app: App, dovecot: Dovecot, imap_user: str) -> None:
+    """An office switches the bot on over an inbox of letters it has read and answered: only the
+    unread one becomes a case and is acknowledged; the read ones are left where they are, in
+    both modes (here with a processed folder, where all of them used to be answered)."""
+    await dovecot.append_many(imap_user, [handled(1), handled(2), handled(3)],
+                              flags="(\\Seen)")
+    await dovecot.append(imap_user, resident(4))
+    poller = make_poller(app, dovecot, imap_user, processed_folder="Processed")
+    try:
+        first = await poller.poll_once()
+        await dovecot.append(imap_user, resident(5), flags="(\\Seen)")  # read by a clerk
+        second = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert first.error is None, first.error
+    assert [uid for uid, _ in first.results] == [4]
+    assert second.actions == ["new_case"]  # after the first start the cursor decides, not \Seen
+    assert await acks(app) == 2
+    assert await dovecot.flags(imap_user) == {n: {"\\Seen"} for n in (1, 2, 3)}
+    assert len(await dovecot.flags(imap_user, "Processed")) == 2
+
+
+async def test_a_restore_that_lost_the_flags_answers_no_letter_from_before_the_bot(
+        app: App, dovecot: Dovecot, imap_user: str, clock: ManualClock) -> None:
+    """The mailbox comes back from a backup (new UIDVALIDITY) with every letter unread, dates
+    kept. Letters from before the bot's last good poll are left alone (before, the read
+    history the first start had skipped was answered now); the one imported before is no
+    duplicate case; the one that arrived while the bot was down is imported."""
+    folder = "Office"
+    long_ago = clock.now() - timedelta(days=60)
+    await dovecot.append_many(imap_user, [handled(1), handled(2)], mailbox=folder,
+                              flags="(\\Seen)", date=long_ago)
+    await dovecot.append(imap_user, resident(3), mailbox=folder)
+    poller = make_poller(app, dovecot, imap_user, mailbox=folder)
+    try:
+        first = await poller.poll_once()
+        await poller.disconnect()
+        async with dovecot.client(imap_user) as imap:
+            await imap.delete(folder)
+        await dovecot.append_many(imap_user, [handled(1), handled(2)], mailbox=folder,
+                                  date=long_ago)
+        await dovecot.append_many(imap_user, [resident(3), resident(4)], mailbox=folder)
+        second = await poller.poll_once()
+    finally:
+        await poller.close()
+    assert first.actions == ["new_case"]
+    assert second.error is None and second.rescanned
+    assert second.actions == ["duplicate", "new_case"]
+    assert await acks(app) == 2

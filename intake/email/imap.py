@@ -14,9 +14,12 @@ acknowledgement. The cursor, not \\Seen, decides what is new, so a human reading
 a mail client cannot hide a message from the bot.
 
 Selection when there is no usable cursor (first contact with a mailbox, or a UIDVALIDITY
-change): in \\Seen mode only UNSEEN messages are taken, so years of read history are not turned
-into cases (a restore that lost the flags shows everything unseen, and dedupe absorbs it); with a
-``processed_folder`` everything left in the mailbox is unprocessed by definition, so all of it.
+change): only UNSEEN messages, with or without a ``processed_folder``, so the read history of an
+inbox the office answered by hand is not turned into cases and acknowledgements; it stays where
+it is. After a UIDVALIDITY change (a restore, a migration) mail delivered more than
+``RESCAN_MARGIN`` before the last good poll is left alone too: a restore that lost the flags
+shows that history unread, and dedupe knows only what was once imported. What is left is
+re-imported, and dedupe turns what was imported before into duplicates.
 
 A mail over ``max_message_bytes`` is not fetched whole: its BODYSTRUCTURE, its header and the
 start of its first text part (``BODY.PEEK[1.1]<0.N>``) make a small mail that opens the case
@@ -36,7 +39,7 @@ import ssl
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aioimaplib import IMAP4, AioImapException, CommandTimeout, Response
@@ -58,7 +61,7 @@ from intake.email_settings import ImapConfig
 from intake.message import InboundMessage
 from intake.tables import MailboxState
 from workflow.context import Workflow
-from workflow.health import record_health
+from workflow.health import read_health, record_health
 from workflow.intake import Action, IntakeResult, IntakeService
 from workflow.models import Quarantine
 from workflow.rows import record_event
@@ -72,6 +75,9 @@ RECURSION_LIMIT = 20_000
 # RFC 2177: re-issue IDLE at least every 29 minutes; servers and NATs drop a session idle for
 # about 30, which would show in status as "connection lost during IDLE" and a reconnect.
 IDLE_RENEW_S = 29 * 60
+# After a UIDVALIDITY change, mail delivered this long before the last good poll is still
+# looked at (delivered during that poll, or the server's clock a little behind ours).
+RESCAN_MARGIN = timedelta(hours=1)
 # 2**60 × any sensible base is far past any cap; more doublings only risk a float overflow.
 BACKOFF_DOUBLINGS = 60
 T = TypeVar("T")
@@ -170,6 +176,7 @@ class PollReport:
     results: list[tuple[int, IntakeResult]] = field(default_factory=list)
     quarantined: list[int] = field(default_factory=list)
     marked: int = 0
+    left_alone: int = 0  # re-scan: mail from before the last good poll, not imported
     last_uid: int = 0
     error: str | None = None
     # The error is only the server refusing to mark or move imported mail: the connection
@@ -239,13 +246,16 @@ def parse_fetch(lines: list[Any]) -> list[FetchedMail]:
     return out
 
 
-def _sizes(lines: list[Any]) -> dict[int, int]:
-    sizes: dict[int, int] = {}
+def _sizes(lines: list[Any]) -> dict[int, tuple[int, datetime | None]]:
+    """UID → (RFC822.SIZE, INTERNALDATE) from a ``(UID RFC822.SIZE INTERNALDATE)`` FETCH."""
+    sizes: dict[int, tuple[int, datetime | None]] = {}
     for line in lines:
         if isinstance(line, bytes) and _FETCH_START.match(line):
             uid, size = _UID.search(line), _SIZE.search(line)
+            date = _INTERNALDATE.search(line)
             if uid and size:
-                sizes[int(uid.group(1))] = int(size.group(1))
+                sizes[int(uid.group(1))] = (int(size.group(1)),
+                                            parse_internaldate(date.group(1)) if date else None)
     return sizes
 
 
@@ -475,14 +485,18 @@ class ImapPoller:
         report.uidvalidity = validity
         state = await self._load_state()
         fresh = state is None or state.uidvalidity != validity
+        not_before: datetime | None = None
         if fresh:
+            # No cursor: read mail is history the office handled by hand, in both modes.
+            criteria: tuple[str, ...] = ("UNSEEN",)
             report.rescanned = state is not None
             if state is not None:
-                log.warning("UIDVALIDITY of %r changed (%s → %s): re-scanning; dedupe keeps "
-                            "already imported mail out", self.config.mailbox,
-                            state.uidvalidity, validity)
-            criteria: tuple[str, ...] = ("ALL",) if self.config.processed_folder \
-                else ("UNSEEN",)
+                not_before = await self._rescan_bound()
+                log.warning("UIDVALIDITY of %r changed (%s → %s): re-scanning unread mail%s; "
+                            "dedupe keeps already imported mail out", self.config.mailbox,
+                            state.uidvalidity, validity,
+                            f" delivered since {not_before:%Y-%m-%d %H:%M} UTC"
+                            if not_before else "")
             last = 0
         else:
             assert state is not None
@@ -495,7 +509,7 @@ class ImapPoller:
         uids = sorted(u for u in found if u > last)
         report.last_uid = last
         refused: MarkRefused | None = None
-        for batch in await self._batches(uids):
+        for batch in await self._batches(uids, not_before, report):
             try:
                 await self._process_batch(batch, report)
             except MarkRefused as exc:
@@ -506,6 +520,10 @@ class ImapPoller:
             if not fresh:
                 await self._save_state(validity, batch[-1])
             report.last_uid = max(report.last_uid, batch[-1])
+        if report.left_alone:
+            log.warning("IMAP %r: %d unread letter(s) delivered before %s left alone (history "
+                        "from before the bot's last good poll)", self.config.mailbox,
+                        report.left_alone, not_before)
         if fresh:
             # Only now does the new UIDVALIDITY count: a crash before this repeats the
             # re-scan, and dedupe absorbs the repeat.
@@ -515,19 +533,33 @@ class ImapPoller:
         if refused is not None:
             raise refused
 
-    async def _batches(self, uids: list[int]) -> list[list[int]]:
+    async def _rescan_bound(self) -> datetime | None:
+        """After a UIDVALIDITY change, mail delivered before the last good poll (less
+        ``RESCAN_MARGIN``) was there to be seen: imported then (dedupe would absorb it) or left
+        on purpose as history. A restore that lost the flags shows that history unread, and
+        dedupe cannot tell it from new mail, so it is left by its INTERNALDATE. None when
+        no poll ever succeeded."""
+        for health in await read_health(self.wf.sessions):
+            if health.channel == HEALTH_CHANNEL and health.last_ok_at is not None:
+                return health.last_ok_at - RESCAN_MARGIN
+        return None
+
+    async def _batches(self, uids: list[int], not_before: datetime | None = None,
+                       report: PollReport | None = None) -> list[list[int]]:
         """Batches of at most ``batch_size`` messages and ``batch_bytes`` bytes, since
-        aioimaplib holds a whole FETCH response in memory."""
+        aioimaplib holds a whole FETCH response in memory. Mail delivered before
+        ``not_before`` is left out, counted in ``report.left_alone`` (the benchmark calls
+        this without a report)."""
         if not uids:
             return []
         assert self._imap is not None
-        sizes: dict[int, int] = {}
+        sizes: dict[int, tuple[int, datetime | None]] = {}
         # aioimaplib parses a response recursively, one stack frame per line: a few hundred
         # untagged lines in one read exhaust Python's recursion limit, so ask in small chunks.
         for i in range(0, len(uids), SIZE_CHUNK):
             chunk = uids[i:i + SIZE_CHUNK]
-            resp = await self._call("UID FETCH (RFC822.SIZE)",
-                                    self._imap.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE)"))
+            resp = await self._call("UID FETCH (RFC822.SIZE)", self._imap.uid(
+                "fetch", uid_set(chunk), "(UID RFC822.SIZE INTERNALDATE)"))
             if resp.result != "OK":
                 raise ImapError(f"IMAP UID FETCH (RFC822.SIZE) refused: {_text(resp)}")
             sizes.update(_sizes(resp.lines))
@@ -537,7 +569,11 @@ class ImapPoller:
         for uid in uids:
             if uid not in sizes:
                 continue  # expunged since the search
-            size = sizes[uid]
+            size, delivered = sizes[uid]
+            if not_before is not None and delivered is not None and delivered < not_before:
+                if report is not None:
+                    report.left_alone += 1
+                continue
             if self.max_message_bytes and size > self.max_message_bytes:
                 self._oversized[uid] = size
                 size = 0  # only its header and the start of its text will be fetched
