@@ -12,7 +12,7 @@ from tests.conftest import RecordingSender
 from tests.helpers import LEAK, tg_message
 from workflow import escalation
 from workflow.clock import ManualClock
-from workflow.models import Case, Event, OutboxItem
+from workflow.models import Case, Event, OutboxItem, Staff
 
 
 async def escalations(app: App) -> list[str]:
@@ -91,7 +91,10 @@ async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
                                                     clock.now(), preset=LEAK))
         assert opened.case_number
     async with app.wf.sessions.begin() as s:
-        await s.execute(update(Case).values(escalation_level=Case.id % 4))
+        # taken by a plain staff member, so each level tells someone new (assignee, head,
+        # managers) and no level is passed over
+        ivan = await s.scalar(select(Staff.id).where(Staff.role == "staff").limit(1))
+        await s.execute(update(Case).values(escalation_level=Case.id % 4, assignee_id=ivan))
     clock.advance(timedelta(days=30, microseconds=123457))
     async with app.wf.sessions() as s:
         before = {c.id: c for c in await s.scalars(select(Case))}
@@ -114,7 +117,8 @@ async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
     for ping in pings:
         assert ping.case_id is not None and ping.created_at == ping.next_attempt_at == now
         case, level = before[ping.case_id], after[ping.case_id].escalation_level
-        assert ping.idempotency_key == f"esc:{case.id}:{level}:{ping.recipient}"
+        assert ping.idempotency_key == (f"esc:{case.id}:{case.resolve_due:%Y%m%d%H%M}:{level}:"
+                                        f"{ping.recipient}")
         # Rendered once per case from the prepared template: the same text as a one-off.
         expected = app.wf.renderer.render(
             "escalation", app.wf.settings.default_language, case=case,

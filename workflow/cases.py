@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.labels import AXES
 from workflow.context import Workflow
 from workflow.feedback import record_feedback
-from workflow.models import Case, Correction, Event, Message, Staff
+from workflow.models import Case, Correction, Event, Incident, Message, Staff
 from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES, TRANSITIONS, Stage, TransitionError, check_transition
 
@@ -89,7 +89,10 @@ class CaseActions:
                           from_stage=from_stage, to_stage=to_stage, note=note))
 
     async def _move(self, session: AsyncSession, case: Case, staff: Staff | None,
-                    target: Stage, now: datetime, note: str | None, action: str) -> None:
+                    target: Stage, now: datetime, note: str | None, action: str, *,
+                    tell: bool = True, incident: bool = True) -> None:
+        """``tell``: the resident hears of it (not twice for one incident they reported
+        twice); ``incident``: the case's incident follows (not again for each of its cases)."""
         check_transition(case.stage, target)
         from_stage = case.stage
         case.stage = target
@@ -100,9 +103,13 @@ class CaseActions:
             case.resolved_at = now
             case.first_response_at = case.first_response_at or now
         if target == Stage.CLOSED:
+            # a duplicate or a withdrawn case closes unresolved: no resolution to count
             case.closed_at = now
-            case.resolved_at = case.resolved_at or now
-        case.paused_at = None if target != Stage.INVESTIGATING else case.paused_at
+        if target != Stage.INVESTIGATING and case.paused_at is not None:
+            # resolved while waiting on the resident (who answered by phone): the wait is
+            # given back, as their answer in writing would have given it
+            self.wf.sla.shift(case, now - case.paused_at)
+            case.paused_at = None
         self.wf.sla.refresh_next(case)
         self._event(session, case, staff, action, now, from_stage, target, note)
         template = {Stage.RESOLVED: "resolved", Stage.CLOSED: "closed"}.get(target, "stage")
@@ -110,22 +117,33 @@ class CaseActions:
         if target == Stage.RESOLVED:
             context["actions"] = [[{"label": str(n), "action": f"rate:{case.number}:{n}"}
                                    for n in range(1, 6)]]
-        await self.notify.resident(session, case, template,
-                                   key=f"stage:{case.id}:{target}:{now.isoformat()}", **context)
-        if case.incident_id is not None and target in (Stage.RESOLVED, Stage.CLOSED):
+        if tell:
+            await self.notify.resident(session, case, template,
+                                       key=f"stage:{case.id}:{target}:{now.isoformat()}",
+                                       **context)
+        if incident and case.incident_id is not None and target in (Stage.RESOLVED,
+                                                                     Stage.CLOSED):
             await self._propagate_incident(session, case, staff, target, now, note)
 
     async def _propagate_incident(self, session: AsyncSession, case: Case, staff: Staff | None,
                                   target: Stage, now: datetime, note: str | None) -> None:
-        """Fixing a building-wide problem fixes it for everyone who reported it."""
+        """Fixing a building-wide problem fixes it for everyone who reported it, each told
+        once however many times they reported it."""
         others = (await session.scalars(select(Case).where(
             Case.incident_id == case.incident_id, Case.id != case.id,
             Case.stage.in_(list(OPEN_STAGES) + ([Stage.RESOLVED] if target == Stage.CLOSED
-                                                 else []))))).all()
+                                                 else []))).order_by(Case.id))).all()
+        told = {case.resident_id}
         for other in others:
             if target in TRANSITIONS[Stage(other.stage)]:
-                await self._move(session, other, staff, target, now,
-                                 note, action=f"incident_{target}")
+                await self._move(session, other, staff, target, now, note,
+                                 action=f"incident_{target}", incident=False,
+                                 tell=other.resident_id is None or other.resident_id not in told)
+                told.add(other.resident_id)
+        if target == Stage.CLOSED:
+            incident = await session.get(Incident, case.incident_id)
+            if incident is not None and incident.closed_at is None:
+                incident.closed_at = now
 
     async def act(self, number: str, telegram_user_id: int, action: str,
                   note: str | None = None) -> ActionResult:
@@ -140,8 +158,16 @@ class CaseActions:
             elif action == "progress":
                 if case.assignee_id is None:
                     case.assignee_id = staff.id
-                await self._move(session, case, staff, Stage.INVESTIGATING, now, note,
-                                 "in_progress")
+                if case.stage in (Stage.RESOLVED, Stage.CLOSED):
+                    # "В работе" on a finished case's card is a reopen, with its fresh promise
+                    self.wf.sla.restart(case, now)
+                    await self._move(session, case, staff, Stage.INVESTIGATING, now, note,
+                                     "reopened")
+                elif case.stage == Stage.INVESTIGATING and case.paused_at is not None:
+                    self._resume(session, case, staff, now, note)
+                else:
+                    await self._move(session, case, staff, Stage.INVESTIGATING, now, note,
+                                     "in_progress")
             elif action == "need_info":
                 await self._need_info(session, case, staff, now, note)
             elif action == "resolve":
@@ -149,10 +175,10 @@ class CaseActions:
             elif action == "close":
                 await self._move(session, case, staff, Stage.CLOSED, now, note, "closed")
             elif action == "reopen":
+                check_transition(case.stage, Stage.INVESTIGATING)
+                self.wf.sla.restart(case, now)
                 await self._move(session, case, staff, Stage.INVESTIGATING, now, note,
                                  "reopened")
-                case.resolved_at = case.closed_at = None
-                self.wf.sla.refresh_next(case)
             elif action == "escalate":
                 self._event(session, case, staff, "escalated_by_staff", now, note=note)
                 managers = (await session.scalars(select(Staff.id).where(
@@ -172,8 +198,21 @@ class CaseActions:
         assignee = await session.get(Staff, case.assignee_id) if case.assignee_id else None
         return ActionResult(case.number, case.stage, assignee.name if assignee else None, note)
 
+    def _resume(self, session: AsyncSession, case: Case, staff: Staff, now: datetime,
+                note: str | None) -> None:
+        """Staff restart a clock paused on "need info" (the resident answered by phone, or in
+        a message of their own): the wait is given back."""
+        assert case.paused_at is not None
+        self.wf.sla.shift(case, now - case.paused_at)
+        case.paused_at = None
+        case.updated_at = now
+        self.wf.sla.refresh_next(case)
+        self._event(session, case, staff, "resumed", now, note=note)
+
     async def _take(self, session: AsyncSession, case: Case, staff: Staff,
                     now: datetime) -> None:
+        if case.stage == Stage.CLOSED:
+            raise TransitionError(case.stage, "take")
         # Atomic: of two staff pressing Take at once, exactly one UPDATE matches.
         won = await session.execute(
             update(Case).where(Case.id == case.id, Case.assignee_id.is_(None))
@@ -195,7 +234,9 @@ class CaseActions:
             raise TransitionError(case.stage, "need_info")
         if case.stage != Stage.INVESTIGATING:
             await self._move(session, case, staff, Stage.INVESTIGATING, now, None, "in_progress")
-        case.paused_at = now
+        # a second question while waiting keeps the first one's start: the whole wait is
+        # given back when the resident answers
+        case.paused_at = case.paused_at or now
         self.wf.sla.refresh_next(case)
         self._event(session, case, staff, "need_info", now, note=question)
         await self.notify.resident(session, case, "need_info", key=f"need-info:{case.id}:{now}",
@@ -213,6 +254,8 @@ class CaseActions:
                 | (Staff.telegram_user_id == (int(ref) if ref.isdigit() else -1))))
             if target is None:
                 raise CaseNotFound(f"staff {assignee_ref}")
+            if not target.active:
+                raise NotAllowed(f"{target.name} is no longer on the staff")
             case.assignee_id = target.id
             case.updated_at = now
             self._event(session, case, staff, "assigned", now, note=target.name)
@@ -267,6 +310,7 @@ class CaseActions:
             staff = (await self.staff_by_telegram(session, telegram_user_id)
                      if telegram_user_id is not None else None)
             case = await self.case_by_number(session, number)
+            old_kind, old_urgency = case.kind, case.urgency
             for axis, value in changes.items():
                 if axis not in AXES:
                     raise ValueError(f"unknown axis {axis!r}; use kind, category, urgency, scope")
@@ -282,7 +326,8 @@ class CaseActions:
                             note=f"{axis}: {old} → {value}")
             case.department = self.wf.settings.department_for(case.category)
             case.manual_triage = False
-            self.wf.sla.apply(case)
+            self.wf.sla.relabel(case, old_kind, old_urgency, await clock_started(session, case),
+                                now)
             return await self._result(session, case)
 
     async def rate(self, number: str, resident_id: int, rating: int,
@@ -295,6 +340,13 @@ class CaseActions:
                 return False
             await record_feedback(session, case, resident_id, rating, comment, now)
             return True
+
+
+async def clock_started(session: AsyncSession, case: Case) -> datetime:
+    """When the case's deadlines were last set from: its latest reopening, else its receipt."""
+    reopened = await session.scalar(select(func.max(Event.at)).where(
+        Event.case_id == case.id, Event.action.in_(("reopened", "incident_reopened"))))
+    return reopened or case.received_at
 
 
 def _reply_key(case_id: int, now: datetime, origin: str | None, correction: bool) -> str:

@@ -7,7 +7,7 @@ million open cases cost one index range scan.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,6 +22,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +63,7 @@ class DueCase(NamedTuple):
     escalation_level: int
     respond_due: datetime | None
     resolve_due: datetime | None
+    incident_id: int | None
 
 
 _DUE_COLUMNS = tuple(getattr(Case, field) for field in DueCase._fields)
@@ -109,7 +112,7 @@ class Escalator:
             self.wf.wake_outbox()
         return EscalationReport(escalated, pings)
 
-    async def _targets(self, session: AsyncSession) -> tuple[dict[str, Staff], list[Staff]]:
+    async def _targets(self, session: AsyncSession) -> _Targets:
         staff = (await session.scalars(select(Staff).where(Staff.active.is_(True)))).all()
         heads: dict[str, Staff] = {}
         for d in self.wf.settings.departments:
@@ -118,42 +121,59 @@ class Escalator:
                 if head is not None:
                     heads[d.code] = head
         managers = [s for s in staff if s.role == "manager"]
-        return heads, managers
+        return _Targets(heads, managers, frozenset(s.id for s in staff))
 
     async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int]:
         now = self.wf.clock.now()
         # Core on the session's connection, reads and writes alike: thousands of rows, no ORM
         # bookkeeping.
         conn = await session.connection()
-        cases = [DueCase._make(row) for row in await conn.execute(due_cases_query(now, batch))]
+        # On PostgreSQL the due rows are locked for the pass, and rows a staff member is
+        # resolving right now are left to the next pass: a case resolved while the pass runs
+        # must not be escalated, nor get its deadline back. (SQLite writes one at a time.)
+        query = due_cases_query(now, batch).with_for_update(skip_locked=True)
+        cases = [DueCase._make(row) for row in await conn.execute(query)]
         if not cases:
             return 0, 0
-        heads, managers = await self._targets(session)
+        targets = await self._targets(session)
         step = self.wf.settings.sla.escalation_step
         lang = self.wf.settings.default_language
         template = self.wf.renderer.prepare("escalation", lang)
         moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
         events: list[dict[str, object]] = []
         outbox: list[dict[str, object]] = []
+        # One ping per incident and level: thirty residents reporting one outage are one
+        # problem for the head, with the number of reports on it.
+        reports: Counter[int] = Counter(c.incident_id for c in cases if c.incident_id)
+        pinged: set[tuple[int, int]] = set()
         for case in cases:
-            level = case.escalation_level + 1
+            level, recipients = self._next_level(case, targets)
             if level > MAX_LEVEL:
                 # Everyone has been told; it stays overdue in reports.
                 moves[case.escalation_level, None].append(case.id)
                 continue
             moves[level, now + step if level < MAX_LEVEL else None].append(case.id)
-            recipients = self._recipients(case, level, heads, managers)
             events.append({"case_id": case.id, "actor": "system", "action": "escalated",
                            "note": f"level {level} ({LEVEL_NAMES[level]}): "
                                    + (", ".join(recipients) or "nobody configured")})
+            if case.incident_id is not None:
+                if (case.incident_id, level) in pinged:
+                    continue
+                pinged.add((case.incident_id, level))
             rendered = template.render(
                 case=case, building=self.wf.building(case.building_id),
-                level=level, level_name=LEVEL_NAMES[level], now=now, manual=False, html=False)
+                level=level, level_name=LEVEL_NAMES[level], now=now, manual=False, html=False,
+                reports=reports[case.incident_id] if case.incident_id else 1)
+            # An incident's ping is keyed by the incident: its reports falling due in
+            # different passes still make one ping a level. A case's is keyed by its promise
+            # too: reopened, it climbs again and its pings are new ones.
+            promise = f"{case.resolve_due:%Y%m%d%H%M}" if case.resolve_due else "-"
+            about = f"incident-{case.incident_id}" if case.incident_id else f"{case.id}:{promise}"
             for r in recipients:
                 outbox.append({
                     "case_id": case.id, "channel": STAFF_CHANNEL, "recipient": r,
                     "purpose": "escalation", "automatic": False, "state": "pending",
-                    "attempts": 0, "idempotency_key": f"esc:{case.id}:{level}:{r}",
+                    "attempts": 0, "idempotency_key": f"esc:{about}:{level}:{r}",
                     "payload": staff_payload(case.id, case.number, rendered.subject,
                                              rendered.text, lang, level),
                 })
@@ -165,15 +185,38 @@ class Escalator:
         if events:
             await conn.execute(insert(Event).values(at=stamp), events)
         if outbox:
-            await conn.execute(insert(OutboxItem).values(next_attempt_at=stamp, created_at=stamp),
-                               outbox)
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            await conn.execute(
+                dialect_insert(OutboxItem).values(next_attempt_at=stamp, created_at=stamp)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
         return len(cases), len(outbox)
 
+    @classmethod
+    def _next_level(cls, case: DueCase, targets: _Targets) -> tuple[int, list[str]]:
+        """The level the case climbs to and who hears of it. A level that would tell nobody
+        new is passed over (a head who took the case himself, a department with no head, a
+        case nobody took): each person hears of a case once, and the next one a step sooner."""
+        told = {r for level in range(1, case.escalation_level + 1)
+                for r in cls._recipients(case, level, targets)}
+        level = case.escalation_level + 1
+        while level <= MAX_LEVEL:
+            recipients = cls._recipients(case, level, targets)
+            if not set(recipients) <= told:
+                return level, recipients
+            level += 1
+        return level, []
+
     @staticmethod
-    def _recipients(case: DueCase, level: int, heads: dict[str, Staff],
-                    managers: list[Staff]) -> list[str]:
-        if level == 1 and case.assignee_id is not None:
+    def _recipients(case: DueCase, level: int, targets: _Targets) -> list[str]:
+        # a former staff member (removed from the config) is no one to tell: straight up
+        if level == 1 and case.assignee_id is not None and case.assignee_id in targets.active:
             return [f"staff:{case.assignee_id}"]
-        if level <= 2 and case.department in heads:
-            return [f"staff:{heads[case.department].id}"]
-        return [f"staff:{m.id}" for m in managers] + ["managers"]
+        if level <= 2 and case.department in targets.heads:
+            return [f"staff:{targets.heads[case.department].id}"]
+        return [f"staff:{m.id}" for m in targets.managers] + ["managers"]
+
+
+class _Targets(NamedTuple):
+    heads: dict[str, Staff]
+    managers: list[Staff]
+    active: frozenset[int]

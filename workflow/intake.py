@@ -32,7 +32,7 @@ from intake.message import (
     Channel,
     InboundMessage,
 )
-from workflow.cases import LOOKALIKE
+from workflow.cases import LOOKALIKE, clock_started
 from workflow.context import Workflow
 from workflow.feedback import bare_score, parse_rating, record_feedback, subject_rating
 from workflow.models import (
@@ -69,7 +69,9 @@ _INCIDENT_PEER = Prepared(
     select(Case.id, Case.number, Case.incident_id, Case.received_at)
     .where(Case.building_id == bindparam("building_id"), Case.category == bindparam("category"),
            Case.received_at >= bindparam("since"), BUILDING_WIDE,
-           or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))))
+           or_(*(Case.stage == stage for stage in sorted(OPEN_STAGES))),
+           # one resident writing twice is no building-wide incident
+           Case.resident_id.is_distinct_from(bindparam("resident_id")))
     .order_by(Case.received_at, Case.id).limit(1))
 _HINTED = (select(Message.case_id)
            .where(Message.channel == bindparam("channel"),
@@ -316,8 +318,8 @@ class IntakeService:
             if recent is not None:
                 return await self._follow_up(session, msg, resident, recent, now)
         labels, failure = classified or self._classify(msg)
-        if resident is not None and first_contact is None and not hinted \
-                and msg.channel not in CHAT_CHANNELS and failure is None:
+        if resident is not None and first_contact is None and not hinted and failure is None:
+            # in a chat too: most people type the answer rather than use Telegram's "reply"
             asked = await self._awaiting_answer(session, msg, resident, labels, now)
             if asked is not None:
                 return await self._follow_up(session, msg, resident, asked, now)
@@ -765,7 +767,7 @@ class IntakeService:
             return
         old = case.kind
         case.kind = Kind.COMPLAINT.value
-        self.wf.sla.apply(case)
+        self.wf.sla.relabel(case, old, case.urgency, await clock_started(session, case), now)
         await record_event(session, case_id=case.id, at=now, actor="system",
                            action="reclassified",
                            note=f"kind: {old} → complaint (the resident writes again: not done)")
@@ -785,10 +787,7 @@ class IntakeService:
                       msg: InboundMessage) -> None:
         from_stage = case.stage
         case.stage = Stage.INVESTIGATING
-        case.resolved_at = None
-        case.closed_at = None
-        case.escalation_level = 0
-        case.respond_due, case.resolve_due = self.wf.sla.dues(case.kind, case.urgency, now)
+        self.wf.sla.restart(case, now)
         case.first_response_at = None
         self.wf.sla.refresh_next(case)
         case.updated_at = now
@@ -834,7 +833,7 @@ class IntakeService:
             await update_row(session, resident, **_missing(resident, building_id=building_id,
                                                            apartment=apartment))
         number = await self.next_number(session)
-        incident = await self._incident_for(session, building_id, labels, now)
+        incident = await self._incident_for(session, building_id, labels, now, resident)
         # A case whose resident can be answered is acknowledged in this same transaction;
         # inserting it that way spares an UPDATE (the events still show both steps).
         stage = Stage.ACKNOWLEDGED if resident is not None else Stage.RECEIVED
@@ -874,7 +873,8 @@ class IntakeService:
         return case
 
     async def _incident_for(self, session: AsyncSession, building_id: int | None,
-                            labels: Classification, now: datetime) -> tuple[int, str] | None:
+                            labels: Classification, now: datetime,
+                            resident: Resident | None) -> tuple[int, str] | None:
         """Several residents reporting the same building-wide problem become one incident:
         the incident (id, first case's number) a new case joins, creating it on the second
         report."""
@@ -882,7 +882,8 @@ class IntakeService:
             return None
         since = now - self.wf.settings.sla.incident_window
         other = (await _INCIDENT_PEER.run(session, {
-            "building_id": building_id, "category": labels.category, "since": since})).first()
+            "building_id": building_id, "category": labels.category, "since": since,
+            "resident_id": resident.id if resident is not None else None})).first()
         if other is None:
             return None
         if other.incident_id is not None:

@@ -140,6 +140,9 @@ class SlaConfig(Strict):
     # time zone: these weekdays, except the listed public holidays.
     workdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
     holidays: list[date] = []
+    # Days off made working days (the Russian production calendar moves them: a working
+    # Saturday before a long holiday); they count whatever weekday they fall on.
+    extra_workdays: list[date] = []
 
     @model_validator(mode="after")
     def _complete(self) -> SlaConfig:

@@ -19,6 +19,7 @@ class SlaPolicy:
         self.tz = ZoneInfo(timezone)
         self._workdays = frozenset(_WEEKDAYS.index(d) for d in config.workdays)
         self._holidays = frozenset(config.holidays)
+        self._extra_workdays = frozenset(config.extra_workdays)
 
     def dues(self, kind: str, urgency: str, start: datetime) -> tuple[datetime, datetime]:
         """(respond by, resolve by) for a case received at ``start``."""
@@ -36,7 +37,8 @@ class SlaPolicy:
         left = span.count
         while left:
             day += timedelta(days=1)
-            if day.weekday() in self._workdays and day not in self._holidays:
+            if day in self._extra_workdays or (
+                    day.weekday() in self._workdays and day not in self._holidays):
                 left -= 1
         # 23:59 rather than the next day's 00:00: residents read the date they were promised.
         return datetime.combine(day, time(23, 59), tzinfo=self.tz).astimezone(UTC)
@@ -45,6 +47,34 @@ class SlaPolicy:
         """Set the due times for the case's current labels, from when it was received."""
         case.respond_due, case.resolve_due = self.dues(case.kind, case.urgency, case.received_at)
         self.refresh_next(case)
+
+    def restart(self, case: Case, now: datetime) -> None:
+        """A reopened case is a new promise: fresh deadlines from ``now``, nobody pinged yet
+        (a case that had reached the managers would otherwise never escalate again), and the
+        old resolution and closing forgotten."""
+        case.respond_due, case.resolve_due = self.dues(case.kind, case.urgency, now)
+        case.escalation_level = 0
+        case.resolved_at = case.closed_at = None
+        case.paused_at = None
+
+    def relabel(self, case: Case, old_kind: str, old_urgency: str, started: datetime,
+                now: datetime) -> None:
+        """Deadlines for the case's new labels (it was ``old_kind``/``old_urgency``), its
+        clock having ``started`` then (received, or reopened), keeping the time already given
+        back for pauses; a deadline moved into the future starts the escalation over, so a
+        case once at the managers is watched again."""
+        old_respond, old_resolve = self.dues(old_kind, old_urgency, started)
+        respond, resolve = self.dues(case.kind, case.urgency, started)
+        if case.respond_due is not None:
+            respond += case.respond_due - old_respond
+        if case.resolve_due is not None:
+            resolve += case.resolve_due - old_resolve
+        was = case.next_deadline
+        case.respond_due, case.resolve_due = respond, resolve
+        self.refresh_next(case)
+        if case.next_deadline is not None and case.next_deadline > now \
+                and case.next_deadline != was:
+            case.escalation_level = 0
 
     @staticmethod
     def next_due(stage: str, *, paused: bool, answered: bool, respond_due: datetime | None,

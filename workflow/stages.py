@@ -18,7 +18,9 @@ OPEN_STAGES = frozenset({Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING
 # Closing straight from an open stage covers duplicates and cases withdrawn by the resident;
 # resolved → investigating is a reopen after the resident says the problem is still there.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
-    Stage.RECEIVED: frozenset({Stage.ACKNOWLEDGED, Stage.INVESTIGATING, Stage.CLOSED}),
+    # a case nobody could be told of (no usable sender) is resolved with its incident too
+    Stage.RECEIVED: frozenset({Stage.ACKNOWLEDGED, Stage.INVESTIGATING, Stage.RESOLVED,
+                               Stage.CLOSED}),
     Stage.ACKNOWLEDGED: frozenset({Stage.INVESTIGATING, Stage.RESOLVED, Stage.CLOSED}),
     Stage.INVESTIGATING: frozenset({Stage.RESOLVED, Stage.CLOSED}),
     Stage.RESOLVED: frozenset({Stage.CLOSED, Stage.INVESTIGATING}),
