@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from domovoy.app import App
 from tests.conftest import RecordingSender
@@ -32,24 +32,27 @@ async def test_report_shows_volumes_speed_sla_recurring_and_ratings(
     await app.cases.rate(fast.case_number, resident_id, 5)
     clock.advance(timedelta(days=10))
     await app.cases.act(slow.case_number, 1001, "resolve", "Поздно")
-    async with app.wf.sessions() as s:
-        report = await build_report(s, start - timedelta(days=1), clock.now())
+    async with app.wf.sessions() as s:  # a period ends before the report is made
+        report = await build_report(s, start - timedelta(days=1),
+                                    clock.now() + timedelta(minutes=1))
     assert report.total == 5
     assert report.by_kind == {"request": 2, "complaint": 3}
     assert report.resolved == 2 and report.resolved_in_time == 1
-    assert report.sla_compliance == 0.5
+    # the three outage reports, still open ten days past their deadline, are breaches too
+    assert report.overdue_unresolved == 3
+    assert report.sla_compliance == 0.2
     assert report.median_first_response_h is not None
     assert report.incidents == 1
     assert ("lenina-5", "electrical", 3) in report.recurring
     assert report.ratings == 1 and report.mean_rating == 5.0
     text = app.wf.renderer.render("report", "ru", rep=report, office="УК").text
-    assert "Соблюдение сроков: 50%" in text and "lenina-5 · электроснабжение: 3" in text
+    assert "Соблюдение сроков: 20%" in text and "lenina-5 · электроснабжение: 3" in text
 
 
 async def test_weekly_report_reaches_managers_directly_and_in_their_chat(
         app: App, recorder: RecordingSender, clock: ManualClock) -> None:
     await app.intake.ingest(tg_message(1301, "Течёт кран", clock.now(), preset=LEAK))
-    clock.advance(timedelta(days=1))
+    clock.set(datetime(2026, 1, 19, 6, 0, tzinfo=UTC))  # Monday 09:00 Moscow: last week's
     report = await queue_report(app.wf)
     assert report.total == 1
     assert await queue_report(app.wf) is not None  # the same day again: queued once

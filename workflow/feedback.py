@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.models import Case, Event, Feedback
+from workflow.stages import Stage
 
 # A score written as a word: a school grade ("ставлю пятёрку", "кол") on its own, a number
 # word only before "баллов"/"звёзд" or after a marker ("оценка пять"), a grade adverb only after
@@ -118,15 +119,30 @@ def _value(score: str) -> int:
     return next(v for stem, v in _WORD_VALUES.items() if score.startswith(stem))
 
 
+class NotRateable(ValueError):
+    """A rating for a case still being worked on: there is no job done yet to score (an old
+    "rate" button pressed after the case reopened, or a caller that skipped the check)."""
+
+    def __init__(self, number: str, stage: str) -> None:
+        super().__init__(f"case {number} is {stage}: only a resolved or closed case is rated")
+        self.number = number
+        self.stage = stage
+
+
 async def record_feedback(session: AsyncSession, case: Case, resident_id: int, rating: int,
                           comment: str | None, now: datetime) -> None:
-    """One rating per case; a later one replaces it (residents change their minds)."""
+    """One rating per case; a later one replaces it whole (residents change their minds, and
+    the words of a 5 read beside a later 1 would say the opposite of the score). Raises
+    :class:`NotRateable` while the case is open: every channel goes through here, not only
+    the bot, which checks the stage itself."""
     if not 1 <= rating <= 5:
         raise ValueError("rating must be 1–5")
+    if case.stage not in (Stage.RESOLVED, Stage.CLOSED):
+        raise NotRateable(case.number, case.stage)
     fb = await session.scalar(select(Feedback).where(Feedback.case_id == case.id))
     if fb is None:
         session.add(Feedback(case_id=case.id, rating=rating, comment=comment, at=now))
     else:
-        fb.rating, fb.comment, fb.at = rating, comment or fb.comment, now
+        fb.rating, fb.comment, fb.at = rating, comment, now
     session.add(Event(case_id=case.id, at=now, actor=f"resident:{resident_id}", action="rated",
                       note=f"{rating}" + (f": {comment}" if comment else "")))
