@@ -268,3 +268,21 @@ def test_a_transferred_working_saturday_counts() -> None:
     assert policy._after(friday, WorkingDays(1)).astimezone(policy.tz).date() == date(2025, 11, 1)
     plain = SlaPolicy(SlaConfig(), "Europe/Moscow")
     assert plain._after(friday, WorkingDays(1)).astimezone(plain.tz).date() == date(2025, 11, 3)
+
+
+async def test_a_case_the_resident_reopened_escalates_again_without_stopping_the_pass(
+        app: App, clock: ManualClock) -> None:
+    """Its pings were keyed by case and level alone: the second climb's first ping collided
+    with the first climb's, and every pass failed on it, holding up all escalations."""
+    first = await app.intake.ingest(mail("ivan@example.ru", "Течёт кран на кухне, кв 5",
+                                         clock.now()))
+    assert first.case_number
+    await app.cases.act(first.case_number, IVAN, "take")
+    await escalate_fully(app, clock)
+    await app.cases.act(first.case_number, IVAN, "resolve", "Готово")
+    clock.advance(timedelta(hours=1))
+    again = await app.intake.ingest(mail("ivan@example.ru", "Не починили, опять течёт",
+                                         clock.now(), subject=f"Re: [{first.case_number}]"))
+    assert again.action == "reopened"
+    clock.advance(timedelta(days=8))
+    assert (await app.escalator.run_pass()).pings == 1
