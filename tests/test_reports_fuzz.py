@@ -281,3 +281,24 @@ async def test_the_monday_report_is_last_weeks_whole_week(
     assert report.total == 2
     subject = app.wf.renderer.render("report", "ru", rep=report, office="УК").subject
     assert subject == "Отчёт за 12.01.2026 00:00 — 18.01.2026 23:59"
+
+
+# --- the same figures on both back ends -------------------------------------------------------
+
+
+async def test_the_report_reads_the_same_on_sqlite_and_postgresql(
+        any_app: App, clock: ManualClock) -> None:
+    app = any_app
+    start = clock.now()
+    done, _late, duplicate = [await _open(app, clock, user) for user in (3801, 3802, 3803)]
+    await app.cases.act(done, STAFF, "take")
+    await app.cases.act(done, STAFF, "resolve", "Готово")
+    await app.cases.rate(done, await _resident(app, done), 4)
+    await app.cases.act(duplicate, STAFF, "close", "Дубль")
+    clock.advance(timedelta(days=8))
+    await app.escalator.run_pass()
+    rep = await _report(app, start - timedelta(days=1), clock.now())
+    assert (rep.total, rep.open_now, rep.overdue_now) == (3, 1, 1)
+    assert (rep.resolved, rep.resolved_in_time, rep.overdue_unresolved) == (1, 1, 1)
+    assert (rep.closed_unresolved, rep.ratings, rep.mean_rating) == (1, 1, 4.0)
+    assert rep.median_first_response_h == 0.0
