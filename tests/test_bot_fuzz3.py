@@ -96,13 +96,11 @@ async def test_every_buildings_card_reaches_a_shared_staff_chat_however_long_it_
             await app.close()
 
 
-async def test_a_gas_card_is_not_held_behind_escalation_pings_to_one_head(
-        make_telegram: MakeTelegram, clock: ManualClock) -> None:
-    """An escalation pass queues a ping per overdue case to one department head, whose private
-    chat takes one message a second; a gas report queued after them reaches the staff chat at
-    once, not after the twelve seconds the pings take (the outbox served one item at a time
-    and slept for each ping's turn)."""
-    h = await make_telegram(limits=SendLimits())  # Telegram's own budgets
+async def pings_queued_to_one_head(make_telegram: MakeTelegram,
+                                   clock: ManualClock) -> TelegramHarness:
+    """Twelve residents' cases overdue, and a ping for each queued to the plumbing head, whose
+    private chat takes one message a second (Telegram's own budgets)."""
+    h = await make_telegram(limits=SendLimits())
     for i in range(12):
         h.emu.add_private_chat(6000 + i, f"Житель {i}")
         h.emu.user_sends(6000 + i, f"Капает кран в ванной, квартира {i}")
@@ -111,14 +109,27 @@ async def test_a_gas_card_is_not_held_behind_escalation_pings_to_one_head(
         pass
     clock.advance(timedelta(days=3))
     await h.app.escalator.run_pass()
+    return h
+
+
+def gas_card_shown(h: TelegramHarness) -> bool:
+    return any("газом" in (m.get("text") or "") for m in h.emu.sent_messages(STAFF_CHAT))
+
+
+async def test_a_gas_card_is_not_held_behind_escalation_pings_to_one_head(
+        make_telegram: MakeTelegram, clock: ManualClock) -> None:
+    """An escalation pass queues a ping per overdue case to one department head, whose private
+    chat takes one message a second; a gas report queued after them reaches the staff chat at
+    once, not after the twelve seconds the pings take (the outbox served one item at a time
+    and slept for each ping's turn)."""
+    h = await pings_queued_to_one_head(make_telegram, clock)
     h.emu.add_private_chat(6200, "Пётр")
     h.emu.user_sends(6200, "Сильно пахнет газом в подъезде, срочно!")
     await h.settle()
     start = time.monotonic()
     delivering = asyncio.create_task(h.deliver())
     try:
-        await h.until(lambda: any("газом" in (m.get("text") or "")
-                                  for m in h.emu.sent_messages(STAFF_CHAT)),
+        await h.until(lambda: gas_card_shown(h),
                       timeout=10, what="the gas card in the staff chat")
         assert time.monotonic() - start < 3
     finally:
@@ -130,15 +141,7 @@ async def test_a_gas_card_queued_while_pings_go_out_is_not_held_until_they_are_d
     """The same pings, already going out when the gas report arrives: the running outbox
     looks again when woken and starts the staff chat beside the head's chat, rather than
     leaving the card for its next pass, twelve seconds later."""
-    h = await make_telegram(limits=SendLimits())  # Telegram's own budgets
-    for i in range(12):
-        h.emu.add_private_chat(6000 + i, f"Житель {i}")
-        h.emu.user_sends(6000 + i, f"Капает кран в ванной, квартира {i}")
-    await h.settle(timeout=30)
-    while await h.deliver():
-        pass
-    clock.advance(timedelta(days=3))
-    await h.app.escalator.run_pass()
+    h = await pings_queued_to_one_head(make_telegram, clock)
     async with outbox_running(h.app):
         head = STAFF_IDS["maria"]  # plumbing's head
         await h.until(lambda: len(h.emu.sent_messages(head)) >= 2, timeout=10,
@@ -146,8 +149,7 @@ async def test_a_gas_card_queued_while_pings_go_out_is_not_held_until_they_are_d
         h.emu.add_private_chat(6200, "Пётр")
         h.emu.user_sends(6200, "Сильно пахнет газом в подъезде, срочно!")
         start = time.monotonic()
-        await h.until(lambda: any("газом" in (m.get("text") or "")
-                                  for m in h.emu.sent_messages(STAFF_CHAT)),
+        await h.until(lambda: gas_card_shown(h),
                       timeout=15, what="the gas card in the staff chat")
         assert time.monotonic() - start < 4
 
