@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     links.add_argument("--out", type=Path, default=Path("var/links"))
     rep = sub.add_parser("report", parents=[common],
                          help="managers' report: volumes, SLA, recurring problems, ratings")
-    rep.add_argument("--days", type=int, default=30, help="period ending now (default 30)")
+    rep.add_argument("--days", type=int, default=30,
+                     help="whole days before today in office time (default 30; a multiple "
+                          "of 7 gives Monday-to-Sunday weeks)")
     demo = sub.add_parser("demo", parents=[common], help="run the self-contained demo")
     demo.add_argument("--quiet", action="store_true")
     return p
@@ -119,16 +121,15 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if command == "links":
         return await commands.links(args, config)
     if command == "report":
-        from datetime import timedelta
-
         from domovoy.app import build_app
-        from workflow.reports import build_report
+        from workflow.reports import build_report, report_period
 
         app = await build_app(config)
         try:
             now = app.wf.clock.now()
+            since, until = report_period(now, config.timezone, args.days)
             async with app.wf.sessions() as session:
-                report = await build_report(session, now - timedelta(days=args.days), now)
+                report = await build_report(session, since, until, now=now)
             print(app.wf.renderer.render("report", config.default_language, rep=report,
                                          office=config.office_name).text)
         finally:

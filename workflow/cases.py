@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.labels import AXES
 from workflow.context import Workflow
-from workflow.feedback import record_feedback
+from workflow.feedback import NotRateable, record_feedback
 from workflow.models import Case, Correction, Event, Incident, Message, Staff
 from workflow.notify import Notifier
 from workflow.stages import OPEN_STAGES, TRANSITIONS, Stage, TransitionError, check_transition
@@ -332,13 +332,17 @@ class CaseActions:
 
     async def rate(self, number: str, resident_id: int, rating: int,
                    comment: str | None = None) -> bool:
-        """A resident's 1–5 rating after resolution; False if it is not their case."""
+        """A resident's 1–5 rating after resolution; False if it is not their case or it is
+        not resolved."""
         now = self.wf.clock.now()
         async with self.wf.sessions.begin() as session:
             case = await self.case_by_number(session, number)
             if case.resident_id != resident_id:
                 return False
-            await record_feedback(session, case, resident_id, rating, comment, now)
+            try:
+                await record_feedback(session, case, resident_id, rating, comment, now)
+            except NotRateable:
+                return False
             return True
 
 
