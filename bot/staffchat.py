@@ -709,7 +709,7 @@ class StaffSender:
     def _muted(chat_id: int, exc: TelegramAPIError) -> TemporarySendError:
         """A chat the bot may not write in is an admin's slip, put right in minutes by giving
         the right back, and the post refused can be an emergency card: it is retried with
-        the outbox's backoff (hours, not for ever) rather than failed for good on the first
+        the outbox's backoff (four days, not for ever) rather than failed for good on the first
         refusal, and logged as an error besides the notice to the people who can fix it."""
         log.error("the bot may not write in chat %s (%s): an admin must give it the right "
                   "to send messages; posts there are retried", chat_id, exc.message)
