@@ -167,7 +167,7 @@ class Escalator:
             # An incident's ping is keyed by the incident: its reports falling due in
             # different passes still make one ping a level. A case's is keyed by its promise
             # too: reopened, it climbs again and its pings are new ones.
-            promise = f"{case.resolve_due:%Y%m%d%H%M}" if case.resolve_due else "-"
+            promise = int(case.resolve_due.timestamp()) if case.resolve_due else "-"
             about = f"incident-{case.incident_id}" if case.incident_id else f"{case.id}:{promise}"
             for r in recipients:
                 outbox.append({
@@ -196,9 +196,10 @@ class Escalator:
         """The level the case climbs to and who hears of it. A level that would tell nobody
         new is passed over (a head who took the case himself, a department with no head, a
         case nobody took): each person hears of a case once, and the next one a step sooner."""
-        told = {r for level in range(1, case.escalation_level + 1)
-                for r in cls._recipients(case, level, targets)}
         level = case.escalation_level + 1
+        if level == 1:  # nobody told yet: the first level always tells someone new
+            return level, cls._recipients(case, level, targets)
+        told = {r for before in range(1, level) for r in cls._recipients(case, before, targets)}
         while level <= MAX_LEVEL:
             recipients = cls._recipients(case, level, targets)
             if not set(recipients) <= told:
