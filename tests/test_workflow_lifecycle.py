@@ -6,9 +6,12 @@ or after leaving the staff."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domovoy.app import App
 from tests.conftest import RecordingSender
@@ -286,3 +289,32 @@ async def test_a_case_the_resident_reopened_escalates_again_without_stopping_the
     assert again.action == "reopened"
     clock.advance(timedelta(days=8))
     assert (await app.escalator.run_pass()).pings == 1
+
+
+async def test_a_case_resolved_while_a_pass_runs_keeps_no_deadline_on_postgresql(
+        pg_app: App, clock: ManualClock) -> None:
+    """The pass reads the due cases; a staff member resolves one of them before the pass
+    writes. Without a lock the pass wrote its stale level and deadline over the resolution, and
+    the resolved case climbed on to the managers; now the resolution waits for the pass."""
+    app = pg_app
+    number = await opened(app, clock, user=960)
+    await app.cases.act(number, IVAN, "take")
+    clock.advance(timedelta(days=8))
+    read, go_on = asyncio.Event(), asyncio.Event()
+    targets = app.escalator._targets
+
+    async def after_reading(session: AsyncSession) -> Any:
+        read.set()
+        await go_on.wait()
+        return await targets(session)
+
+    app.escalator._targets = after_reading  # type: ignore[method-assign]
+    passing = asyncio.create_task(app.escalator.run_pass())
+    await read.wait()
+    resolving = asyncio.create_task(app.cases.act(number, IVAN, "resolve", "Готово"))
+    await asyncio.sleep(0.3)  # the resolution is under way, waiting on the pass's lock
+    go_on.set()
+    await passing
+    await resolving
+    case = await case_of(app, number)
+    assert (case.stage, case.next_deadline) == ("resolved", None)
