@@ -318,3 +318,23 @@ async def test_a_case_resolved_while_a_pass_runs_keeps_no_deadline_on_postgresql
     await resolving
     case = await case_of(app, number)
     assert (case.stage, case.next_deadline) == ("resolved", None)
+
+
+def test_a_pause_gives_a_working_day_clock_whole_working_days_back() -> None:
+    """Waiting on the resident from Friday evening to Monday morning took no working day: the
+    complaint's "by 23:59 of the tenth working day" stays (it moved to 14:59 three days later).
+    From Monday to Wednesday it took Tuesday: one working day more, still by 23:59."""
+    policy = SlaPolicy(SlaConfig(), "Europe/Moscow")
+    msk = policy.tz
+    received = datetime(2026, 1, 13, 10, 0, tzinfo=msk)
+    case = Case(kind="complaint", urgency="normal", first_response_at=received)
+    case.respond_due, case.resolve_due = policy.dues("complaint", "normal", received)
+    due = case.resolve_due
+    policy.shift(case, datetime(2026, 1, 16, 18, 0, tzinfo=msk),
+                 datetime(2026, 1, 19, 9, 0, tzinfo=msk))
+    assert case.resolve_due == due
+    policy.shift(case, datetime(2026, 1, 19, 10, 0, tzinfo=msk),
+                 datetime(2026, 1, 21, 10, 0, tzinfo=msk))
+    moved = case.resolve_due.astimezone(msk)
+    assert (moved.date(), moved.hour, moved.minute) == (date(2026, 1, 28), 23, 59)
+    assert due.astimezone(msk).date() == date(2026, 1, 27)

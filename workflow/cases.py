@@ -108,7 +108,7 @@ class CaseActions:
         if target != Stage.INVESTIGATING and case.paused_at is not None:
             # resolved while waiting on the resident (who answered by phone): the wait is
             # given back, as their answer in writing would have given it
-            self.wf.sla.shift(case, now - case.paused_at)
+            self.wf.sla.shift(case, case.paused_at, now)
             case.paused_at = None
         self.wf.sla.refresh_next(case)
         self._event(session, case, staff, action, now, from_stage, target, note)
@@ -203,7 +203,7 @@ class CaseActions:
         """Staff restart a clock paused on "need info" (the resident answered by phone, or in
         a message of their own): the wait is given back."""
         assert case.paused_at is not None
-        self.wf.sla.shift(case, now - case.paused_at)
+        self.wf.sla.shift(case, case.paused_at, now)
         case.paused_at = None
         case.updated_at = now
         self.wf.sla.refresh_next(case)

@@ -734,7 +734,7 @@ class IntakeService:
         if case.kind in _UPGRADABLE and msg.text.strip():
             await self._upgrade_if_still_waiting(session, msg, case, now)
         if case.paused_at is not None:
-            self.wf.sla.shift(case, now - case.paused_at)
+            self.wf.sla.shift(case, case.paused_at, now)
             case.paused_at = None
             self.wf.sla.refresh_next(case)
             await record_event(session, case_id=case.id, at=now, actor="system",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from intake.labels import Kind, Urgency
 from workflow.models import Case
-from workflow.settings import SlaConfig, WorkingDays
+from workflow.settings import SlaClock, SlaConfig, WorkingDays
 from workflow.stages import Stage
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -23,9 +23,12 @@ class SlaPolicy:
 
     def dues(self, kind: str, urgency: str, start: datetime) -> tuple[datetime, datetime]:
         """(respond by, resolve by) for a case received at ``start``."""
-        k = Kind(kind) if kind in (Kind.COMPLAINT, Kind.REQUEST, Kind.INQUIRY) else Kind.REQUEST
-        clock = self.config.deadlines[k][Urgency(urgency)]
+        clock = self._clock(kind, urgency)
         return self._after(start, clock.respond), self._after(start, clock.resolve)
+
+    def _clock(self, kind: str, urgency: str) -> SlaClock:
+        k = Kind(kind) if kind in (Kind.COMPLAINT, Kind.REQUEST, Kind.INQUIRY) else Kind.REQUEST
+        return self.config.deadlines[k][Urgency(urgency)]
 
     def _after(self, start: datetime, span: timedelta | WorkingDays) -> datetime:
         """``start`` plus a duration, or the end (23:59) of the N-th working day after the day
@@ -37,8 +40,7 @@ class SlaPolicy:
         left = span.count
         while left:
             day += timedelta(days=1)
-            if day in self._extra_workdays or (
-                    day.weekday() in self._workdays and day not in self._holidays):
+            if self._working(day):
                 left -= 1
         # 23:59 rather than the next day's 00:00: residents read the date they were promised.
         return datetime.combine(day, time(23, 59), tzinfo=self.tz).astimezone(UTC)
@@ -93,10 +95,27 @@ class SlaPolicy:
             answered=case.first_response_at is not None,
             respond_due=case.respond_due, resolve_due=case.resolve_due)
 
-    @staticmethod
-    def shift(case: Case, by: timedelta) -> None:
-        """Give back the time the clock was paused (waiting on the resident)."""
+    def shift(self, case: Case, paused: datetime, now: datetime) -> None:
+        """Give back the time the clock was paused (waiting on the resident) from ``paused``
+        until ``now``."""
+        clock = self._clock(case.kind, case.urgency)
         if case.respond_due is not None and case.first_response_at is None:
-            case.respond_due += by
+            case.respond_due = self._given_back(case.respond_due, clock.respond, paused, now)
         if case.resolve_due is not None:
-            case.resolve_due += by
+            case.resolve_due = self._given_back(case.resolve_due, clock.resolve, paused, now)
+
+    def _given_back(self, due: datetime, span: timedelta | WorkingDays, paused: datetime,
+                    now: datetime) -> datetime:
+        """A clock in hours gets the paused hours back; one in working days gets back the
+        whole working days the pause took, and still ends at 23:59: a pause from Friday
+        evening to Monday morning took none (it moved "27.01 23:59" to "30.01 14:59")."""
+        if isinstance(span, timedelta):
+            return due + (now - paused)
+        first, last = paused.astimezone(self.tz).date(), now.astimezone(self.tz).date()
+        taken = sum(1 for n in range(1, (last - first).days)
+                    if self._working(first + timedelta(days=n)))
+        return self._after(due, WorkingDays(taken)) if taken else due
+
+    def _working(self, day: date) -> bool:
+        return day in self._extra_workdays or (
+            day.weekday() in self._workdays and day not in self._holidays)
