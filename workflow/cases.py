@@ -175,7 +175,7 @@ class CaseActions:
             elif action == "close":
                 await self._move(session, case, staff, Stage.CLOSED, now, note, "closed")
             elif action == "reopen":
-                check_transition(case.stage, Stage.INVESTIGATING)
+                # a refused move raises before the commit: the restarted clock goes with it
                 self.wf.sla.restart(case, now)
                 await self._move(session, case, staff, Stage.INVESTIGATING, now, note,
                                  "reopened")

@@ -384,10 +384,9 @@ class MimeResult:
     segments: list[Segment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
-    # files past the count cap, said in one note of ``dropped``
-    over_count: int = 0
-    over_count_first: str = ""
-    over_count_note: str = ""
+    # files past the count cap, said in one note of ``dropped`` (at ``over_cap_note``)
+    over_cap: list[str] = field(default_factory=list)
+    over_cap_note: int = 0
     notes: list[str] = field(default_factory=list)
     recovered: bool = False
     returned_ids: list[str] = field(default_factory=list)
@@ -921,17 +920,17 @@ class _Walker:
             name += _EXT[ctype]
         if len(r.attachments) >= self.limits.max_attachments:
             # one note for all of them: fifty photos over the cap are not fifty lines for staff
-            r.over_count += 1
             cap = self.limits.max_attachments
-            if r.over_count == 1:
-                r.over_count_first = name
-                note = f"attachment '{name}' dropped: more than {cap} attachments"
+            r.over_cap.append(name)
+            note = (f"attachment '{name}' dropped: more than {cap} attachments"
+                    if len(r.over_cap) == 1 else
+                    f"{len(r.over_cap)} attachments dropped ('{r.over_cap[0]}' … '{name}'): "
+                    f"more than {cap} attachments; they stay in the mail")
+            if len(r.over_cap) == 1:
+                r.over_cap_note = len(r.dropped)
                 r.dropped.append(note)
             else:
-                note = (f"{r.over_count} attachments dropped ('{r.over_count_first}' … "
-                        f"'{name}'): more than {cap} attachments; they stay in the mail")
-                r.dropped[r.dropped.index(r.over_count_note)] = note
-            r.over_count_note = note
+                r.dropped[r.over_cap_note] = note
             return
         if size > self.limits.max_attachment_bytes:
             r.dropped.append(

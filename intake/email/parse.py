@@ -395,7 +395,7 @@ def _msg_ids(value: str | None) -> list[str]:
     return [token] if token and _BARE_ID.match(token) and "@" in token else []
 
 
-def _ascii_domain(addr: str) -> str:
+def ascii_domain(addr: str) -> str:
     """An internationalised domain (ivanova@почта-дома.рф, raw UTF-8 under RFC 6532) in the
     ASCII form mail servers route by, so the resident can be answered; an address whose local
     part is not ASCII (иван@почта.рф) is left as it is: only SMTPUTF8 can reach it, and the
@@ -442,7 +442,7 @@ def _sender(
         if _valid_address(cand_addr):
             name_raw, addr = cand_name, cand_addr
             break
-    addr = _ascii_domain(addr)
+    addr = ascii_domain(addr)
     quoted = _QUOTED_LOCAL.match(addr)
     if quoted:
         addr = f"{quoted.group(1)}@{quoted.group(2)}"  # "ivan.petrov"@mail.ru, needlessly quoted
@@ -501,7 +501,7 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
     for name, addr in pairs:
         if _valid_address(addr) and not _NO_REPLY.match(addr.split("@", 1)[0]):
             decoded = decode_header_value(name, hint)
-            return _ascii_domain(addr).lower(), _nfc(decoded) if decoded else None
+            return ascii_domain(addr).lower(), _nfc(decoded) if decoded else None
     return None
 
 
@@ -529,7 +529,7 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
     if len(emails) != 1 or len(_FORM_FIELD.findall(text)) < 3 or not _valid_address(emails[0]):
         return None
     name = _FORM_NAME.search(text)
-    return _ascii_domain(emails[0]).lower(), name.group(1) if name else None
+    return ascii_domain(emails[0]).lower(), name.group(1) if name else None
 
 
 # What a site's form letter says of itself, whatever mailbox it was sent from ("Вам было
@@ -793,7 +793,7 @@ def _bounce_details(
     if failed:
         # an SMTPUTF8 report names ivanova@почта-дома.рф as written; we know her by its
         # ASCII domain, as she was answered
-        return (_ascii_domain(failed[0].address) or None), ids, False
+        return (ascii_domain(failed[0].address) or None), ids, False
     if dsn:
         delayed = ", ".join(f"{d.address} ({d.action or '?'} {d.status})".strip() for d in dsn)
         notes.append(f"delivery delayed or failed for now for {delayed}: not permanent")
@@ -823,7 +823,7 @@ def _diagnostic(mime: MimeResult, text: str, recipient: str | None) -> str:
     if recipient is None:
         return ""
     for record in mime.dsn or _text_dsn(text) or mime.enclosed_dsn:
-        if record.diagnostic and _ascii_domain(record.address) == recipient:
+        if record.diagnostic and ascii_domain(record.address) == recipient:
             kind, sep, said = record.diagnostic.partition(";")  # "smtp; 550 …"
             typed = sep and kind.strip() and " " not in kind.strip()
             return " ".join((said if typed else record.diagnostic).split())

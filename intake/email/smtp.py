@@ -21,6 +21,7 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
+from intake.email.parse import ascii_domain
 from intake.email_settings import SmtpConfig
 from workflow.clock import Clock, SystemClock
 from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError
@@ -77,13 +78,6 @@ def thread_references(refs: tuple[str, ...]) -> list[str]:
     return ids
 
 
-def _idna(domain: str) -> str:
-    try:
-        return domain if domain.isascii() else domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
-
-
 class MessageIds(str):
     """In-Reply-To and References as RFC 5322 writes them: ``<id>`` items folded between ids,
     never inside one and never encoded. Python folds these headers as free text and turns an
@@ -120,11 +114,12 @@ class SmtpSender:
         cfg = self.config
         msg = EmailMessage(policy=SMTP)
         msg["From"] = Address(display_name=cfg.from_name, addr_spec=cfg.from_address)
-        local, _, domain = item.recipient.rpartition("@")
+        # an internationalised domain goes in its ASCII form: an address may not hold an
+        # encoded-word (RFC 2047 section 5), and servers route by the ASCII form anyway
+        recipient = ascii_domain(item.recipient)
+        local, _, domain = recipient.rpartition("@")
         if local.isascii():
-            # an internationalised domain goes in its ASCII form: an address may not hold an
-            # encoded-word (RFC 2047 section 5), and servers route by the ASCII form anyway
-            msg["To"] = Address(username=local, domain=_idna(domain))
+            msg["To"] = Address(addr_spec=recipient)
         else:
             # A mailbox whose name is not ASCII (иван@почта.рф) can only be written to with
             # SMTPUTF8 (RFC 6531), its header in raw UTF-8; aiosmtplib asks the server for it
@@ -166,12 +161,9 @@ class SmtpSender:
                                      unreachable=True) from exc
         message_id = str(msg["Message-ID"]).strip().strip("<>")
         cfg = self.config
-        local, _, domain = item.recipient.rpartition("@")
-        # the envelope as the header: a Cyrillic domain in its ASCII form needs no SMTPUTF8
-        rcpt = f"{local}@{_idna(domain)}" if local.isascii() else item.recipient
         try:
             await aiosmtplib.send(
-                msg, sender=cfg.from_address, recipients=[rcpt],
+                msg, sender=cfg.from_address, recipients=[ascii_domain(item.recipient)],
                 hostname=cfg.host, port=cfg.port, use_tls=cfg.ssl, start_tls=cfg.starttls,
                 username=cfg.username, password=cfg.password, timeout=cfg.timeout_s,
                 tls_context=self.tls_context,
