@@ -56,6 +56,11 @@ def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
      "sla.deadlines.complaint.normal.resolve: expected a duration such as 30m, 4h or 10d, or "
      "working days such as 10wd"),
     ("sla:\n  workdays: []\n", "sla.workdays:"),
+    ("sla:\n  office_hours: 18:00-09:00\n",
+     "sla.office_hours: the office must open before it closes"),
+    ("sla:\n  office_hours: 18:00\n",  # YAML's base-60 number 1080
+     'sla.office_hours: expected opening hours such as "09:00-18:00", got a single time'),
+    ("sla:\n  ping_any_hour: [urgent]\n", "sla.ping_any_hour[0]:"),
     ("smtp:\n  host: h\n  from_address: a@b\n  ssl: true\n  starttls: true\n",
      "smtp: choose smtp.ssl"),
     ("databse:\n  url: x\n", "databse: unknown key"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from domovoy.app import App
-from tests.conftest import RecordingSender
+from domovoy.app import App, build_app
+from intake.message import PresetLabels
+from tests.conftest import RecordingSender, make_config
 from tests.helpers import LEAK, tg_message
 from workflow import escalation
 from workflow.clock import ManualClock
@@ -126,3 +128,68 @@ async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
             level_name=escalation.LEVEL_NAMES[level], now=now, manual=False)
         assert (ping.payload["subject"], ping.payload["text"]) == (expected.subject,
                                                                    expected.text)
+
+
+GAS = PresetLabels(kind="request", category="safety", urgency="emergency", scope="building")
+
+
+@pytest.fixture
+async def office_app(sqlite_url: str) -> AsyncIterator[tuple[App, ManualClock]]:
+    """Office hours 09:00–18:00 Moscow time; the clock starts on Friday 16 January 2026 at
+    20:00 there, after closing."""
+    clock = ManualClock(datetime(2026, 1, 16, 17, 0, tzinfo=UTC))
+    config = make_config(sqlite_url, sla={"office_hours": "09:00-18:00",
+                                          "holidays": ["2026-01-19"]})
+    application = await build_app(config, clock=clock)
+    yield application, clock
+    await application.close()
+
+
+async def pings_queued(app: App) -> list[OutboxItem]:
+    async with app.wf.sessions() as s:
+        return list(await s.scalars(select(OutboxItem).where(
+            OutboxItem.purpose == "escalation")))
+
+
+async def test_a_case_that_can_wait_pings_nobody_until_the_office_opens(
+        office_app: tuple[App, ManualClock]) -> None:
+    app, clock = office_app
+    opened = await app.intake.ingest(tg_message(820, "Течёт кран", clock.now(), preset=LEAK))
+    assert opened.case_number
+    # Nobody answered within a day: overdue on Saturday at 20:00, and all weekend; Monday
+    # the 19th is a holiday, so the head hears of it on Tuesday at 09:00 Moscow time.
+    tuesday_opening = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)
+    for hours in (24 + 1 / 60, 5, 12, 24, 12):  # up to Tuesday 01:01
+        clock.advance(timedelta(hours=hours))
+        report = await app.escalator.run_pass()
+        assert (report.escalated, report.pings) == (0, 0)
+        assert not await pings_queued(app)
+    async with app.wf.sessions() as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.next_deadline == tuesday_opening
+    assert case.respond_due is not None and case.respond_due < clock.now()  # still late
+    clock.advance(tuesday_opening - clock.now() - timedelta(minutes=1))
+    assert (await app.escalator.run_pass()).pings == 0  # 08:59
+    clock.advance(timedelta(minutes=1))
+    assert (await app.escalator.run_pass()).escalated == 1
+    assert [p.created_at for p in await pings_queued(app)] == [tuesday_opening]
+    # the next level's step (4 h) ends at 13:00, inside office hours: it climbs then
+    clock.advance(app.wf.settings.sla.escalation_step)
+    assert (await app.escalator.run_pass()).escalated == 1
+
+
+async def test_an_emergency_pings_at_night_beside_held_cases(
+        office_app: tuple[App, ManualClock]) -> None:
+    app, clock = office_app
+    leak = await app.intake.ingest(tg_message(821, "Течёт кран", clock.now(), preset=LEAK))
+    clock.advance(timedelta(hours=24, minutes=1))  # Saturday 20:01: the leak is late now
+    gas = await app.intake.ingest(tg_message(822, "Пахнет газом", clock.now(), preset=GAS))
+    assert leak.case_number and gas.case_number
+    clock.advance(timedelta(minutes=31))  # the gas report went unanswered for half an hour
+    report = await app.escalator.run_pass()
+    assert (report.escalated, report.held) == (1, 1)
+    async with app.wf.sessions() as s:
+        pinged = await s.scalars(select(Case.number).join(
+            OutboxItem, OutboxItem.case_id == Case.id).where(OutboxItem.purpose == "escalation"))
+        assert set(pinged) == {gas.case_number}
+

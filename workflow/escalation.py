@@ -40,6 +40,8 @@ LEVEL_NAMES = {1: "assignee", 2: "head", 3: "manager"}
 class EscalationReport:
     escalated: int
     pings: int
+    # Due cases that can wait, found outside office hours: held until the office opens.
+    held: int = 0
 
 
 class DueCase(NamedTuple):
@@ -100,17 +102,18 @@ class Escalator:
 
     async def run_pass(self, batch: int = 5000) -> EscalationReport:
         """Escalate every overdue case once; batches keep transactions short."""
-        escalated = pings = 0
+        escalated = pings = held = 0
         while True:
             async with self.wf.sessions.begin() as session:
-                n, p = await self._batch(session, batch)
-            escalated += n
+                n, h, p = await self._batch(session, batch)
+            escalated += n - h
+            held += h
             pings += p
             if n < batch:
                 break
         if pings:
             self.wf.wake_outbox()
-        return EscalationReport(escalated, pings)
+        return EscalationReport(escalated, pings, held)
 
     async def _targets(self, session: AsyncSession) -> _Targets:
         staff = (await session.scalars(select(Staff).where(Staff.active.is_(True)))).all()
@@ -123,7 +126,8 @@ class Escalator:
         managers = [s for s in staff if s.role == "manager"]
         return _Targets(heads, managers, frozenset(s.id for s in staff))
 
-    async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int]:
+    async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int, int]:
+        """(due cases read, of them held for office hours, pings queued)."""
         now = self.wf.clock.now()
         # Core on the session's connection, reads and writes alike: thousands of rows, no ORM
         # bookkeeping.
@@ -132,14 +136,23 @@ class Escalator:
         # resolving right now are left to the next pass: a case resolved while the pass runs
         # must not be escalated, nor get its deadline back. (SQLite writes one at a time.)
         query = due_cases_query(now, batch).with_for_update(skip_locked=True)
-        cases = [DueCase._make(row) for row in await conn.execute(query)]
-        if not cases:
-            return 0, 0
+        due = [DueCase._make(row) for row in await conn.execute(query)]
+        if not due:
+            return 0, 0, 0
+        moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
+        # Outside office hours a case that can wait gets the opening as its next deadline
+        # instead of a ping: it is found again then, and is no less overdue in reports.
+        cases, opening = due, self.wf.sla.held_until(now)
+        if opening is not None:
+            any_hour = self.wf.settings.sla.ping_any_hour
+            cases = [c for c in due if c.urgency in any_hour]
+            for c in due:
+                if c.urgency not in any_hour:
+                    moves[c.escalation_level, opening].append(c.id)
         targets = await self._targets(session)
         step = self.wf.settings.sla.escalation_step
         lang = self.wf.settings.default_language
         template = self.wf.renderer.prepare("escalation", lang)
-        moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
         events: list[dict[str, object]] = []
         outbox: list[dict[str, object]] = []
         # One ping per incident and level: thirty residents reporting one outage are one
@@ -189,7 +202,7 @@ class Escalator:
             await conn.execute(
                 dialect_insert(OutboxItem).values(next_attempt_at=stamp, created_at=stamp)
                 .on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
-        return len(cases), len(outbox)
+        return len(due), len(due) - len(cases), len(outbox)
 
     @classmethod
     def _next_level(cls, case: DueCase, targets: _Targets) -> tuple[int, list[str]]:

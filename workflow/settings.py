@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -59,6 +59,37 @@ def parse_sla_span(value: Any) -> timedelta | WorkingDays:
 
 
 SlaSpan = Annotated[timedelta | WorkingDays, BeforeValidator(parse_sla_span)]
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When the office is open on its working days, in its time zone (opening inclusive)."""
+
+    opens: time
+    closes: time
+
+
+_OFFICE_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_office_hours(value: Any) -> OfficeHours | None:
+    """``09:00-18:00``, written as one string: YAML 1.1 would read a bare ``18:00`` as the
+    number 1080 (base 60), so the two times cannot be separate keys."""
+    if value is None or isinstance(value, OfficeHours):
+        return value
+    m = _OFFICE_HOURS.match(value) if isinstance(value, str) else None
+    try:
+        if m is None:
+            raise ValueError
+        h1, m1, h2, m2 = map(int, m.groups())
+        opens, closes = time(h1, m1), time(h2, m2)
+    except ValueError:
+        # a bare 18:00 reaches us as YAML's base-60 number 1080: say so rather than echo it
+        got = "a single time" if isinstance(value, int) else repr(value)
+        raise ValueError(f'expected opening hours such as "09:00-18:00", got {got}') from None
+    if opens >= closes:
+        raise ValueError(f"the office must open before it closes, got {value!r}")
+    return OfficeHours(opens, closes)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -143,6 +174,12 @@ class SlaConfig(Strict):
     # Days off made working days (the Russian production calendar moves them: a working
     # Saturday before a long holiday); they count whatever weekday they fall on.
     extra_workdays: list[date] = []
+    # Escalation pings for cases that can wait go out in office hours only, on working days:
+    # a normal complaint missed on Friday night reaches its head at Monday's opening, not at
+    # 01:30 on a Sunday. None pings at any hour.
+    office_hours: Annotated[OfficeHours | None, BeforeValidator(parse_office_hours)] = None
+    # What cannot wait for the morning: pinged at any hour, office hours or not.
+    ping_any_hour: list[Urgency] = [Urgency.EMERGENCY, Urgency.HIGH]
 
     @model_validator(mode="after")
     def _complete(self) -> SlaConfig:

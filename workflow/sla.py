@@ -116,6 +116,24 @@ class SlaPolicy:
                     if self._working(first + timedelta(days=n)))
         return self._after(due, WorkingDays(taken)) if taken else due
 
+    def held_until(self, now: datetime) -> datetime | None:
+        """When the office next opens, if ``now`` is outside its hours (None while open, or
+        when no hours are set): the escalation pass holds pings that can wait until then."""
+        hours = self.config.office_hours
+        if hours is None:
+            return None
+        local = now.astimezone(self.tz)
+        day = local.date()
+        if self._working(day):
+            if hours.opens <= local.time() < hours.closes:
+                return None
+            if local.time() < hours.opens:
+                return datetime.combine(day, hours.opens, tzinfo=self.tz).astimezone(UTC)
+        day += timedelta(days=1)
+        while not self._working(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, hours.opens, tzinfo=self.tz).astimezone(UTC)
+
     def _working(self, day: date) -> bool:
         return day in self._extra_workdays or (
             day.weekday() in self._workdays and day not in self._holidays)
