@@ -7,6 +7,7 @@ million open cases cost one index range scan.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,8 @@ from workflow.context import Workflow
 from workflow.models import Case, Event, OutboxItem, Staff, UTCDateTime
 from workflow.notify import staff_payload
 from workflow.outbox import STAFF_CHANNEL
+
+log = logging.getLogger(__name__)
 
 MAX_LEVEL = 3
 LEVEL_NAMES = {1: "assignee", 2: "head", 3: "manager"}
@@ -113,6 +116,9 @@ class Escalator:
                 break
         if pings:
             self.wf.wake_outbox()
+        if escalated or held:
+            log.info("deadline pass: %d case(s) escalated, %d ping(s), %d held until the "
+                     "office opens", escalated, pings, held)
         return EscalationReport(escalated, pings, held)
 
     async def _targets(self, session: AsyncSession) -> _Targets:
