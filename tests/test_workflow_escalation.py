@@ -134,11 +134,11 @@ GAS = PresetLabels(kind="request", category="safety", urgency="emergency", scope
 
 
 @pytest.fixture
-async def office_app(sqlite_url: str) -> AsyncIterator[tuple[App, ManualClock]]:
+async def office_app(any_db_url: str) -> AsyncIterator[tuple[App, ManualClock]]:
     """Office hours 09:00–18:00 Moscow time; the clock starts on Friday 16 January 2026 at
-    20:00 there, after closing."""
+    20:00 there, after closing. SQLite and PostgreSQL."""
     clock = ManualClock(datetime(2026, 1, 16, 17, 0, tzinfo=UTC))
-    config = make_config(sqlite_url, sla={"office_hours": "09:00-18:00",
+    config = make_config(any_db_url, sla={"office_hours": "09:00-18:00",
                                           "holidays": ["2026-01-19"]})
     application = await build_app(config, clock=clock)
     yield application, clock
