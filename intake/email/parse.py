@@ -274,6 +274,37 @@ def _obsolete_colons(data: bytes) -> bytes:
     return data if fixed == head else fixed + data[len(head):]
 
 
+# A CR with no LF after it, and one that starts what reads as the next header field
+_BARE_CR = re.compile(rb"\r(?!\n)")
+_FIELD_AFTER = re.compile(rb"[!-9;-~]+:")
+
+
+def _repair_line_ends(data: bytes) -> bytes:
+    """``data`` with line ends the standard parser takes apart made whole. It ends a line at
+    every CR, so a mail written "\\r\\r\\n" (CRLF written again by a Windows program's text
+    mode) has an empty line after its first header and every other header is body text; and a
+    bare CR inside a header (a web form's two-line subject) ends the header block there, the
+    Date and the MIME headers becoming the case's text. A mail whose lines end in CR alone (old
+    Mac) has more of them than LFs and is left as it is."""
+    first = data.find(b"\n", 0, 4096)
+    if first >= 2 and data[first - 2:first] == b"\r\r":
+        data = data.replace(b"\r\r\n", b"\r\n")
+    head, _ = _split_raw(data)
+    if b"\r" not in head:
+        return data
+    lone = len(_BARE_CR.findall(head))
+    if not lone or lone >= head.count(b"\n"):
+        return data  # none, or CR is how this mail ends its lines
+    eol = b"\r\n" if b"\r\n" in head else b"\n"
+
+    def mend(m: re.Match[bytes]) -> bytes:
+        # the next field glued on by a lone CR stays a field; a line break inside a value is
+        # a blank in it, as folding would have made it
+        return eol if _FIELD_AFTER.match(head, m.end()) else b" "
+
+    return _BARE_CR.sub(mend, head) + data[len(head):]
+
+
 def _split_raw(data: bytes) -> tuple[bytes, bytes]:
     crlf = data.find(b"\r\n\r\n")
     lf = data.find(b"\n\n")
@@ -345,11 +376,40 @@ def _zone_name(value: str) -> str | None:
     return m.group(1).upper() if m else None
 
 
+# An offset written otherwise than RFC 5322's "+0300" ("+03:00" from a script's ISO habit,
+# "GMT+0300", "UTC+3"), which Python reads as no offset at all, that is UTC: three hours off.
+_LOOSE_OFFSET = re.compile(
+    r"(\d:\d{2}(?::\d{2})?)\s*(?:GMT|UTC)?\s*([+-])(\d{1,2})(?::?(\d{2}))?(?![\d:])", re.I)
+# ISO 8601 with its offset ("2026-01-15T12:00:00+03:00"), what a script writes when it formats
+# a date itself (one without an offset stays unreadable: its zone is anyone's guess)
+_ISO_DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*"
+                       r"(Z|[+-]\d{2}:?\d{2})\s*$", re.I)
+
+
+def _offset(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {m.group(2)}{int(m.group(3)):02d}{m.group(4) or '00'}"
+
+
+def _iso_date(value: str) -> datetime | None:
+    m = _ISO_DATE.match(value)
+    if m is None:
+        return None
+    zone = m.group(3).upper().replace("Z", "+00:00")
+    try:
+        return _aware(datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}"))
+    except ValueError:
+        return None
+
+
 def _parse_date(value: str | None) -> datetime | None:
     """A header's date; a zone name Python does not know is read from :data:`_ZONES`, and
     one not there either as UTC (the caller may know better: :func:`_unknown_zone`)."""
     if not value:
         return None
+    iso = _iso_date(value)
+    if iso is not None:
+        return iso if 1980 <= iso.year <= 2200 else None
+    value = _LOOSE_OFFSET.sub(_offset, value, count=1)
     candidates = [value]
     m = _DATE_CORE.search(value)
     if m and m.group(1) != value.strip():
@@ -375,6 +435,7 @@ def _unknown_zone(value: str | None) -> bool:
     which was read as UTC."""
     if not value:
         return False
+    value = _LOOSE_OFFSET.sub(_offset, value, count=1)
     name = _zone_name(value)
     if name is None or name in _ZONES:
         return False
@@ -886,7 +947,7 @@ def _parse(
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a byte-order mark some Windows tools write before the headers
-    data = _obsolete_colons(data.lstrip(b" \t\r\n"))
+    data = _obsolete_colons(_repair_line_ends(data.lstrip(b" \t\r\n")))
     msg: Message = email.message_from_bytes(data)
     headers = HeaderView(msg)
     if len(headers) == 0:
