@@ -1,16 +1,22 @@
 """Fifteenth round: line ends the standard parser takes apart ("\\r\\r\\n" written by a Windows
-program's text mode, a lone CR inside a subject), and Date offsets written "+03:00", "GMT+0300"
-or ISO 8601."""
+program's text mode, a lone CR inside a subject), Date offsets written "+03:00", "GMT+0300" or
+ISO 8601, and encrypted letters (S/MIME enveloped data, an OpenPGP message pasted into the
+text) said to be encrypted and opened as cases for staff, never read as words or dropped."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from domovoy.app import App
 from intake.email import parse_mail
-from tests.test_email_fuzz7 import OWN, letter
+from tests.test_email_fuzz7 import OWN, ingest, letter
 from tests.test_email_parse import BASE, RU, raw_mail
+
+ENCRYPTED = "encrypted message: the content cannot be read"
 
 
 def _plain(headers: list[tuple[str, str]], text: str = RU) -> bytes:
@@ -88,3 +94,72 @@ def test_an_iso_date_without_an_offset_leaves_the_time_to_the_server() -> None:
     parsed = parse_mail(_plain(_with("Date", "2025-03-11 12:15:00")), internal_date=when)
     assert parsed.date == when
     assert "Date header unreadable: server time used" in parsed.notes
+
+
+# --- 3. encrypted letters ----------------------------------------------------------------------
+
+
+def _der(oid: str) -> bytes:
+    """A CMS ContentInfo of content type ``oid`` (its encoded bytes, hex) with an empty body."""
+    body = bytes.fromhex("06" + f"{len(oid) // 2:02x}" + oid) + bytes.fromhex("a003020100")
+    return bytes([0x30, len(body)]) + body
+
+
+def _smime(params: str, der: bytes, subject: str = "Течёт кран") -> bytes:
+    return raw_mail([*_with("Subject", subject), ("MIME-Version", "1.0"),
+                     ("Content-Type", f'application/pkcs7-mime; {params}name="smime.p7m"'),
+                     ("Content-Disposition", 'attachment; filename="smime.p7m"'),
+                     ("Content-Transfer-Encoding", "base64")],
+                    base64.encodebytes(der))
+
+
+_CIPHER = ("-----BEGIN PGP MESSAGE-----\nVersion: GnuPG v2\n\n"
+           "hQEMA+8Hn0pvo8D7AQf/Xr3QvU8o2pXq9V0sRzFh1bQe0o6k0tO0z3uJHb2dQk1a\n"
+           "0z9Q2yF8wq1m3Z0zQ1b3m5yq8w==\n=Ab1c\n-----END PGP MESSAGE-----\n")
+
+
+@pytest.mark.parametrize("mail", [
+    _smime("smime-type=enveloped-data; ", b"\x30\x03\x02\x01\x00"),
+    _smime("", _der("2a864886f70d010703")),              # Outlook: no smime-type at all
+    _smime("smime-type=authEnveloped-data; ", _der("2a864886f70d0109100117")),
+], ids=["enveloped", "unlabelled", "auth-enveloped"])
+def test_an_smime_encrypted_letter_says_it_is_encrypted(mail: bytes) -> None:
+    parsed = parse_mail(mail)
+    assert ENCRYPTED in parsed.notes
+    assert [a.filename for a in parsed.attachments] == ["smime.p7m"]
+
+
+def test_an_smime_signed_letter_is_no_encrypted_one() -> None:
+    parsed = parse_mail(_smime("smime-type=signed-data; ", _der("2a864886f70d010702")))
+    assert ENCRYPTED not in parsed.notes
+
+
+def test_an_openpgp_message_pasted_into_the_text_is_a_file_not_words() -> None:
+    text = ("Добрый день, отправляю зашифрованным.\n\n" + _CIPHER
+            + "\n> -----BEGIN PGP MESSAGE-----\n> старое\n> -----END PGP MESSAGE-----\n")
+    parsed = parse_mail(_plain(BASE, text))
+    assert parsed.text.startswith("Добрый день, отправляю зашифрованным.")
+    assert "hQEMA" not in parsed.full_text and "> старое" in parsed.full_text
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("encrypted.asc", "application/pgp-encrypted")]
+    assert ENCRYPTED in parsed.notes
+
+
+def test_pgp_mime_lists_the_cipher_and_not_its_version_label() -> None:
+    body = (b'--E\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n'
+            b'--E\r\nContent-Type: application/octet-stream; name="encrypted.asc"\r\n\r\n'
+            + _CIPHER.replace("\n", "\r\n").encode() + b"\r\n--E--\r\n")
+    parsed = parse_mail(raw_mail([*BASE, ("MIME-Version", "1.0"), (
+        "Content-Type",
+        'multipart/encrypted; protocol="application/pgp-encrypted"; boundary="E"')], body))
+    assert [a.filename for a in parsed.attachments] == ["encrypted.asc"]
+    assert ENCRYPTED in parsed.notes
+
+
+async def test_an_encrypted_letter_without_a_subject_opens_a_case_for_staff(
+        app: App, tmp_path: Path) -> None:
+    """Its cipher read as words, the classifier found nothing to act on and the letter was
+    dropped unseen; now it is a file for staff to triage, and the resident hears it came."""
+    got = await ingest(app, tmp_path, letter("", _CIPHER))
+    assert got["action"] == "new_case" and got["acknowledged"]
+    assert got["text"] == "" and got["attachments"] == ["encrypted.asc"]

@@ -639,8 +639,7 @@ class _Walker:
         elif sub == "signed":
             self.children(children, path, depth, "signature", main=0)
         elif sub == "encrypted":
-            self.result.encrypted = True
-            self.result.note("encrypted message: the content cannot be read")
+            self.encrypted()
             self.children(children, path, depth, "attachment")
         else:
             self.children(children, path, depth, role)
@@ -740,6 +739,12 @@ class _Walker:
             # signed "Спасибо" reopened a resolved case as a letter with a file)
             self.result.note(f"OpenPGP public key part {ref} not listed as a file")
             return
+        if ctype == "application/pgp-encrypted" and role == "attachment" \
+                and _payload_bytes(part).lstrip()[:8].lower() == b"version:":
+            # PGP/MIME's "Version: 1" label before the cipher (RFC 3156): listed, staff got an
+            # "attachment-1.bin" of eleven bytes beside the encrypted.asc that is the letter
+            self.result.note(f"PGP/MIME version part {ref} not listed as a file")
+            return
         if role == "returned" and ctype in RETURNED_TYPES:
             if not self.forwarded:
                 self.returned(part, ctype)
@@ -748,9 +753,8 @@ class _Walker:
         if role != "returned" and (ctype in _FORWARD_TYPES or _eml_file(part, ctype, filename)):
             self.forward(part, ctype, filename, ref, depth, role)
             return
-        if (role == "body" and ctype in _OPAQUE_SIGNED_TYPES
-                and params.get("smime-type", "signed-data").lower() == "signed-data"):
-            self.opaque_signed(part, ctype, filename, ref, depth)
+        if role == "body" and ctype in _OPAQUE_SIGNED_TYPES:
+            self.opaque_signed(part, ctype, params, filename, ref, depth)
             return
         if ctype in _TNEF_TYPES or (filename or "").strip().lower() in _TNEF_NAMES:
             self.tnef(part, ctype, filename, ref, role)
@@ -805,8 +809,11 @@ class _Walker:
             text = enriched_to_text(text, richtext=ctype == "text/richtext")
         elif html:
             self.html_images(text, ref)
-        elif "begin " in text:
-            text = self.uuencoded(text, ref)
+        else:
+            if "begin " in text:
+                text = self.uuencoded(text, ref)
+            if _PGP_BEGIN in text:
+                text = self.pgp_messages(text, ref)
         self.add_text(text, html=html, flowed=params)
 
     def rtf_body(self, part: Message, params: dict[str, str], ref: str) -> None:
@@ -886,6 +893,30 @@ class _Walker:
             kept.append(text[pos:m.start()])
             pos = m.end()
         return "".join(kept) + text[pos:] if n else text
+
+    def encrypted(self) -> None:
+        self.result.encrypted = True
+        self.result.note("encrypted message: the content cannot be read")
+
+    def pgp_messages(self, text: str, ref: str) -> str:
+        """``text`` without the OpenPGP messages pasted into it (an add-on that encrypts inside
+        webmail, Thunderbird's inline mode): each is listed as an encrypted file, numbered
+        under the text part's ref as uuencoded files are, and the letter is said to be
+        encrypted. Its lines of cipher are no words: read as the letter they made a "complaint
+        about staff" of nothing, and without a subject a letter nobody saw."""
+        text = text.replace("\r\n", "\n")
+        kept: list[str] = []
+        pos = n = 0
+        for m in _PGP_MESSAGE.finditer(text):
+            n += 1
+            self._record("encrypted.asc", "application/pgp-encrypted", len(m.group()),
+                         _join(ref, n), data=m.group().encode())
+            kept.append(text[pos:m.start()])
+            pos = m.end()
+        if not n:
+            return text
+        self.encrypted()
+        return "".join(kept) + text[pos:]
 
     def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
         segment = _text_segment(text, html=html, flowed=flowed)
@@ -973,17 +1004,24 @@ class _Walker:
             self.forwarded -= 1
 
     def opaque_signed(
-        self, part: Message, ctype: str, filename: str | None, ref: str, depth: int
+        self, part: Message, ctype: str, params: dict[str, str], filename: str | None,
+        ref: str, depth: int
     ) -> None:
         """An S/MIME mail signed without a separate signature part (Outlook with "send clear
-        text signed" off): the letter is the signed content inside the .p7m, not encrypted. The
-        .p7m stays an attachment (it holds the signature); the letter inside is walked like an
-        enclosed message, its parts numbered under the .p7m's ref. Anything unreadable (an
-        encrypted p7m without an smime-type, damaged data) is only the attachment."""
+        text signed" off): the letter is the signed content inside the .p7m. The .p7m stays an
+        attachment (it holds the signature); the letter inside is walked like an enclosed
+        message, its parts numbered under the .p7m's ref. An encrypted .p7m (by its smime-type
+        or, without one, by its content type) is said to be one, as PGP/MIME's is: otherwise
+        staff get an empty case and no word why. Damaged data is only the attachment."""
         self.attachment(part, ctype, filename, ref)
+        data = _payload_bytes(part)
+        if (params.get("smime-type", "").lower() in _ENCRYPTED_SMIME
+                or _cms_content_type(data) in _ENVELOPED_OIDS):
+            self.encrypted()
+            return
         if depth >= self.limits.max_depth:
             return
-        content = _signed_content(_payload_bytes(part))
+        content = _signed_content(data)
         if not content:
             return
         try:
@@ -1093,6 +1131,12 @@ def _int_param(value: str | None) -> int | None:
     return number if 0 < number < 100_000 else None
 
 
+_PGP_BEGIN = "-----BEGIN PGP MESSAGE-----"
+# An armoured OpenPGP message at a line's start (one quoted with "> " is history, not this
+# letter's), to its END line
+_PGP_MESSAGE = re.compile(
+    r"^-----BEGIN PGP MESSAGE-----[ \t]*\n(?:(?!-----END PGP MESSAGE-----)[^\n]*\n){1,200000}?"
+    r"-----END PGP MESSAGE-----[ \t]*$\n?", re.M)
 _UU_BLOCK = re.compile(
     r"^begin [0-7]{3,4} (?P<name>[^\n]+)\n(?P<code>(?:[!-`][ -`]*\n){1,200000}?)end[ \t]*$\n?",
     re.M)
@@ -1336,6 +1380,10 @@ def _message_size(msg: Message) -> int:
 # -- CMS (S/MIME) signed data --------------------------------------------------------------------
 
 _SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2, id-signedData
+# id-envelopedData (1.2.840.113549.1.7.3) and id-ct-authEnvelopedData (…1.9.16.1.23)
+_ENVELOPED_OIDS = frozenset({bytes.fromhex("2a864886f70d010703"),
+                             bytes.fromhex("2a864886f70d0109100117")})
+_ENCRYPTED_SMIME = frozenset({"enveloped-data", "authenveloped-data"})
 _BER_MAX_DEPTH = 32
 _SEQUENCE, _OID, _OCTETS, _OCTETS_CONSTRUCTED, _CONTEXT_0 = 0x30, 0x06, 0x04, 0x24, 0xA0
 
@@ -1413,19 +1461,27 @@ def _ber_octets(data: bytes, element: _Ber, depth: int) -> bytes:
     return b"".join(_ber_octets(data, c, depth + 1) for c in _ber_children(data, element, depth))
 
 
-def _signed_content(der: bytes) -> bytes | None:
-    """The content a CMS SignedData carries (RFC 5652): ContentInfo → [0] SignedData →
-    encapContentInfo → [0] OCTET STRING. None for anything else (enveloped, that is encrypted,
-    data; a detached signature; damaged bytes). The signature is not checked: nothing here
-    trusts it, the sender is read from the headers as for any mail."""
+def _cms_content_type(der: bytes) -> bytes | None:
+    """The content type OID (its encoded bytes) of a CMS ContentInfo; None for other bytes."""
     try:
         info = _ber_element(der, 0)
         if info.tag != _SEQUENCE:
             return None
         oid = _ber_child(der, info, 0, _OID, 0)
-        if der[oid.start:oid.stop] != _SIGNED_DATA_OID:
-            return None
-        explicit = _ber_child(der, info, 1, _CONTEXT_0, 0)
+        return der[oid.start:oid.stop]
+    except (ValueError, RecursionError):
+        return None
+
+
+def _signed_content(der: bytes) -> bytes | None:
+    """The content a CMS SignedData carries (RFC 5652): ContentInfo → [0] SignedData →
+    encapContentInfo → [0] OCTET STRING. None for anything else (enveloped, that is encrypted,
+    data; a detached signature; damaged bytes). The signature is not checked: nothing here
+    trusts it, the sender is read from the headers as for any mail."""
+    if _cms_content_type(der) != _SIGNED_DATA_OID:
+        return None
+    try:
+        explicit = _ber_child(der, _ber_element(der, 0), 1, _CONTEXT_0, 0)
         signed = _ber_child(der, explicit, 0, _SEQUENCE, 1)
         # version, digestAlgorithms, encapContentInfo, …
         encap = _ber_child(der, signed, 2, _SEQUENCE, 2)
