@@ -1,7 +1,8 @@
 """Fifteenth round: line ends the standard parser takes apart ("\\r\\r\\n" written by a Windows
 program's text mode, a lone CR inside a subject), Date offsets written "+03:00", "GMT+0300" or
 ISO 8601, and encrypted letters (S/MIME enveloped data, an OpenPGP message pasted into the
-text) said to be encrypted and opened as cases for staff, never read as words or dropped."""
+text) said to be encrypted and opened as cases for staff, never read as words or dropped, and a
+display name that is only the sender's address greeting nobody by it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from domovoy.app import App
 from intake.email import parse_mail
+from tests.conftest import RecordingSender
 from tests.test_email_fuzz7 import OWN, ingest, letter
 from tests.test_email_parse import BASE, RU, raw_mail
 
@@ -163,3 +165,36 @@ async def test_an_encrypted_letter_without_a_subject_opens_a_case_for_staff(
     got = await ingest(app, tmp_path, letter("", _CIPHER))
     assert got["action"] == "new_case" and got["acknowledged"]
     assert got["text"] == "" and got["attachments"] == ["encrypted.asc"]
+
+
+# --- 4. display names that are addresses -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("display", "name"), [
+    ('"ivan.sidorov@mail.ru" <ivan.sidorov@mail.ru>', None),  # phone or Outlook, no name set
+    ("=?utf-8?B?0JjQstCw0L0g0KHQuNC00L7RgNC+0LIgPGl2YW4uc2lkb3JvdkBtYWlsLnJ1Pg==?= "
+     "<ivan.sidorov@mail.ru>", "Иван Сидоров"),               # "Иван Сидоров <…>" encoded whole
+    ('"Иван Сидоров (ivan.sidorov@mail.ru)" <ivan.sidorov@mail.ru>', "Иван Сидоров"),
+    ("'Иван Сидоров' <ivan.sidorov@mail.ru>", "Иван Сидоров"),  # Outlook's apostrophes
+    ('"\'ivan.sidorov@mail.ru\'" <ivan.sidorov@mail.ru>', None),
+    ('"ООО \\"Ромашка\\"" <ivan.sidorov@mail.ru>', 'ООО "Ромашка"'),
+    ('"ООО «Ромашка»" <ivan.sidorov@mail.ru>', "ООО «Ромашка»"),
+    ('"Д\'Артаньян" <ivan.sidorov@mail.ru>', "Д'Артаньян"),
+])
+def test_a_display_name_is_the_persons_name_without_the_address(
+        display: str, name: str | None) -> None:
+    mail = _plain([("From", display), *[h for h in _with("Subject", "Лифт") if h[0] != "From"]])
+    parsed = parse_mail(mail)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.sidorov@mail.ru", name)
+
+
+async def test_an_address_for_a_name_is_not_how_the_resident_is_greeted(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    mail = letter("Течёт кран", "Течёт кран на кухне, кв. 45.").replace(
+        b"From: =?utf-8?B?0JjQstCw0L0g0KHQuNC00L7RgNC+0LI=?= <",
+        b'From: "ivan.sidorov@mail.ru" <', 1)
+    got = await ingest(app, tmp_path, mail)
+    assert got["action"] == "new_case"
+    await app.outbox.deliver_due()
+    ack = next(item for item in recorder.sent if item.purpose == "ack")
+    assert ack.text.startswith("Здравствуйте!")

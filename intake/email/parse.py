@@ -507,7 +507,7 @@ def _sender(
     quoted = _QUOTED_LOCAL.match(addr)
     if quoted:
         addr = f"{quoted.group(1)}@{quoted.group(2)}"  # "ivan.petrov"@mail.ru, needlessly quoted
-    name = decode_header_value(name_raw, hint) or None
+    name = _person_name(decode_header_value(name_raw, hint), addr)
     local = addr.split("@", 1)[0].strip().lower() if addr else None
     if not addr and name and "@" not in name and " " not in name.strip():
         local = name.strip().lower()  # "From: MAILER-DAEMON"
@@ -523,6 +523,26 @@ def _sender(
         notes.append(f"From address {shown!r} is not usable: manual review, nothing will be sent")
         return None, name, local
     return addr.lower(), name, local
+
+
+# The address written into a display name: "<ivan@mail.ru>", "(ivan@mail.ru)", or bare
+_NAMED_ADDRESS = re.compile(r"[<(\[]?\s*[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+\s*[>)\]]?")
+_NAME_EDGES = " \t,;:-–—"
+_WRAPPING_QUOTES = {'"': '"', "'": "'", "`": "'", "«": "»"}
+
+
+def _person_name(name: str, addr: str) -> str | None:
+    """A display name as a person's name, or None when it names nobody. Phones and Outlook
+    put the address where no name was set ("ivan@mail.ru" <ivan@mail.ru>), some programs
+    both ("Иван Петров <ivan@mail.ru>" encoded whole, "Иван (ivan@mail.ru)"), Outlook quotes
+    with apostrophes ('Иван Петров'): the acknowledgement greeted "Здравствуйте,
+    ivan@mail.ru!" and staff saw the address twice."""
+    if "@" in name:
+        name = _NAMED_ADDRESS.sub(" ", name)
+    name = " ".join(name.split()).strip(_NAME_EDGES)
+    if len(name) > 1 and _WRAPPING_QUOTES.get(name[0]) == name[-1]:
+        name = name[1:-1].strip(_NAME_EDGES)
+    return name if any(ch.isalnum() for ch in name) else None
 
 
 def _name_alone(raw: str, hint: str | None) -> str | None:
