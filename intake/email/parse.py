@@ -266,11 +266,17 @@ def _aware(value: datetime) -> datetime:
 _SPACED_COLON = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.M)
 
 
-def _obsolete_colons(data: bytes) -> bytes:
-    """``data`` with "Name :" header lines written "Name:": the standard parser reads "From :"
-    as an mbox separator and "Subject :" as the start of the body, losing the sender."""
+def _mend_head(data: bytes) -> bytes:
+    """``data`` with its header block mended where the standard parser takes it apart (see
+    :func:`_lone_crs`), and "Name :" header lines written "Name:": it reads "From :" as an
+    mbox separator and "Subject :" as the start of the body, losing the sender. A mail
+    written "\\r\\r\\n" throughout (CRLF written again by a Windows program's text mode) has
+    CRLF line ends again: read as it was, only its first header was a header."""
+    first = data.find(b"\n", 0, 4096)
+    if first >= 2 and data[first - 2:first] == b"\r\r":
+        data = data.replace(b"\r\r\n", b"\r\n")
     head, _ = _split_raw(data)
-    fixed = _SPACED_COLON.sub(rb"\1:", head)
+    fixed = _SPACED_COLON.sub(rb"\1:", _lone_crs(head))
     return data if fixed == head else fixed + data[len(head):]
 
 
@@ -279,22 +285,14 @@ _BARE_CR = re.compile(rb"\r(?!\n)")
 _FIELD_AFTER = re.compile(rb"[!-9;-~]+:")
 
 
-def _repair_line_ends(data: bytes) -> bytes:
-    """``data`` with line ends the standard parser takes apart made whole. It ends a line at
-    every CR, so a mail written "\\r\\r\\n" (CRLF written again by a Windows program's text
-    mode) has an empty line after its first header and every other header is body text; and a
-    bare CR inside a header (a web form's two-line subject) ends the header block there, the
-    Date and the MIME headers becoming the case's text. A mail whose lines end in CR alone (old
-    Mac) has more of them than LFs and is left as it is."""
-    first = data.find(b"\n", 0, 4096)
-    if first >= 2 and data[first - 2:first] == b"\r\r":
-        data = data.replace(b"\r\r\n", b"\r\n")
-    head, _ = _split_raw(data)
-    if b"\r" not in head:
-        return data
-    lone = len(_BARE_CR.findall(head))
+def _lone_crs(head: bytes) -> bytes:
+    """A header block without CRs that end no line: the standard parser ends a line at every
+    CR, so one inside a header (a web form's two-line subject) ended the header block there,
+    the Date and the MIME headers becoming the case's text. A mail whose lines end in CR alone
+    (old Mac) has more of them than LFs and is left as it is."""
+    lone = head.count(b"\r") - head.count(b"\r\n")
     if not lone or lone >= head.count(b"\n"):
-        return data  # none, or CR is how this mail ends its lines
+        return head  # none, or CR is how this mail ends its lines
     eol = b"\r\n" if b"\r\n" in head else b"\n"
 
     def mend(m: re.Match[bytes]) -> bytes:
@@ -302,7 +300,7 @@ def _repair_line_ends(data: bytes) -> bytes:
         # a blank in it, as folding would have made it
         return eol if _FIELD_AFTER.match(head, m.end()) else b" "
 
-    return _BARE_CR.sub(mend, head) + data[len(head):]
+    return _BARE_CR.sub(mend, head)
 
 
 def _split_raw(data: bytes) -> tuple[bytes, bytes]:
@@ -967,7 +965,7 @@ def _parse(
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a byte-order mark some Windows tools write before the headers
-    data = _obsolete_colons(_repair_line_ends(data.lstrip(b" \t\r\n")))
+    data = _mend_head(data.lstrip(b" \t\r\n"))
     msg: Message = email.message_from_bytes(data)
     headers = HeaderView(msg)
     if len(headers) == 0:
