@@ -355,7 +355,7 @@ async def test_a_letter_of_pictures_opens_a_case_with_them(app: App, tmp_path: P
 def test_the_words_standing_in_for_text_exist_in_both_languages() -> None:
     env = Renderer().env
     ru, en = (set(env.get_template(f"{lang}/_email_text.j2").blocks) for lang in ("ru", "en"))
-    assert ru == en == {"images_only", "partial", "calendar"}
+    assert ru == en == {"images_only", "partial", "calendar", "encrypted"}
 
 
 # --- 8-bit headers in another charset than the body ---------------------------------------------

@@ -129,6 +129,8 @@ def test_an_smime_encrypted_letter_says_it_is_encrypted(mail: bytes) -> None:
     parsed = parse_mail(mail)
     assert ENCRYPTED in parsed.notes
     assert [a.filename for a in parsed.attachments] == ["smime.p7m"]
+    # staff read why the case has no words of the resident's (it was an empty text)
+    assert parsed.text.startswith("[Зашифровано отправителем (S/MIME или PGP)")
 
 
 def test_an_smime_signed_letter_is_no_encrypted_one() -> None:
@@ -164,7 +166,7 @@ async def test_an_encrypted_letter_without_a_subject_opens_a_case_for_staff(
     dropped unseen; now it is a file for staff to triage, and the resident hears it came."""
     got = await ingest(app, tmp_path, letter("", _CIPHER))
     assert got["action"] == "new_case" and got["acknowledged"]
-    assert got["text"] == "" and got["attachments"] == ["encrypted.asc"]
+    assert got["text"].startswith("[Зашифровано") and got["attachments"] == ["encrypted.asc"]
 
 
 # --- 4. display names that are addresses -------------------------------------------------------

@@ -1,6 +1,7 @@
 """What a case says when the letter has no text of its own to say it.
 
-A letter can carry its content in a form that converts to no text: a calendar invitation
+A letter can carry its content in a form that converts to no text: an encrypted one (S/MIME,
+PGP), a calendar invitation
 ("Осмотр подвала", a time, a place), pictures in an HTML letter, one fragment of a message the
 sender's mail program split (message/partial). An empty case text leaves staff guessing
 whether something was lost; the words that stand in come from the templates
@@ -21,9 +22,13 @@ _WEB = ("http://", "https://")
 
 
 def stand_in(mime: MimeResult, subject: str, language: Language) -> tuple[str, str] | None:
-    """(text, note) for a letter with no text: its invitation's event, else a line saying it
+    """(text, note) for a letter with no text: a line saying it is encrypted (staff, not the
+    parser, must ask for it again in the clear), its invitation's event, or a line saying it
     holds only pictures (named, with their sizes, so two photo letters are not one letter
-    "sent again"); None when it has neither."""
+    "sent again"); None when it is none of these."""
+    if mime.encrypted:
+        return (email_text("encrypted", language(subject)),
+                "encrypted letter: a placeholder text stands in")
     if mime.calendar:
         event = mime.calendar[0]
         words = " ".join((event.summary, event.location, event.description))
