@@ -82,3 +82,87 @@ def test_acknowledgement_without_deadlines_leaves_no_gap(lang: str) -> None:
                                              resolve_due=None))
     assert "\n\n\n" not in rendered.text
     assert rendered.html is not None and "<p></p>" not in rendered.html
+
+
+# -- escalation pings -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reports", [2, 5, 11, 21, 104])
+def test_incident_ping_counts_reports_in_correct_russian(reports: int) -> None:
+    """«просрочены 5 обращения»: the noun was in the form for 2–4 whatever the count."""
+    text = render("escalation", "ru", case=case(incident_id=3), reports=reports).text
+    assert str(reports) in text
+    assert not re.search(rf"\b{reports} обращения\b", text) or reports % 10 in (2, 3, 4)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_escalation_ping_says_how_high_it_has_gone_and_where(lang: str) -> None:
+    """A manager read «Просрочено (уровень 3)» with nothing to say 3 is the top, and the building
+    by its config code alone ("lenina-5")."""
+    for level in (1, 2, 3):
+        text = render("escalation", lang, level=level).text
+        assert f"{level} {'из' if lang == 'ru' else 'of'} 3" in text
+        assert "ул. Ленина, 5" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_manual_escalation_names_who_holds_the_case(lang: str) -> None:
+    """A head escalating by hand sent managers no word of who the case sits with."""
+    text = render("escalation", lang, manual=True, assignee=SimpleNamespace(name="Олег Сидоров")
+                  ).text
+    assert "Олег Сидоров" in text
+
+
+# -- staff chat -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_case_card_without_a_building_has_no_dangling_comma(lang: str) -> None:
+    """A case from a resident with no building read ", кв. 12" on a line of its own."""
+    card = render("staff_new_case", lang, building=None).text
+    assert not any(line.startswith(",") for line in card.splitlines())
+    assert re.search(r"^(Кв\.|Flat) 7$", card, re.M)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name, channel_context", [
+    ("staff_new_case", {}),
+    ("staff_unfiled", {"case": None, "subject": ""}),
+    ("delivery_failed", {"fallback": "telegram"}),
+    ("delivery_failed", {"case": None}),
+])
+def test_staff_read_channel_names_not_codes(name: str, channel_context: dict[str, Any],
+                                            lang: str) -> None:
+    """Staff read "Канал: email", "(email a@b)", "через другой канал: telegram": the
+    database's codes inside Russian sentences."""
+    text = render(name, lang, channel="email", **channel_context).text
+    shown = RENDERER.label(lang, "channel", "email")
+    if lang == "ru":
+        assert not re.search(r"\b(email|telegram)\b", text)
+    assert shown in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", ["staff_reopened", "staff_resident_message"])
+def test_residents_words_stand_apart_in_the_staff_chat(name: str, lang: str) -> None:
+    """The resident's words ran straight on from the header line, and the attachment count
+    straight on from them, though the template meant blank lines between."""
+    words = "Опять течёт, теперь ещё и в ванной."
+    text = render(name, lang, text=words, attachments=2).text
+    assert f"\n\n{words}\n\n" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_photos_without_words_are_not_announced_as_words(lang: str) -> None:
+    """An album without a caption read «житель пишет:» followed by nothing."""
+    text = render("staff_resident_message", lang, text="", attachments=3).text
+    assert not text.splitlines()[0].endswith(":")
+
+
+def test_names_are_not_declined_wrongly_in_russian_notices() -> None:
+    """«сотруднику Мария», «адрес жителя Ольга»: a name in the nominative after a noun in
+    another case."""
+    undelivered = render("staff_undeliverable", "ru", purpose="escalation",
+                         staff_name="Мария Иванова").text
+    bounced = render("delivery_failed", "ru", case=None,
+                     resident=SimpleNamespace(name="Ольга", apartment="12")).text
+    assert "Мария Иванова" in undelivered and "сотруднику Мария" not in undelivered
+    assert "Ольга" in bounced and "жителя Ольга" not in bounced
