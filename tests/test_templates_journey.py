@@ -166,3 +166,15 @@ def test_names_are_not_declined_wrongly_in_russian_notices() -> None:
                      resident=SimpleNamespace(name="Ольга", apartment="12")).text
     assert "Мария Иванова" in undelivered and "сотруднику Мария" not in undelivered
     assert "Ольга" in bounced and "жителя Ольга" not in bounced
+
+
+# -- managers' report -----------------------------------------------------------------------------
+
+def test_russian_report_writes_decimals_with_a_comma() -> None:
+    """«средняя 4.33 из 5», «2.5 ч»: a decimal point where Russian readers write a comma."""
+    from workflow.reports import Report
+
+    rep = Report(since=CONTEXT["now"], until=CONTEXT["now"], total=3, ratings=3,
+                 mean_rating=13 / 3, median_first_response_h=2.5, median_resolution_h=30.25)
+    text = render("report", "ru", case=None, rep=rep).text
+    assert "4,33 из 5" in text and "2,5 ч" in text and "30,2 ч" in text
