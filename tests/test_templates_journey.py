@@ -178,3 +178,15 @@ def test_russian_report_writes_decimals_with_a_comma() -> None:
                  mean_rating=13 / 3, median_first_response_h=2.5, median_resolution_h=30.25)
     text = render("report", "ru", case=None, rep=rep).text
     assert "4,33 из 5" in text and "2,5 ч" in text and "30,2 ч" in text
+
+
+# -- staff's reply by email -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_reply_subject_keeps_the_tag_in_sight_and_says_re_once(lang: str) -> None:
+    """A resident who wrote "Re: Fwd: …" got "Re: [A-1042] Re: Fwd: …" back, and one who
+    pasted a paragraph into the subject got it all back as the subject line."""
+    forwarded = render("staff_reply", lang, case=case(subject="Re: Fwd: Течёт кран")).subject
+    long = render("staff_reply", lang, case=case(subject="Течёт кран " * 30)).subject
+    assert forwarded == "Re: [A-1042] Течёт кран"
+    assert long.startswith("Re: [A-1042] Течёт кран") and len(long) <= 100
