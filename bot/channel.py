@@ -162,5 +162,6 @@ class TelegramChannel:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.deps.replies.close()
         if self._own_session:
             await self.bot.session.close()

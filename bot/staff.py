@@ -272,11 +272,14 @@ def build_router(deps: BotDeps) -> Router:
             events = list((await session.scalars(select(Event).where(Event.case_id == case.id)
                                                  .order_by(Event.id.desc()).limit(15))).all())
         events.reverse()
-        sent = await deps.say(chat_id, t("case_detail", case=case, building=building,
-                                         assignee=assignee, events=events),
-                              markup=card_keyboard(texts, lang, case), thread_id=thread_id)
-        if sent is not None:  # staff answer the details as they answer the card
-            await deps.cards.link(chat_id, sent.message_id, case_id)
+
+        async def linked(sent: list[Message]) -> None:
+            # staff answer the details as they answer the card, however late they went out
+            await deps.cards.link(chat_id, sent[-1].message_id, case_id)
+
+        await deps.say(chat_id, t("case_detail", case=case, building=building,
+                                  assignee=assignee, events=events),
+                       markup=card_keyboard(texts, lang, case), thread_id=thread_id, then=linked)
 
     @router.callback_query(UnfiledCb.filter())
     async def file_case(query: CallbackQuery, callback_data: UnfiledCb) -> None:
