@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from dataclasses import asdict, replace
+from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -43,7 +44,7 @@ from aiogram.types import (
 from sqlalchemy import select
 
 from bot.callbacks import CommentCb, FormCb, LangCb
-from bot.deps import BotDeps
+from bot.deps import REPLY_MAX_WAIT_S, BotDeps
 from bot.forwards import with_origin
 from bot.limits import CALLBACK_ANSWER_LIMIT, fit
 from bot.registry import (
@@ -57,7 +58,7 @@ from bot.registry import (
     resident_cases,
     resident_of,
 )
-from bot.sender import inline_keyboard
+from bot.sender import Deferred, inline_keyboard
 from intake import quarantine
 from intake.labels import Category, Kind
 from intake.message import (
@@ -72,6 +73,8 @@ from workflow.cases import typed_case_number
 from workflow.feedback import parse_rating
 from workflow.models import Building, Case, Identity, Resident, Staff
 from workflow.models import Message as LoggedMessage
+from workflow.notify import staff_payload
+from workflow.outbox import STAFF_CHANNEL, enqueue
 from workflow.residents import redeem_link_code
 from workflow.stages import OPEN_STAGES, Stage
 
@@ -531,15 +534,19 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
     async def blocked(event: ChatMemberUpdated) -> None:
-        await set_reachable(event.from_user.id, False)
+        await set_reachable(event.from_user.id, False, event.date)
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
     async def unblocked(event: ChatMemberUpdated) -> None:
-        await set_reachable(event.from_user.id, True)
+        await set_reachable(event.from_user.id, True, event.date)
 
-    async def set_reachable(user_id: int, reachable: bool) -> None:
+    async def set_reachable(user_id: int, reachable: bool, at: datetime) -> None:
         """Blocking the bot is known at once; marking the identity now sends the next
-        message by email instead of failing first, and staff learn it on the case."""
+        message by email instead of failing first, and staff learn it on the case.
+
+        Staff are told at once where the staff chat's budget allows, and through the outbox
+        otherwise: the notice used to wait 3 s for the budget and was dropped when new cards
+        had spent it, and staff went on answering a resident who could no longer read them."""
         async with wf.sessions.begin() as session:
             ident = await session.scalar(select(Identity).where(
                 Identity.channel == Channel.TELEGRAM.value, Identity.address == str(user_id)))
@@ -554,19 +561,29 @@ def build_router(deps: BotDeps) -> Router:
             open_cases = (await session.scalars(select(Case).where(
                 Case.resident_id == resident.id, Case.stage.in_(list(OPEN_STAGES))))).all()
             name = resident.name
-            case_ids = [(c.id, c.building_id) for c in open_cases]
-            codes = {b.id: b.code for b in (await session.scalars(select(Building))).all()}
         if reachable:
             return
         text = texts.staff(deps.staff_lang, "bot_blocked", name=name, fallback=fallback)
-        for case_id, building_id in case_ids:
-            chat_id = deps.chats.for_building(codes.get(building_id or -1, ""))
+        for case in open_cases:
+            building = wf.building(case.building_id)
+            code = building.code if building else ""
+            chat_id = deps.chats.for_building(code)
             if chat_id is None:
                 continue
             try:
-                await deps.cards.post_in_case(case_id, chat_id, text, max_wait=3.0)
-            except Exception as exc:  # telling staff is best effort; the state is recorded
-                log.warning("staff not told that %s blocked the bot: %r", user_id, exc)
+                await deps.cards.post_in_case(case.id, chat_id, text, max_wait=REPLY_MAX_WAIT_S)
+                continue
+            except (Deferred, TelegramAPIError) as exc:
+                log.info("staff told through the outbox that %s blocked the bot: %s",
+                         user_id, exc)
+            async with wf.sessions.begin() as session:
+                await enqueue(session, now=wf.clock.now(), channel=STAFF_CHANNEL,
+                              recipient=f"chat:{code}", purpose="bot_blocked",
+                              key=f"telegram:bot_blocked:{user_id}:{case.id}:{at.timestamp():.0f}",
+                              payload=staff_payload(case.id, case.number, "", text,
+                                                    deps.staff_lang),
+                              case_id=case.id, automatic=False)
+            wf.wake_outbox()
 
     # --- anything else a resident sends ---------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from bot.sender import SendLimits
@@ -24,6 +25,7 @@ from domovoy.peers.telegram_flood import FloodLimits
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import cases_of, open_case, refused, register, run
 from tests.test_bot_strict import PNG
+from workflow.clock import ManualClock
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -133,3 +135,27 @@ async def test_staff_commands_are_answered_in_order_when_the_groups_budget_is_sp
     assert h.emu.flood_error_count == 0, h.emu.flood_hits
     assert not refused(h.emu)
 
+
+async def test_staff_learn_that_a_resident_blocked_the_bot_when_the_groups_budget_is_spent(
+        make_telegram: MakeTelegram) -> None:
+    """The notice that a resident blocked the bot waited 3 s for a staff chat whose budget
+    new cards had spent, and was dropped: staff went on answering someone who could no longer
+    read them. It now waits its turn in the outbox."""
+    h = await scaled(make_telegram, window=4.0, group_max=2)
+    _case, card = await open_case(h)
+    await open_case(h, "Не горит свет в подъезде", user=5002)
+    h.emu.block_user(RESIDENT)
+    await h.settle(timeout=2.5)
+    clock = h.app.wf.clock
+    assert isinstance(clock, ManualClock)
+
+    async def told() -> bool:
+        clock.advance(timedelta(seconds=5))
+        await h.deliver()
+        return any("заблокировал бота" in m.get("text", "")
+                   and (m.get("reply_to_message") or {}).get("message_id") == card["message_id"]
+                   for m in h.emu.sent_messages(STAFF_CHAT))
+
+    await h.until(told, timeout=10, what="staff to be told on the card")
+    assert sum("заблокировал бота" in t for t in h.texts_to(STAFF_CHAT)) == 1
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits
