@@ -51,6 +51,8 @@ async def test_missed_deadline_climbs_assignee_head_manager_once_each(
     assert recipients[0] == f"staff:{case.assignee_id}"  # Иван, the assignee
     assert "managers" in recipients  # level 3 reaches the managers' chat
     assert all(opened.case_number in o.text for o in pings)
+    # each level is told who holds the case (the head and the managers ask them first)
+    assert all("ответственный: Иван Петров" in o.text for o in pings)
 
 
 async def test_resolved_and_paused_cases_do_not_escalate(app: App, clock: ManualClock) -> None:
@@ -97,6 +99,7 @@ async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
         # managers) and no level is passed over
         ivan = await s.scalar(select(Staff.id).where(Staff.role == "staff").limit(1))
         await s.execute(update(Case).values(escalation_level=Case.id % 4, assignee_id=ivan))
+        holder = await s.get(Staff, ivan)
     clock.advance(timedelta(days=30, microseconds=123457))
     async with app.wf.sessions() as s:
         before = {c.id: c for c in await s.scalars(select(Case))}
@@ -125,7 +128,7 @@ async def test_a_pass_over_many_cases_moves_each_one_level_with_its_own_ping(
         expected = app.wf.renderer.render(
             "escalation", app.wf.settings.default_language, case=case,
             building=app.wf.building(case.building_id), level=level,
-            level_name=escalation.LEVEL_NAMES[level], now=now, manual=False)
+            level_name=escalation.LEVEL_NAMES[level], now=now, manual=False, assignee=holder)
         assert (ping.payload["subject"], ping.payload["text"]) == (expected.subject,
                                                                    expected.text)
 

@@ -130,7 +130,7 @@ class Escalator:
                 if head is not None:
                     heads[d.code] = head
         managers = [s for s in staff if s.role == "manager"]
-        return _Targets(heads, managers, frozenset(s.id for s in staff))
+        return _Targets(heads, managers, {s.id: s for s in staff})
 
     async def _batch(self, session: AsyncSession, batch: int) -> tuple[int, int, int]:
         """(due cases read, of them held for office hours, pings queued)."""
@@ -182,6 +182,7 @@ class Escalator:
             rendered = template.render(
                 case=case, building=self.wf.building(case.building_id),
                 level=level, level_name=LEVEL_NAMES[level], now=now, manual=False, html=False,
+                assignee=targets.active.get(case.assignee_id) if case.assignee_id else None,
                 reports=reports[case.incident_id] if case.incident_id else 1)
             # An incident's ping is keyed by the incident: its reports falling due in
             # different passes still make one ping a level. A case's is keyed by its promise
@@ -239,4 +240,5 @@ class Escalator:
 class _Targets(NamedTuple):
     heads: dict[str, Staff]
     managers: list[Staff]
-    active: frozenset[int]
+    # active staff by id: who can still be told, and the name a ping gives the assignee
+    active: dict[int, Staff]
