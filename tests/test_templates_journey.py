@@ -190,3 +190,35 @@ def test_reply_subject_keeps_the_tag_in_sight_and_says_re_once(lang: str) -> Non
     long = render("staff_reply", lang, case=case(subject="Течёт кран " * 30)).subject
     assert forwarded == "Re: [A-1042] Течёт кран"
     assert long.startswith("Re: [A-1042] Течёт кран") and len(long) <= 100
+
+
+# -- closing and the rating hint -----------------------------------------------------------------
+
+async def test_closing_notice_gives_the_date_a_reply_still_reopens_until(
+        app: App, recorder: RecordingSender, clock: ManualClock) -> None:
+    """It said "within two weeks" whatever sla.reopen_window was set to."""
+    opened = await app.intake.ingest(tg_message(602, "Течёт кран", clock.now(),
+                                                preset=PresetLabels(kind="request",
+                                                                    category="plumbing",
+                                                                    urgency="normal",
+                                                                    scope="unit")))
+    assert opened.case_number
+    await app.cases.act(opened.case_number, 1001, "resolve", "Заменили прокладку")
+    await app.cases.act(opened.case_number, 1001, "close")
+    await app.outbox.deliver_due()
+    (closed,) = [o for o in recorder.sent if "закрыто" in (o.subject or o.text)]
+    until = RENDERER.env.filters["when"](clock.now() + app.wf.settings.sla.reopen_window)
+    assert f"ответьте на это сообщение до {until}" in closed.text
+    assert "двух недель" not in closed.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rating_hint_follows_the_channel_the_notice_goes_out_on(lang: str) -> None:
+    """A Telegram case told by email (its chat unreachable) lost the "reply with one digit"
+    line in its text part while the HTML part had it, and an email case told in Telegram was
+    asked to answer "this email"."""
+    by_mail = render("resolved", lang, case=case(channel="telegram"), via="email", html=True)
+    in_chat = render("resolved", lang, case=case(channel="email"), via="telegram", html=False)
+    digit = {"ru": "одной цифрой", "en": "a single digit"}[lang]
+    assert digit in by_mail.text and digit in (by_mail.html or "")
+    assert digit not in in_chat.text

@@ -114,6 +114,10 @@ class CaseActions:
         self._event(session, case, staff, action, now, from_stage, target, note)
         template = {Stage.RESOLVED: "resolved", Stage.CLOSED: "closed"}.get(target, "stage")
         context: dict[str, Any] = {"note": note}
+        if target in (Stage.RESOLVED, Stage.CLOSED):
+            # a reply until then reopens the case (the window is configurable: the wording
+            # gives its end, not a fixed "two weeks")
+            context["reopen_until"] = now + self.wf.settings.sla.reopen_window
         if target == Stage.RESOLVED:
             context["actions"] = [[{"label": str(n), "action": f"rate:{case.number}:{n}"}
                                    for n in range(1, 6)]]

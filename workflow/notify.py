@@ -159,8 +159,10 @@ class Notifier:
     ) -> Queued | None:
         lang = resident.language or self.wf.settings.default_language
         context.setdefault("case", case)
+        # ``via``: the channel this message goes out on, which is not the case's own when that
+        # one is unreachable ("reply to this email" must not reach a Telegram chat)
         rendered = self.wf.renderer.render(template, lang, html=ident.channel in HTML_CHANNELS,
-                                           resident=resident, **context)
+                                           resident=resident, via=ident.channel, **context)
         payload = {
             "case_number": case.number if case else None, "subject": rendered.subject,
             "text": rendered.text, "html": rendered.html,  # None for plain-text channels
