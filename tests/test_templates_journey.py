@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -207,7 +208,8 @@ async def test_closing_notice_gives_the_date_a_reply_still_reopens_until(
     await app.cases.act(opened.case_number, 1001, "close")
     await app.outbox.deliver_due()
     (closed,) = [o for o in recorder.sent if "закрыто" in (o.subject or o.text)]
-    until = RENDERER.env.filters["when"](clock.now() + app.wf.settings.sla.reopen_window)
+    until = (clock.now() + app.wf.settings.sla.reopen_window).astimezone(
+        ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
     assert f"ответьте на это сообщение до {until}" in closed.text
     assert "двух недель" not in closed.text
 
@@ -222,3 +224,10 @@ def test_rating_hint_follows_the_channel_the_notice_goes_out_on(lang: str) -> No
     digit = {"ru": "одной цифрой", "en": "a single digit"}[lang]
     assert digit in by_mail.text and digit in (by_mail.html or "")
     assert digit not in in_chat.text
+
+
+def test_english_readers_get_dates_they_cannot_misread() -> None:
+    """"15.01.2026" in an English acknowledgement; to an American 01.03 is the third of
+    January. Russian keeps its own way of writing dates."""
+    assert "by 15 Jan 2026, 12:00" in render("ack", "en").text  # 09:00 UTC, Moscow time
+    assert "15.01.2026 12:00" in render("ack", "ru").text

@@ -13,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("ru", "en")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec")
 
 
 class Renderer:
@@ -38,12 +40,19 @@ class Renderer:
         self.labels: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(
             (root / "labels.yaml").read_text(encoding="utf-8")
         )
-        self.env.filters["when"] = self._when
+        self.env.filters["when"] = pass_context(
+            lambda ctx, value: self.when(value, ctx.get("lang")))
 
-    def _when(self, value: datetime | None) -> str:
+    def when(self, value: datetime | None, lang: str | None = None) -> str:
+        """A moment in the office's time zone, as its reader writes dates: "15.01.2026 16:00"
+        in Russian, "15 Jan 2026, 16:00" in English (where 01.03 reads as the third of
+        January to an American)."""
         if value is None:
             return "—"
         local = value.astimezone(self.tz)  # an f-string: strftime costs several times more
+        if lang == "en":
+            return (f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, "
+                    f"{local.hour:02d}:{local.minute:02d}")
         return f"{local.day:02d}.{local.month:02d}.{local.year} {local.hour:02d}:{local.minute:02d}"
 
     def language(self, lang: str | None) -> str:
