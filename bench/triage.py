@@ -56,7 +56,8 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "emergency-dev12", "emergency-dev13", "dev39", "dev40", "dev41",
                          "dev42", "dev43", "dev44", "dev45", "dev46", "dev47", "emergency-dev14",
                          "blind41", "blind42", "blind39", "dev48", "dev49", "dev50", "dev51",
-                         "dev52", "dev53", "dev54", "blind43", "dev55")]
+                         "dev52", "dev53", "dev54", "blind43", "dev55", "dev56",
+                         "dev57", "dev58")]
 FOLDS = 5
 SEED = 20240601
 
