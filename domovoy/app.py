@@ -3,23 +3,68 @@
 from __future__ import annotations
 
 import gc
+import logging
+import re
+import socket
+import sys
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domovoy.config import Config
+from domovoy.config import Config, DatabaseUnavailable
 from intake.classifier import Classifier
 from intake.classifier.learned import LearnedModel
 from workflow.cases import CaseActions
 from workflow.clock import Clock, SystemClock
 from workflow.context import Workflow
-from workflow.db import make_engine, session_factory, upgrade
+from workflow.db import SCHEMA_HEAD, make_engine, session_factory, upgrade
 from workflow.escalation import Escalator
 from workflow.intake import IntakeService
 from workflow.notify import Notifier
 from workflow.org import sync_organisation
 from workflow.outbox import OutboxDispatcher, Sender
 from workflow.render import Renderer
+
+log = logging.getLogger(__name__)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in a sentence: the driver's own words where it has them."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "nothing answers at that host and port (is the server running?)"
+    if isinstance(exc, socket.gaierror):
+        return "the host name is not known"
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig).strip().splitlines()[0]
+    missing = re.search(r"Can't locate revision identified by '([^']+)'", str(exc))
+    if missing:
+        return (f"it is at migration {missing.group(1)}, newer than this Domovoy knows "
+                f"(its newest is {SCHEMA_HEAD}): run the Domovoy that upgraded it, or point "
+                "database.url at this version's database")
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and exc.filename:
+        return f"{exc.filename} is a file, where a folder was expected"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+async def upgrade_database(url: str) -> None:
+    """:func:`workflow.db.upgrade`, with the failures an operator causes (a server that is
+    down, a wrong database name, a file that is no database, a database from a newer
+    Domovoy) raised as :class:`DatabaseUnavailable` instead of the driver's traceback."""
+    try:
+        await upgrade(url)
+    except Exception as exc:
+        # Alembic's own error, without importing Alembic where the upgrade did not need it
+        alembic_errors = sys.modules.get("alembic.util.exc")
+        if not isinstance(exc, (SQLAlchemyError, OSError,
+                                *([alembic_errors.CommandError] if alembic_errors else []))):
+            raise
+        log.debug("database upgrade failed", exc_info=True)
+        where = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"cannot open the database {where}: {_reason(exc)}") from exc
 
 
 @dataclass
@@ -59,7 +104,7 @@ async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool
                     classifier: Classifier | None = None) -> App:
     """Upgrade the schema, mirror the organisation, and wire the services together."""
     if migrate:
-        await upgrade(config.database.url)
+        await upgrade_database(config.database.url)
     engine = make_engine(config.database.url, echo=config.database.echo,
                          sqlite_driver=config.database.sqlite_driver)
     sessions = session_factory(engine)

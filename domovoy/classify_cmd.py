@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,13 @@ from intake.classifier import Classifier
 from intake.classifier.engine import default_rule_files
 from intake.classifier.evaluate import evaluate, format_report
 from intake.classifier.learned import MODEL_PATH, LearnedModel
+from intake.labels import AXES
+from workflow.cases import CaseNotFound
 from workflow.models import Case, Correction
+
+# Options that mean something only beside another one: given alone they used to be ignored
+# without a word (``--eval`` without ``--jsonl`` classified the text instead).
+NEEDS = {"eval": "jsonl", "with_corrections": "train", "model_out": "train", "axes": "train"}
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -31,8 +38,41 @@ def _lines(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path}:{n}: not a JSON line ({exc.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("text", ""), str):
             raise ValueError(f"{path}:{n}: expected an object with a text field")
+        if not isinstance(row.get("subject") or "", str):
+            raise ValueError(f"{path}:{n}: the subject must be a string")
         rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no JSON lines in it")
     return rows
+
+
+def _unlabelled(rows: list[dict[str, Any]]) -> tuple[int, list[str]] | None:
+    """The first line lacking a gold label on some axis, and which: scoring needs all four."""
+    for n, row in enumerate(rows, 1):
+        missing = [axis for axis in AXES if axis not in row]
+        if missing:
+            return n, missing
+    return None
+
+
+def _changes(labels: list[str]) -> dict[str, str]:
+    """``axis=value`` words as a correction, checked before any database is opened: an
+    unknown label or axis used to surface as a traceback from the enum."""
+    if not labels:
+        raise ValueError("give the corrected labels as axis=value, e.g. category=heating")
+    changes: dict[str, str] = {}
+    for item in labels:
+        axis, sep, value = item.partition("=")
+        axis, value = axis.strip(), value.strip()
+        if not sep or not value:
+            raise ValueError(f"expected axis=value, got {item!r}")
+        if axis not in AXES:
+            raise ValueError(f"unknown axis {axis!r}; use {', '.join(AXES)}")
+        known = [v.value for v in AXES[axis]]
+        if value not in known:
+            raise ValueError(f"unknown {axis} {value!r}; use one of {', '.join(known)}")
+        changes[axis] = value
+    return changes
 
 
 def _label_file(clf: Classifier, rows: list[dict[str, Any]]) -> None:
@@ -42,17 +82,18 @@ def _label_file(clf: Classifier, rows: list[dict[str, Any]]) -> None:
 
 
 async def _correct(config: Config, number: str, labels: list[str]) -> int:
-    changes: dict[str, str] = {}
-    for item in labels:
-        axis, sep, value = item.partition("=")
-        if not sep or not value:
-            print(f"domovoy classify --correct: expected axis=value, got {item!r}",
-                  file=sys.stderr)
-            return 2
-        changes[axis.strip()] = value.strip()
+    try:
+        changes = _changes(labels)
+    except ValueError as exc:
+        print(f"domovoy classify --correct: {exc}", file=sys.stderr)
+        return 2
     app = await build_app(config)
     try:
         result = await app.cases.reclassify(number, "cli", changes)
+    except CaseNotFound:
+        print(f"domovoy classify --correct: no case {number!r} in the database",
+              file=sys.stderr)
+        return 2
     finally:
         await app.close()
     print(f"{result.case_number}: corrected ({', '.join(f'{k}={v}' for k, v in changes.items())})")
@@ -124,13 +165,30 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
             print(f"domovoy classify --train: the files have one label only for "
                   f"{', '.join(untaught)}; kept as the current model has it", file=sys.stderr)
         model = model.keeping(LearnedModel.source(MODEL_PATH), retrained=axes)
-    model.save(target)
+    _save_whole(model, target)
     print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
           f"case(s) -> {target}" + (f" (retrained: {', '.join(axes)})" if axes else ""))
     return 0
 
 
+def _save_whole(model: LearnedModel, target: Path) -> None:
+    """Write beside the target and rename over it: a Ctrl-C or a full disk halfway through
+    the write used to leave a truncated model (by default the shipped one), and every
+    classification after it failed."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        model.save(partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 async def classify(args: argparse.Namespace, config: Config) -> int:
+    alone = [f"--{opt.replace('_', '-')} needs --{need}" for opt, need in NEEDS.items()
+             if getattr(args, opt) and not getattr(args, need)]
+    if alone:
+        print(f"domovoy classify: {'; '.join(alone)}", file=sys.stderr)
+        return 2
     if args.train:
         try:
             return await _train(config, list(args.train), args.with_corrections, args.model_out,
@@ -156,11 +214,12 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
             print(f"domovoy classify: {exc}", file=sys.stderr)
             return 2
         if args.eval:
-            missing = [n for n, r in enumerate(rows, 1) if "kind" not in r]
-            if missing:
-                print(f"domovoy classify --eval: {args.jsonl}:{missing[0]}: no gold 'kind' "
-                      "label (an --eval file needs kind, category, urgency, scope)",
-                      file=sys.stderr)
+            unlabelled = _unlabelled(rows)
+            if unlabelled:
+                n, axes = unlabelled
+                print(f"domovoy classify --eval: {args.jsonl}:{n}: no gold "
+                      f"{', '.join(axes)} label (an --eval file needs "
+                      f"{', '.join(AXES)})", file=sys.stderr)
                 return 2
             print(format_report(evaluate(clf, rows, repeat=3)))
         else:
@@ -169,5 +228,7 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
     if args.text is None:
         print("domovoy classify: give a text, or --jsonl FILE", file=sys.stderr)
         return 2
-    print(json.dumps(clf.classify(args.text, args.subject).as_dict(), ensure_ascii=False))
+    # Unquoted words (``classify течёт кран``) are one message, not the first word alone.
+    text = " ".join([args.text, *args.labels])
+    print(json.dumps(clf.classify(text, args.subject).as_dict(), ensure_ascii=False))
     return 0

@@ -10,13 +10,30 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from domovoy.config import Config, ConfigError, load_config
+from domovoy.config import Config, ConfigError, DatabaseUnavailable, load_config
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+MAX_REPORT_DAYS = 36600  # a century: more is a typo, and the dates before it do not exist
+
+
+def _report_days(text: str) -> int:
+    """``--days 0`` or ``-7`` printed a report whose period ended before it began, and a
+    huge number crashed on a date before year 1."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") \
+            from None
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_REPORT_DAYS} days, got {days}")
+    return days
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     links.add_argument("--out", type=Path, default=Path("var/links"))
     rep = sub.add_parser("report", parents=[common],
                          help="managers' report: volumes, SLA, recurring problems, ratings")
-    rep.add_argument("--days", type=int, default=30,
+    rep.add_argument("--days", type=_report_days, default=30,
                      help="whole days before today in office time (default 30; a multiple "
                           "of 7 gives Monday-to-Sunday weeks)")
     demo = sub.add_parser("demo", parents=[common], help="run the self-contained demo")
@@ -74,22 +91,37 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Python's own Ctrl-C behaviour, under a name asyncio.run does not replace."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    previous = signal.getsignal(signal.SIGINT)
+    if args.command not in ("run", "demo") and previous is signal.default_int_handler:
+        # asyncio.run's own Ctrl-C handler only asks the main task to stop at its next await:
+        # a command busy in plain Python (classify --jsonl, --train) ran on to the end and
+        # --train then wrote its model anyway. Ours stops it where it is; ``run`` and
+        # ``demo`` stop on the signal themselves, cleaning up their services.
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         config = load_config(getattr(args, "config", None))
-    except ConfigError as exc:
-        print(f"domovoy: bad config: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
         return asyncio.run(_dispatch(args, config))
     except ConfigError as exc:
         print(f"domovoy: bad config: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseUnavailable as exc:
+        print(f"domovoy {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
-        return 130
+        print(f"domovoy {args.command}: interrupted; what was committed before stays, the rest "
+              "was not done", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
@@ -103,9 +135,9 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     from domovoy import commands
 
     if command == "db":
-        from workflow.db import upgrade
+        from domovoy.app import upgrade_database
 
-        await upgrade(config.database.url)
+        await upgrade_database(config.database.url)
         print(f"database at {config.database.url} is up to date")
         return 0
     if command == "classify":

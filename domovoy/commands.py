@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -50,11 +51,11 @@ async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
     app = await build_app(config)
     counts: Counter[str] = Counter()
     try:
-        if not args.json:
-            print(f"{'action':<18} {'case':<10} {'sender':<32} subject / error")
         async for row in ingest_files(app.intake, list(args.paths), dry_run=args.dry_run,
                                       own_addresses=own_addresses(config),
                                       authority_domains=authority_domains(config)):
+            if not counts and not args.json:  # the header once there is a row under it
+                print(f"{'action':<18} {'case':<10} {'sender':<32} subject / error")
             counts[row["action"]] += 1
             if args.json:
                 print(json.dumps(row, ensure_ascii=False, default=str), flush=True)
@@ -65,10 +66,15 @@ async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
                 print(f"{'':<18} {_short(row['file'], 100)}")
     finally:
         await app.close()
+    if not counts:
+        # a folder holding no .eml/.box/.mbox (or the wrong folder) read as a clean import
+        print("domovoy ingest-eml: no mail files (.eml, .box, .mbox) in "
+              f"{', '.join(str(p) for p in args.paths)}", file=sys.stderr)
+        return 1
     if not args.json:
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
         mode = " (dry run: nothing kept, nothing sent)" if args.dry_run else ""
-        print(f"{sum(counts.values())} message(s): {summary or 'none'}{mode}")
+        print(f"{sum(counts.values())} message(s): {summary}{mode}")
     return 1 if counts["rejected"] else 0
 
 
@@ -153,10 +159,22 @@ async def requeue(config: Config) -> int:
     return 1 if failing else 0
 
 
-# --- commands owned by others (placeholders until they land) -------------------------------
+# --- links ---------------------------------------------------------------------------------
 
 
 async def links(args: argparse.Namespace, config: Config) -> int:
+    """Deep links and QR codes. An ``--out`` that is a file, or a folder we may not write,
+    used to end in a traceback after Telegram had been asked; now it is named, and a file
+    is refused before asking."""
     from bot.links import main as print_links
 
-    return await print_links(config.telegram, list(config.buildings), args.out)
+    if args.out.exists() and not args.out.is_dir():
+        print(f"domovoy links: --out {args.out} is a file; give a folder for the QR codes",
+              file=sys.stderr)
+        return 2
+    try:
+        return await print_links(config.telegram, list(config.buildings), args.out)
+    except OSError as exc:
+        print(f"domovoy links: cannot write the QR codes to {args.out}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1

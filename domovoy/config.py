@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
     ValidationError,
+    field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.settings import TelegramConfig
 from intake.email_settings import ImapConfig, SmtpConfig
@@ -30,11 +34,38 @@ from workflow.settings import (
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/domovoy.sqlite3"
+# The one asyncio driver each database is run with; a URL naming no driver gets this one.
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+URL_FORMS = "sqlite+aiosqlite:///path/to/file.sqlite3 or postgresql+asyncpg://user@host/db"
+
 
 class DatabaseConfig(Strict):
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
     sqlite_driver: Literal["inline", "thread"] = "inline"
+
+    @field_validator("url")
+    @classmethod
+    def _async_url(cls, url: str) -> str:
+        """A URL SQLAlchemy cannot parse, or one for a driver we do not ship, used to pass
+        check-config and then crash every command with a traceback from deep inside the
+        engine. A URL naming no driver (``postgresql://``, the form every other tool takes)
+        gets ours. The URL is never echoed back: it may hold a password."""
+        if not url.strip():
+            raise ValueError(f"empty; expected {URL_FORMS}")
+        try:
+            parsed = make_url(url.strip())
+        except ArgumentError:
+            raise ValueError(f"not a database URL; expected {URL_FORMS}") from None
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        if backend not in ASYNC_DRIVERS:
+            raise ValueError(f"unsupported database {backend!r}; expected {URL_FORMS}")
+        if "+" not in parsed.drivername:
+            parsed = parsed.set(drivername=f"{backend}+{ASYNC_DRIVERS[backend]}")
+        elif driver != ASYNC_DRIVERS[backend]:
+            raise ValueError(f"driver {driver!r} is not supported for {backend}; use "
+                             f"{backend}+{ASYNC_DRIVERS[backend]}://")
+        return parsed.render_as_string(hide_password=False)
 
 
 class Config(Strict):
@@ -53,6 +84,18 @@ class Config(Strict):
     classifier_rules: list[Path] = []
     timezone: str = "Europe/Moscow"
     mail_domain: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """An unknown zone passed check-config and crashed ``status``, ``report`` and ``run``
+        on their first date."""
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}; use an IANA name such as "
+                             "Europe/Moscow") from None
+        return name
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -92,6 +135,12 @@ class ConfigError(Exception):
     """A configuration problem, worded for the operator: file, key, what is wrong."""
 
 
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be opened or brought up to date, worded for the
+    operator: which database (its password hidden) and why. It lives here, beside
+    :class:`ConfigError`, so the CLI can catch it without importing the application."""
+
+
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "DOMOVOY_DATABASE_URL": ("database", "url"),
     "DOMOVOY_TELEGRAM_TOKEN": ("telegram", "token"),
@@ -115,6 +164,24 @@ def _apply_env(data: dict[str, Any], env: dict[str, str]) -> None:
         if not isinstance(target, dict):
             continue
         target[key] = env[var]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word, so a second ``telegram:``
+    pasted at the end of a file silently replaced the first; YAML itself forbids it."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = self.construct_object(key_node, deep=False)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice (first on line {seen[key]})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -146,7 +213,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{where}: cannot read the config file: {exc}") from None
         try:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" line {mark.line + 1}" if mark is not None else ""
