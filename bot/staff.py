@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -102,20 +103,33 @@ def build_router(deps: BotDeps) -> Router:
             return t("need_role", role=text.rsplit("the ", 1)[-1].split(" ")[0])
         return t("refusal")
 
-    async def act(number: str, user_id: int, action: str, note: str | None = None) -> str:
-        """Run one workflow action; the answer is what the staff member should be told."""
+    async def act(number: str, user_id: int, action: str, note: str | None = None,
+                  *, answered: Callable[[str], Awaitable[None]] | None = None) -> str:
+        """Run one workflow action; the answer is what the staff member should be told.
+
+        ``answered(answer)`` tells them before the cards are redrawn: resolving an incident
+        redraws every card of it, a round trip to Telegram each, and a button press answered
+        only after them all was past its life (Telegram refused the answer, and the button
+        span and stopped with no word)."""
         try:
             result = await deps.cases.act(number, user_id, action, note)
         except NotAllowed as exc:
-            return refusal(exc)
+            answer = refusal(exc)
         except AlreadyTaken as exc:
-            return t("taken_by", owner=exc.owner)
+            answer = t("taken_by", owner=exc.owner)
         except TransitionError as exc:
-            return t("transition_error", stage=exc.current)
+            answer = t("transition_error", stage=exc.current)
         except CaseNotFound:
-            return t("not_found", number=number)
-        await deps.cards.refresh_by_number(result.case_number)
-        return t("done", result=result)
+            answer = t("not_found", number=number)
+        else:
+            answer = t("done", result=result)
+            if answered is not None:
+                await answered(answer)
+                answered = None
+            await deps.cards.refresh_by_number(result.case_number)
+        if answered is not None:
+            await answered(answer)
+        return answer
 
     @router.message(F.migrate_to_chat_id)
     async def upgraded(message: Message) -> None:
@@ -165,9 +179,11 @@ def build_router(deps: BotDeps) -> Router:
             await state.update_data(number=number, thread=thread_of(query.message))
             await toast(query, t("ask_question"), alert=True)
             return
-        answer = await act(number, query.from_user.id, callback_data.a)
-        failed = not answer.startswith(number)
-        await toast(query, answer, alert=failed)
+
+        async def answered(answer: str) -> None:
+            await toast(query, answer, alert=not answer.startswith(number))
+
+        await act(number, query.from_user.id, callback_data.a, answered=answered)
 
     @router.callback_query(CaseCb.filter(F.a == "rc"))
     async def reclassify_menu(query: CallbackQuery, callback_data: CaseCb) -> None:
@@ -224,13 +240,13 @@ def build_router(deps: BotDeps) -> Router:
         except (ValueError, CaseNotFound):
             await toast(query, t("not_found", number=number), alert=True)
             return
+        await toast(query, t("reclassified", result=result))  # before the redraws: see act
         await deps.cards.refresh_by_number(result.case_number)
         await deps.cards.rename_topic(callback_data.id, was=topic_was)
         if query.message is not None:
             async with wf.sessions() as session:
                 case = await session.get_one(Case, callback_data.id)
             await edit_markup(query, card_keyboard(texts, lang, case))
-        await toast(query, t("reclassified", result=result))
 
     @router.callback_query(CaseCb.filter(F.a == "show"))
     async def show_case(query: CallbackQuery, callback_data: CaseCb) -> None:

@@ -20,10 +20,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from bot.callbacks import CaseCb
 from bot.sender import SendLimits
 from domovoy.peers.telegram_flood import FloodLimits
-from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
-from tests.test_bot_fuzz import cases_of, open_case, refused, register, run
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, StrictBotAPIEmulator, TelegramHarness
+from tests.test_bot_fuzz import answer_to, cases_of, open_case, press, refused, register, run
 from tests.test_bot_strict import PNG
 from workflow.clock import ManualClock
 
@@ -35,12 +36,13 @@ Json = dict[str, Any]
 
 
 async def scaled(make_telegram: MakeTelegram, window: float, group_max: int = 20,
-                 **config: Any) -> TelegramHarness:
+                 private_interval: float = 1.0, **config: Any) -> TelegramHarness:
     """The bot and the server on the same shrunk group window (the pace 1/60 of it, as
-    Telegram's 1 s is of its 60 s)."""
-    h = await make_telegram(limits=SendLimits(group_max=group_max, group_window_s=window),
-                            **config)
-    h.emu.flood_limits = FloodLimits(group_max=group_max, group_window=window)
+    Telegram's 1 s is of its 60 s) and the same private chat's pace."""
+    h = await make_telegram(limits=SendLimits(group_max=group_max, group_window_s=window,
+                                              private_interval_s=private_interval), **config)
+    h.emu.flood_limits = FloodLimits(group_max=group_max, group_window=window,
+                                     private_per_second=1 / private_interval)
     return h
 
 
@@ -159,3 +161,35 @@ async def test_staff_learn_that_a_resident_blocked_the_bot_when_the_groups_budge
     await h.until(told, timeout=10, what="staff to be told on the card")
     assert sum("заблокировал бота" in t for t in h.texts_to(STAFF_CHAT)) == 1
     assert h.emu.flood_error_count == 0, h.emu.flood_hits
+
+
+# --- a button press answered in time -------------------------------------------------------
+
+
+async def test_resolving_a_large_incident_answers_the_press_before_redrawing_its_cards(
+        make_telegram: MakeTelegram) -> None:
+    """Eight residents report one outage; resolving it redraws all eight cards. The press was
+    answered only after every redraw, each a round trip to Telegram: past the query's life the
+    answer is refused, and staff saw the button spin and then nothing. The press is answered
+    first, and the cards are redrawn all the same."""
+    h = await scaled(make_telegram, window=6.0, private_interval=0.05)  # eight sign-ups
+    users = [RESIDENT + i for i in range(8)]
+    for user in users:
+        register(h.emu, user)
+        h.emu.user_sends(user, "Во всём подъезде нет света, весь дом без электричества")
+    await run(h)
+    first, *others = await cases_of(h)
+    assert {c.incident_id for c in others} == {first.incident_id} != {None}
+    card = next(m for m in h.emu.sent_messages(STAFF_CHAT)
+                if first.number in (m.get("text") or "") and m.get("reply_markup"))
+    await press(h, IVAN, card, CaseCb(a="take", id=first.id).pack())
+    assert isinstance(h.emu, StrictBotAPIEmulator)
+    h.emu.round_trip["editMessageText"] = 0.25  # eight redraws: 2 s
+    h.emu.callback_query_life = 1.0  # Telegram's, shrunk alike
+    query = await press(h, IVAN, h.emu.message(STAFF_CHAT, card["message_id"]),
+                        CaseCb(a="resolve", id=first.id).pack())
+    assert first.number in answer_to(h, query)["text"]
+    assert not refused(h.emu)
+    redrawn = [h.emu.message(STAFF_CHAT, m["message_id"])["text"]
+               for m in h.emu.sent_messages(STAFF_CHAT) if m.get("reply_markup")]
+    assert len(redrawn) == 8 and all("Решено" in t for t in redrawn)

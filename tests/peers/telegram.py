@@ -6,7 +6,8 @@ against it — real aiogram session, long polling, the app's outbox with the bot
 registered — and can stop and start it again to test restarts.
 
 The emulator given to the bot's tests also keeps Telegram's pace of one message a second in a
-group (:func:`pace_groups`), which its own flood control leaves out.
+group (:func:`pace_groups`), which its own flood control leaves out, and can refuse a button
+press answered too late and give calls Telegram's round trip (:class:`StrictBotAPIEmulator`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,7 @@ from bot.settings import TelegramConfig
 from domovoy.app import App
 from domovoy.peers.telegram_api import BotAPIEmulator
 from domovoy.peers.telegram_flood import FloodController
+from domovoy.peers.telegram_state import BotWorld, Json, Params, bad_request
 from domovoy.runner import STOP_TIMEOUT_S
 
 STAFF_CHAT = -1001000000001
@@ -71,6 +74,45 @@ def pace_groups(emu: BotAPIEmulator, interval: float | None = None) -> None:
     (see :class:`PacedFloodController`); turned on for every test's emulator."""
     world = emu.world(emu.token)
     world.flood = PacedFloodController(limits=emu.flood_limits, interval=interval)
+
+
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+
+
+class StrictBotAPIEmulator(BotAPIEmulator):
+    """The emulator plus two things real Telegram does that it leaves out.
+
+    ``callback_query_life``: a button press must be answered within this many seconds of the
+    press, or Telegram refuses the answer (the person saw a spinner, then nothing). Telegram
+    does not publish the figure; tests set a shrunk one, None turns the check off.
+    ``round_trip``: seconds each call of a method takes (Telegram is not on loopback), so a
+    handler making many calls before answering a press takes as long as it would.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.callback_query_life: float | None = None
+        self.round_trip: dict[str, float] = {}
+        self._pressed: dict[str, float] = {}
+
+    def user_presses(self, user_id: int, message: Json | tuple[int, int], data: str, *,
+                     check_button: bool = True) -> Json:
+        query = super().user_presses(user_id, message, data, check_button=check_button)
+        self._pressed[query["id"]] = time.monotonic()
+        return query
+
+    async def execute(self, token: str, method: str, raw: dict[str, Any]) -> tuple[int, Json]:
+        delay = self.round_trip.get(method, 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        return await super().execute(token, method, raw)
+
+    async def _m_answer_callback_query(self, w: BotWorld, p: Params) -> bool:
+        pressed = self._pressed.get(p.get_str("callback_query_id") or "")
+        life = self.callback_query_life
+        if life is not None and pressed is not None and time.monotonic() - pressed > life:
+            raise bad_request(QUERY_TOO_OLD)
+        return await super()._m_answer_callback_query(w, p)
 
 
 def add_staff_chats(emu: BotAPIEmulator, *, forum: bool = False) -> None:
@@ -150,8 +192,9 @@ class TelegramHarness:
 
 
 @pytest.fixture
-async def tg_emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator() as emu:
+async def tg_emulator() -> AsyncIterator[StrictBotAPIEmulator]:
+    emu = StrictBotAPIEmulator()
+    async with emu:
         pace_groups(emu)
         yield emu
 
