@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -165,22 +164,10 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
             print(f"domovoy classify --train: the files have one label only for "
                   f"{', '.join(untaught)}; kept as the current model has it", file=sys.stderr)
         model = model.keeping(LearnedModel.source(MODEL_PATH), retrained=axes)
-    _save_whole(model, target)
+    model.save(target)
     print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
           f"case(s) -> {target}" + (f" (retrained: {', '.join(axes)})" if axes else ""))
     return 0
-
-
-def _save_whole(model: LearnedModel, target: Path) -> None:
-    """Write beside the target and rename over it: a Ctrl-C or a full disk halfway through
-    the write used to leave a truncated model (by default the shipped one), and every
-    classification after it failed."""
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        model.save(partial)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 async def classify(args: argparse.Namespace, config: Config) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import random
 import struct
 import sys
@@ -266,12 +267,20 @@ class LearnedModel:
         return LearnedModel(axes)
 
     def save(self, path: Path = MODEL_PATH) -> None:
+        """Written beside ``path`` and renamed over it: a Ctrl-C or a full disk halfway
+        through the write left a truncated model (by default the shipped one), and every
+        classification after it failed."""
         if self.axes is None:
             raise ValueError("a loaded model is not saved again; train one to save it")
         path.parent.mkdir(parents=True, exist_ok=True)
         axes = {name: _Columns.of(data).packed() for name, data in self.axes.items()}
-        path.write_text(json.dumps({"format": FORMAT, "axes": axes}, ensure_ascii=False,
-                                   separators=(",", ":")) + "\n", encoding="utf-8")
+        partial = path.with_name(f".{path.name}.partial")
+        try:
+            partial.write_text(json.dumps({"format": FORMAT, "axes": axes}, ensure_ascii=False,
+                                          separators=(",", ":")) + "\n", encoding="utf-8")
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def probabilities(self, axis: str, counts: Mapping[str, int]) -> Mapping[str, float]:
         """P(label | message) on one axis from the message's feature counts; empty when the
