@@ -88,8 +88,11 @@ def mail_domain(config: Config) -> str:
 
 
 async def start_services(config: Config, *, clock: Clock | None = None,
-                         telegram_session: Any = None, scheduler: bool = True) -> Services:
-    """Build the app and start everything the config switches on; returns a handle to stop."""
+                         telegram_session: Any = None, telegram_limits: Any = None,
+                         scheduler: bool = True) -> Services:
+    """Build the app and start everything the config switches on; returns a handle to stop.
+    ``telegram_limits`` (a :class:`bot.sender.SendLimits`): Telegram's own unless given, as
+    the demo does for its compressed day."""
     app = await build_app(config, clock=clock)
     services = Services(app)
     if config.imap or config.smtp:
@@ -104,7 +107,7 @@ async def start_services(config: Config, *, clock: Clock | None = None,
         from bot.channel import TelegramChannel
 
         telegram = TelegramChannel(config.telegram, app.wf, app.intake, app.cases,
-                                   session=telegram_session)
+                                   session=telegram_session, limits=telegram_limits)
         services.channels.append(telegram)
         app.register_sender("telegram", telegram.resident_sender)
         app.register_sender("staff", telegram.staff_sender)
