@@ -536,9 +536,30 @@ class Cards:
             except TelegramAPIError as exc:
                 if not_modified(exc):
                     self.showing(chat_id, message_id, markup, text)
+                elif "message to edit not found" in exc.message.lower():
+                    await self._card_again(case_id, message_id)
                 else:
                     log.warning("card of case %s not updated: %s", case_id, exc.message)
         await self.sync_topic(case_id)
+
+    async def _card_again(self, case_id: int, gone: int) -> None:
+        """Someone deleted the card (an admin tidying the chat): every redraw of it was
+        refused, and the case went on with no card showing its stage and no buttons. A new
+        card is posted through the outbox, where it waits for the group's budget like any."""
+        async with self.wf.sessions.begin() as session:
+            card = await session.get(TelegramCard, case_id)
+            case = await session.get_one(Case, case_id)
+            if card is None or card.message_id != gone:
+                return
+            card.message_id = None
+            building = self.wf.building(case.building_id)
+            await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
+                          recipient=f"chat:{building.code}" if building else "chat:",
+                          purpose="staff_new_case", key=f"telegram:card_again:{case_id}:{gone}",
+                          payload=staff_payload(case.id, case.number, "", "", self.lang),
+                          case_id=case.id, automatic=False)
+        log.warning("the card of case %s was deleted: a new one is posted", case_id)
+        self.wf.wake_outbox()
 
     def _redraw_later(self, case_id: int, delay: float) -> None:
         if case_id in self._redraws:

@@ -193,3 +193,26 @@ async def test_resolving_a_large_incident_answers_the_press_before_redrawing_its
     redrawn = [h.emu.message(STAFF_CHAT, m["message_id"])["text"]
                for m in h.emu.sent_messages(STAFF_CHAT) if m.get("reply_markup")]
     assert len(redrawn) == 8 and all("Решено" in t for t in redrawn)
+
+
+# --- a card someone deleted ------------------------------------------------------------------
+
+
+async def test_a_card_someone_deleted_is_posted_again_when_its_case_moves_on(
+        telegram: TelegramHarness) -> None:
+    """An admin tidying the chat deletes a case's card. Telegram refuses every redraw of it
+    ("message to edit not found"), and the case went on with no card showing its stage and
+    no buttons to press. When the case moves on, a new card shows where it stands."""
+    h = telegram
+    case, card = await open_case(h)
+    h.emu.world(h.emu.token).chat(STAFF_CHAT).deleted.add(card["message_id"])
+    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT)
+    await run(h)
+    detail = h.emu.sent_messages(STAFF_CHAT)[-1]
+    await press(h, IVAN, detail, CaseCb(a="take", id=case.id).pack())
+    [again] = [m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("reply_markup")
+               and case.number in (m.get("text") or "")
+               and m["message_id"] not in (card["message_id"], detail["message_id"])]
+    assert "Иван" in again["text"] and again["text"] != card["text"]  # taken, by whom
+    assert CaseCb(a="resolve", id=case.id).pack() in str(again["reply_markup"])
+    assert not refused(h.emu, allowed=("message to edit not found",))
