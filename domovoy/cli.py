@@ -120,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"domovoy {args.command}: interrupted; what was committed before stays, the rest "
               "was not done", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (``domovoy classify --jsonl … | head``): nothing is wrong here,
+        # and Python's flush at exit must not raise again on the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     finally:
         signal.signal(signal.SIGINT, previous)
 

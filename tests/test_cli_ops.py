@@ -260,3 +260,21 @@ def test_links_into_a_file_is_refused_before_asking_telegram(tmp_path: Path) -> 
     (tmp_path / "qr").write_text("", "utf-8")
     refused(cli(tmp_path, "--config", str(conf), "links", "--out", "qr"), 2,
             "--out qr is a file; give a folder")
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path: Path) -> None:
+    """`domovoy classify --jsonl … --eval | head -2`: the reader closes the pipe, which is no
+    mistake of the operator's; it printed a BrokenPipeError traceback."""
+    lines = tmp_path / "m.jsonl"
+    lines.write_text("".join(json.dumps({"id": i, "text": "Течёт кран на кухне"}) + "\n"
+                             for i in range(3000)), encoding="utf-8")
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "domovoy", "classify", "--jsonl", str(lines)],
+                            cwd=tmp_path, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
