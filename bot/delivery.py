@@ -7,7 +7,6 @@ so the bot learns the outcome by watching the outbox rows rather than from its o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +17,7 @@ from aiogram.types import ReactionTypeEmoji
 from sqlalchemy import select
 
 from bot.sender import TelegramOutput
+from workflow.clock import wait_event
 from workflow.context import Workflow
 from workflow.models import OutboxItem
 
@@ -115,5 +115,4 @@ class DeliveryWatch:
                 raise
             except Exception:
                 log.exception("delivery watch pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            await wait_event(self._wake, self.interval)

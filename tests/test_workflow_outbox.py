@@ -189,3 +189,19 @@ async def test_what_is_queued_during_a_pass_goes_out_in_it_once_and_in_order(
     for recipient in ("busy", "neighbour"):
         ids = [o.outbox_id for o in sender.sent if o.recipient == recipient]
         assert ids == sorted(ids)
+
+
+@pytest.mark.parametrize("turns", range(5))
+async def test_the_delivery_loop_stops_when_cancelled_as_it_is_woken(app: App,
+                                                                     turns: int) -> None:
+    """A commit's wake and the shutdown's cancel in the same instant: ``asyncio.wait_for``
+    (Python 3.11) took the wake and dropped the cancel, the loop went on, and whoever awaited
+    it after cancelling (``domovoy run`` stopping, a test's teardown) waited for ever."""
+    loop = asyncio.create_task(app.outbox.run(idle=30))
+    await asyncio.sleep(0.2)  # idle, waiting to be woken
+    app.outbox.wake()
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(loop, 5)

@@ -6,6 +6,7 @@ forward (deadlines, escalation, retries) without sleeping.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -51,3 +52,19 @@ class ShiftedClock:
     def advance(self, delta: timedelta) -> datetime:
         self._offset += delta
         return self.now()
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True if it was set.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it can take the event and drop a cancellation
+    that arrives in the same instant (gh-86296), and a loop built on it then never stops: the
+    outbox's did, and whoever awaited it after cancelling (``domovoy run`` stopping, a test's
+    teardown under load) waited for ever. ``asyncio.timeout`` tells its own cancel from others.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

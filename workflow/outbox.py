@@ -9,7 +9,6 @@ message, not a new one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflow.clock import Clock
+from workflow.clock import Clock, wait_event
 from workflow.db import SessionFactory
 from workflow.models import Message, OutboxItem
 from workflow.rows import Prepared, dialect_name
@@ -397,5 +396,4 @@ class OutboxDispatcher:
             except Exception:
                 log.exception("outbox pass failed; retrying shortly")
                 wait = 5.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.05))
+            await wait_event(self._wake, max(wait, 0.05))

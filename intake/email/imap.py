@@ -60,6 +60,7 @@ from intake.email.bodystructure import (
 from intake.email_settings import ImapConfig
 from intake.message import InboundMessage
 from intake.tables import MailboxState
+from workflow.clock import wait_event
 from workflow.context import Workflow
 from workflow.health import read_health, record_health
 from workflow.intake import Action, IntakeResult, IntakeService
@@ -815,8 +816,7 @@ class ImapPoller:
             await self._idle(imap, min(seconds, IDLE_RENEW_S))
             return
         self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        await wait_event(self._wake, seconds)
 
     async def _idle(self, imap: IMAP4, seconds: float) -> None:
         """IDLE until the server pushes anything (new mail within ~0.5 s on Dovecot) or
@@ -851,8 +851,7 @@ class ImapPoller:
         if self._sleep is not None:
             await self._sleep(delay)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        await wait_event(self._stopping, delay)
 
     async def run(self) -> None:
         """Poll, wait for mail (IDLE or the interval), repeat; reconnect with capped backoff
