@@ -90,6 +90,8 @@ def parse_office_hours(value: Any) -> OfficeHours | None:
     if opens >= closes:
         raise ValueError(f"the office must open before it closes, got {value!r}")
     return OfficeHours(opens, closes)
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
