@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,6 +22,9 @@ from intake.email.loops import DEFAULT_AUTHORITY_DOMAINS, PUBLIC_MAIL_DOMAINS
 from workflow.clock import Clock
 from workflow.reports import queue_report
 from workflow.scheduler import build_scheduler
+
+if TYPE_CHECKING:
+    from bot.sender import SendLimits
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +91,12 @@ def mail_domain(config: Config) -> str:
 
 
 async def start_services(config: Config, *, clock: Clock | None = None,
-                         telegram_session: Any = None, telegram_limits: Any = None,
+                         telegram_session: Any = None,
+                         telegram_limits: SendLimits | None = None,
                          scheduler: bool = True) -> Services:
     """Build the app and start everything the config switches on; returns a handle to stop.
-    ``telegram_limits`` (a :class:`bot.sender.SendLimits`): Telegram's own unless given, as
-    the demo does for its compressed day."""
+    ``telegram_limits``: Telegram's own unless given, as the demo does for its compressed
+    day."""
     app = await build_app(config, clock=clock)
     services = Services(app)
     if config.imap or config.smtp:
