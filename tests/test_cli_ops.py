@@ -225,10 +225,13 @@ def test_ctrl_c_during_training_stops_it_and_writes_no_model(tmp_path: Path) -> 
                     out.write(line + "\n")
     model = tmp_path / "model.json"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
+    # An operator's terminal delivers Ctrl-C; a test run started in the background (CI under
+    # nohup) has SIGINT ignored, and a child inherits that: give it the terminal's default.
     proc = subprocess.Popen([sys.executable, "-m", "domovoy", "classify", "--train",
                              str(labelled), "--model-out", str(model)], cwd=tmp_path,
                             env={**environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(6)  # imported, reading and training
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
