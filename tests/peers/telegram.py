@@ -5,19 +5,18 @@ staff as members) and a :class:`TelegramHarness` that runs the real :class:`Tele
 against it — real aiogram session, long polling, the app's outbox with the bot's senders
 registered — and can stop and start it again to test restarts.
 
-The emulator given to the bot's tests also keeps Telegram's pace of one message a second in a
-group (:func:`pace_groups`), which its own flood control leaves out, and can refuse a button
-press answered too late and give calls Telegram's round trip (:class:`StrictBotAPIEmulator`).
+The emulator keeps Telegram's pace of one message a second in a group itself
+(:attr:`domovoy.peers.telegram_flood.FloodLimits.group_interval`, shrunk with the window); the
+one given to the bot's tests can also refuse a button press answered too late and give calls
+Telegram's round trip (:class:`StrictBotAPIEmulator`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -27,53 +26,12 @@ from bot.sender import SendLimits
 from bot.settings import TelegramConfig
 from domovoy.app import App
 from domovoy.peers.telegram_api import BotAPIEmulator
-from domovoy.peers.telegram_flood import FloodController
 from domovoy.peers.telegram_state import BotWorld, Json, Params, bad_request
 from domovoy.runner import STOP_TIMEOUT_S
 
 STAFF_CHAT = -1001000000001
 MANAGERS_CHAT = -1001000000009
 STAFF_IDS = {"ivan": 1001, "maria": 1002, "oleg": 1003, "anna": 1009}
-
-
-@dataclass
-class PacedFloodController(FloodController):
-    """The emulator's flood control plus a group's pace: Telegram asks for about one message a
-    second in any chat, groups included, beside a group's 20 a minute, and answers a burst
-    with 429. It "may allow short bursts", never saying how short, so this allows none: a bot
-    that relies on them meets 429s from the real server on a busy day.
-
-    ``interval`` None is 1/60 of the group window (1 s of Telegram's 60 s), so a test that
-    shrinks the window shrinks the pace with it, as :class:`bot.sender.SendLimits` does.
-    """
-
-    interval: float | None = None
-    _last: dict[int, float] = field(default_factory=dict)
-
-    def group_interval(self) -> float:
-        return self.limits.group_window / 60 if self.interval is None else self.interval
-
-    def check(self, chat_id: int, is_private: bool, now: float, count: int = 1) -> tuple[str, int]:
-        scope, wait = super().check(chat_id, is_private, now, count)
-        last = self._last.get(chat_id)
-        if scope or is_private or last is None:
-            return scope, wait
-        # A hair of slack for the float arithmetic of two clocks reading the same monotonic one.
-        if now - last < self.group_interval() - 1e-4:
-            return "group", max(1, math.ceil(last + self.group_interval() - now))
-        return "", 0
-
-    def record(self, chat_id: int, is_private: bool, now: float, count: int = 1) -> None:
-        super().record(chat_id, is_private, now, count)
-        if not is_private:
-            self._last[chat_id] = now
-
-
-def pace_groups(emu: BotAPIEmulator, interval: float | None = None) -> None:
-    """Make ``emu`` refuse a second message to a group sooner than ``interval`` after the last
-    (see :class:`PacedFloodController`); turned on for every test's emulator."""
-    world = emu.world(emu.token)
-    world.flood = PacedFloodController(limits=emu.flood_limits, interval=interval)
 
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
@@ -195,7 +153,6 @@ class TelegramHarness:
 async def tg_emulator() -> AsyncIterator[StrictBotAPIEmulator]:
     emu = StrictBotAPIEmulator()
     async with emu:
-        pace_groups(emu)
         yield emu
 
 
