@@ -8,18 +8,19 @@ import re
 import socket
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domovoy.config import Config, DatabaseUnavailable
+from domovoy.config import Config, DatabaseUnavailable, NoDatabase
 from intake.classifier import Classifier
 from intake.classifier.learned import LearnedModel
 from workflow.cases import CaseActions
 from workflow.clock import Clock, SystemClock
 from workflow.context import Workflow
-from workflow.db import SCHEMA_HEAD, make_engine, session_factory, upgrade
+from workflow.db import SCHEMA_HEAD, make_engine, schema_revision, session_factory, upgrade
 from workflow.escalation import Escalator
 from workflow.intake import IntakeService
 from workflow.notify import Notifier
@@ -50,21 +51,64 @@ def _reason(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _unavailable(url: str, exc: Exception) -> DatabaseUnavailable | None:
+    """The failures an operator causes (a server that is down, a wrong database name, a file
+    that is no database, a database from a newer Domovoy) as :class:`DatabaseUnavailable`;
+    None for anything else, which is a bug to show with its traceback."""
+    # Alembic's own error, without importing Alembic where the upgrade did not need it
+    alembic_errors = sys.modules.get("alembic.util.exc")
+    if not isinstance(exc, (SQLAlchemyError, OSError,
+                            *([alembic_errors.CommandError] if alembic_errors else []))):
+        return None
+    log.debug("opening the database failed", exc_info=True)
+    where = make_url(url).render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"cannot open the database {where}: {_reason(exc)}")
+
+
 async def upgrade_database(url: str) -> None:
-    """:func:`workflow.db.upgrade`, with the failures an operator causes (a server that is
-    down, a wrong database name, a file that is no database, a database from a newer
-    Domovoy) raised as :class:`DatabaseUnavailable` instead of the driver's traceback."""
+    """:func:`workflow.db.upgrade`, with the failures an operator causes raised as
+    :class:`DatabaseUnavailable` instead of the driver's traceback."""
     try:
         await upgrade(url)
     except Exception as exc:
-        # Alembic's own error, without importing Alembic where the upgrade did not need it
-        alembic_errors = sys.modules.get("alembic.util.exc")
-        if not isinstance(exc, (SQLAlchemyError, OSError,
-                                *([alembic_errors.CommandError] if alembic_errors else []))):
+        unavailable = _unavailable(url, exc)
+        if unavailable is None:
             raise
-        log.debug("database upgrade failed", exc_info=True)
-        where = make_url(url).render_as_string(hide_password=True)
-        raise DatabaseUnavailable(f"cannot open the database {where}: {_reason(exc)}") from exc
+        raise unavailable from exc
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, as an absolute path (a relative one is relative to the
+    folder the command runs in); None for an in-memory database or another server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).absolute()
+
+
+async def require_database(url: str, key: str = "database.url") -> None:
+    """Refuse, with :class:`NoDatabase`, a database Domovoy never set up, before a command
+    that only reads or acts on existing data opens it (opening creates and migrates one).
+    ``key`` says where the operator set the URL (``database.url``, or the variable).
+    Creates nothing, not even a folder."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        folder = "" if path.parent.is_dir() else f", nor the folder {path.parent}"
+        raise NoDatabase(f"no database at {path}: there is no such file{folder} ({key}); "
+                         "check the path, or create a new database there with "
+                         "`domovoy db upgrade`")
+    try:
+        revision = await schema_revision(url)
+    except Exception as exc:
+        unavailable = _unavailable(url, exc)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
+    if revision is None:
+        where = path or make_url(url).render_as_string(hide_password=True)
+        raise NoDatabase(f"no Domovoy database at {where}: it has no Domovoy tables ({key}); "
+                         f"check the {'path' if path else 'name'}, or set one up there with "
+                         "`domovoy db upgrade`")
 
 
 @dataclass

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from domovoy.config import Config, ConfigError, DatabaseUnavailable, load_config
+from domovoy.config import Config, ConfigError, DatabaseUnavailable, NoDatabase, load_config
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"domovoy: bad config: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except NoDatabase as exc:
+        print(f"domovoy {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except DatabaseUnavailable as exc:
         print(f"domovoy {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -138,13 +141,28 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
               f"{len(config.staff)} staff, channels: {channels_on(config) or 'none'}")
         return 0
     from domovoy import commands
+    from domovoy.app import require_database, sqlite_file
 
+    if _reads_existing_data(args):
+        await require_database(config.database.url, _url_key())
+    new_file = sqlite_file(config.database.url)
+    if new_file is not None and new_file.exists():
+        new_file = None
     if command == "db":
+        from sqlalchemy.engine import make_url
+
         from domovoy.app import upgrade_database
 
         await upgrade_database(config.database.url)
-        print(f"database at {config.database.url} is up to date")
+        # the URL without its password, which this line printed for all to see
+        where = make_url(config.database.url).render_as_string(hide_password=True)
+        print(f"created a new database at {new_file}" if new_file else
+              f"database at {where} is up to date")
         return 0
+    if new_file is not None and command in ("run", "ingest-eml"):
+        # these start a new office's database, and a mistyped path starts one too: say so
+        print(f"domovoy {command}: no database at {new_file} yet ({_url_key()}): "
+              "creating a new one", file=sys.stderr)
     if command == "classify":
         from domovoy.classify_cmd import classify
 
@@ -182,6 +200,24 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         return await run_demo(quiet=args.quiet)
     raise AssertionError(command)
+
+
+def _reads_existing_data(args: argparse.Namespace) -> bool:
+    """Commands that only read or act on what a database already holds: pointed at a path
+    with no database (a typo), they used to create an empty one and report an office with
+    no cases. ``run``, ``demo``, ``db upgrade`` and ``ingest-eml`` start a new office's."""
+    if args.command in ("status", "report", "requeue"):
+        return True
+    if args.command == "classify":
+        return bool(args.with_corrections if args.train else args.correct or args.misfires)
+    return False
+
+
+def _url_key() -> str:
+    """Where the database URL came from, in the operator's words."""
+    if "DOMOVOY_DATABASE_URL" in os.environ:
+        return "database.url, set by DOMOVOY_DATABASE_URL"
+    return "database.url"
 
 
 def channels_on(config: Config) -> str:

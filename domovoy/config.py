@@ -141,6 +141,14 @@ class DatabaseUnavailable(Exception):
     :class:`ConfigError`, so the CLI can catch it without importing the application."""
 
 
+class NoDatabase(Exception):
+    """``database.url`` names no Domovoy database (a SQLite file that is not there, a database
+    never upgraded), for a command that only reads or acts on what is already in one: a
+    mistyped path used to create a new empty database and report an office without cases.
+    An operator's mistake, worded for the operator: which database, and the way to create
+    one."""
+
+
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "DOMOVOY_DATABASE_URL": ("database", "url"),
     "DOMOVOY_TELEGRAM_TOKEN": ("telegram", "token"),

@@ -1,0 +1,171 @@
+"""Operations, second round: what an operator and the staff notice.
+
+- a mistyped database path no longer passes for an office without cases;
+- a case held for office hours keeps its place in the staff's /open list;
+- ``status`` and ``report`` read right on a real database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(cwd: Path, *args: str, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    """The real entry point, run from a scratch folder (relative SQLite paths land there)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
+    environ["PYTHONPATH"] = str(ROOT)
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=cwd, env=environ,
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_line_refusal(out: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    for word in words:
+        assert word in out.stderr, out.stderr
+
+
+def config_with_db(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "domovoy.yaml"
+    path.write_text(f"database:\n  url: '{url}'\n", encoding="utf-8")
+    return path
+
+
+MAIL = (b"From: a@example.org\r\nTo: office@example.org\r\nSubject: Lift\r\n"
+        b"Message-ID: <round2@example.org>\r\nDate: Thu, 15 Jan 2026 09:00:00 +0000\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        + "Прошу починить лифт, не работает.\r\n".encode())
+
+
+# --- 1. a mistyped database path -----------------------------------------------------------
+
+READING_COMMANDS = [
+    ["status"],
+    ["report"],
+    ["requeue"],
+    ["classify", "--misfires"],
+    ["classify", "--correct", "A-1000", "category=heating"],
+    ["classify", "--train", "labelled.jsonl", "--with-corrections"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_a_mistyped_sqlite_path_is_refused_not_created(tmp_path: Path,
+                                                       command: list[str]) -> None:
+    """The office's database is var/domovoy.sqlite3; the config says var/domovy.sqlite3.
+    Each of these created and migrated an empty file there and reported no cases, no
+    quarantine, no corrections: the operator believed the office had none."""
+    (tmp_path / "var").mkdir()
+    real = tmp_path / "var" / "domovoy.sqlite3"
+    ingest = cli(tmp_path, "--config", str(config_with_db(
+        tmp_path, "sqlite+aiosqlite:///var/domovoy.sqlite3")), "ingest-eml",
+        str(_mail_file(tmp_path)))
+    assert ingest.returncode == 0, ingest.stderr
+    (tmp_path / "labelled.jsonl").write_text(
+        json.dumps({"text": "течёт кран", "kind": "request", "category": "plumbing",
+                    "scope": "unit", "urgency": "normal"}) + "\n", "utf-8")
+    typo = config_with_db(tmp_path, "sqlite+aiosqlite:///var/domovy.sqlite3")
+    out = cli(tmp_path, "--config", str(typo), *command)
+    one_line_refusal(out, 2, f"domovoy {command[0]}: no database at "
+                     f"{tmp_path / 'var' / 'domovy.sqlite3'}", "database.url",
+                     "domovoy db upgrade")
+    assert out.stdout == ""
+    assert sorted(p.name for p in (tmp_path / "var").iterdir() if "domovy." in p.name) == []
+    assert real.exists()
+
+
+def _mail_file(tmp_path: Path) -> Path:
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(MAIL)
+    return eml
+
+
+def test_a_missing_folder_is_named_and_not_created(tmp_path: Path) -> None:
+    """A path whose folder does not exist either: one line saying so, and no folder made."""
+    out = cli(tmp_path, "report",
+              env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///data/office.sqlite3"})
+    one_line_refusal(out, 2, f"no database at {tmp_path / 'data' / 'office.sqlite3'}",
+                     f"nor the folder {tmp_path / 'data'}",
+                     "database.url, set by DOMOVOY_DATABASE_URL", "domovoy db upgrade")
+    assert not (tmp_path / "data").exists()
+
+
+def test_an_empty_file_is_no_database_either(tmp_path: Path) -> None:
+    (tmp_path / "office.sqlite3").touch()
+    out = cli(tmp_path, "status",
+              env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///office.sqlite3"})
+    one_line_refusal(out, 2, f"no Domovoy database at {tmp_path / 'office.sqlite3'}",
+                     "domovoy db upgrade")
+
+
+def test_a_postgresql_database_never_set_up_is_refused(tmp_path: Path, pg_url: str) -> None:
+    """The server has the database (created by hand, or another program's), but Domovoy
+    never upgraded it: ``report`` created the tables and reported nothing."""
+    url = pg_url.replace("postgres@", "postgres:hunter2@")  # trust auth ignores it
+    out = cli(tmp_path, "report", env={"DOMOVOY_DATABASE_URL": url})
+    one_line_refusal(out, 2, "no Domovoy database at postgresql+asyncpg://postgres:***@",
+                     "domovoy db upgrade")
+    assert "hunter2" not in out.stderr
+    upgraded = cli(tmp_path, "db", "upgrade", env={"DOMOVOY_DATABASE_URL": url})
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "is up to date" in upgraded.stdout
+    assert "hunter2" not in upgraded.stdout  # it printed the URL with its password
+    assert cli(tmp_path, "report", env={"DOMOVOY_DATABASE_URL": url}).returncode == 0
+
+
+def test_db_upgrade_and_ingest_still_start_a_new_office_and_say_so(tmp_path: Path) -> None:
+    url = {"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///var/new.sqlite3"}
+    created = cli(tmp_path, "db", "upgrade", env=url)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == f"created a new database at {tmp_path / 'var/new.sqlite3'}"
+    again = cli(tmp_path, "db", "upgrade", env=url)
+    assert "is up to date" in again.stdout
+    status = cli(tmp_path, "status", env=url)
+    assert status.returncode == 0, status.stderr
+    assert "quarantine: 0" in status.stdout
+
+    other = {"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///mail/office.sqlite3"}
+    ingest = cli(tmp_path, "ingest-eml", str(_mail_file(tmp_path)), env=other)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "new_case" in ingest.stdout
+    assert (f"no database at {tmp_path / 'mail/office.sqlite3'} yet (database.url, set by "
+            "DOMOVOY_DATABASE_URL): creating a new one") in ingest.stderr
+    again_ingest = cli(tmp_path, "ingest-eml", str(_mail_file(tmp_path)), env=other)
+    assert "creating" not in again_ingest.stderr
+
+
+def test_run_still_creates_the_database_of_a_new_office(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
+    environ.update(PYTHONPATH=str(ROOT), DOMOVOY_DATABASE_URL="sqlite+aiosqlite:///var/d.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "domovoy", "run"], cwd=tmp_path, env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen: list[str] = []
+    try:
+        # its log says when it runs (and stops on SIGTERM); before that SIGTERM kills it
+        while not any("domovoy running" in line for line in seen):
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    stderr = "".join(seen) + rest
+    assert (tmp_path / "var" / "d.sqlite3").exists(), stderr
+    assert proc.returncode == 0, stderr
+    assert f"no database at {tmp_path / 'var/d.sqlite3'} yet" in stderr
+    assert "Traceback" not in stderr
