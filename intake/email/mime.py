@@ -24,6 +24,7 @@ from email.message import Message
 
 from intake.email.calendar import CalendarEvent, read_calendar
 from intake.email.charsets import (
+    blank_controls,
     decode_bytes,
     decode_header_value,
     normalize_charset,
@@ -1280,7 +1281,7 @@ def _unlabelled_base64(data: bytes) -> bytes | None:
 def _text_segment(text: str, *, html: bool, flowed: dict[str, str] | None = None) -> Segment:
     """Body text as a segment: line ends and no-break spaces made plain, flowed lines joined;
     HTML is left for :meth:`Segment.finish` to convert."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = blank_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u00a0", " ")
     if html:
         return Segment(text, True, None, pending_html=True)
