@@ -163,5 +163,6 @@ class TelegramChannel:
             await self._runner.cleanup()
             self._runner = None
         await self.deps.replies.close()
+        await self.output.close()
         if self._own_session:
             await self.bot.session.close()

@@ -99,7 +99,7 @@ class DeliveryWatch:
 
     async def _react(self, where: Tracked, emoji: str) -> None:
         try:
-            await self.output.unbudgeted(SetMessageReaction(
+            await self.output.edit(where.chat_id, where.message_id, SetMessageReaction(
                 chat_id=where.chat_id, message_id=where.message_id,
                 reaction=[ReactionTypeEmoji(emoji=emoji)]))
         except TelegramAPIError as exc:

@@ -756,7 +756,7 @@ def build_router(deps: BotDeps) -> Router:
         if msg is None or getattr(msg, "reply_markup", None) is None:
             return  # gone already (a second press): Telegram refuses an edit changing nothing
         try:
-            await deps.output.unbudgeted(EditMessageReplyMarkup(
+            await deps.output.edit(msg.chat.id, msg.message_id, EditMessageReplyMarkup(
                 chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=None))
         except TelegramAPIError as exc:
             log.info("buttons not removed: %s", exc)

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -60,6 +60,9 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | Forc
 # (sending the whole text again later repeated the parts already delivered); this many times.
 LATER_PART_ATTEMPTS = 3
 LATER_PART_MAX_WAIT_S = 120.0
+# An edit Telegram held up with 429 (or one for a chat it halted) is made this many times at
+# most, each after the pause it asked for.
+EDIT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,11 @@ class Governor:
             while len(budget.sends) > 1:
                 budget.sends.popleft()
 
+    def halted_for(self, chat_id: int) -> float:
+        """Seconds until Telegram allows this chat again after a 429 (0 = not halted)."""
+        budget = self._chats.get(chat_id)
+        return max(0.0, budget.halted_until - self.now()) if budget is not None else 0.0
+
     def halt(self, chat_id: int, seconds: float) -> None:
         """Telegram said 429 for this chat: nothing more goes there until it allows."""
         budget = self._chat(chat_id)
@@ -245,6 +253,7 @@ class TelegramOutput:
         self.governor = Governor(limits or SendLimits())
         self.calls = 0
         self.retry_afters = 0
+        self._edits: dict[tuple[int, int], asyncio.Task[None]] = {}
 
     async def call(self, chat_id: int, method: TelegramMethod[T], *, cost: int = 1,
                    max_wait: float | None = None) -> T:
@@ -272,6 +281,72 @@ class TelegramOutput:
                 self.retry_afters += 1
                 self.governor.halt(chat_id, exc.retry_after)
             raise
+
+    async def edit(self, chat_id: int, message_id: int, method: TelegramMethod[Any], *,
+                   done: Callable[[], None] | None = None) -> bool:
+        """Change a message already in the chat (its text, buttons or reaction).
+
+        An edit posts nothing, so it spends no budget; but a chat Telegram halted with 429 is
+        halted for edits too. An edit used to go at once, be refused again and be lost (a
+        card kept its old buttons, a resident's finished step kept buttons to press twice):
+        now it waits out ``retry_after`` in the background, as a send waits, and is made then.
+
+        True when made now; False when it waits (``done`` runs once it is made). A newer edit
+        of the same message replaces one still waiting (the newer one shows what is so now).
+        A refusal other than 429 is raised when made now, and logged when made later.
+        """
+        key = (chat_id, message_id)
+        self.drop_edit(chat_id, message_id)
+        wait = self.governor.halted_for(chat_id)
+        if wait <= 0:
+            try:
+                await self.unbudgeted(method)
+            except TelegramRetryAfter as exc:
+                wait = float(exc.retry_after)
+            else:
+                if done is not None:
+                    done()
+                return True
+        task = asyncio.get_running_loop().create_task(self._edit_later(key, method, wait, done))
+        self._edits[key] = task
+        task.add_done_callback(lambda t: self._edits.pop(key, None) if
+                               self._edits.get(key) is t else None)
+        return False
+
+    def drop_edit(self, chat_id: int, message_id: int) -> None:
+        """Forget an edit of this message still waiting (a redraw from the database
+        supersedes it)."""
+        waiting = self._edits.pop((chat_id, message_id), None)
+        if waiting is not None:
+            waiting.cancel()
+
+    async def _edit_later(self, key: tuple[int, int], method: TelegramMethod[Any],
+                          wait: float, done: Callable[[], None] | None) -> None:
+        chat_id, message_id = key
+        for _ in range(EDIT_ATTEMPTS):
+            await asyncio.sleep(max(wait, self.governor.halted_for(chat_id)))
+            try:
+                await self.unbudgeted(method)
+            except TelegramRetryAfter as exc:
+                wait = float(exc.retry_after)
+                continue
+            except TelegramAPIError as exc:
+                if "not modified" not in exc.message.lower():
+                    log.warning("edit of %s:%s not made: %s", chat_id, message_id, exc.message)
+                    return
+            if done is not None:
+                done()
+            return
+        log.warning("edit of %s:%s not made: flood control %d times", chat_id, message_id,
+                    EDIT_ATTEMPTS)
+
+    async def close(self) -> None:
+        """The channel stops: edits still waiting are not made (the next change redraws)."""
+        tasks = list(self._edits.values())
+        self._edits.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def send_text(self, chat_id: int, text: str, *, markup: Markup | None = None,
                         thread_id: int | None = None, reply_to: int | None = None,

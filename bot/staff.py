@@ -271,10 +271,11 @@ def build_router(deps: BotDeps) -> Router:
             shown = buttons_of(getattr(msg, "reply_markup", None))
         if shown == buttons_of(markup):
             return  # Telegram refuses an edit that changes nothing ("message is not modified")
+        chat_id, message_id = msg.chat.id, msg.message_id
         try:
-            await deps.output.unbudgeted(EditMessageReplyMarkup(
-                chat_id=msg.chat.id, message_id=msg.message_id, reply_markup=markup))
-            deps.cards.showing(msg.chat.id, msg.message_id, markup)
+            await deps.output.edit(chat_id, message_id, EditMessageReplyMarkup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup),
+                done=lambda: deps.cards.showing(chat_id, message_id, markup))
         except TelegramAPIError as exc:
             log.info("buttons not changed: %s", exc)
 
@@ -342,7 +343,7 @@ def build_router(deps: BotDeps) -> Router:
                     query = query.where(Case.building_id.in_(ids))
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             cases = list((await session.scalars(
-                query.order_by(Case.next_deadline.is_(None), Case.next_deadline, Case.id)
+                query.order_by(Case.due.is_(None), Case.due, Case.id)  # real due, not held
                 .limit(OPEN_LIST_MAX))).all())
         if not cases:
             await deps.reply(message, t("open_empty", title=title))

@@ -525,22 +525,34 @@ class Cards:
             markup = self.keyboard(case)
         chat_id, message_id = card.chat_id, card.message_id
         if self._shown.get((chat_id, message_id)) != (_digest(text), buttons_of(markup)):
-            try:
-                await self.output.unbudgeted(EditMessageText(
-                    chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup))
-                self.showing(chat_id, message_id, markup, text)
-            except TelegramRetryAfter as exc:
-                # Flood control: draw it once Telegram allows, not now and not never (the
-                # card went on showing the case as nobody's).
-                self._redraw_later(case_id, exc.retry_after)
-            except TelegramAPIError as exc:
-                if not_modified(exc):
-                    self.showing(chat_id, message_id, markup, text)
-                elif "message to edit not found" in exc.message.lower():
-                    await self._card_again(case_id, message_id)
-                else:
-                    log.warning("card of case %s not updated: %s", case_id, exc.message)
+            await self._draw(case_id, chat_id, message_id, text, markup)
         await self.sync_topic(case_id)
+
+    async def _draw(self, case_id: int, chat_id: int, message_id: int, text: str,
+                    markup: InlineKeyboardMarkup | None) -> None:
+        """Edit the card to show ``text`` and ``markup``, or draw it later when Telegram
+        halted the chat with 429: an edit then was refused again, and the card kept showing
+        the case as nobody's (a post there had met the 429, the edit went at once all the
+        same)."""
+        halted = self.output.governor.halted_for(chat_id)
+        if halted > 0:
+            self._redraw_later(case_id, halted)
+            return
+        self.output.drop_edit(chat_id, message_id)  # this draws the buttons as they are now
+        try:
+            await self.output.unbudgeted(EditMessageText(
+                chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup))
+            self.showing(chat_id, message_id, markup, text)
+        except TelegramRetryAfter as exc:
+            # Flood control: draw it once Telegram allows, not now and not never.
+            self._redraw_later(case_id, exc.retry_after)
+        except TelegramAPIError as exc:
+            if not_modified(exc):
+                self.showing(chat_id, message_id, markup, text)
+            elif "message to edit not found" in exc.message.lower():
+                await self._card_again(case_id, message_id)
+            else:
+                log.warning("card of case %s not updated: %s", case_id, exc.message)
 
     async def _card_again(self, case_id: int, gone: int) -> None:
         """Someone deleted the card (an admin tidying the chat): every redraw of it was

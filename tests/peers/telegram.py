@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -26,7 +27,15 @@ from bot.sender import SendLimits
 from bot.settings import TelegramConfig
 from domovoy.app import App
 from domovoy.peers.telegram_api import BotAPIEmulator
-from domovoy.peers.telegram_state import BotWorld, Json, Params, bad_request
+from domovoy.peers.telegram_flood import FloodHit
+from domovoy.peers.telegram_state import (
+    ApiError,
+    BotWorld,
+    Json,
+    Params,
+    RecordedRequest,
+    bad_request,
+)
 from domovoy.runner import STOP_TIMEOUT_S
 
 STAFF_CHAT = -1001000000001
@@ -35,16 +44,26 @@ STAFF_IDS = {"ivan": 1001, "maria": 1002, "oleg": 1003, "anna": 1009}
 
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+# Calls that put something in a chat or change a message there: what a flood wait holds up.
+FLOOD_WAITED = frozenset(m.lower() for m in (
+    "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendAudio",
+    "sendAnimation", "sendSticker", "sendMediaGroup", "sendLocation", "sendContact",
+    "copyMessage", "forwardMessage", "editMessageText", "editMessageReplyMarkup",
+    "editMessageCaption", "editMessageMedia", "setMessageReaction"))
 
 
 class StrictBotAPIEmulator(BotAPIEmulator):
-    """The emulator plus two things real Telegram does that it leaves out.
+    """The emulator plus three things real Telegram does that it leaves out.
 
     ``callback_query_life``: a button press must be answered within this many seconds of the
     press, or Telegram refuses the answer (the person saw a spinner, then nothing). Telegram
     does not publish the figure; tests set a shrunk one, None turns the check off.
     ``round_trip``: seconds each call of a method takes (Telegram is not on loopback), so a
     handler making many calls before answering a press takes as long as it would.
+    ``flood_wait``: a chat that got a 429 (flood control's or an injected one) refuses every
+    post and every edit there with 429 until its ``retry_after`` has passed: an edit that
+    ignored the pause used to pass here and be refused by Telegram. Counted in ``flood_hits``
+    (scope "wait").
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -52,6 +71,8 @@ class StrictBotAPIEmulator(BotAPIEmulator):
         self.callback_query_life: float | None = None
         self.round_trip: dict[str, float] = {}
         self._pressed: dict[str, float] = {}
+        self.flood_wait = True
+        self._waiting: dict[str, float] = {}  # chat id (as sent) -> end of its flood wait
 
     def user_presses(self, user_id: int, message: Json | tuple[int, int], data: str, *,
                      check_button: bool = True) -> Json:
@@ -63,7 +84,22 @@ class StrictBotAPIEmulator(BotAPIEmulator):
         delay = self.round_trip.get(method, 0.0)
         if delay:
             await asyncio.sleep(delay)
-        return await super().execute(token, method, raw)
+        chat = str(raw.get("chat_id"))
+        held = self.flood_wait and method.lower() in FLOOD_WAITED and "chat_id" in raw
+        if held and self._waiting.get(chat, 0.0) > self.now():
+            wait = max(1, math.ceil(self._waiting[chat] - self.now()))
+            w = self.world(token)
+            error = ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+            w.requests.append(RecordedRequest(method, raw, time.time(), False, 429,
+                                              error.description))
+            w.flood_hits.append(FloodHit(method, int(chat) if chat.lstrip("-").isdigit()
+                                         else 0, wait, "wait", time.time()))
+            return 429, error.body()
+        status, body = await super().execute(token, method, raw)
+        retry_after = (body.get("parameters") or {}).get("retry_after")
+        if held and status == 429 and isinstance(retry_after, int):
+            self._waiting[chat] = max(self._waiting.get(chat, 0.0), self.now() + retry_after)
+        return status, body
 
     async def _m_answer_callback_query(self, w: BotWorld, p: Params) -> bool:
         pressed = self._pressed.get(p.get_str("callback_query_id") or "")

@@ -1,0 +1,84 @@
+"""Round six: the bot against a Bot API server strict about flood waits, moved groups and
+restarts.
+
+The tests' emulator now keeps a chat's flood wait: after a 429 every post and edit there is
+refused until ``retry_after`` has passed, as Telegram does. Each test drives the real bot and
+asserts what a resident or staff member would notice: buttons that should go away do, a menu
+pressed for appears, photos reach the group staff work in, an answer to a command arrives
+although the bot restarted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.callbacks import CaseCb
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from tests.test_bot_fuzz import open_case, press, refused, resolve, run
+
+RESIDENT = 5001
+IVAN = STAFF_IDS["ivan"]
+INJECTED = "retry after 2"  # the 429 a test injects on purpose
+
+MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
+Json = dict[str, Any]
+
+
+def buttons(message: Json) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [b.get("callback_data") or "" for row in rows for b in row]
+
+
+# --- 1. edits keep a chat's flood wait ------------------------------------------------------
+
+
+async def test_rating_buttons_go_away_after_a_flood_wait_in_the_residents_chat(
+        telegram: TelegramHarness) -> None:
+    """Telegram answered a message to the resident with 429; the resident then rated the
+    job. Removing the rating buttons went at once, was refused (the chat's wait was not
+    over) and was never tried again: the buttons stayed to be pressed again."""
+    h = telegram
+    case, card = await open_case(h)
+    resolved = await resolve(h, case, card)
+    h.emu.fail_next("sendMessage", chat_id=RESIDENT, error_code=429, retry_after=2)
+    h.emu.user_sends(RESIDENT, "/status")
+    await run(h)
+    await press(h, RESIDENT, resolved, f"rate:{case.number}:5")
+    await h.until(lambda: not buttons(h.emu.message(RESIDENT, resolved["message_id"])),
+                  timeout=6, what="the rating buttons to go away")
+    assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits
+
+
+async def test_the_reclassify_menu_appears_after_a_flood_wait_in_the_staff_chat(
+        telegram: TelegramHarness) -> None:
+    """A staff command's answer met 429, then a dispatcher pressed "Reclassify": the menu
+    was refused (the group's wait was not over) and never shown; the press did nothing."""
+    h = telegram
+    case, card = await open_case(h)
+    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=2)
+    h.emu.user_sends(IVAN, "/open", chat_id=STAFF_CHAT)
+    await run(h)
+    await press(h, IVAN, card, CaseCb(a="rc", id=case.id).pack())
+    await h.until(lambda: any("r:" in b or "axis" in b for b in
+                              buttons(h.emu.message(STAFF_CHAT, card["message_id"]))),
+                  timeout=6, what="the reclassify menu")
+    assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits
+
+
+async def test_a_card_taken_during_a_flood_wait_shows_who_took_it(
+        telegram: TelegramHarness) -> None:
+    """The card's redraw after Take ignored the group's flood wait: refused, then drawn by
+    luck of a retry; now it waits for the pause Telegram asked for and is drawn once."""
+    h = telegram
+    case, card = await open_case(h)
+    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=2)
+    h.emu.user_sends(IVAN, "/open", chat_id=STAFF_CHAT)
+    await run(h)
+    await press(h, IVAN, card, CaseCb(a="take", id=case.id).pack())
+    await h.until(lambda: "Иван Петров" in (h.emu.message(STAFF_CHAT, card["message_id"])
+                                            .get("text") or ""), timeout=6, what="the redraw")
+    assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert len(h.emu.calls("editMessageText")) == 1
