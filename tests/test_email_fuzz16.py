@@ -40,3 +40,36 @@ def test_a_subject_in_utf16_read_byte_by_byte_loses_its_nuls_not_gains_blanks() 
     headers: list[tuple[str, str | bytes]] = [*BASE, ("Subject", "Leak".encode("utf-16-le"))]
     parsed = parse_mail(_plain(headers, "Течёт кран на кухне.".encode()), own_addresses=OWN)
     assert parsed.subject == "Leak"
+
+
+# --- 2. characters that show as nothing ----------------------------------------------------------
+
+
+_HYPHENATED = "В кв. 45 те\u00adчёт кран, за\u00adтопило сосе\u00adдей.\u200b\ufeff"
+
+
+@pytest.mark.parametrize(("ctype", "body"), [
+    ("text/plain", _HYPHENATED),
+    ("text/html", f"<p>{_HYPHENATED.replace(chr(0xad), '&shy;')}</p>"),  # Word, Outlook
+])
+def test_soft_hyphens_inside_words_do_not_split_them(ctype: str, body: str) -> None:
+    mail = raw_mail([*BASE, ("Subject", "Про\u00adблема".encode()), ("MIME-Version", "1.0"),
+                     ("Content-Type", f"{ctype}; charset=utf-8")], body.encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    # staff search for "течёт" and the classifier's words find the letter
+    assert parsed.text == "В кв. 45 течёт кран, затопило соседей."
+    assert parsed.subject == "Проблема"
+
+
+def test_a_bidi_override_does_not_show_the_subject_or_text_backwards() -> None:
+    mail = _plain([*BASE, ("Subject", "Течёт \u202eкран\u202c".encode())],
+                  "Течёт кран \u202eна кухне, кв. 45\u202c, срочно.".encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert (parsed.subject, parsed.text) == ("Течёт кран", "Течёт кран на кухне, кв. 45, срочно.")
+
+
+def test_emoji_sequences_and_right_to_left_words_stay_as_written() -> None:
+    text = "Опять течёт кран 💧 кв. 45 \u200fمرحبا 👨\u200d🔧 👍🏻"
+    parsed = parse_mail(_plain([*BASE, ("Subject", "😡 Течёт!".encode())], text.encode()),
+                        own_addresses=OWN)
+    assert (parsed.subject, parsed.text) == ("😡 Течёт!", text)

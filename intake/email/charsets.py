@@ -20,6 +20,7 @@ __all__ = [
     "blank_controls",
     "decode_bytes",
     "decode_header_value",
+    "drop_invisible",
     "looks_like_mojibake",
     "normalize_charset",
     "unfold",
@@ -509,10 +510,26 @@ def blank_controls(text: str, controls: re.Pattern[str] = _NULS) -> str:
     return controls.sub(blank, text)
 
 
+# Characters that show as nothing: a soft hyphen (Word and Outlook hyphenate long words with
+# it), a zero-width space, a word joiner, a byte order mark inside the text; and the bidi
+# embeddings, overrides and isolates, which turn the rest of a line round when staff read it
+# (left-to-right and right-to-left marks stay: they reorder nothing, only mark a direction).
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without characters that show as nothing (see ``_INVISIBLE``). The resident
+    wrote "те\u00adчёт" and saw "течёт"; staff's search and the classifier saw two halves of
+    a word and missed the leak, and an override in a subject showed it backwards."""
+    return text if text.isascii() else _INVISIBLE.sub("", text)
+
+
 def _strip_controls(text: str) -> str:
     """Header text is shown in lists and logs: no NULs or terminal escapes (see
-    :func:`blank_controls`: one that stood between two words leaves a blank there)."""
-    return blank_controls(text.replace("\t", " ").replace("\n", " "), _CONTROLS).strip()
+    :func:`blank_controls`: one that stood between two words leaves a blank there), nothing
+    invisible (:func:`drop_invisible`)."""
+    text = blank_controls(text.replace("\t", " ").replace("\n", " "), _CONTROLS)
+    return drop_invisible(text).strip()
 
 
 _ONLY_WORDS = re.compile(r"^\s*(=\?[^?\s]+\?[bBqQ]\?[^?]*\?=\s*)+$")

@@ -19,7 +19,12 @@ from email.message import Message
 from typing import TYPE_CHECKING
 
 from intake.classifier.translit import is_transliterated
-from intake.email.charsets import decode_bytes, decode_header_value, unwrap_encoded_address
+from intake.email.charsets import (
+    decode_bytes,
+    decode_header_value,
+    drop_invisible,
+    unwrap_encoded_address,
+)
 from intake.email.html_text import html_to_text, is_html_markup
 from intake.email.loops import (
     DEFAULT_AUTHORITY_DOMAINS,
@@ -738,7 +743,12 @@ def _plain_html(seg: Segment) -> Segment:
 
 
 def _nfc(text: str) -> str:
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    """``text`` composed (NFC) and without what shows as nothing (:func:`drop_invisible`);
+    a blank left at an end once that is gone goes too, as the text's others went before."""
+    if text.isascii():
+        return text
+    shown = drop_invisible(text)
+    return unicodedata.normalize("NFC", shown if shown == text else shown.strip())
 
 
 # Words of an address or a contact line. Foreign tenants copy their Russian address and phone
