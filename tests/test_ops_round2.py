@@ -12,9 +12,19 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from domovoy.app import App, build_app
+from tests.conftest import make_config
+from tests.helpers import LEAK, tg_message
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
+from workflow.clock import ManualClock
+from workflow.models import Case
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,3 +179,83 @@ def test_run_still_creates_the_database_of_a_new_office(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert f"no database at {tmp_path / 'var/d.sqlite3'} yet" in stderr
     assert "Traceback" not in stderr
+
+
+# --- 2. a case held for office hours keeps its place in /open --------------------------------
+
+OPENING_TUESDAY = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)  # 09:00 Moscow; Monday is a holiday
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Friday 16 January 2026, 20:00 in Moscow: the office (09:00–18:00) has closed."""
+    return ManualClock(datetime(2026, 1, 16, 17, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def app(sqlite_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    """The application of an office with hours, for the bot harness (``make_telegram``)."""
+    application = await build_app(make_config(sqlite_url, sla={
+        "office_hours": "09:00-18:00", "holidays": ["2026-01-19"]}), clock=clock)
+    yield application
+    await application.close()
+
+
+async def open_list(h: TelegramHarness) -> list[str]:
+    """The case numbers of the staff chat's /open list, top first."""
+    h.emu.user_sends(STAFF_IDS["ivan"], "/open", chat_id=STAFF_CHAT)
+    await h.settle()
+    text = h.texts_to(STAFF_CHAT)[-1]
+    return [line.split(" · ")[0].removeprefix("• ") for line in text.splitlines()
+            if line.startswith("• ")]
+
+
+async def test_the_most_overdue_case_stays_on_top_of_the_open_list(
+        telegram: TelegramHarness, clock: ManualClock) -> None:
+    """A leak reported on Friday evening is overdue from Saturday 20:00; nobody is pinged
+    until the office opens on Tuesday. Holding it set its next deadline to Tuesday 09:00, and
+    /open, which sorted by that, put a case not due until Tuesday 08:00 above it; once the
+    managers had been told (the last level), it had no next deadline at all and fell to the
+    bottom of the list, below cases that were not even late, and off it past thirty."""
+    app = telegram.app
+    friday = await app.intake.ingest(tg_message(830, "Течёт кран", clock.now(), preset=LEAK))
+    clock.advance(timedelta(hours=24, minutes=1))  # Saturday 20:01: late, held till Tuesday
+    assert (await app.escalator.run_pass()).held == 1
+    clock.set(datetime(2026, 1, 19, 5, 0, tzinfo=UTC))  # Monday (a holiday) 08:00
+    monday_8 = await app.intake.ingest(tg_message(831, "Течёт труба", clock.now(), preset=LEAK))
+    clock.advance(timedelta(hours=2))
+    monday_10 = await app.intake.ingest(tg_message(832, "Течёт батарея", clock.now(),
+                                                   preset=LEAK))
+    by_due = [friday.case_number, monday_8.case_number, monday_10.case_number]
+    async with app.wf.sessions() as s:
+        held = await s.scalar(select(Case).where(Case.number == friday.case_number))
+    assert held is not None and held.next_deadline == OPENING_TUESDAY  # as before
+    assert await open_list(telegram) == by_due
+
+    clock.set(OPENING_TUESDAY + timedelta(minutes=1))  # the head hears of the first two
+    assert (await app.escalator.run_pass()).escalated == 2
+    clock.advance(timedelta(hours=4, minutes=1))  # then the managers; the third is late now
+    assert (await app.escalator.run_pass()).escalated == 3
+    assert await open_list(telegram) == by_due
+
+
+async def test_the_real_due_moment_reads_the_same_in_python_and_in_sql(
+        any_app: App, clock: ManualClock) -> None:
+    """``Case.due`` on SQLite and PostgreSQL: the answer deadline until staff answer, then the
+    fix deadline; none while the case waits on the resident, nor once it is resolved."""
+    app = any_app
+    numbers = [str((await app.intake.ingest(tg_message(840 + n, "Течёт кран", clock.now(),
+                                                       preset=LEAK))).case_number)
+               for n in range(4)]
+    waiting, taken, unanswered, resolved = numbers
+    clock.advance(timedelta(minutes=5))
+    await app.cases.act(taken, 1001, "take")
+    await app.cases.act(waiting, 1001, "need_info", "Какой этаж?")
+    await app.cases.act(resolved, 1001, "resolve")
+    async with app.wf.sessions() as s:
+        cases = {c.number: c for c in await s.scalars(select(Case))}
+        in_sql = {n: d for n, d in (await s.execute(select(Case.number, Case.due))).all()}
+    assert {n: c.due for n, c in cases.items()} == in_sql == {
+        unanswered: cases[unanswered].respond_due, taken: cases[taken].resolve_due,
+        waiting: None, resolved: None}
+    assert cases[unanswered].respond_due is not None and cases[taken].resolve_due is not None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -24,10 +25,17 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    null,
+    or_,
     text,
 )
+from sqlalchemy import case as when
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from workflow.stages import Stage
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -52,6 +60,17 @@ def _sparse_index(name: str, column: str) -> Index:
     and PostgreSQL still use it."""
     where = text(f"{column} IS NOT NULL")
     return Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
+def stage_due(stage: str, *, paused: bool, answered: bool, respond_due: datetime | None,
+              resolve_due: datetime | None) -> datetime | None:
+    """The deadline that matters now: answer first, then fix; none once resolved or closed,
+    or while the case waits on the resident (its clock stopped)."""
+    if stage in (Stage.RESOLVED, Stage.CLOSED) or paused:
+        return None
+    if not answered and respond_due is not None:
+        return respond_due
+    return resolve_due
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -181,6 +200,26 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+    @hybrid_property
+    def due(self) -> datetime | None:
+        """When the case is really due (:func:`stage_due`), for lists that put the most
+        overdue first. ``next_deadline`` is not that: it is when the escalation pass next
+        looks at the case, which the pass moves on (to the office's opening for a case that
+        can wait the night, a step later at each level, to none after the last one)."""
+        return stage_due(self.stage, paused=self.paused_at is not None,
+                         answered=self.first_response_at is not None,
+                         respond_due=self.respond_due, resolve_due=self.resolve_due)
+
+    @due.inplace.expression
+    @classmethod
+    def _due_expression(cls) -> ColumnElement[datetime | None]:
+        return when(
+            (or_(cls.stage.in_((Stage.RESOLVED, Stage.CLOSED)), cls.paused_at.is_not(None)),
+             null()),
+            (and_(cls.first_response_at.is_(None), cls.respond_due.is_not(None)),
+             cls.respond_due),
+            else_=cls.resolve_due)
 
 
 class Message(Base):

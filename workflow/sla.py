@@ -6,9 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from intake.labels import Kind, Urgency
-from workflow.models import Case
+from workflow.models import Case, stage_due
 from workflow.settings import SlaClock, SlaConfig, WorkingDays
-from workflow.stages import Stage
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -81,12 +80,10 @@ class SlaPolicy:
     @staticmethod
     def next_due(stage: str, *, paused: bool, answered: bool, respond_due: datetime | None,
                  resolve_due: datetime | None) -> datetime | None:
-        """The deadline that matters now: answer first, then fix; none once resolved or paused."""
-        if stage in (Stage.RESOLVED, Stage.CLOSED) or paused:
-            return None
-        if not answered and respond_due is not None:
-            return respond_due
-        return resolve_due
+        """The deadline that matters now (:func:`workflow.models.stage_due`): where the
+        escalation pass starts watching the case."""
+        return stage_due(stage, paused=paused, answered=answered, respond_due=respond_due,
+                         resolve_due=resolve_due)
 
     @classmethod
     def refresh_next(cls, case: Case) -> None:
