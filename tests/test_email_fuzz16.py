@@ -1,7 +1,11 @@
 """Sixteenth round: a NUL written where a blank was (a broken web form or mailer) leaves the
-blank, in the subject, the sender's name and the text."""
+blank, in the subject, the sender's name and the text; characters that show as nothing (soft
+hyphens, zero-width spaces, bidi overrides) do not split words or turn lines round; a letter
+nested deeper than the MIME depth limit keeps its text and files."""
 
 from __future__ import annotations
+
+import base64
 
 import pytest
 
@@ -73,3 +77,32 @@ def test_emoji_sequences_and_right_to_left_words_stay_as_written() -> None:
     parsed = parse_mail(_plain([*BASE, ("Subject", "😡 Течёт!".encode())], text.encode()),
                         own_addresses=OWN)
     assert (parsed.subject, parsed.text) == ("😡 Течёт!", text)
+
+
+# --- 3. MIME nested past the depth limit ---------------------------------------------------------
+
+
+def _nest(inner: str, levels: int) -> str:
+    """``inner`` wrapped in ``levels`` multipart/mixed parts of one child each."""
+    for n in range(levels):
+        inner = (f'Content-Type: multipart/mixed; boundary="b{n}"\r\n\r\n'
+                 f"--b{n}\r\n{inner}\r\n--b{n}--")
+    return inner
+
+
+@pytest.mark.parametrize("levels", [12, 100])
+def test_a_letter_nested_a_hundred_levels_deep_keeps_its_text_and_photo(levels: int) -> None:
+    photo = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)).decode()
+    inner = ('Content-Type: multipart/mixed; boundary="in"\r\n\r\n'
+             '--in\r\nContent-Type: multipart/alternative; boundary="alt"\r\n\r\n'
+             "--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nТечёт кран, кв. 45.\r\n"
+             "--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Течёт кран, кв. 45.</p>"
+             "\r\n--alt--\r\n"
+             "--in\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
+             f'Content-Disposition: attachment; filename="kran.jpg"\r\n\r\n{photo}\r\n--in--')
+    mail = raw_mail([*BASE, ("Subject", "Кран"), ("MIME-Version", "1.0")], b"")
+    mail = mail.removesuffix(b"\r\n\r\n") + b"\r\n" + _nest(inner, levels).encode() + b"\r\n"
+    parsed = parse_mail(mail, own_addresses=OWN)
+    # it opened a case with no text: the parts below the tenth level were left out
+    assert parsed.text == "Течёт кран, кв. 45."
+    assert [a.filename for a in parsed.attachments] == ["kran.jpg"]

@@ -585,7 +585,8 @@ class _Walker:
             )
             if children:
                 if depth >= self.limits.max_depth:
-                    self.result.note("MIME nesting too deep: inner parts ignored")
+                    self.result.note("MIME nesting too deep: inner parts read one by one")
+                    self.flat(children, path, depth, role)
                     return
                 self.multipart(ctype, params, children, path, depth, role)
             else:
@@ -593,6 +594,26 @@ class _Walker:
             return
         ref = _join(path, 1) if root else (path or "1")
         self.leaf(part, headers, ctype, params, ref, depth, role)
+
+    def flat(self, children: list[Message], path: str, depth: int, role: str) -> None:
+        """The parts below the nesting limit, each read at the limit's depth without recursing
+        (a loop, not a call per level). Ignored, they took the resident's only text with them:
+        a mail nested deeper than the limit (a generator gone wrong, a chain of forwards)
+        opened an empty case. Of a multipart/alternative only its first text/plain branch is
+        read, so the letter is not there twice."""
+        stack = [(child, _join(path, i)) for i, child in reversed(list(enumerate(children, 1)))]
+        while stack:
+            part, at = stack.pop()
+            inner = ([c for c in part.get_payload() if isinstance(c, Message)]
+                     if part.is_multipart() else [])
+            if not inner:
+                self.entity(part, at, depth, root=False, role=role)
+                continue
+            numbered = list(enumerate(inner, 1))
+            if part.get_content_type() == "multipart/alternative":
+                plain = [(i, c) for i, c in numbered if c.get_content_type() == "text/plain"]
+                numbered = plain[:1] or numbered
+            stack.extend((c, _join(at, i)) for i, c in reversed(numbered))
 
     def children(self, children: list[Message], path: str, depth: int, role: str,
                  *, main: int | None = None, main_role: str = "body") -> None:
