@@ -456,6 +456,15 @@ class Cards:
                     TelegramMessageLink.source == source).limit(1))
                 if done is not None:
                     return f"{chat_id}:{done}"
+        if card is not None and card.chat_id != chat_id and self.chats.resolve(
+                card.chat_id) == chat_id:
+            # The card is in the group as it was before Telegram upgraded it: staff work in
+            # the new one, where the old card's topic and message ids mean nothing (a photo
+            # copied into that topic was refused and lost, the words came with no card). The
+            # case gets its card there first, with its photos, and the post follows it.
+            await self.post_card(case_id, chat_id)
+            return await self.post_in_case(case_id, chat_id, text, markup=markup,
+                                           max_wait=max_wait, source=source)
         if card is None or card.chat_id != chat_id:
             sent = await self.output.send_text(chat_id, text, markup=markup, max_wait=max_wait)
         elif card.thread_id is not None:
@@ -546,6 +555,11 @@ class Cards:
         except TelegramRetryAfter as exc:
             # Flood control: draw it once Telegram allows, not now and not never.
             self._redraw_later(case_id, exc.retry_after)
+        except TelegramMigrateToChat as exc:
+            # The card is in the group as it was before Telegram upgraded it, where nothing
+            # can be edited any more: staff in the new group get a card of their own.
+            await self.chats.migrated(chat_id, exc.migrate_to_chat_id)
+            await self._card_again(case_id, message_id)
         except TelegramAPIError as exc:
             if not_modified(exc):
                 self.showing(chat_id, message_id, markup, text)
@@ -555,9 +569,10 @@ class Cards:
                 log.warning("card of case %s not updated: %s", case_id, exc.message)
 
     async def _card_again(self, case_id: int, gone: int) -> None:
-        """Someone deleted the card (an admin tidying the chat): every redraw of it was
-        refused, and the case went on with no card showing its stage and no buttons. A new
-        card is posted through the outbox, where it waits for the group's budget like any."""
+        """Someone deleted the card (an admin tidying the chat), or it stayed behind in a
+        group Telegram upgraded: every redraw of it was refused, and the case went on with no
+        card showing its stage and no buttons. A new card is posted through the outbox (to
+        the group's new home), where it waits for the group's budget like any."""
         async with self.wf.sessions.begin() as session:
             card = await session.get(TelegramCard, case_id)
             case = await session.get_one(Case, case_id)
@@ -702,6 +717,8 @@ class StaffSender:
             if refs:
                 async with self.wf.sessions() as session:
                     card = await session.get(TelegramCard, item.case_id)
+                if card is not None and card.chat_id != chat_id:
+                    card = None  # another group's topic and message ids mean nothing here
                 await self.cards.copy_media(
                     item.case_id, chat_id, card.thread_id if card else None,
                     card.message_id if card else None, refs)

@@ -16,6 +16,7 @@ from typing import Any
 from bot.callbacks import CaseCb
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import open_case, press, refused, resolve, run
+from tests.test_bot_strict import PNG
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -82,3 +83,78 @@ async def test_a_card_taken_during_a_flood_wait_shows_who_took_it(
                                             .get("text") or ""), timeout=6, what="the redraw")
     assert refused(h.emu, allowed=(INJECTED,)) == []
     assert len(h.emu.calls("editMessageText")) == 1
+
+
+# --- 2. photos follow a staff group that moved ----------------------------------------------
+
+
+NEW_STAFF_CHAT = -1009000000061  # the staff group's id after Telegram upgraded it
+
+
+async def test_a_photo_after_the_staff_group_moved_reaches_staff_under_a_card_there(
+        make_telegram: MakeTelegram) -> None:
+    """The case's card (and topic) was in the old group; the group was upgraded, and the
+    resident sent a photo of the leak. The photo was copied into the old topic's id in the
+    new group ("message thread not found"), and staff never saw it; the words came without
+    a card or buttons. Now the case gets its card (and topic) in the new group first, and
+    the photo follows it there."""
+    h = await make_telegram(forum=True)
+    case, _ = await open_case(h)
+    h.emu.upgrade_group(STAFF_CHAT, NEW_STAFF_CHAT)
+    await run(h)
+    h.emu.user_sends(RESIDENT, photo=PNG, caption="Вот фото, вода уже на полу")
+    await run(h)
+    await run(h)
+    moved = h.emu.sent_messages(NEW_STAFF_CHAT)
+    [card] = [m for m in moved if case.number in (m.get("text") or "") and m.get("reply_markup")]
+    [photo] = [m for m in moved if m.get("photo")]
+    assert card.get("message_thread_id") is not None
+    assert photo.get("message_thread_id") == card["message_thread_id"]
+    assert refused(h.emu, allowed=("upgraded to a supergroup",)) == []
+
+
+async def test_a_photo_after_a_plain_staff_group_moved_follows_its_new_card(
+        make_telegram: MakeTelegram) -> None:
+    """Without topics: the photo was sent as a reply to the old card's message id in the new
+    group, where that id is some other message (or none)."""
+    h = await make_telegram()
+    case, _ = await open_case(h)
+    h.emu.upgrade_group(STAFF_CHAT, NEW_STAFF_CHAT)
+    await run(h)
+    for i in range(3):  # the new group has messages of its own by now
+        h.emu.user_sends(IVAN, f"Доброе утро {i}", chat_id=NEW_STAFF_CHAT)
+    await run(h)
+    h.emu.user_sends(RESIDENT, photo=PNG, caption="Вот фото, вода уже на полу")
+    await run(h)
+    await run(h)
+    moved = h.emu.sent_messages(NEW_STAFF_CHAT)
+    [card] = [m for m in moved if case.number in (m.get("text") or "") and m.get("reply_markup")]
+    [photo] = [m for m in moved if m.get("photo")]
+    assert (photo.get("reply_to_message") or {}).get("message_id") == card["message_id"]
+    assert refused(h.emu, allowed=("upgraded to a supergroup",)) == []
+
+
+async def test_a_case_taken_after_the_staff_group_moved_gets_its_card_there(
+        make_telegram: MakeTelegram) -> None:
+    """After the move, a dispatcher took a case from its /case detail in the new group. The
+    card's redraw went to the old group's id, was refused ("upgraded to a supergroup") and
+    only logged: the new group had no card showing who took the case, and no buttons."""
+    h = await make_telegram()
+    case, _ = await open_case(h)
+    h.emu.upgrade_group(STAFF_CHAT, NEW_STAFF_CHAT)
+    await run(h)
+    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=NEW_STAFF_CHAT)
+    await run(h)
+    [detail] = [m for m in h.emu.sent_messages(NEW_STAFF_CHAT) if m.get("reply_markup")]
+    await press(h, IVAN, detail, CaseCb(a="take", id=case.id).pack())
+    await run(h)
+
+    def cards() -> list[Json]:
+        return [m for m in h.emu.sent_messages(NEW_STAFF_CHAT)
+                if m is not detail and m["message_id"] != detail["message_id"]
+                and case.number in (m.get("text") or "") and m.get("reply_markup")]
+
+    await h.until(lambda: any("Иван Петров" in (h.emu.message(NEW_STAFF_CHAT, m["message_id"])
+                                                .get("text") or "") for m in cards()),
+                  timeout=6, what="a card in the new group showing who took the case")
+    assert len(cards()) == 1
