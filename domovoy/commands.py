@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -81,8 +82,11 @@ async def ingest_eml(args: argparse.Namespace, config: Config) -> int:
 # --- status --------------------------------------------------------------------------------
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "never"
+def _when(value: datetime | None, tz: ZoneInfo | None = None) -> str:
+    """A moment as the office reads it: in its time zone (``tz``), not the server's UTC."""
+    if value is None:
+        return "never"
+    return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
 async def status(config: Config) -> int:
@@ -103,26 +107,37 @@ async def status(config: Config) -> int:
                 select(OutboxItem.channel, OutboxItem.last_error, OutboxItem.next_attempt_at)
                 .where(OutboxItem.state == "pending", OutboxItem.last_error.is_not(None))
                 .order_by(OutboxItem.id.desc()).limit(50))).all()
+            # and why the last ones were given up on: "3 failed" alone sent the operator to
+            # the database
+            failed = (await session.execute(
+                select(OutboxItem.channel, OutboxItem.last_error)
+                .where(OutboxItem.state == "failed", OutboxItem.last_error.is_not(None))
+                .order_by(OutboxItem.id.desc()).limit(50))).all()
         quarantined = await pending_count(app.wf.sessions)
     finally:
         await app.close()
+    tz = ZoneInfo(config.timezone)
     print(f"channels: {channels_on(config) or 'none configured'}")
     if not health:
         print("health: no channel has polled yet")
     for h in health:
         ok = h.last_error_at is None or (h.last_ok_at is not None
                                          and h.last_ok_at >= h.last_error_at)
-        print(f"{h.channel}: {'OK' if ok else 'FAILING'}; last poll {_when(h.last_poll_at)}, "
-              f"last success {_when(h.last_ok_at)}")
+        print(f"{h.channel}: {'OK' if ok else 'FAILING'}; last poll {_when(h.last_poll_at, tz)}, "
+              f"last success {_when(h.last_ok_at, tz)}")
         if h.last_error:
-            print(f"  last error ({_when(h.last_error_at)}): {h.last_error}")
+            print(f"  last error ({_when(h.last_error_at, tz)}): {h.last_error}")
     by_state: Counter[str] = Counter()
     detail: dict[str, list[str]] = {}
     for state, channel, n in rows:
         by_state[state] += n
         detail.setdefault(state, []).append(f"{channel} {n}")
+    # "skipped": staff notices with no staff chat configured; they were left out of the
+    # counts, so the outbox's numbers did not add up to what the cases had queued
+    skipped = (f", {by_state['skipped']} skipped (no staff chat configured)"
+               if by_state["skipped"] else "")
     print(f"outbox: {by_state['pending']} pending, {by_state['failed']} failed, "
-          f"{by_state['sent']} sent, {by_state['suppressed']} suppressed")
+          f"{by_state['sent']} sent, {by_state['suppressed']} suppressed{skipped}")
     for state in ("pending", "failed"):
         if detail.get(state):
             print(f"  {state}: {', '.join(sorted(detail[state]))}")
@@ -130,7 +145,12 @@ async def status(config: Config) -> int:
     for channel, error, due in waiting:  # newest first: one line a channel
         newest.setdefault(channel, (error, due))
     for channel, (error, due) in sorted(newest.items()):
-        print(f"  {channel} retrying (next try {_when(due)}): {error}")
+        print(f"  {channel} retrying (next try {_when(due, tz)}): {error}")
+    given_up: dict[str, str | None] = {}
+    for channel, error in failed:  # newest first
+        given_up.setdefault(channel, error)
+    for channel, error in sorted(given_up.items()):
+        print(f"  {channel} given up, the last: {error}")
     print(f"quarantine: {quarantined} message(s) waiting"
           + (" (retry with `domovoy requeue`)" if quarantined else ""))
     return 0

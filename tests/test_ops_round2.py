@@ -19,12 +19,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from domovoy import commands
 from domovoy.app import App, build_app
 from tests.conftest import make_config
-from tests.helpers import LEAK, tg_message
+from tests.helpers import LEAK, mail, tg_message
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from workflow.clock import ManualClock
 from workflow.models import Case
+from workflow.outbox import Outgoing, PermanentSendError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -259,3 +261,43 @@ async def test_the_real_due_moment_reads_the_same_in_python_and_in_sql(
         unanswered: cases[unanswered].respond_due, taken: cases[taken].resolve_due,
         waiting: None, resolved: None}
     assert cases[unanswered].respond_due is not None and cases[taken].resolve_due is not None
+
+
+# --- 3. status and report as an office manager reads them ----------------------------------
+
+
+class Refusing:
+    """A mail server that refuses every recipient for good."""
+
+    async def send(self, item: Outgoing) -> str:
+        raise PermanentSendError("550 5.1.1 mailbox unavailable")
+
+
+async def test_status_accounts_for_every_message_and_says_why_in_office_time(
+        app: App, sqlite_url: str, clock: ManualClock,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An office running without Telegram, and without SMTP at first. ``status`` left the
+    staff notices it had dropped (no staff chat) out of its counts, so the outbox did not add
+    up; said "no sender for channel 'email'"; gave every time in UTC beside a report in
+    Moscow time; and of a message given up on said only "1 failed"."""
+    await app.intake.ingest(mail("resident@example.org", "Течёт кран на кухне", clock.now(),
+                                 subject="Течь"))
+    await app.outbox.deliver_due()  # nothing to send either with
+    config = make_config(sqlite_url)
+    capsys.readouterr()
+    assert await commands.status(config) == 0
+    out = capsys.readouterr().out
+    outbox = next(line for line in out.splitlines() if line.startswith("outbox:"))
+    skipped = int(outbox.split(", ")[-1].split()[0])
+    assert skipped >= 1 and outbox.endswith("skipped (no staff chat configured)")
+    # Friday 17:00:05 UTC, the first retry five seconds on, is 20:00:05 in Moscow
+    assert ("email retrying (next try 2026-01-16 20:00:05 MSK): no email channel is "
+            "configured to send it") in out
+
+    app.register_sender("email", Refusing())
+    clock.advance(timedelta(minutes=1))
+    await app.outbox.deliver_due()
+    assert await commands.status(config) == 0
+    out = capsys.readouterr().out
+    assert "outbox: 0 pending, 1 failed" in out
+    assert "email given up, the last: 550 5.1.1 mailbox unavailable" in out

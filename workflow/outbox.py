@@ -303,7 +303,9 @@ class OutboxDispatcher:
                 if item.channel == STAFF_CHANNEL:
                     await self._finish(item.id, "skipped", error="no staff channel configured")
                     continue
-                await self._retry(item.id, f"no sender for channel {item.channel!r}", None)
+                # in the operator's words (``domovoy status`` shows it): the section is missing
+                await self._retry(item.id, f"no {item.channel} channel is configured to send "
+                                  "it (a section missing from the config?)", None)
                 break
             try:
                 external_id = await sender.send(_outgoing(item))
