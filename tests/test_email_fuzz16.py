@@ -1,7 +1,8 @@
 """Sixteenth round: a NUL written where a blank was (a broken web form or mailer) leaves the
 blank, in the subject, the sender's name and the text; characters that show as nothing (soft
 hyphens, zero-width spaces, bidi overrides) do not split words or turn lines round; a letter
-nested deeper than the MIME depth limit keeps its text and files."""
+nested deeper than the MIME depth limit keeps its text and files; a site's form that escapes
+the resident's words for a web page ("&quot;") and mails them as plain text reads as typed."""
 
 from __future__ import annotations
 
@@ -106,3 +107,27 @@ def test_a_letter_nested_a_hundred_levels_deep_keeps_its_text_and_photo(levels: 
     # it opened a case with no text: the parts below the tenth level were left out
     assert parsed.text == "Течёт кран, кв. 45."
     assert [a.filename for a in parsed.attachments] == ["kran.jpg"]
+
+
+# --- 4. a site's form that escapes for a web page and mails plain text ---------------------------
+
+
+def test_a_form_letter_escaped_for_html_reads_as_the_resident_typed_it() -> None:
+    body = ("Имя: Иван Петров\r\nE-mail: ivan.petrov@mail.ru\r\nТелефон: +7 900 000-00-00\r\n"
+            "Сообщение: В кв. 45 течёт кран &quot;на кухне&quot; &amp; в ванной, соседи "
+            "&laquo;плывут&raquo;. Фото: https://disk.example/?a=1&copy=2\r\n")
+    mail = _plain([("From", "Сайт УК <noreply@uk-dom.example>"), *BASE[1:],
+                   ("Subject", "Заявка с сайта: &quot;Течёт кран&quot; &#8470; 7")], body.encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.subject == 'Заявка с сайта: "Течёт кран" № 7'
+    assert parsed.sender == "ivan.petrov@mail.ru"
+    assert parsed.text.splitlines()[-1] == (
+        'Сообщение: В кв. 45 течёт кран "на кухне" & в ванной, соседи «плывут». '
+        "Фото: https://disk.example/?a=1&copy=2")  # no ";": a link's parameter, kept
+
+
+def test_an_ampersand_the_resident_typed_stays() -> None:
+    text = "Счёт за ЖКХ & капремонт: AT&T; R&D; 5 &lt 6"
+    parsed = parse_mail(_plain([*BASE, ("Subject", "Счёт & квитанция".encode())], text.encode()),
+                        own_addresses=OWN)
+    assert (parsed.subject, parsed.text) == ("Счёт & квитанция", text)

@@ -17,7 +17,7 @@ from itertools import islice
 
 from intake.email.quotes import trailing_attribution
 
-__all__ = ["QUOTE_MARK", "html_to_text", "is_html_markup"]
+__all__ = ["QUOTE_MARK", "html_to_text", "is_html_markup", "unescape_references"]
 
 #: Inserted where the first quote container starts; callers split on it and then remove it.
 QUOTE_MARK = "\x00"
@@ -78,6 +78,19 @@ _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", _OUTLOOK_CLA
 _WS = re.compile(r"[ \t\r\n\f\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n{3,}")
 _MAX_HTML = 2_000_000
+# A character reference with its closing ";": a named one HTML knows, or a number
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,30});")
+
+
+def unescape_references(text: str) -> str:
+    """Plain text (a subject, a text/plain body) with HTML character references read:
+    a site's form escapes what the resident typed for a web page (PHP's htmlspecialchars)
+    and mails it as plain text, and staff read "течёт &quot;на кухне&quot; &amp; в
+    ванной". Only complete references ("&quot;", "&#171;") are read, never one without its
+    ";" ("?a=1&copy=2" in a link), and an unknown name stays as written."""
+    if "&" not in text:
+        return text
+    return _REFERENCE.sub(lambda m: unescape(m.group(0)), text)
 # Word's and Outlook's conditional sections ("<![if !supportLists]>", "<![endif]>"): the stdlib
 # parser gives up on their unknown keywords and everything after them would be lost.
 _MARKED = re.compile(r"<!\[(?!CDATA\[)[^\]>]{0,200}\]>")

@@ -31,7 +31,7 @@ from intake.email.charsets import (
     unfold,
     unwrap_encoded_address,
 )
-from intake.email.html_text import html_to_text
+from intake.email.html_text import html_to_text, unescape_references
 from intake.email.images import MAX_IMAGES, image_sources, inline_image
 from intake.email.richtext import enriched_to_text
 from intake.message import Attachment
@@ -1303,9 +1303,9 @@ def _text_segment(text: str, *, html: bool, flowed: dict[str, str] | None = None
     """Body text as a segment: line ends and no-break spaces made plain, flowed lines joined;
     HTML is left for :meth:`Segment.finish` to convert."""
     text = blank_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\u00a0", " ")
     if html:
-        return Segment(text, True, None, pending_html=True)
+        return Segment(text.replace("\u00a0", " "), True, None, pending_html=True)
+    text = unescape_references(text).replace("\u00a0", " ")
     if flowed and flowed.get("format", "").lower() == "flowed":
         text = _unflow(text, flowed.get("delsp", "").lower() == "yes")
     return Segment(text, False)

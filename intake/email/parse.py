@@ -25,7 +25,7 @@ from intake.email.charsets import (
     drop_invisible,
     unwrap_encoded_address,
 )
-from intake.email.html_text import html_to_text, is_html_markup
+from intake.email.html_text import html_to_text, is_html_markup, unescape_references
 from intake.email.loops import (
     DEFAULT_AUTHORITY_DOMAINS,
     LoopSignals,
@@ -995,7 +995,7 @@ def _parse(
         hint,
     )
     hint = mime.body_charset or hint
-    subject = _nfc(decode_header_value(headers.get("subject"), hint))
+    subject = _nfc(unescape_references(decode_header_value(headers.get("subject"), hint)))
     sender, sender_name, local = _sender(headers, hint, notes)
     sender_name = _nfc(sender_name) if sender_name else None
     to_cc = headers.get_all("to") + headers.get_all("cc")
