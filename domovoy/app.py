@@ -62,7 +62,11 @@ def _unavailable(url: str, exc: Exception) -> DatabaseUnavailable | None:
         return None
     log.debug("opening the database failed", exc_info=True)
     where = make_url(url).render_as_string(hide_password=True)
-    return DatabaseUnavailable(f"cannot open the database {where}: {_reason(exc)}")
+    path = sqlite_file(url)
+    # SQLite says only "unable to open database file" of a folder
+    reason = (f"{path} is a folder, where a database file was expected"
+              if path is not None and path.is_dir() else _reason(exc))
+    return DatabaseUnavailable(f"cannot open the database {where}: {reason}")
 
 
 async def upgrade_database(url: str) -> None:

@@ -114,6 +114,16 @@ def test_a_missing_folder_is_named_and_not_created(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+def test_a_folder_for_a_database_file_is_named(tmp_path: Path) -> None:
+    """``database.url: sqlite:///var`` (the file name left off): SQLite says only "unable to
+    open database file"."""
+    (tmp_path / "var").mkdir()
+    for command in (["status"], ["db", "upgrade"]):
+        out = cli(tmp_path, *command, env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///var"})
+        one_line_refusal(out, 1, f"{tmp_path / 'var'} is a folder, where a database file was "
+                                 "expected")
+
+
 def test_an_empty_file_is_no_database_either(tmp_path: Path) -> None:
     (tmp_path / "office.sqlite3").touch()
     out = cli(tmp_path, "status",
