@@ -2,7 +2,8 @@
 blank, in the subject, the sender's name and the text; characters that show as nothing (soft
 hyphens, zero-width spaces, bidi overrides) do not split words or turn lines round; a letter
 nested deeper than the MIME depth limit keeps its text and files; a site's form that escapes
-the resident's words for a web page ("&quot;") and mails them as plain text reads as typed."""
+the resident's words for a web page ("&quot;") and mails them as plain text reads as typed; a
+subject cut off inside its last encoded-word is read up to the cut, not shown as code."""
 
 from __future__ import annotations
 
@@ -131,3 +132,23 @@ def test_an_ampersand_the_resident_typed_stays() -> None:
     parsed = parse_mail(_plain([*BASE, ("Subject", "Счёт & квитанция".encode())], text.encode()),
                         own_addresses=OWN)
     assert (parsed.subject, parsed.text) == ("Счёт & квитанция", text)
+
+
+# --- 5. a subject cut off inside its last encoded-word -------------------------------------------
+
+
+_LONG = "Течёт кран на кухне третий день, кв. 45"
+_B64 = base64.b64encode(_LONG.encode()).decode()
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    (f"=?UTF-8?B?{_B64}", _LONG),                           # only the "?=" is missing
+    (f"Re: =?UTF-8?B?{_B64[:25]}", "Re: Течёт кра"),    # cut inside a quartet and a letter
+    ("=?UTF-8?Q?=D0=A2=D0=B5=D1=87=D1=91=D1=82_=D0=BA=D1", "Течёт к"),  # inside a letter
+    ("=?UTF-8?Q?=D0=A2=D0=B5=D1=87=D1=91=D1=82_=D0=BA=D", "Течёт к"),   # inside an escape
+])
+def test_a_subject_cut_inside_its_last_encoded_word_is_read_up_to_the_cut(
+        written: str, shown: str) -> None:
+    parsed = parse_mail(_plain([*BASE, ("Subject", written)], "Течёт кран.".encode()),
+                        own_addresses=OWN)
+    assert parsed.subject == shown

@@ -449,13 +449,42 @@ def _ew_bytes(enc: str, text: str) -> bytes:
     return _QP_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
+# An encoded-word the header ends inside of, its "?=" never written
+_CUT_EW = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]+)$")
+_HALF_ESCAPE = re.compile(r"=[0-9A-Fa-f]?$")
+
+
+def _close_cut_word(value: str) -> str:
+    """``value`` with a last encoded-word that was cut off closed again: a gateway or form
+    that cuts a long subject at its length limit cuts its last encoded-word too, and the
+    whole of it showed as "=?UTF-8?B?0KLQtdGH…" code. What was cut inside (a base64 quartet,
+    a "=D0" escape, a UTF-8 letter's bytes) is dropped: read, it made the whole word
+    invalid, or guessed as another charset's mojibake."""
+    m = _CUT_EW.search(value)
+    if m is None:
+        return value
+    charset, enc, text = m.groups()
+    text = text[: len(text) - len(text) % 4] if enc in "bB" else _HALF_ESCAPE.sub("", text)
+    try:
+        data = _ew_bytes(enc, text)
+    except (binascii.Error, ValueError):
+        return value
+    if normalize_charset(charset) == "utf_8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.end == len(data):  # a letter whose last bytes were cut away
+                data = data[: exc.start]
+    return f"{value[: m.start()]}=?{charset}?B?{base64.b64encode(data).decode()}?="
+
+
 def decode_header_value(value: str | None, hint: str | None = None) -> str:
     """Decode an RFC 2047 header, joining adjacent encoded-words of one charset at the byte level
     (so a UTF-8 character split across two words survives) and decoding raw 8-bit bytes through
     :func:`decode_bytes` with ``hint`` (the body charset) as the second opinion."""
     if not value:
         return ""
-    value = unfold(value)
+    value = _close_cut_word(unfold(value))
     if "=?" not in value:
         if value.isascii():
             return _strip_controls(value)
