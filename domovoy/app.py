@@ -24,7 +24,7 @@ from workflow.db import SCHEMA_HEAD, make_engine, schema_revision, session_facto
 from workflow.escalation import Escalator
 from workflow.intake import IntakeService
 from workflow.notify import Notifier
-from workflow.org import sync_organisation
+from workflow.org import load_buildings, sync_organisation
 from workflow.outbox import OutboxDispatcher, Sender
 from workflow.render import Renderer
 
@@ -149,8 +149,12 @@ def build_classifier(config: Config) -> Classifier:
 
 
 async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool = True,
-                    classifier: Classifier | None = None) -> App:
-    """Upgrade the schema, mirror the organisation, and wire the services together."""
+                    classifier: Classifier | None = None, mirror_org: bool = True) -> App:
+    """Upgrade the schema, mirror the organisation, and wire the services together.
+
+    ``mirror_org=False`` leaves the buildings and staff as the database has them, for a
+    command that only reads: run without the office's config, it would mark every staff
+    member inactive."""
     if migrate:
         await upgrade_database(config.database.url)
     engine = make_engine(config.database.url, echo=config.database.echo,
@@ -158,7 +162,8 @@ async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool
     sessions = session_factory(engine)
     settings = config.workflow
     async with sessions.begin() as session:
-        buildings = await sync_organisation(session, settings)
+        buildings = await (sync_organisation(session, settings) if mirror_org
+                           else load_buildings(session))
     wf = Workflow(sessions=sessions, clock=clock or SystemClock(), settings=settings,
                   classifier=classifier or build_classifier(config),
                   renderer=Renderer(settings.timezone), buildings=buildings)

@@ -179,7 +179,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from domovoy.app import build_app
         from workflow.reports import build_report, report_period
 
-        app = await build_app(config)
+        app = await build_app(config, mirror_org=False)  # it reads; the org is run's to change
         try:
             now = app.wf.clock.now()
             since, until = report_period(now, config.timezone, args.days)

@@ -95,7 +95,7 @@ async def status(config: Config) -> int:
     from workflow.health import read_health
     from workflow.models import OutboxItem
 
-    app = await build_app(config)
+    app = await build_app(config, mirror_org=False)  # it reads; the org is run's to change
     try:
         health = await read_health(app.wf.sessions)
         async with app.wf.sessions() as session:

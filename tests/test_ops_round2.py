@@ -25,7 +25,7 @@ from tests.conftest import make_config
 from tests.helpers import LEAK, mail, tg_message
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from workflow.clock import ManualClock
-from workflow.models import Case
+from workflow.models import Case, Staff
 from workflow.outbox import Outgoing, PermanentSendError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,3 +311,25 @@ async def test_status_accounts_for_every_message_and_says_why_in_office_time(
     out = capsys.readouterr().out
     assert "outbox: 0 pending, 1 failed" in out
     assert "email given up, the last: 550 5.1.1 mailbox unavailable" in out
+
+
+async def test_status_and_report_without_the_config_leave_the_staff_alone(
+        tmp_path: Path, clock: ManualClock) -> None:
+    """A manager runs ``domovoy report`` on the office's database without ``--config``. Each
+    command mirrored the config's organisation into the database, the defaults' none
+    included: every staff member was marked inactive, and the running bot then refused them
+    all ("you are not staff") and escalated to no one until it was restarted."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'office.sqlite3'}"
+    running = await build_app(make_config(url), clock=clock)  # `domovoy run`, already up
+    try:
+        opened = await running.intake.ingest(tg_message(850, "Течёт кран", clock.now(),
+                                                        preset=LEAK))
+        for command in (["status"], ["report"]):
+            out = cli(tmp_path, *command, env={"DOMOVOY_DATABASE_URL": url})
+            assert out.returncode == 0, out.stderr
+        taken = await running.cases.act(str(opened.case_number), 1001, "take")
+        assert taken.case_number == opened.case_number
+        async with running.wf.sessions() as s:
+            assert all(await s.scalars(select(Staff.active)))
+    finally:
+        await running.close()

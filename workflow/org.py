@@ -35,5 +35,13 @@ async def sync_organisation(session: AsyncSession,
         if uid not in configured:
             row.active = False
     await session.flush()
+    return await load_buildings(session)
+
+
+async def load_buildings(session: AsyncSession) -> dict[int, BuildingInfo]:
+    """The buildings as the database has them, changing nothing: for commands that only read
+    (``status``, ``report``), which may be run without the office's config file; mirrored
+    from the defaults, they marked every staff member inactive, and the running bot then
+    refused them all."""
     rows = (await session.scalars(select(Building))).all()
     return {b.id: BuildingInfo(b.id, b.code, b.address, b.staff_chat_id) for b in rows}
