@@ -9,21 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import Message
 
 from bot.delivery import DeliveryWatch
-from bot.sender import Deferred, Markup, TelegramOutput
+from bot.sender import KEPT_REPLY, Deferred, Markup, TelegramOutput, split_text, stored_markup
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats
 from bot.texts import BotTexts
+from intake.message import Channel
 from workflow.cases import CaseActions
 from workflow.context import Workflow
 from workflow.intake import IntakeService
+from workflow.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +41,39 @@ REPLY_STALE_S = 900.0
 Then = Callable[[list[Message]], Awaitable[None]]
 
 
+@dataclass
+class Waiting:
+    """A reply not yet wholly sent: what :class:`Replies` keeps when the channel stops."""
+
+    chat_id: int
+    text: str
+    markup: Markup | None
+    thread_id: int | None
+    reply_to: int | None
+    stale_at: float  # wall-clock time after which it answers a question nobody waits for
+    sent: list[Message] = field(default_factory=list)  # parts already out
+
+
+Keep = Callable[[Waiting], Awaitable[None]]
+
+
 class Replies:
     """Conversational replies, sent in order per chat, each waiting its turn in the chat's
     budget instead of being dropped when it is spent (a staff chat's 20 posts a minute went to
     new cards during an outage, and staff had to repeat their commands).
 
     Each reply is a task that first waits for the one before it to the same chat, so replies
-    keep their order however long one of them waits.
+    keep their order however long one of them waits. A reply still waiting when the channel
+    stops is handed to ``keep`` (the outbox, which sends it after the restart): it used to be
+    cancelled, and a resident's answer to /start or /cases never came.
     """
 
-    def __init__(self, output: TelegramOutput) -> None:
+    def __init__(self, output: TelegramOutput, keep: Keep | None = None) -> None:
         self.output = output
+        self.keep = keep
         self._last: dict[int, asyncio.Task[list[Message] | None]] = {}
         self._tasks: set[asyncio.Task[list[Message] | None]] = set()
+        self._waiting: list[Waiting] = []
         self.dropped = 0
 
     async def send(self, chat_id: int, text: str, *, markup: Markup | None = None,
@@ -59,9 +83,10 @@ class Replies:
         None when it is still waiting (it goes later) or could not be sent."""
         before = self._last.get(chat_id)
         queued = before is not None and not before.done()
-        task = asyncio.get_running_loop().create_task(self._deliver(
-            before, chat_id, text, markup=markup, thread_id=thread_id, reply_to=reply_to,
-            then=then))
+        reply = Waiting(chat_id, text, markup, thread_id, reply_to,
+                        stale_at=time.time() + REPLY_STALE_S)
+        self._waiting.append(reply)
+        task = asyncio.get_running_loop().create_task(self._deliver(before, reply, then))
         self._last[chat_id] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._settled(chat_id, done))
@@ -81,18 +106,35 @@ class Replies:
         if self._last.get(chat_id) is task:
             del self._last[chat_id]
 
-    async def _deliver(self, before: asyncio.Task[list[Message] | None] | None, chat_id: int,
-                       text: str, *, markup: Markup | None, thread_id: int | None,
-                       reply_to: int | None, then: Then | None) -> list[Message] | None:
+    async def _deliver(self, before: asyncio.Task[list[Message] | None] | None,
+                       reply: Waiting, then: Then | None) -> list[Message] | None:
+        sent: list[Message] | None = None
+        try:
+            sent = await self._send(before, reply)
+        except asyncio.CancelledError:
+            raise  # the channel stops: close() keeps what is still to send
+        except Exception:
+            log.exception("reply to chat %s not sent", reply.chat_id)
+        self._waiting.remove(reply)
+        if sent is not None and then is not None:
+            try:
+                await then(sent)
+            except Exception:
+                log.exception("after the reply to chat %s", reply.chat_id)
+        return sent
+
+    async def _send(self, before: asyncio.Task[list[Message] | None] | None,
+                    reply: Waiting) -> list[Message] | None:
         if before is not None:
             await asyncio.wait({before})
-        sent: list[Message] = []  # parts already out are not sent again on the next try
+        chat_id = reply.chat_id
         give_up = time.monotonic() + REPLY_STALE_S
         while True:
             try:
-                await self.output.send_text(chat_id, text, markup=markup, thread_id=thread_id,
-                                            reply_to=reply_to, sent=sent)
-                break
+                await self.output.send_text(chat_id, reply.text, markup=reply.markup,
+                                            thread_id=reply.thread_id,
+                                            reply_to=reply.reply_to, sent=reply.sent)
+                return reply.sent
             except Deferred as exc:
                 wait = exc.retry_after
             except TelegramRetryAfter:  # the chat is halted now; the budget says how long
@@ -106,21 +148,26 @@ class Replies:
                             chat_id, REPLY_STALE_S)
                 return None
             await asyncio.sleep(wait)
-        if then is not None:
-            try:
-                await then(sent)
-            except Exception:
-                log.exception("after the reply to chat %s", chat_id)
-        return sent
 
     async def close(self) -> None:
-        """The channel stops: replies still waiting are not sent (logged)."""
+        """The channel stops: replies still waiting are handed to ``keep``, in order, to go
+        after the restart (without ``keep`` they are not sent, and logged)."""
         tasks = list(self._tasks)
-        if tasks:
-            log.warning("%d replies not sent: the channel stops", len(tasks))
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        waiting, self._waiting = self._waiting, []
+        keep = self.keep
+        if keep is None:
+            if waiting:
+                log.warning("%d replies not sent: the channel stops", len(waiting))
+            return
+        for reply in waiting:
+            try:
+                await keep(reply)
+            except Exception:
+                log.exception("reply to chat %s not kept for after the restart",
+                              reply.chat_id)
 
 
 @dataclass
@@ -137,7 +184,27 @@ class BotDeps:
     replies: Replies = field(init=False)
 
     def __post_init__(self) -> None:
-        self.replies = Replies(self.output)
+        self.replies = Replies(self.output, keep=self._keep)
+
+    async def _keep(self, reply: Waiting) -> None:
+        """A reply the channel stops before sending goes to the outbox, whose sender for
+        Telegram sends it after the restart as it would have gone (its buttons, its topic, the
+        message it answers), unless by then it is too old to answer anyone. Only the parts
+        not yet out are kept."""
+        rest = "\n\n".join(split_text(reply.text)[len(reply.sent):])
+        if not rest:
+            return
+        payload: dict[str, Any] = {
+            "text": rest, "language": self.staff_lang, "stale_at": reply.stale_at,
+            "thread_id": reply.thread_id, "reply_to": reply.reply_to,
+            "markup": stored_markup(reply.markup)}
+        async with self.wf.sessions.begin() as session:
+            await enqueue(session, now=self.wf.clock.now(), channel=Channel.TELEGRAM.value,
+                          recipient=str(reply.chat_id), purpose=KEPT_REPLY,
+                          key=f"telegram:reply:{uuid.uuid4().hex}", payload=payload,
+                          automatic=False)
+        self.wf.wake_outbox()
+        log.info("reply to chat %s kept in the outbox for after the restart", reply.chat_id)
 
     @property
     def burst_window(self) -> timedelta:

@@ -54,6 +54,7 @@ from workflow.outbox import Outgoing, PermanentSendError, TemporarySendError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Json = dict[str, Any]
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 # A later part of a long text held up by Telegram's 429 is sent again after ``retry_after``
@@ -63,6 +64,10 @@ LATER_PART_MAX_WAIT_S = 120.0
 # An edit Telegram held up with 429 (or one for a chat it halted) is made this many times at
 # most, each after the pause it asked for.
 EDIT_ATTEMPTS = 3
+# The outbox purpose of a conversational reply kept over a restart (see bot.deps.Replies).
+KEPT_REPLY = "bot_reply"
+_MARKUPS: dict[str, type[Markup]] = {cls.__name__: cls for cls in (
+    InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, ForceReply)}
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,27 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if text:
         parts.append(text)
     return [part for part in parts if not is_blank(part)] or ["…"]
+
+
+def stored_markup(markup: Markup | None) -> Json | None:
+    """A keyboard as an outbox payload keeps it (see :func:`markup_from`)."""
+    if markup is None:
+        return None
+    return {"type": type(markup).__name__,
+            "markup": markup.model_dump(mode="json", exclude_none=True)}
+
+
+def markup_from(stored: object) -> Markup | None:
+    """The keyboard :func:`stored_markup` kept; None when there was none (or it is unreadable,
+    which costs the buttons, not the message)."""
+    if not isinstance(stored, dict):
+        return None
+    cls = _MARKUPS.get(str(stored.get("type")))
+    try:
+        return cls.model_validate(stored.get("markup")) if cls is not None else None
+    except ValueError:
+        log.warning("a kept keyboard could not be read: %r", stored)
+        return None
 
 
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -427,10 +453,20 @@ class ResidentSender:
         chat_id = int(item.recipient)
         rows = [[(str(b["label"]), str(b["action"])) for b in row]
                 for row in item.payload.get("actions") or []]
+        markup = markup_from(item.payload.get("markup")) or inline_keyboard(rows)
+        stale_at, thread_id, reply_to = (item.payload.get(k) for k in
+                                         ("stale_at", "thread_id", "reply_to"))
+        if isinstance(stale_at, int | float) and time.time() > stale_at:
+            # A reply kept over a restart that came too late to answer anyone (a bot down for
+            # hours): sending it now would only puzzle the chat.
+            raise PermanentSendError("a reply kept over a restart, too old to send now")
         try:
-            sent = await self.output.send_text(chat_id, item.text, markup=inline_keyboard(rows))
+            sent = await self.output.send_text(
+                chat_id, item.text, markup=markup,
+                thread_id=thread_id if isinstance(thread_id, int) else None,
+                reply_to=reply_to if isinstance(reply_to, int) else None)
         except (Deferred, TelegramAPIError) as exc:
-            raise send_error(exc, private=True) from exc
+            raise send_error(exc, private=chat_id > 0) from exc
         if len(sent) > 1 and item.case_id is not None and self.later_parts is not None:
             try:
                 await self.later_parts(chat_id, [m.message_id for m in sent], item.case_id)

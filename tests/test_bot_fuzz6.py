@@ -10,13 +10,16 @@ although the bot restarted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from bot.callbacks import CaseCb
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import open_case, press, refused, resolve, run
 from tests.test_bot_strict import PNG
+from workflow.clock import ManualClock
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -29,6 +32,28 @@ Json = dict[str, Any]
 def buttons(message: Json) -> list[str]:
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
     return [b.get("callback_data") or "" for row in rows for b in row]
+
+
+async def delivered(h: TelegramHarness, what_came: Callable[[], list[Json]], *, what: str,
+                    timeout: float = 10.0) -> None:
+    """Deliver the outbox until ``what_came`` is not empty (a 429 puts an item off by its
+    ``retry_after``, so one pass is not enough), the app's manual clock keeping up with the
+    time the test waits."""
+    clock = h.app.wf.clock
+    assert isinstance(clock, ManualClock)
+
+    async def poll() -> None:
+        while True:
+            await h.deliver()
+            if what_came():
+                return
+            await asyncio.sleep(0.2)
+            clock.advance(timedelta(seconds=0.2))
+
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"{what} did not come in {timeout} s") from None
 
 
 # --- 1. edits keep a chat's flood wait ------------------------------------------------------
@@ -158,3 +183,50 @@ async def test_a_case_taken_after_the_staff_group_moved_gets_its_card_there(
                                                 .get("text") or "") for m in cards()),
                   timeout=6, what="a card in the new group showing who took the case")
     assert len(cards()) == 1
+
+
+# --- 3. answers waiting when the bot stops --------------------------------------------------
+
+
+async def test_an_answer_waiting_when_the_bot_stops_arrives_after_the_restart(
+        telegram: TelegramHarness) -> None:
+    """A resident asked for their cases while Telegram held their chat back with 429; the
+    bot was restarted before the answer's turn came. The answer was cancelled with the
+    channel and never arrived; now it is kept in the outbox and sent after the restart, once,
+    with its buttons."""
+    h = telegram
+    case, _ = await open_case(h)
+    before = len(h.emu.sent_messages(RESIDENT))
+    h.emu.fail_next("sendMessage", chat_id=RESIDENT, error_code=429, retry_after=5)
+    h.emu.user_sends(RESIDENT, "/cases")
+    await h.settle(timeout=8)
+    assert len(h.emu.sent_messages(RESIDENT)) == before  # still waiting its turn
+    await h.stop()
+    await h.start()
+    await delivered(h, lambda: h.emu.sent_messages(RESIDENT)[before:], what="the answer")
+    answers = h.emu.sent_messages(RESIDENT)[before:]
+    assert len(answers) == 1 and case.number in answers[0]["text"]
+    await run(h)
+    assert len(h.emu.sent_messages(RESIDENT)) == before + 1  # once, not again
+
+
+async def test_a_staff_answer_waiting_when_the_bot_stops_comes_in_its_topic(
+        make_telegram: MakeTelegram) -> None:
+    """The same in a staff forum: a dispatcher's /case answer, held up by a flood wait when
+    the bot restarted, comes after the restart in the topic it was asked in."""
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=5)
+    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT, message_thread_id=thread)
+    await h.settle(timeout=8)
+    await h.stop()
+    await h.start()
+
+    def details() -> list[Json]:
+        return [m for m in h.emu.sent_messages(STAFF_CHAT) if case.number in
+                (m.get("text") or "") and m["message_id"] != card["message_id"]]
+
+    await delivered(h, details, what="the /case answer")
+    assert len(details()) == 1 and details()[0].get("message_thread_id") == thread
+    assert buttons(details()[0])  # the case's buttons came with it
