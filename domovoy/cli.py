@@ -205,9 +205,12 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 def _reads_existing_data(args: argparse.Namespace) -> bool:
     """Commands that only read or act on what a database already holds: pointed at a path
     with no database (a typo), they used to create an empty one and report an office with
-    no cases. ``run``, ``demo``, ``db upgrade`` and ``ingest-eml`` start a new office's."""
+    no cases. ``run``, ``demo``, ``db upgrade`` and ``ingest-eml`` start a new office's (not
+    ``ingest-eml --dry-run``, which keeps nothing)."""
     if args.command in ("status", "report", "requeue"):
         return True
+    if args.command == "ingest-eml":
+        return bool(args.dry_run)  # "nothing kept" left a new database behind
     if args.command == "classify":
         return bool(args.with_corrections if args.train else args.correct or args.misfires)
     return False

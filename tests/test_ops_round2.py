@@ -70,6 +70,7 @@ READING_COMMANDS = [
     ["classify", "--misfires"],
     ["classify", "--correct", "A-1000", "category=heating"],
     ["classify", "--train", "labelled.jsonl", "--with-corrections"],
+    ["ingest-eml", "--dry-run", "m.eml"],  # "nothing kept", and a new database was
 ]
 
 
