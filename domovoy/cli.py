@@ -139,6 +139,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
                  or "(defaults)")
         print(f"{where}: OK — {len(config.buildings)} building(s), "
               f"{len(config.staff)} staff, channels: {channels_on(config) or 'none'}")
+        print(f"database: {_database_in_words(config)}")
         return 0
     from domovoy import commands
     from domovoy.app import require_database, sqlite_file
@@ -214,6 +215,22 @@ def _reads_existing_data(args: argparse.Namespace) -> bool:
     if args.command == "classify":
         return bool(args.with_corrections if args.train else args.correct or args.misfires)
     return False
+
+
+def _database_in_words(config: Config) -> str:
+    """Where the database is, checked without opening it: a mistyped SQLite path shows here,
+    before ``run`` starts a new office's database there."""
+    from sqlalchemy.engine import make_url
+
+    from domovoy.app import sqlite_file
+
+    path = sqlite_file(config.database.url)
+    if path is None:
+        return make_url(config.database.url).render_as_string(hide_password=True)
+    if path.exists():
+        return str(path)
+    return (f"{path} (no such file yet: `domovoy run` or `domovoy db upgrade` would create "
+            "a new database there)")
 
 
 def _url_key() -> str:

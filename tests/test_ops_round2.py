@@ -169,6 +169,20 @@ def test_db_upgrade_and_ingest_still_start_a_new_office_and_say_so(tmp_path: Pat
     assert "creating" not in again_ingest.stderr
 
 
+def test_check_config_says_where_the_database_is_and_whether_it_is_there(
+        tmp_path: Path) -> None:
+    """The typo shows before ``run`` starts a new office's database at it."""
+    typo = cli(tmp_path, "--config", str(config_with_db(
+        tmp_path, "sqlite+aiosqlite:///var/domovy.sqlite3")), "check-config")
+    assert typo.returncode == 0, typo.stderr
+    assert (f"database: {tmp_path / 'var/domovy.sqlite3'} (no such file yet: `domovoy run` "
+            "or `domovoy db upgrade` would create a new database there)") in typo.stdout
+    assert not (tmp_path / "var").exists()
+    server = cli(tmp_path, "check-config",
+                 env={"DOMOVOY_DATABASE_URL": "postgresql://office:hunter2@db.local/office"})
+    assert "database: postgresql+asyncpg://office:***@db.local/office" in server.stdout
+
+
 def test_run_still_creates_the_database_of_a_new_office(tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
     environ.update(PYTHONPATH=str(ROOT), DOMOVOY_DATABASE_URL="sqlite+aiosqlite:///var/d.sqlite3")
