@@ -147,7 +147,8 @@ class Escalator:
             return 0, 0, 0
         moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
         # Outside office hours a case that can wait gets the opening as its next deadline
-        # instead of a ping: it is found again then, and is no less overdue in reports.
+        # instead of a ping: it is found again then, and is no less overdue in reports or
+        # staff's lists, which read its dues (``Case.due``).
         cases, opening = due, self.wf.sla.held_until(now)
         if opening is not None:
             any_hour = self.wf.settings.sla.ping_any_hour

@@ -186,7 +186,8 @@ class Case(Base):
     manual_triage: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(Text)
-    # The one deadline the escalation pass looks at; NULL when nothing is due (closed, paused).
+    # When the escalation pass next looks at the case; NULL when nothing is due (closed,
+    # paused) or everyone has been told. Not when the case is due: that is ``due`` below.
     next_deadline: Mapped[datetime | None]
     respond_due: Mapped[datetime | None]
     resolve_due: Mapped[datetime | None]
