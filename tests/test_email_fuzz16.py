@@ -152,3 +152,24 @@ def test_a_subject_cut_inside_its_last_encoded_word_is_read_up_to_the_cut(
     parsed = parse_mail(_plain([*BASE, ("Subject", written)], "Течёт кран.".encode()),
                         own_addresses=OWN)
     assert parsed.subject == shown
+
+
+# --- 6. the sender's address ending in a dot -----------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["From", "Reply-To"])
+def test_an_address_with_a_fully_qualified_domain_is_the_same_resident(field: str) -> None:
+    written = "Иван <Ivan.Petrov@mail.ru.>"
+    headers: list[tuple[str, str | bytes]] = [
+        ("From", written if field == "From" else "Иван <ivan.petrov@mail.ru>"), *BASE[1:],
+        ("Subject", "Кран"), *([("Reply-To", written)] if field == "Reply-To" else [])]
+    parsed = parse_mail(_plain(headers, "Течёт кран.".encode()), own_addresses=OWN)
+    # "ivan.petrov@mail.ru." was a second resident, their cases apart
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван")
+
+
+def test_the_office_s_own_address_with_a_final_dot_is_still_its_own() -> None:
+    office = next(iter(OWN))
+    parsed = parse_mail(_plain([("From", f"УК <{office}.>"), *BASE[1:], ("Subject", "Кран")],
+                               "Течёт кран.".encode()), own_addresses=OWN)
+    assert parsed.sender == office and parsed.automated is not None  # never answered

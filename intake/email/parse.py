@@ -525,7 +525,9 @@ def _sender(
         shown = decode_header_value(addr or raw.strip(), hint)
         notes.append(f"From address {shown!r} is not usable: manual review, nothing will be sent")
         return None, name, local
-    return addr.lower(), name, local
+    # "ivan@mail.ru." (a domain written fully qualified) is the same mailbox as without the
+    # dot: kept, the resident would be a second one, their cases apart
+    return addr.lower().removesuffix("."), name, local
 
 
 # The address written into a display name: "<ivan@mail.ru>", "(ivan@mail.ru)", or bare
@@ -585,7 +587,7 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
     for name, addr in pairs:
         if _valid_address(addr) and not _NO_REPLY.match(addr.split("@", 1)[0]):
             decoded = decode_header_value(name, hint)
-            return ascii_domain(addr).lower(), _nfc(decoded) if decoded else None
+            return ascii_domain(addr).lower().removesuffix("."), _nfc(decoded) if decoded else None
     return None
 
 
@@ -613,7 +615,7 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
     if len(emails) != 1 or len(_FORM_FIELD.findall(text)) < 3 or not _valid_address(emails[0]):
         return None
     name = _FORM_NAME.search(text)
-    return ascii_domain(emails[0]).lower(), name.group(1) if name else None
+    return ascii_domain(emails[0]).lower().removesuffix("."), name.group(1) if name else None
 
 
 # What a site's form letter says of itself, whatever mailbox it was sent from ("Вам было
