@@ -328,18 +328,20 @@ async def test_status_accounts_for_every_message_and_says_why_in_office_time(
     assert "email given up, the last: 550 5.1.1 mailbox unavailable" in out
 
 
-async def test_status_and_report_without_the_config_leave_the_staff_alone(
+async def test_commands_run_without_the_config_leave_the_staff_alone(
         tmp_path: Path, clock: ManualClock) -> None:
     """A manager runs ``domovoy report`` on the office's database without ``--config``. Each
     command mirrored the config's organisation into the database, the defaults' none
     included: every staff member was marked inactive, and the running bot then refused them
-    all ("you are not staff") and escalated to no one until it was restarted."""
+    all ("you are not staff") and escalated to no one until it was restarted. ``status`` and
+    ``report`` no longer write the organisation; the others leave the staff alone when the
+    config names none."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'office.sqlite3'}"
     running = await build_app(make_config(url), clock=clock)  # `domovoy run`, already up
     try:
         opened = await running.intake.ingest(tg_message(850, "Течёт кран", clock.now(),
                                                         preset=LEAK))
-        for command in (["status"], ["report"]):
+        for command in (["status"], ["report"], ["requeue"], ["classify", "--misfires"]):
             out = cli(tmp_path, *command, env={"DOMOVOY_DATABASE_URL": url})
             assert out.returncode == 0, out.stderr
         taken = await running.cases.act(str(opened.case_number), 1001, "take")

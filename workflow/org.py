@@ -1,10 +1,13 @@
 """Mirror the configured organisation (buildings, staff) into the database at start-up.
 
 The file is the source of truth; rows are updated in place so case history keeps its links,
-and staff removed from the file are deactivated rather than deleted.
+and staff removed from the file are deactivated rather than deleted (unless the file names no
+staff at all: then it is not the office's file, and they are left as they are).
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow.context import BuildingInfo
 from workflow.models import Building, Staff
 from workflow.settings import WorkflowSettings
+
+log = logging.getLogger(__name__)
 
 
 async def sync_organisation(session: AsyncSession,
@@ -31,9 +36,16 @@ async def sync_organisation(session: AsyncSession,
         row.departments = list(s.departments)
         row.active = True
         session.add(row)
-    for uid, row in staff.items():
-        if uid not in configured:
-            row.active = False
+    if configured:
+        for uid, row in staff.items():
+            if uid not in configured:
+                row.active = False
+    elif any(row.active for row in staff.values()):
+        # A config naming no staff at all is a command run without the office's file (the
+        # defaults), not an office that let everyone go: deactivating them all locked every
+        # one of them out of the running bot.
+        log.warning("the config names no staff: the %d staff member(s) in the database are "
+                    "left as they are", sum(row.active for row in staff.values()))
     await session.flush()
     return await load_buildings(session)
 
