@@ -3,7 +3,8 @@ blank, in the subject, the sender's name and the text; characters that show as n
 hyphens, zero-width spaces, bidi overrides) do not split words or turn lines round; a letter
 nested deeper than the MIME depth limit keeps its text and files; a site's form that escapes
 the resident's words for a web page ("&quot;") and mails them as plain text reads as typed; a
-subject cut off inside its last encoded-word is read up to the cut, not shown as code."""
+subject cut off inside its last encoded-word is read up to the cut, not shown as code; an
+address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded."""
 
 from __future__ import annotations
 
@@ -173,3 +174,26 @@ def test_the_office_s_own_address_with_a_final_dot_is_still_its_own() -> None:
     parsed = parse_mail(_plain([("From", f"УК <{office}.>"), *BASE[1:], ("Subject", "Кран")],
                                "Течёт кран.".encode()), own_addresses=OWN)
     assert parsed.sender == office and parsed.automated is not None  # never answered
+
+
+# --- 7. a file name URL-encoded without RFC 2231's "*" -------------------------------------------
+
+
+_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)).decode()
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("%D0%A4%D0%BE%D1%82%D0%BE%20%D0%BA%D1%83%D1%85%D0%BD%D0%B8.jpg", "Фото кухни.jpg"),
+    ("..%2F..%2F%D0%A4%D0%BE%D1%82%D0%BE.jpg", "Фото.jpg"),  # no way out of the folder
+    ("скидка 100%.jpg", "скидка 100%.jpg"),                  # a percent sign the resident typed
+    ("IMG%201.jpg", "IMG%201.jpg"),                           # no letter beyond ASCII: as written
+])
+def test_a_url_encoded_file_name_is_shown_decoded(written: str, shown: str) -> None:
+    mail = raw_mail([*BASE, ("Subject", "Фото"), ("MIME-Version", "1.0"),
+                     ("Content-Type", 'multipart/mixed; boundary="B"')],
+                    ("--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nФото протечки.\r\n"
+                     "--B\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
+                     f'Content-Disposition: attachment; filename="{written}"\r\n\r\n{_JPEG}\r\n'
+                     "--B--\r\n").encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == [shown]

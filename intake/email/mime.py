@@ -19,6 +19,7 @@ import mimetypes
 import quopri
 import re
 import unicodedata
+import urllib.parse
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -317,11 +318,30 @@ def _decode_segments(charset: str | None, pieces: list[bytes], hint: str | None)
                    for utf8, data in groups)
 
 
+# A percent escape of a byte above ASCII: a letter of a URL-encoded name
+_PERCENT_HIGH = re.compile(r"%[89A-Fa-f][0-9A-Fa-f]")
+
+
+def _percent_decoded(name: str) -> str:
+    """``name`` URL-decoded when it is a URL-encoded UTF-8 name: mobile apps and scripts put
+    "filename=%D0%A4%D0%BE%D1%82%D0%BE.jpg" (RFC 2231's encoding without its "*"), and staff
+    saw a file named in percent codes. Only a name with escapes of non-ASCII bytes that read
+    as UTF-8 is decoded; "скидка 100%.pdf" and "50%25.txt" stay."""
+    if not _PERCENT_HIGH.search(name):
+        return name
+    try:
+        return urllib.parse.unquote(name, errors="strict")
+    except UnicodeDecodeError:
+        return name
+
+
 def sanitize_filename(name: str | None, content_type: str, ref: str) -> str:
-    """A name safe to show and to store: no directories, no control or bidi characters, at most
-    150 characters with the extension kept."""
+    """A name safe to show and to store: URL-decoded (see :func:`_percent_decoded`), no
+    directories, no control or bidi characters, at most 150 characters with the extension
+    kept."""
     cleaned = ""
     if name:
+        name = _percent_decoded(name)
         cleaned = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
         cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch)[0] != "C")
         cleaned = _WS.sub(" ", _FILENAME_BAD.sub("_", cleaned)).strip(" .")
