@@ -86,7 +86,7 @@ async def _correct(config: Config, number: str, labels: list[str]) -> int:
     except ValueError as exc:
         print(f"domovoy classify --correct: {exc}", file=sys.stderr)
         return 2
-    app = await build_app(config)
+    app = await build_app(config, mirror_org=False)
     try:
         result = await app.cases.reclassify(number, "cli", changes)
     except CaseNotFound:
@@ -101,7 +101,7 @@ async def _correct(config: Config, number: str, labels: list[str]) -> int:
 
 async def _misfires(config: Config, top: int = 20) -> int:
     """Rules that fired on cases whose labels staff changed, most often first."""
-    app = await build_app(config)
+    app = await build_app(config, mirror_org=False)
     try:
         async with app.wf.sessions() as session:
             corrections = (await session.scalars(select(Correction))).all()
@@ -142,7 +142,7 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
         return 2
     corrected = 0
     if with_corrections:
-        app = await build_app(config)
+        app = await build_app(config, mirror_org=False)
         try:
             async with app.wf.sessions() as session:
                 cases = (await session.execute(

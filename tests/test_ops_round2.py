@@ -258,6 +258,10 @@ async def test_the_most_overdue_case_stays_on_top_of_the_open_list(
         held = await s.scalar(select(Case).where(Case.number == friday.case_number))
     assert held is not None and held.next_deadline == OPENING_TUESDAY  # as before
     assert await open_list(telegram) == by_due
+    # and the line says when the case was really due, not when the office opens
+    top = next(line for line in telegram.texts_to(STAFF_CHAT)[-1].splitlines()
+               if line.startswith(f"• {friday.case_number} "))
+    assert top.endswith(f"ответить до {app.wf.renderer.when(held.respond_due)}"), top
 
     clock.set(OPENING_TUESDAY + timedelta(minutes=1))  # the head hears of the first two
     assert (await app.escalator.run_pass()).escalated == 2
