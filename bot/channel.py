@@ -65,7 +65,8 @@ class TelegramChannel:
         self.deps = BotDeps(config=config, wf=wf, intake=intake, cases=cases,
                             output=self.output, texts=texts, chats=chats, cards=cards,
                             watch=self.watch)
-        self.resident_sender = ResidentSender(self.output, later_parts=cards.link_parts)
+        self.resident_sender = ResidentSender(self.output, later_parts=cards.link_parts,
+                                              link=cards.link)
         self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.update.outer_middleware(self.unreadable.skip_stand_in)

@@ -38,7 +38,8 @@ REPLY_MAX_WAIT_S = 3.0
 # A reply still waiting after this long answers a question nobody is waiting for any more.
 REPLY_STALE_S = 900.0
 
-Then = Callable[[list[Message]], Awaitable[None]]
+# Link a message the bot posted to a case (chat, message, case), so a reply to it reaches it.
+Link = Callable[[int, int, int], Awaitable[None]]
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Waiting:
     thread_id: int | None
     reply_to: int | None
     stale_at: float  # wall-clock time after which it answers a question nobody waits for
+    case_id: int | None = None  # the case it shows, whose reply to it reaches (see Link)
     sent: list[Message] = field(default_factory=list)  # parts already out
 
 
@@ -68,9 +70,11 @@ class Replies:
     cancelled, and a resident's answer to /start or /cases never came.
     """
 
-    def __init__(self, output: TelegramOutput, keep: Keep | None = None) -> None:
+    def __init__(self, output: TelegramOutput, keep: Keep | None = None,
+                 link: Link | None = None) -> None:
         self.output = output
         self.keep = keep
+        self.link = link
         self._last: dict[int, asyncio.Task[list[Message] | None]] = {}
         self._tasks: set[asyncio.Task[list[Message] | None]] = set()
         self._waiting: list[Waiting] = []
@@ -78,15 +82,17 @@ class Replies:
 
     async def send(self, chat_id: int, text: str, *, markup: Markup | None = None,
                    thread_id: int | None = None, reply_to: int | None = None,
-                   then: Then | None = None) -> Message | None:
+                   case_id: int | None = None) -> Message | None:
         """Queue the reply; wait for it as long as the handler may. The last message sent, or
-        None when it is still waiting (it goes later) or could not be sent."""
+        None when it is still waiting (it goes later) or could not be sent. ``case_id``: the
+        reply shows that case, and its last part is linked to it once sent, whenever that
+        is (a staff reply to it then reaches the case)."""
         before = self._last.get(chat_id)
         queued = before is not None and not before.done()
         reply = Waiting(chat_id, text, markup, thread_id, reply_to,
-                        stale_at=time.time() + REPLY_STALE_S)
+                        stale_at=time.time() + REPLY_STALE_S, case_id=case_id)
         self._waiting.append(reply)
-        task = asyncio.get_running_loop().create_task(self._deliver(before, reply, then))
+        task = asyncio.get_running_loop().create_task(self._deliver(before, reply))
         self._last[chat_id] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._settled(chat_id, done))
@@ -107,7 +113,7 @@ class Replies:
             del self._last[chat_id]
 
     async def _deliver(self, before: asyncio.Task[list[Message] | None] | None,
-                       reply: Waiting, then: Then | None) -> list[Message] | None:
+                       reply: Waiting) -> list[Message] | None:
         sent: list[Message] | None = None
         try:
             sent = await self._send(before, reply)
@@ -116,11 +122,11 @@ class Replies:
         except Exception:
             log.exception("reply to chat %s not sent", reply.chat_id)
         self._waiting.remove(reply)
-        if sent is not None and then is not None:
+        if sent and reply.case_id is not None and self.link is not None:
             try:
-                await then(sent)
+                await self.link(reply.chat_id, sent[-1].message_id, reply.case_id)
             except Exception:
-                log.exception("after the reply to chat %s", reply.chat_id)
+                log.exception("the reply to chat %s was not linked to its case", reply.chat_id)
         return sent
 
     async def _send(self, before: asyncio.Task[list[Message] | None] | None,
@@ -184,7 +190,7 @@ class BotDeps:
     replies: Replies = field(init=False)
 
     def __post_init__(self) -> None:
-        self.replies = Replies(self.output, keep=self._keep)
+        self.replies = Replies(self.output, keep=self._keep, link=self.cards.link)
 
     async def _keep(self, reply: Waiting) -> None:
         """A reply the channel stops before sending goes to the outbox, whose sender for
@@ -197,7 +203,7 @@ class BotDeps:
         payload: dict[str, Any] = {
             "text": rest, "language": self.staff_lang, "stale_at": reply.stale_at,
             "thread_id": reply.thread_id, "reply_to": reply.reply_to,
-            "markup": stored_markup(reply.markup)}
+            "markup": stored_markup(reply.markup), "link_case": reply.case_id}
         async with self.wf.sessions.begin() as session:
             await enqueue(session, now=self.wf.clock.now(), channel=Channel.TELEGRAM.value,
                           recipient=str(reply.chat_id), purpose=KEPT_REPLY,
@@ -216,11 +222,11 @@ class BotDeps:
 
     async def say(self, chat_id: int, text: str, *, markup: Markup | None = None,
                   thread_id: int | None = None, reply_to: int | None = None,
-                  then: Then | None = None) -> Message | None:
+                  case_id: int | None = None) -> Message | None:
         """A conversational reply, never holding up the update stream for long (see
-        :class:`Replies`). ``then(messages)`` runs once it is sent, whenever that is."""
+        :class:`Replies`); ``case_id``: the case it shows (:meth:`Replies.send`)."""
         return await self.replies.send(chat_id, text, markup=markup, thread_id=thread_id,
-                                       reply_to=reply_to, then=then)
+                                       reply_to=reply_to, case_id=case_id)
 
     async def reply(self, message: Message, text: str, *, markup: Markup | None = None,
                     quote: bool = False) -> Message | None:

@@ -436,6 +436,7 @@ def send_error(exc: BaseException, *, private: bool) -> Exception:
 
 
 PartsHook = Callable[[int, list[int], int], Awaitable[None]]
+LinkHook = Callable[[int, int, int], Awaitable[None]]
 
 
 class ResidentSender:
@@ -443,11 +444,15 @@ class ResidentSender:
 
     ``later_parts(chat_id, message_ids, case_id)`` is told of an answer sent in several parts,
     so that a resident replying to a later part (the one with the signature) still threads.
+    ``link(chat_id, message_id, case_id)`` links a reply kept over a restart to the case it
+    shows (``link_case`` in its payload), as it would have been had it gone before.
     """
 
-    def __init__(self, output: TelegramOutput, later_parts: PartsHook | None = None) -> None:
+    def __init__(self, output: TelegramOutput, later_parts: PartsHook | None = None,
+                 link: LinkHook | None = None) -> None:
         self.output = output
         self.later_parts = later_parts
+        self.link = link
 
     async def send(self, item: Outgoing) -> str | None:
         chat_id = int(item.recipient)
@@ -467,6 +472,12 @@ class ResidentSender:
                 reply_to=reply_to if isinstance(reply_to, int) else None)
         except (Deferred, TelegramAPIError) as exc:
             raise send_error(exc, private=chat_id > 0) from exc
+        link_case = item.payload.get("link_case")
+        if isinstance(link_case, int) and self.link is not None:
+            try:
+                await self.link(chat_id, sent[-1].message_id, link_case)
+            except Exception:  # sent is sent: a lost link costs threading, not a resend
+                log.exception("outbox item %s was not linked to its case", item.outbox_id)
         if len(sent) > 1 and item.case_id is not None and self.later_parts is not None:
             try:
                 await self.later_parts(chat_id, [m.message_id for m in sent], item.case_id)

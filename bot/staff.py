@@ -290,13 +290,10 @@ def build_router(deps: BotDeps) -> Router:
                                                  .order_by(Event.id.desc()).limit(15))).all())
         events.reverse()
 
-        async def linked(sent: list[Message]) -> None:
-            # staff answer the details as they answer the card, however late they went out
-            await deps.cards.link(chat_id, sent[-1].message_id, case_id)
-
         await deps.say(chat_id, t("case_detail", case=case, building=building,
                                   assignee=assignee, events=events),
-                       markup=card_keyboard(texts, lang, case), thread_id=thread_id, then=linked)
+                       markup=card_keyboard(texts, lang, case), thread_id=thread_id,
+                       case_id=case_id)  # staff answer the details as they answer the card
 
     @router.callback_query(UnfiledCb.filter())
     async def file_case(query: CallbackQuery, callback_data: UnfiledCb) -> None:

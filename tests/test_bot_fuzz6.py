@@ -230,3 +230,28 @@ async def test_a_staff_answer_waiting_when_the_bot_stops_comes_in_its_topic(
     await delivered(h, details, what="the /case answer")
     assert len(details()) == 1 and details()[0].get("message_thread_id") == thread
     assert buttons(details()[0])  # the case's buttons came with it
+
+
+async def test_a_staff_reply_to_a_case_answer_kept_over_a_restart_reaches_the_resident(
+        make_telegram: MakeTelegram) -> None:
+    """In a group without topics staff answer a case by replying to its details: the kept
+    /case answer came after the restart, but linked to nothing, so the reply to it was
+    answered "no case here" instead of reaching the resident."""
+    h = await make_telegram()
+    case, card = await open_case(h)
+    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=5)
+    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT)
+    await h.settle(timeout=8)
+    await h.stop()
+    await h.start()
+
+    def details() -> list[Json]:
+        return [m for m in h.emu.sent_messages(STAFF_CHAT) if case.number in
+                (m.get("text") or "") and m["message_id"] != card["message_id"]]
+
+    await delivered(h, details, what="the /case answer")
+    h.emu.user_sends(IVAN, "Сантехник будет в 15:00", chat_id=STAFF_CHAT,
+                     reply_to_message_id=details()[-1]["message_id"])
+    await run(h)
+    await delivered(h, lambda: [t for t in h.texts_to(RESIDENT) if "в 15:00" in t],
+                    what="the staff answer at the resident's")
