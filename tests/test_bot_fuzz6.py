@@ -34,7 +34,7 @@ def buttons(message: Json) -> list[str]:
     return [b.get("callback_data") or "" for row in rows for b in row]
 
 
-async def delivered(h: TelegramHarness, what_came: Callable[[], list[Json]], *, what: str,
+async def delivered(h: TelegramHarness, what_came: Callable[[], list[Any]], *, what: str,
                     timeout: float = 10.0) -> None:
     """Deliver the outbox until ``what_came`` is not empty (a 429 puts an item off by its
     ``retry_after``, so one pass is not enough), the app's manual clock keeping up with the
