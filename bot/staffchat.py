@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,9 @@ CARD_TEXT_BUDGET = 3900  # a card is edited later; it must stay one message
 # Cards whose look is remembered (see Cards.showing); an older card's next redraw is sent
 # without asking, and a "not modified" answer to it is only logged.
 SHOWN_MAX = 5000
+# The outbox purpose of a card's redraw kept over a restart (see Cards.close): the staff
+# sender redraws the card as the case is then, posting nothing.
+CARD_REDRAW = "telegram_card_redraw"
 
 
 def thread_missing(exc: TelegramAPIError) -> bool:
@@ -605,12 +609,34 @@ class Cards:
             log.exception("card of case %s not redrawn after flood control", case_id)
 
     async def close(self) -> None:
-        """Drop the redraws still waiting (the channel stops; the next change redraws)."""
+        """The channel stops: the redraws still waiting are kept in the outbox and made after
+        the restart. They used to be dropped, and a card Telegram had held back with 429 went
+        on showing a taken case as nobody's until the case happened to change again."""
+        waiting = list(self._redraws)
         tasks = list(self._redraws.values())
         self._redraws.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if waiting:
+            try:
+                await self._keep_redraws(waiting)
+            except Exception:
+                log.exception("redraws of cards %s not kept for after the restart", waiting)
+
+    async def _keep_redraws(self, case_ids: list[int]) -> None:
+        async with self.wf.sessions.begin() as session:
+            for case_id in case_ids:
+                case = await session.get(Case, case_id)
+                if case is None:
+                    continue
+                building = self.wf.building(case.building_id)
+                await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
+                              recipient=f"chat:{building.code}" if building else "chat:",
+                              purpose=CARD_REDRAW, key=f"telegram:redraw:{uuid.uuid4().hex}",
+                              payload=staff_payload(case.id, case.number, "", "", self.lang),
+                              case_id=case.id, automatic=False)
+        log.info("redraws of cards %s kept for after the restart", case_ids)
 
     async def refresh_by_number(self, number: str) -> None:
         """Redraw the case's card and, once it is resolved or closed, those of the rest of its
@@ -704,6 +730,9 @@ class StaffSender:
         return await self._to_person_or_managers(item, recipient)
 
     async def _to_staff_chat(self, item: Outgoing, chat_id: int) -> str | None:
+        if item.case_id is not None and item.purpose == CARD_REDRAW:
+            await self.cards.refresh(item.case_id)
+            return None
         if item.case_id is not None and item.purpose == "staff_new_case":
             return await self.cards.post_card(item.case_id, chat_id)
         if item.case_id is not None:

@@ -255,3 +255,25 @@ async def test_a_staff_reply_to_a_case_answer_kept_over_a_restart_reaches_the_re
     await run(h)
     await delivered(h, lambda: [t for t in h.texts_to(RESIDENT) if "в 15:00" in t],
                     what="the staff answer at the resident's")
+
+
+# --- 4. a card's redraw waiting when the bot stops ------------------------------------------
+
+
+async def test_a_card_redraw_held_back_when_the_bot_stops_is_made_after_the_restart(
+        telegram: TelegramHarness) -> None:
+    """Telegram answered the card's redraw after Take with 429 and a long pause, and the bot
+    was restarted within it: the redraw waiting in memory was dropped, and the card showed
+    the taken case as nobody's until the case happened to change again."""
+    h = telegram
+    case, card = await open_case(h)
+    h.emu.fail_next("editMessageText", chat_id=STAFF_CHAT, error_code=429, retry_after=4)
+    await press(h, IVAN, card, CaseCb(a="take", id=case.id).pack())
+    await h.stop()
+    await h.start()
+
+    def taken() -> list[Json]:
+        shown = h.emu.message(STAFF_CHAT, card["message_id"])
+        return [shown] if "Иван Петров" in (shown.get("text") or "") else []
+
+    await delivered(h, taken, what="the card showing who took the case")
