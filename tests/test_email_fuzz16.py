@@ -4,12 +4,14 @@ hyphens, zero-width spaces, bidi overrides) do not split words or turn lines rou
 nested deeper than the MIME depth limit keeps its text and files; a site's form that escapes
 the resident's words for a web page ("&quot;") and mails them as plain text reads as typed; a
 subject cut off inside its last encoded-word is read up to the cut, not shown as code; an
-address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded."""
+address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded;
+a reply above our letter quoted under "… писал(а):" is the resident's words alone."""
 
 from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 
 import pytest
 
@@ -18,7 +20,7 @@ from tests.test_email_fuzz7 import OWN
 from tests.test_email_parse import BASE, raw_mail
 
 
-def _plain(headers: list[tuple[str, str | bytes]], body: bytes) -> bytes:
+def _plain(headers: Sequence[tuple[str, str | bytes]], body: bytes) -> bytes:
     """A UTF-8 text/plain letter with ``headers`` before its MIME ones."""
     return raw_mail([*headers, ("MIME-Version", "1.0"),
                      ("Content-Type", "text/plain; charset=utf-8"),
@@ -212,3 +214,26 @@ def test_a_url_encoded_file_name_is_shown_decoded(written: str, shown: str) -> N
                      "--B--\r\n").encode())
     parsed = parse_mail(mail, own_addresses=OWN)
     assert [a.filename for a in parsed.attachments] == [shown]
+
+
+# --- 8. "писал(а):" above the quoted acknowledgement ----------------------------------------------
+
+
+_ACK = ("Здравствуйте, Иван!\n\nВаше обращение зарегистрировано под номером A-1001.\n"
+        "Чтобы дополнить обращение, просто ответьте на это сообщение.")
+
+
+@pytest.mark.parametrize("attribution", [
+    f"УК <{next(iter(OWN))}> писал(а):",                            # Thunderbird, SeaMonkey
+    f"07.12.2026 10:00, УК <{next(iter(OWN))}> писал:",
+    "07.12.2026 10:00, УК пишет:\n> " + _ACK.replace("\n", "\n> "),  # as earlier rounds read it
+])
+def test_a_reply_above_our_letter_quoted_under_pisal_a_is_the_resident_s_words_alone(
+        attribution: str) -> None:
+    quoted = attribution if "\n" in attribution else f"{attribution}\n\n{_ACK}"
+    body = f"Мастер так и не пришёл, вода течёт.\n\n{quoted}\n".replace("\n", "\r\n")
+    headers = [("From", "Иван <ivan@example.ru>"), *BASE[1:],
+               ("Subject", "Re: [A-1001] Обращение зарегистрировано"),
+               ("In-Reply-To", f"<a-1001@{next(iter(OWN)).split('@')[1]}>")]
+    parsed = parse_mail(_plain(headers, body.encode()), own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл, вода течёт."

@@ -35,13 +35,16 @@ _FORWARD = re.compile(
     r"перенаправленное сообщение|weitergeleitete nachricht|message transféré)",
     re.IGNORECASE,
 )
+# "писал(а)", "писал", "писала": Thunderbird's and SeaMonkey's older Russian attribution
 _WROTE = re.compile(
-    r"(wrote|writes|пишет|пишут|писали|написал|написала|написали|написал\(а\)|schrieb|a écrit|"
+    r"(wrote|writes|пишет|пишут|писали|писал|писала|писал\(а\)|написал|написала|написали|"
+    r"написал\(а\)|schrieb|a écrit|"
     r"escribió|scrisse|napisał\(a\)|napisał|schreef)\s*:\s*$",
     re.IGNORECASE,
 )
 _WROTE_INNER = re.compile(
-    r"\b(wrote|schrieb|пишет|писали|написал\w*|a écrit|escribió)\b.{0,200}:\s*$", re.IGNORECASE
+    r"\b(wrote|schrieb|пишет|писал\w*|написал\w*|a écrit|escribió)\b.{0,200}:\s*$",
+    re.IGNORECASE,
 )
 _ADDR_COLON = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+\s*>?\]?\s*:\s*$")
 _STARTER = re.compile(
