@@ -201,6 +201,7 @@ _JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)).decod
 
 @pytest.mark.parametrize(("written", "shown"), [
     ("%D0%A4%D0%BE%D1%82%D0%BE%20%D0%BA%D1%83%D1%85%D0%BD%D0%B8.jpg", "Фото кухни.jpg"),
+    ("%D4%EE%F2%EE%20%EA%F3%F5%ED%E8.jpg", "Фото кухни.jpg"),  # windows-1251 bytes
     ("..%2F..%2F%D0%A4%D0%BE%D1%82%D0%BE.jpg", "Фото.jpg"),  # no way out of the folder
     ("скидка 100%.jpg", "скидка 100%.jpg"),                  # a percent sign the resident typed
     ("IMG%201.jpg", "IMG%201.jpg"),                           # no letter beyond ASCII: as written

@@ -323,16 +323,14 @@ _PERCENT_HIGH = re.compile(r"%[89A-Fa-f][0-9A-Fa-f]")
 
 
 def _percent_decoded(name: str) -> str:
-    """``name`` URL-decoded when it is a URL-encoded UTF-8 name: mobile apps and scripts put
+    """``name`` URL-decoded when it is a URL-encoded name: mobile apps and scripts put
     "filename=%D0%A4%D0%BE%D1%82%D0%BE.jpg" (RFC 2231's encoding without its "*"), and staff
-    saw a file named in percent codes. Only a name with escapes of non-ASCII bytes that read
-    as UTF-8 is decoded; "скидка 100%.pdf" and "50%25.txt" stay."""
-    if not _PERCENT_HIGH.search(name):
+    saw a file named in percent codes. Only a name with escapes of bytes beyond ASCII is
+    decoded, its bytes read as raw 8-bit names are (UTF-8, else the Russian code page they
+    read as); "скидка 100%.pdf" and "50%25.txt" stay."""
+    if not _PERCENT_HIGH.search(name) or not name.isascii():
         return name
-    try:
-        return urllib.parse.unquote(name, errors="strict")
-    except UnicodeDecodeError:
-        return name
+    return decode_bytes(urllib.parse.unquote_to_bytes(name))
 
 
 def sanitize_filename(name: str | None, content_type: str, ref: str) -> str:
