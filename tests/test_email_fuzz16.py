@@ -5,7 +5,8 @@ nested deeper than the MIME depth limit keeps its text and files; a site's form 
 the resident's words for a web page ("&quot;") and mails them as plain text reads as typed; a
 subject cut off inside its last encoded-word is read up to the cut, not shown as code; an
 address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded;
-a reply above our letter quoted under "… писал(а):" is the resident's words alone."""
+a reply above our letter quoted under "… писал(а):" is the resident's words alone; a file
+POSIX "uuencode -m" wrote into the text is a file."""
 
 from __future__ import annotations
 
@@ -238,3 +239,22 @@ def test_a_reply_above_our_letter_quoted_under_pisal_a_is_the_resident_s_words_a
                ("In-Reply-To", f"<a-1001@{next(iter(OWN)).split('@')[1]}>")]
     parsed = parse_mail(_plain(headers, body.encode()), own_addresses=OWN)
     assert parsed.text == "Мастер так и не пришёл, вода течёт."
+
+
+# --- 9. a file "uuencode -m" wrote into the text -------------------------------------------------
+
+
+def test_a_begin_base64_block_is_a_file_not_lines_of_code_in_the_text() -> None:
+    snapshot = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+    code = base64.encodebytes(snapshot).decode().replace("\n", "\r\n")
+    body = (f"Камера подъезда 2: движение у двери подвала.\r\n\r\nbegin-base64 644 cam2.jpg\r\n"
+            f"{code}====\r\n\r\nДиспетчерская, дом 12.\r\n")
+    parsed = parse_mail(_plain([*BASE, ("Subject", "Камера")], body.encode()), own_addresses=OWN)
+    assert parsed.text == "Камера подъезда 2: движение у двери подвала.\n\nДиспетчерская, дом 12."
+    assert [(a.filename, a.size) for a in parsed.attachments] == [("cam2.jpg", len(snapshot))]
+
+
+def test_begin_base64_the_writer_wrote_as_words_stays_text() -> None:
+    text = "begin-base64 644 — так написано на листке у щитка, что это?\n===="
+    parsed = parse_mail(_plain([*BASE, ("Subject", "Щиток")], text.encode()), own_addresses=OWN)
+    assert parsed.text == text and not parsed.attachments

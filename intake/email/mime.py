@@ -850,7 +850,7 @@ class _Walker:
         elif html:
             self.html_images(text, ref)
         else:
-            if "begin " in text:
+            if "begin" in text:
                 text = self.uuencoded(text, ref)
             if _PGP_BEGIN in text:
                 text = self.pgp_messages(text, ref)
@@ -924,11 +924,12 @@ class _Walker:
         kept: list[str] = []
         pos = n = 0
         for m in _UU_BLOCK.finditer(text):
-            data = _uudecode(m.group("code"))
+            base64_block = m.group("code64") is not None
+            data = _b64_block(m.group("code64")) if base64_block else _uudecode(m.group("code"))
             if data is None:
                 continue
             n += 1
-            name = m.group("name").strip()
+            name = m.group("name64" if base64_block else "name").strip()
             self._record(name, _guess_type(name, ""), len(data), _join(ref, n), data=data)
             kept.append(text[pos:m.start()])
             pos = m.end()
@@ -1177,8 +1178,12 @@ _PGP_BEGIN = "-----BEGIN PGP MESSAGE-----"
 _PGP_MESSAGE = re.compile(
     r"^-----BEGIN PGP MESSAGE-----[ \t]*\n(?:(?!-----END PGP MESSAGE-----)[^\n]*\n){1,200000}?"
     r"-----END PGP MESSAGE-----[ \t]*$\n?", re.M)
+# A uuencoded file, or one that POSIX "uuencode -m" wrote in base64 between "begin-base64" and
+# "====" (a building's camera or meter script mailing its snapshot)
 _UU_BLOCK = re.compile(
-    r"^begin [0-7]{3,4} (?P<name>[^\n]+)\n(?P<code>(?:[!-`][ -`]*\n){1,200000}?)end[ \t]*$\n?",
+    r"^begin [0-7]{3,4} (?P<name>[^\n]+)\n(?P<code>(?:[!-`][ -`]*\n){1,200000}?)end[ \t]*$\n?"
+    r"|^begin-base64 [0-7]{3,4} (?P<name64>[^\n]+)\n"
+    r"(?P<code64>(?:[A-Za-z0-9+/=]+[ \t]*\n){1,200000}?)====[ \t]*$\n?",
     re.M)
 
 
@@ -1195,6 +1200,14 @@ def _uudecode(code: str) -> bytes | None:
         except binascii.Error:
             return None
     return b"".join(out)
+
+
+def _b64_block(code: str) -> bytes | None:
+    """The bytes of a "begin-base64" block's lines, or None when they are not base64."""
+    try:
+        return binascii.a2b_base64("".join(code.split()).encode("ascii"), strict_mode=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"BZh", b"\x1f\x8b")
