@@ -6,18 +6,21 @@ the resident's words for a web page ("&quot;") and mails them as plain text read
 subject cut off inside its last encoded-word is read up to the cut, not shown as code; an
 address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded;
 a reply above our letter quoted under "… писал(а):" is the resident's words alone; a file
-POSIX "uuencode -m" wrote into the text is a file."""
+POSIX "uuencode -m" wrote into the text is a file; a NUL after the From or Reply-To address
+leaves the resident answerable."""
 
 from __future__ import annotations
 
 import base64
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from domovoy.app import App
 from intake.email import parse_mail
-from tests.test_email_fuzz7 import OWN
+from tests.test_email_fuzz7 import OWN, ingest
 from tests.test_email_parse import BASE, raw_mail
 
 
@@ -258,3 +261,20 @@ def test_begin_base64_the_writer_wrote_as_words_stays_text() -> None:
     text = "begin-base64 644 — так написано на листке у щитка, что это?\n===="
     parsed = parse_mail(_plain([*BASE, ("Subject", "Щиток")], text.encode()), own_addresses=OWN)
     assert parsed.text == text and not parsed.attachments
+
+
+# --- 10. a NUL after the address ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["From", "Reply-To"])
+async def test_a_nul_after_the_address_leaves_the_resident_answerable_in_postgresql(
+        pg_app: App, tmp_path: Path, field: str) -> None:
+    written = "Иван <ivan@example.ru\x00>"
+    headers: list[tuple[str, str | bytes]] = [
+        ("From", written if field == "From" else "Сайт <noreply@site.example>"),
+        ("To", next(iter(OWN))), ("Date", "Tue, 11 Mar 2025 12:15:00 +0300"),
+        ("Message-ID", "<abc\x00123@example.ru>"), ("Subject", "Течёт кран"),
+        *([("Reply-To", written)] if field == "Reply-To" else [])]
+    got = await ingest(pg_app, tmp_path, _plain(headers, "Течёт кран на кухне, кв. 45.".encode()))
+    # it went to manual review with nobody to answer
+    assert (got["action"], got["sender"]) == ("new_case", "ivan@example.ru")

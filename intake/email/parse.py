@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from intake.classifier.translit import is_transliterated
 from intake.email.charsets import (
+    blank_controls,
     decode_bytes,
     decode_header_value,
     drop_invisible,
@@ -492,6 +493,9 @@ def _sender(
     if raw is None or not raw.strip():
         notes.append("no From address: manual review, nothing will be sent")
         return None, None, None
+    # a NUL a C program left after the address ("ivan@mail.ru\0") made it unusable: a blank
+    # there is one the address reader skips, as it does a NUL's neighbour blanks
+    raw = blank_controls(raw)
     unwrapped = unwrap_encoded_address(raw, hint)
     bare = _ADDRESS_AS_NAME.match(unwrapped)
     # "ivan@mail.ru <petrov@mail.ru>": the address in brackets is the sender, the other a name
@@ -583,7 +587,8 @@ _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]
 
 def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] | None:
     """The first Reply-To address a person could read, and its display name."""
-    pairs = _address_pairs([unwrap_encoded_address(headers.get("reply-to") or "", hint)])
+    raw = blank_controls(headers.get("reply-to") or "")  # see _sender
+    pairs = _address_pairs([unwrap_encoded_address(raw, hint)])
     for name, addr in pairs:
         if _valid_address(addr) and not _NO_REPLY.match(addr.split("@", 1)[0]):
             decoded = decode_header_value(name, hint)
