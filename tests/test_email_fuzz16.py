@@ -7,7 +7,7 @@ subject cut off inside its last encoded-word is read up to the cut, not shown as
 address ending in a dot is the mailbox without it; a URL-encoded file name is shown decoded;
 a reply above our letter quoted under "… писал(а):" is the resident's words alone; a file
 POSIX "uuencode -m" wrote into the text is a file; a NUL after the From or Reply-To address
-leaves the resident answerable."""
+leaves the resident answerable; a message/external-body's web address is in the text."""
 
 from __future__ import annotations
 
@@ -278,3 +278,25 @@ async def test_a_nul_after_the_address_leaves_the_resident_answerable_in_postgre
     got = await ingest(pg_app, tmp_path, _plain(headers, "Течёт кран на кухне, кв. 45.".encode()))
     # it went to manual review with nobody to answer
     assert (got["action"], got["sender"]) == ("new_case", "ivan@example.ru")
+
+
+# --- 11. message/external-body pointing at a web address -----------------------------------------
+
+
+@pytest.mark.parametrize(("access", "text", "files"), [
+    ('access-type=URL;\r\n URL="https://disk.example/v/\r\n kran.mp4"',   # a folded URL
+     "Видео протечки ниже.\n\nhttps://disk.example/v/kran.mp4", []),
+    ('access-type=anon-ftp; site="ftp.example"; name="kran.mp4"',
+     "Видео протечки ниже.", ["kran.mp4"]),  # as before: a file
+])
+def test_an_external_body_s_web_address_is_in_the_text_for_staff(
+        access: str, text: str, files: list[str]) -> None:
+    mail = raw_mail([*BASE, ("Subject", "Видео"), ("MIME-Version", "1.0"),
+                     ("Content-Type", 'multipart/mixed; boundary="B"')],
+                    ("--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nВидео протечки ниже."
+                     f"\r\n--B\r\nContent-Type: message/external-body; {access}\r\n\r\n"
+                     "Content-Type: video/mp4\r\n\r\n\r\n--B--\r\n").encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    # the link was only in a 27-byte "attachment-2.bin" of headers
+    assert parsed.text == text
+    assert [a.filename for a in parsed.attachments] == files

@@ -802,6 +802,8 @@ class _Walker:
         if ctype == "message/partial":
             self.partial(part, params, ref, depth, role)
             return
+        if ctype == "message/external-body" and self.external_link(params, role):
+            return
         if role == "body" and ctype in _CALENDAR_TYPES:
             self.calendar(part, params)
         is_text = ctype in _TEXT_TYPES
@@ -958,6 +960,19 @@ class _Walker:
             return text
         self.encrypted()
         return "".join(kept) + text[pos:]
+
+    def external_link(self, params: dict[str, str], role: str) -> bool:
+        """Whether a message/external-body part pointed at a web address (RFC 2017's access
+        type URL), which then is a line of the letter's text where staff can open it: listed
+        as a file, it was a few bytes of headers named "attachment-2.bin" and the link (the
+        resident's video on a cloud disk) was nowhere staff could see. Other access types (FTP,
+        a local file, a mail server) stay a file."""
+        url = "".join(params.get("url", "").split())  # RFC 2017 lets a long URL be folded
+        if role != "body" or params.get("access-type", "").strip().lower() != "url" \
+                or not url.lower().startswith(("http://", "https://")):
+            return False
+        self.add_text(url, html=False)
+        return True
 
     def add_text(self, text: str, *, html: bool, flowed: dict[str, str] | None = None) -> None:
         segment = _text_segment(text, html=html, flowed=flowed)
