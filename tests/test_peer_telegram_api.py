@@ -53,7 +53,8 @@ PNG = bytes.fromhex(
 
 @pytest.fixture
 async def emu() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator() as emulator:
+    # a group's one-post-a-second pace off: these tests send to one group back to back
+    async with BotAPIEmulator(flood_limits=FloodLimits(group_interval=0)) as emulator:
         emulator.add_private_chat(USER, "Анна", language_code="ru")
         emulator.add_supergroup(GROUP, "Диспетчерская")
         emulator.add_supergroup(FORUM, "Заявки", is_forum=True)
