@@ -23,7 +23,8 @@ from workflow.models import Case, Correction
 
 # Options that mean something only beside another one: given alone they used to be ignored
 # without a word (``--eval`` without ``--jsonl`` classified the text instead).
-NEEDS = {"eval": "jsonl", "with_corrections": "train", "model_out": "train", "axes": "train"}
+NEEDS = {"eval": "jsonl", "with_corrections": "train", "model_out": "train", "axes": "train",
+         "keep_current": "train"}
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -123,7 +124,8 @@ async def _misfires(config: Config, top: int = 20) -> int:
 
 
 async def _train(config: Config, files: list[Path], with_corrections: bool,
-                 out: Path | None, axes: list[str] | None = None) -> int:
+                 out: Path | None, axes: list[str] | None = None,
+                 keep_current: float | None = None) -> int:
     """Train the model beside the rules on labelled files and, optionally, on the cases
     staff corrected (their current labels are the corrected ones). The rules alone give the
     features, so a missing or outdated model file is no obstacle to rebuilding it.
@@ -158,6 +160,8 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
                              clf.features(r.get("text") or "", r.get("subject") or ""))
                             for r in rows)
     target = out or MODEL_PATH
+    if keep_current is not None:
+        model = model.averaged(LearnedModel.source(MODEL_PATH), keep_current)
     if axes:
         untaught = [axis for axis in axes if axis not in (model.axes or {})]
         if untaught:
@@ -166,7 +170,9 @@ async def _train(config: Config, files: list[Path], with_corrections: bool,
         model = model.keeping(LearnedModel.source(MODEL_PATH), retrained=axes)
     model.save(target)
     print(f"model: {len(rows) - corrected} labelled message(s) and {corrected} corrected "
-          f"case(s) -> {target}" + (f" (retrained: {', '.join(axes)})" if axes else ""))
+          f"case(s) -> {target}" + (f" (retrained: {', '.join(axes)})" if axes else "")
+          + (f" (the current model's share: {keep_current:g})" if keep_current is not None
+             else ""))
     return 0
 
 
@@ -179,7 +185,7 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
     if args.train:
         try:
             return await _train(config, list(args.train), args.with_corrections, args.model_out,
-                                args.axes)
+                                args.axes, args.keep_current)
         except (OSError, ValueError) as exc:
             print(f"domovoy classify --train: {exc}", file=sys.stderr)
             return 2

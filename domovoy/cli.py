@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="AXIS",
                    help="with --train: retrain only these axes (kind, category, scope, urgency) "
                         "and keep the others from the current model")
+    c.add_argument("--keep-current", type=float, metavar="SHARE",
+                   help="with --train: average the new model with the current one, which "
+                        "keeps this share of the say (0-1), so what it learned from data you "
+                        "no longer have is not forgotten")
 
     e = sub.add_parser("ingest-eml", parents=[common],
                        help="import raw mail files (.eml, .box, .mbox, folders)")

@@ -108,9 +108,11 @@ after the first round, a third of its Russian emails portal posts). The forty-se
 once, with the session's last rules (its numbers were the same with the session's first).
 In the eleventh session (2026-12-07) the forty-eighth and forty-ninth blind sets (the same
 prompt, written side by side) were scored when they came, with the session's starting rules and
-model, which are the shipped ones: no rule changed that session. Their aggregates, and the
-forty-seventh's, were looked at twice more while a retrained model was weighed and not shipped
-(intake/classifier/README.md, eleventh session); no message of them was read.
+model. Their aggregates, and the
+forty-seventh's, were looked at as aggregates while the retrained model (averaged with the one
+it replaced) was weighed, after its settings had been chosen on blind sets 34-44
+(intake/classifier/README.md, eleventh session); no message of them was read. Their numbers
+below are the starting classifier's.
 """
 
 from __future__ import annotations
@@ -169,8 +171,10 @@ MEASURED = {
                      "complaint.precision": 0.941, "category.accuracy": 0.952,
                      "urgency.macro_f1": 0.964, "emergency.recall": 1.0,
                      "emergency.precision": 1.0, "scope.accuracy": 0.989},
-    "emergency-dev2": {"kind.macro_f1": 0.926, "complaint.recall": 1.0,
-                      "complaint.precision": 0.769, "category.accuracy": 0.947,
+    # re-measured with the eleventh session's model: 2 of its 20 complaints (read, in-sample)
+    # are requests now, the price of a model better on every held-out set
+    "emergency-dev2": {"kind.macro_f1": 0.898, "complaint.recall": 0.9,
+                      "complaint.precision": 0.72, "category.accuracy": 0.947,
                       "urgency.macro_f1": 0.963, "emergency.recall": 1.0,
                       "emergency.precision": 1.0, "scope.accuracy": 0.995},
     "dev10": {"kind.macro_f1": 0.959, "complaint.recall": 0.974, "complaint.precision": 0.915,

@@ -103,6 +103,28 @@ def test_training_is_repeatable_and_the_file_round_trips(
     assert LearnedModel.load(tmp_path / "absent.json") is None
 
 
+def test_averaging_keeps_part_of_what_the_current_model_knew(
+        model: LearnedModel, rules: Classifier) -> None:
+    """Retrained on new files alone, the model would forget what the current one learned from
+    data no longer at hand; averaged in, it keeps the given share of the say."""
+    swapped = LearnedModel.train(
+        ({"kind": "request", "category": "plumbing" if c == "territory" else "territory",
+          "scope": s}, rules.features(t)) for c, s, t in TRAINING)
+    assert model.axes is not None
+    counts = Counter(rules.features("турник шатается"))
+
+    def territory(m: LearnedModel) -> float:
+        return m.probabilities("category", counts)["territory"]
+
+    assert territory(model) > 0.7 and territory(swapped) < 0.3
+    assert territory(swapped.averaged(model.axes, 0.0)) == pytest.approx(territory(swapped))
+    assert territory(swapped.averaged(model.axes, 1.0)) == pytest.approx(territory(model))
+    assert territory(swapped.averaged(model.axes, 0.5)) == pytest.approx(0.5, abs=0.01)
+    assert territory(swapped) < territory(swapped.averaged(model.axes, 0.3)) < 0.5
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        swapped.averaged(model.axes, 1.5)
+
+
 def test_shipped_classifier_carries_the_shipped_model() -> None:
     assert Classifier.default().model is not None
 

@@ -119,6 +119,31 @@ def test_train_on_some_axes_keeps_the_rest_of_the_current_model(tmp_path: Path) 
     assert axes["urgency"] == shipped["urgency"]
 
 
+def test_train_can_keep_a_share_of_the_current_model(tmp_path: Path) -> None:
+    """``--keep-current`` averages the new model with the shipped one, whose real portal posts
+    are not in the repository; out of range, it is an operator's mistake, not a traceback."""
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(
+        json.dumps({"text": text, "kind": kind, "category": "plumbing", "urgency": "normal",
+                    "scope": "unit"}, ensure_ascii=False) + "\n"
+        for text, kind in (("Течёт кран", "request"), ("Опять течёт кран!", "complaint"),
+                           ("Когда проверка счётчиков?", "inquiry"), ("Спасибо!", "other"))),
+        "utf-8")
+    model = tmp_path / "model.json"
+    out = cli("classify", "--train", str(labelled), "--keep-current", "0.3",
+              "--model-out", str(model))
+    assert out.returncode == 0, out.stderr
+    assert "the current model's share: 0.3" in out.stdout
+    kind, shipped = LearnedModel.source(model)["kind"], LearnedModel.source()["kind"]
+    assert kind["labels"] == shipped["labels"]
+    assert kind["weights"].keys() >= shipped["weights"].keys()  # every word it knew, kept
+    assert kind["bias"] != shipped["bias"]
+    out = cli("classify", "--train", str(labelled), "--keep-current", "1.5",
+              "--model-out", str(tmp_path / "m2.json"))
+    assert out.returncode == 2 and "between 0 and 1" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "m2.json").exists()
+
+
 def test_train_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text('{"text": "Течёт кран"}\n', "utf-8")

@@ -34,6 +34,7 @@ from .learned import (
     COMPLAINT_UNCUED,
     DEFAULT_URGENCY_VOTE,
     EMERGENCY_NET,
+    OTHER_OVER_FAULT,
     LearnedModel,
     Reading,
 )
@@ -595,9 +596,11 @@ class Classifier:
         # answer it.
         if vote is not None and scores["kind"]:
             cued = scores["kind"].get(_COMPLAINT, 0.0) > 0.0
+            sure = {} if cued else _UNCUED_COMPLAINT
             kind, ids = vote.settle("kind", scores["kind"], _KIND_ORDER, kind, ids,
                                     needs_rule=_unbacked(scores["kind"], fault),
-                                    unless_sure={} if cued else _UNCUED_COMPLAINT)
+                                    unless_sure={**sure, _OTHER: OTHER_OVER_FAULT} if fault
+                                    else sure)
         if kind == _OTHER and danger:
             kind = str(defaults.fault_kind)
         if kind == _OTHER:
