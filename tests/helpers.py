@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 from intake.message import Automated, Channel, InboundMessage, PresetLabels, SenderIdentity
 
@@ -35,3 +39,32 @@ def mail(sender: str | None, text: str, now: datetime, *, subject: str = "Обр
 
 LEAK = PresetLabels(kind="request", category="plumbing", urgency="normal", scope="unit")
 OUTAGE = PresetLabels(kind="complaint", category="electrical", urgency="high", scope="building")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(cwd: Path, *args: str, db: Path | str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real entry point, run from a scratch folder so nothing lands in the checkout
+    (relative SQLite paths land there); the caller's DOMOVOY_* settings are left out."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
+    environ["PYTHONPATH"] = str(ROOT)
+    if db is not None:
+        environ["DOMOVOY_DATABASE_URL"] = (db if isinstance(db, str)
+                                           else f"sqlite+aiosqlite:///{db}")
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=cwd, env=environ,
+                          capture_output=True, text=True, timeout=120)
+
+
+def refused(out: subprocess.CompletedProcess[str], code: int, *words: str,
+            one_line: bool = False) -> None:
+    """An operator's mistake: exit ``code``, no traceback, ``words`` on stderr (and nothing
+    but one line there, with ``one_line``)."""
+    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr, out.stderr
+    if one_line:
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    for word in words:
+        assert word in out.stderr, out.stderr

@@ -15,29 +15,8 @@ from pathlib import Path
 import pytest
 
 from domovoy.config import load_config
+from tests.helpers import ROOT, cli, refused
 from workflow.db import upgrade_sync
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(tmp_path: Path, *args: str, db: Path | str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The real entry point, run from a scratch folder so nothing lands in the checkout."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
-    environ["PYTHONPATH"] = str(ROOT)
-    if db is not None:
-        environ["DOMOVOY_DATABASE_URL"] = (db if isinstance(db, str)
-                                           else f"sqlite+aiosqlite:///{db}")
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=120)
-
-
-def refused(out: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
-    assert "Traceback" not in out.stderr, out.stderr
-    for word in words:
-        assert word in out.stderr, out.stderr
 
 
 def config_file(tmp_path: Path, text: str) -> Path:

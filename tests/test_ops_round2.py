@@ -22,31 +22,11 @@ from sqlalchemy import select
 from domovoy import commands
 from domovoy.app import App, build_app
 from tests.conftest import make_config
-from tests.helpers import LEAK, mail, tg_message
+from tests.helpers import LEAK, ROOT, cli, mail, refused, tg_message
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness
 from workflow.clock import ManualClock
 from workflow.models import Case, Staff
 from workflow.outbox import Outgoing, PermanentSendError
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(cwd: Path, *args: str, env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    """The real entry point, run from a scratch folder (relative SQLite paths land there)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOMOVOY_")}
-    environ["PYTHONPATH"] = str(ROOT)
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "domovoy", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=120)
-
-
-def one_line_refusal(out: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
-    assert "Traceback" not in out.stderr, out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
-    for word in words:
-        assert word in out.stderr, out.stderr
 
 
 def config_with_db(tmp_path: Path, url: str) -> Path:
@@ -91,9 +71,9 @@ def test_a_mistyped_sqlite_path_is_refused_not_created(tmp_path: Path,
                     "scope": "unit", "urgency": "normal"}) + "\n", "utf-8")
     typo = config_with_db(tmp_path, "sqlite+aiosqlite:///var/domovy.sqlite3")
     out = cli(tmp_path, "--config", str(typo), *command)
-    one_line_refusal(out, 2, f"domovoy {command[0]}: no database at "
+    refused(out, 2, f"domovoy {command[0]}: no database at "
                      f"{tmp_path / 'var' / 'domovy.sqlite3'}", "database.url",
-                     "domovoy db upgrade")
+                     "domovoy db upgrade", one_line=True)
     assert out.stdout == ""
     assert sorted(p.name for p in (tmp_path / "var").iterdir() if "domovy." in p.name) == []
     assert real.exists()
@@ -109,9 +89,10 @@ def test_a_missing_folder_is_named_and_not_created(tmp_path: Path) -> None:
     """A path whose folder does not exist either: one line saying so, and no folder made."""
     out = cli(tmp_path, "report",
               env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///data/office.sqlite3"})
-    one_line_refusal(out, 2, f"no database at {tmp_path / 'data' / 'office.sqlite3'}",
+    refused(out, 2, f"no database at {tmp_path / 'data' / 'office.sqlite3'}",
                      f"nor the folder {tmp_path / 'data'}",
-                     "database.url, set by DOMOVOY_DATABASE_URL", "domovoy db upgrade")
+                     "database.url, set by DOMOVOY_DATABASE_URL", "domovoy db upgrade",
+                     one_line=True)
     assert not (tmp_path / "data").exists()
 
 
@@ -121,16 +102,16 @@ def test_a_folder_for_a_database_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "var").mkdir()
     for command in (["status"], ["db", "upgrade"]):
         out = cli(tmp_path, *command, env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///var"})
-        one_line_refusal(out, 1, f"{tmp_path / 'var'} is a folder, where a database file was "
-                                 "expected")
+        refused(out, 1, f"{tmp_path / 'var'} is a folder, where a database file was "
+                                 "expected", one_line=True)
 
 
 def test_an_empty_file_is_no_database_either(tmp_path: Path) -> None:
     (tmp_path / "office.sqlite3").touch()
     out = cli(tmp_path, "status",
               env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///office.sqlite3"})
-    one_line_refusal(out, 2, f"no Domovoy database at {tmp_path / 'office.sqlite3'}",
-                     "domovoy db upgrade")
+    refused(out, 2, f"no Domovoy database at {tmp_path / 'office.sqlite3'}",
+                     "domovoy db upgrade", one_line=True)
 
 
 def test_a_postgresql_database_never_set_up_is_refused(tmp_path: Path, pg_url: str) -> None:
@@ -138,8 +119,8 @@ def test_a_postgresql_database_never_set_up_is_refused(tmp_path: Path, pg_url: s
     never upgraded it: ``report`` created the tables and reported nothing."""
     url = pg_url.replace("postgres@", "postgres:hunter2@")  # trust auth ignores it
     out = cli(tmp_path, "report", env={"DOMOVOY_DATABASE_URL": url})
-    one_line_refusal(out, 2, "no Domovoy database at postgresql+asyncpg://postgres:***@",
-                     "domovoy db upgrade")
+    refused(out, 2, "no Domovoy database at postgresql+asyncpg://postgres:***@",
+                     "domovoy db upgrade", one_line=True)
     assert "hunter2" not in out.stderr
     upgraded = cli(tmp_path, "db", "upgrade", env={"DOMOVOY_DATABASE_URL": url})
     assert upgraded.returncode == 0, upgraded.stderr
