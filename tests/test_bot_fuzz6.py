@@ -210,13 +210,13 @@ async def test_an_answer_waiting_when_the_bot_stops_arrives_after_the_restart(
     assert len(h.emu.sent_messages(RESIDENT)) == before + 1  # once, not again
 
 
-async def test_a_staff_answer_waiting_when_the_bot_stops_comes_in_its_topic(
-        make_telegram: MakeTelegram) -> None:
-    """The same in a staff forum: a dispatcher's /case answer, held up by a flood wait when
-    the bot restarted, comes after the restart in the topic it was asked in."""
-    h = await make_telegram(forum=True)
+async def case_answer_kept_over_a_restart(
+        h: TelegramHarness, *, in_topic: bool) -> tuple[Json, Callable[[], list[Json]]]:
+    """A dispatcher asks for a case's details while Telegram holds the staff chat back with
+    429, and the bot restarts before the answer's turn: the case's card, and the answers
+    that came after the restart (waited for)."""
     case, card = await open_case(h)
-    thread = card["message_thread_id"]
+    thread = card["message_thread_id"] if in_topic else None
     h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=5)
     h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT, message_thread_id=thread)
     await h.settle(timeout=8)
@@ -228,6 +228,16 @@ async def test_a_staff_answer_waiting_when_the_bot_stops_comes_in_its_topic(
                 (m.get("text") or "") and m["message_id"] != card["message_id"]]
 
     await delivered(h, details, what="the /case answer")
+    return card, details
+
+
+async def test_a_staff_answer_waiting_when_the_bot_stops_comes_in_its_topic(
+        make_telegram: MakeTelegram) -> None:
+    """The same in a staff forum: a dispatcher's /case answer, held up by a flood wait when
+    the bot restarted, comes after the restart in the topic it was asked in."""
+    h = await make_telegram(forum=True)
+    card, details = await case_answer_kept_over_a_restart(h, in_topic=True)
+    thread = card["message_thread_id"]
     assert len(details()) == 1 and details()[0].get("message_thread_id") == thread
     assert buttons(details()[0])  # the case's buttons came with it
 
@@ -238,18 +248,7 @@ async def test_a_staff_reply_to_a_case_answer_kept_over_a_restart_reaches_the_re
     /case answer came after the restart, but linked to nothing, so the reply to it was
     answered "no case here" instead of reaching the resident."""
     h = await make_telegram()
-    case, card = await open_case(h)
-    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=5)
-    h.emu.user_sends(IVAN, f"/case {case.number}", chat_id=STAFF_CHAT)
-    await h.settle(timeout=8)
-    await h.stop()
-    await h.start()
-
-    def details() -> list[Json]:
-        return [m for m in h.emu.sent_messages(STAFF_CHAT) if case.number in
-                (m.get("text") or "") and m["message_id"] != card["message_id"]]
-
-    await delivered(h, details, what="the /case answer")
+    _, details = await case_answer_kept_over_a_restart(h, in_topic=False)
     h.emu.user_sends(IVAN, "Сантехник будет в 15:00", chat_id=STAFF_CHAT,
                      reply_to_message_id=details()[-1]["message_id"])
     await run(h)
