@@ -183,8 +183,10 @@ MEASURED = {
     "dev11": {"kind.macro_f1": 0.972, "complaint.recall": 1.0, "complaint.precision": 0.974,
              "category.accuracy": 0.971, "urgency.macro_f1": 0.967, "emergency.recall": 1.0,
              "emergency.precision": 0.966, "scope.accuracy": 0.995},
+    # emergency recall re-measured on 2026-12-07 with the model's net at 0.95 (one frost
+    # message the net had raised at 0.85; see EMERGENCY_NET for the held-out measurement)
     "dev12": {"kind.macro_f1": 0.938, "complaint.recall": 1.0, "complaint.precision": 0.906,
-             "category.accuracy": 0.967, "urgency.macro_f1": 0.964, "emergency.recall": 1.0,
+             "category.accuracy": 0.967, "urgency.macro_f1": 0.964, "emergency.recall": 0.964,
              "emergency.precision": 0.966, "scope.accuracy": 0.967},
     "dev13": {"kind.macro_f1": 0.969, "complaint.recall": 0.984, "complaint.precision": 0.969,
              "category.accuracy": 0.957, "urgency.macro_f1": 0.986, "emergency.recall": 1.0,
