@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from intake.email.calendar import CalendarEvent, read_calendar
+from intake.email.captions import caption
 from intake.email.charsets import (
     blank_controls,
     decode_bytes,
@@ -432,6 +433,9 @@ class MimeResult:
     partial: tuple[int | None, int | None] | None = None
     # The ``<img>`` sources of the letter's HTML: a letter of pictures alone has no text.
     images: list[str] = field(default_factory=list)
+    # What the photos' and videos' descriptions or file names say ("протечка в ванной.jpg"):
+    # the words of a letter that is only a photo.
+    captions: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -990,10 +994,19 @@ class _Walker:
         elif isinstance(part.get_payload(), list):  # message/global-headers: parsed as a message
             size = sum(_message_size(m) for m in part.get_payload() if isinstance(m, Message))
         else:
+            if ctype.startswith(("image/", "video/")):
+                self.caption(part, sanitize_filename(filename, ctype, ref) if filename else None)
             data = _payload_bytes(part)
             self._record(filename, ctype, len(data), ref, data=data)
             return
         self._record(filename, ctype, size, ref)
+
+    def caption(self, part: Message, filename: str | None) -> None:
+        description = part.get("content-description")
+        said = caption(filename,
+                       decode_header_value(str(description), self.hint) if description else None)
+        if said is not None and said not in self.result.captions:
+            self.result.captions.append(said)
 
     def _record(self, filename: str | None, ctype: str, size: int, ref: str,
                 data: bytes | None = None) -> None:

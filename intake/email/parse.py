@@ -1058,7 +1058,7 @@ def _parse(
         if standing is not None:
             text = full_text = standing[0]
             notes.append(standing[1])
-            language = language or (_language(text) if mime.calendar else None)
+            language = language or (_language(text) if mime.calendar or mime.captions else None)
     if not full_text:
         notes.append("message has no readable text")
     notice = partial_notice(mime, subject, _language)

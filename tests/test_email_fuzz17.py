@@ -1,0 +1,111 @@
+"""Seventeenth round: a photo sent with no words but a caption in its file name ("протечка в
+ванной.jpg") or in its Content-Description opens a case that says it, while a camera's name
+(IMG_2034.jpg) is no words."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from domovoy.app import App
+from intake.email import parse_mail
+from tests.test_email_fuzz7 import OWN, ingest
+from tests.test_email_parse import BASE, raw_mail
+
+_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(3000)).decode()
+
+
+def _ew(text: str) -> str:
+    return f"=?utf-8?B?{base64.b64encode(text.encode()).decode()}?="
+
+
+def _mixed(parts: Sequence[str], subject: str = "") -> bytes:
+    """A multipart/mixed letter of ``parts`` (each a part's headers and body)."""
+    body = "".join(f"--b\r\n{part}\r\n" for part in parts) + "--b--\r\n"
+    return raw_mail([*BASE, ("Subject", subject), ("MIME-Version", "1.0"),
+                     ("Content-Type", 'multipart/mixed; boundary="b"')], body.encode())
+
+
+def _photo(name: str, description: str | None = None, ctype: str = "image/jpeg") -> str:
+    described = f"Content-Description: {_ew(description)}\r\n" if description else ""
+    return (f'Content-Type: {ctype}; name="{_ew(name)}"\r\n'
+            f'Content-Disposition: attachment; filename="{_ew(name)}"\r\n{described}'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{_JPEG}")
+
+
+# --- 1. a photo's caption in its name ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "caption"), [
+    ("протечка в ванной.jpg", "протечка в ванной"),
+    ("кв45_трещина_на_потолке.JPG", "кв45 трещина на потолке"),
+    ("Фото протечки.heic", "Фото протечки"),
+    ("IMG_20261203_101500 лужа в подъезде.jpg", "лужа в подъезде"),
+    ("broken door lock.png", "broken door lock"),
+])
+def test_a_photo_alone_is_read_by_the_words_of_its_file_name(name: str, caption: str) -> None:
+    parsed = parse_mail(_mixed([_photo(name)]), own_addresses=OWN)
+    assert parsed.text == caption
+    assert [a.filename for a in parsed.attachments] == [name]
+    # staff are told where the words came from
+    assert any("file name" in note for note in parsed.notes)
+
+
+@pytest.mark.parametrize("name", [
+    "IMG_2034.jpg", "DSC0001.JPG", "DSC_0001.JPG", "photo.jpg", "image0.jpeg", "image001.png",
+    "IMG-20261203-WA0001.jpg", "photo_2026-12-03_10-15-00.jpg", "PXL_20261203_101500123.jpg",
+    "20261203_101500.jpg", "Screenshot_20261203-101500_Chrome.jpg",
+    "Снимок экрана 2026-12-03 в 10.15.00.png", "Screen Shot 2026-12-03 at 10.15.00.png",
+    "WhatsApp Image 2026-12-03 at 10.15.00.jpeg", "Без названия (1).png", "unnamed.jpg",
+    "5F3A9C2E-1B7D-4C1A-9E3B-2D4F6A8B0C1D.jpeg", "фото.jpg", "Фото 1.jpg", "P1010001.JPG",
+    "VID_20261203_101500.mp4", "image.png", "Picture 1.png",
+])
+def test_a_cameras_file_name_is_no_caption(name: str) -> None:
+    ctype = "video/mp4" if name.endswith(".mp4") else "image/jpeg"
+    parsed = parse_mail(_mixed([_photo(name, ctype=ctype)]), own_addresses=OWN)
+    assert parsed.text == ""
+    assert "message has no readable text" in parsed.notes
+
+
+def test_a_photos_description_is_its_caption_over_a_cameras_name() -> None:
+    parsed = parse_mail(_mixed([_photo("IMG_2034.jpg", "Трещина на потолке в кухне")]),
+                        own_addresses=OWN)
+    assert parsed.text == "Трещина на потолке в кухне"
+
+
+def test_a_description_that_only_repeats_the_name_or_type_is_no_caption() -> None:
+    for description in ("IMG_2034.jpg", "image/jpeg", "Photo"):
+        parsed = parse_mail(_mixed([_photo("IMG_2034.jpg", description)]), own_addresses=OWN)
+        assert parsed.text == "", description
+
+
+def test_several_captioned_photos_give_a_line_each_and_one_word_of_text_wins() -> None:
+    parsed = parse_mail(_mixed([_photo("лужа в подъезде.jpg"), _photo("IMG_1.jpg"),
+                                _photo("мокрый потолок.jpg")]), own_addresses=OWN)
+    assert parsed.text == "лужа в подъезде\nмокрый потолок"
+    written = ("Content-Type: text/plain; charset=utf-8\r\n\r\n"
+               "Течёт с потолка, кв. 45.")
+    parsed = parse_mail(_mixed([written, _photo("лужа в подъезде.jpg")]), own_addresses=OWN)
+    assert parsed.text == "Течёт с потолка, кв. 45."
+
+
+def test_a_single_part_photo_letter_is_read_by_its_name() -> None:
+    mail = raw_mail([*BASE, ("Subject", _ew("Фото")), ("MIME-Version", "1.0"),
+                     ("Content-Type", f'image/jpeg; name="{_ew("лужа в подъезде.jpg")}"'),
+                     ("Content-Transfer-Encoding", "base64")], _JPEG.encode())
+    assert parse_mail(mail, own_addresses=OWN).text == "лужа в подъезде"
+
+
+async def test_a_captioned_photo_opens_a_case_on_its_caption(app: App, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, _mixed([_photo("течёт труба в подвале.jpg")]))
+    assert row["action"] == "new_case"
+    assert row["text"] == "течёт труба в подвале"
+    assert row["category"] == "plumbing"
+
+
+def test_an_english_caption_is_answered_in_english() -> None:
+    parsed = parse_mail(_mixed([_photo("broken door lock.png")]), own_addresses=OWN)
+    assert parsed.language == "en"
