@@ -3510,3 +3510,23 @@ def test_windows_in_the_genitive_plural_are_the_buildings_fabric(
         clf: Classifier, text: str) -> None:
     """"окон", "стекол" keep no "окн-"/"стекл-": the stem patterns missed them."""
     assert clf.classify(text).category == "structure"
+
+
+@pytest.mark.parametrize("text", [
+    "Нахожусь в отпуске, а соседи пишут что у меня в квартире протечка, помогите",
+    "I'm out of office but my neighbour says water is leaking from my flat 12, please check",
+])
+def test_a_resident_away_from_home_still_gets_the_leak_seen_to(clf: Classifier,
+                                                                text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.category) == ("request", "plumbing")
+
+
+@pytest.mark.parametrize("text", [
+    "Нахожусь в отпуске до 15 декабря. По срочным вопросам звоните Ивану.",
+    "Здравствуйте! Нахожусь в отпуске до 20.12, доступ к почте ограничен. "
+    "По вопросам отопления обращайтесь к Петрову.",
+    "Out of office until Monday. For urgent issues with the heating contract please call 123",
+])
+def test_an_out_of_office_note_opens_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
