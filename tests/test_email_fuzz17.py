@@ -1,6 +1,7 @@
 """Seventeenth round: a photo sent with no words but a caption in its file name ("протечка в
 ванной.jpg") or in its Content-Description opens a case that says it, while a camera's name
-(IMG_2034.jpg) is no words."""
+(IMG_2034.jpg) is no words; a body in base64 or quoted-printable under a "7bit" or "8bit"
+label is decoded."""
 
 from __future__ import annotations
 
@@ -109,3 +110,35 @@ async def test_a_captioned_photo_opens_a_case_on_its_caption(app: App, tmp_path:
 def test_an_english_caption_is_answered_in_english() -> None:
     parsed = parse_mail(_mixed([_photo("broken door lock.png")]), own_addresses=OWN)
     assert parsed.language == "en"
+
+
+# --- 2. a transfer encoding labelled wrong ------------------------------------------------------
+
+_REPORT = "Здравствуйте! В подъезде дома 12 не работает лифт, кв. 45. Срочно!"
+
+
+def _coded(label: str, charset: str, body: bytes) -> bytes:
+    return raw_mail([*BASE, ("Subject", "Lift"), ("MIME-Version", "1.0"),
+                     ("Content-Type", f"text/plain; charset={charset}"),
+                     ("Content-Transfer-Encoding", label)], body)
+
+
+@pytest.mark.parametrize("label", ["8bit", "7bit", "binary", "8BIT"])
+@pytest.mark.parametrize("charset", ["utf-8", "windows-1251"])
+def test_a_base64_body_labelled_7bit_or_8bit_is_decoded(label: str, charset: str) -> None:
+    # a PHP script or 1C sets the header once and encodes the body anyway
+    encoded = base64.encodebytes(_REPORT.encode(charset)).replace(b"\n", b"\r\n")
+    assert parse_mail(_coded(label, charset, encoded), own_addresses=OWN).text == _REPORT
+
+
+def test_a_quoted_printable_body_labelled_7bit_is_decoded() -> None:
+    coded = "".join(f"={b:02X}" if b > 127 or b == 61 else chr(b) for b in _REPORT.encode())
+    cut = coded.index("=", 60) + 3  # a soft break between the two bytes of "т"
+    body = (coded[:cut] + "=\r\n" + coded[cut:]).encode()
+    assert parse_mail(_coded("7bit", "utf-8", body), own_addresses=OWN).text == _REPORT
+
+
+def test_a_7bit_letter_about_a_meter_reading_is_no_code() -> None:
+    text = "ХВС=123, ГВС=45\r\nSGVsbG8gd29ybGQ=\r\n"
+    parsed = parse_mail(_coded("8bit", "utf-8", text.encode()), own_addresses=OWN)
+    assert parsed.text == "ХВС=123, ГВС=45\nSGVsbG8gd29ybGQ="

@@ -458,6 +458,9 @@ _QP_HIGH = re.compile(rb"=[89A-F][0-9A-F]|=\r?\n")
 # What the standard library decodes (or leaves as it is, rightly); anything else is a guess.
 _KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64",
                         "uuencode", "x-uuencode", "uue", "x-uue"})
+# Labels that say the body is sent as it is: PHP scripts and 1C write "8bit" over a body they
+# encoded as base64 or quoted-printable all the same.
+_UNENCODED_CTE = frozenset({"7bit", "8bit", "binary"})
 
 
 def _transfer_encoding(part: Message) -> str:
@@ -832,8 +835,10 @@ class _Walker:
     def body(self, part: Message, headers: HeaderView, ctype: str, params: dict[str, str],
              ref: str) -> None:
         data = _payload_bytes(part)
-        if _transfer_encoding(part) not in _KNOWN_CTE:
-            # none, or one nobody defined ("base-64", "quoted printable"): the bytes say
+        cte = _transfer_encoding(part)
+        if cte not in _KNOWN_CTE or cte in _UNENCODED_CTE:
+            # none, one nobody defined ("base-64", "quoted printable"), or "8bit" over a body
+            # a script encoded anyway: the bytes say
             if _looks_qp(data):
                 data = quopri.decodestring(data)
                 self.result.note(
@@ -1325,6 +1330,7 @@ def _looks_qp(data: bytes) -> bool:
 
 
 _B64_BODY_LINE = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
+_B64_TAIL_LINE = re.compile(rb"[A-Za-z0-9+/]{2,}={0,2}")
 
 
 def _unlabelled_base64(data: bytes) -> bytes | None:
@@ -1334,7 +1340,9 @@ def _unlabelled_base64(data: bytes) -> bytes | None:
     if b" " in data or b"\t" in data:  # a letter's words; base64 has no spaces
         return None
     lines = data.split()
-    if not lines or not all(_B64_BODY_LINE.fullmatch(line) for line in lines):
+    # the last line holds what is left over, as short as four characters
+    if not lines or not all(_B64_BODY_LINE.fullmatch(line) for line in lines[:-1]) \
+            or not (_B64_BODY_LINE if len(lines) == 1 else _B64_TAIL_LINE).fullmatch(lines[-1]):
         return None
     if len(lines) > 1 and (len({len(line) for line in lines[:-1]}) != 1
                            or len(lines[-1]) > len(lines[0])):
