@@ -1,7 +1,8 @@
 """Seventeenth round: a photo sent with no words but a caption in its file name ("протечка в
 ванной.jpg") or in its Content-Description opens a case that says it, while a camera's name
 (IMG_2034.jpg) is no words; a body in base64 or quoted-printable under a "7bit" or "8bit"
-label is decoded."""
+label is decoded; UTF-16 text labelled "unicode", "ucs-2", "utf-8" or nothing is read, not
+kept as a binary file."""
 
 from __future__ import annotations
 
@@ -142,3 +143,23 @@ def test_a_7bit_letter_about_a_meter_reading_is_no_code() -> None:
     text = "ХВС=123, ГВС=45\r\nSGVsbG8gd29ybGQ=\r\n"
     parsed = parse_mail(_coded("8bit", "utf-8", text.encode()), own_addresses=OWN)
     assert parsed.text == "ХВС=123, ГВС=45\nSGVsbG8gd29ybGQ="
+
+
+# --- 3. UTF-16 under another label ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["unicode", "ucs-2", "utf-8", "windows-1251", None])
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_under_another_label_is_read(charset: str | None, codec: str) -> None:
+    # .NET's Encoding.Unicode, a PowerShell script, Windows' own "unicode" label
+    ctype = f"text/plain; charset={charset}" if charset else "text/plain"
+    body = base64.encodebytes(_REPORT.encode(codec)).replace(b"\n", b"\r\n")
+    parsed = parse_mail(_coded("base64", "x", body).replace(
+        b"text/plain; charset=x", ctype.encode()), own_addresses=OWN)
+    assert (parsed.text, parsed.attachments) == (_REPORT, ())
+
+
+def test_english_in_utf16_without_a_label_is_read() -> None:
+    body = base64.encodebytes("The lift is broken again, flat 45.".encode("utf-16-le"))
+    mail = _coded("base64", "x", body).replace(b"; charset=x", b"")
+    assert parse_mail(mail, own_addresses=OWN).text == "The lift is broken again, flat 45."

@@ -25,6 +25,7 @@ __all__ = [
     "normalize_charset",
     "unfold",
     "unwrap_encoded_address",
+    "wide_codec",
 ]
 
 # Labels seen in the wild that Python does not know, or knows under a misleading meaning.
@@ -37,6 +38,12 @@ _ALIASES: dict[str, str | None] = {
     "utf8": "utf-8",
     "x-utf8": "utf-8",
     "unicode-1-1-utf-7": "utf-7",
+    # Windows' and .NET's names for UTF-16 (Encoding.Unicode, Encoding.BigEndianUnicode)
+    "unicode": "utf-16",
+    "ucs-2": "utf-16",
+    "ucs2": "utf-16",
+    "iso-10646-ucs-2": "utf-16",
+    "unicodefffe": "utf-16-be",
     "win-1251": "cp1251",
     "x-cp1251": "cp1251",
     "cp-1251": "cp1251",
@@ -321,6 +328,32 @@ def _oddly_cased(text: str) -> bool:
                for w in _CYR_WORD.findall(text))
 
 
+_WIDE = frozenset({"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"})
+# The high byte of a UTF-16 letter in Latin (0x00) or Cyrillic (0x04) text.
+_WIDE_HIGH = b"\x00\x04"
+_WIDE_SAMPLE = 4096
+
+
+def wide_codec(data: bytes, declared: str | None = None) -> str | None:
+    """The UTF-16 or UTF-32 codec ``data`` is in, by its label, or by its bytes whatever the
+    label says (a script's "utf-8" or none over .NET's Encoding.Unicode): its byte-order
+    mark, or every other byte the high half of a Latin or Cyrillic letter. None for text in
+    any byte-wide encoding, where NUL and 0x04 bytes do not come in every other place."""
+    codec = normalize_charset(declared)
+    labelled = codec if codec in _WIDE else None
+    if labelled not in (None, "utf_16"):
+        return labelled  # a byte order named, or UTF-32
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf_16"
+    sample = data[:_WIDE_SAMPLE]
+    if len(sample) >= 8 and not len(sample) % 2 and b"\x00" in sample:
+        for order, high in (("utf_16_le", sample[1::2]), ("utf_16_be", sample[::2])):
+            if 10 * len(high.translate(None, _WIDE_HIGH)) <= len(high):
+                return order
+    # "utf-16" with no byte-order mark: Windows writes it little-endian
+    return labelled
+
+
 def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = None) -> str:
     """Decode ``data`` using ``declared`` as a hint only; never raises, never returns mojibake
     for Russian text in UTF-8, cp1251 or KOI8-R.
@@ -330,11 +363,12 @@ def decode_bytes(data: bytes, declared: str | None = None, hint: str | None = No
     if not data:
         return ""
     codec = normalize_charset(declared)
-    if codec in ("utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"):
+    wide = wide_codec(data, declared)
+    if wide is not None:
         # before the ASCII test: Cyrillic in UTF-16 without a byte-order mark is all bytes
         # below 0x80 ("З" is 17 04), and read as ASCII it would be control characters
         try:
-            return data.decode(codec)
+            return data.decode(wide)
         except (UnicodeError, LookupError):
             pass
     if data.isascii():

@@ -32,6 +32,7 @@ from intake.email.charsets import (
     normalize_charset,
     unfold,
     unwrap_encoded_address,
+    wide_codec,
 )
 from intake.email.html_text import html_to_text, unescape_references
 from intake.email.images import MAX_IMAGES, image_sources, inline_image
@@ -823,9 +824,8 @@ class _Walker:
             self.rtf_body(part, params, ref)
         if role == "body" and is_text and not as_attachment:
             # UTF-16 and UTF-32 text is full of NUL bytes (.NET's Encoding.Unicode, PowerShell)
-            charset = normalize_charset(params.get("charset")) or ""
-            wide = charset.startswith(("utf_16", "utf_32"))
-            if not wide and _looks_binary(_payload_bytes(part)):
+            data = _payload_bytes(part)
+            if wide_codec(data, params.get("charset")) is None and _looks_binary(data):
                 self.result.note(f"binary data in text part {ref} kept as an attachment")
             else:
                 self.body(part, headers, ctype, params, ref)
