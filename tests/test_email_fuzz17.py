@@ -2,7 +2,9 @@
 ванной.jpg") or in its Content-Description opens a case that says it, while a camera's name
 (IMG_2034.jpg) is no words; a body in base64 or quoted-printable under a "7bit" or "8bit"
 label is decoded; UTF-16 text labelled "unicode", "ucs-2", "utf-8" or nothing is read, not
-kept as a binary file."""
+kept as a binary file; a bounce that names the failed address alone on a line under its
+heading (Exim, Mail.ru, Exchange in Russian) names it to staff, and Exim's delay warning is a
+delay."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 
 from domovoy.app import App
 from intake.email import parse_mail
+from intake.message import Automated
 from tests.test_email_fuzz7 import OWN, ingest
 from tests.test_email_parse import BASE, raw_mail
 
@@ -163,3 +166,86 @@ def test_english_in_utf16_without_a_label_is_read() -> None:
     body = base64.encodebytes("The lift is broken again, flat 45.".encode("utf-16-le"))
     mail = _coded("base64", "x", body).replace(b"; charset=x", b"")
     assert parse_mail(mail, own_addresses=OWN).text == "The lift is broken again, flat 45."
+
+
+# --- 4. bounces that name the failed address on a line of its own --------------------------------
+
+_OUR_LETTER = ("From: office@uk-zarechye.ru\nTo: ivan@example.ru\n"
+               "Subject: [A-1001] Ваше обращение зарегистрировано\n"
+               "Message-ID: <out-1@uk-zarechye.ru>\n\nВаше обращение зарегистрировано.\n")
+_EXIM = (
+    "This message was created automatically by mail delivery software.\n\n"
+    "A message that you sent could not be delivered to one or more of its\n"
+    "recipients. This is a permanent error. The following address(es) failed:\n\n"
+    "  ivan@example.ru\n    host mx.example.ru [192.0.2.1]\n"
+    "    SMTP error from remote mail server after RCPT TO:<ivan@example.ru>:\n"
+    "    550 5.1.1 Mailbox does not exist\n\n"
+    "------ This is a copy of the message, including all the headers. ------\n\n" + _OUR_LETTER)
+_MAILRU = (
+    "Это сообщение было создано автоматически почтовой системой.\n\n"
+    "Не удалось доставить сообщение следующим адресатам:\n\n"
+    "  ivan@example.ru\n"
+    "    Сообщение отклонено сервером получателя\n\n"
+    "--- Ниже копия исходного сообщения ---\n\n" + _OUR_LETTER)
+_EXCHANGE_RU = (
+    "<html><body><p><b>Не удалось доставить сообщение следующим получателям или группам:</b>"
+    "</p><p><a href='mailto:ivan@example.ru'>ivan@example.ru</a><br>"
+    "Адрес электронной почты, который вы ввели, не найден.</p>"
+    "<p>Диагностические сведения для администраторов:</p><p>Создающий сервер: mx.uk.ru</p>"
+    "<p>ivan@example.ru<br>Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+    "Recipient not found by SMTP address lookup'</p></body></html>")
+
+
+def _notice(sender: str, subject: str, body: str, ctype: str = "text/plain") -> bytes:
+    headers: list[tuple[str, str | bytes]] = [
+        ("From", sender), ("To", "office@uk-zarechye.ru"),
+        ("Date", "Tue, 11 Mar 2025 12:15:00 +0300"), ("Message-ID", "<ndr-1@mx.example.ru>"),
+        ("Subject", subject), ("MIME-Version", "1.0"),
+        ("Content-Type", f"{ctype}; charset=utf-8"), ("Content-Transfer-Encoding", "8bit")]
+    return raw_mail(headers, body.replace("\n", "\r\n").encode())
+
+
+@pytest.mark.parametrize(("sender", "subject", "body", "ctype"), [
+    ("Mail Delivery System <Mailer-Daemon@mx.example.ru>",
+     "Mail delivery failed: returning message to sender", _EXIM, "text/plain"),
+    ("Mail Delivery System <MAILER-DAEMON@corp.mail.ru>", _ew("Не удалось доставить письмо"),
+     _MAILRU, "text/plain"),
+    ("postmaster@mx.uk.ru", _ew("Не доставлено: [A-1001] Ваше обращение зарегистрировано"),
+     _EXCHANGE_RU, "text/html"),
+], ids=["exim", "mailru", "exchange-ru-html"])
+def test_a_bounce_naming_the_address_alone_on_a_line_names_it(
+        sender: str, subject: str, body: str, ctype: str) -> None:
+    parsed = parse_mail(_notice(sender, subject, body, ctype), own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "ivan@example.ru"
+    assert not parsed.bounce_delayed
+
+
+def test_an_exim_bounce_returns_our_letter_to_its_case() -> None:
+    parsed = parse_mail(_notice("Mail Delivery System <Mailer-Daemon@mx.example.ru>",
+                                "Mail delivery failed: returning message to sender", _EXIM),
+                        own_addresses=OWN)
+    assert "out-1@uk-zarechye.ru" in parsed.thread_hints()
+    assert parsed.bounce_reason is not None and "550 5.1.1" in parsed.bounce_reason
+
+
+def test_an_exim_delay_warning_is_a_delay_not_a_failure() -> None:
+    body = (
+        "This message was created automatically by mail delivery software.\n"
+        "A message that you sent has not yet been delivered to one or more of its\n"
+        "recipients after more than 24 hours on the queue on mx.example.ru.\n\n"
+        "The message identifier is:     1abc-000\n"
+        "The subject of the message is: [A-1001] Ваше обращение зарегистрировано\n\n"
+        "The address to which the message has not yet been delivered is:\n\n"
+        "  ivan@example.ru\n"
+        "    Delay reason: SMTP error from remote mail server after RCPT TO:<ivan@example.ru>:\n"
+        "    451 4.7.1 Greylisted, try again later\n\n"
+        "No action is required on your part. Delivery attempts will continue for\n"
+        "some time, and this warning may be repeated at intervals if the message\n"
+        "remains undelivered. Eventually the mail delivery software will give up,\n"
+        "and when that happens, the message will be returned to you.\n")
+    parsed = parse_mail(_notice("Mail Delivery System <Mailer-Daemon@mx.example.ru>",
+                                "Warning: message 1abc-000 delayed 24 hours", body),
+                        own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert (parsed.bounced_recipient, parsed.bounce_delayed) == (None, True)

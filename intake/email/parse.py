@@ -80,16 +80,21 @@ _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$")
 _FAILURE_WORDS = re.compile(
     r"(fail|unknown|rejected|does not exist|doesn't exist|not found|no such|invalid|unavailable|"
     r"mailbox|undeliver|not delivered|wasn't delivered|quota|disabled|\b5\d\d\b|\b5\.\d\.\d|"
-    r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован)",
+    r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован|"
+    r"could not be delivered|couldn't be delivered|не удалось доставить|не может быть доставлен)",
     re.IGNORECASE,
 )
+# A line that is nothing but an address: Exim, Mail.ru and Exchange list the failed ones so,
+# under a heading that says they failed ("The following address(es) failed:").
+_ADDRESS_ALONE = re.compile(r"\s*<?[^\s<>@]+@[^\s<>@]+?>?[\s.:;]*")
 # A warning that delivery is only late ("still undelivered after 4 hours, will keep trying"),
 # which says nothing against the address; and what a real failure says.
 _DELAY_TEXT = re.compile(
     r"(will (keep|continue) trying|will retry|still trying|has been delayed|delivery (is )?delayed|"
     r"still undelivered after|deferred|this is a warning message only|"
     r"do not need to resend|не нужно отправлять повторно|доставка задерживается|"
-    r"будут продолжены попытки|повторн\w+ попытк)",
+    r"будут продолжены попытки|повторн\w+ попытк|has not yet been delivered|"
+    r"delivery attempts will continue|ещё не доставлено|еще не доставлено|пока не доставлено)",
     re.IGNORECASE,
 )
 _PERMANENT_TEXT = re.compile(
@@ -900,8 +905,11 @@ def _bounce_details(
         if _valid_address(addr):
             return addr.lower(), ids, False
     skip = {a for a in [sender, *recipients] if a}
-    for line in text.split("\n")[:200]:
-        if not _FAILURE_WORDS.search(line) and not line.lstrip().startswith("<"):
+    lines = text.split("\n")[:200]
+    for n, line in enumerate(lines):
+        listed = _ADDRESS_ALONE.fullmatch(line) is not None and any(
+            _FAILURE_WORDS.search(above) for above in lines[max(0, n - 3):n])
+        if not listed and not _FAILURE_WORDS.search(line) and not line.lstrip().startswith("<"):
             continue
         for addr in _EMAIL_IN_TEXT.findall(line):
             low = addr.lower().rstrip(".")
