@@ -4,7 +4,9 @@
 label is decoded; UTF-16 text labelled "unicode", "ucs-2", "utf-8" or nothing is read, not
 kept as a binary file; a bounce that names the failed address alone on a line under its
 heading (Exim, Mail.ru, Exchange in Russian) names it to staff, and Exim's delay warning is a
-delay."""
+delay; a mail program's signature (smime.p7s, signature.asc) is no file of the letter where a
+gateway re-wrapped the signed letter or labelled the signature as octet-stream, while a signed
+document's own signature file stays."""
 
 from __future__ import annotations
 
@@ -249,3 +251,50 @@ def test_an_exim_delay_warning_is_a_delay_not_a_failure() -> None:
                         own_addresses=OWN)
     assert parsed.automated is Automated.BOUNCE
     assert (parsed.bounced_recipient, parsed.bounce_delayed) == (None, True)
+
+
+# --- 5. signatures that are no files --------------------------------------------------------------
+
+_SIGNATURE = base64.encodebytes(b"\x30\x82\x01\x00" + bytes(300)).decode()
+_SIGNED_TEXT = ("Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                "Не работает лифт во втором подъезде, кв. 45.")
+
+
+def _signature_part(ctype: str, name: str) -> str:
+    return (f'Content-Type: {ctype}; name="{name}"\r\n'
+            f'Content-Disposition: attachment; filename="{name}"\r\n'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{_SIGNATURE}")
+
+
+def _multipart(subtype: str, parts: Sequence[str]) -> bytes:
+    body = "".join(f"--b\r\n{part}\r\n" for part in parts) + "--b--\r\n"
+    return raw_mail([*BASE, ("Subject", "Lift"), ("MIME-Version", "1.0"),
+                     ("Content-Type", f'multipart/{subtype}; boundary="b"')], body.encode())
+
+
+@pytest.mark.parametrize(("subtype", "ctype", "name"), [
+    # a gateway or a list that added a footer made multipart/signed a multipart/mixed
+    ("mixed", "application/pkcs7-signature", "smime.p7s"),
+    ("mixed", "application/x-pkcs7-signature", "smime.p7s"),
+    ("mixed", "application/pgp-signature", "signature.asc"),
+    # the signature of a multipart/signed letter labelled as any file
+    ('signed; protocol="application/pgp-signature"', "application/octet-stream",
+     "signature.asc"),
+    ('signed; protocol="application/pkcs7-signature"', "application/octet-stream", "smime.p7s"),
+])
+def test_a_mail_programs_signature_is_no_file(subtype: str, ctype: str, name: str) -> None:
+    parsed = parse_mail(_multipart(subtype, [_SIGNED_TEXT, _signature_part(ctype, name)]),
+                        own_addresses=OWN)
+    assert parsed.text == "Не работает лифт во втором подъезде, кв. 45."
+    assert parsed.attachments == ()
+
+
+@pytest.mark.parametrize("ctype", ["application/pkcs7-signature", "application/octet-stream"])
+def test_a_signed_documents_signature_file_stays_a_file(ctype: str) -> None:
+    # a statement signed with an electronic signature (CryptoPro): both files are the statement
+    document = ('Content-Type: application/pdf; name="zayavlenie.pdf"\r\n'
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+                + base64.encodebytes(b"%PDF-1.4\n" + bytes(300)).decode())
+    parsed = parse_mail(_multipart("mixed", [
+        _SIGNED_TEXT, document, _signature_part(ctype, "zayavlenie.pdf.sig")]), own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == ["zayavlenie.pdf", "zayavlenie.pdf.sig"]

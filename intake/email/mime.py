@@ -774,8 +774,7 @@ class _Walker:
                 self.report_part(part)
             self.attachment(part, ctype, filename, ref)
             return
-        if role == "signature" and (ctype in _SIGNATURE_TYPES
-                                    or (filename or "").lower().endswith(".p7s")):
+        if _letter_signature(role, ctype, filename):
             # The mail client's signature over the letter (RFC 1847), not a file the resident
             # attached: listed, a signed "Спасибо" would count as a letter with a document
             # (for staff to read; a resolved case reopened). The raw mail keeps it.
@@ -1195,6 +1194,24 @@ class _Walker:
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
 _ENRICHED_TYPES = frozenset({"text/enriched", "text/richtext"})
 _TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
+
+
+# The names mail programs give the signature over a letter (Outlook, Thunderbird, Apple Mail,
+# Enigmail, K-9); a signed document's own signature is named after it ("заявление.pdf.sig").
+_LETTER_SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc", "signature.p7s",
+                                     "openpgp-digital-signature.asc"})
+
+
+def _letter_signature(role: str, ctype: str, filename: str | None) -> bool:
+    """Whether a part is the signature a mail program put over the letter: the second part of
+    a multipart/signed, whatever its label (".asc" labelled octet-stream), or a signature
+    under a mail program's own name where a gateway or a list made the signed letter a
+    multipart/mixed."""
+    name = (filename or "").strip().lower()
+    if role == "signature":
+        return ctype in _SIGNATURE_TYPES or name.endswith((".p7s", ".asc", ".sig"))
+    return role != "returned" and ctype in _SIGNATURE_TYPES \
+        and name in _LETTER_SIGNATURE_NAMES | {""}
 
 
 def _int_param(value: str | None) -> int | None:
