@@ -3530,3 +3530,46 @@ def test_a_resident_away_from_home_still_gets_the_leak_seen_to(clf: Classifier,
 ])
 def test_an_out_of_office_note_opens_no_case(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "свет отключили во всём доме, у мамы кислородный концентратор, батареи хватит на час",
+    "Power's been out since 7, my father is on an oxygen concentrator and the battery is "
+    "almost flat. When will it be back?",
+])
+def test_a_power_cut_for_someone_on_a_machine_whose_battery_runs_out_is_an_emergency(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+def test_a_cut_announced_for_later_is_no_emergency_even_for_a_machine(clf: Classifier) -> None:
+    c = clf.classify("в четверг будут отключать свет, у мамы кислородный концентратор "
+                     "на батарее, что делать?")
+    assert c.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "на полу в подвале 10 см воды, течёт из трубы",
+    "I found about 10 cm of water on the floor of the basement storage room",
+])
+def test_water_centimetres_deep_on_a_floor_is_a_flood(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "в ванне стоит 10 см воды, не уходит, засор",
+    "в подвале стоит вода 5 см уже месяц, комары",
+])
+def test_water_in_a_blocked_bath_or_a_basement_for_weeks_is_no_flood(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_piece_of_facade_hanging_over_a_pavement_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("На фасаде над окнами 4-го этажа отслоилась и висит кусок облицовочной "
+                     "плитки. Под этим местом тротуар. Прошу срочно убрать.")
+    assert c.urgency == "emergency"
+
+
+def test_a_strip_of_wallpaper_hanging_is_no_emergency(clf: Classifier) -> None:
+    assert clf.classify("на кухне висит кусок обоев, отклеился у окна").urgency != "emergency"
