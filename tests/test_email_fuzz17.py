@@ -6,7 +6,9 @@ kept as a binary file; a bounce that names the failed address alone on a line un
 heading (Exim, Mail.ru, Exchange in Russian) names it to staff, and Exim's delay warning is a
 delay; a mail program's signature (smime.p7s, signature.asc) is no file of the letter where a
 gateway re-wrapped the signed letter or labelled the signature as octet-stream, while a signed
-document's own signature file stays."""
+document's own signature file stays; an away notice answering our letter that says its writer
+does not read mail or sends you to a colleague is an auto-reply, and Exchange's Russian
+"Недоставляемое:" report from its system mailbox is a bounce."""
 
 from __future__ import annotations
 
@@ -298,3 +300,55 @@ def test_a_signed_documents_signature_file_stays_a_file(ctype: str) -> None:
     parsed = parse_mail(_multipart("mixed", [
         _SIGNED_TEXT, document, _signature_part(ctype, "zayavlenie.pdf.sig")]), own_addresses=OWN)
     assert [a.filename for a in parsed.attachments] == ["zayavlenie.pdf", "zayavlenie.pdf.sig"]
+
+
+# --- 6. notices with no header ------------------------------------------------------------------
+
+
+def _reply(body: str, sender: str = "Ирина <irina.k@yandex.ru>",
+           subject: str = "Re: [A-1004] Нужны уточнения") -> bytes:
+    headers: list[tuple[str, str | bytes]] = [
+        ("From", sender), ("To", "office@uk-zarechye.ru"),
+        ("Date", "Tue, 11 Mar 2025 12:15:00 +0300"), ("Message-ID", "<r-1@yandex.ru>"),
+        ("In-Reply-To", "<a-1004.c3c43fdd@uk-zarechye.ru>"), ("Subject", subject.encode()),
+        ("MIME-Version", "1.0"), ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Transfer-Encoding", "8bit")]
+    return raw_mail(headers, body.encode())
+
+
+@pytest.mark.parametrize("body", [
+    "Здравствуйте! Я в отпуске до 20 декабря, письма не читаю. "
+    "По срочным вопросам: Мария, +7 900 000-00-00.",
+    "Добрый день. Я нахожусь в командировке до 15.12. "
+    "По всем срочным вопросам обращайтесь к Петрову Сергею.",
+    "I am on vacation until December 20. For urgent matters please contact Maria.",
+], ids=["doesnt_read_mail", "ask_a_colleague", "english"])
+def test_an_away_notice_answering_our_letter_is_an_auto_reply(body: str) -> None:
+    assert parse_mail(_reply(body), own_addresses=OWN).automated is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize("body", [
+    "Я в отпуске до 20 декабря, по срочным вопросам звоните мне на мобильный: 8-900-000-00-00.",
+    "Я был в отпуске до 20 декабря, вернулся — а кран так и течёт. Письма ваши не читаю, "
+    "потому что они приходят без номера заявки.",
+], ids=["call_me", "back_from_holiday"])
+def test_a_resident_away_from_home_answering_us_is_still_a_person(body: str) -> None:
+    assert parse_mail(_reply(body), own_addresses=OWN).automated is None
+
+
+def test_exchanges_russian_non_delivery_report_from_its_system_mailbox_is_a_bounce() -> None:
+    body = ("Доставка следующим получателям или группам не выполнена:\n\n"
+            "     Иван Петров (ivan@corp.example.ru)\n"
+            "     Адрес электронной почты получателя не найден в домене получателя.\n")
+    parsed = parse_mail(_reply(
+        body, sender="MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@corp.example.ru",
+        subject="Недоставляемое: [A-1001] Ваше обращение зарегистрировано"), own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "ivan@corp.example.ru"
+
+
+def test_a_resident_whose_letter_was_not_delivered_is_no_bounce() -> None:
+    body = "Не доставлено: я отправлял вам письмо про лифт неделю назад, ответа нет. Кв. 45."
+    parsed = parse_mail(_reply(body, sender="Иван <ivan@mail.ru>",
+                               subject="Не доставлено письмо про лифт"), own_addresses=OWN)
+    assert parsed.automated is None

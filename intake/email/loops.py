@@ -40,6 +40,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"failed|could not be delivered)|could not send message|warning: could not send|"
     r"mail could not be delivered|returned to sender|недоставленное сообщение|"
     r"ваше сообщение не доставлено|сообщение не доставлено|не удалось доставить|"
+    r"недоставляемое|не доставлено\s*:|"
     r"уведомление о (не)?доставке|unzustellbar|nicht zustellbar|"
     # Hotmail/Outlook.com JMRP complaint: a feedback report without the ARF structure.
     r"complaint about message from)",
@@ -104,13 +105,20 @@ _AWAY = re.compile(
     r"отсутствую)\b|\bout\s+of\s+(?:the\s+)?office\b|\bon\s+(?:vacation|leave|holiday)\b",
     re.IGNORECASE)
 # What only a notice says about the writer's mailbox ("с ограниченным доступом к почте", "ваше
-# письмо будет прочитано после возвращения"); a person's "в моё отсутствие дома жена" or
+# письмо будет прочитано после возвращения", "письма не читаю") or whom to write to instead
+# ("по срочным вопросам обращайтесь к Петрову"); a person's "в моё отсутствие дома жена" or
 # "выйду на работу 25-го, тогда и приходите" answers our question.
 _OFFICE_NOTICE = re.compile(
     r"доступ\w*\s+к\s+(?:электронной\s+)?почте"
     r"|(?:письмо|сообщение)\s+(?:будет\s+)?(?:прочитано|рассмотрено|обработано)\s+"
     r"(?:после|по)\s+(?:моего\s+)?возвращени"
     r"|отвечу\s+(?:на\s+(?:ваше\s+)?письмо\s+)?(?:после|по)\s+(?:моего\s+)?возвращени"
+    r"|(?:письма|почту)\s+не\s+(?:читаю|проверяю|просматриваю)"
+    # sends the writer elsewhere meanwhile: a resident away gives their own number
+    r"|по\s+(?:всем\s+)?срочным\s+вопросам\s+(?:обращайтесь|просьба\s+обращаться|"
+    r"прошу\s+обращаться|можно\s+обратиться)\s+к\b"
+    r"|for\s+(?:any\s+)?urgent\s+(?:matters|issues|questions|requests|enquiries|inquiries),?"
+    r"\s+(?:please\s+)?contact\b"
     r"|access\s+to\s+(?:my\s+)?e-?mail"
     r"|(?:respond|reply|get\s+back\s+to\s+you)\s+(?:to\s+your\s+(?:e-?mail|message)\s+)?"
     r"(?:upon|after|when\s+I)\s+(?:my\s+)?return",
@@ -137,7 +145,9 @@ _TECH_WORDS = (
     r"final-recipient|diagnostic-code|reporting-mta|remote-mta|status: [45]\.|"
     r"\b[45]\.\d{1,3}\.\d{1,3}\b|\b(421|450|451|452|550|551|552|553|554)\b|smtp|"
     r"mailer-daemon|postmaster|original message|исходное сообщение|mail delivery|"
-    r"could not deliver|error delivering|headers follow|undeliver|giving up"
+    r"could not deliver|error delivering|headers follow|undeliver|giving up|"
+    # the system mailbox Exchange sends its reports from
+    r"microsoftexchange[0-9a-f]{32}@"
 )
 _BOUNCE_TECH = re.compile(rf"({_TECH_WORDS}|recipient|mailbox|получател)", re.IGNORECASE)
 # Without the words a resident uses too ("получатель не найден"): what a delivery-failure

@@ -81,12 +81,15 @@ _FAILURE_WORDS = re.compile(
     r"(fail|unknown|rejected|does not exist|doesn't exist|not found|no such|invalid|unavailable|"
     r"mailbox|undeliver|not delivered|wasn't delivered|quota|disabled|\b5\d\d\b|\b5\.\d\.\d|"
     r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован|"
-    r"could not be delivered|couldn't be delivered|не удалось доставить|не может быть доставлен)",
+    r"could not be delivered|couldn't be delivered|не удалось доставить|не может быть доставлен|"
+    r"не выполнен)",
     re.IGNORECASE,
 )
-# A line that is nothing but an address: Exim, Mail.ru and Exchange list the failed ones so,
-# under a heading that says they failed ("The following address(es) failed:").
-_ADDRESS_ALONE = re.compile(r"\s*<?[^\s<>@]+@[^\s<>@]+?>?[\s.:;]*")
+# A line that is nothing but an address (Exchange: with the name before it in brackets): Exim,
+# Mail.ru and Exchange list the failed ones so, under a heading that says they failed ("The
+# following address(es) failed:", "Доставка следующим получателям не выполнена:").
+_ADDRESS_ALONE = re.compile(
+    r"\s*(?:[^\W\d_][\w .'-]{0,60}\s)?[<(]?[^\s<>()@]+@[^\s<>()@]+?[>)]?[\s.:;]*")
 # A warning that delivery is only late ("still undelivered after 4 hours, will keep trying"),
 # which says nothing against the address; and what a real failure says.
 _DELAY_TEXT = re.compile(
