@@ -8,7 +8,8 @@ delay; a mail program's signature (smime.p7s, signature.asc) is no file of the l
 gateway re-wrapped the signed letter or labelled the signature as octet-stream, while a signed
 document's own signature file stays; an away notice answering our letter that says its writer
 does not read mail or sends you to a colleague is an auto-reply, and Exchange's Russian
-"Недоставляемое:" report from its system mailbox is a bounce."""
+"Недоставляемое:" report from its system mailbox is a bounce; Gmail's attribution wrapped
+inside its address ("<office@…" / ">:") goes with the quote."""
 
 from __future__ import annotations
 
@@ -352,3 +353,17 @@ def test_a_resident_whose_letter_was_not_delivered_is_no_bounce() -> None:
     parsed = parse_mail(_reply(body, sender="Иван <ivan@mail.ru>",
                                subject="Не доставлено письмо про лифт"), own_addresses=OWN)
     assert parsed.automated is None
+
+
+# --- 7. an attribution wrapped inside its address ------------------------------------------------
+
+
+@pytest.mark.parametrize("attribution", [
+    "вт, 3 дек. 2026 г. в 10:15, УК Заречье <office@uk-zarechye.ru\n>:",
+    "On Tue, Dec 3, 2026 at 10:15 AM Office <office@uk-zarechye.ru\n> wrote:",
+])
+def test_an_attribution_wrapped_before_its_closing_bracket_goes_with_the_quote(
+        attribution: str) -> None:
+    body = (f"Мастер так и не пришёл.\n\n{attribution}\n\n"
+            "> Ваше обращение зарегистрировано под номером A-1001.\n")
+    assert parse_mail(_reply(body), own_addresses=OWN).text == "Мастер так и не пришёл."

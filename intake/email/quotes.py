@@ -449,6 +449,21 @@ def _without_armor(text: str, quote_at: int | None) -> tuple[str, int | None]:
     return "\n".join(line for line in out if line is not None), quote_at
 
 
+# An attribution's address that the sender's client wrapped before its closing bracket
+# ("…, УК <office@uk.ru" / ">:"): the line left over reads as a quoted line.
+_CUT_ADDRESS = re.compile(r"(<[\w.+-]+@[\w-]+(?:\.[\w-]+)+)\n(>[ \t]*:[ \t]*)$", re.M)
+
+
+def _mend_cut_address(text: str, quote_at: int | None) -> tuple[str, int | None]:
+    """``text`` with an attribution cut inside its address joined again; ``quote_at`` moves
+    up by the line ends taken out above it."""
+    if ">" not in text:
+        return text, quote_at
+    if quote_at is not None:
+        quote_at -= sum(m.end(1) < quote_at for m in _CUT_ADDRESS.finditer(text))
+    return _CUT_ADDRESS.sub(r"\1\2", text), quote_at
+
+
 def _has_attribution(lines: list[str]) -> bool:
     return any(_attribution_start(lines, n) is not None for n in range(len(lines)))
 
@@ -493,6 +508,7 @@ def strip_quotes(
     armour is no part of the text.
     """
     text, quote_at = _without_armor(text, quote_at)
+    text, quote_at = _mend_cut_address(text, quote_at)
     forward = forward or _forwards_letter(text, quote_at, new_letter=not reply)
     # as under a "Fwd:" subject: what the forwarder quotes in their own part is history
     reply = reply or forward
