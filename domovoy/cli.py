@@ -141,6 +141,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if command == "check-config":
         where = (getattr(args, "config", None) or os.environ.get("DOMOVOY_CONFIG")
                  or "(defaults)")
+        from domovoy.commands import channels_on
         print(f"{where}: OK — {len(config.buildings)} building(s), "
               f"{len(config.staff)} staff, channels: {channels_on(config) or 'none'}")
         print(f"database: {_database_in_words(config)}")
@@ -243,8 +244,4 @@ def _url_key() -> str:
         return "database.url, set by DOMOVOY_DATABASE_URL"
     return "database.url"
 
-
-def channels_on(config: Config) -> str:
-    on = [name for name in ("telegram", "imap", "smtp") if getattr(config, name) is not None]
-    return ", ".join(on)
 

@@ -91,6 +91,7 @@ def _when(value: datetime | None, tz: ZoneInfo | None = None) -> str:
 
 async def status(config: Config) -> int:
     """Channel health (last poll, last error as a sentence), outbox and quarantine sizes."""
+    from intake.email.imap import HEALTH_CHANNEL as IMAP_HEALTH
     from intake.quarantine import pending_count
     from workflow.health import read_health
     from workflow.models import OutboxItem
@@ -120,7 +121,13 @@ async def status(config: Config) -> int:
     print(f"channels: {channels_on(config) or 'none configured'}")
     if not health:
         print("health: no channel has polled yet")
+    # A channel taken out of the config keeps its row: shown as FAILING (or OK) for ever, it
+    # sent the operator after a mailbox Domovoy no longer reads.
+    configured = {IMAP_HEALTH: config.imap is not None}
     for h in health:
+        if not configured.get(h.channel, True):
+            print(f"{h.channel}: not configured now (last poll {_when(h.last_poll_at, tz)})")
+            continue
         ok = h.last_error_at is None or (h.last_ok_at is not None
                                          and h.last_ok_at >= h.last_error_at)
         print(f"{h.channel}: {'OK' if ok else 'FAILING'}; last poll {_when(h.last_poll_at, tz)}, "

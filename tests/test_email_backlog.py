@@ -174,7 +174,13 @@ async def test_cli_status_and_requeue(sqlite_url: str, tmp_path: Path, clock: Ma
     finally:
         await app.close()
     assert commands.channels_on(config) == "email (SMTP out only: no mailbox polled)"
+    # the mailbox was taken out of the config since: its last error is history, not a fault
     assert await commands.status(config) == 0
+    out = capsys.readouterr().out
+    assert "email.imap: not configured now (last poll" in out and "refused" not in out
+    reading = config.model_copy(update={"imap": make_config(
+        sqlite_url, imap={"host": "127.0.0.1", "username": OFFICE}).imap})
+    assert await commands.status(reading) == 0
     out = capsys.readouterr().out
     assert "email.imap: FAILING" in out and "refused the connection" in out
     assert "quarantine: 2 message(s) waiting" in out and "outbox: 0 pending" in out
