@@ -9,7 +9,9 @@ gateway re-wrapped the signed letter or labelled the signature as octet-stream, 
 document's own signature file stays; an away notice answering our letter that says its writer
 does not read mail or sends you to a colleague is an auto-reply, and Exchange's Russian
 "Недоставляемое:" report from its system mailbox is a bounce; Gmail's attribution wrapped
-inside its address ("<office@…" / ">:") goes with the quote."""
+inside its address ("<office@…" / ">:") goes with the quote; a phone's MMS sent to the office
+through the operator's gateway reads as its words ("text_0.txt") with its photo, and the SMIL
+layout is no file."""
 
 from __future__ import annotations
 
@@ -367,3 +369,41 @@ def test_an_attribution_wrapped_before_its_closing_bracket_goes_with_the_quote(
     body = (f"Мастер так и не пришёл.\n\n{attribution}\n\n"
             "> Ваше обращение зарегистрировано под номером A-1001.\n")
     assert parse_mail(_reply(body), own_addresses=OWN).text == "Мастер так и не пришёл."
+
+
+# --- 8. an MMS through an operator's mail gateway ------------------------------------------------
+
+_MMS_WORDS = "Течёт крыша над кв. 45, срочно!"
+
+
+def _text_part(name: str, disposition: str = "") -> str:
+    coded = base64.b64encode(_MMS_WORDS.encode()).decode()
+    return (f'Content-Type: text/plain; charset=utf-8; name="{name}"\r\n{disposition}'
+            f"Content-Location: {name}\r\nContent-Transfer-Encoding: base64\r\n\r\n{coded}")
+
+
+def test_an_mms_through_a_gateway_reads_as_its_words_and_photo() -> None:
+    smil = ('Content-Type: application/smil; name="smil.xml"\r\nContent-ID: <smil>\r\n\r\n'
+            '<smil><body><par><img src="IMG_0001.jpg"/><text src="text_0.txt"/></par>'
+            "</body></smil>")
+    body = "".join(f"--b\r\n{part}\r\n" for part in (
+        smil, _text_part("text_0.txt"), _photo("IMG_0001.jpg"))) + "--b--\r\n"
+    mail = raw_mail([*BASE, ("Subject", "MMS"), ("MIME-Version", "1.0"), (
+        "Content-Type", 'multipart/related; type="application/smil"; start="<smil>"; '
+                        'boundary="b"')], body.encode())
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.text == _MMS_WORDS
+    assert [a.filename for a in parsed.attachments] == ["IMG_0001.jpg"]
+
+
+def test_an_mms_gateways_words_marked_as_an_attachment_are_the_text() -> None:
+    parsed = parse_mail(_mixed([_text_part("text_0.txt", "Content-Disposition: attachment\r\n"),
+                                _photo("IMG_0001.jpg")]), own_addresses=OWN)
+    assert parsed.text == _MMS_WORDS
+    assert [a.filename for a in parsed.attachments] == ["IMG_0001.jpg"]
+
+
+def test_a_text_file_a_resident_attached_stays_a_file() -> None:
+    parsed = parse_mail(_mixed([_text_part("zayavka.txt", "Content-Disposition: attachment\r\n")]),
+                        own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == ["zayavka.txt"]

@@ -672,6 +672,10 @@ class _Walker:
             self.children(children, path, depth, role)
         elif sub == "alternative":
             self.alternative(children, path, depth)
+        elif sub == "related" and params.get("type", "").strip().lower() in _SMIL_TYPES:
+            # an MMS an operator's gateway mailed: the SMIL only lays out its words and
+            # pictures, which are the message (the words come as "text_0.txt")
+            self.children(children, path, depth, "body")
         elif sub == "related":
             root = 0
             start = params.get("start", "").strip("<> ")
@@ -780,6 +784,9 @@ class _Walker:
             # (for staff to read; a resolved case reopened). The raw mail keeps it.
             self.result.note(f"digital signature part {ref} ({ctype}) not listed as a file")
             return
+        if ctype in _SMIL_TYPES:
+            self.result.note(f"MMS layout part {ref} (SMIL) not listed as a file")
+            return
         if ctype == "application/pgp-keys":
             # Thunderbird attaches the sender's public key ("OpenPGP_0x….asc") to letters it
             # signs, by default: a key for mail programs, no document for the case (listed, a
@@ -815,10 +822,12 @@ class _Walker:
             self.calendar(part, params)
         is_text = ctype in _TEXT_TYPES
         # A text part without a file name is the letter's text even when marked "attachment"
-        # (some phone apps and gateways mark the body so): no person attached it as a file.
+        # (some phone apps and gateways mark the body so): no person attached it as a file,
+        # nor "text_0.txt", the name MMS gateways give an MMS's words.
         # A named one shown inline is the text only while the letter has none yet: after the
         # body it is a file (Apple Mail shows "pokazaniya.txt" inline in multipart/mixed).
-        as_attachment = bool(filename) and (disposition != "inline" or bool(self.result.segments))
+        as_attachment = bool(filename) and not _MMS_TEXT.fullmatch(filename or "") \
+            and (disposition != "inline" or bool(self.result.segments))
         if role == "body" and ctype in _RTF_TYPES and not as_attachment:
             self.rtf_body(part, params, ref)
         if role == "body" and is_text and not as_attachment:
@@ -1196,6 +1205,9 @@ _ENRICHED_TYPES = frozenset({"text/enriched", "text/richtext"})
 _TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
 
 
+# An MMS mailed by an operator's gateway: a SMIL presentation, and its words in "text_0.txt".
+_SMIL_TYPES = frozenset({"application/smil", "application/smil+xml"})
+_MMS_TEXT = re.compile(r"\s*text_\d{1,2}\.txt\s*", re.IGNORECASE)
 # The names mail programs give the signature over a letter (Outlook, Thunderbird, Apple Mail,
 # Enigmail, K-9); a signed document's own signature is named after it ("заявление.pdf.sig").
 _LETTER_SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc", "signature.p7s",
