@@ -236,6 +236,24 @@ def test_an_exim_bounce_returns_our_letter_to_its_case() -> None:
     assert parsed.bounce_reason is not None and "550 5.1.1" in parsed.bounce_reason
 
 
+def test_gmails_delay_notice_that_says_when_it_would_fail_is_a_delay() -> None:
+    body = ("\n** Message not delivered yet **\n\nThere was a temporary problem delivering your "
+            "message to ivan@example.ru. Gmail will retry for 46 more hours. You'll be notified "
+            "if the delivery fails permanently.\n\nThe response was:\n\n"
+            "451 4.3.0 Mail server temporarily rejected message.\n")
+    parsed = parse_mail(_notice("Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+                                "Delivery Status Notification (Delay)", body), own_addresses=OWN)
+    assert (parsed.bounced_recipient, parsed.bounce_delayed) == (None, True)
+
+
+def test_a_bounce_naming_the_address_under_a_label_names_it() -> None:
+    body = ("Сообщение не было доставлено.\nПочтовый ящик получателя переполнен.\n\n"
+            "Адресат: ivan@yandex.ru\n")
+    parsed = parse_mail(_notice(f"{_ew('Яндекс.Почта')} <mailer-daemon@yandex.ru>",
+                                _ew("Недоставленное сообщение"), body), own_addresses=OWN)
+    assert parsed.bounced_recipient == "ivan@yandex.ru"
+
+
 def test_an_exim_delay_warning_is_a_delay_not_a_failure() -> None:
     body = (
         "This message was created automatically by mail delivery software.\n"

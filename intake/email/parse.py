@@ -85,11 +85,12 @@ _FAILURE_WORDS = re.compile(
     r"не выполнен)",
     re.IGNORECASE,
 )
-# A line that is nothing but an address (Exchange: with the name before it in brackets): Exim,
+# A line that is nothing but an address (Exchange: with the name before it in brackets; Yandex:
+# after "Адресат:"): Exim,
 # Mail.ru and Exchange list the failed ones so, under a heading that says they failed ("The
 # following address(es) failed:", "Доставка следующим получателям не выполнена:").
 _ADDRESS_ALONE = re.compile(
-    r"\s*(?:[^\W\d_][\w .'-]{0,60}\s)?[<(]?[^\s<>()@]+@[^\s<>()@]+?[>)]?[\s.:;]*")
+    r"\s*(?:[^\W\d_][\w .'-]{0,60}:?\s)?[<(]?[^\s<>()@]+@[^\s<>()@]+?[>)]?[\s.:;]*")
 # A warning that delivery is only late ("still undelivered after 4 hours, will keep trying"),
 # which says nothing against the address; and what a real failure says.
 _DELAY_TEXT = re.compile(
@@ -105,6 +106,9 @@ _PERMANENT_TEXT = re.compile(
     r"no such user|giving up|gave up|не существует|неизвестн\w+ (адрес|пользовател))",
     re.IGNORECASE,
 )
+_IF_FAILS = re.compile(
+    r"\bif\s+(?:the\s+)?(?:delivery|message)\s+(?:fails|is\s+not\s+delivered)\s+permanently",
+    re.IGNORECASE)
 # DSN actions that mean the mail is on its way (RFC 3464): a notice of only these failed nothing
 _NOT_FAILED = frozenset({"delayed", "delivered", "relayed", "expanded"})
 # Starting only where a run of address characters starts: tried at every position of a long
@@ -851,8 +855,9 @@ def _text_dsn(text: str) -> list[DsnRecipient]:
 
 def _only_delayed(text: str) -> bool:
     """A delivery notice in plain text that reports a delay, not a failure (a structured one
-    says so in its Action and Status fields, read below)."""
-    head = text[:3000]
+    says so in its Action and Status fields, read below). What it says would happen later
+    ("You'll be notified if the delivery fails permanently") has not failed anything yet."""
+    head = _IF_FAILS.sub("", text[:3000])
     return bool(_DELAY_TEXT.search(head)) and not _PERMANENT_TEXT.search(head)
 
 
