@@ -3573,3 +3573,27 @@ def test_a_piece_of_facade_hanging_over_a_pavement_is_an_emergency(clf: Classifi
 
 def test_a_strip_of_wallpaper_hanging_is_no_emergency(clf: Classifier) -> None:
     assert clf.classify("на кухне висит кусок обоев, отклеился у окна").urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Since I registered on your portal I've been getting a flood of automated emails, "
+    "twenty a day. Please turn them off.",
+    "Could the residents' chat admin stop flooding us with adverts?",
+    "Will the yard be flooded for an ice rink this winter?",
+    "Прорвало у меня, но не трубу, а терпение: третий месяц не чините домофон",
+    "I have a burning deadline and the flat above plays music all day",
+    "Is it allowed to smoke on my own balcony?",
+    "Я просто в огне от ваших квитанций! Сделайте перерасчёт.",
+    "My hair is on fire after opening this month's statement",
+])
+def test_a_flood_or_a_fire_in_a_figure_of_speech_is_no_emergency(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "We're flooded with water from the flat above, it's pouring through the ceiling",
+    "В подъезде пожар, дым валит из мусоропровода",
+])
+def test_a_real_flood_or_fire_is_still_an_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
