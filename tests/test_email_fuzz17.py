@@ -11,7 +11,8 @@ does not read mail or sends you to a colleague is an auto-reply, and Exchange's 
 "Недоставляемое:" report from its system mailbox is a bounce; Gmail's attribution wrapped
 inside its address ("<office@…" / ">:") goes with the quote; a phone's MMS sent to the office
 through the operator's gateway reads as its words ("text_0.txt") with its photo, and the SMIL
-layout is no file."""
+layout is no file; what an HTML letter hides (a form's or portal's "display:none" preview
+line) is no text of it."""
 
 from __future__ import annotations
 
@@ -425,3 +426,19 @@ def test_a_text_file_a_resident_attached_stays_a_file() -> None:
     parsed = parse_mail(_mixed([_text_part("zayavka.txt", "Content-Disposition: attachment\r\n")]),
                         own_addresses=OWN)
     assert [a.filename for a in parsed.attachments] == ["zayavka.txt"]
+
+
+# --- 9. what an HTML letter hides --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [
+    '<div style="display:none;max-height:0">Новое обращение с сайта</div>',
+    '<span style="DISPLAY: NONE !important">Новое обращение с сайта<span>…</span></span>',
+    '<div hidden>Новое обращение с сайта</div>',
+])
+def test_text_an_html_letter_hides_is_not_read(hidden: str) -> None:
+    html = (f"<html><body>{hidden}<p>Течёт кран на кухне, кв. 45.</p>"
+            "<div>Иван</div></body></html>")
+    mail = raw_mail([*BASE, ("Subject", "Заявка"), ("MIME-Version", "1.0"),
+                     ("Content-Type", "text/html; charset=utf-8")], html.encode())
+    assert parse_mail(mail, own_addresses=OWN).text == "Течёт кран на кухне, кв. 45.\nИван"

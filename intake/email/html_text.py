@@ -91,6 +91,21 @@ def unescape_references(text: str) -> str:
     if "&" not in text:
         return text
     return _REFERENCE.sub(lambda m: unescape(m.group(0)), text)
+# Elements whose end tag HTML lets a writer leave out: hidden and never closed, they would
+# hide the rest of the letter from the reader here, which a browser does not.
+_OPTIONAL_END = frozenset({"p", "li", "td", "th", "tr", "dt", "dd", "option", "tbody", "thead",
+                           "tfoot", "colgroup", "caption", "rt", "rp", "optgroup"})
+_DISPLAY_NONE = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.IGNORECASE)
+
+
+def _hides(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element is never shown ("display:none", the ``hidden`` attribute): a site's
+    form or a portal puts a preview line for mail lists there, which nobody reads as the
+    letter."""
+    return any(name == "hidden" or (name == "style" and _DISPLAY_NONE.search(value or ""))
+               for name, value in attrs)
+
+
 # Word's and Outlook's conditional sections ("<![if !supportLists]>", "<![endif]>"): the stdlib
 # parser gives up on their unknown keywords and everything after them would be lost.
 _MARKED = re.compile(r"<!\[(?!CDATA\[)[^\]>]{0,200}\]>")
@@ -115,6 +130,9 @@ class _Extractor(HTMLParser):
         self.open_ended = False
         self.link_href: str | None = None
         self.link_start = 0
+        # An element the letter hides (a form's or portal's preview line) and its nesting.
+        self.hidden_tag: str | None = None
+        self.hidden_depth = 0
 
     # The output is a list of pieces; "\n" pieces are line breaks, collapsed at the end.
     def _newline(self) -> None:
@@ -130,6 +148,12 @@ class _Extractor(HTMLParser):
                 self.skip_depth += 1
             return
         if self.skip_depth:
+            return
+        if self.hidden_depth:
+            self.hidden_depth += tag == self.hidden_tag
+            return
+        if tag not in _VOID and tag not in _OPTIONAL_END and _hides(attrs):
+            self.hidden_tag, self.hidden_depth = tag, 1
             return
         if tag == "br":
             self.out.append("\n")
@@ -168,9 +192,11 @@ class _Extractor(HTMLParser):
         self.out.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" and not self.skip_depth:
+        if self.skip_depth or self.hidden_depth:
+            return
+        if tag == "br":
             self.out.append("\n")
-        elif tag in _BLOCK and not self.skip_depth:
+        elif tag in _BLOCK:
             self._newline()
 
     def handle_endtag(self, tag: str) -> None:
@@ -179,6 +205,9 @@ class _Extractor(HTMLParser):
                 self.skip_depth -= 1
             return
         if self.skip_depth:
+            return
+        if self.hidden_depth:
+            self.hidden_depth -= tag == self.hidden_tag
             return
         if tag in _BLOCK:
             self._newline()
@@ -197,7 +226,7 @@ class _Extractor(HTMLParser):
                     self.out.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth or not data:
+        if self.skip_depth or self.hidden_depth or not data:
             return
         if self.pre_depth:
             self.out.append(data.replace("\r\n", "\n").replace("\u00a0", " "))
