@@ -99,20 +99,28 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Config:
-        codes = [b.code for b in self.buildings]
-        if len(set(codes)) != len(codes):
-            raise ValueError("buildings: two buildings share a code")
-        depts = {d.code for d in self.departments}
-        for s in self.staff:
-            for d in s.departments:
+        """Cross-references, each reported at the key that is wrong (a model's own check is
+        placed at the top level, and "two buildings share a code" left the operator to find
+        which two in a long file)."""
+        first: dict[str, int] = {}
+        for i, b in enumerate(self.buildings):
+            if b.code in first:
+                raise _At(("buildings", i, "code"),
+                          f"{b.code!r} is already the code of buildings[{first[b.code]}]")
+            first[b.code] = i
+        depts = [d.code for d in self.departments]
+        for i, s in enumerate(self.staff):
+            for k, d in enumerate(s.departments):
                 if d not in depts:
-                    raise ValueError(f"staff {s.name!r} names unknown department {d!r}")
+                    known = ", ".join(map(repr, depts)) or "none are configured"
+                    raise _At(("staff", i, "departments", k),
+                              f"unknown department {d!r} (departments: {known})")
         owners: dict[str, str] = {}
-        for dept in self.departments:
-            for c in dept.categories:
+        for i, dept in enumerate(self.departments):
+            for k, c in enumerate(dept.categories):
                 if c in owners:
-                    raise ValueError(f"category {c.value!r} is owned by both {owners[c]!r} "
-                                     f"and {dept.code!r}")
+                    raise _At(("departments", i, "categories", k),
+                              f"category {c.value!r} is owned by {owners[c]!r} too")
                 owners[c] = dept.code
         return self
 
@@ -129,6 +137,14 @@ class Config(Strict):
             case_number=self.case_number,
             limits=self.limits,
         )
+
+
+class _At(ValueError):
+    """A cross-reference error that knows the key it is about (see ``Config._references``)."""
+
+    def __init__(self, loc: tuple[int | str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class ConfigError(Exception):
@@ -244,6 +260,9 @@ def _describe(where: str, exc: ValidationError, text: str, env: dict[str, str]) 
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, _At):
+            loc = (*loc, *cause.loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling against config.example.yaml)"

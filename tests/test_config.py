@@ -65,7 +65,13 @@ def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
      "smtp: choose smtp.ssl"),
     ("databse:\n  url: x\n", "databse: unknown key"),
     ("staff:\n  - telegram_user_id: 1\n    name: A\n    departments: [nope]\n",
-     "names unknown department 'nope'"),
+     "line 4: staff[0].departments[0]: unknown department 'nope' (departments: none are "
+     "configured)"),
+    ("buildings:\n  - code: b1\n  - code: b2\n  - code: b1\n",
+     "line 4: buildings[2].code: 'b1' is already the code of buildings[0]"),
+    ("departments:\n  - code: d1\n    categories: [plumbing]\n"
+     "  - code: d2\n    categories: [heating, plumbing]\n",
+     "line 5: departments[1].categories[1]: category 'plumbing' is owned by 'd1' too"),
     ("a: [1, 2\n", "not valid YAML"),
     ("imap:\n  host: h\n  username: u\n  authority_domains: [gov.ru, 'ГЖИ РТ']\n",
      "imap.authority_domains: not a mail domain: 'гжи рт'"),
