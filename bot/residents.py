@@ -610,8 +610,12 @@ def build_router(deps: BotDeps) -> Router:
                 LoggedMessage.channel == Channel.TELEGRAM.value,
                 LoggedMessage.external_id == original).limit(1))).first()
         if known is None:
-            # never a report (a command, the flat number, a form step): nor is its edit, and
-            # filing it only showed staff a stray "17"
+            # Never a report (a command, the flat number, a form step): nor is its edit, and
+            # filing it only showed staff a stray "17". Or never received at all (the bot was
+            # down longer than Telegram keeps updates): the edit is all there is of the
+            # report, and dropping it lost the resident's words without a word to them.
+            if await state.get_state() is None and not a_step_or_command(text):
+                await any_message(message, event_update)
             return
         was, stage = known
         if stage in (Stage.RESOLVED.value, Stage.CLOSED.value) \
@@ -662,6 +666,16 @@ def build_router(deps: BotDeps) -> Router:
                             burst_key=burst.key or own)
         # A message that opens no case gets the workflow's "unfiled" note through the outbox.
         await ingest(msg, user.id, event_update, quiet=True)
+
+    step_buttons = menu_new | menu_cases | {texts.button(lang, "skip") for lang in ("ru", "en")}
+
+    def a_step_or_command(text: str) -> bool:
+        """Words the bot takes without filing them: a command, a menu button, the flat number
+        or phone asked at registration."""
+        typed = text.strip()
+        return bool(COMMAND_RE.match(typed) or SLASH_WORD_RE.match(typed)
+                    or typed in step_buttons or APARTMENT_RE.match(typed.upper())
+                    or PHONE_RE.match(typed))
 
     def words_of(message: Message, lang: str) -> str:
         """What the message says, in words staff can read (a place or a contact card too)."""
