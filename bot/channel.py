@@ -66,7 +66,7 @@ class TelegramChannel:
                             output=self.output, texts=texts, chats=chats, cards=cards,
                             watch=self.watch)
         self.resident_sender = ResidentSender(self.output, later_parts=cards.link_parts,
-                                              link=cards.link)
+                                              link=cards.link, moves=chats)
         self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.update.outer_middleware(self.unreadable.skip_stand_in)
@@ -164,6 +164,6 @@ class TelegramChannel:
             await self._runner.cleanup()
             self._runner = None
         await self.deps.replies.close()
-        await self.output.close()
+        await self.output.close(keep=self.deps.keep_edit)
         if self._own_session:
             await self.bot.session.close()

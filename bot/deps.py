@@ -16,10 +16,20 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.methods import TelegramMethod
 from aiogram.types import Message
 
 from bot.delivery import DeliveryWatch
-from bot.sender import KEPT_REPLY, Deferred, Markup, TelegramOutput, split_text, stored_markup
+from bot.sender import (
+    KEPT_EDIT,
+    KEPT_REPLY,
+    Deferred,
+    Markup,
+    TelegramOutput,
+    split_text,
+    stored_markup,
+    stored_method,
+)
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats
 from bot.texts import BotTexts
@@ -162,6 +172,9 @@ class Replies:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A part on its way when cut off may well be posted: it is recorded as sent once
+        # Telegram answers, so that only what did not go is kept (and sent after the restart).
+        await self.output.land()
         waiting, self._waiting = self._waiting, []
         keep = self.keep
         if keep is None:
@@ -211,6 +224,21 @@ class BotDeps:
                           automatic=False)
         self.wf.wake_outbox()
         log.info("reply to chat %s kept in the outbox for after the restart", reply.chat_id)
+
+    async def keep_edit(self, method: TelegramMethod[Any]) -> None:
+        """An edit still waiting out a 429 when the channel stops goes to the outbox, whose
+        sender for Telegram makes it after the restart (see ``KEPT_EDIT``)."""
+        chat_id = getattr(method, "chat_id", None)
+        if not isinstance(chat_id, int):
+            return
+        async with self.wf.sessions.begin() as session:
+            await enqueue(session, now=self.wf.clock.now(), channel=Channel.TELEGRAM.value,
+                          recipient=str(chat_id), purpose=KEPT_EDIT,
+                          key=f"telegram:edit:{uuid.uuid4().hex}",
+                          payload={"method": stored_method(method)}, automatic=False)
+        self.wf.wake_outbox()
+        log.info("an edit in chat %s (%s) kept in the outbox for after the restart", chat_id,
+                 type(method).__name__)
 
     @property
     def burst_window(self) -> timedelta:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import aiogram.methods
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -64,8 +66,16 @@ LATER_PART_MAX_WAIT_S = 120.0
 # An edit Telegram held up with 429 (or one for a chat it halted) is made this many times at
 # most, each after the pause it asked for.
 EDIT_ATTEMPTS = 3
+# A request on its way to Telegram when the channel stops is waited for this long at most:
+# cut off in the bot, it may still have been carried out by Telegram, unknown to the bot. A
+# handler still running may take 3 s more (bot.deps.REPLY_MAX_WAIT_S), and the channel has
+# 10 s to stop (domovoy.runner.STOP_TIMEOUT_S).
+LANDING_WAIT_S = 3.0
 # The outbox purpose of a conversational reply kept over a restart (see bot.deps.Replies).
 KEPT_REPLY = "bot_reply"
+# The outbox purpose of an edit (buttons, a tick, a topic closed or renamed) still waiting out
+# a 429 when the channel stops, made after the restart (see TelegramOutput.close).
+KEPT_EDIT = "bot_edit"
 _MARKUPS: dict[str, type[Markup]] = {cls.__name__: cls for cls in (
     InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, ForceReply)}
 
@@ -255,6 +265,33 @@ def markup_from(stored: object) -> Markup | None:
         return None
 
 
+def stored_method(method: TelegramMethod[Any]) -> Json:
+    """A Bot API call as an outbox payload keeps it (see :func:`method_from`)."""
+    return {"type": type(method).__name__,
+            "params": method.model_dump(mode="json", exclude_none=True)}
+
+
+def method_from(stored: object) -> TelegramMethod[Any] | None:
+    """The call :func:`stored_method` kept; None when it cannot be read."""
+    if not isinstance(stored, dict):
+        return None
+    cls = getattr(aiogram.methods, str(stored.get("type")), None)
+    if not (isinstance(cls, type) and issubclass(cls, TelegramMethod)):
+        return None
+    try:
+        method: TelegramMethod[Any] = cls.model_validate(stored.get("params"))
+    except ValueError:
+        log.warning("a kept Bot API call could not be read: %r", stored)
+        return None
+    return method
+
+
+def not_modified(exc: TelegramAPIError) -> bool:
+    """Telegram refuses a change that changes nothing ("message is not modified",
+    TOPIC_NOT_MODIFIED): what was asked for is so already."""
+    return "not_modified" in exc.message.lower().replace(" ", "_")
+
+
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     """Buttons as (label, callback data); data over Telegram's 64 bytes is a bug, so it is
     dropped with a log line rather than failing the whole message."""
@@ -279,19 +316,20 @@ class TelegramOutput:
         self.governor = Governor(limits or SendLimits())
         self.calls = 0
         self.retry_afters = 0
-        self._edits: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._edits: dict[EditKey, tuple[TelegramMethod[Any], asyncio.Task[None]]] = {}
+        self._flying: set[asyncio.Future[Any]] = set()
+        self._landing_by: float | None = None
 
     async def call(self, chat_id: int, method: TelegramMethod[T], *, cost: int = 1,
-                   max_wait: float | None = None) -> T:
-        """Make one budgeted call; a 429 halts this chat only and is re-raised."""
+                   max_wait: float | None = None,
+                   landed: Callable[[T], None] | None = None) -> T:
+        """Make one budgeted call; a 429 halts this chat only and is re-raised.
+
+        ``landed``: told the result of a call cut off while on its way (the channel stops),
+        once Telegram answers it (see :meth:`_request`)."""
         async with self.governor.slot(chat_id, cost=cost, max_wait=max_wait):
-            try:
-                self.calls += 1
-                return await self.bot(method)
-            except TelegramRetryAfter as exc:
-                self.retry_afters += 1
-                self.governor.halt(chat_id, exc.retry_after)
-                raise
+            self.calls += 1
+            return await self._request(method, landed)
 
     async def unbudgeted(self, method: TelegramMethod[T]) -> T:
         """Calls that put no message in a chat (answers to button presses, reactions, edits).
@@ -299,56 +337,96 @@ class TelegramOutput:
         They spend no budget of ours, but Telegram may still answer 429: the chat is then
         halted for ``retry_after`` as after a send, so nothing goes there before it allows.
         """
+        return await self._request(method, None)
+
+    async def _request(self, method: TelegramMethod[T],
+                       landed: Callable[[T], None] | None) -> T:
+        """One request to Telegram, which a cancelled caller does not cut off: once sent, it
+        may be carried out whatever the bot does, and a reply cut off in the bot but posted
+        by Telegram was kept as unsent and posted again after the restart. It goes on, its
+        result goes to ``landed``, and :meth:`land` waits for it before the channel stops."""
+        request = asyncio.ensure_future(self.bot(method))
+        self._flying.add(request)
+        request.add_done_callback(self._flying.discard)
+        request.add_done_callback(lambda r: self._halt_on_429(method, r))
         try:
-            return await self.bot(method)
-        except TelegramRetryAfter as exc:
-            chat_id = getattr(method, "chat_id", None)
-            if isinstance(chat_id, int):
-                self.retry_afters += 1
-                self.governor.halt(chat_id, exc.retry_after)
+            return await asyncio.shield(request)
+        except asyncio.CancelledError:
+            if landed is not None:
+                request.add_done_callback(
+                    lambda r: landed(r.result()) if not r.cancelled()
+                    and r.exception() is None else None)
             raise
 
+    def _halt_on_429(self, method: TelegramMethod[Any], request: asyncio.Future[Any]) -> None:
+        exc = None if request.cancelled() else request.exception()
+        chat_id = getattr(method, "chat_id", None)
+        if isinstance(exc, TelegramRetryAfter) and isinstance(chat_id, int):
+            self.retry_afters += 1
+            self.governor.halt(chat_id, exc.retry_after)
+
+    async def land(self) -> None:
+        """Wait (a little) for the requests still on their way: see :meth:`_request`. Called
+        as the channel stops, by each part of it; together they wait ``LANDING_WAIT_S`` at
+        most, within the time the channel has to stop."""
+        if not self._flying:
+            return
+        if self._landing_by is None:
+            self._landing_by = time.monotonic() + LANDING_WAIT_S
+        await asyncio.wait(set(self._flying),
+                           timeout=max(0.0, self._landing_by - time.monotonic()))
+
     async def edit(self, chat_id: int, message_id: int, method: TelegramMethod[Any], *,
-                   done: Callable[[], None] | None = None) -> bool:
-        """Change a message already in the chat (its text, buttons or reaction).
+                   done: Done | None = None, aspect: str = "message") -> bool:
+        """Change what a chat shows without posting: a message's text, buttons or reaction,
+        or (``aspect`` "topic" or "topic_name", ``message_id`` the thread) a forum topic.
 
         An edit posts nothing, so it spends no budget; but a chat Telegram halted with 429 is
         halted for edits too. An edit used to go at once, be refused again and be lost (a
-        card kept its old buttons, a resident's finished step kept buttons to press twice):
-        now it waits out ``retry_after`` in the background, as a send waits, and is made then.
+        card kept its old buttons, a resident's finished step kept buttons to press twice, a
+        closed case's topic stayed open): now it waits out ``retry_after`` in the background,
+        as a send waits, and is made then.
 
         True when made now; False when it waits (``done`` runs once it is made). A newer edit
-        of the same message replaces one still waiting (the newer one shows what is so now).
-        A refusal other than 429 is raised when made now, and logged when made later.
+        of the same aspect of a message replaces one still waiting (the newer one shows what
+        is so now). A refusal other than 429 is raised when made now, and logged when made
+        later; a refusal because nothing would change counts as made.
         """
-        key = (chat_id, message_id)
-        self.drop_edit(chat_id, message_id)
+        key = (chat_id, message_id, aspect)
+        self._drop(key)
         wait = self.governor.halted_for(chat_id)
         if wait <= 0:
             try:
                 await self.unbudgeted(method)
             except TelegramRetryAfter as exc:
                 wait = float(exc.retry_after)
+            except TelegramAPIError as exc:
+                if not not_modified(exc):
+                    raise
+                await _run(done)
+                return True
             else:
-                if done is not None:
-                    done()
+                await _run(done)
                 return True
         task = asyncio.get_running_loop().create_task(self._edit_later(key, method, wait, done))
-        self._edits[key] = task
+        self._edits[key] = (method, task)
         task.add_done_callback(lambda t: self._edits.pop(key, None) if
-                               self._edits.get(key) is t else None)
+                               self._edits.get(key, (None, None))[1] is t else None)
         return False
 
     def drop_edit(self, chat_id: int, message_id: int) -> None:
         """Forget an edit of this message still waiting (a redraw from the database
         supersedes it)."""
-        waiting = self._edits.pop((chat_id, message_id), None)
-        if waiting is not None:
-            waiting.cancel()
+        self._drop((chat_id, message_id, "message"))
 
-    async def _edit_later(self, key: tuple[int, int], method: TelegramMethod[Any],
-                          wait: float, done: Callable[[], None] | None) -> None:
-        chat_id, message_id = key
+    def _drop(self, key: EditKey) -> None:
+        waiting = self._edits.pop(key, None)
+        if waiting is not None:
+            waiting[1].cancel()
+
+    async def _edit_later(self, key: EditKey, method: TelegramMethod[Any],
+                          wait: float, done: Done | None) -> None:
+        chat_id, message_id, _ = key
         for _ in range(EDIT_ATTEMPTS):
             await asyncio.sleep(max(wait, self.governor.halted_for(chat_id)))
             try:
@@ -357,22 +435,35 @@ class TelegramOutput:
                 wait = float(exc.retry_after)
                 continue
             except TelegramAPIError as exc:
-                if "not modified" not in exc.message.lower():
+                if not not_modified(exc):
                     log.warning("edit of %s:%s not made: %s", chat_id, message_id, exc.message)
                     return
-            if done is not None:
-                done()
+            await _run(done)
             return
         log.warning("edit of %s:%s not made: flood control %d times", chat_id, message_id,
                     EDIT_ATTEMPTS)
 
-    async def close(self) -> None:
-        """The channel stops: edits still waiting are not made (the next change redraws)."""
-        tasks = list(self._edits.values())
+    async def close(self, keep: KeepEdit | None = None) -> None:
+        """The channel stops: edits still waiting are handed to ``keep`` (the outbox, which
+        makes them after the restart). They used to be dropped: a resident's rating buttons
+        stayed to be pressed again, a staff answer never got its tick."""
+        waiting = [method for method, _ in self._edits.values()]
+        tasks = [task for _, task in self._edits.values()]
         self._edits.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.land()
+        if keep is None:
+            if waiting:
+                log.warning("%d edits not made: the channel stops", len(waiting))
+            return
+        for method in waiting:
+            try:
+                await keep(method)
+            except Exception:
+                log.exception("an edit (%s) not kept for after the restart",
+                              type(method).__name__)
 
     async def send_text(self, chat_id: int, text: str, *, markup: Markup | None = None,
                         thread_id: int | None = None, reply_to: int | None = None,
@@ -394,22 +485,36 @@ class TelegramOutput:
             method = SendMessage(chat_id=chat_id, text=part, message_thread_id=thread_id,
                                  reply_parameters=reply, reply_markup=markup if last else None)
             if i == 0:  # nothing is out yet: a refusal hands the whole text back to the caller
-                sent.append(await self.call(chat_id, method, max_wait=max_wait))
+                sent.append(await self.call(chat_id, method, max_wait=max_wait,
+                                            landed=sent.append))
             else:
-                sent.append(await self._later_part(chat_id, method))
+                sent.append(await self._later_part(chat_id, method, sent))
         return sent
 
-    async def _later_part(self, chat_id: int, method: SendMessage) -> Message:
+    async def _later_part(self, chat_id: int, method: SendMessage,
+                          sent: list[Message]) -> Message:
         """A part after the first must not be given up half-way: the caller would send the
         whole text again, and the parts already out would arrive twice. A 429 halts the chat
         (in :meth:`call`), so the next try waits out ``retry_after`` in the budget's slot."""
         for attempt in range(LATER_PART_ATTEMPTS):
             try:
-                return await self.call(chat_id, method, max_wait=LATER_PART_MAX_WAIT_S)
+                return await self.call(chat_id, method, max_wait=LATER_PART_MAX_WAIT_S,
+                                       landed=sent.append)
             except TelegramRetryAfter:
                 if attempt == LATER_PART_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+EditKey = tuple[int, int, str]  # chat, message (a topic's thread), what of it is changed
+Done = Callable[[], Awaitable[None] | None]
+KeepEdit = Callable[[TelegramMethod[Any]], Awaitable[None]]
+
+
+async def _run(done: Done | None) -> None:
+    result = done() if done is not None else None
+    if inspect.isawaitable(result):
+        await result
 
 
 def send_error(exc: BaseException, *, private: bool) -> Exception:
@@ -439,37 +544,51 @@ PartsHook = Callable[[int, list[int], int], Awaitable[None]]
 LinkHook = Callable[[int, int, int], Awaitable[None]]
 
 
+class Moves(Protocol):
+    """Staff groups Telegram upgraded to supergroups (``bot.staffchat.StaffChats``)."""
+
+    def resolve(self, chat_id: int) -> int: ...
+
+    async def migrated(self, old: int, new: int) -> None: ...
+
+
 class ResidentSender:
-    """Outbox sender for channel ``telegram``: the recipient is the resident's user id.
+    """Outbox sender for channel ``telegram``: the recipient is the resident's user id (or,
+    for a reply or an edit kept over a restart, the chat it was for).
 
     ``later_parts(chat_id, message_ids, case_id)`` is told of an answer sent in several parts,
     so that a resident replying to a later part (the one with the signature) still threads.
     ``link(chat_id, message_id, case_id)`` links a reply kept over a restart to the case it
     shows (``link_case`` in its payload), as it would have been had it gone before.
+    ``moves``: a reply kept for a staff group that Telegram has since moved goes to the group's
+    new id (the old one refuses every message, and the reply was given up).
     """
 
     def __init__(self, output: TelegramOutput, later_parts: PartsHook | None = None,
-                 link: LinkHook | None = None) -> None:
+                 link: LinkHook | None = None, moves: Moves | None = None) -> None:
         self.output = output
         self.later_parts = later_parts
         self.link = link
+        self.moves = moves
 
     async def send(self, item: Outgoing) -> str | None:
         chat_id = int(item.recipient)
-        rows = [[(str(b["label"]), str(b["action"])) for b in row]
-                for row in item.payload.get("actions") or []]
-        markup = markup_from(item.payload.get("markup")) or inline_keyboard(rows)
-        stale_at, thread_id, reply_to = (item.payload.get(k) for k in
-                                         ("stale_at", "thread_id", "reply_to"))
+        if item.purpose == KEPT_EDIT:
+            await self._edit(chat_id, item)
+            return None
+        stale_at = item.payload.get("stale_at")
         if isinstance(stale_at, int | float) and time.time() > stale_at:
             # A reply kept over a restart that came too late to answer anyone (a bot down for
             # hours): sending it now would only puzzle the chat.
             raise PermanentSendError("a reply kept over a restart, too old to send now")
         try:
-            sent = await self.output.send_text(
-                chat_id, item.text, markup=markup,
-                thread_id=thread_id if isinstance(thread_id, int) else None,
-                reply_to=reply_to if isinstance(reply_to, int) else None)
+            try:
+                chat_id, sent = await self._send(chat_id, item)
+            except TelegramMigrateToChat as exc:
+                if self.moves is None or chat_id > 0:
+                    raise
+                await self.moves.migrated(chat_id, exc.migrate_to_chat_id)
+                chat_id, sent = await self._send(chat_id, item)
         except (Deferred, TelegramAPIError) as exc:
             raise send_error(exc, private=chat_id > 0) from exc
         link_case = item.payload.get("link_case")
@@ -485,3 +604,34 @@ class ResidentSender:
                 log.exception("the parts of outbox item %s were not linked", item.outbox_id)
         # The first part's id is what a resident's reply points at, so it threads the case.
         return f"{chat_id}:{sent[0].message_id}"
+
+    async def _send(self, chat_id: int, item: Outgoing) -> tuple[int, list[Message]]:
+        """Send the item to the chat, or where the chat has moved: its topic and the message
+        it answers are then left out, as their ids mean nothing in the new group."""
+        to = self.moves.resolve(chat_id) if self.moves is not None else chat_id
+        rows = [[(str(b["label"]), str(b["action"])) for b in row]
+                for row in item.payload.get("actions") or []]
+        markup = markup_from(item.payload.get("markup")) or inline_keyboard(rows)
+        thread_id, reply_to = (item.payload.get(k) if to == chat_id else None
+                               for k in ("thread_id", "reply_to"))
+        return to, await self.output.send_text(
+            to, item.text, markup=markup,
+            thread_id=thread_id if isinstance(thread_id, int) else None,
+            reply_to=reply_to if isinstance(reply_to, int) else None)
+
+    async def _edit(self, chat_id: int, item: Outgoing) -> None:
+        """Make an edit kept over a restart (``KEPT_EDIT``), once the chat's 429 pause is
+        over; one that would change nothing is made already."""
+        method = method_from(item.payload.get("method"))
+        if method is None:
+            raise PermanentSendError("a kept edit that cannot be read")
+        halted = self.output.governor.halted_for(chat_id)
+        if halted > 0:
+            raise TemporarySendError(f"chat {chat_id} halted by flood control",
+                                     retry_after=halted, throttled=True)
+        try:
+            await self.output.unbudgeted(method)
+        except TelegramAPIError as exc:
+            if not not_modified(exc):
+                # an edit is never a reason to take a resident for unreachable
+                raise send_error(exc, private=False) from exc

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
 from bot.limits import TOPIC_NAME_LIMIT, fit, utf16_len
 from bot.registry import media_sources
-from bot.sender import Deferred, TelegramOutput, inline_keyboard, send_error
+from bot.sender import Deferred, TelegramOutput, inline_keyboard, not_modified, send_error
 from bot.settings import TelegramConfig
 from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
 from bot.texts import BotTexts
@@ -82,10 +82,6 @@ def topics_refused(exc: TelegramAPIError) -> bool:
     admin turned topics off. The card still has to reach staff."""
     text = exc.message.lower()
     return "not enough rights" in text or "not a forum" in text or "chat_admin_required" in text
-
-
-def not_modified(exc: TelegramAPIError) -> bool:
-    return "not_modified" in exc.message.lower().replace(" ", "_")
 
 
 def chat_gone(exc: TelegramAPIError) -> bool:
@@ -509,13 +505,13 @@ class Cards:
             name = self.topic_name(case)
             if name == was:
                 return
-            method = EditForumTopic(chat_id=card.chat_id, message_thread_id=card.thread_id,
-                                    name=name)
+            chat_id, thread_id = card.chat_id, card.thread_id
         try:
-            await self.output.unbudgeted(method)
+            # in a halted chat, or on a 429, made once Telegram allows (it used to be lost)
+            await self.output.edit(chat_id, thread_id, EditForumTopic(
+                chat_id=chat_id, message_thread_id=thread_id, name=name), aspect="topic_name")
         except TelegramAPIError as exc:
-            if not not_modified(exc):
-                log.info("topic of case %s not renamed: %s", case_id, exc.message)
+            log.info("topic of case %s not renamed: %s", case_id, exc.message)
 
     async def topic_toggled(self, chat_id: int, thread_id: int, closed: bool) -> None:
         """Someone closed or reopened a case's topic by hand. Remembered, so the topic is
@@ -667,16 +663,20 @@ class Cards:
             chat_id, thread_id = card.chat_id, card.thread_id
         method = (CloseForumTopic(chat_id=chat_id, message_thread_id=thread_id) if want_closed
                   else ReopenForumTopic(chat_id=chat_id, message_thread_id=thread_id))
+
+        async def made() -> None:
+            async with self.wf.sessions.begin() as session:
+                card = await session.get(TelegramCard, case_id)
+                if card is not None and (card.chat_id, card.thread_id) == (chat_id, thread_id):
+                    card.topic_closed = want_closed
+
         try:
-            await self.output.unbudgeted(method)
-        except TelegramAPIError as exc:  # a 429 too: the next change of the case tries again
-            if not not_modified(exc):
-                log.warning("topic of case %s not %s: %s", case_id,
-                            "closed" if want_closed else "reopened", exc.message)
-                return
-        async with self.wf.sessions.begin() as session:
-            card = await session.get_one(TelegramCard, case_id)
-            card.topic_closed = want_closed
+            # A 429 is waited out (the topic of a closed case used to stay open among the live
+            # ones until the case changed again); a reopen replaces a close still waiting.
+            await self.output.edit(chat_id, thread_id, method, done=made, aspect="topic")
+        except TelegramAPIError as exc:
+            log.warning("topic of case %s not %s: %s", case_id,
+                        "closed" if want_closed else "reopened", exc.message)
 
 
 class StaffSender:

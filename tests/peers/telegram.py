@@ -44,12 +44,14 @@ STAFF_IDS = {"ivan": 1001, "maria": 1002, "oleg": 1003, "anna": 1009}
 
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
-# Calls that put something in a chat or change a message there: what a flood wait holds up.
+# Calls that put something in a chat or change a message or a topic there: what a flood wait
+# holds up.
 FLOOD_WAITED = frozenset(m.lower() for m in (
     "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendAudio",
     "sendAnimation", "sendSticker", "sendMediaGroup", "sendLocation", "sendContact",
     "copyMessage", "forwardMessage", "editMessageText", "editMessageReplyMarkup",
-    "editMessageCaption", "editMessageMedia", "setMessageReaction"))
+    "editMessageCaption", "editMessageMedia", "setMessageReaction", "createForumTopic",
+    "editForumTopic", "closeForumTopic", "reopenForumTopic"))
 
 
 class StrictBotAPIEmulator(BotAPIEmulator):
@@ -61,9 +63,9 @@ class StrictBotAPIEmulator(BotAPIEmulator):
     ``round_trip``: seconds each call of a method takes (Telegram is not on loopback), so a
     handler making many calls before answering a press takes as long as it would.
     ``flood_wait``: a chat that got a 429 (flood control's or an injected one) refuses every
-    post and every edit there with 429 until its ``retry_after`` has passed: an edit that
-    ignored the pause used to pass here and be refused by Telegram. Counted in ``flood_hits``
-    (scope "wait").
+    post and every edit there (a forum topic's too) with 429 until its ``retry_after`` has
+    passed: an edit that ignored the pause used to pass here and be refused by Telegram.
+    Counted in ``flood_hits`` (scope "wait").
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -145,9 +147,16 @@ class TelegramHarness:
         self.app.register_sender("telegram", channel.resident_sender)
         self.app.register_sender("staff", channel.staff_sender)
         self.channel = channel
+
+        def started() -> int:
+            return len(self.emu.calls("getUpdates")) + len(self.emu.calls("setWebhook"))
+
+        # This start's own first call: one of a channel stopped before would let a test go on
+        # (and stop it again) while it is still starting.
+        before = started()
         self.task = asyncio.create_task(channel.run())
         await self.emu.wait_for(
-            lambda: self.emu.calls("getUpdates") or self.emu.calls("setWebhook"), timeout=5,
+            lambda: started() > before, timeout=5,
             what="the channel to start polling (or to set its webhook)")
         return channel
 
