@@ -108,6 +108,12 @@ class Config(Strict):
                 raise _At(("buildings", i, "code"),
                           f"{b.code!r} is already the code of buildings[{first[b.code]}]")
             first[b.code] = i
+        seen: dict[int, int] = {}
+        for i, s in enumerate(self.staff):
+            if s.telegram_user_id in seen:
+                raise _At(("staff", i, "telegram_user_id"),
+                          f"{s.telegram_user_id} is already staff[{seen[s.telegram_user_id]}]'s")
+            seen[s.telegram_user_id] = i
         depts = [d.code for d in self.departments]
         for i, s in enumerate(self.staff):
             for k, d in enumerate(s.departments):
@@ -117,6 +123,10 @@ class Config(Strict):
                               f"unknown department {d!r} (departments: {known})")
         owners: dict[str, str] = {}
         for i, dept in enumerate(self.departments):
+            # escalation looks the head up among the staff: one not listed is pinged by nobody
+            if dept.head is not None and dept.head not in seen:
+                raise _At(("departments", i, "head"),
+                          f"{dept.head} is not among the staff (list them under staff)")
             for k, c in enumerate(dept.categories):
                 if c in owners:
                     raise _At(("departments", i, "categories", k),

@@ -67,6 +67,17 @@ class SmtpConfig(Strict):
     from_name: str = ""
     timeout_s: float = Field(default=30.0, gt=0)
 
+    @field_validator("from_address")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        """Every letter goes out From this and takes its Message-ID's domain from it: a value
+        with no domain passed check-config and failed on the first letter."""
+        local, at, domain = value.strip().rpartition("@")
+        if not (at and local and domain) or any(c.isspace() or c in "<>,;" for c in value.strip()):
+            raise ValueError(f"expected a bare mail address such as office@example.ru, got "
+                             f"{value!r} (the name goes in smtp.from_name)")
+        return value.strip()
+
     @model_validator(mode="after")
     def _not_both_tls(self) -> SmtpConfig:
         if self.ssl and self.starttls:

@@ -72,6 +72,13 @@ def test_a_secret_alone_does_not_switch_a_channel_on() -> None:
     ("departments:\n  - code: d1\n    categories: [plumbing]\n"
      "  - code: d2\n    categories: [heating, plumbing]\n",
      "line 5: departments[1].categories[1]: category 'plumbing' is owned by 'd1' too"),
+    ("staff:\n  - telegram_user_id: 5\n    name: A\n  - telegram_user_id: 5\n    name: B\n",
+     "line 4: staff[1].telegram_user_id: 5 is already staff[0]'s"),
+    ("departments:\n  - code: d1\n    head: 77\n",
+     "line 3: departments[0].head: 77 is not among the staff"),
+    ("smtp:\n  host: h\n  from_address: 'УК <office@uk.ru>'\n",
+     "line 3: smtp.from_address: expected a bare mail address"),
+    ("smtp:\n  host: h\n  from_address: office\n", "smtp.from_address: expected a bare"),
     ("a: [1, 2\n", "not valid YAML"),
     ("imap:\n  host: h\n  username: u\n  authority_domains: [gov.ru, 'ГЖИ РТ']\n",
      "imap.authority_domains: not a mail domain: 'гжи рт'"),
