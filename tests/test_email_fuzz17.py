@@ -105,6 +105,33 @@ def test_several_captioned_photos_give_a_line_each_and_one_word_of_text_wins() -
     assert parsed.text == "Течёт с потолка, кв. 45."
 
 
+@pytest.mark.parametrize("signature", [
+    "\r\n\r\nОтправлено с iPhone",
+    "\r\n-- \r\nОтправлено из мобильной Почты Mail.ru",
+    "\r\n\r\nSent from my Galaxy",
+])
+def test_a_phones_signature_beside_a_captioned_photo_gives_way_to_the_caption(
+        signature: str) -> None:
+    written = f"Content-Type: text/plain; charset=utf-8\r\n\r\n{signature}"
+    parsed = parse_mail(_mixed([written, _photo("протечка в ванной.jpg")]), own_addresses=OWN)
+    assert parsed.text == "протечка в ванной"
+
+
+def test_a_reply_of_a_captioned_photo_is_read_by_its_caption() -> None:
+    written = ("Content-Type: text/plain; charset=utf-8\r\n\r\nОтправлено с iPhone\r\n\r\n"
+               "> Ваше обращение зарегистрировано под номером A-1001.")
+    mail = _mixed([written, _photo("после ремонта опять течёт.jpg")],
+                  subject="Re: [A-1001] Обращение зарегистрировано").replace(
+        b"Subject:", b"In-Reply-To: <out-1@uk-zarechye.ru>\r\nSubject:")
+    assert parse_mail(mail, own_addresses=OWN).text == "после ремонта опять течёт"
+
+
+def test_a_letter_of_a_phones_signature_alone_is_no_dashes() -> None:
+    written = "Content-Type: text/plain; charset=utf-8\r\n\r\n-- \r\nОтправлено из мобильной Почты"
+    parsed = parse_mail(_mixed([written, _photo("IMG_2034.jpg")]), own_addresses=OWN)
+    assert parsed.text == ""  # it was "--"
+
+
 def test_a_single_part_photo_letter_is_read_by_its_name() -> None:
     mail = raw_mail([*BASE, ("Subject", _ew("Фото")), ("MIME-Version", "1.0"),
                      ("Content-Type", f'image/jpeg; name="{_ew("лужа в подъезде.jpg")}"'),

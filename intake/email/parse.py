@@ -1059,8 +1059,14 @@ def _parse(
     own_letter = drop_forward_header(text, sender) if sender else None
     if own_letter is not None:
         text = own_letter
-    if (in_reply_to or references or is_reply_subject(subject)) \
-            and not strip_signature(text, continues=True).strip():
+    wordless = not strip_signature(text, continues=True).strip()
+    if wordless and mime.captions:
+        # a photo shared from a phone with its words in its name ("протечка в ванной.jpg"),
+        # under nothing but the phone's "Отправлено с iPhone"
+        text = "\n".join(mime.captions)
+        full_text = full_text or text
+        notes.append("text read from the attached photos' descriptions or file names")
+    elif wordless and (in_reply_to or references or is_reply_subject(subject)):
         # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
         # пришёл"): those words are the letter (a new letter's subject is shown with it
         # anyway), not the phone's "Отправлено с iPhone" left above the quote
@@ -1074,7 +1080,7 @@ def _parse(
         if standing is not None:
             text = full_text = standing[0]
             notes.append(standing[1])
-            language = language or (_language(text) if mime.calendar or mime.captions else None)
+            language = language or (_language(text) if mime.calendar else None)
     if not full_text:
         notes.append("message has no readable text")
     notice = partial_notice(mime, subject, _language)

@@ -624,7 +624,9 @@ def _strip_section(lines: list[str], continues: bool) -> list[str]:
     cut = _mobile_line(lines, continues)
     if cut is not None:
         lines = lines[:cut]
-    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1])):
+    # a "-- " left over the phone's line it introduced is no word either
+    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1])
+                     or (cut is not None and _SIG_DASHES.match(lines[-1]))):
         lines.pop()
     return [*lines, "", *address] if address else lines
 

@@ -2,8 +2,7 @@
 
 A letter can carry its content in a form that converts to no text: an encrypted one (S/MIME,
 PGP), a calendar invitation
-("Осмотр подвала", a time, a place), a photo whose name says what it shows, pictures in an
-HTML letter, one fragment of a message the
+("Осмотр подвала", a time, a place), pictures in an HTML letter, one fragment of a message the
 sender's mail program split (message/partial). An empty case text leaves staff guessing
 whether something was lost; the words that stand in come from the templates
 (:mod:`intake.email.wording`), in the letter's language, Russian by default.
@@ -24,10 +23,9 @@ _WEB = ("http://", "https://")
 
 def stand_in(mime: MimeResult, subject: str, language: Language) -> tuple[str, str] | None:
     """(text, note) for a letter with no text: a line saying it is encrypted (staff, not the
-    parser, must ask for it again in the clear), its invitation's event, the captions its
-    photos carry in their names, or a line saying it holds only pictures (named, with their
-    sizes, so two photo letters are not one letter "sent again"); None when it is none of
-    these."""
+    parser, must ask for it again in the clear), its invitation's event, or a line saying it
+    holds only pictures (named, with their sizes, so two photo letters are not one letter
+    "sent again"); None when it is none of these."""
     if mime.encrypted:
         return (email_text("encrypted", language(subject)),
                 "encrypted letter: a placeholder text stands in")
@@ -36,10 +34,6 @@ def stand_in(mime: MimeResult, subject: str, language: Language) -> tuple[str, s
         words = " ".join((event.summary, event.location, event.description))
         text = email_text("calendar", language(words) or language(subject), event=event)
         return text, "text read from the calendar invitation"
-    if mime.captions:
-        # a photo sent alone, its words in its name: "протечка в ванной.jpg"
-        return ("\n".join(mime.captions),
-                "text read from the attached photos' descriptions or file names")
     if not mime.images:
         return None
     images = [
