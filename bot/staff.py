@@ -318,17 +318,27 @@ def build_router(deps: BotDeps) -> Router:
         if staff is None:
             await deps.reply(message, t("refusal"))
             return
+        # Matched as Telegram matches usernames, whatever the case: a phone's keyboard
+        # capitalises the first letter, and "/open Lenina-5" listed no cases at all.
         arg = (command.args or "").strip()
+        buildings = {b.code.casefold(): b for b in wf.buildings.values()}
+        departments = {d.code.casefold(): d.code for d in wf.settings.departments}
+        key = arg.casefold()
+        building = buildings.get(key)
+        if arg and key != "mine" and building is None and key not in departments:
+            # Taken for a department nobody has, it was answered "no open cases", and believed.
+            await deps.reply(message, t("usage_open", typed=arg, buildings=sorted(
+                b.code for b in buildings.values()), departments=sorted(departments.values())))
+            return
         query = select(Case).where(Case.stage.in_(list(OPEN_STAGES)))
-        title = arg
+        title = "mine" if key == "mine" else building.code if building else departments.get(key)
         async with wf.sessions() as session:
-            building = await session.scalar(select(Building).where(Building.code == arg))
-            if arg == "mine":
+            if key == "mine":
                 query = query.where(Case.assignee_id == staff.id)
             elif building is not None:
                 query = query.where(Case.building_id == building.id)
             elif arg:
-                query = query.where(Case.department == arg)
+                query = query.where(Case.department == departments[key])
             else:
                 # A building's own chat sees that building's cases, also once Telegram has
                 # moved it to a new id (the configured one is the old id until the operator

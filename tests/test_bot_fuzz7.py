@@ -15,7 +15,16 @@ from typing import Any
 
 from bot.callbacks import CaseCb, ReclassCb
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, StrictBotAPIEmulator, TelegramHarness
-from tests.test_bot_fuzz import cases_of, open_case, press, raw_message, refused, resolve, run
+from tests.test_bot_fuzz import (
+    cases_of,
+    open_case,
+    press,
+    raw_message,
+    refused,
+    register,
+    resolve,
+    run,
+)
 from tests.test_bot_fuzz6 import buttons, delivered
 
 RESIDENT = 5001
@@ -263,3 +272,39 @@ async def test_a_tick_waiting_when_the_bot_stops_is_set_after_the_restart(
         return [r for r in reactions if r["message_id"] == answer["message_id"]]
 
     await delivered(h, ticked, what="the tick on the staff answer")
+
+
+# --- 6. /open with an argument typed as people type it ---------------------------------------
+
+
+async def test_open_finds_a_building_or_department_however_it_is_typed(
+        telegram: TelegramHarness) -> None:
+    """A dispatcher typed "/open Lenina-5" (the phone capitalised it) and was told there were
+    no open cases: anything not spelled as configured was taken for a department's code."""
+    h = telegram
+    register(h.emu)  # a resident of lenina-5
+    await run(h)
+    case, _ = await open_case(h)
+    before = len(h.texts_to(STAFF_CHAT))
+    for typed in ("/open Lenina-5", "/open PLUMBING", "/open Mine"):
+        h.emu.user_sends(IVAN, typed, chat_id=STAFF_CHAT)
+        await h.settle(timeout=8)
+    h.emu.user_sends(IVAN, "/case " + case.number, chat_id=STAFF_CHAT)  # nothing of Ivan's
+    await h.settle(timeout=8)
+    answers = h.texts_to(STAFF_CHAT)[before:before + 3]
+    assert len(answers) == 3
+    assert case.number in answers[0] and case.number in answers[1], answers
+    assert "mine" in answers[2].lower() and case.number not in answers[2], answers
+
+
+async def test_open_with_a_word_it_does_not_know_says_what_it_takes(
+        telegram: TelegramHarness) -> None:
+    """"/open сантехника" was answered "no open cases (сантехника)", and the dispatcher
+    believed it; now the answer says the word is no building or department and lists them."""
+    h = telegram
+    await open_case(h)
+    before = len(h.texts_to(STAFF_CHAT))
+    h.emu.user_sends(IVAN, "/open сантехника", chat_id=STAFF_CHAT)
+    await h.settle(timeout=8)
+    [answer] = h.texts_to(STAFF_CHAT)[before:]
+    assert "lenina-5" in answer and "plumbing" in answer, answer
