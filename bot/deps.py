@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat, TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.types import Message
 
@@ -25,7 +25,9 @@ from bot.sender import (
     KEPT_REPLY,
     Deferred,
     Markup,
+    Moves,
     TelegramOutput,
+    moved,
     split_text,
     stored_markup,
     stored_method,
@@ -81,10 +83,11 @@ class Replies:
     """
 
     def __init__(self, output: TelegramOutput, keep: Keep | None = None,
-                 link: Link | None = None) -> None:
+                 link: Link | None = None, moves: Moves | None = None) -> None:
         self.output = output
         self.keep = keep
         self.link = link
+        self.moves = moves
         self._last: dict[int, asyncio.Task[list[Message] | None]] = {}
         self._tasks: set[asyncio.Task[list[Message] | None]] = set()
         self._waiting: list[Waiting] = []
@@ -143,9 +146,12 @@ class Replies:
                     reply: Waiting) -> list[Message] | None:
         if before is not None:
             await asyncio.wait({before})
-        chat_id = reply.chat_id
         give_up = time.monotonic() + REPLY_STALE_S
         while True:
+            if not reply.sent:  # a staff group Telegram upgraded meanwhile: its new id
+                reply.chat_id, reply.thread_id, reply.reply_to = moved(
+                    self.moves, reply.chat_id, reply.thread_id, reply.reply_to)
+            chat_id = reply.chat_id
             try:
                 await self.output.send_text(chat_id, reply.text, markup=reply.markup,
                                             thread_id=reply.thread_id,
@@ -155,6 +161,13 @@ class Replies:
                 wait = exc.retry_after
             except TelegramRetryAfter:  # the chat is halted now; the budget says how long
                 wait = 0.0
+            except TelegramMigrateToChat as exc:
+                if self.moves is None or reply.sent or chat_id > 0:
+                    log.warning("reply to chat %s not sent: %s", chat_id, exc)
+                    return None
+                # It waited out a 429 while the group was upgraded: it was refused and lost.
+                await self.moves.migrated(chat_id, exc.migrate_to_chat_id)
+                continue
             except TelegramAPIError as exc:
                 log.warning("reply to chat %s not sent: %s", chat_id, exc)
                 return None
@@ -203,7 +216,8 @@ class BotDeps:
     replies: Replies = field(init=False)
 
     def __post_init__(self) -> None:
-        self.replies = Replies(self.output, keep=self._keep, link=self.cards.link)
+        self.replies = Replies(self.output, keep=self._keep, link=self.cards.link,
+                               moves=self.chats)
 
     async def _keep(self, reply: Waiting) -> None:
         """A reply the channel stops before sending goes to the outbox, whose sender for

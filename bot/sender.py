@@ -552,6 +552,15 @@ class Moves(Protocol):
     async def migrated(self, old: int, new: int) -> None: ...
 
 
+def moved(moves: Moves | None, chat_id: int, thread_id: int | None,
+          reply_to: int | None) -> tuple[int, int | None, int | None]:
+    """Where a post for ``chat_id`` in ``thread_id``, quoting ``reply_to``, goes now: to the
+    group's new id when Telegram has upgraded it, and then to its general topic unquoted, as
+    the old topic's and message's ids mean nothing in the new group."""
+    to = moves.resolve(chat_id) if moves is not None else chat_id
+    return (chat_id, thread_id, reply_to) if to == chat_id else (to, None, None)
+
+
 class ResidentSender:
     """Outbox sender for channel ``telegram``: the recipient is the resident's user id (or,
     for a reply or an edit kept over a restart, the chat it was for).
@@ -606,18 +615,16 @@ class ResidentSender:
         return f"{chat_id}:{sent[0].message_id}"
 
     async def _send(self, chat_id: int, item: Outgoing) -> tuple[int, list[Message]]:
-        """Send the item to the chat, or where the chat has moved: its topic and the message
-        it answers are then left out, as their ids mean nothing in the new group."""
-        to = self.moves.resolve(chat_id) if self.moves is not None else chat_id
+        """Send the item to the chat, or where the chat has moved (see :func:`moved`)."""
         rows = [[(str(b["label"]), str(b["action"])) for b in row]
                 for row in item.payload.get("actions") or []]
         markup = markup_from(item.payload.get("markup")) or inline_keyboard(rows)
-        thread_id, reply_to = (item.payload.get(k) if to == chat_id else None
-                               for k in ("thread_id", "reply_to"))
-        return to, await self.output.send_text(
-            to, item.text, markup=markup,
-            thread_id=thread_id if isinstance(thread_id, int) else None,
-            reply_to=reply_to if isinstance(reply_to, int) else None)
+        thread_id, reply_to = (item.payload.get(k) for k in ("thread_id", "reply_to"))
+        to, thread, quote = moved(self.moves, chat_id,
+                                  thread_id if isinstance(thread_id, int) else None,
+                                  reply_to if isinstance(reply_to, int) else None)
+        return to, await self.output.send_text(to, item.text, markup=markup, thread_id=thread,
+                                               reply_to=quote)
 
     async def _edit(self, chat_id: int, item: Outgoing) -> None:
         """Make an edit kept over a restart (``KEPT_EDIT``), once the chat's 429 pause is

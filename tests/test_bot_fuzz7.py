@@ -308,3 +308,18 @@ async def test_open_with_a_word_it_does_not_know_says_what_it_takes(
     await h.settle(timeout=8)
     [answer] = h.texts_to(STAFF_CHAT)[before:]
     assert "lenina-5" in answer and "plumbing" in answer, answer
+
+
+async def test_an_answer_waiting_when_the_staff_group_moves_reaches_the_new_group(
+        telegram: TelegramHarness) -> None:
+    """A dispatcher's /open waited out a 429 in the staff group, and Telegram upgraded the
+    group meanwhile: the answer was refused by the old id and dropped with a log line."""
+    h = telegram
+    case, _ = await open_case(h)
+    h.emu.fail_next("sendMessage", chat_id=STAFF_CHAT, error_code=429, retry_after=3)
+    h.emu.user_sends(IVAN, "/open", chat_id=STAFF_CHAT)
+    await h.settle(timeout=8)
+    h.emu.upgrade_group(STAFF_CHAT, NEW_STAFF_CHAT, notify=False)
+    await h.until(lambda: [t for t in h.texts_to(NEW_STAFF_CHAT) if case.number in t],
+                  timeout=8, what="the /open answer in the new group")
+    assert refused(h.emu, allowed=(INJECTED, "upgraded to a supergroup")) == []
