@@ -12,21 +12,27 @@ does not read mail or sends you to a colleague is an auto-reply, and Exchange's 
 inside its address ("<office@…" / ">:") goes with the quote; a phone's MMS sent to the office
 through the operator's gateway reads as its words ("text_0.txt") with its photo, and the SMIL
 layout is no file; what an HTML letter hides (a form's or portal's "display:none" preview
-line) is no text of it."""
+line) is no text of it; the logo and icons of an Outlook signature are no files of the letter,
+so a "Спасибо" from work reopens no resolved case."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from domovoy.app import App
 from intake.email import parse_mail
 from intake.message import Automated
-from tests.test_email_fuzz7 import OWN, ingest
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OWN, ingest, letter, resolve
 from tests.test_email_parse import BASE, raw_mail
+from workflow.clock import ManualClock
+from workflow.models import Case
 
 _JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(3000)).decode()
 
@@ -469,3 +475,78 @@ def test_text_an_html_letter_hides_is_not_read(hidden: str) -> None:
     mail = raw_mail([*BASE, ("Subject", "Заявка"), ("MIME-Version", "1.0"),
                      ("Content-Type", "text/html; charset=utf-8")], html.encode())
     assert parse_mail(mail, own_addresses=OWN).text == "Течёт кран на кухне, кв. 45.\nИван"
+
+
+# --- 10. a signature's logo -----------------------------------------------------------------------
+
+_PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(4000)).decode()
+
+
+def _outlook(words: str, img: str, picture: str = _PNG,
+             headers: Sequence[tuple[str, str | bytes]] = (
+                 *BASE, ("Subject", "RE: [A-1001] Обращение решено"))) -> bytes:
+    """Outlook's HTML letter: its words, a signature with ``img`` pointing at image001.png."""
+    html = (f"<html><body><p class=MsoNormal>{words}</p><p class=MsoNormal>С уважением,<br>"
+            f"Иван Петров<br>ООО «Ромашка»</p><p>{img}</p></body></html>")
+    parts = [
+        'Content-Type: multipart/alternative; boundary="a"\r\n\r\n'
+        f"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{words}\r\n\r\n"
+        "С уважением,\r\nИван Петров\r\nООО «Ромашка»\r\n"
+        f"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--a--",
+        'Content-Type: image/png; name="image001.png"\r\n'
+        'Content-Description: image001.png\r\n'
+        'Content-Disposition: inline; filename="image001.png"\r\n'
+        "Content-ID: <image001.png@01DB4C2A.5E3F1B20>\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{picture}",
+    ]
+    body = "".join(f"--b\r\n{part}\r\n" for part in parts) + "--b--\r\n"
+    return raw_mail([*headers, ("MIME-Version", "1.0"),
+                     ("Content-Type", 'multipart/related; type="multipart/alternative"; '
+                                      'boundary="b"')], body.encode())
+
+
+_LOGO = ('<img width=151 height=48 style="width:1.5729in;height:.5in" '
+         'id="Picture_x0020_1" src="cid:image001.png@01DB4C2A.5E3F1B20" alt="Ромашка">')
+
+
+@pytest.mark.parametrize("img", [
+    _LOGO,
+    '<img style="width:32px;height:32px" src="cid:image001.png@01DB4C2A.5E3F1B20">',
+])
+def test_an_outlook_signatures_logo_is_no_file(img: str) -> None:
+    parsed = parse_mail(_outlook("Спасибо, всё починили!", img), own_addresses=OWN)
+    assert parsed.text.startswith("Спасибо, всё починили!")
+    assert parsed.attachments == ()
+
+
+@pytest.mark.parametrize("img", [
+    # a photo pasted into the letter, shown large or at its own size
+    '<img width=624 height=468 src="cid:image001.png@01DB4C2A.5E3F1B20">',
+    '<img src="cid:image001.png@01DB4C2A.5E3F1B20">',
+])
+def test_a_picture_pasted_into_an_outlook_letter_is_a_file(img: str) -> None:
+    parsed = parse_mail(_outlook("Вот фото протечки.", img), own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == ["image001.png"]
+
+
+def test_a_large_picture_shown_small_is_still_a_file() -> None:
+    photo = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(60_000)).decode()
+    parsed = parse_mail(_outlook("Вот фото протечки.", _LOGO, photo), own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == ["image001.png"]
+
+
+async def test_a_thank_you_from_work_with_a_logo_reopens_no_resolved_case(
+        app: App, recorder: RecordingSender, clock: ManualClock, tmp_path: Path) -> None:
+    first = await ingest(app, tmp_path, letter(
+        "Течёт кран", "Ул. Ленина 5, кв. 45: на кухне течёт кран, вызовите сантехника.",
+        "Иван Петров <ivan.petrov@romashka.ru>"))
+    ours = await resolve(app, recorder, clock, first["case"], "Кран заменён")
+    clock.advance(timedelta(hours=1))
+    got = await ingest(app, tmp_path, _outlook("Спасибо, всё работает!", _LOGO, headers=[
+        ("From", "Иван Петров <ivan.petrov@romashka.ru>"), ("To", "office@uk-zarechye.ru"),
+        ("Date", "Thu, 15 Jan 2026 14:00:00 +0300"), ("Message-ID", "<thanks@romashka.ru>"),
+        ("In-Reply-To", ours), ("Subject", f"RE: [{first['case']}] Обращение решено".encode())]))
+    assert got["attachments"] == []
+    async with app.wf.sessions() as session:
+        case = await session.scalar(select(Case).where(Case.number == first["case"]))
+        assert case is not None and case.stage == "resolved"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-__all__ = ["MAX_IMAGES", "InlineImage", "image_sources", "inline_image"]
+__all__ = ["MAX_IMAGES", "InlineImage", "image_sources", "inline_image", "small_pictures"]
 
 _IMG = re.compile(
     r"<img\b[^>]{0,4000}?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE
@@ -24,6 +24,14 @@ _DATA = re.compile(r"data:(image/[\w.+-]{1,60})((?:;[^,;]{0,100}){0,5}),(.*)", r
 MAX_IMAGES = 100
 # Smaller than a real picture: spacers, tracking pixels and bullets of a signature.
 _MIN_IMAGE_BYTES = 200
+_IMG_TAG = re.compile(r"<img\b[^>]{0,4000}>", re.IGNORECASE)
+_ATTR = re.compile(r"""\b(src|width|height|style)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
+                   re.IGNORECASE)
+_STYLE_PX = re.compile(r"(?:^|;)\s*(width|height)\s*:\s*(\d{1,5})(?:\.\d+)?px", re.IGNORECASE)
+# What a signature's logo or an icon is shown at (a 151x48 logo, 32x32 icons): nobody shows a
+# photo of a leak this small.
+_ICON_AREA = 200 * 200
+_MAX_SCAN = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -59,3 +67,29 @@ def inline_image(src: str) -> InlineImage | None:
     except (binascii.Error, ValueError):
         return None
     return InlineImage(ctype, data) if len(data) >= _MIN_IMAGE_BYTES else None
+
+
+def _shown_size(attrs: dict[str, str]) -> tuple[int, int] | None:
+    """The width and height an ``<img>`` is shown at in pixels, when it says both."""
+    size = {k: v for k, v in attrs.items() if k in ("width", "height") and v.isdigit()}
+    for m in _STYLE_PX.finditer(attrs.get("style", "")):
+        size.setdefault(m.group(1).lower(), m.group(2))
+    if "width" not in size or "height" not in size:
+        return None
+    return int(size["width"]), int(size["height"])
+
+
+def small_pictures(html: str) -> frozenset[str]:
+    """The Content-IDs (lower case, no brackets) of the pictures an HTML letter shows at a
+    logo's or an icon's size: an Outlook signature's company logo and social icons travel as
+    files of every letter ("image001.png"), and listed, a "Спасибо" from work counted as a
+    letter with a photo."""
+    out = set()
+    for tag in _IMG_TAG.findall(html[:_MAX_SCAN]):
+        attrs = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None).strip()
+                 for m in _ATTR.finditer(tag)}
+        src = attrs.get("src", "")
+        size = _shown_size(attrs)
+        if src[:4].lower() == "cid:" and size is not None and size[0] * size[1] <= _ICON_AREA:
+            out.add(src[4:].strip("<> ").lower())
+    return frozenset(out)

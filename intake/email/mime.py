@@ -35,7 +35,7 @@ from intake.email.charsets import (
     wide_codec,
 )
 from intake.email.html_text import html_to_text, unescape_references
-from intake.email.images import MAX_IMAGES, image_sources, inline_image
+from intake.email.images import MAX_IMAGES, image_sources, inline_image, small_pictures
 from intake.email.richtext import enriched_to_text
 from intake.message import Attachment
 
@@ -575,6 +575,8 @@ class _Walker:
         # that says where: used only if the mail has none of its own (Outlook usually sends a
         # plain text part beside the TNEF one, and that is the letter).
         self.file_bodies: list[tuple[Segment, str]] = []
+        # The Content-IDs of pictures the HTML shows at a logo's or an icon's size.
+        self.decorations: frozenset[str] = frozenset()
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -891,6 +893,7 @@ class _Walker:
         IMAP cannot fetch them, the HTML part has to be)."""
         n = 0
         seen = self.result.images
+        self.decorations |= small_pictures(html)
         for src in image_sources(html):
             if len(seen) < MAX_IMAGES and src not in seen:
                 seen.append(src)
@@ -1007,12 +1010,25 @@ class _Walker:
         elif isinstance(part.get_payload(), list):  # message/global-headers: parsed as a message
             size = sum(_message_size(m) for m in part.get_payload() if isinstance(m, Message))
         else:
+            data = _payload_bytes(part)
+            if ctype.startswith("image/") and self.decoration(part, data, ref):
+                return
             if ctype.startswith(("image/", "video/")):
                 self.caption(part, sanitize_filename(filename, ctype, ref) if filename else None)
-            data = _payload_bytes(part)
             self._record(filename, ctype, len(data), ref, data=data)
             return
         self._record(filename, ctype, size, ref)
+
+    def decoration(self, part: Message, data: bytes, ref: str) -> bool:
+        """Whether a picture is a signature's logo or icon: the HTML shows it that small and
+        it is too few bytes to be a photo shown small. Not listed: every letter from an
+        Outlook with a logo in its signature came with a picture, and a "Спасибо" for a
+        resolved case reopened it as a letter with a photo."""
+        cid = str(part.get("content-id") or "").strip().strip("<>").strip().lower()
+        if not cid or cid not in self.decorations or len(data) > _LOGO_BYTES:
+            return False
+        self.result.note(f"picture {ref} shown at a logo's size (a signature's) not listed")
+        return True
 
     def caption(self, part: Message, filename: str | None) -> None:
         description = part.get("content-description")
@@ -1205,6 +1221,8 @@ _ENRICHED_TYPES = frozenset({"text/enriched", "text/richtext"})
 _TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
 
 
+# A signature's logo or icon is a few kilobytes; a photo shown small is still a photo's size.
+_LOGO_BYTES = 30 * 1024
 # An MMS mailed by an operator's gateway: a SMIL presentation, and its words in "text_0.txt".
 _SMIL_TYPES = frozenset({"application/smil", "application/smil+xml"})
 _MMS_TEXT = re.compile(r"\s*text_\d{1,2}\.txt\s*", re.IGNORECASE)
