@@ -3597,3 +3597,30 @@ def test_a_flood_or_a_fire_in_a_figure_of_speech_is_no_emergency(clf: Classifier
 ])
 def test_a_real_flood_or_fire_is_still_an_emergency(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "пожар! шучу 😄 но вообще в щитке на 5 этаже что-то сильно гудит уже пару дней",
+    "кошмар!! взрыв!!! — шучу 😅 просто лампа на 4 этаже лопнула, темно",
+])
+def test_an_alarm_taken_back_as_a_joke_is_no_emergency(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_an_alarm_said_not_to_be_a_joke_stays_one(clf: Classifier) -> None:
+    assert clf.classify("я не шучу, в подъезде пожар, дым валит").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Два года не можем добиться ремонта крыльца подъезда № 3. Ступени разрушены.",
+    "Heating not working in the whole building since last night. The management company "
+    "has not reacted to calls.",
+])
+def test_getting_nowhere_with_the_office_is_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+def test_lift_doors_that_do_not_react_are_no_grievance(clf: Classifier) -> None:
+    c = clf.classify("Hello, the doors of the small lift close very quickly and don't react "
+                     "to a hand. Could someone adjust them?")
+    assert c.kind == "request"
