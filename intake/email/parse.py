@@ -106,6 +106,11 @@ _PERMANENT_TEXT = re.compile(
     r"no such user|giving up|gave up|не существует|неизвестн\w+ (адрес|пользовател))",
     re.IGNORECASE,
 )
+# What a report of a successful delivery is called (Exchange in English and Russian, Gmail).
+_DELIVERED_SUBJECT = re.compile(
+    r"^\s*(?:delivered|relayed|доставлено|ретранслировано)\s*:"
+    r"|^\s*delivery status notification\s*\(\s*(?:success|relay)\s*\)"
+    r"|^\s*successful mail delivery report\b", re.IGNORECASE)
 _IF_FAILS = re.compile(
     r"\bif\s+(?:the\s+)?(?:delivery|message)\s+(?:fails|is\s+not\s+delivered)\s+permanently",
     re.IGNORECASE)
@@ -868,9 +873,10 @@ def _bounce_details(
     recipients: list[str],
     headers: HeaderView,
     notes: list[str],
+    subject: str,
 ) -> tuple[str | None, list[str], bool]:
     """The address that failed, the Message-IDs returned, and whether the notice reports only
-    a delay (nothing has failed yet: nobody to alert)."""
+    a delay or a delivery (nothing has failed: nobody to alert)."""
     ids = list(dict.fromkeys(mime.returned_ids + mime.returned_refs))
     if not ids:
         ids = list(dict.fromkeys(_BODY_MSGID.findall(text)))
@@ -884,6 +890,11 @@ def _bounce_details(
         if not _valid_address(rcpt):
             rcpt = next(iter(mime.returned_recipients), "")
         return (rcpt.lower() or None), ids, False
+    if not mime.dsn and _DELIVERED_SUBJECT.match(subject):
+        # a delivery receipt (Exchange's "Delivered:", "Ретранслировано:"): it lists the
+        # addresses our letter reached, which a failure notice's reader would take as failed
+        notes.append("delivery report of a letter delivered: nothing failed")
+        return None, ids, True
     if not mime.dsn and _only_delayed(text):
         notes.append("delivery delayed, not failed: no address is marked undeliverable")
         return None, ids, True
@@ -1132,7 +1143,7 @@ def _parse(
     bounce_reason = None
     if automated is Automated.BOUNCE:
         bounced_recipient, bounced_ids, delayed = _bounce_details(
-            mime, full_text, sender, recipients, headers, notes
+            mime, full_text, sender, recipients, headers, notes, subject
         )
         said = _diagnostic(mime, full_text, bounced_recipient)
         text = _bounce_text(text, bounced_recipient, said, mime.returned_subject)
