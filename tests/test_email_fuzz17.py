@@ -1,19 +1,20 @@
 """Seventeenth round: a photo sent with no words but a caption in its file name ("протечка в
 ванной.jpg") or in its Content-Description opens a case that says it, while a camera's name
-(IMG_2034.jpg) is no words; a body in base64 or quoted-printable under a "7bit" or "8bit"
-label is decoded; UTF-16 text labelled "unicode", "ucs-2", "utf-8" or nothing is read, not
-kept as a binary file; a bounce that names the failed address alone on a line under its
-heading (Exim, Mail.ru, Exchange in Russian) names it to staff, and Exim's delay warning is a
-delay; a mail program's signature (smime.p7s, signature.asc) is no file of the letter where a
-gateway re-wrapped the signed letter or labelled the signature as octet-stream, while a signed
-document's own signature file stays; an away notice answering our letter that says its writer
-does not read mail or sends you to a colleague is an auto-reply, and Exchange's Russian
-"Недоставляемое:" report from its system mailbox is a bounce; Gmail's attribution wrapped
-inside its address ("<office@…" / ">:") goes with the quote; a phone's MMS sent to the office
-through the operator's gateway reads as its words ("text_0.txt") with its photo, and the SMIL
-layout is no file; what an HTML letter hides (a form's or portal's "display:none" preview
-line) is no text of it; the logo and icons of an Outlook signature are no files of the letter,
-so a "Спасибо" from work reopens no resolved case."""
+(IMG_2034.jpg) is no words, also under a lone "Отправлено с iPhone"; a body in base64 or
+quoted-printable under a "7bit" or "8bit" label is decoded; UTF-16 text labelled "unicode",
+"ucs-2", "utf-8" or nothing is read, not kept as a binary file; a bounce that names the failed
+address alone on a line under its heading (Exim, Mail.ru, Exchange in Russian) names it to
+staff, Exim's and Gmail's delay warnings are delays and a report that our letter was delivered
+fails nothing; a mail program's signature (smime.p7s, signature.asc) is no file of the letter
+where a gateway re-wrapped the signed letter or labelled the signature as octet-stream, while a
+signed document's own signature file stays; an away notice answering our letter that says its
+writer does not read mail or sends you to a colleague is an auto-reply, and Exchange's Russian
+"Недоставляемое:" report from its system mailbox is a bounce; Gmail's attribution wrapped inside
+its address ("<office@…" / ">:") goes with the quote; a phone's MMS sent to the office through
+the operator's gateway reads as its words ("text_0.txt") with its photo, and the SMIL layout is
+no file; what an HTML letter hides (a form's or portal's "display:none" preview line) is no text
+of it; the logo and icons of an Outlook signature are no files of the letter, so a "Спасибо"
+from work reopens no resolved case."""
 
 from __future__ import annotations
 
