@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.message import Attachment, Channel
+from workflow.cases import typed_case_number
 from workflow.models import Building, Case, Event, Message, Resident
 from workflow.residents import find_identity, find_or_create
 
@@ -25,6 +26,20 @@ TELEGRAM = Channel.TELEGRAM.value
 
 # "/command" or "/command@botname" at the start of a message (Telegram's own command syntax).
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)")
+
+
+# What a sentence puts around a case number: "/case A-1042." or "/close A-1042, done" or
+# "(A-1042)". Left on, it made the number unknown ("A-1042. not found among yours").
+NUMBER_SURROUNDINGS = ".,;:!?()[]{}«»\"'"
+
+
+def case_number_in(typed: str) -> str:
+    """A case number as typed in a command's arguments ("A 1042.", "A-1042 please"), in the
+    form it is stored; what is no number comes back upper-cased, as ``typed_case_number``."""
+    whole = typed_case_number(typed.strip().strip(NUMBER_SURROUNDINGS))
+    if not any(c.isspace() for c in whole):
+        return whole
+    return typed_case_number((typed.split() or [""])[0].strip(NUMBER_SURROUNDINGS))
 
 
 def language_of(code: str | None, default: str) -> str:

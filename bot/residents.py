@@ -51,6 +51,7 @@ from bot.registry import (
     COMMAND_RE,
     building_by_code,
     case_history,
+    case_number_in,
     ensure_resident,
     language_of,
     media_ref,
@@ -69,7 +70,6 @@ from intake.message import (
     SenderIdentity,
     message_to_json,
 )
-from workflow.cases import typed_case_number
 from workflow.feedback import parse_rating
 from workflow.models import Building, Case, Identity, Resident, Staff
 from workflow.models import Message as LoggedMessage
@@ -312,7 +312,7 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Command("case", ignore_case=True))
     async def one_case(message: Message, command: CommandObject) -> None:
         assert message.from_user is not None
-        number = typed_case_number(command.args or "")
+        number = case_number_in(command.args or "")
         if not number:
             await say(message, "case_usage", example=example())
             return

@@ -29,12 +29,12 @@ from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
 from bot.deps import BotDeps
 from bot.forwards import with_origin
 from bot.limits import CALLBACK_ANSWER_LIMIT, CALLBACK_DATA_LIMIT, fit
-from bot.registry import COMMAND_RE
+from bot.registry import COMMAND_RE, case_number_in
 from bot.sender import inline_keyboard
 from bot.staffchat import buttons_of, card_keyboard
 from intake.labels import AXES
 from intake.message import Channel, InboundMessage, SenderIdentity
-from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed, typed_case_number
+from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed
 from workflow.context import BuildingInfo
 from workflow.models import Building, Case, Event, OutboxItem, Staff
 from workflow.stages import OPEN_STAGES, TransitionError
@@ -362,7 +362,7 @@ def build_router(deps: BotDeps) -> Router:
     async def case_cmd(message: Message, command: CommandObject) -> None:
         if await require_staff(message) is None:
             return
-        number = typed_case_number(command.args or "")
+        number = case_number_in(command.args or "")
         if not NUMBER_RE.match(number):
             await deps.reply(message, t("usage_case"))
             return
@@ -377,7 +377,7 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Command("assign", ignore_case=True))
     async def assign_cmd(message: Message, command: CommandObject) -> None:
         parts = (command.args or "").split()
-        parts[:1] = [typed_case_number(p) for p in parts[:1]]
+        parts[:1] = [case_number_in(p) for p in parts[:1]]
         if len(parts) != 2 or not NUMBER_RE.match(parts[0]):
             await deps.reply(message, t("usage_assign"))
             return
@@ -417,7 +417,7 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Command("close", ignore_case=True))
     async def close_cmd(message: Message, command: CommandObject) -> None:
         parts = (command.args or "").split(maxsplit=1)
-        parts[:1] = [typed_case_number(p) for p in parts[:1]]
+        parts[:1] = [case_number_in(p) for p in parts[:1]]
         if not parts or not NUMBER_RE.match(parts[0]):
             await deps.reply(message, t("usage_close"))
             return
@@ -432,7 +432,7 @@ def build_router(deps: BotDeps) -> Router:
         args = (command.args or "").strip()
         first = args.split(maxsplit=1)[0] if args else ""
         number: str | None = None
-        typed = typed_case_number(first)
+        typed = case_number_in(first)
         if NUMBER_RE.match(typed) and typed.startswith(wf.settings.case_number.prefix + "-"):
             number, args = typed, args[len(first):].strip()
         else:

@@ -323,3 +323,28 @@ async def test_an_answer_waiting_when_the_staff_group_moves_reaches_the_new_grou
     await h.until(lambda: [t for t in h.texts_to(NEW_STAFF_CHAT) if case.number in t],
                   timeout=8, what="the /open answer in the new group")
     assert refused(h.emu, allowed=(INJECTED, "upgraded to a supergroup")) == []
+
+
+# --- 7. a case number written in a sentence ---------------------------------------------------
+
+
+async def test_a_case_number_with_punctuation_around_it_is_the_number(
+        telegram: TelegramHarness) -> None:
+    """"/case A-1001." (a sentence's full stop) told the resident the case was not among
+    theirs, and "/close A-1001, починили" told the dispatcher how to use /close."""
+    h = telegram
+    case, _ = await open_case(h)
+    before = len(h.texts_to(RESIDENT))
+    h.emu.user_sends(RESIDENT, f"/case {case.number}.")
+    await h.settle(timeout=8)
+    [answer] = h.texts_to(RESIDENT)[before:]
+    assert "не найдено" not in answer and case.number in answer, answer
+    staff_before = len(h.texts_to(STAFF_CHAT))
+    h.emu.user_sends(IVAN, f"/case ({case.number})", chat_id=STAFF_CHAT)
+    h.emu.user_sends(IVAN, f"/close {case.number}, починили", chat_id=STAFF_CHAT)
+    await h.settle(timeout=10)
+    await h.until(lambda: len(h.texts_to(STAFF_CHAT)) >= staff_before + 2, timeout=8,
+                  what="two answers")
+    detail, closed = h.texts_to(STAFF_CHAT)[staff_before:staff_before + 2]
+    assert "Срок ответа" in detail, detail
+    assert "Использование" not in closed and case.number in closed, closed
