@@ -70,6 +70,7 @@ from intake.message import (
     SenderIdentity,
     message_to_json,
 )
+from workflow.cases import CaseNotFound, NotAllowed
 from workflow.feedback import parse_rating
 from workflow.models import Building, Case, Identity, Resident, Staff
 from workflow.models import Message as LoggedMessage
@@ -653,6 +654,8 @@ def build_router(deps: BotDeps) -> Router:
             # is): it opened a case of nothing. Right after a report it shows that report.
             await say(message, "animation_alone")
             return
+        if message.reply_to_message and await staff_answer_to_a_ping(message, user, text):
+            return
         own = (f"tg-album:{message.chat.id}:{message.media_group_id}"
                if message.media_group_id else f"tg:{external_id(message)}")
         hints: tuple[str, ...] = ()
@@ -676,6 +679,35 @@ def build_router(deps: BotDeps) -> Router:
         return bool(COMMAND_RE.match(typed) or SLASH_WORD_RE.match(typed)
                     or typed in step_buttons or APARTMENT_RE.match(typed.upper())
                     or PHONE_RE.match(typed))
+
+    async def staff_answer_to_a_ping(message: Message, user: User, text: str) -> bool:
+        """A staff member answering the bot's ping about a case (an assignment, an
+        escalation) in their private chat with it ("Принял, еду") writes to the office, not
+        as a resident: they were registered as one, thanked for a message that opened no
+        case, and the staff chat was told of it. Their words are a note on the case, and
+        they are told the resident did not get them. (A staff member who lives in a building
+        still reports as a resident: only a reply to a ping about another's case is this.)"""
+        replied = message.reply_to_message
+        if replied is None or not text:
+            return False
+        case_id = await deps.cards.case_for(message.chat.id, None, replied.message_id)
+        if case_id is None:
+            return False
+        async with wf.sessions() as session:
+            staff = await session.scalar(select(Staff).where(
+                Staff.telegram_user_id == user.id, Staff.active.is_(True)))
+            case = await session.get(Case, case_id)
+            resident = await resident_of(session, user.id)
+        if staff is None or case is None or (
+                resident is not None and case.resident_id == resident.id):
+            return False
+        try:
+            await deps.cases.note(case.number, user.id, text)
+        except (NotAllowed, CaseNotFound):
+            return False
+        await deps.reply(message, texts.staff(deps.staff_lang, "private_note",
+                                              number=case.number), quote=True)
+        return True
 
     def words_of(message: Message, lang: str) -> str:
         """What the message says, in words staff can read (a place or a contact card too)."""

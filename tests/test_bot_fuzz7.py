@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.callbacks import CaseCb, ReclassCb
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, StrictBotAPIEmulator, TelegramHarness
 from tests.test_bot_fuzz import (
@@ -26,6 +28,7 @@ from tests.test_bot_fuzz import (
     run,
 )
 from tests.test_bot_fuzz6 import buttons, delivered
+from workflow.models import Event
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -348,3 +351,32 @@ async def test_a_case_number_with_punctuation_around_it_is_the_number(
     detail, closed = h.texts_to(STAFF_CHAT)[staff_before:staff_before + 2]
     assert "Срок ответа" in detail, detail
     assert "Использование" not in closed and case.number in closed, closed
+
+
+# --- 8. a staff member answering the bot's ping in private -----------------------------------
+
+
+async def test_a_staff_member_answering_a_ping_in_private_is_not_taken_for_a_resident(
+        telegram: TelegramHarness) -> None:
+    """Ivan answered his assignment ping in his private chat with the bot ("Принял, еду"):
+    he was registered as a resident, thanked for his "message", and the staff chat was told
+    of a message that opened no case. Now his words are a note on the case, and he is told
+    the resident did not get them and where to answer."""
+    h = telegram
+    case, _ = await open_case(h)
+    h.emu.user_sends(STAFF_IDS["maria"], f"/assign {case.number} @ivan", chat_id=STAFF_CHAT)
+    await h.settle(timeout=8)
+    await delivered(h, lambda: h.emu.sent_messages(IVAN), what="the assignment ping")
+    [ping] = h.emu.sent_messages(IVAN)
+    staff_before = len(h.texts_to(STAFF_CHAT))
+    h.emu.user_sends(IVAN, "Принял, еду", reply_to_message_id=ping["message_id"])
+    await run(h)
+    await run(h)
+    [answer] = h.texts_to(IVAN)[1:]
+    assert case.number in answer and "Спасибо, сообщение получено" not in answer, answer
+    assert h.texts_to(STAFF_CHAT)[staff_before:] == []
+    assert not [t for t in h.texts_to(RESIDENT) if "еду" in t]
+    async with h.app.wf.sessions() as session:
+        notes = (await session.scalars(select(Event.note).where(
+            Event.case_id == case.id, Event.action == "note"))).all()
+    assert notes == ["Принял, еду"]
