@@ -3624,3 +3624,14 @@ def test_lift_doors_that_do_not_react_are_no_grievance(clf: Classifier) -> None:
     c = clf.classify("Hello, the doors of the small lift close very quickly and don't react "
                      "to a hand. Could someone adjust them?")
     assert c.kind == "request"
+
+
+@pytest.mark.parametrize("text", [
+    "Допускается ли стоянка автомобилей на газонах придомовой территории?",
+    "хочу повесить кондиционер на фасад, с кем согласовывать?",
+    "Who deals with night-time noise from a shop's rooftop fan: the management company or "
+    "the city?",
+])
+def test_asking_what_is_allowed_or_whose_it_is_is_a_question(clf: Classifier,
+                                                              text: str) -> None:
+    assert clf.classify(text).kind == "inquiry"
