@@ -66,7 +66,8 @@ class TelegramChannel:
                             output=self.output, texts=texts, chats=chats, cards=cards,
                             watch=self.watch)
         self.resident_sender = ResidentSender(self.output, later_parts=cards.link_parts,
-                                              link=cards.link, moves=chats)
+                                              link=cards.link, moves=chats,
+                                              made=cards.edit_made)
         self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.update.outer_middleware(self.unreadable.skip_stand_in)

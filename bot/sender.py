@@ -443,7 +443,7 @@ class TelegramOutput:
         log.warning("edit of %s:%s not made: flood control %d times", chat_id, message_id,
                     EDIT_ATTEMPTS)
 
-    async def close(self, keep: KeepEdit | None = None) -> None:
+    async def close(self, keep: EditHook | None = None) -> None:
         """The channel stops: edits still waiting are handed to ``keep`` (the outbox, which
         makes them after the restart). They used to be dropped: a resident's rating buttons
         stayed to be pressed again, a staff answer never got its tick."""
@@ -508,7 +508,7 @@ class TelegramOutput:
 
 EditKey = tuple[int, int, str]  # chat, message (a topic's thread), what of it is changed
 Done = Callable[[], Awaitable[None] | None]
-KeepEdit = Callable[[TelegramMethod[Any]], Awaitable[None]]
+EditHook = Callable[[TelegramMethod[Any]], Awaitable[None]]
 
 
 async def _run(done: Done | None) -> None:
@@ -571,14 +571,18 @@ class ResidentSender:
     shows (``link_case`` in its payload), as it would have been had it gone before.
     ``moves``: a reply kept for a staff group that Telegram has since moved goes to the group's
     new id (the old one refuses every message, and the reply was given up).
+    ``made(method)`` is told of an edit kept over a restart once it is made, as the edit's own
+    ``done`` would have been (a topic's state, see ``Cards.edit_made``).
     """
 
     def __init__(self, output: TelegramOutput, later_parts: PartsHook | None = None,
-                 link: LinkHook | None = None, moves: Moves | None = None) -> None:
+                 link: LinkHook | None = None, moves: Moves | None = None,
+                 made: EditHook | None = None) -> None:
         self.output = output
         self.later_parts = later_parts
         self.link = link
         self.moves = moves
+        self.made = made
 
     async def send(self, item: Outgoing) -> str | None:
         chat_id = int(item.recipient)
@@ -642,3 +646,5 @@ class ResidentSender:
             if not not_modified(exc):
                 # an edit is never a reason to take a resident for unreachable
                 raise send_error(exc, private=False) from exc
+        if self.made is not None:
+            await self.made(method)

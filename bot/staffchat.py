@@ -32,6 +32,7 @@ from aiogram.methods import (
     EditMessageText,
     GetChat,
     ReopenForumTopic,
+    TelegramMethod,
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from sqlalchemy import func, select
@@ -523,6 +524,16 @@ class Cards:
             if card is not None:
                 card.topic_closed = closed
 
+    async def edit_made(self, method: TelegramMethod[Any]) -> None:
+        """An edit was made, now, later or after a restart (``bot.sender.KEPT_EDIT``): a case's
+        topic closed or reopened is remembered as one toggled by hand is. A close kept over a
+        restart but not remembered left the bot believing the topic open, and it was not
+        reopened with the case, where staff who are not admins could not answer."""
+        if isinstance(method, CloseForumTopic | ReopenForumTopic) \
+                and isinstance(method.chat_id, int):
+            await self.topic_toggled(method.chat_id, method.message_thread_id,
+                                     closed=isinstance(method, CloseForumTopic))
+
     async def refresh(self, case_id: int) -> None:
         """Re-render the card after a change and keep its topic's open/closed state in step."""
         async with self.wf.sessions() as session:
@@ -663,17 +674,11 @@ class Cards:
             chat_id, thread_id = card.chat_id, card.thread_id
         method = (CloseForumTopic(chat_id=chat_id, message_thread_id=thread_id) if want_closed
                   else ReopenForumTopic(chat_id=chat_id, message_thread_id=thread_id))
-
-        async def made() -> None:
-            async with self.wf.sessions.begin() as session:
-                card = await session.get(TelegramCard, case_id)
-                if card is not None and (card.chat_id, card.thread_id) == (chat_id, thread_id):
-                    card.topic_closed = want_closed
-
         try:
             # A 429 is waited out (the topic of a closed case used to stay open among the live
             # ones until the case changed again); a reopen replaces a close still waiting.
-            await self.output.edit(chat_id, thread_id, method, done=made, aspect="topic")
+            await self.output.edit(chat_id, thread_id, method, aspect="topic",
+                                   done=lambda: self.edit_made(method))
         except TelegramAPIError as exc:
             log.warning("topic of case %s not %s: %s", case_id,
                         "closed" if want_closed else "reopened", exc.message)

@@ -28,6 +28,7 @@ from tests.test_bot_fuzz import (
     run,
 )
 from tests.test_bot_fuzz6 import buttons, delivered
+from tests.test_bot_strict import PNG
 from workflow.models import Event
 
 RESIDENT = 5001
@@ -130,6 +131,11 @@ async def test_a_topic_closed_while_the_bot_stops_is_closed_after_the_restart(
     await h.start()
     await delivered(h, lambda: [1] if topic(h, card["message_thread_id"])["closed"] else [],
                     what="the closed case's topic to close")
+    # and the bot knows it did: reopening the case reopens the topic
+    await press(h, IVAN, h.emu.message(STAFF_CHAT, card["message_id"]),
+                CaseCb(a="reopen", id=case.id).pack())
+    await h.until(lambda: not topic(h, card["message_thread_id"])["closed"], timeout=8,
+                  what="the reopened case's topic to reopen")
 
 
 # --- 2. a reply on its way when the bot stops ------------------------------------------------
@@ -380,3 +386,21 @@ async def test_a_staff_member_answering_a_ping_in_private_is_not_taken_for_a_res
         notes = (await session.scalars(select(Event.note).where(
             Event.case_id == case.id, Event.action == "note"))).all()
     assert notes == ["Принял, еду"]
+
+
+# --- 9. a photo captioned with a command -----------------------------------------------------
+
+
+async def test_a_photo_captioned_with_a_command_is_not_lost(telegram: TelegramHarness) -> None:
+    """A resident who had learnt "/new" sent the leak's photo captioned "/new течёт кран": the
+    form started and the photo was dropped without a word. A command is typed, not captioned:
+    the photo and its words are the report, and reach staff."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    h.emu.user_sends(RESIDENT, photo=PNG, caption="/new течёт кран под раковиной")
+    await run(h)
+    await run(h)
+    [case] = await cases_of(h)
+    assert any(m.get("photo") for m in h.emu.sent_messages(STAFF_CHAT))
+    assert any(case.number in t for t in h.texts_to(RESIDENT))
