@@ -6,6 +6,7 @@ import gc
 import logging
 import re
 import socket
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,7 @@ def _unavailable(url: str, exc: Exception) -> DatabaseUnavailable | None:
     None for anything else, which is a bug to show with its traceback."""
     # Alembic's own error, without importing Alembic where the upgrade did not need it
     alembic_errors = sys.modules.get("alembic.util.exc")
-    if not isinstance(exc, (SQLAlchemyError, OSError,
+    if not isinstance(exc, (SQLAlchemyError, OSError, sqlite3.Error,
                             *([alembic_errors.CommandError] if alembic_errors else []))):
         return None
     log.debug("opening the database failed", exc_info=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -112,6 +113,19 @@ def test_an_empty_file_is_no_database_either(tmp_path: Path) -> None:
               env={"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///office.sqlite3"})
     refused(out, 2, f"no Domovoy database at {tmp_path / 'office.sqlite3'}",
                      "domovoy db upgrade", one_line=True)
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """``status`` pointed at another program's SQLite file refused it, but only after opening
+    it through the engine, whose connect hook switched the file's journal to WAL for good."""
+    other = tmp_path / "inventory.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE items (name TEXT)")
+    out = cli(tmp_path, "status", env={"DOMOVOY_DATABASE_URL": f"sqlite+aiosqlite:///{other}"})
+    refused(out, 2, f"no Domovoy database at {other}", one_line=True)
+    with sqlite3.connect(other) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert not other.with_name("inventory.db-wal").exists()
 
 
 def test_a_postgresql_database_never_set_up_is_refused(tmp_path: Path, pg_url: str) -> None:

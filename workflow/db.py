@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from workflow.sqlite_inline import inline_dbapi
+from workflow.sqlite_inline import BUSY_TIMEOUT_S, inline_dbapi
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -108,9 +109,10 @@ async def schema_revision(url: str) -> str | None:
     """The revision the database says it is at; None for a new database (no file, or no
     version table yet)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and (
-            parsed.database in (None, "", ":memory:") or not Path(parsed.database).exists()):
-        return None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:") or not Path(parsed.database).exists():
+            return None
+        return await asyncio.to_thread(_sqlite_revision, Path(parsed.database))
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
@@ -119,6 +121,21 @@ async def schema_revision(url: str) -> str | None:
             return await conn.scalar(text("SELECT version_num FROM alembic_version"))
     finally:
         await engine.dispose()
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    """Read by plain ``sqlite3``, not the engine: the engine's connect hook turns a file to WAL
+    for good, and this check runs on files that may not be Domovoy's (``status`` pointed at
+    another program's database switched its journal before refusing it)."""
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    try:
+        if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                       "AND name = 'alembic_version'").fetchone() is None:
+            return None
+        row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        con.close()
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
