@@ -59,4 +59,4 @@ async def test_weekly_report_reaches_managers_directly_and_in_their_chat(
     await app.outbox.deliver_due()
     sent = [o for o in recorder.sent if o.purpose == "report"]
     assert sorted(o.recipient for o in sent) == ["managers", "staff:4"]
-    assert all("Обращений: 1" in o.text for o in sent)
+    assert all("Поступило обращений: 1" in o.text for o in sent)
