@@ -165,7 +165,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         print(f"created a new database at {new_file}" if new_file else
               f"database at {where} is up to date")
         return 0
-    if new_file is not None and command in ("run", "ingest-eml"):
+    if new_file is not None and (command == "run"
+                                 or (command == "ingest-eml" and not args.dry_run)):
         # these start a new office's database, and a mistyped path starts one too: say so
         print(f"domovoy {command}: no database at {new_file} yet ({_url_key()}): "
               "creating a new one", file=sys.stderr)
@@ -174,6 +175,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         return await classify(args, config)
     if command == "ingest-eml":
+        if args.dry_run and new_file is not None:
+            return await _dry_run_elsewhere(args, config, new_file)
         return await commands.ingest_eml(args, config)
     if command == "status":
         return await commands.status(config)
@@ -208,15 +211,31 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     raise AssertionError(command)
 
 
+async def _dry_run_elsewhere(args: argparse.Namespace, config: Config, missing: Path) -> int:
+    """``ingest-eml --dry-run`` where the office has no database yet: the mail is tried
+    against an empty one in a temporary folder. It keeps nothing either way, so it must not
+    leave a new database at ``database.url`` (it did), and it must work on a fresh machine
+    with no configuration, as every other way of trying Domovoy on a mail does (it was
+    refused)."""
+    import tempfile
+
+    from domovoy import commands
+
+    print(f"domovoy ingest-eml: no database at {missing} ({_url_key()}): trying the mail "
+          "against an empty one, kept nowhere (nothing to thread into)", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="domovoy-dry-run-") as folder:
+        scratch = f"sqlite+aiosqlite:///{Path(folder) / 'dry-run.sqlite3'}"
+        database = config.database.model_copy(update={"url": scratch})
+        return await commands.ingest_eml(args, config.model_copy(update={"database": database}))
+
+
 def _reads_existing_data(args: argparse.Namespace) -> bool:
     """Commands that only read or act on what a database already holds: pointed at a path
     with no database (a typo), they used to create an empty one and report an office with
-    no cases. ``run``, ``demo``, ``db upgrade`` and ``ingest-eml`` start a new office's (not
-    ``ingest-eml --dry-run``, which keeps nothing)."""
+    no cases. ``run``, ``demo``, ``db upgrade`` and ``ingest-eml`` start a new office's
+    (``ingest-eml --dry-run``, which keeps nothing, tries the mail in a scratch one)."""
     if args.command in ("status", "report", "requeue"):
         return True
-    if args.command == "ingest-eml":
-        return bool(args.dry_run)  # "nothing kept" left a new database behind
     if args.command == "classify":
         return bool(args.with_corrections if args.train else args.correct or args.misfires)
     return False

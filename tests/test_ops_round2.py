@@ -51,7 +51,6 @@ READING_COMMANDS = [
     ["classify", "--misfires"],
     ["classify", "--correct", "A-1000", "category=heating"],
     ["classify", "--train", "labelled.jsonl", "--with-corrections"],
-    ["ingest-eml", "--dry-run", "m.eml"],  # "nothing kept", and a new database was
 ]
 
 
@@ -95,6 +94,18 @@ def test_a_missing_folder_is_named_and_not_created(tmp_path: Path) -> None:
                      "database.url, set by DOMOVOY_DATABASE_URL", "domovoy db upgrade",
                      one_line=True)
     assert not (tmp_path / "data").exists()
+
+
+def test_a_dry_run_with_no_database_tries_the_mail_in_a_scratch_one(tmp_path: Path) -> None:
+    """On a fresh machine with no config, ``ingest-eml --dry-run`` was refused ("no
+    database"); before that it left a new database behind although it keeps nothing. It now
+    says so and tries the mail against an empty database in a temporary folder."""
+    out = cli(tmp_path, "ingest-eml", "--json", "--dry-run", str(_mail_file(tmp_path)))
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout)
+    assert (row["action"], row["category"]) == ("new_case", "elevator")
+    assert "no database at" in out.stderr and "kept nowhere" in out.stderr
+    assert not (tmp_path / "var").exists()
 
 
 def test_a_folder_for_a_database_file_is_named(tmp_path: Path) -> None:
