@@ -1,11 +1,13 @@
-"""Round seven: what a strict Bot API server and a restart still did to residents and staff.
+"""Round seven: what a strict Bot API server, a restart and people's habits still did to
+residents and staff.
 
 Each test drives the real bot through the tests' strict emulator and asserts what a resident
 or staff member would notice: a case's topic that shows its stage and category although
 Telegram held the group back with 429, an answer that arrives once although the bot stopped
-while sending it, an edit whose original never reached the bot, an answer kept over a restart
-that follows a staff group Telegram moved, and buttons and ticks that change although the bot
-stopped during a flood wait.
+while sending it, an edit whose original never reached the bot, answers that follow a staff
+group Telegram moved, buttons and ticks that change although the bot stopped during a flood
+wait; and commands as people type them (a capitalised building, a case number with a full
+stop, a photo captioned "/new"), and a staff member answering the bot's ping in private.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ async def test_a_topic_renamed_during_a_flood_wait_shows_the_new_category(
                   what="the topic to be renamed")
     assert case.number in topic(h, thread)["name"]
     assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits  # the pause was kept
 
 
 async def test_a_topic_closed_during_a_flood_wait_is_closed(make_telegram: MakeTelegram) -> None:
@@ -77,6 +80,7 @@ async def test_a_topic_closed_during_a_flood_wait_is_closed(make_telegram: MakeT
     await h.until(lambda: topic(h, card["message_thread_id"])["closed"], timeout=8,
                   what="the closed case's topic to close")
     assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits  # the pause was kept
 
 
 async def test_a_topic_reopened_during_a_flood_wait_is_open(make_telegram: MakeTelegram) -> None:
@@ -94,6 +98,7 @@ async def test_a_topic_reopened_during_a_flood_wait_is_open(make_telegram: MakeT
     await h.until(lambda: not topic(h, card["message_thread_id"])["closed"], timeout=8,
                   what="the reopened case's topic to reopen")
     assert refused(h.emu, allowed=(INJECTED,)) == []
+    assert h.emu.flood_error_count == 0, h.emu.flood_hits  # the pause was kept
 
 
 async def test_a_topic_for_a_new_card_during_a_flood_wait_is_made_once(
