@@ -398,7 +398,8 @@ def test_glued_date_keeps_its_timezone() -> None:
 
 @pytest.mark.parametrize(
     "from_header",
-    [None, "", "   ", "<>", "not an address", "a b@c.ru", "=?utf-8?Q?agent?=@example.com"],
+    # ("a b@c.ru" is a name and an address written without brackets: see test_email_sender)
+    [None, "", "   ", "<>", "not an address", "=?utf-8?Q?agent?=@example.com"],
 )
 def test_missing_or_unusable_from(from_header: str | None) -> None:
     headers = [("Subject", "x")] + ([("From", from_header)] if from_header is not None else [])

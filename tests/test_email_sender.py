@@ -87,3 +87,23 @@ def test_a_form_without_reply_to_is_answered_at_its_e_mail_field(sender: str) ->
 def test_a_letter_mentioning_an_address_is_answered_where_it_came_from() -> None:
     body = "Добрый день! Мой второй адрес: ivan.work@mail.ru. В кв. 12 течёт кран."
     assert parse_mail(letter(body), own_addresses=OWN).sender == "ivan@mail.ru"
+
+
+@pytest.mark.parametrize(("sender", "address", "name"), [
+    ("Иван Петров ivan@mail.ru", "ivan@mail.ru", "Иван Петров"),
+    ("=?utf-8?b?0JjQstCw0L0g0J/QtdGC0YDQvtCy?= ivan.petrov@mail.ru", "ivan.petrov@mail.ru",
+     "Иван Петров"),
+    ("olga@yandex.ru Ольга", "olga@yandex.ru", "Ольга"),
+])
+def test_an_address_written_without_brackets_is_still_the_sender(
+        sender: str, address: str, name: str) -> None:
+    """A hand-made or web-form header leaves the brackets off: the parser read the whole line
+    as one broken address, and the case went to manual review with nobody answered."""
+    parsed = parse_mail(letter("Течёт кран на кухне, кв. 5", sender=sender), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == (address, name)
+
+
+def test_two_bare_addresses_are_no_guess() -> None:
+    parsed = parse_mail(letter("Течёт кран", sender="ivan@mail.ru olga@mail.ru"),
+                        own_addresses=OWN)
+    assert parsed.sender is None

@@ -527,6 +527,13 @@ def _sender(
         if _valid_address(cand_addr):
             name_raw, addr = cand_name, cand_addr
             break
+    else:
+        # "Иван Петров ivan@mail.ru", the brackets left off by a hand-made or web-form header:
+        # the parser reads it all as one broken address, and the resident was left unanswered
+        found = set(_ANY_ADDRESS.findall(unwrapped))
+        if len(found) == 1:
+            addr = found.pop()
+            name_raw = " ".join(unwrapped.replace(addr, " ").split())
     addr = ascii_domain(addr)
     quoted = _QUOTED_LOCAL.match(addr)
     if quoted:
