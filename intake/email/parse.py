@@ -1077,14 +1077,17 @@ def _parse(
     own_letter = drop_forward_header(text, sender) if sender else None
     if own_letter is not None:
         text = own_letter
-    wordless = not strip_signature(text, continues=True).strip()
+    replying = bool(in_reply_to or references or is_reply_subject(subject))
+    # asked only where it can change something: it reads the whole text again
+    wordless = (bool(mime.captions) or replying) \
+        and not strip_signature(text, continues=True).strip()
     if wordless and mime.captions:
         # a photo shared from a phone with its words in its name ("протечка в ванной.jpg"),
         # under nothing but the phone's "Отправлено с iPhone"
         text = "\n".join(mime.captions)
         full_text = full_text or text
         notes.append("text read from the attached photos' descriptions or file names")
-    elif wordless and (in_reply_to or references or is_reply_subject(subject)):
+    elif wordless and replying:
         # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
         # пришёл"): those words are the letter (a new letter's subject is shown with it
         # anyway), not the phone's "Отправлено с iPhone" left above the quote
