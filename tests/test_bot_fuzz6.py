@@ -59,18 +59,25 @@ async def delivered(h: TelegramHarness, what_came: Callable[[], list[Any]], *, w
 # --- 1. edits keep a chat's flood wait ------------------------------------------------------
 
 
+async def rated_while_held_back(h: TelegramHarness, retry_after: int) -> Json:
+    """The resident's chat is held back by a 429 of ``retry_after`` s when they rate the
+    resolved case: the message whose rating buttons are to go."""
+    case, card = await open_case(h)
+    resolved = await resolve(h, case, card)
+    h.emu.fail_next("sendMessage", chat_id=RESIDENT, error_code=429, retry_after=retry_after)
+    h.emu.user_sends(RESIDENT, "/status")
+    await run(h)
+    await press(h, RESIDENT, resolved, f"rate:{case.number}:5")
+    return resolved
+
+
 async def test_rating_buttons_go_away_after_a_flood_wait_in_the_residents_chat(
         telegram: TelegramHarness) -> None:
     """Telegram answered a message to the resident with 429; the resident then rated the
     job. Removing the rating buttons went at once, was refused (the chat's wait was not
     over) and was never tried again: the buttons stayed to be pressed again."""
     h = telegram
-    case, card = await open_case(h)
-    resolved = await resolve(h, case, card)
-    h.emu.fail_next("sendMessage", chat_id=RESIDENT, error_code=429, retry_after=2)
-    h.emu.user_sends(RESIDENT, "/status")
-    await run(h)
-    await press(h, RESIDENT, resolved, f"rate:{case.number}:5")
+    resolved = await rated_while_held_back(h, retry_after=2)
     await h.until(lambda: not buttons(h.emu.message(RESIDENT, resolved["message_id"])),
                   timeout=6, what="the rating buttons to go away")
     assert refused(h.emu, allowed=(INJECTED,)) == []

@@ -29,9 +29,9 @@ from tests.test_bot_fuzz import (
     resolve,
     run,
 )
-from tests.test_bot_fuzz6 import buttons, delivered
+from tests.test_bot_fuzz6 import buttons, delivered, rated_while_held_back
 from tests.test_bot_strict import PNG
-from workflow.models import Event
+from workflow.models import Case, Event
 
 RESIDENT = 5001
 IVAN = STAFF_IDS["ivan"]
@@ -68,15 +68,22 @@ async def test_a_topic_renamed_during_a_flood_wait_shows_the_new_category(
     assert h.emu.flood_error_count == 0, h.emu.flood_hits  # the pause was kept
 
 
+async def closed_while_held_back(h: TelegramHarness, retry_after: int) -> tuple[Case, Json]:
+    """A resolved case closed from its card while closing its topic meets a 429 of
+    ``retry_after`` s: the case and its card."""
+    case, card = await open_case(h)
+    await resolve(h, case, card)
+    h.emu.fail_next("closeForumTopic", chat_id=STAFF_CHAT, retry_after=retry_after)
+    await press(h, IVAN, h.emu.message(STAFF_CHAT, card["message_id"]),
+                CaseCb(a="close", id=case.id).pack())
+    return case, card
+
+
 async def test_a_topic_closed_during_a_flood_wait_is_closed(make_telegram: MakeTelegram) -> None:
     """A case was closed while Telegram held the group back: closing its topic was tried once
     and the topic stayed open among the live ones, as if the case were not done."""
     h = await make_telegram(forum=True)
-    case, card = await open_case(h)
-    await resolve(h, case, card)
-    h.emu.fail_next("closeForumTopic", chat_id=STAFF_CHAT, retry_after=2)
-    await press(h, IVAN, h.emu.message(STAFF_CHAT, card["message_id"]),
-                CaseCb(a="close", id=case.id).pack())
+    _, card = await closed_while_held_back(h, retry_after=2)
     await h.until(lambda: topic(h, card["message_thread_id"])["closed"], timeout=8,
                   what="the closed case's topic to close")
     assert refused(h.emu, allowed=(INJECTED,)) == []
@@ -127,11 +134,7 @@ async def test_a_topic_closed_while_the_bot_stops_is_closed_after_the_restart(
     """Closing the topic waited out a long 429 and the bot was restarted meanwhile: the close
     was forgotten with the process."""
     h = await make_telegram(forum=True)
-    case, card = await open_case(h)
-    await resolve(h, case, card)
-    h.emu.fail_next("closeForumTopic", chat_id=STAFF_CHAT, retry_after=4)
-    await press(h, IVAN, h.emu.message(STAFF_CHAT, card["message_id"]),
-                CaseCb(a="close", id=case.id).pack())
+    case, card = await closed_while_held_back(h, retry_after=4)
     await h.stop()
     await h.start()
     await delivered(h, lambda: [1] if topic(h, card["message_thread_id"])["closed"] else [],
@@ -250,12 +253,7 @@ async def test_rating_buttons_waiting_to_go_when_the_bot_stops_go_after_the_rest
     """The resident rated the job while Telegram held their chat back; the bot was restarted
     before the pause ended, and the buttons it was to remove stayed to be pressed again."""
     h = telegram
-    case, card = await open_case(h)
-    resolved = await resolve(h, case, card)
-    h.emu.fail_next("sendMessage", chat_id=RESIDENT, error_code=429, retry_after=5)
-    h.emu.user_sends(RESIDENT, "/status")
-    await run(h)
-    await press(h, RESIDENT, resolved, f"rate:{case.number}:5")
+    resolved = await rated_while_held_back(h, retry_after=5)
     assert buttons(h.emu.message(RESIDENT, resolved["message_id"]))  # still waiting
     await h.stop()
     await h.start()
