@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 OUTBOX_TICK_S = 10.0
 DEADLINE_TICK_S = 60.0
 STOP_TIMEOUT_S = 10.0
+# How long a stop waits for the outbox's sends under way to be answered and recorded.
+OUTBOX_DRAIN_S = 5.0
 # Message-IDs' domain when nothing in the config names one
 NO_MAIL_DOMAIN = "domovoy.invalid"
 
@@ -43,7 +45,11 @@ class Services:
 
     async def stop(self) -> None:
         """Cancel and wait, but never forever: a peer that stops answering (or a library that
-        swallows the cancellation) must not keep the process from exiting."""
+        swallows the cancellation) must not keep the process from exiting. The outbox first
+        finishes the sends under way (and records them), so none goes twice after a restart."""
+        if not await self.app.outbox.drain(OUTBOX_DRAIN_S):
+            log.warning("an outbox send was still under way after %g s; it may go again after "
+                        "the restart", OUTBOX_DRAIN_S)
         for task in self.tasks:
             task.cancel()
         if self.tasks:

@@ -16,6 +16,7 @@ from workflow.models import Identity, LinkCode, OutboxItem
 from workflow.outbox import (
     _RECENT_AUTOMATIC_TO_ANY,
     _RECENT_AUTOMATIC_TO_ONE,
+    OutboxDispatcher,
     Outgoing,
     PermanentSendError,
     TemporarySendError,
@@ -205,3 +206,62 @@ async def test_the_delivery_loop_stops_when_cancelled_as_it_is_woken(app: App,
     loop.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(loop, 5)
+
+
+class HeldSender(RecordingSender):
+    """A send that is under way until the test lets the peer answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def send(self, item: Outgoing) -> str:
+        self.started.set()
+        await self.answer.wait()
+        return await super().send(item)
+
+
+async def test_a_stop_lets_the_send_under_way_be_recorded_and_starts_no_other(
+        app: App, clock: ManualClock) -> None:
+    """The process stopping cancelled the outbox mid-send: Telegram or the mail server may well
+    have taken the message, the outbox had not recorded it, and it went a second time after
+    the restart. A stop now waits for the send under way and its record, and starts no other
+    item; after the restart only the item not yet sent goes."""
+    sender = HeldSender()
+    app.register_sender("telegram", sender)
+    async with app.wf.sessions.begin() as session:
+        for key in ("first", "second"):
+            await enqueue(session, now=clock.now(), channel="telegram", recipient="42",
+                          purpose="ack", key=key, payload={"text": key})
+    loop = asyncio.create_task(app.outbox.run(idle=30))
+    await asyncio.wait_for(sender.started.wait(), 5)
+    stopping = asyncio.create_task(app.outbox.drain(5))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # the send is still under way
+    sender.answer.set()
+    assert await stopping is True
+    await asyncio.wait_for(loop, 5)  # the loop ends by itself
+    async with app.wf.sessions() as session:
+        rows = await session.execute(select(OutboxItem.idempotency_key, OutboxItem.state))
+        states = {key: state for key, state in rows}
+    assert states == {"first": "sent", "second": "pending"}
+
+    after = RecordingSender()  # the restart
+    restarted = OutboxDispatcher(app.wf.sessions, clock, {"telegram": after})
+    assert await restarted.deliver_due() == 1
+    assert [o.idempotency_key for o in sender.sent + after.sent] == ["first", "second"]
+
+
+async def test_a_stop_does_not_wait_for_ever_on_a_peer_that_never_answers(
+        app: App, clock: ManualClock) -> None:
+    sender = HeldSender()
+    app.register_sender("telegram", sender)
+    async with app.wf.sessions.begin() as session:
+        await enqueue(session, now=clock.now(), channel="telegram", recipient="42",
+                      purpose="ack", key="stuck", payload={"text": "x"})
+    loop = asyncio.create_task(app.outbox.deliver_due())
+    await asyncio.wait_for(sender.started.wait(), 5)
+    assert await app.outbox.drain(0.2) is False
+    loop.cancel()
+    await asyncio.gather(loop, return_exceptions=True)

@@ -200,11 +200,25 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._woken_in_pass = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._stopping = False
 
     def wake(self) -> None:
         """Called after a commit that queued something, so it goes out without waiting."""
         self._wake.set()
         self._woken_in_pass.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Stop starting items, and wait (``timeout`` at most) for the sends under way to be
+        answered and recorded; True when they were. The process stopping used to cancel a
+        send mid-flight: Telegram or the mail server may well have taken it, the outbox had
+        not recorded it, and it went a second time after the restart."""
+        self._stopping = True
+        self.wake()
+        try:
+            async with asyncio.timeout(timeout), self._lock:
+                return True
+        except TimeoutError:
+            return False
 
     async def deliver_due(self, limit: int = 200) -> int:
         """One pass; returns how many items were sent. Safe to call from several triggers."""
@@ -239,6 +253,8 @@ class OutboxDispatcher:
                 return await self._deliver_queue(queue, now)
 
         async def look() -> None:
+            if self._stopping:
+                return
             began = ticks
             now = self.clock.now()
             async with self.sessions() as session:
@@ -296,7 +312,7 @@ class OutboxDispatcher:
         back, so nothing overtakes an earlier message still waiting."""
         sent = 0
         for item in queue:
-            if item.next_attempt_at > now:
+            if item.next_attempt_at > now or self._stopping:
                 break
             sender = self.senders.get(item.channel)
             if sender is None:
@@ -388,7 +404,7 @@ class OutboxDispatcher:
 
     async def run(self, idle: float = 30.0) -> None:
         """Deliver whenever woken or when the next retry is due; runs until cancelled."""
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.deliver_due()
