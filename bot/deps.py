@@ -27,6 +27,7 @@ from bot.sender import (
     Markup,
     Moves,
     TelegramOutput,
+    hand_over,
     moved,
     split_text,
     stored_markup,
@@ -189,17 +190,7 @@ class Replies:
         # Telegram answers, so that only what did not go is kept (and sent after the restart).
         await self.output.land()
         waiting, self._waiting = self._waiting, []
-        keep = self.keep
-        if keep is None:
-            if waiting:
-                log.warning("%d replies not sent: the channel stops", len(waiting))
-            return
-        for reply in waiting:
-            try:
-                await keep(reply)
-            except Exception:
-                log.exception("reply to chat %s not kept for after the restart",
-                              reply.chat_id)
+        await hand_over(waiting, self.keep, "reply", lambda reply: f"to chat {reply.chat_id}")
 
 
 @dataclass

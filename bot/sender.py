@@ -454,16 +454,7 @@ class TelegramOutput:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.land()
-        if keep is None:
-            if waiting:
-                log.warning("%d edits not made: the channel stops", len(waiting))
-            return
-        for method in waiting:
-            try:
-                await keep(method)
-            except Exception:
-                log.exception("an edit (%s) not kept for after the restart",
-                              type(method).__name__)
+        await hand_over(waiting, keep, "edit", lambda method: type(method).__name__)
 
     async def send_text(self, chat_id: int, text: str, *, markup: Markup | None = None,
                         thread_id: int | None = None, reply_to: int | None = None,
@@ -509,6 +500,22 @@ class TelegramOutput:
 EditKey = tuple[int, int, str]  # chat, message (a topic's thread), what of it is changed
 Done = Callable[[], Awaitable[None] | None]
 EditHook = Callable[[TelegramMethod[Any]], Awaitable[None]]
+
+
+async def hand_over(waiting: list[T], keep: Callable[[T], Awaitable[None]] | None, what: str,
+                    about: Callable[[T], object]) -> None:
+    """What the channel was still to do when it stopped goes to ``keep`` (the outbox, which
+    does it after the restart), one at a time so one that cannot be kept loses no other; with
+    nowhere to keep it, it is logged as not done."""
+    if keep is None:
+        if waiting:
+            log.warning("%d %s(s) not done: the channel stops", len(waiting), what)
+        return
+    for item in waiting:
+        try:
+            await keep(item)
+        except Exception:
+            log.exception("a %s (%s) not kept for after the restart", what, about(item))
 
 
 async def _run(done: Done | None) -> None:
