@@ -459,7 +459,11 @@ _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
 def unfold(value: str) -> str:
-    """RFC 5322 unfolding, tolerant of bare CR/LF left by broken mailers."""
+    """RFC 5322 unfolding, tolerant of bare CR/LF left by broken mailers. A value with no line
+    break (nearly every header the parser hands over) has nothing to unfold: it is returned
+    without running the pattern, which cost a few percent of a parse over twenty headers."""
+    if "\n" not in value and "\r" not in value:
+        return value
     value = _FOLD.sub("", value)
     if "\n" in value or "\r" in value:
         value = value.replace("\r", "").replace("\n", " ")
