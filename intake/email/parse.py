@@ -653,6 +653,15 @@ _FORM_SAYS = re.compile(
     r"\b(через форму|форм\w* обратной связи|(web|веб)-?форм\w*|сообщение сайта|с сайта"
     r"|сгенерирован\w* автоматически|(contact|feedback|web) form|form submission"
     r"|submitted (via|through|from))\b", re.IGNORECASE)
+# What every one of _FORM_SAYS's phrases holds ("форм", "сайт", "сгенерирован", "form",
+# "submitted"), with the same flags, so a text without it cannot say it: a letter is scanned
+# this way about three times faster, where _FORM_SAYS tries a dozen branches at every place.
+_FORM_STEM = re.compile(r"[фсfs](?:орм|айт|генерирован|orm|ubmitted)", re.IGNORECASE)
+
+
+def _says_form(text: str) -> bool:
+    """Whether ``text`` calls itself a site form's letter (``_FORM_SAYS``)."""
+    return _FORM_STEM.search(text) is not None and _FORM_SAYS.search(text) is not None
 
 
 def _site_form(sender: str, text: str, own: frozenset[str]) -> tuple[str, str | None] | None:
@@ -661,7 +670,7 @@ def _site_form(sender: str, text: str, own: frozenset[str]) -> tuple[str, str | 
     an employer's "E-mail:" or it names a contractor's, or a son writing for his mother gives
     hers."""
     if not (_NO_REPLY.match(sender.split("@", 1)[0]) or is_own(sender, own)
-            or _FORM_SAYS.search(text)):
+            or _says_form(text)):
         return None
     return _form_sender(text)
 
