@@ -3635,3 +3635,27 @@ def test_lift_doors_that_do_not_react_are_no_grievance(clf: Classifier) -> None:
 def test_asking_what_is_allowed_or_whose_it_is_is_a_question(clf: Classifier,
                                                               text: str) -> None:
     assert clf.classify(text).kind == "inquiry"
+
+
+@pytest.mark.parametrize("text", [
+    "мороз -32, а у нас во всём доме отопление сдохло, батареи ледяные",
+    "it's minus 30 outside and the heating in our block just died",
+    "крышка канализационного люка у подъезда сдвинута, дыра прямо на тропинке",
+])
+def test_a_dead_heating_in_frost_or_an_open_manhole_is_an_emergency(clf: Classifier,
+                                                                     text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "показания: холодная 0451, горячая 0233, кв 12",
+    "у нас тут потоп и пожар 😂 ой простите, это не в тот чат",
+])
+def test_readings_and_a_message_sent_to_the_wrong_chat_raise_no_alarm(clf: Classifier,
+                                                                      text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_withdrawn_appeal_is_no_complaint(clf: Classifier) -> None:
+    c = clf.classify("Отзываю жалобу от 12.03 на шум в кв. 8: мы договорились с соседями.")
+    assert c.kind == "other"
