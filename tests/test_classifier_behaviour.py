@@ -3659,3 +3659,17 @@ def test_readings_and_a_message_sent_to_the_wrong_chat_raise_no_alarm(clf: Class
 def test_a_withdrawn_appeal_is_no_complaint(clf: Classifier) -> None:
     c = clf.classify("Отзываю жалобу от 12.03 на шум в кв. 8: мы договорились с соседями.")
     assert c.kind == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Water pressure is barely a trickle since yesterday. Neighbours on my floor have the same.",
+    "Стояк в ванной холодный, у соседей сверху то же самое.",
+])
+def test_a_fault_the_neighbours_have_too_is_the_buildings(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).scope == "building"
+
+
+def test_neighbours_on_the_same_riser_with_water_leave_it_one_flats(clf: Classifier) -> None:
+    c = clf.classify("No cold water in flat 52 since this morning, the neighbours on the same "
+                     "riser have water. Please send a plumber.")
+    assert c.scope == "unit"
