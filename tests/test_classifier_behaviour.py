@@ -3663,7 +3663,7 @@ def test_a_withdrawn_appeal_is_no_complaint(clf: Classifier) -> None:
 
 @pytest.mark.parametrize("text", [
     "Water pressure is barely a trickle since yesterday. Neighbours on my floor have the same.",
-    "Стояк в ванной холодный, у соседей сверху то же самое.",
+    "Батареи еле тёплые, соседи говорят, у них тоже.",
 ])
 def test_a_fault_the_neighbours_have_too_is_the_buildings(clf: Classifier, text: str) -> None:
     assert clf.classify(text).scope == "building"
