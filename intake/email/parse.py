@@ -814,7 +814,10 @@ _SIGN_OFF = re.compile(
 def _language(text: str) -> str | None:
     sample = text[:2000]
     own = _own_words(sample)
-    return _script_language(own if _letters(own) >= 10 else sample)
+    counts = _script_letters(own)
+    if sum(counts) >= 10:
+        return _script_language(own, counts)
+    return _script_language(sample, _script_letters(sample))
 
 
 def _own_words(sample: str) -> str:
@@ -841,20 +844,30 @@ def _address_line(line: str) -> bool:
     return marks > 0 and len(words) - marks <= max(3, marks)
 
 
-def _letters(text: str) -> int:
-    return sum(map(len, _CYR.findall(text))) + sum(map(len, _LAT.findall(text)))
+# In windows-1251 the letters _CYR finds (А-Я, а-я, Ё, ё) are exactly the bytes 0xC0-0xFF,
+# 0xA8 and 0xB8, and _LAT's are the ASCII letters; no other character encodes to any of them.
+_NOT_CYR_BYTES = bytes(b for b in range(256) if b < 0xC0 and b not in (0xA8, 0xB8))
+_NOT_LAT_BYTES = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
 
 
-def _script_language(sample: str) -> str | None:
-    cyr_runs, lat_runs = _CYR.findall(sample), _LAT.findall(sample)
-    cyr, lat = sum(map(len, cyr_runs)), sum(map(len, lat_runs))
+def _script_letters(text: str) -> tuple[int, int]:
+    """How many Cyrillic (``_CYR``) and Latin (``_LAT``) letters ``text`` has. Counted on its
+    windows-1251 bytes (what the codec cannot write is no letter of either), where deleting
+    the other bytes is C code: finding the runs with the patterns cost 5% of a parse."""
+    data = text.encode("cp1251", "ignore")
+    return len(data.translate(None, _NOT_CYR_BYTES)), len(data.translate(None, _NOT_LAT_BYTES))
+
+
+def _script_language(sample: str, counts: tuple[int, int]) -> str | None:
+    """The language ``sample``'s script tells; ``counts``: its :func:`_script_letters`."""
+    cyr, lat = counts
     if cyr + lat < 10:
         return None
     if cyr >= lat:
         return "ru"  # a Russian letter naming "Wi-Fi" or quoting an English error stays Russian
     # Mostly Latin letters: English when the words say so clearly too; a mix too close to
     # call (a Russian letter quoting an English error message) is left to the office's default.
-    if len(lat_runs) < 3 * len(cyr_runs):
+    if len(_LAT.findall(sample)) < 3 * len(_CYR.findall(sample)):
         return None
     # "Zdravstvuyte, u nas techet voda": Russian from a phone without Cyrillic
     return "ru" if is_transliterated(_CYR.sub(" ", sample).lower()) else "en"
