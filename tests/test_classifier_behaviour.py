@@ -3673,3 +3673,9 @@ def test_neighbours_on_the_same_riser_with_water_leave_it_one_flats(clf: Classif
     c = clf.classify("No cold water in flat 52 since this morning, the neighbours on the same "
                      "riser have water. Please send a plumber.")
     assert c.scope == "unit"
+
+
+def test_actually_as_an_intensifier_is_no_anger(clf: Classifier) -> None:
+    c = clf.classify("Hi, sorry to bother you on a Sunday. Water is coming through the light "
+                     "fitting in our bathroom ceiling. Quite a lot of it actually. Flat 22.")
+    assert c.kind == "request"
