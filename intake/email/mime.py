@@ -168,6 +168,10 @@ class HeaderView:
 
 
 def _split_params(value: str) -> list[str]:
+    """``value`` split at each ";" outside double quotes. Without a quote every ";" splits,
+    and ``str.split`` does it: reading character by character cost 1-2% of a parse."""
+    if '"' not in value:
+        return value.split(";")
     out: list[str] = []
     buf: list[str] = []
     quoted = escaped = False
@@ -196,7 +200,8 @@ def _unquote(value: str) -> str:
         # Only an escaped quote or backslash is unescaped, as mail clients do: old Windows
         # mailers send "C:\Documents and Settings\…\скан.pdf" unescaped, and dropping each
         # backslash would glue the folders into the name.
-        return re.sub(r'\\(["\\])', r"\1", value[1:-1])
+        inner = value[1:-1]
+        return re.sub(r'\\(["\\])', r"\1", inner) if "\\" in inner else inner
     if value.startswith('"'):  # unterminated quote: take what is there
         return value[1:]
     return value
