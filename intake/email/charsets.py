@@ -278,9 +278,16 @@ def _letter_cases(codec: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+# Each low byte to a blank and each high byte to "h": the runs of high bytes become words.
+_HIGH_AS_H = bytes.maketrans(bytes(range(256)), b" " * 128 + b"h" * 128)
+
+
 def _isolated_high(data: bytes) -> int:
-    """High bytes that are *not* part of a run of three or more (accented letters in Latin)."""
-    return len(_HIGH_RUN.sub(b"", data).translate(None, _LOW_BYTES))
+    """High bytes that are *not* part of a run of three or more (accented letters in Latin).
+    Counted as the one- and two-letter words of ``data`` written in blanks and "h"s (C code
+    throughout): removing the runs with ``_HIGH_RUN`` cost 2-3% of a parse."""
+    runs = data.translate(_HIGH_AS_H).split()
+    return runs.count(b"h") + 2 * runs.count(b"hh")
 
 
 def _detector(data: bytes) -> str | None:
