@@ -619,7 +619,7 @@ def build_router(deps: BotDeps) -> Router:
             # down longer than Telegram keeps updates): the edit is all there is of the
             # report, and dropping it lost the resident's words without a word to them.
             if await state.get_state() is None and not a_step_or_command(text):
-                await any_message(message, event_update)
+                await any_message(message, event_update, state)
             return
         was, stage = known
         if stage in (Stage.RESOLVED.value, Stage.CLOSED.value) \
@@ -631,11 +631,13 @@ def build_router(deps: BotDeps) -> Router:
         await ingest(msg, user.id, event_update, quiet=True)
 
     @router.message(StateFilter(None))
-    async def any_message(message: Message, event_update: Update) -> None:
+    async def any_message(message: Message, event_update: Update, state: FSMContext) -> None:
         user = message.from_user
         if user is None or user.is_bot:
             return
         typed = (message.text or "").strip()
+        if await late_registration(message, user, typed, state):
+            return
         if (command := COMMAND_RE.match(typed)) is not None or SLASH_WORD_RE.match(typed):
             # A mistyped or unknown command is not a complaint: say so, and show the menu.
             await say(message, "unknown_command",
@@ -673,7 +675,38 @@ def build_router(deps: BotDeps) -> Router:
         # A message that opens no case gets the workflow's "unfiled" note through the outbox.
         await ingest(msg, user.id, event_update, quiet=True)
 
-    step_buttons = menu_new | menu_cases | {texts.button(lang, "skip") for lang in ("ru", "en")}
+    skip_buttons = {texts.button(lang, "skip") for lang in ("ru", "en")}
+    step_buttons = menu_new | menu_cases | skip_buttons
+
+    async def late_registration(message: Message, user: User, typed: str,
+                                state: FSMContext) -> bool:
+        """A registration answer given after its step lapsed (an hour, see
+        ``bot.fsm_storage.FORM_TTL``): the resident asked for the flat, or for the phone under
+        the "share phone" and "Skip" buttons still shown, answers when they come back. Each was
+        filed as a message (the phone as a case "Контакт: …" with a card for staff, the flat
+        and "Skip" as stray notes) and the flat or phone stayed unknown. Only what the step
+        asked, of a resident it was asked of, counts: other words are a report as before."""
+        if message.forward_origin is not None:
+            return False
+        async with wf.sessions() as session:
+            resident = await resident_of(session, user.id)
+        if resident is None or resident.building_id is None:
+            return False
+        contact = message.contact
+        if contact is not None:
+            if contact.user_id != user.id:
+                return False  # someone else's card: a report, as before
+            await finish_registration(message, state, contact.phone_number)
+            return True
+        if resident.apartment is None and APARTMENT_RE.match(typed.upper()):
+            await got_apartment(message, state)
+            return True
+        if typed in skip_buttons or (resident.phone is None and resident.apartment is not None
+                                     and PHONE_RE.match(typed)):
+            await finish_registration(message, state,
+                                      None if typed in skip_buttons else typed)
+            return True
+        return False
 
     def a_step_or_command(text: str) -> bool:
         """Words the bot takes without filing them: a command, a menu button, the flat number
@@ -739,7 +772,7 @@ def build_router(deps: BotDeps) -> Router:
         topic, a photo while the flat number is asked) ends the step and is handled as any
         other message, rather than vanishing."""
         await state.clear()
-        await any_message(message, event_update)
+        await any_message(message, event_update, state)
 
     @router.message(StateFilter(Form.photos, Form.confirm))
     async def form_waits_for_buttons(message: Message) -> None:

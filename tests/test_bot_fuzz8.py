@@ -1,0 +1,122 @@
+"""Round eight: what residents and staff still met that a strict Bot API server shows up.
+
+Each test drives the real bot through the tests' strict emulator and asserts what a resident
+or staff member would notice: a registration answered after its step had lapsed (the flat
+number, "Skip", the phone shared by its button) that opened a case of nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.fsm_storage import FORM_TTL
+from tests.peers.telegram import STAFF_CHAT, TelegramHarness
+from tests.test_bot_fuzz import cases_of, refused, run
+from workflow.clock import ManualClock
+from workflow.models import Message, Resident
+
+RESIDENT = 5001
+
+MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
+Json = dict[str, Any]
+
+
+def later(h: TelegramHarness, by: timedelta) -> None:
+    """The resident comes back ``by`` later (the app's clock, which the form's life counts)."""
+    clock = h.app.wf.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(by)
+
+
+async def resident_row(h: TelegramHarness) -> Resident:
+    async with h.app.wf.sessions() as session:
+        [resident] = (await session.scalars(select(Resident))).all()
+        return resident
+
+
+def markup_of(h: TelegramHarness, message: Json) -> Json:
+    """The reply_markup the bot sent ``message`` with (a reply keyboard is not echoed in the
+    Message, only kept by the client)."""
+    [request] = [r for r in h.emu.calls("sendMessage") if r.ok and isinstance(r.result, dict)
+                 and r.result["message_id"] == message["message_id"]
+                 and r.result["chat"]["id"] == message["chat"]["id"]]
+    return dict(request.json_param("reply_markup") or {})
+
+
+async def logged_messages(h: TelegramHarness) -> list[Message]:
+    async with h.app.wf.sessions() as session:
+        return list((await session.scalars(select(Message).where(
+            Message.direction == "in"))).all())
+
+
+# --- 1. registration answers after the step lapsed ------------------------------------------
+
+
+async def test_a_flat_number_given_after_the_step_lapsed_registers_it(
+        telegram: TelegramHarness) -> None:
+    """Anna opened the building's link and was asked her flat; she answered "7" two hours
+    later, when the step had been forgotten: "7" was filed as a message, staff got a note
+    about a stray "7", Anna was told it opened no case, and her flat stayed unknown."""
+    h = telegram
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "/start lenina-5")
+    await run(h)
+    later(h, FORM_TTL * 2)
+    staff_before = len(h.emu.sent_messages(STAFF_CHAT))
+    asked = h.emu.user_sends(RESIDENT, "7")
+    await run(h)
+    assert (await resident_row(h)).apartment == "7"
+    [answer] = [m for m in h.emu.sent_messages(RESIDENT) if m["message_id"] > asked["message_id"]]
+    assert "7" in answer["text"]  # "Квартира 7": the phone is asked next
+    assert await logged_messages(h) == [] and await cases_of(h) == []
+    assert h.emu.sent_messages(STAFF_CHAT)[staff_before:] == []
+    assert refused(h.emu) == []
+
+
+async def test_skip_or_the_phone_after_the_step_lapsed_finishes_registration(
+        telegram: TelegramHarness) -> None:
+    """Asked for her phone, Anna left the chat and came back two hours later to the buttons
+    still shown: "📞 Share phone number" opened a case "Контакт: Анна +7999…" with a card
+    for staff, and "Skip" a note about a stray "Пропустить". Either finishes registration."""
+    h = telegram
+    for answer in ("share", "skip"):
+        user = RESIDENT if answer == "share" else RESIDENT + 1
+        h.emu.add_private_chat(user, "Анна")
+        h.emu.user_sends(user, "/start lenina-5")
+        h.emu.user_sends(user, "7")
+        await run(h)
+        later(h, FORM_TTL * 2)
+        if answer == "share":
+            asked = h.emu.user_shares_contact(user, "+79991234567")
+        else:
+            asked = h.emu.user_sends(user, "Пропустить")
+        await run(h)
+        [done] = [m for m in h.emu.sent_messages(user) if m["message_id"] > asked["message_id"]]
+        assert "зарегистрированы" in done["text"] and "кв. 7" in done["text"]
+        # the menu comes with it, as at a registration finished in time
+        assert "keyboard" in markup_of(h, done)
+    async with h.app.wf.sessions() as session:
+        phones = {r.phone for r in (await session.scalars(select(Resident))).all()}
+    assert phones == {"+79991234567", None}
+    assert await logged_messages(h) == [] and await cases_of(h) == []
+    assert [m for m in h.emu.sent_messages(STAFF_CHAT)] == []
+    assert refused(h.emu) == []
+
+
+async def test_words_after_a_lapsed_registration_are_still_a_report(
+        telegram: TelegramHarness) -> None:
+    """The other side: a resident with a flat already, or words that are no flat number, is
+    reporting something, and that is filed as before."""
+    h = telegram
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "/start lenina-5")
+    await run(h)
+    later(h, FORM_TTL * 2)
+    h.emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await run(h)
+    assert len(await cases_of(h)) == 1
+    assert (await resident_row(h)).apartment is None
