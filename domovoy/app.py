@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -170,8 +171,9 @@ async def build_app(config: Config, *, clock: Clock | None = None, migrate: bool
                   renderer=Renderer(settings.timezone), buildings=buildings)
     senders: dict[str, Sender] = {}
     notifier = Notifier(wf)
-    outbox = OutboxDispatcher(sessions, wf.clock, senders,
-                              on_permanent_failure=notifier.undeliverable)
+    outbox = OutboxDispatcher(
+        sessions, wf.clock, senders, on_permanent_failure=notifier.undeliverable,
+        expire_after={"ack": timedelta(hours=settings.limits.acknowledgement_expiry_h)})
     wf.wake_outbox = outbox.wake
     return App(config=config, engine=engine, wf=wf, intake=IntakeService(wf),
                cases=CaseActions(wf), escalator=Escalator(wf), outbox=outbox, senders=senders)

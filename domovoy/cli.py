@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--days", type=_report_days, default=30,
                      help="whole days before today in office time (default 30; a multiple "
                           "of 7 gives Monday-to-Sunday weeks)")
+    rep.add_argument("--to-now", action="store_true",
+                     help="run the period up to this moment, today's cases included (a "
+                          "manager asking at noon about this morning)")
     demo = sub.add_parser("demo", parents=[common], help="run the self-contained demo")
     demo.add_argument("--quiet", action="store_true")
     return p
@@ -192,6 +195,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         try:
             now = app.wf.clock.now()
             since, until = report_period(now, config.timezone, args.days)
+            if args.to_now:
+                until = now
             async with app.wf.sessions() as session:
                 report = await build_report(session, since, until, now=now)
             print(app.wf.renderer.render("report", config.default_language, rep=report,

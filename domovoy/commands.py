@@ -143,8 +143,10 @@ async def status(config: Config) -> int:
     # counts, so the outbox's numbers did not add up to what the cases had queued
     skipped = (f", {by_state['skipped']} skipped (no staff chat configured)"
                if by_state["skipped"] else "")
+    expired = (f", {by_state['expired']} expired (acknowledgements too late to send)"
+               if by_state["expired"] else "")
     print(f"outbox: {by_state['pending']} pending, {by_state['failed']} failed, "
-          f"{by_state['sent']} sent, {by_state['suppressed']} suppressed{skipped}")
+          f"{by_state['sent']} sent, {by_state['suppressed']} suppressed{skipped}{expired}")
     for state in ("pending", "failed"):
         if detail.get(state):
             print(f"  {state}: {', '.join(sorted(detail[state]))}")

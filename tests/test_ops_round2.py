@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 import signal
@@ -360,3 +361,36 @@ async def test_commands_run_without_the_config_leave_the_staff_alone(
             assert all(await s.scalars(select(Staff.active)))
     finally:
         await running.close()
+
+
+async def test_status_counts_acknowledgements_that_came_too_late_to_send(
+        app: App, sqlite_url: str, clock: ManualClock,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Mail taken in two days before SMTP came: its acknowledgement is not sent, and ``status``
+    says so instead of leaving the outbox's numbers short of what the cases queued."""
+    await app.intake.ingest(mail("resident@example.org", "Течёт кран на кухне", clock.now(),
+                                 subject="Течь"))
+    clock.advance(timedelta(hours=49))
+    await app.outbox.deliver_due()
+    capsys.readouterr()
+    assert await commands.status(make_config(sqlite_url)) == 0
+    outbox = next(line for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("outbox:"))
+    assert outbox.startswith("outbox: 0 pending, 0 failed, 0 sent")
+    assert outbox.endswith(", 1 expired (acknowledgements too late to send)")
+
+
+def test_a_report_to_now_counts_this_mornings_cases(tmp_path: Path) -> None:
+    """A manager asking at noon: the report of whole days ends at midnight, so the cases of
+    the morning were in no report until tomorrow's; ``--to-now`` runs the period up to now."""
+    url = {"DOMOVOY_DATABASE_URL": "sqlite+aiosqlite:///var/office.sqlite3"}
+    eml = tmp_path / "today.eml"
+    eml.write_bytes(MAIL.replace(b"Thu, 15 Jan 2026 09:00:00 +0000",
+                                 email.utils.formatdate().encode()))
+    ingested = cli(tmp_path, "ingest-eml", str(eml), env=url)
+    assert ingested.returncode == 0, ingested.stderr
+    whole_days = cli(tmp_path, "report", "--days", "1", env=url)
+    to_now = cli(tmp_path, "report", "--days", "1", "--to-now", env=url)
+    assert whole_days.returncode == to_now.returncode == 0, to_now.stderr
+    assert "Поступило обращений: 0" in whole_days.stdout
+    assert "Поступило обращений: 1" in to_now.stdout

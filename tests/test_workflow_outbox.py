@@ -138,6 +138,28 @@ async def test_staff_items_without_a_staff_channel_are_skipped_not_stuck(
     assert states == {"telegram": "sent", "staff": "skipped"}
 
 
+async def test_an_acknowledgement_too_late_to_mean_anything_is_not_sent(
+        app: App, clock: ManualClock) -> None:
+    """Mail taken in while no SMTP was configured: when the channel comes two days later the
+    residents are not told their message "has arrived"; a fresh one is, and staff replies
+    queued as late still go (only acknowledgements expire)."""
+    old = await app.intake.ingest(tg_message(705, "Течёт кран на кухне", clock.now()))
+    assert old.case_number
+    clock.advance(timedelta(hours=49))
+    await app.cases.reply(old.case_number, 1001, "Сантехник придёт завтра")
+    fresh = await app.intake.ingest(tg_message(706, "Не горит свет в подъезде", clock.now()))
+    sender = RecordingSender()
+    app.register_sender("telegram", sender)
+    await app.outbox.deliver_due()
+    assert sorted((o.recipient, o.purpose) for o in sender.sent) == [("705", "staff_reply"),
+                                                                     ("706", "ack")]
+    async with app.wf.sessions() as s:
+        expired = (await s.scalars(select(OutboxItem).where(OutboxItem.state == "expired"))).all()
+    assert [(o.recipient, o.purpose) for o in expired] == [("705", "ack")]
+    assert "not sent within 2 days" in (expired[0].last_error or "")
+    assert fresh.case_number
+
+
 @pytest.mark.parametrize("addresses", [["a@example.org"], ["a@example.org", "tg:42"]])
 async def test_hourly_limit_counts_a_recipient_by_index(app: App, addresses: list[str]) -> None:
     """The limit is read on every incoming message: it must not scan the outbox's history,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -192,11 +192,13 @@ class OutboxDispatcher:
         clock: Clock,
         senders: dict[str, Sender],
         on_permanent_failure: FailureHook | None = None,
+        expire_after: Mapping[str, timedelta] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.senders = senders
         self.on_permanent_failure = on_permanent_failure
+        self.expire_after = dict(expire_after or {})
         self._wake = asyncio.Event()
         self._woken_in_pass = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -314,6 +316,15 @@ class OutboxDispatcher:
         for item in queue:
             if item.next_attempt_at > now or self._stopping:
                 break
+            late = self.expire_after.get(item.purpose)
+            if late is not None and now - item.created_at > late:
+                # An acknowledgement days late (no SMTP configured yet, a long outage) tells
+                # the resident nothing they can use, and staff may have answered meanwhile.
+                log.info("outbox item %s (%s to %s) not sent: older than %s", item.id,
+                         item.purpose, item.recipient, late)
+                await self._finish(item.id, "expired",
+                                   error=f"not sent within {late} of being queued")
+                continue
             sender = self.senders.get(item.channel)
             if sender is None:
                 if item.channel == STAFF_CHANNEL:
