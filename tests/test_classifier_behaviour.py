@@ -3679,3 +3679,19 @@ def test_actually_as_an_intensifier_is_no_anger(clf: Classifier) -> None:
     c = clf.classify("Hi, sorry to bother you on a Sunday. Water is coming through the light "
                      "fitting in our bathroom ceiling. Quite a lot of it actually. Flat 22.")
     assert c.kind == "request"
+
+
+def test_a_faint_smell_of_gas_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("может мне кажется, но на площадке вроде газом попахивает, не сильно")
+    assert (c.category, c.urgency) == ("safety", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "горим! квитанция так и не пришла, а платить до 10-го. где её взять?",
+    "Батареи раскалены, в квартире +30, а платим по счётчику за это тепло!",
+    "Subject: No hot water for 10 days - 21 Sovetskaya St\nThe whole building has no hot "
+    "water and nobody explains why.",
+])
+def test_a_deadline_an_overheated_radiator_or_a_house_number_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

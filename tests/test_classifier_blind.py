@@ -116,7 +116,9 @@ below are the starting classifier's.
 In the thirteenth session (2026-12-07) the fifty-first blind set (sealed in the twelfth) was read
 for rules and is dev set 60; the fifty-second and fifty-third were written side by side from the
 taxonomy alone and scored when they came; the fifty-second was then read (dev set 61), the
-fifty-third stays sealed.
+fifty-third stays sealed. The fifty-fourth and fifty-fifth (one more prompt, side by side)
+came later in the session: the fifty-fourth was scored when it came, then read (dev set 62);
+the fifty-fifth stays sealed.
 """
 
 from __future__ import annotations
@@ -566,6 +568,18 @@ MEASURED = {
     "dev61": {"kind.macro_f1": 0.933, "complaint.recall": 0.957, "complaint.precision": 0.918,
               "category.accuracy": 0.919, "urgency.macro_f1": 0.913, "emergency.recall": 1.0,
               "emergency.precision": 0.857, "scope.accuracy": 0.937},
+    # the fifty-fourth, scored once when it came with the thirteenth session's starting
+    # classifier (kind 0.899, complaint 0.95/0.93, category 0.918, urgency 0.871, emergency
+    # 0.96/0.82, scope 0.941), then read: these are after
+    "dev62": {"kind.macro_f1": 0.899, "complaint.recall": 0.953, "complaint.precision": 0.927,
+              "category.accuracy": 0.927, "urgency.macro_f1": 0.898, "emergency.recall": 1.0,
+              "emergency.precision": 0.923, "scope.accuracy": 0.941},
+    # the fifty-fifth, sealed: written beside the fifty-fourth; its starting figures (kind
+    # 0.909, complaint 0.91/0.94, category 0.877, urgency 0.853, emergency 1.00/0.77, scope
+    # 0.945); below, after the rules read from the fifty-fourth
+    "blind55": {"kind.macro_f1": 0.909, "complaint.recall": 0.91, "complaint.precision": 0.938,
+                "category.accuracy": 0.877, "urgency.macro_f1": 0.869, "emergency.recall": 1.0,
+                "emergency.precision": 0.8, "scope.accuracy": 0.945},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -602,7 +616,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev52": 240, "dev53": 240, "dev54": 240, "blind44": 240, "dev55": 240,
          "dev56": 260, "dev57": 120, "dev58": 240, "blind47": 240,
          "blind48": 240, "blind49": 240, "dev59": 240, "dev60": 240,
-         "dev61": 240, "blind53": 240}
+         "dev61": 240, "blind53": 240,
+         "dev62": 240, "blind55": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
