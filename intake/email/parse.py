@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from intake.classifier.translit import is_transliterated
@@ -598,13 +599,29 @@ _NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+# Header values up to this long have their addresses remembered (see _remembered_pairs)
+_REMEMBERED_CHARS = 256
+
+
 def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
     """``email.utils.getaddresses``, which recurses once per nested "(comment)": a thousand of
     them would cost the sender, so then the addresses are read plainly."""
     try:
+        if sum(map(len, values)) <= _REMEMBERED_CHARS:
+            return list(_remembered_pairs(tuple(values)))
         return email.utils.getaddresses(values)
     except RecursionError:
         return [("", a) for v in values for a in _ANY_ADDRESS.findall(v)]
+
+
+@lru_cache(maxsize=1024)
+def _remembered_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``email.utils.getaddresses`` of short header values, remembered: every letter names the
+    office in its To, a resident's From comes back letter after letter, and the standard
+    library's address reader (pure Python) cost 3-4% of a parse. Long values are read every
+    time, so the cache stays a few hundred kilobytes; a RecursionError is not remembered (a
+    value this short nests too few comments to raise one but at a stack already deep)."""
+    return tuple(email.utils.getaddresses(list(values)))
 _QUOTED_LOCAL = re.compile(r'^"([A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]+)"@([^@\s]+)$')
 _ADDRESS_AS_NAME = re.compile(r'^\s*([^<>",;]*@[^<>",;]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$')
 
