@@ -353,11 +353,16 @@ def build_router(deps: BotDeps) -> Router:
             resident = known or await ensure_resident(session, user.id, user.full_name, code,
                                                       wf.clock.now())
             resident.language = code
+            registered = resident.building_id is not None
         if not changed:  # a double tap, or the language already in use: no second message
             await answer(query, texts.resident(code, "lang_set"))
             return
         await answer(query)
-        await deps.say(user.id, texts.resident(code, "lang_set"))
+        # The menu under the input field is in the language it was sent in: a resident who
+        # switched to English went on reading «📝 Новое обращение». A registered resident has
+        # it, so it comes again in the new language.
+        await deps.say(user.id, texts.resident(code, "lang_set"),
+                       markup=menu_keyboard(code) if registered else None)
 
     # --- the guided form ------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 Each test drives the real bot through the tests' strict emulator and asserts what a resident
 or staff member would notice: a registration answered after its step had lapsed (the flat
-number, "Skip", the phone shared by its button) that opened a case of nothing.
+number, "Skip", the phone shared by its button) that opened a case of nothing; a menu left
+in the language the resident had just switched away from; an album sent where the form asked
+for words, answered once a photo and then lost.
 """
 
 from __future__ import annotations
@@ -13,9 +15,22 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.callbacks import LangCb
 from bot.fsm_storage import FORM_TTL
+from domovoy.peers.telegram_state import Topic
 from tests.peers.telegram import STAFF_CHAT, TelegramHarness
-from tests.test_bot_fuzz import cases_of, refused, run
+from tests.test_bot_fuzz import (
+    HOUSE_CHAT,
+    IVAN,
+    cases_of,
+    open_case,
+    raw_message,
+    refused,
+    register,
+    run,
+)
+from tests.test_bot_fuzz4 import form_done_and_send, form_to_step
+from tests.test_bot_strict import PNG
 from workflow.clock import ManualClock
 from workflow.models import Message, Resident
 
@@ -120,3 +135,42 @@ async def test_words_after_a_lapsed_registration_are_still_a_report(
     await run(h)
     assert len(await cases_of(h)) == 1
     assert (await resident_row(h)).apartment is None
+
+
+# --- 2. the menu follows the language -------------------------------------------------------
+
+
+def keyboard_labels(markup: Json) -> list[str]:
+    return [b["text"] if isinstance(b, dict) else str(b)
+            for row in markup.get("keyboard") or [] for b in row]
+
+
+async def test_the_menu_speaks_the_language_the_resident_chose(
+        telegram: TelegramHarness) -> None:
+    """Anna registered in Russian and switched to English with /lang: the bot answered in
+    English, but the menu under the input field went on saying «📝 Новое обращение» and
+    «📋 Мои обращения» until she registered again. It now comes in English with the answer."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    h.emu.user_sends(RESIDENT, "/lang")
+    await run(h)
+    h.emu.user_presses(RESIDENT, h.emu.sent_messages(RESIDENT)[-1], LangCb(code="en").pack())
+    await run(h)
+    answer = h.emu.sent_messages(RESIDENT)[-1]
+    assert "English" in answer["text"]
+    assert keyboard_labels(markup_of(h, answer)) == ["📝 New request", "📋 My cases"]
+    assert refused(h.emu) == []
+
+
+async def test_choosing_a_language_before_registering_offers_no_menu(
+        telegram: TelegramHarness) -> None:
+    """A person who has not registered has no menu yet; /lang gives them none either."""
+    h = telegram
+    h.emu.add_private_chat(RESIDENT, "Anna")
+    h.emu.user_sends(RESIDENT, "/lang")
+    await run(h)
+    h.emu.user_presses(RESIDENT, h.emu.sent_messages(RESIDENT)[-1], LangCb(code="en").pack())
+    await run(h)
+    assert markup_of(h, h.emu.sent_messages(RESIDENT)[-1]) == {}
+
