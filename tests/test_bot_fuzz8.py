@@ -174,3 +174,32 @@ async def test_choosing_a_language_before_registering_offers_no_menu(
     await run(h)
     assert markup_of(h, h.emu.sent_messages(RESIDENT)[-1]) == {}
 
+
+# --- 3. photos sent where the form asks for words -------------------------------------------
+
+
+async def test_an_album_sent_for_the_description_is_kept_and_answered_once(
+        telegram: TelegramHarness) -> None:
+    """Asked to describe the problem, Anna sent the three photos of the leak first, with no
+    caption: each got «a text description is needed» (three answers a second apart) and
+    each photo was dropped, so the case went to staff without them, "Вложений: 0". The
+    photos are kept for the case and she is asked for the words once."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    await form_to_step(h, describe=False)
+    first = h.emu.user_sends(RESIDENT, photo=PNG, media_group_id="leak")
+    for _ in range(2):
+        h.emu.user_sends(RESIDENT, photo=PNG, media_group_id="leak")
+    await run(h)
+    answers = [m for m in h.emu.sent_messages(RESIDENT) if m["message_id"] > first["message_id"]]
+    assert len(answers) == 1 and "опишите" in answers[0]["text"].lower()
+    h.emu.user_sends(RESIDENT, "Течёт стояк в ванной, капает на пол")
+    await run(h)
+    assert "3" in h.texts_to(RESIDENT)[-1]  # "attachments so far: 3"
+    await form_done_and_send(h)
+    [case] = await cases_of(h)
+    assert case.category == "plumbing"
+    assert len([m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("photo")]) == 3
+    assert refused(h.emu) == []
+
