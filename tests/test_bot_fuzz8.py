@@ -203,3 +203,30 @@ async def test_an_album_sent_for_the_description_is_kept_and_answered_once(
     assert len([m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("photo")]) == 3
     assert refused(h.emu) == []
 
+
+# --- 4. a command in a house chat's topic ---------------------------------------------------
+
+
+async def test_a_command_in_a_house_chats_topic_is_answered_in_that_topic(
+        telegram: TelegramHarness) -> None:
+    """The house chat has topics ("Лифт", "Вода", …); Anna typed /start@bot in "Вода". The
+    pointer to the private chat went to the general topic, which she was not reading (and
+    which its admins often close): she saw no answer. It comes in her topic, to her."""
+    h = telegram
+    h.emu.add_supergroup(HOUSE_CHAT, "Ленина 5 — соседи", bot_status="member", is_forum=True)
+    water = h.emu.world(h.emu.token).chat(HOUSE_CHAT)
+    thread = water.new_message_id()
+    water.topics[thread] = Topic(thread, "Вода", 7322096)
+    water.messages[thread] = {"message_id": thread, "chat": water.public(), "date": 0,
+                              "message_thread_id": thread, "is_topic_message": True,
+                              "forum_topic_created": {"name": "Вода", "icon_color": 7322096}}
+    me = (await h.channel.bot.me()).username if h.channel else None
+    asked = h.emu.user_sends(RESIDENT, f"/start@{me}", chat_id=HOUSE_CHAT,
+                             message_thread_id=thread)
+    await run(h)
+    [hint] = h.emu.sent_messages(HOUSE_CHAT)
+    assert f"t.me/{me}" in hint["text"]
+    assert hint.get("message_thread_id") == thread
+    assert (hint.get("reply_to_message") or {}).get("message_id") == asked["message_id"]
+    assert refused(h.emu) == []
+
