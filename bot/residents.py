@@ -207,11 +207,20 @@ def build_router(deps: BotDeps) -> Router:
         await state.clear()
         await say(message, "start_plain", office=wf.settings.office_name)
 
+    def reports(text: str) -> bool:
+        """Whether words typed where a registration step asked something else (the flat,
+        the phone) report a problem, as the classifier reads them."""
+        return not text.startswith("/") and wf.classifier.classify(text, "").kind != Kind.OTHER
+
     @router.message(Registration.apartment, F.text)
-    async def got_apartment(message: Message, state: FSMContext) -> None:
+    async def got_apartment(message: Message, state: FSMContext, event_update: Update) -> None:
         assert message.text is not None and message.from_user is not None
         flat = message.text.strip().upper()
         if message.text.startswith("/") or not APARTMENT_RE.match(flat):
+            if reports(message.text):
+                # "Течёт кран…" typed instead of the flat: it was answered "your flat number,
+                # please" and lost. It is filed; the flat is still asked for.
+                await any_message(message, event_update, state)
             await say(message, "ask_apartment")
             return
         async with wf.sessions.begin() as session:
@@ -237,9 +246,13 @@ def build_router(deps: BotDeps) -> Router:
         await finish_registration(message, state, message.contact.phone_number)
 
     @router.message(Registration.phone, F.text)
-    async def got_phone_text(message: Message, state: FSMContext) -> None:
+    async def got_phone_text(message: Message, state: FSMContext, event_update: Update) -> None:
         text = (message.text or "").strip()
-        await finish_registration(message, state, text if PHONE_RE.match(text) else None)
+        phone = PHONE_RE.match(text) is not None
+        await finish_registration(message, state, text if phone else None)
+        if not phone and text not in skip_buttons and reports(text):
+            # A report typed instead of the phone finished registration and was lost.
+            await any_message(message, event_update, state)
 
     async def finish_registration(message: Message, state: FSMContext,
                                   phone: str | None) -> None:
@@ -404,7 +417,8 @@ def build_router(deps: BotDeps) -> Router:
         await state.set_state(Form.photos)
         lang = await lang_of(message.from_user)
         markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
-        await say(message, "new_photos", markup=markup)
+        await say(message, "new_photos", markup=markup,
+                  photos=len((await state.get_data()).get("photos", [])))
 
     @router.message(Form.describe, F.caption, ~F.caption.startswith("/"))
     async def form_captioned(message: Message, state: FSMContext) -> None:
@@ -413,6 +427,20 @@ def build_router(deps: BotDeps) -> Router:
         await state.update_data(text=message.caption, external_id=external_id(message))
         await state.set_state(Form.photos)
         await form_photo(message, state)
+
+    @router.message(Form.describe, F.photo | F.document | F.video | F.voice | F.audio
+                    | F.video_note | F.animation)
+    async def form_media_first(message: Message, state: FSMContext) -> None:
+        """Photos sent before the words (an album of the leak, no caption): they are kept for
+        the case and the words are asked for once an album. Each photo used to get «a text
+        description is needed», a second apart, and was dropped: the case went out without
+        them."""
+        data = await state.get_data()
+        photos = [*data.get("photos", []), *[asdict(a) for a in attachments_of(message)]]
+        groups = set(data.get("groups", []))
+        await state.update_data(photos=photos, groups=[*groups, message.media_group_id])
+        if message.media_group_id is None or message.media_group_id not in groups:
+            await say(message, "new_need_description_media", count=len(photos))
 
     @router.message(Form.describe)
     async def form_text_missing(message: Message) -> None:
@@ -641,7 +669,7 @@ def build_router(deps: BotDeps) -> Router:
         if user is None or user.is_bot:
             return
         typed = (message.text or "").strip()
-        if await late_registration(message, user, typed, state):
+        if await late_registration(message, user, typed, state, event_update):
             return
         if (command := COMMAND_RE.match(typed)) is not None or SLASH_WORD_RE.match(typed):
             # A mistyped or unknown command is not a complaint: say so, and show the menu.
@@ -684,7 +712,7 @@ def build_router(deps: BotDeps) -> Router:
     step_buttons = menu_new | menu_cases | skip_buttons
 
     async def late_registration(message: Message, user: User, typed: str,
-                                state: FSMContext) -> bool:
+                                state: FSMContext, event_update: Update) -> bool:
         """A registration answer given after its step lapsed (an hour, see
         ``bot.fsm_storage.FORM_TTL``): the resident asked for the flat, or for the phone under
         the "share phone" and "Skip" buttons still shown, answers when they come back. Each was
@@ -704,7 +732,7 @@ def build_router(deps: BotDeps) -> Router:
             await finish_registration(message, state, contact.phone_number)
             return True
         if resident.apartment is None and APARTMENT_RE.match(typed.upper()):
-            await got_apartment(message, state)
+            await got_apartment(message, state, event_update)
             return True
         if typed in skip_buttons or (resident.phone is None and resident.apartment is not None
                                      and PHONE_RE.match(typed)):
@@ -875,8 +903,11 @@ def build_group_router(deps: BotDeps) -> Router:
             return  # another bot's command
         lang = language_of(message.from_user.language_code if message.from_user else None,
                            wf.settings.default_language)
-        await deps.say(message.chat.id, texts.resident(
-            lang, "group_hint", link=f"https://t.me/{me.username}"))
+        # In the topic it was asked in, to the one who asked: in a house chat with topics the
+        # answer went to the general topic, which the asker was not reading (and which its
+        # admins often close), and in a busy chat nobody could tell whom it answered.
+        await deps.reply(message, texts.resident(
+            lang, "group_hint", link=f"https://t.me/{me.username}"), quote=True)
 
     return router
 

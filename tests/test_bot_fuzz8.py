@@ -230,3 +230,32 @@ async def test_a_command_in_a_house_chats_topic_is_answered_in_that_topic(
     assert (hint.get("reply_to_message") or {}).get("message_id") == asked["message_id"]
     assert refused(h.emu) == []
 
+
+# --- 5. a report typed at a registration step -----------------------------------------------
+
+
+async def test_a_report_typed_when_the_flat_or_phone_is_asked_is_filed(
+        telegram: TelegramHarness) -> None:
+    """Asked for her flat, Anna wrote what was wrong instead ("Течёт кран…"): she was asked
+    for the flat again and the report was gone. Asked for her phone, she did the same: that
+    finished the registration, and the report was gone too. A report is filed (the flat is
+    still asked for); a flat number or "no thanks" stays a registration answer."""
+    h = telegram
+    for step in ("flat", "phone"):
+        user = RESIDENT if step == "flat" else RESIDENT + 1
+        h.emu.add_private_chat(user, "Анна")
+        h.emu.user_sends(user, "/start lenina-5")
+        if step == "phone":
+            h.emu.user_sends(user, "7")
+        await run(h)
+        h.emu.user_sends(user, "Течёт кран на кухне, вода на полу")
+        await run(h)
+        assert len(await cases_of(h)) == (1 if step == "flat" else 2)
+    h.emu.user_sends(RESIDENT, "12")  # the flat, still asked for
+    await run(h)
+    async with h.app.wf.sessions() as session:
+        flats = {r.apartment for r in (await session.scalars(select(Resident))).all()}
+    assert flats == {"12", "7"}
+    assert len(await cases_of(h)) == 2
+    assert refused(h.emu) == []
+
