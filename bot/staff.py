@@ -146,14 +146,18 @@ def build_router(deps: BotDeps) -> Router:
 
     # --- buttons on cards -----------------------------------------------------------------
 
-    @router.message(_as_the_group)
+    @router.message(_unidentified)
     async def anonymous_admin(message: Message) -> None:
-        """A group admin with "Remain anonymous" on writes as the group itself, so nobody can
-        tell which staff member it is: a command or a reply to a case would be refused as an
-        outsider's or, worse, dropped unseen. Say why instead; other chatter is left alone."""
+        """A group admin with "Remain anonymous" on writes as the group itself, and a member
+        who picked a channel in Telegram's "send as" writes as that channel (from its
+        Channel_Bot), so nobody can tell which staff member it is: a command or a reply to a
+        case would be refused as an outsider's or, worse, dropped unseen as another bot's.
+        Say why instead; other chatter is left alone."""
         text = message.text or message.caption or ""
         if text.startswith("/") or await case_of(message) is not None:
-            await deps.reply(message, t("anonymous_admin"), quote=True)
+            group = message.sender_chat is not None and message.sender_chat.id == message.chat.id
+            await deps.reply(message, t("anonymous_admin" if group else "as_channel"),
+                             quote=True)
 
     @router.callback_query(CaseCb.filter(F.a.in_(ACTIONS)))
     async def card_action(query: CallbackQuery, callback_data: CaseCb,
@@ -789,9 +793,11 @@ def relay_text(message: Message) -> str:
     return "".join(out)
 
 
-def _as_the_group(message: Message) -> bool:
-    """Sent by an anonymous admin (a linked channel's posts carry the channel, not the group)."""
-    return message.sender_chat is not None and message.sender_chat.id == message.chat.id
+def _unidentified(message: Message) -> bool:
+    """Sent by no person the bot can name: an anonymous admin (as the group) or a member
+    writing as a channel. A linked channel's own posts, copied into its discussion group
+    (``is_automatic_forward``), are no one writing there."""
+    return message.sender_chat is not None and not message.is_automatic_forward
 
 
 def replied_to(message: Message) -> int | None:

@@ -259,3 +259,53 @@ async def test_a_report_typed_when_the_flat_or_phone_is_asked_is_filed(
     assert len(await cases_of(h)) == 2
     assert refused(h.emu) == []
 
+
+# --- 6. a staff member writing as their channel ---------------------------------------------
+
+CHANNEL_BOT: Json = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                     "username": "Channel_Bot"}
+
+
+async def test_a_staff_answer_sent_as_a_channel_is_answered_not_dropped(
+        make_telegram: MakeTelegram) -> None:
+    """Ivan had picked his company's channel in Telegram's "send as" and answered a case in
+    its topic: Telegram sends that from Channel_Bot, with the channel as the sender, so the
+    bot took it for another bot's message and dropped it. The resident got nothing and Ivan
+    no word; he is told now, as an anonymous admin is, and nothing is sent or changed."""
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    chat = h.emu.world(h.emu.token).chat(STAFF_CHAT)
+    before = len(h.texts_to(RESIDENT))
+    sent = raw_message(h.emu, IVAN, {
+        "from": CHANNEL_BOT, "text": "Мастер придёт завтра в 10:00",
+        "sender_chat": {"id": -1003000000042, "type": "channel", "title": "ЖЭК-5 Новости"},
+        "message_thread_id": thread, "is_topic_message": True,
+        "reply_to_message": chat.messages[thread]}, chat_id=STAFF_CHAT)
+    await run(h)
+    [told] = [m for m in h.emu.sent_messages(STAFF_CHAT)
+              if (m.get("reply_to_message") or {}).get("message_id") == sent["message_id"]]
+    assert told.get("message_thread_id") == thread and "канал" in told["text"]
+    assert len(h.texts_to(RESIDENT)) == before
+    async with h.app.wf.sessions() as session:
+        answers = (await session.scalars(select(Message).where(
+            Message.direction == "out", Message.case_id == case.id))).all()
+    assert not any("Мастер придёт" in (m.text or "") for m in answers)
+    assert refused(h.emu) == []
+
+
+async def test_a_linked_channels_post_in_the_staff_group_is_left_alone(
+        make_telegram: MakeTelegram) -> None:
+    """The staff group is the discussion group of the office's channel: each channel post is
+    copied into it automatically (``is_automatic_forward``). That is no staff member
+    writing, and the bot says nothing about it."""
+    h = await make_telegram(forum=True)
+    await open_case(h)
+    before = len(h.emu.sent_messages(STAFF_CHAT))
+    raw_message(h.emu, IVAN, {
+        "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"},
+        "text": "Отключение воды 12 декабря с 10 до 14",
+        "sender_chat": {"id": -1003000000042, "type": "channel", "title": "ЖЭК-5 Новости"},
+        "is_automatic_forward": True}, chat_id=STAFF_CHAT)
+    await run(h)
+    assert h.emu.sent_messages(STAFF_CHAT)[before:] == []
