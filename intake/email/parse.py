@@ -300,7 +300,9 @@ def _mend_head(data: bytes) -> bytes:
     if first >= 2 and data[first - 2:first] == b"\r\r":
         data = data.replace(b"\r\r\n", b"\r\n")
     head, _ = _split_raw(data)
-    fixed = _SPACED_COLON.sub(rb"\1:", _lone_crs(head))
+    fixed = _lone_crs(head)
+    if b" :" in fixed or b"\t:" in fixed:  # where a blank stands before a colon, and only there
+        fixed = _SPACED_COLON.sub(rb"\1:", fixed)
     return data if fixed == head else fixed + data[len(head):]
 
 
