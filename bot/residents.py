@@ -853,7 +853,8 @@ def build_router(deps: BotDeps) -> Router:
                 raw=json.dumps({"update": update.model_dump(mode="json", exclude_none=True),
                                 "inbound": message_to_json(msg)}).encode(),
                 reason=repr(exc), now=wf.clock.now())
-            lang = await lang_of(None)
+            # In the resident's language, as every other answer (it came in the office's).
+            lang = await lang_of(getattr(update.event, "from_user", None))
             await deps.say(chat_id, texts.resident(lang, "error"))
             return None
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.callbacks import LangCb
@@ -309,3 +310,25 @@ async def test_a_linked_channels_post_in_the_staff_group_is_left_alone(
         "is_automatic_forward": True}, chat_id=STAFF_CHAT)
     await run(h)
     assert h.emu.sent_messages(STAFF_CHAT)[before:] == []
+
+
+# --- 7. the "we could not process it" answer ------------------------------------------------
+
+
+async def test_a_message_that_could_not_be_processed_is_answered_in_the_residents_language(
+        telegram: TelegramHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intake failed on Anna's message (it went to quarantine, to be retried): she, writing
+    from an English Telegram, was told so in Russian, the office's default, although every
+    other answer reached her in English."""
+    h = telegram
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(h.app.intake, "ingest", broken)
+    h.emu.add_private_chat(RESIDENT, "Anna", language_code="en")
+    sent = h.emu.user_sends(RESIDENT, "The kitchen tap is leaking, water on the floor")
+    await run(h)
+    [told] = [m["text"] for m in h.emu.sent_messages(RESIDENT)
+              if m["message_id"] > sent["message_id"]]
+    assert "could not process" in told
