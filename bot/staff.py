@@ -36,7 +36,7 @@ from intake.labels import AXES
 from intake.message import Channel, InboundMessage, SenderIdentity
 from workflow.cases import AlreadyTaken, CaseNotFound, NotAllowed
 from workflow.context import BuildingInfo
-from workflow.models import Building, Case, Event, OutboxItem, Staff
+from workflow.models import Building, Case, Event, Identity, OutboxItem, Staff
 from workflow.stages import OPEN_STAGES, TransitionError
 
 log = logging.getLogger(__name__)
@@ -621,6 +621,31 @@ def build_router(deps: BotDeps) -> Router:
     # theirs to the resident, not a resident's message to the office.
     private = Router(name="staff-private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
+
+    @private.message(F.text, Command("case", ignore_case=True))
+    async def case_in_private(message: Message, command: CommandObject) -> None:
+        """``/case N`` typed by a staff member in their private chat with the bot (where the
+        ping about the case came) shows the staff details, as in the staff chat: it was
+        answered as a resident's, «N is not among yours». A staff member's own case, as a
+        resident, and anyone else's command go on to the residents' handler."""
+        user = message.from_user
+        staff = await staff_member(user.id) if user is not None else None
+        number = case_number_in(command.args or "")
+        if staff is None or not NUMBER_RE.match(number):
+            raise SkipHandler
+        async with wf.sessions() as session:
+            case = await session.scalar(select(Case).where(Case.number == number))
+            own = case is not None and case.resident_id is not None and (
+                await session.scalar(select(Identity.id).where(
+                    Identity.resident_id == case.resident_id,
+                    Identity.channel == Channel.TELEGRAM.value,
+                    Identity.address == str(staff.telegram_user_id))) is not None)
+        if case is None:
+            await deps.reply(message, t("not_found", number=number))
+        elif own:
+            raise SkipHandler
+        else:
+            await post_detail(message.chat.id, case.id, None)
 
     @router.message(Question.text, F.text, NOT_A_COMMAND)
     @private.message(Question.text, F.text, NOT_A_COMMAND)

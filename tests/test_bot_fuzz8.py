@@ -332,3 +332,28 @@ async def test_a_message_that_could_not_be_processed_is_answered_in_the_resident
     [told] = [m["text"] for m in h.emu.sent_messages(RESIDENT)
               if m["message_id"] > sent["message_id"]]
     assert "could not process" in told
+
+
+# --- 8. a staff member looking a case up in private ----------------------------------------
+
+
+async def test_a_staff_member_looking_up_a_case_in_private_gets_its_details(
+        telegram: TelegramHarness) -> None:
+    """Ivan, pinged about a case in his private chat with the bot, typed "/case A-1001"
+    there: he was answered as a resident, «A-1001 is not among yours», as if the case did
+    not exist. He gets the case's details and buttons, as in the staff chat; a resident
+    asking about someone else's case is still told it is not theirs."""
+    h = telegram
+    case, _ = await open_case(h)
+    asked = h.emu.user_sends(IVAN, f"/case {case.number}")
+    await run(h)
+    [detail] = [m for m in h.emu.sent_messages(IVAN) if m["message_id"] > asked["message_id"]]
+    assert case.number in detail["text"] and "Течёт кран" in detail["text"]
+    assert "не найдено" not in detail["text"]
+    assert any(f"c:take:{case.id}" == b.get("callback_data")
+               for row in detail["reply_markup"]["inline_keyboard"] for b in row)
+    h.emu.add_private_chat(RESIDENT + 1, "Борис")
+    h.emu.user_sends(RESIDENT + 1, f"/case {case.number}")
+    await run(h)
+    assert "не найдено среди ваших" in h.texts_to(RESIDENT + 1)[-1]
+    assert refused(h.emu) == []
