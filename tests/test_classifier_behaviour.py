@@ -3695,3 +3695,21 @@ def test_a_faint_smell_of_gas_is_an_emergency(clf: Classifier) -> None:
 def test_a_deadline_an_overheated_radiator_or_a_house_number_raise_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("В доме нет горячей воды уже две недели, в доме 120 квартир. Мы платим за ГВС полностью. "
+     "Прошу восстановить горячее водоснабжение и сделать перерасчёт.", "plumbing"),
+    ("Every radiator in my flat has been cold since September and I am charged in full for "
+     "heating. Please restore the heating and recalculate the charges.", "heating"),
+])
+def test_a_supply_to_restore_is_the_main_point_beside_a_recalculation(
+        clf: Classifier, text: str, category: str) -> None:
+    c = clf.classify(text)
+    assert (c.category, c.urgency) == (category, "high")
+
+
+def test_an_outage_said_not_to_be_the_planned_one_is_still_urgent(clf: Classifier) -> None:
+    c = clf.classify("В доме нет горячей воды уже две недели. Это не плановое отключение — "
+                     "плановое было в июне.")
+    assert c.urgency == "high"
