@@ -84,6 +84,8 @@ log = logging.getLogger(__name__)
 FORM_TOPICS = ("plumbing", "heating", "electrical", "elevator", "cleaning", "territory",
                "noise", "structure", "other")
 APARTMENT_RE = re.compile(r"^[0-9]{1,5}[\w/-]{0,6}$")
+# The word people put before the number, as in an address: «кв. 12», «квартира 7», «flat 3B».
+FLAT_WORD_RE = re.compile(r"^(?:кв(?:артира)?|flat|apt|apartment|№|#)\.?\s*", re.IGNORECASE)
 PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 # A slash word alone, in any script ("/помощь" typed on a Russian keyboard, a lone "/"):
 # Telegram takes no such command, but the resident meant one, not a report.
@@ -109,6 +111,14 @@ class Form(StatesGroup):
 
 class Rating(StatesGroup):
     comment = State()
+
+
+def flat_number(typed: str) -> str | None:
+    """The flat number in a registration answer, upper-cased ("12А"), with or without the
+    word before it: «кв. 12» was refused, and the resident asked for the number again and
+    again until they guessed to leave the word out. None when it is no flat number."""
+    flat = FLAT_WORD_RE.sub("", typed.strip()).upper()
+    return flat if APARTMENT_RE.match(flat) else None
 
 
 def attachments_of(message: Message) -> tuple[Attachment, ...]:
@@ -215,8 +225,8 @@ def build_router(deps: BotDeps) -> Router:
     @router.message(Registration.apartment, F.text)
     async def got_apartment(message: Message, state: FSMContext, event_update: Update) -> None:
         assert message.text is not None and message.from_user is not None
-        flat = message.text.strip().upper()
-        if message.text.startswith("/") or not APARTMENT_RE.match(flat):
+        flat = flat_number(message.text)
+        if message.text.startswith("/") or flat is None:
             if reports(message.text):
                 # "Течёт кран…" typed instead of the flat: it was answered "your flat number,
                 # please" and lost. It is filed; the flat is still asked for.
@@ -731,7 +741,7 @@ def build_router(deps: BotDeps) -> Router:
                 return False  # someone else's card: a report, as before
             await finish_registration(message, state, contact.phone_number)
             return True
-        if resident.apartment is None and APARTMENT_RE.match(typed.upper()):
+        if resident.apartment is None and flat_number(typed):
             await got_apartment(message, state, event_update)
             return True
         if typed in skip_buttons or (resident.phone is None and resident.apartment is not None
@@ -746,7 +756,7 @@ def build_router(deps: BotDeps) -> Router:
         or phone asked at registration."""
         typed = text.strip()
         return bool(COMMAND_RE.match(typed) or SLASH_WORD_RE.match(typed)
-                    or typed in step_buttons or APARTMENT_RE.match(typed.upper())
+                    or typed in step_buttons or flat_number(typed)
                     or PHONE_RE.match(typed))
 
     async def staff_answer_to_a_ping(message: Message, user: User, text: str) -> bool:

@@ -357,3 +357,22 @@ async def test_a_staff_member_looking_up_a_case_in_private_gets_its_details(
     await run(h)
     assert "не найдено среди ваших" in h.texts_to(RESIDENT + 1)[-1]
     assert refused(h.emu) == []
+
+
+# --- 9. the flat number as people write it --------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "flat"), [
+    ("кв. 12", "12"), ("Кв 12а", "12А"), ("квартира 7", "7"), ("№ 45", "45"),
+    ("flat 3B", "3B"), ("Apt. 10", "10")])
+async def test_a_flat_number_written_with_its_word_is_the_flat(
+        telegram: TelegramHarness, typed: str, flat: str) -> None:
+    """Asked for her flat, Anna wrote «кв. 12», as one writes an address: she was asked for
+    the number again, and again, until she guessed to leave the word out."""
+    h = telegram
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "/start lenina-5")
+    h.emu.user_sends(RESIDENT, typed)
+    await run(h)
+    assert (await resident_row(h)).apartment == flat
+    assert f"Квартира {flat}" in h.texts_to(RESIDENT)[-1]
