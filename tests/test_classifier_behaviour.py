@@ -3713,3 +3713,18 @@ def test_an_outage_said_not_to_be_the_planned_one_is_still_urgent(clf: Classifie
     c = clf.classify("В доме нет горячей воды уже две недели. Это не плановое отключение — "
                      "плановое было в июне.")
     assert c.urgency == "high"
+
+
+@pytest.mark.parametrize("text", [
+    "Ремонт квартир под ключ, плитка, сантехника. Скидка 20% жителям вашего дома! Тел. в профиле",
+    "Fire extinguishers and smoke alarms at wholesale prices! Free delivery to your flat. "
+    "WhatsApp +7 999 000 12 34",
+])
+def test_an_advert_to_every_flat_opens_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
+
+
+def test_neighbours_who_finished_their_renovation_are_no_anger(clf: Classifier) -> None:
+    c = clf.classify("Соседи закончили ремонт, на лестнице осталась пыль. Можно попросить "
+                     "уборщицу помыть внеочередно?")
+    assert c.kind == "request"
