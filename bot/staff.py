@@ -709,10 +709,12 @@ def build_router(deps: BotDeps) -> Router:
             await file_not_relayed(message)
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
-                    | F.animation | F.sticker | F.location | F.contact)
+                    | F.animation | F.sticker | F.location | F.contact | F.poll | F.dice
+                    | F.story | F.paid_media)
     async def staff_attachment(message: Message) -> None:
         """A file without a caption in a case's topic: the resident gets only text from the
-        staff chat, so say so rather than let staff believe it was sent."""
+        staff chat, so say so rather than let staff believe it was sent. So with a poll
+        ("Когда вам удобно? 10:00 / 14:00"), a dice or a story, which got no word at all."""
         user = message.from_user
         if user is None or user.is_bot or await case_of(message) is None:
             return

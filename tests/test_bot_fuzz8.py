@@ -376,3 +376,36 @@ async def test_a_flat_number_written_with_its_word_is_the_flat(
     await run(h)
     assert (await resident_row(h)).apartment == flat
     assert f"Квартира {flat}" in h.texts_to(RESIDENT)[-1]
+
+
+# --- 10. a poll or a dice in a case's topic -------------------------------------------------
+
+POLL: Json = {"poll": {
+    "id": "5550001", "question": "Когда вам удобно?", "total_voter_count": 0,
+    "options": [{"persistent_id": "a", "text": "10:00", "voter_count": 0},
+                {"persistent_id": "b", "text": "14:00", "voter_count": 0}],
+    "is_closed": False, "is_anonymous": True, "type": "regular",
+    "allows_multiple_answers": False, "allows_revoting": False, "members_only": False}}
+
+
+@pytest.mark.parametrize("content", [POLL, {"dice": {"emoji": "🎲", "value": 4}}],
+                         ids=["poll", "dice"])
+async def test_a_poll_in_a_cases_topic_is_said_not_to_reach_the_resident(
+        make_telegram: MakeTelegram, content: Json) -> None:
+    """Ivan asked the resident by a poll in the case's topic ("Когда вам удобно? 10:00 /
+    14:00"): only text reaches a resident, but a poll got no note, unlike a photo or a
+    sticker, and Ivan waited for an answer that could not come."""
+    h = await make_telegram(forum=True)
+    _, card = await open_case(h)
+    thread = card["message_thread_id"]
+    chat = h.emu.world(h.emu.token).chat(STAFF_CHAT)
+    before = len(h.texts_to(RESIDENT))
+    sent = raw_message(h.emu, IVAN, {**content, "message_thread_id": thread,
+                                     "is_topic_message": True,
+                                     "reply_to_message": chat.messages[thread]},
+                       chat_id=STAFF_CHAT)
+    await run(h)
+    [note] = [m for m in h.emu.sent_messages(STAFF_CHAT)
+              if (m.get("reply_to_message") or {}).get("message_id") == sent["message_id"]]
+    assert "не отправлено" in note["text"] and note.get("message_thread_id") == thread
+    assert len(h.texts_to(RESIDENT)) == before
