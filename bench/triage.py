@@ -57,8 +57,8 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "dev42", "dev43", "dev44", "dev45", "dev46", "dev47", "emergency-dev14",
                          "blind41", "blind42", "blind39", "dev48", "dev49", "dev50", "dev51",
                          "dev52", "dev53", "dev54", "blind43", "dev55", "blind44",
-                         "dev56", "dev57", "dev58", "dev59", "dev60", "dev61", "dev62", "blind47",
-                         "blind48", "blind49")]
+                         "dev56", "dev57", "dev58", "dev59", "dev60", "dev61", "dev62",
+                         "dev63", "blind47", "blind48", "blind49")]
 FOLDS = 5
 SEED = 20240601
 

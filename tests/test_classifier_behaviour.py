@@ -3728,3 +3728,22 @@ def test_neighbours_who_finished_their_renovation_are_no_anger(clf: Classifier) 
     c = clf.classify("Соседи закончили ремонт, на лестнице осталась пыль. Можно попросить "
                      "уборщицу помыть внеочередно?")
     assert c.kind == "request"
+
+
+def test_a_house_not_heated_in_a_hard_frost_is_an_emergency(clf: Classifier) -> None:
+    c = clf.classify("Жители сообщают, что при температуре наружного воздуха −29 °C дом не "
+                     "отапливается.")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "у меня от вашей квитанции сейчас пожар начнётся 🔥 6 тысяч за воду??",
+    "Это просто потоп какой-то 😅 в чате дома за ночь 300 сообщений про парковку.",
+    "The sink is blocked. A plumber poured something down and left, said it's fine.",
+    "The basement has had a few cm of water for over a month; the smell of damp is rising "
+    "into the ground floor flats.",
+    "Если в результате падения сосульки будет повреждён автомобиль, кто несёт ответственность?",
+])
+def test_figures_of_speech_past_work_and_what_ifs_raise_no_alarm(clf: Classifier,
+                                                                 text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
