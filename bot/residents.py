@@ -423,9 +423,12 @@ def build_router(deps: BotDeps) -> Router:
         if message.text.startswith("/"):
             await say(message, "new_need_description")
             return
-        await state.update_data(text=message.text, external_id=external_id(message))
-        await state.set_state(Form.photos)
         lang = await lang_of(message.from_user)
+        # A forward (a neighbour's message) keeps the line saying whose words they are, as
+        # when it is written freely: it reached the card as the resident's own words.
+        await state.update_data(text=quoted(message, lang, message.text),
+                                external_id=external_id(message))
+        await state.set_state(Form.photos)
         markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
         await say(message, "new_photos", markup=markup,
                   photos=len((await state.get_data()).get("photos", [])))
@@ -434,7 +437,9 @@ def build_router(deps: BotDeps) -> Router:
     async def form_captioned(message: Message, state: FSMContext) -> None:
         """A photo sent with the words as its caption is the description and its first photo
         (it was refused as "no text", and the photo dropped)."""
-        await state.update_data(text=message.caption, external_id=external_id(message))
+        assert message.caption is not None
+        await state.update_data(text=quoted(message, await lang_of(message.from_user),
+                                            message.caption), external_id=external_id(message))
         await state.set_state(Form.photos)
         await form_photo(message, state)
 

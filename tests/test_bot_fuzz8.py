@@ -30,6 +30,7 @@ from tests.test_bot_fuzz import (
     register,
     run,
 )
+from tests.test_bot_fuzz2 import FORWARDS
 from tests.test_bot_fuzz4 import form_done_and_send, form_to_step
 from tests.test_bot_strict import PNG
 from workflow.clock import ManualClock
@@ -409,3 +410,27 @@ async def test_a_poll_in_a_cases_topic_is_said_not_to_reach_the_resident(
               if (m.get("reply_to_message") or {}).get("message_id") == sent["message_id"]]
     assert "не отправлено" in note["text"] and note.get("message_thread_id") == thread
     assert len(h.texts_to(RESIDENT)) == before
+
+
+# --- 11. a forward given as the form's description ------------------------------------------
+
+
+async def test_a_neighbours_message_forwarded_as_the_forms_description_says_whose_it_is(
+        telegram: TelegramHarness) -> None:
+    """Asked to describe the problem, Anna forwarded her neighbour's message ("У меня с
+    потолка капает, кв. 11, это от вас?"). Written freely, a forward is marked for staff
+    with whose words it carries; in the form it reached the card as Anna's own words, and
+    staff went to the wrong flat."""
+    h = telegram
+    register(h.emu)
+    await run(h)
+    await form_to_step(h, describe=False)
+    content, label = FORWARDS["user"]
+    raw_message(h.emu, RESIDENT, content)
+    await run(h)
+    await form_done_and_send(h)
+    [case] = await cases_of(h)
+    [card] = [m["text"] for m in h.emu.sent_messages(STAFF_CHAT) if case.number in m["text"]
+              and "потолка" in m["text"]]
+    assert label in card
+    assert case.category == "plumbing"
