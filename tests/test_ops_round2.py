@@ -366,11 +366,11 @@ async def test_commands_run_without_the_config_leave_the_staff_alone(
 async def test_status_counts_acknowledgements_that_came_too_late_to_send(
         app: App, sqlite_url: str, clock: ManualClock,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """Mail taken in two days before SMTP came: its acknowledgement is not sent, and ``status``
-    says so instead of leaving the outbox's numbers short of what the cases queued."""
+    """Mail taken in three days before SMTP came: its acknowledgement is not sent, and
+    ``status`` says so instead of leaving the outbox's numbers short of what the cases queued."""
     await app.intake.ingest(mail("resident@example.org", "Течёт кран на кухне", clock.now(),
                                  subject="Течь"))
-    clock.advance(timedelta(hours=49))
+    clock.advance(timedelta(hours=73))
     await app.outbox.deliver_due()
     capsys.readouterr()
     assert await commands.status(make_config(sqlite_url)) == 0

@@ -201,7 +201,7 @@ class LimitsConfig(Strict):
     automatic_per_address_per_hour: int = Field(default=10, ge=1)
     max_attachment_mb: float = Field(default=10.0, gt=0)
     max_attachments: int = Field(default=50, ge=1)
-    acknowledgement_expiry_h: float = Field(default=48.0, gt=0)
+    acknowledgement_expiry_h: float = Field(default=72.0, gt=0)
 
 
 
