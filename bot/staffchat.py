@@ -78,6 +78,12 @@ def thread_missing(exc: TelegramAPIError) -> bool:
     return "thread not found" in text or "topic_id_invalid" in text or "topic_deleted" in text
 
 
+def topic_shut(exc: TelegramAPIError) -> bool:
+    """The topic is closed, and the bot may not post there (nor reopen it): only those who
+    may manage topics write in a closed one."""
+    return "topic_closed" in exc.message.lower()
+
+
 def topics_refused(exc: TelegramAPIError) -> bool:
     """The group will not have a topic made: the bot lost its right to manage topics, or an
     admin turned topics off. The card still has to reach staff."""
@@ -474,12 +480,23 @@ class Cards:
                 sent = await self.output.send_text(chat_id, text, markup=markup,
                                                    thread_id=card.thread_id, max_wait=max_wait)
             except TelegramBadRequest as exc:
-                if not thread_missing(exc):
+                if topic_shut(exc):
+                    # Closed by hand, and the bot may no longer reopen it (its right to manage
+                    # topics was taken): Telegram refuses the post there, and the resident's
+                    # words failed for good. They go to the general topic, where staff answer
+                    # them by replying (the post is linked to the case below).
+                    log.warning("topic of case %s is closed and the bot may not reopen it: "
+                                "posted in the general topic", case_id)
+                    sent = await self.output.send_text(chat_id, text, markup=markup,
+                                                       max_wait=max_wait)
+                elif thread_missing(exc):
+                    # Someone deleted the topic: a new one with a fresh card keeps the case
+                    # reachable.
+                    await self.post_card_in_new_topic(case_id, chat_id)
+                    return await self.post_in_case(case_id, chat_id, text, markup=markup,
+                                                   max_wait=max_wait, source=source)
+                else:
                     raise
-                # Someone deleted the topic: a new one with a fresh card keeps the case reachable.
-                await self.post_card_in_new_topic(case_id, chat_id)
-                return await self.post_in_case(case_id, chat_id, text, markup=markup,
-                                               max_wait=max_wait, source=source)
         else:
             sent = await self.output.send_text(chat_id, text, markup=markup,
                                                reply_to=card.message_id, max_wait=max_wait)

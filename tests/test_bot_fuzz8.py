@@ -23,6 +23,7 @@ from tests.peers.telegram import STAFF_CHAT, TelegramHarness
 from tests.test_bot_fuzz import (
     HOUSE_CHAT,
     IVAN,
+    MARIA,
     cases_of,
     open_case,
     raw_message,
@@ -434,3 +435,44 @@ async def test_a_neighbours_message_forwarded_as_the_forms_description_says_whos
               and "потолка" in m["text"]]
     assert label in card
     assert case.category == "plumbing"
+
+
+# --- 12. a closed topic the bot may no longer reopen ----------------------------------------
+
+
+async def test_the_emulator_keeps_a_closed_topic_shut_to_a_bot_without_topic_rights(
+        make_telegram: MakeTelegram) -> None:
+    """Telegram refuses a post in a closed topic to anyone who may not manage topics, a bot
+    too; the emulator took it."""
+    h = await make_telegram(forum=True)
+    _, card = await open_case(h)
+    thread = card["message_thread_id"]
+    h.emu.user_toggles_topic(MARIA, STAFF_CHAT, thread)
+    h.emu.world(h.emu.token).chat(STAFF_CHAT).bot_status = "member"
+    status, body = await h.emu.execute(h.emu.token, "sendMessage", {
+        "chat_id": STAFF_CHAT, "message_thread_id": thread, "text": "тест"})
+    assert status == 400 and "TOPIC_CLOSED" in body["description"]
+
+
+async def test_a_residents_words_reach_staff_when_their_topic_is_closed_to_the_bot(
+        make_telegram: MakeTelegram) -> None:
+    """A dispatcher closed a case's topic by hand, and an admin had since taken the bot's
+    right to manage topics: the bot could not reopen it, Telegram refused its post there
+    (TOPIC_CLOSED), and the resident's "вода уже у соседей снизу" failed for good; staff
+    never saw it. It comes in the general topic, with the case's number, and staff answer
+    it by replying."""
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    thread = card["message_thread_id"]
+    h.emu.user_toggles_topic(MARIA, STAFF_CHAT, thread)
+    await run(h)
+    h.emu.world(h.emu.token).chat(STAFF_CHAT).bot_status = "member"
+    h.emu.user_sends(RESIDENT, "Вода уже у соседей снизу")
+    await run(h)
+    [post] = [m for m in h.emu.sent_messages(STAFF_CHAT) if "соседей снизу" in m.get("text", "")]
+    assert case.number in post["text"] and not post.get("message_thread_id")
+    h.emu.user_sends(IVAN, "Мастер уже идёт", chat_id=STAFF_CHAT,
+                     reply_to_message_id=post["message_id"])
+    await run(h)
+    assert any("Мастер уже идёт" in t for t in h.texts_to(RESIDENT))
+    assert refused(h.emu, allowed=("not enough rights", "TOPIC_CLOSED")) == []
