@@ -690,6 +690,12 @@ def build_router(deps: BotDeps) -> Router:
         number = await number_of(case_id)
         if number is None:
             return
+        if deps.chats.managers_only(message.chat.id):
+            # A manager answering an escalation there talks to the office, as one answering
+            # a ping in private does: «Иван, почему до сих пор не сделано?» reached the
+            # resident as the office's answer. It is a note on the case.
+            await note_not_answer(message, number, user.id, text)
+            return
         try:
             result = await deps.cases.reply(number, user.id, relay_text(message),
                                             origin=f"{message.chat.id}:{message.message_id}")
@@ -707,6 +713,19 @@ def build_router(deps: BotDeps) -> Router:
             deps.watch.track(item_id, message.chat.id, message.message_id)
         if message.text is None:  # a caption: its words went, the file did not
             await file_not_relayed(message)
+
+    async def note_not_answer(message: Message, number: str, user_id: int, text: str) -> None:
+        """Keep words meant for the office as a note on the case, and say the resident did
+        not get them and where to answer."""
+        try:
+            await deps.cases.note(number, user_id, text)
+        except NotAllowed:
+            await deps.reply(message, t("refusal"), quote=True)
+            return
+        except CaseNotFound:
+            await deps.reply(message, t("not_found", number=number), quote=True)
+            return
+        await deps.reply(message, t("private_note", number=number), quote=True)
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
                     | F.animation | F.sticker | F.location | F.contact | F.poll | F.dice

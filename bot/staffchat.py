@@ -190,6 +190,17 @@ class StaffChats:
                   "put the new id in the configuration (telegram.staff_chat_id, "
                   "telegram.managers_chat_id or buildings[].staff_chat_id)", old, new)
 
+    def managers_only(self, chat_id: int) -> bool:
+        """Whether the chat is the managers' chat and no chat where cards are posted: what is
+        posted there about a case (an escalation) is no card, and staff answer residents
+        elsewhere."""
+        cards = {self.resolve(c) for c in (self.config.staff_chat_id, *(
+            b.staff_chat_id for b in self.wf.settings.buildings)) if c}
+        managers = self.config.managers_chat_id
+        if not managers:
+            return False
+        return chat_id == self.resolve(managers) and chat_id not in cards
+
     def for_building(self, code: str) -> int | None:
         for b in self.wf.settings.buildings:
             if b.code == code and b.staff_chat_id:

@@ -16,16 +16,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import LangCb
+from bot.callbacks import CaseCb, LangCb
 from bot.fsm_storage import FORM_TTL
 from domovoy.peers.telegram_state import Topic
-from tests.peers.telegram import STAFF_CHAT, TelegramHarness
+from tests.peers.telegram import MANAGERS_CHAT, STAFF_CHAT, STAFF_IDS, TelegramHarness
 from tests.test_bot_fuzz import (
     HOUSE_CHAT,
     IVAN,
     MARIA,
     cases_of,
     open_case,
+    press,
     raw_message,
     refused,
     register,
@@ -35,9 +36,10 @@ from tests.test_bot_fuzz2 import FORWARDS
 from tests.test_bot_fuzz4 import form_done_and_send, form_to_step
 from tests.test_bot_strict import PNG
 from workflow.clock import ManualClock
-from workflow.models import Message, Resident
+from workflow.models import Event, Message, Resident
 
 RESIDENT = 5001
+ANNA = STAFF_IDS["anna"]
 
 MakeTelegram = Callable[..., Awaitable[TelegramHarness]]
 Json = dict[str, Any]
@@ -476,3 +478,32 @@ async def test_a_residents_words_reach_staff_when_their_topic_is_closed_to_the_b
     await run(h)
     assert any("Мастер уже идёт" in t for t in h.texts_to(RESIDENT))
     assert refused(h.emu, allowed=("not enough rights", "TOPIC_CLOSED")) == []
+
+
+# --- 13. a manager answering an escalation in the managers' chat ----------------------------
+
+
+async def test_a_managers_reply_to_an_escalation_is_a_note_not_an_answer_to_the_resident(
+        make_telegram: MakeTelegram) -> None:
+    """Maria escalated a case; Anna, the manager, answered the ping in the managers' chat:
+    «Иван, почему до сих пор не сделано?». That went to the resident as the office's
+    answer. As a reply to a ping in private, it is a note on the case now, and Anna is told
+    the resident did not get it and where to answer."""
+    h = await make_telegram(forum=True)
+    case, card = await open_case(h)
+    await press(h, MARIA, card, CaseCb(a="escalate", id=case.id).pack())
+    await run(h)
+    [ping] = [m for m in h.emu.sent_messages(MANAGERS_CHAT) if case.number in m["text"]]
+    before = len(h.texts_to(RESIDENT))
+    said = h.emu.user_sends(ANNA, "Иван, почему до сих пор не сделано?", chat_id=MANAGERS_CHAT,
+                            reply_to_message_id=ping["message_id"])
+    await run(h)
+    assert h.texts_to(RESIDENT)[before:] == []
+    [told] = [m for m in h.emu.sent_messages(MANAGERS_CHAT)
+              if (m.get("reply_to_message") or {}).get("message_id") == said["message_id"]]
+    assert "не получит" in told["text"]
+    async with h.app.wf.sessions() as session:
+        notes = (await session.scalars(select(Event.note).where(
+            Event.case_id == case.id))).all()
+    assert "Иван, почему до сих пор не сделано?" in notes
+    assert refused(h.emu) == []
