@@ -34,7 +34,7 @@ from bot.sender import (
     stored_method,
 )
 from bot.settings import TelegramConfig
-from bot.staffchat import Cards, StaffChats
+from bot.staffchat import Cards, StaffChats, topic_shut
 from bot.texts import BotTexts
 from intake.message import Channel
 from workflow.cases import CaseActions
@@ -170,6 +170,12 @@ class Replies:
                 await self.moves.migrated(chat_id, exc.migrate_to_chat_id)
                 continue
             except TelegramAPIError as exc:
+                if reply.thread_id is not None and not reply.sent and topic_shut(exc):
+                    # Asked in a topic closed to the bot (a house chat's "Объявления", where
+                    # an admin typed the command): the answer was refused and lost. It goes
+                    # to the general topic instead, unquoted, as the question is elsewhere.
+                    reply.thread_id = reply.reply_to = None
+                    continue
                 log.warning("reply to chat %s not sent: %s", chat_id, exc)
                 return None
             if time.monotonic() + wait > give_up:

@@ -212,6 +212,17 @@ async def test_an_album_sent_for_the_description_is_kept_and_answered_once(
 # --- 4. a command in a house chat's topic ---------------------------------------------------
 
 
+def house_topic(h: TelegramHarness, name: str) -> int:
+    """A topic of the residents' house chat (a forum the bot is a plain member of)."""
+    house = h.emu.world(h.emu.token).chat(HOUSE_CHAT)
+    thread = house.new_message_id()
+    house.topics[thread] = Topic(thread, name, 7322096)
+    house.messages[thread] = {"message_id": thread, "chat": house.public(), "date": 0,
+                              "message_thread_id": thread, "is_topic_message": True,
+                              "forum_topic_created": {"name": name, "icon_color": 7322096}}
+    return thread
+
+
 async def test_a_command_in_a_house_chats_topic_is_answered_in_that_topic(
         telegram: TelegramHarness) -> None:
     """The house chat has topics ("Лифт", "Вода", …); Anna typed /start@bot in "Вода". The
@@ -219,12 +230,7 @@ async def test_a_command_in_a_house_chats_topic_is_answered_in_that_topic(
     which its admins often close): she saw no answer. It comes in her topic, to her."""
     h = telegram
     h.emu.add_supergroup(HOUSE_CHAT, "Ленина 5 — соседи", bot_status="member", is_forum=True)
-    water = h.emu.world(h.emu.token).chat(HOUSE_CHAT)
-    thread = water.new_message_id()
-    water.topics[thread] = Topic(thread, "Вода", 7322096)
-    water.messages[thread] = {"message_id": thread, "chat": water.public(), "date": 0,
-                              "message_thread_id": thread, "is_topic_message": True,
-                              "forum_topic_created": {"name": "Вода", "icon_color": 7322096}}
+    thread = house_topic(h, "Вода")
     me = (await h.channel.bot.me()).username if h.channel else None
     asked = h.emu.user_sends(RESIDENT, f"/start@{me}", chat_id=HOUSE_CHAT,
                              message_thread_id=thread)
@@ -507,3 +513,20 @@ async def test_a_managers_reply_to_an_escalation_is_a_note_not_an_answer_to_the_
             Event.case_id == case.id))).all()
     assert "Иван, почему до сих пор не сделано?" in notes
     assert refused(h.emu) == []
+
+
+async def test_a_command_in_a_closed_house_topic_is_answered_in_the_general_one(
+        telegram: TelegramHarness) -> None:
+    """An admin of the house chat typed /help@bot in "Объявления", a topic closed to
+    members: the bot, a member there, may not post in it, Telegram refused the answer
+    (TOPIC_CLOSED) and it was lost. It comes in the general topic instead."""
+    h = telegram
+    h.emu.add_supergroup(HOUSE_CHAT, "Ленина 5 — соседи", bot_status="member", is_forum=True)
+    thread = house_topic(h, "Объявления")
+    h.emu.world(h.emu.token).chat(HOUSE_CHAT).topics[thread].closed = True
+    me = (await h.channel.bot.me()).username if h.channel else None
+    h.emu.user_sends(RESIDENT, f"/help@{me}", chat_id=HOUSE_CHAT, message_thread_id=thread)
+    await run(h)
+    [hint] = h.emu.sent_messages(HOUSE_CHAT)
+    assert f"t.me/{me}" in hint["text"] and not hint.get("message_thread_id")
+    assert refused(h.emu, allowed=("TOPIC_CLOSED",)) == []
