@@ -184,6 +184,48 @@ def _header_block_at(lines: list[str], i: int) -> bool:
     return keys >= 3 and has_from and stamped
 
 
+# Lotus Notes heads a quoted letter with its fields as labels on lines of their own, no colons:
+# the writer and the time, then "To" / "cc" / "Subject" (Russian Notes: "Кому" / "Копия" /
+# "Тема"), each over its value.
+_NOTES_TO = frozenset({"to", "кому"})
+_NOTES_CC = frozenset({"cc", "копия", "bcc", "скрытая копия"})
+_NOTES_SUBJECT = frozenset({"subject", "тема"})
+_NOTES_RESPOND = frozenset({"please respond to", "ответ направлять", "отвечать"})
+_NOTES_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}.{0,12}\b\d{1,2}:\d{2}")
+
+
+def _notes_block_at(lines: list[str], j: int) -> int | None:
+    """Where a Lotus Notes quote header whose "To" label is line ``j`` starts, or None.
+
+    The labels must be there in Notes' order ("To", then "cc" or "Subject" within a few
+    lines), and above them the writer and the time of writing ("Иван Петров <ivan@…>" /
+    "07.12.2026 10:15"): a resident's list that happens to have a line "Кому" names no time."""
+    below = [lines[n].strip().lower() for n in range(j + 1, min(len(lines), j + 10))]
+    if not any(b in _NOTES_SUBJECT for b in below) or not any(b in _NOTES_CC for b in below):
+        return None
+    start = None
+    dated = False
+    k = j - 1
+    while k >= 0 and j - k <= 8:
+        line = lines[k].strip()
+        if not line:
+            k -= 1
+            continue
+        if _NOTES_DATE.search(line) and len(line) <= 60:
+            dated, start = True, k
+            # the writer's name over the time: "Иван Петров", "Ivan Petrov/UK@UK"
+            above = lines[k - 1].strip() if k else ""
+            if above and len(above) <= 80 and above[-1] not in ".!?:;,":
+                start = k - 1
+                k -= 1
+        elif ("@" in line and len(line) <= 120) or line.lower() in _NOTES_RESPOND:
+            start = k
+        else:
+            break
+        k -= 1
+    return start if dated else None
+
+
 def _next_text(lines: list[str], n: int) -> int:
     """The first non-blank line at or after ``n`` (``len(lines)`` if none)."""
     while n < len(lines) and not lines[n].strip():
@@ -228,6 +270,10 @@ def _first_marker(lines: list[str], forward: bool) -> int | None:
             while k >= 0 and not lines[k].strip():
                 k -= 1
             return k if k >= 0 and _SEPARATOR.match(lines[k]) else j
+        if not forward and stripped.lower() in _NOTES_TO:
+            notes = _notes_block_at(lines, j)
+            if notes is not None:
+                return notes
         start = _attribution_start(lines, j)
         if start is not None and not _prose_attribution(lines, start, j):
             # A quote answered below is no history to cut: the quoted lines go further down.
