@@ -4,7 +4,14 @@ Each test drives the real bot through the tests' strict emulator and asserts wha
 or staff member would notice: a registration answered after its step had lapsed (the flat
 number, "Skip", the phone shared by its button) that opened a case of nothing; a menu left
 in the language the resident had just switched away from; an album sent where the form asked
-for words, answered once a photo and then lost.
+for words, answered once a photo and then lost; a command in a house chat's topic answered in
+another topic, or refused in a closed one; a report typed where registration asked the flat
+or phone, and lost; a staff answer written as a channel, dropped unseen; the "could not
+process" answer in the wrong language; a staff member's /case in private answered as a
+resident's; «кв. 12» refused as a flat; a poll in a case's topic taken for delivered; a
+forwarded description taken for the resident's own words; a resident's words for a topic
+closed to the bot, refused (the emulator now keeps a closed topic shut, as Telegram does);
+a manager's remark on an escalation sent to the resident.
 """
 
 from __future__ import annotations
