@@ -1,13 +1,19 @@
 """Eighteenth round: Lotus Notes' quote header, its fields as labels without colons ("To" /
 "cc" / "Subject", "Кому" / "Копия" / "Тема") under the writer and the time, goes with the
-quote."""
+quote; "Автоответчик: …" as a subject's label is an auto-reply, and so is a bare "Отпуск",
+"Vacation" or "Командировка" over a short notice that its writer is away until a date."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from domovoy.app import App
 from intake.email import parse_mail
-from tests.test_email_fuzz7 import OWN, letter
+from intake.message import Automated
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OWN, ingest, letter
 
 # --- 1. Lotus Notes' quote header ----------------------------------------------------------------
 
@@ -36,3 +42,43 @@ def test_a_residents_list_with_a_line_kome_is_no_notes_header() -> None:
             "Протечка с крыши, кв. 45\n\nПрошу принять меры.")
     parsed = parse_mail(letter("Заявление", body), own_addresses=OWN)
     assert parsed.text == body
+
+
+# --- 2. an away notice by its subject -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Автоответчик: Re: [A-1042] Течёт кран", "Здравствуйте! Я в отпуске."),
+    ("Автоответчик: Иван Петров", ""),
+    ("[Автоответчик] Течёт кран", "Спасибо за письмо, отвечу позже."),
+    ("Отпуск", "Я в отпуске до 20 декабря."),
+    ("Отпуск", "Добрый день! Нахожусь в отпуске по 05.01.2027 включительно."),
+    ("Vacation", "I am on vacation until 12/20 with no access to e-mail."),
+    ("Командировка", "Я в командировке до 15.12, вернусь — отвечу."),
+    ("On holiday", "I'm away until 2 January."),
+])
+def test_an_away_notice_is_told_by_its_subject(subject: str, body: str) -> None:
+    parsed = parse_mail(letter(subject, body), own_addresses=OWN)
+    assert parsed.automated is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    # the label's word at the start of a resident's sentence
+    ("Автоответчик диспетчерской не работает", "Звоню третий день, никто не берёт трубку."),
+    # away, and the flat to look after
+    ("Отпуск", "Я в отпуске до 20 декабря, прошу перекрыть воду в кв. 45."),
+    # a resident's own question about leave
+    ("Отпуск", "Можно ли перенести поверку счётчиков? Уезжаю в отпуск 10 декабря."),
+])
+def test_a_resident_writing_about_being_away_is_answered(subject: str, body: str) -> None:
+    parsed = parse_mail(letter(subject, body), own_addresses=OWN)
+    assert parsed.automated is None
+
+
+async def test_an_autoresponder_answers_nothing_and_opens_no_case(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, letter("Автоответчик: Re: Течёт кран",
+                                             "Я в отпуске до 20 декабря."))
+    assert row["action"] == "ignored_autoreply"
+    await app.outbox.deliver_due()
+    assert not [i for i in recorder.sent if i.channel == "email"]

@@ -57,7 +57,10 @@ _OOF_SUBJECT = re.compile(
     r"abwesenheitsnotiz|réponse automatique|respuesta automática)"
     r"\s*(:|\]|\)|$|[-–—(]|(auto[- ]?)?reply\b|message\b|notice\b|notification\b|until\b|till\b|"
     r"back\b|returning\b|re\b)"
-    r"|auto\s*(:|\]|$))",
+    r"|auto\s*(:|\]|$)"
+    # Rambler's and many a Russian helpdesk's label; "Автоответчик диспетчерской не работает"
+    # is a resident's sentence, so only as a label
+    r"|автоответчик\s*(:|\]|\)))",
     re.IGNORECASE,
 )
 # Phrases a resident could also start a subject with ("В отпуске до 20 января, проверьте
@@ -65,7 +68,8 @@ _OOF_SUBJECT = re.compile(
 # writer is back or whom to ask meanwhile (_OOF_BODY).
 _OOF_WEAK = re.compile(
     r"^\s*(нет на месте|в отпуске|отсутствую|вне офиса|я в отпуске|away|on vacation|"
-    r"on leave)(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
+    r"on leave|отпуск|в командировке|командировка|на больничном|vacation|holiday|"
+    r"on holiday)(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
     re.IGNORECASE,
 )
 # A notice tells when its writer is back; a resident away from home who writes "В отпуске до
@@ -77,6 +81,14 @@ _OOF_BODY = re.compile(
     r"в мо[её] отсутствие|ограниченн\w* доступ|i will be back|i'll be back|i will return|"
     r"back in the office|back in office|return(ing)? on|in my absence|for urgent matters|"
     r"limited access|away from (the|my) (office|desk))",
+    re.IGNORECASE,
+)
+# "Я в отпуске до 20 декабря", "Out of the office until 12/20": away, and till when. Beside a
+# notice's label of a subject ("Отпуск") this is the whole of many a notice.
+_AWAY_UNTIL = re.compile(
+    r"(?:в\s+отпуске|в\s+командировке|на\s+больничном|отсутствую|вне\s+офиса|"
+    r"out\s+of\s+(?:the\s+)?office|on\s+(?:vacation|leave|holiday)|away)"
+    r"[^.!?\n]{0,20}?\s(?:до|по|until|till|through)\s+\d",
     re.IGNORECASE,
 )
 # An answer to our mail whose own words are a notice, from a mailbox that marks it with no
@@ -422,8 +434,7 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     if _RECEIPT_SUBJECT.match(s.subject) and _RECEIPT_BODY.search(s.body_text[:2000]):
         return "read receipt"
     if _OOF_SUBJECT.match(s.subject) or (
-            _OOF_WEAK.match(s.subject) and _OOF_BODY.search(s.body_text[:3000])
-            and not _FLAT.search(s.body_text[:3000])):
+            _OOF_WEAK.match(s.subject) and _weak_oof_body(s.body_text[:3000])):
         return "out-of-office subject"
     return_path = (s.header("return-path") or "").strip()
     if return_path.replace(" ", "") == "<>":
@@ -431,6 +442,17 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
     if _notice_answering(s):
         return "an automatic or out-of-office notice answering a letter"
     return None
+
+
+def _weak_oof_body(body: str) -> bool:
+    """Whether the body under a subject a resident could also write ("Отпуск", "В отпуске до
+    24.03") is a notice: it says when its writer is back or whom to ask meanwhile, or, short,
+    that its writer is away until a date; and it names no flat ("В отпуске до 20 января,
+    присмотрите за кв. 45" is a resident's)."""
+    if _FLAT.search(body):
+        return False
+    return bool(_OOF_BODY.search(body)) or (
+        len(body.strip()) <= _NOTICE_CHARS and bool(_AWAY_UNTIL.search(body)))
 
 
 def _short_notice_text(s: LoopSignals) -> str | None:
