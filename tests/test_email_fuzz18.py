@@ -1,10 +1,14 @@
 """Eighteenth round: Lotus Notes' quote header, its fields as labels without colons ("To" /
 "cc" / "Subject", "Кому" / "Копия" / "Тема") under the writer and the time, goes with the
 quote; "Автоответчик: …" as a subject's label is an auto-reply, and so is a bare "Отпуск",
-"Vacation" or "Командировка" over a short notice that its writer is away until a date."""
+"Vacation" or "Командировка" over a short notice that its writer is away until a date; a
+document sent with no words is read by its file name ("Заявление на перерасчёт.pdf"), as a
+photo is, while a scanner's or a program's name (Scan_0001.pdf, "Новый документ Microsoft
+Word.docx") is no words."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,8 @@ from intake.email import parse_mail
 from intake.message import Automated
 from tests.conftest import RecordingSender
 from tests.test_email_fuzz7 import OWN, ingest, letter
+from tests.test_email_fuzz17 import _ew
+from tests.test_email_parse import BASE, raw_mail
 
 # --- 1. Lotus Notes' quote header ----------------------------------------------------------------
 
@@ -82,3 +88,55 @@ async def test_an_autoresponder_answers_nothing_and_opens_no_case(
     assert row["action"] == "ignored_autoreply"
     await app.outbox.deliver_due()
     assert not [i for i in recorder.sent if i.channel == "email"]
+
+
+# --- 3. a document's name as its caption ---------------------------------------------------------
+
+_PDF = base64.b64encode(b"%PDF-1.4\n" + bytes(2000)).decode()
+
+
+def _document(name: str, ctype: str = "application/pdf", words: str | None = None) -> bytes:
+    """A letter of one document named ``name`` (RFC 2047-encoded, as mail programs write
+    it), with ``words`` above it."""
+    parts = [f"Content-Type: text/plain; charset=utf-8\r\n\r\n{words}"] if words else []
+    parts.append(f'Content-Type: {ctype}; name="{_ew(name)}"\r\n'
+                 f'Content-Disposition: attachment; filename="{_ew(name)}"\r\n'
+                 f"Content-Transfer-Encoding: base64\r\n\r\n{_PDF}")
+    body = "".join(f"--b\r\n{part}\r\n" for part in parts) + "--b--\r\n"
+    return raw_mail([*BASE, ("Subject", ""), ("MIME-Version", "1.0"),
+                     ("Content-Type", 'multipart/mixed; boundary="b"')], body.encode())
+
+
+@pytest.mark.parametrize(("name", "ctype", "caption"), [
+    ("Заявление на перерасчёт.pdf", "application/pdf", "Заявление на перерасчёт"),
+    ("Акт о заливе кв 45.docx", "application/octet-stream", "Акт о заливе кв 45"),
+    ("Жалоба_на_шум_кв12.doc", "application/msword", "Жалоба на шум кв12"),
+])
+def test_a_document_alone_is_read_by_the_words_of_its_file_name(
+        name: str, ctype: str, caption: str) -> None:
+    parsed = parse_mail(_document(name, ctype), own_addresses=OWN)
+    assert parsed.text == caption
+    assert [a.filename for a in parsed.attachments] == [name]
+    assert any("file name" in note for note in parsed.notes)
+
+
+@pytest.mark.parametrize("name", [
+    "Scan_0001.pdf", "SKM_C25823120310150.pdf", "Новый документ Microsoft Word.docx",
+    "Книга1.xlsx", "Document_2026-12-03.pdf", "doc00123420261203.pdf", "Doc1.docx",
+])
+def test_a_scanners_or_programs_name_is_no_words(name: str) -> None:
+    parsed = parse_mail(_document(name), own_addresses=OWN)
+    assert parsed.text == ""
+
+
+def test_a_document_under_the_residents_words_leaves_them_alone() -> None:
+    parsed = parse_mail(_document("Заявление.pdf", words="Прошу сделать перерасчёт, кв. 45."),
+                        own_addresses=OWN)
+    assert parsed.text == "Прошу сделать перерасчёт, кв. 45."
+
+
+async def test_a_named_document_opens_a_case_that_says_what_it_is(
+        app: App, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, _document("Течёт батарея в спальне кв 45.pdf"))
+    assert row["action"] == "new_case"
+    assert row["text"] == "Течёт батарея в спальне кв 45"

@@ -1,11 +1,12 @@
 """The words a resident gave a photo instead of writing a letter.
 
 A phone's share sheet sends a photo with no text at all; what the resident had to say is the
-name they gave the file ("протечка в ванной.jpg") or the description their mail program put
-beside it (Content-Description). An empty case leaves staff opening the photo to learn what it
-is about and the classifier nothing to read. A camera's own name (IMG_2034.jpg, DSC0001.JPG,
-"Снимок экрана 2026-12-03 в 10.15.00.png", a messenger's "photo_2026-12-03_10-15-00.jpg")
-says nothing, and must not become words: "IMG" or "Screenshot" would be read as a report.
+name they gave the file ("протечка в ванной.jpg", a document's "Заявление на перерасчёт.pdf")
+or the description their mail program put beside it (Content-Description). An empty case leaves
+staff opening the photo to learn what it is about and the classifier nothing to read. A
+camera's own name (IMG_2034.jpg, DSC0001.JPG, "Снимок экрана 2026-12-03 в 10.15.00.png", a
+messenger's "photo_2026-12-03_10-15-00.jpg") says nothing, and must not become words: "IMG" or
+"Screenshot" would be read as a report.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ _MACHINE_NAMES = """
     фото фотография фотографии фотка снимок снимки экрана скриншот скрин скан изображение
     изображения картинка рисунок вложение файл без названия имени копия видео документ
     безымянный новый новая новое яндекс галерея камера браузер телеграм вконтакте
+    pdf docx xlsx xls odt ods rtf word excel microsoft office adobe acrobat libreoffice book
+    sheet page pages scanner print printed output xerox canon ricoh kyocera konica minolta
+    sharp brother epson skm лист книга страница стр документа отсканированный скан-копия
 """
 _MACHINE_WORDS = frozenset(_MACHINE_NAMES.split())
 # A hexadecimal id (an iPhone's "5F3A9C2E-1B7D-…" names).

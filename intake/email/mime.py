@@ -75,6 +75,29 @@ _OPAQUE_SIGNED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7
 _SIGNATURE_TYPES = frozenset(
     {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 )
+# A document a resident names as they would title a letter ("Заявление на перерасчёт.pdf",
+# "Акт о заливе кв 45.docx"): sent with no words, its name says what it is about.
+_DOCUMENT_TYPES = frozenset({
+    "application/pdf", "application/msword", "application/rtf", "text/rtf",
+    "application/vnd.ms-excel", "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+})
+_UNSAID_TYPES = frozenset({"application/octet-stream", "application/x-download",
+                           "binary/octet-stream"})
+_DOCUMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".rtf", ".odt", ".xls", ".xlsx", ".ods")
+
+
+def _document(ctype: str, filename: str | None) -> bool:
+    """Whether a part is a document by its type, or by its name under a type that says
+    nothing (a phone's or webmail's "application/octet-stream")."""
+    if ctype in _DOCUMENT_TYPES:
+        return True
+    return filename is not None and ctype in _UNSAID_TYPES \
+        and filename.lower().rstrip().endswith(_DOCUMENT_EXTENSIONS)
+
+
 _EXT = {
     "image/jpeg": ".jpg",
     "image/jpg": ".jpg",
@@ -1020,7 +1043,7 @@ class _Walker:
             data = _payload_bytes(part)
             if ctype.startswith("image/") and self.decoration(part, data, ref):
                 return
-            if ctype.startswith(("image/", "video/")):
+            if ctype.startswith(("image/", "video/")) or _document(ctype, filename):
                 self.caption(part, sanitize_filename(filename, ctype, ref) if filename else None)
             self._record(filename, ctype, len(data), ref, data=data)
             return

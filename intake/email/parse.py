@@ -1123,11 +1123,12 @@ def _parse(
     wordless = (bool(mime.captions) or replying) \
         and not strip_signature(text, continues=True).strip()
     if wordless and mime.captions:
-        # a photo shared from a phone with its words in its name ("протечка в ванной.jpg"),
+        # a photo shared from a phone with its words in its name ("протечка в ванной.jpg"; a
+        # document's: "Заявление на перерасчёт.pdf"),
         # under nothing but the phone's "Отправлено с iPhone"
         text = "\n".join(mime.captions)
         full_text = full_text or text
-        notes.append("text read from the attached photos' descriptions or file names")
+        notes.append("text read from the attached files' descriptions or file names")
     elif wordless and replying:
         # a phone user answers by typing into the subject ("Re: [A-1042] … — мастер так и не
         # пришёл"): those words are the letter (a new letter's subject is shown with it
