@@ -4,7 +4,9 @@ quote; "Автоответчик: …" as a subject's label is an auto-reply, an
 "Vacation" or "Командировка" over a short notice that its writer is away until a date; a
 document sent with no words is read by its file name ("Заявление на перерасчёт.pdf"), as a
 photo is, while a scanner's or a program's name (Scan_0001.pdf, "Новый документ Microsoft
-Word.docx") is no words."""
+Word.docx") is no words; a letter that a group which is the office's own address (a Google
+Group, a Mailman list) hands on is the resident's, not a mailing list's, also when the group
+wrote its own address into From ("'Иван Петров' via Диспетчерская")."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from domovoy.app import App
 from intake.email import parse_mail
 from intake.message import Automated
 from tests.conftest import RecordingSender
-from tests.test_email_fuzz7 import OWN, ingest, letter
+from tests.test_email_fuzz7 import OFFICE, OWN, ingest, letter
 from tests.test_email_fuzz17 import _ew
 from tests.test_email_parse import BASE, raw_mail
 
@@ -140,3 +142,66 @@ async def test_a_named_document_opens_a_case_that_says_what_it_is(
     row = await ingest(app, tmp_path, _document("Течёт батарея в спальне кв 45.pdf"))
     assert row["action"] == "new_case"
     assert row["text"] == "Течёт батарея в спальне кв 45"
+
+
+# --- 4. the office's inbox is a group ------------------------------------------------------------
+
+
+def _through_our_group(sender: str, reply_to: str | None = None,
+                       original: str = "ivan.petrov@mail.ru") -> bytes:
+    """A resident's letter as a Google Group that is the office's address hands it on: list
+    headers naming the group (our address), From rewritten to the group when ``sender`` is."""
+    head = [("From", sender), ("To", OFFICE), ("Subject", _ew("Лифт")),
+            ("Date", "Thu, 15 Jan 2026 12:00:00 +0300"), ("Message-ID", "<lift.1@mail.ru>")]
+    if reply_to:
+        head.append(("Reply-To", reply_to))
+    head += [("X-Original-Sender", original), ("Precedence", "list"),
+             ("Mailing-list", f"list {OFFICE}; contact office+owners@uk-zarechye.test"),
+             ("List-ID", "<office.uk-zarechye.test>"),
+             ("List-Post", f"<https://groups.google.com/a/uk-zarechye.test/group/office/post>, "
+                           f"<mailto:{OFFICE}>"),
+             ("List-Unsubscribe", "<mailto:office+unsubscribe@uk-zarechye.test>"),
+             ("MIME-Version", "1.0"), ("Content-Type", "text/plain; charset=utf-8"),
+             ("Content-Transfer-Encoding", "8bit")]
+    body = ("В подъезде 2 не работает лифт с утра.\nИван, кв. 45\n\n-- \nYou received this "
+            "message because you are subscribed to the Google Groups \"Диспетчерская\" group.\n")
+    return raw_mail(head, body.encode())
+
+
+@pytest.mark.parametrize(("sender", "reply_to"), [
+    # the writer's own From, untouched by the group
+    ("Иван Петров <ivan.petrov@mail.ru>", None),
+    # rewritten for the writer's DMARC, the writer in Reply-To
+    (f"\"'Иван Петров' via Диспетчерская\" <{OFFICE}>", "Иван Петров <ivan.petrov@mail.ru>"),
+    # rewritten, the group set to take the answers: the writer only in X-Original-Sender
+    (f"\"'Иван Петров' via Диспетчерская\" <{OFFICE}>", f"Диспетчерская <{OFFICE}>"),
+])
+def test_a_letter_our_own_group_hands_on_is_the_residents(sender: str, reply_to: str | None
+                                                          ) -> None:
+    parsed = parse_mail(_through_our_group(sender, reply_to), own_addresses=OWN)
+    assert parsed.automated is None
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+    assert parsed.text == "В подъезде 2 не работает лифт с утра.\nИван, кв. 45"
+
+
+def test_another_list_is_still_a_list() -> None:
+    # a house's own mailing list copying the office: logged, never answered
+    raw = _through_our_group("Иван Петров <ivan.petrov@mail.ru>").replace(
+        b"<office.uk-zarechye.test>", b"<dom5.googlegroups.com>").replace(
+        f"<mailto:{OFFICE}>".encode(), b"<mailto:dom5@googlegroups.com>").replace(
+        f"list {OFFICE}".encode(), b"list dom5@googlegroups.com")
+    assert parse_mail(raw, own_addresses=OWN).automated is Automated.LIST
+
+
+def test_our_own_letter_the_group_hands_back_is_still_ours() -> None:
+    raw = _through_our_group(f"УК Заречье <{OFFICE}>", original=OFFICE)
+    assert parse_mail(raw, own_addresses=OWN).automated is Automated.OWN
+
+
+async def test_a_letter_through_our_group_opens_a_case_and_is_acknowledged(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, _through_our_group(
+        f"\"'Иван Петров' via Диспетчерская\" <{OFFICE}>", f"Диспетчерская <{OFFICE}>"))
+    assert row["action"] == "new_case"
+    await app.outbox.deliver_due()
+    assert [i.recipient for i in recorder.sent if i.channel == "email"] == ["ivan.petrov@mail.ru"]

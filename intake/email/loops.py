@@ -25,7 +25,7 @@ from intake.message import Automated
 
 __all__ = ["DEFAULT_AUTHORITY_DOMAINS", "LoopSignals", "authority_notice", "detect_automated",
            "is_authority", "is_own", "no_auto_reply",
-           "office_scan", "relayed_for"]
+           "office_scan", "own_list", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
@@ -216,6 +216,8 @@ class LoopSignals:
     attachment_types: tuple[str, ...] = ()
     # the domains state bodies' systems mail from (see authority_notice)
     authority_domains: tuple[str, ...] = ()
+    # the list that delivered the letter is our own inbox (see own_list)
+    own_list: bool = False
 
 
 def is_own(address: str | None, own: frozenset[str]) -> bool:
@@ -487,7 +489,35 @@ def _has_list_headers(s: LoopSignals) -> bool:
     return s.header("list-id") is not None or s.header("list-unsubscribe") is not None
 
 
+_MAILTO = re.compile(r"mailto:([^>,\s?]+)", re.IGNORECASE)
+_LIST_ID = re.compile(r"<([^<>\s]+)>")
+
+
+def own_list(header: Callable[[str], str | None], own: frozenset[str]) -> bool:
+    """Whether the list that delivered a letter is the office's own inbox: the office's
+    address is a Google Group, a Yandex 360 or Microsoft 365 group or a Mailman list that hands
+    every resident's letter on to staff, marked as list mail (List-Id, List-Post, Precedence:
+    list). Its posting address, its "Mailing-list: list …" or its List-Id ("office.uk.ru" for
+    office@uk.ru) is ours. Read as mail from any list, every resident's letter was dropped."""
+    if not own or not any(header(n) is not None for n in ("list-id", "list-post",
+                                                           "mailing-list")):
+        return False
+    posts = _MAILTO.findall(header("list-post") or "")
+    mailing = (header("mailing-list") or "").strip()
+    if mailing.lower().startswith("list "):
+        posts.append(mailing[5:].split(";", 1)[0])
+    if any(is_own(p.strip(), own) for p in posts):
+        return True
+    list_id = _LIST_ID.search(header("list-id") or "")
+    if list_id is None:
+        return False
+    ids = {a.replace("@", ".", 1) for a in own if not a.startswith(("@", "*"))}
+    return list_id.group(1).lower() in ids
+
+
 def _list_reason(s: LoopSignals) -> str | None:
+    if s.own_list:
+        return None
     for name in _LIST_HEADERS:
         if s.header(name) is not None:
             return f"{name} header"

@@ -37,6 +37,7 @@ from intake.email.loops import (
     is_own,
     no_auto_reply,
     office_scan,
+    own_list,
     says_automatic,
 )
 from intake.email.mime import (
@@ -561,6 +562,36 @@ def _sender(
     return addr.lower().removesuffix("."), name, local
 
 
+# Google Groups' name for a letter it sends on as the group: "'Иван Петров' via Диспетчерская".
+_VIA_GROUP = re.compile(r"^\s*(['\"]?)(.+?)\1\s+via\s+\S.*$")
+
+
+def _list_author(headers: HeaderView, hint: str | None, own: frozenset[str], sender: str | None,
+                 name: str | None, local: str | None
+                 ) -> tuple[str | None, str | None, str | None]:
+    """The resident who wrote a letter our own inbox's group handed on (see
+    :func:`intake.email.loops.own_list`). A group that rewrites From to its own address (for
+    the writer's DMARC) names the writer in its "'Иван Петров' via Диспетчерская" and, with
+    no Reply-To to the writer, in X-Original-Sender or X-Original-From: taken as our own
+    mail, the letter opened no case."""
+    if name:
+        via = _VIA_GROUP.match(name)
+        if via is not None:
+            name = via.group(2).strip() or name
+    if not is_own(sender, own):
+        return sender, name, local
+    for field_name in ("x-original-sender", "x-original-from"):
+        value = headers.get(field_name)
+        if not value:
+            continue
+        pairs = _address_pairs([unwrap_encoded_address(value, hint)])
+        if pairs and _valid_address(pairs[0][1]) and not is_own(pairs[0][1], own):
+            addr = pairs[0][1].lower()
+            named = _person_name(decode_header_value(pairs[0][0], hint), addr)
+            return addr, named or name, addr.split("@", 1)[0]
+    return sender, name, local
+
+
 # The address written into a display name: "<ivan@mail.ru>", "(ivan@mail.ru)", or bare
 _NAMED_ADDRESS = re.compile(r"[<(\[]?\s*[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+\s*[>)\]]?")
 _NAME_EDGES = " \t,;:-–—"
@@ -1079,6 +1110,9 @@ def _parse(
     hint = mime.body_charset or hint
     subject = _nfc(unescape_references(decode_header_value(headers.get("subject"), hint)))
     sender, sender_name, local = _sender(headers, hint, notes)
+    alias = own_list(headers.get, own)
+    if alias:
+        sender, sender_name, local = _list_author(headers, hint, own, sender, sender_name, local)
     sender_name = _nfc(sender_name) if sender_name else None
     to_cc = headers.get_all("to") + headers.get_all("cc")
     recipients = [a.lower() for _, a in _address_pairs(to_cc) if _valid_address(a)]
@@ -1174,6 +1208,7 @@ def _parse(
         recipients=tuple(recipients),
         attachment_types=tuple(a.content_type for a in mime.attachments),
         authority_domains=authorities,
+        own_list=alias,
     )
     automated, reason = detect_automated(signals)
     review = _answer_nobody(automated, signals)
