@@ -6,7 +6,8 @@ document sent with no words is read by its file name ("Заявление на �
 photo is, while a scanner's or a program's name (Scan_0001.pdf, "Новый документ Microsoft
 Word.docx") is no words; a letter that a group which is the office's own address (a Google
 Group, a Mailman list) hands on is the resident's, not a mailing list's, also when the group
-wrote its own address into From ("'Иван Петров' via Диспетчерская")."""
+wrote its own address into From ("'Иван Петров' via Диспетчерская"); a neighbour's letter
+forwarded from Lotus Notes ("----- Forwarded by …") is kept."""
 
 from __future__ import annotations
 
@@ -205,3 +206,19 @@ async def test_a_letter_through_our_group_opens_a_case_and_is_acknowledged(
     assert row["action"] == "new_case"
     await app.outbox.deliver_due()
     assert [i.recipient for i in recorder.sent if i.channel == "email"] == ["ivan.petrov@mail.ru"]
+
+
+# --- 5. Lotus Notes' forward ---------------------------------------------------------------------
+
+
+def test_a_neighbours_letter_forwarded_from_lotus_notes_is_kept() -> None:
+    # the Notes header under "Forwarded by" heads the letter forwarded, which is the report
+    body = ("Пересылаю жалобу соседки, разберитесь.\n\n"
+            "----- Forwarded by Ivan Petrov/ORG on 15.01.2026 12:00 -----\n\n"
+            "Мария Иванова <maria@mail.ru>\n14.01.2026 18:00\n\n"
+            "To\nivan.petrov@org.ru\ncc\n\nSubject\nПротечка\n\n"
+            "Иван, у меня с потолка капает, кв. 41. Передай в УК.\n")
+    parsed = parse_mail(letter("Протечка", body), own_addresses=OWN)
+    assert parsed.text.startswith("Пересылаю жалобу соседки, разберитесь.")
+    assert parsed.text.endswith("Иван, у меня с потолка капает, кв. 41. Передай в УК.")
+

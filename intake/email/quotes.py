@@ -32,7 +32,10 @@ _ORIGINAL = re.compile(
 _FORWARD = re.compile(
     r"^[\s>]*([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|пересланное сообщение|"
     r"переслано|begin forwarded message|начало переадресованного (?:сообщения|письма)|"
-    r"перенаправленное сообщение|weitergeleitete nachricht|message transféré)",
+    r"перенаправленное сообщение|weitergeleitete nachricht|message transféré)"
+    # Lotus Notes: "----- Forwarded by Ivan Petrov/ORG on 15.01.2026 12:00 -----"; only
+    # between its dashes ("Переслала вам письмо соседки" may begin a reply above our quote)
+    r"|^[\s>]*[-_=*]{2,}\s*(?:forwarded by|переслал\w*|переадресовал\w*)\s",
     re.IGNORECASE,
 )
 # "писал(а)", "писал", "писала": Thunderbird's and SeaMonkey's older Russian attribution
