@@ -7,7 +7,8 @@ photo is, while a scanner's or a program's name (Scan_0001.pdf, "Новый до
 Word.docx") is no words; a letter that a group which is the office's own address (a Google
 Group, a Mailman list) hands on is the resident's, not a mailing list's, also when the group
 wrote its own address into From ("'Иван Петров' via Диспетчерская"); a neighbour's letter
-forwarded from Lotus Notes ("----- Forwarded by …") is kept."""
+forwarded from Lotus Notes ("----- Forwarded by …") is kept; Exchange 2003's plain report
+names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01")."""
 
 from __future__ import annotations
 
@@ -222,3 +223,38 @@ def test_a_neighbours_letter_forwarded_from_lotus_notes_is_kept() -> None:
     assert parsed.text.startswith("Пересылаю жалобу соседки, разберитесь.")
     assert parsed.text.endswith("Иван, у меня с потолка капает, кв. 41. Передай в УК.")
 
+
+# --- 6. Exchange 2003's and Domino's plain non-delivery report -----------------------------------
+
+_EXCHANGE_2003 = {
+    "english": ("Your message did not reach some or all of the intended recipients.\n\n"
+                "      Subject:\t[A-1001] Ваше обращение зарегистрировано\n"
+                "      Sent:\t15.01.2026 12:00\n\n"
+                "The following recipient(s) cannot be reached:\n\n"
+                "      'ivan@example.ru' on 15.01.2026 12:01\n"
+                "            550 5.1.1 User unknown\n"),
+    "russian": ("Ваше сообщение не достигло некоторых или всех предполагаемых получателей.\n\n"
+                "      Тема:\t[A-1001] Ваше обращение зарегистрировано\n"
+                "      Отправлено:\t15.01.2026 12:00\n\n"
+                "Не удается связаться со следующими получателями:\n\n"
+                "      'ivan@example.ru' в 15.01.2026 12:01\n"
+                "            550 5.1.1 User unknown\n"),
+    "12-hour": ("Your message did not reach some or all of the intended recipients.\n\n"
+                "The following recipient(s) could not be reached:\n\n"
+                "      ivan@example.ru on 1/15/2026 12:01 PM\n"
+                "            The e-mail account does not exist at the organization this message "
+                "was sent to.\n"),
+}
+
+
+@pytest.mark.parametrize("layout", list(_EXCHANGE_2003))
+def test_exchange_2003s_report_names_the_address_it_could_not_reach(layout: str) -> None:
+    raw = raw_mail([("From", "System Administrator <postmaster@example.ru>"), ("To", OFFICE),
+                    ("Subject", "Undeliverable: [A-1001] Ваше обращение зарегистрировано".encode()),
+                    ("Date", "Thu, 15 Jan 2026 12:01:00 +0300"), ("Message-ID", "<ndr@ex>"),
+                    ("MIME-Version", "1.0"), ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Transfer-Encoding", "8bit")], _EXCHANGE_2003[layout].encode())
+    parsed = parse_mail(raw, own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "ivan@example.ru"
+    assert not parsed.bounce_delayed

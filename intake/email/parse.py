@@ -84,15 +84,19 @@ _FAILURE_WORDS = re.compile(
     r"mailbox|undeliver|not delivered|wasn't delivered|quota|disabled|\b5\d\d\b|\b5\.\d\.\d|"
     r"не существует|не найден|недоступ|не доставлен|недоставлен|переполнен|заблокирован|"
     r"could not be delivered|couldn't be delivered|не удалось доставить|не может быть доставлен|"
-    r"не выполнен)",
+    r"не выполнен|cannot be reached|could not be reached|не удается связаться|"
+    r"не удалось связаться)",
     re.IGNORECASE,
 )
 # A line that is nothing but an address (Exchange: with the name before it in brackets; Yandex:
 # after "Адресат:"): Exim,
 # Mail.ru and Exchange list the failed ones so, under a heading that says they failed ("The
 # following address(es) failed:", "Доставка следующим получателям не выполнена:").
+# Exchange 2003 and Lotus Domino quote it and add when they gave up ("'ivan@mail.ru' on
+# 15.01.2026 12:01", "… в 15.01.2026 12:01").
 _ADDRESS_ALONE = re.compile(
-    r"\s*(?:[^\W\d_][\w .'-]{0,60}:?\s)?[<(]?[^\s<>()@]+@[^\s<>()@]+?[>)]?[\s.:;]*")
+    r"\s*(?:[^\W\d_][\w .'-]{0,60}:?\s)?[<('\"]?[^\s<>()@'\"]+@[^\s<>()@'\"]+?[>)'\"]?"
+    r"(?:\s+(?:on|в)\s+[\d./:,-]+(?:\s+[\d:]+)?(?:\s*[AaPp][Mm])?)?[\s.:;]*")
 # A warning that delivery is only late ("still undelivered after 4 hours, will keep trying"),
 # which says nothing against the address; and what a real failure says.
 _DELAY_TEXT = re.compile(
@@ -1010,7 +1014,7 @@ def _bounce_details(
         if not listed and not _FAILURE_WORDS.search(line) and not line.lstrip().startswith("<"):
             continue
         for addr in _EMAIL_IN_TEXT.findall(line):
-            low = addr.lower().rstrip(".")
+            low = addr.lower().rstrip(".").lstrip("'")  # Exchange quotes it: 'ivan@…'
             local = low.split("@", 1)[0]
             if low in skip or local in ("mailer-daemon", "postmaster", "noreply", "no-reply"):
                 continue
