@@ -8,7 +8,9 @@ Word.docx") is no words; a letter that a group which is the office's own address
 Group, a Mailman list) hands on is the resident's, not a mailing list's, also when the group
 wrote its own address into From ("'Иван Петров' via Диспетчерская"); a neighbour's letter
 forwarded from Lotus Notes ("----- Forwarded by …") is kept; Exchange 2003's plain report
-names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01")."""
+names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01"); Outlook's
+"Загрузите Outlook для Android" and other wordings of a mail app's line are no words of the
+letter."""
 
 from __future__ import annotations
 
@@ -258,3 +260,21 @@ def test_exchange_2003s_report_names_the_address_it_could_not_reach(layout: str)
     assert parsed.automated is Automated.BOUNCE
     assert parsed.bounced_recipient == "ivan@example.ru"
     assert not parsed.bounce_delayed
+
+
+# --- 7. a mail app's line in its other wordings --------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "Загрузите Outlook для Android", "Скачать Outlook для iOS", "Получите Outlook для Android",
+    "Get BlueMail for Android", "Sent using the mail.com mail app",
+])
+def test_a_mail_apps_line_under_the_words_is_no_part_of_them(line: str) -> None:
+    parsed = parse_mail(letter("Re: Течёт кран", f"Мастер так и не пришёл.\n\n{line}\n"),
+                        own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл."
+
+
+def test_a_resident_naming_outlook_in_the_letter_keeps_the_words() -> None:
+    body = "Скачать Outlook для Android не получается, пишу с сайта. Течёт кран, кв. 45."
+    assert parse_mail(letter("Течёт кран", body), own_addresses=OWN).text == body

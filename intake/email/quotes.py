@@ -71,7 +71,10 @@ _MOBILE = re.compile(
     r"^\s*(sent from my|sent from |sent with |sent via |get outlook for|"
     r"отправлено (из|с|со|через)\b.{0,40}$|получить outlook для|"
     r"отправлено с моего|отправлено из мобильной|von meinem .* gesendet|envoyé de mon|"
-    r"enviado desde mi|скачайте .*почт)",
+    r"enviado desde mi|скачайте .*почт|"
+    # Outlook's and BlueMail's invitations in their other wordings, mail.com's app
+    r"(?:получить|получите|загрузить|загрузите|скачать|скачайте|get)\s+(?:outlook|bluemail|"
+    r"aquamail|spark)\s+(?:для|for|on)\s+\w+\s*$|sent using\s)",
     re.IGNORECASE,
 )
 _FWD_SUBJECT = re.compile(
