@@ -10,7 +10,7 @@ wrote its own address into From ("'Иван Петров' via Диспетчер
 forwarded from Lotus Notes ("----- Forwarded by …") is kept; Exchange 2003's plain report
 names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01"); Outlook's
 "Загрузите Outlook для Android" and other wordings of a mail app's line are no words of the
-letter."""
+letter; an empty "filename*=utf-8''" beside a file's written name leaves the name."""
 
 from __future__ import annotations
 
@@ -278,3 +278,21 @@ def test_a_mail_apps_line_under_the_words_is_no_part_of_them(line: str) -> None:
 def test_a_resident_naming_outlook_in_the_letter_keeps_the_words() -> None:
     body = "Скачать Outlook для Android не получается, пишу с сайта. Течёт кран, кв. 45."
     assert parse_mail(letter("Течёт кран", body), own_addresses=OWN).text == body
+
+
+# --- 8. an empty RFC 2231 name beside a written one -----------------------------------------------
+
+
+@pytest.mark.parametrize("disposition", [
+    f"attachment; filename=\"{_ew('Протечка в ванной.jpg')}\"; filename*=utf-8''",
+    f"attachment; filename*=UTF-8''; filename=\"{_ew('Протечка в ванной.jpg')}\"",
+])
+def test_an_empty_encoded_name_leaves_the_written_one(disposition: str) -> None:
+    body = (f"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{_PDF}\r\n--b--\r\n")
+    raw = raw_mail([*BASE, ("Subject", ""), ("MIME-Version", "1.0"),
+                    ("Content-Type", 'multipart/mixed; boundary="b"')], body.encode())
+    parsed = parse_mail(raw, own_addresses=OWN)
+    assert [a.filename for a in parsed.attachments] == ["Протечка в ванной.jpg"]
+    # the photo alone is read by its name, as one named plainly is
+    assert parsed.text == "Протечка в ванной"

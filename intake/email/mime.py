@@ -300,6 +300,10 @@ def parse_params(value: str | None, hint: str | None = None) -> tuple[str, dict[
         joined = "".join(_decode_segments(charset, pieces, hint) for charset, pieces in runs)
         # Some clients split a long name into plain continuations of RFC 2047 words
         # (filename*0="=?UTF-8?B?…?="; filename*1="=?UTF-8?B?…?="): decode what they joined.
+        if not joined and params.get(base):
+            # "filename*=utf-8''" left empty by a mailer that failed to encode the name, beside
+            # the name it wrote as an RFC 2047 word: the empty one named the file "image-2.jpg"
+            continue
         params[base] = decode_header_value(joined, hint) if "=?" in joined else joined
     return main, params
 
