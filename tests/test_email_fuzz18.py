@@ -10,7 +10,10 @@ wrote its own address into From ("'Иван Петров' via Диспетчер
 forwarded from Lotus Notes ("----- Forwarded by …") is kept; Exchange 2003's plain report
 names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01"); Outlook's
 "Загрузите Outlook для Android" and other wordings of a mail app's line are no words of the
-letter; an empty "filename*=utf-8''" beside a file's written name leaves the name."""
+letter; an empty "filename*=utf-8''" beside a file's written name leaves the name; the line
+heading a quote goes with it also as Huawei's mail app ("Исходное письмо"), Foxmail
+("Original"), The Bat! ("===8<=== Original message text") or a Russian "Отправитель:" block
+write it."""
 
 from __future__ import annotations
 
@@ -296,3 +299,32 @@ def test_an_empty_encoded_name_leaves_the_written_one(disposition: str) -> None:
     assert [a.filename for a in parsed.attachments] == ["Протечка в ванной.jpg"]
     # the photo alone is read by its name, as one named plainly is
     assert parsed.text == "Протечка в ванной"
+
+
+# --- 9. the line that heads a quote, as other clients write it ----------------------------------
+
+_ACK = "Здравствуйте! Ваше обращение A-1042 принято, мастер придёт завтра."
+_HEADS = {
+    "huawei": ("-------- Исходное письмо --------\nОт: УК Заречье <office@uk-zarechye.test>\n"
+               "Дата: 15.01.2026 12:00\nКому: ivan.sidorov@mail.ru\nТема: Течёт кран\n\n"),
+    "foxmail": ("------------------ Original ------------------\n"
+                "From: \"УК Заречье\"<office@uk-zarechye.test>;\n"
+                "Date: Thu, Jan 15, 2026 12:00 PM\nTo: \"ivan\"<ivan.sidorov@mail.ru>;\n"
+                "Subject: Течёт кран\n\n"),
+    "the bat": "===8<===========Original message text===============\n",
+    "отправитель": ("Отправитель: УК Заречье <office@uk-zarechye.test>\n"
+                    "Дата: 15.01.2026 12:00\nКому: ivan.sidorov@mail.ru\nТема: Течёт кран\n\n"),
+}
+
+
+@pytest.mark.parametrize("client", list(_HEADS))
+def test_the_line_heading_the_quote_goes_with_it(client: str) -> None:
+    body = f"Мастер так и не пришёл.\n\n{_HEADS[client]}{_ACK}\n"
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", body), own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл."
+
+
+def test_a_statement_naming_its_sender_without_a_mail_address_is_kept() -> None:
+    body = ("Отправитель: Иванов И. И., кв. 12\nКому: директору УК\nДата: 15.01.2026\n"
+            "Тема: протечка\n\nПрошу устранить протечку с крыши.")
+    assert parse_mail(letter("Заявление", body), own_addresses=OWN).text == body

@@ -26,7 +26,12 @@ __all__ = [
 
 _ORIGINAL = re.compile(
     r"^[\s>]*[-_=*]{2,}\s*(original message|исходное сообщение|оригинальное сообщение|"
-    r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}\s*$",
+    # Huawei's and Honor's mail app ("Исходное письмо"), Foxmail and QQ Mail ("Original")
+    r"исходное письмо|оригинальное письмо|original|"
+    r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}\s*$"
+    # The Bat!'s template: "===8<===========Original message text==============="
+    r"|^[\s>]*=+8<=+\s*(original message text|исходный текст сообщения|"
+    r"текст исходного сообщения|исходное сообщение)\s*=*\s*$",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
@@ -56,14 +61,15 @@ _STARTER = re.compile(
     re.IGNORECASE,
 )
 _HEADER_KEY = re.compile(
-    r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от|кому|копия|отправлено|дата|тема|"
+    r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от|отправитель|кому|копия|"
+    r"отправлено|дата|тема|"
     r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _SENT_KEY = re.compile(r"^\s*(?:\*\s*)?(sent|отправлено|gesendet|envoyé)\s*:", re.IGNORECASE)
 _MARKS = str.maketrans("", "", "\u200e\u200f")
-_FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|von|de)\s*:", re.IGNORECASE)
+_FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|отправитель|von|de)\s*:", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
 _POSTSCRIPT = re.compile(r"^\s*(p\.\s?s\.?|ps[:.]|п\.\s?с\.?|пс[:.])", re.IGNORECASE)
