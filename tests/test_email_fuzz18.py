@@ -13,7 +13,7 @@ names the address it "cannot reach" ("'ivan@example.ru' on 15.01.2026 12:01"); O
 letter; an empty "filename*=utf-8''" beside a file's written name leaves the name; the line
 heading a quote goes with it also as Huawei's mail app ("Исходное письмо"), Foxmail
 ("Original"), The Bat! ("===8<=== Original message text") or a Russian "Отправитель:" block
-write it."""
+write it, and as Novell GroupWise's '>>> "УК" <office@…> 15.01.2026 12:00 >>>'."""
 
 from __future__ import annotations
 
@@ -328,3 +328,17 @@ def test_a_statement_naming_its_sender_without_a_mail_address_is_kept() -> None:
     body = ("Отправитель: Иванов И. И., кв. 12\nКому: директору УК\nДата: 15.01.2026\n"
             "Тема: протечка\n\nПрошу устранить протечку с крыши.")
     assert parse_mail(letter("Заявление", body), own_addresses=OWN).text == body
+
+
+# --- 10. Novell GroupWise's quote header ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", [
+    '>>> "УК Заречье" <office@uk-zarechye.test> 15.01.2026 12:00 >>>',
+    ">>> УК Заречье <office@uk-zarechye.test> 1/15/2026 12:00 PM >>>",
+    ">>> Диспетчерская 15.01.2026 12:00 >>>",
+])
+def test_a_groupwise_quote_header_goes_with_the_quote(head: str) -> None:
+    body = f"Мастер так и не пришёл.\n\n{head}\n{_ACK}\n"
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", body), own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл."

@@ -267,11 +267,18 @@ def _bottom_posted(lines: list[str], j: int) -> bool:
     return n < len(lines) and not _SIG_DASHES.match(lines[n])
 
 
+# Novell GroupWise heads a quote with the writer and the time between chevrons, and quotes
+# nothing: '>>> "УК Заречье" <office@uk.ru> 15.01.2026 12:00 >>>'.
+_GROUPWISE = re.compile(r">>>\s.{0,200}?(?:@|\d{1,2}:\d{2}).{0,100}>>>")
+
+
 def _first_marker(lines: list[str], forward: bool) -> int | None:
     for j, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
+        if not forward and stripped.startswith(">>> ") and _GROUPWISE.fullmatch(stripped):
+            return j
         if _FORWARD.match(stripped):
             return None  # everything below is a forwarded message: keep it
         if not forward and _ORIGINAL.match(stripped):
