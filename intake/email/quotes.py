@@ -25,22 +25,23 @@ __all__ = [
 ]
 
 _ORIGINAL = re.compile(
-    r"^[\s>]*[-_=*]{2,}\s*(original message|исходное сообщение|оригинальное сообщение|"
+    r"^[\s>]*(?:[-_=*]{2,}\s*(original message|исходное сообщение|оригинальное сообщение|"
     # Huawei's and Honor's mail app ("Исходное письмо"), Foxmail and QQ Mail ("Original")
     r"исходное письмо|оригинальное письмо|original|"
-    r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}\s*$"
+    r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}"
     # The Bat!'s template: "===8<===========Original message text==============="
-    r"|^[\s>]*=+8<=+\s*(original message text|исходный текст сообщения|"
-    r"текст исходного сообщения|исходное сообщение)\s*=*\s*$",
+    r"|=+8<=+\s*(?:original message text|исходный текст сообщения|"
+    r"текст исходного сообщения|исходное сообщение)\s*=*)\s*$",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
-    r"^[\s>]*([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|пересланное сообщение|"
+    r"^[\s>]*(?:([-_=*]{2,}\s*)?(forwarded message|пересылаемое сообщение|"
+    r"пересланное сообщение|"
     r"переслано|begin forwarded message|начало переадресованного (?:сообщения|письма)|"
     r"перенаправленное сообщение|weitergeleitete nachricht|message transféré)"
     # Lotus Notes: "----- Forwarded by Ivan Petrov/ORG on 15.01.2026 12:00 -----"; only
     # between its dashes ("Переслала вам письмо соседки" may begin a reply above our quote)
-    r"|^[\s>]*[-_=*]{2,}\s*(?:forwarded by|переслал\w*|переадресовал\w*)\s",
+    r"|[-_=*]{2,}\s*(?:forwarded by|переслал\w*|переадресовал\w*)\s)",
     re.IGNORECASE,
 )
 # "писал(а)", "писал", "писала": Thunderbird's and SeaMonkey's older Russian attribution
@@ -289,7 +290,8 @@ def _first_marker(lines: list[str], forward: bool) -> int | None:
             while k >= 0 and not lines[k].strip():
                 k -= 1
             return k if k >= 0 and _SEPARATOR.match(lines[k]) else j
-        if not forward and stripped.lower() in _NOTES_TO:
+        # the length first: lower-casing every line of every letter costs more than the rest
+        if not forward and len(stripped) <= 4 and stripped.lower() in _NOTES_TO:
             notes = _notes_block_at(lines, j)
             if notes is not None:
                 return notes
