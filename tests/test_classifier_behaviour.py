@@ -3747,3 +3747,21 @@ def test_a_house_not_heated_in_a_hard_frost_is_an_emergency(clf: Classifier) -> 
 def test_figures_of_speech_past_work_and_what_ifs_raise_no_alarm(clf: Classifier,
                                                                  text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "🔑 Emergency locksmith 24/7! Locked out? Burst pipe? Flooded? We come in 20 minutes, "
+    "any district, fair prices. Call now!",
+    "вода из холодного крана пахнет тухлыми яйцами, кипячу и всё равно",
+    "Somebody smashed the glass of the fire hose cabinet on our floor.",
+    "hello, the intercom in my flat rings but I can't hear the visitor at all, only crackling.",
+    "В подвале ночуют посторонние, жильцы находили следы костра. Пожара, к счастью, не "
+    "случилось.",
+    "В чате пишут, что в соседнем районе обрушился балкон. Наши балконы кто-нибудь проверяет?",
+    "My friend says old buildings can collapse from the weight of snow on the roof, is that "
+    "true?",
+    "Когда начнут сбивать сосульки с нашего дома? Пока не висят, но прошлой зимой было страшно.",
+])
+def test_adverts_tap_water_equipment_and_what_ifs_raise_no_alarm(clf: Classifier,
+                                                                 text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

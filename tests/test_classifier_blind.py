@@ -119,7 +119,9 @@ taxonomy alone and scored when they came; the fifty-second was then read (dev se
 fifty-third stays sealed. The fifty-fourth and fifty-fifth (one more prompt, side by side)
 came later in the session: the fifty-fourth was scored when it came, then read (dev set 62);
 the fifty-fifth stays sealed; likewise the fifty-sixth (read, dev set 63) and the fifty-seventh
-(sealed), written from a third prompt.
+(sealed), written from a third prompt; and from a fourth, the fifty-ninth (read, dev set 64:
+chosen over the fifty-eighth after both were scored, for its false alarms) and the fifty-eighth
+(sealed).
 """
 
 from __future__ import annotations
@@ -593,6 +595,18 @@ MEASURED = {
     "blind57": {"kind.macro_f1": 0.867, "complaint.recall": 0.946, "complaint.precision": 0.907,
                 "category.accuracy": 0.858, "urgency.macro_f1": 0.836, "emergency.recall": 0.958,
                 "emergency.precision": 0.767, "scope.accuracy": 0.927},
+    # the fifty-ninth, scored once when it came with the thirteenth session's starting
+    # classifier (kind 0.840, complaint 0.85/0.94, category 0.898, urgency 0.827, emergency
+    # 1.00/0.62, scope 0.969), then read (chosen over the fifty-eighth for its false alarms,
+    # after both were scored): these are after
+    "dev64": {"kind.macro_f1": 0.84, "complaint.recall": 0.853, "complaint.precision": 0.942,
+              "category.accuracy": 0.903, "urgency.macro_f1": 0.866, "emergency.recall": 1.0,
+              "emergency.precision": 0.75, "scope.accuracy": 0.969},
+    # the fifty-eighth, sealed: written beside the fifty-ninth (the same figures with the
+    # session's starting classifier and after the rules read from the fifty-ninth)
+    "blind58": {"kind.macro_f1": 0.941, "complaint.recall": 0.958, "complaint.precision": 0.948,
+                "category.accuracy": 0.915, "urgency.macro_f1": 0.917, "emergency.recall": 1.0,
+                "emergency.precision": 0.889, "scope.accuracy": 0.973},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -630,7 +644,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev56": 260, "dev57": 120, "dev58": 240, "blind47": 240,
          "blind48": 240, "blind49": 240, "dev59": 240, "dev60": 240,
          "dev61": 240, "blind53": 240,
-         "dev62": 240, "blind55": 240, "dev63": 240, "blind57": 240}
+         "dev62": 240, "blind55": 240, "dev63": 240, "blind57": 240,
+         "dev64": 240, "blind58": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
