@@ -267,6 +267,15 @@ class BotDeps:
         return await self.replies.send(chat_id, text, markup=markup, thread_id=thread_id,
                                        reply_to=reply_to, case_id=case_id)
 
+    async def note_for_the_office(self, message: Message, number: str, user_id: int,
+                                  text: str) -> None:
+        """Keep words a staff member or manager meant for the office (an answer to the bot's
+        ping, a remark on an escalation) as a note on the case, and tell them the resident did
+        not get them. ``NotAllowed`` and ``CaseNotFound`` are the caller's to answer."""
+        await self.cases.note(number, user_id, text)
+        await self.reply(message, self.texts.staff(self.staff_lang, "private_note",
+                                                   number=number), quote=True)
+
     async def reply(self, message: Message, text: str, *, markup: Markup | None = None,
                     quote: bool = False) -> Message | None:
         """Answer in the same chat and, in a forum, the same topic."""

@@ -786,11 +786,9 @@ def build_router(deps: BotDeps) -> Router:
                 resident is not None and case.resident_id == resident.id):
             return False
         try:
-            await deps.cases.note(case.number, user.id, text)
+            await deps.note_for_the_office(message, case.number, user.id, text)
         except (NotAllowed, CaseNotFound):
             return False
-        await deps.reply(message, texts.staff(deps.staff_lang, "private_note",
-                                              number=case.number), quote=True)
         return True
 
     def words_of(message: Message, lang: str) -> str:

@@ -718,14 +718,11 @@ def build_router(deps: BotDeps) -> Router:
         """Keep words meant for the office as a note on the case, and say the resident did
         not get them and where to answer."""
         try:
-            await deps.cases.note(number, user_id, text)
+            await deps.note_for_the_office(message, number, user_id, text)
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
-            return
         except CaseNotFound:
             await deps.reply(message, t("not_found", number=number), quote=True)
-            return
-        await deps.reply(message, t("private_note", number=number), quote=True)
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
                     | F.animation | F.sticker | F.location | F.contact | F.poll | F.dice
