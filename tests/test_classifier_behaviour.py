@@ -3765,3 +3765,30 @@ def test_figures_of_speech_past_work_and_what_ifs_raise_no_alarm(clf: Classifier
 def test_adverts_tap_water_equipment_and_what_ifs_raise_no_alarm(clf: Classifier,
                                                                  text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Who pays if the dishwasher hose bursts and floods downstairs — me or the building's "
+    "insurance? Nothing's happened, I'm just choosing a policy.",
+    "Кто будет платить, если у меня прорвёт трубу и зальёт соседей? Хочу застраховать квартиру.",
+    "There was a repair van by entrance 2 at 7am — was there a leak somewhere? Will the water "
+    "be off today?",
+    "Горим! Нужна выписка из лицевого счёта до пятницы, банк не принимает без неё. Кв 14",
+    "the entryphone in flat 7 buzzes all day and the door downstairs doesn't open from it",
+    "Could someone clear the garbage chute, a box is stuck between the 3rd and 4th floors.",
+    "Подруга рассказала, что у них в доме лифт упал на два этажа. У нас лифты тоже старые, "
+    "когда их проверяли?",
+])
+def test_liability_questions_gossip_and_stuck_rubbish_raise_no_alarm(clf: Classifier,
+                                                                     text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "что делать, если в коридоре пахнет газом, а все конфорки выключены? звонить вам?",
+    "What should I do if the kitchen smells of gas but the hob is off? Call you or 104?",
+])
+def test_gas_smelt_with_the_stove_checked_is_an_emergency_even_asked_as_what_to_do(
+        clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.urgency, c.category) == ("emergency", "safety")
