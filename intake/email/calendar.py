@@ -74,11 +74,13 @@ def _when(value: str) -> str:
     return shown
 
 
-def read_calendar(text: str) -> CalendarEvent | None:
+def read_calendar(text: str, method: str = "") -> CalendarEvent | None:
     """The first event of an iCalendar text, or None when there is none (no calendar at all,
-    or one holding only time zones or free/busy times)."""
+    or one holding only time zones or free/busy times). ``method``: what the MIME part's
+    ``method`` parameter says, for a calendar that leaves its own METHOD out (RFC 6047 has
+    both say it; a program that writes only one still sends an answer, not an invitation)."""
     lines = _FOLD.sub("", text[:_MAX_CHARS]).splitlines()
-    method = ""
+    method = method.strip().upper()
     stack: list[str] = []
     found: dict[str, tuple[dict[str, str], str]] = {}
     seen_event = False

@@ -939,9 +939,14 @@ class _Walker:
 
     def calendar(self, part: Message, params: dict[str, str]) -> None:
         """An invitation's event, kept for :func:`walk_message`: the text of a letter that has
-        no other (the part also stays listed as the .ics file it is)."""
+        no other (the part also stays listed as the .ics file it is), and what tells a calendar
+        program's answer. One inside a forwarded letter is neither: the forward has its header's
+        words, and a resident forwarding an "Accepted" is no program."""
+        if self.forwarded:
+            return
         data = _payload_bytes(part)
-        event = read_calendar(decode_bytes(data, params.get("charset") or "utf-8", self.hint))
+        event = read_calendar(decode_bytes(data, params.get("charset") or "utf-8", self.hint),
+                              params.get("method", ""))
         if event is not None:
             self.result.calendar.append(event)
 

@@ -1213,6 +1213,7 @@ def _parse(
         attachment_types=tuple(a.content_type for a in mime.attachments),
         authority_domains=authorities,
         own_list=alias,
+        calendar_methods=tuple(event.method for event in mime.calendar),
     )
     automated, reason = detect_automated(signals)
     review = _answer_nobody(automated, signals)

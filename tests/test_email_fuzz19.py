@@ -1,0 +1,122 @@
+"""Nineteenth round: an attendee's calendar program answering an invitation ("Принято: Осмотр
+подвала", "Accepted: …", an iMIP METHOD:REPLY, Outlook's meeting response marked only by
+Exchange's Content-Class) is an automatic message and opens no case, while an invitation and a
+resident forwarding someone's answer still do."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from domovoy.app import App
+from intake.email import parse_mail
+from intake.message import Automated
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OFFICE, OWN, ew, ingest, letter
+
+# --- 1. a calendar program's answer to an invitation -------------------------------------------
+
+
+def _ics(method: str | None, summary: str = "Принято: Осмотр подвала",
+         partstat: str = "ACCEPTED") -> str:
+    """An attendee's answer as Outlook writes it (``method`` None: a calendar that leaves its
+    METHOD out and says it only in the part's Content-Type)."""
+    return (
+        "BEGIN:VCALENDAR\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\n"
+        + (f"METHOD:{method}\r\n" if method else "")
+        + "BEGIN:VEVENT\r\n"
+        f"ATTENDEE;PARTSTAT={partstat};CN=Иван Петров:mailto:ivan.petrov@mail.ru\r\n"
+        f"SUMMARY;LANGUAGE=ru-RU:{summary}\r\n"
+        "DTSTART;TZID=Russian Standard Time:20260120T100000\r\n"
+        "DTEND;TZID=Russian Standard Time:20260120T110000\r\n"
+        "UID:040000008200E00074C5B7101A82E00800000000\r\nSEQUENCE:0\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def _mail(subject: str, parts: list[str], *, ctype: str = "multipart/alternative",
+          sender: str = "Иван Петров <ivan.petrov@mail.ru>", extra: str = "",
+          boundary: str = "b") -> bytes:
+    name, _, addr = sender.partition(" <")
+    body = "".join(f"--{boundary}\r\n{part}\r\n" for part in parts) + f"--{boundary}--\r\n"
+    head = (f"From: {ew(name)} <{addr}\r\nTo: {OFFICE}\r\nSubject: {ew(subject)}\r\n"
+            "Date: Thu, 15 Jan 2026 12:00:00 +0300\r\n"
+            f"Message-ID: <{abs(hash((subject, body)))}@mail.example>\r\n{extra}"
+            f'MIME-Version: 1.0\r\nContent-Type: {ctype}; boundary="{boundary}"\r\n\r\n')
+    return (head + body).encode()
+
+
+def _text(words: str, ctype: str = "text/plain") -> str:
+    return f"Content-Type: {ctype}; charset=utf-8\r\n\r\n{words}"
+
+
+def _calendar(ics: str, method: str | None = "REPLY") -> str:
+    said = f"; method={method}" if method else ""
+    return f"Content-Type: text/calendar; charset=utf-8{said}\r\n\r\n{ics}"
+
+
+_GOOGLE_FILE = ('Content-Type: application/ics; name="invite.ics"\r\n'
+                'Content-Disposition: attachment; filename="invite.ics"\r\n'
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+                + base64.encodebytes(_ics("REPLY").encode()).decode())
+
+_CALENDAR_ANSWERS = {
+    "outlook, russian": _mail("Принято: Осмотр подвала",
+                              [_text(""), _calendar(_ics("REPLY"))]),
+    "outlook, english": _mail("Accepted: Basement inspection",
+                              [_text(""), _calendar(_ics("REPLY", "Accepted: Basement "
+                                                                   "inspection"))]),
+    "declined with a word": _mail("Отклонено: Осмотр подвала", [
+        _text("Не смогу в это время."),
+        _calendar(_ics("REPLY", "Отклонено: Осмотр подвала", "DECLINED"))]),
+    "method only in the part's header": _mail("Под вопросом: Осмотр подвала",
+                                              [_calendar(_ics(None))]),
+    "google calendar": _mail(
+        "Приглашение принято: Осмотр подвала @ вт 20 янв. 2026 10:00 – 11:00 (MSK)",
+        ["Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\n"
+         + _text("Иван Петров принял это приглашение.") + "\r\n--a\r\n"
+         + _calendar(_ics("REPLY")) + "\r\n--a--", _GOOGLE_FILE], ctype="multipart/mixed"),
+    "exchange, calendar dropped on the way": _mail(
+        "Принято: Осмотр подвала", [_text("")],
+        extra="Content-Class: urn:content-classes:calendarmessage\r\n"),
+}
+
+
+@pytest.mark.parametrize("mail", list(_CALENDAR_ANSWERS.values()), ids=list(_CALENDAR_ANSWERS))
+def test_a_calendar_programs_answer_to_an_invitation_is_automatic(mail: bytes) -> None:
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is Automated.AUTOREPLY
+    assert parsed.sender == "ivan.petrov@mail.ru"
+
+
+async def test_an_accepted_invitation_opens_no_case_and_is_not_answered(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, _CALENDAR_ANSWERS["outlook, russian"])
+    assert row["action"] == "ignored_autoreply" and row["case"] is None
+    await app.outbox.deliver_due()
+    assert not [i for i in recorder.sent if i.channel == "email"]
+
+
+def test_an_invitation_is_still_a_residents_letter() -> None:
+    mail = _mail("Осмотр подвала", [_text(""), _calendar(
+        _ics("REQUEST", "Осмотр подвала", "NEEDS-ACTION"), "REQUEST")])
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is None and "Осмотр подвала" in parsed.text
+
+
+def test_a_resident_forwarding_someones_answer_is_no_program() -> None:
+    inner = _mail("Принято: Осмотр подвала", [_text(""), _calendar(_ics("REPLY"))],
+                  sender="Сосед <sosed@mail.ru>", boundary="inner").decode()
+    mail = _mail("Fwd: Принято: Осмотр подвала", [
+        _text("Сосед согласился, пусть мастер зайдёт и к нему, кв. 46."),
+        f"Content-Type: message/rfc822\r\n\r\n{inner}"], ctype="multipart/mixed")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is None
+    assert parsed.text.startswith("Сосед согласился")
+
+
+def test_a_subject_like_a_response_without_exchanges_mark_is_a_residents() -> None:
+    parsed = parse_mail(letter("Принято: заявление от 10.01 так и не рассмотрено",
+                               "Прошу сообщить, когда придёт ответ."), own_addresses=OWN)
+    assert parsed.automated is None
