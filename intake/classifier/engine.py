@@ -244,6 +244,13 @@ class Classifier:
         self._term_size = [0] * len(self._terms)
         for term, tid in self._terms.items():
             self._term_size[tid] = len(term.value) + (2 if term.mode == "key" else 0)
+        # Each slot's group key (its most specific other term) once, not once per word form
+        # met: a first reading of residents' messages meets thousands of new forms.
+        size = self._term_size.__getitem__
+        self._keyed_slots_at = {
+            tid: tuple((max(slot.needs, key=size) if slot.needs else -1, slot) for slot in slots)
+            for tid, slots in self._slots_at.items()
+        }
         # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
         self._words: dict[str, _Word] = {}
         self._shapes: dict[tuple[frozenset[int], frozenset[int], bool, bool], _Word] = {}
@@ -390,9 +397,9 @@ class Classifier:
         if word is None:
             parts = {p for t in terms for p in self._parts_at.get(t, ())}
             groups: dict[int, list[_Slot]] = {}
-            for slot in (s for t in sorted(terms) for s in self._slots_at.get(t, ())):
-                key = max(slot.needs, key=self._term_size.__getitem__) if slot.needs else -1
-                groups.setdefault(key, []).append(slot)
+            for t in sorted(terms):
+                for key, slot in self._keyed_slots_at.get(t, ()):
+                    groups.setdefault(key, []).append(slot)
             word = _Word(terms, fragments, tuple(sorted(parts)),
                          tuple((key, tuple(group)) for key, group in groups.items()),
                          negation, modal)
