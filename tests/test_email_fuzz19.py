@@ -1,7 +1,9 @@
 """Nineteenth round: an attendee's calendar program answering an invitation ("Принято: Осмотр
 подвала", "Accepted: …", an iMIP METHOD:REPLY, Outlook's meeting response marked only by
 Exchange's Content-Class) is an automatic message and opens no case, while an invitation and a
-resident forwarding someone's answer still do."""
+resident forwarding someone's answer still do; a quote headed "Цитата сообщения УК от
+15.01.2026 12:00:", Horde's "Quoting УК <office@…>:" or any line naming an address in brackets
+over the quoted lines goes with the quote."""
 
 from __future__ import annotations
 
@@ -120,3 +122,63 @@ def test_a_subject_like_a_response_without_exchanges_mark_is_a_residents() -> No
     parsed = parse_mail(letter("Принято: заявление от 10.01 так и не рассмотрено",
                                "Прошу сообщить, когда придёт ответ."), own_addresses=OWN)
     assert parsed.automated is None
+
+
+# --- 2. a quote's attribution in other wordings ------------------------------------------------
+
+_ACK = "Здравствуйте! Ваше обращение A-1042 принято.\nМастер придёт завтра."
+_QUOTED = "\n".join(f"> {line}" for line in _ACK.split("\n"))
+_WORDS = "Мастер так и не пришёл, вода течёт."
+
+
+@pytest.mark.parametrize("attribution", [
+    "Цитата сообщения УК Заречье от 15.01.2026 12:00:",
+    f"Цитата сообщения УК Заречье <{OFFICE}> от 15.01.2026 12:00:",
+    "Цитата сообщения office от 15 января 2026 г. 12:00:",
+    f"Quoting УК Заречье <{OFFICE}>:",
+    f"Цитата УК Заречье <{OFFICE}>:",
+    f"Цитирую УК Заречье <{OFFICE}>:",
+    # whatever the wording, a line naming an address right over the quote
+    f"УК Заречье <{OFFICE}> 15.01.2026 12:00:",
+    f"Ответ на письмо от 15.01.2026 12:00, УК Заречье <{OFFICE}>:",
+    f"Сообщение от УК Заречье <{OFFICE}>, отправлено 15.01.2026 12:00:",
+    # mail.ru's, Yandex's and Rambler's own, for the record
+    f"Четверг, 15 января 2026, 12:00 +03:00 от УК Заречье <{OFFICE}>:",
+    f"четверг, 15 января 2026г., 12:00 +03:00 от {OFFICE}:",
+    f'15.01.2026, 12:00, "УК Заречье" <{OFFICE}>:',
+    f'15.01.2026 12:00, "УК Заречье" <{OFFICE}> пишет:',
+])
+def test_a_quote_goes_with_its_header_in_any_wording(attribution: str) -> None:
+    body = f"{_WORDS}\n\n{attribution}\n{_QUOTED}\n"
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", body), own_addresses=OWN)
+    assert parsed.text == _WORDS
+
+
+@pytest.mark.parametrize("attribution", [
+    "Цитата сообщения УК Заречье от 15.01.2026 12:00:",
+    f"Quoting УК Заречье <{OFFICE}>:",
+    f"Цитата сообщения УК Заречье <{OFFICE}> от 15.01.2026 12:00:",
+])
+def test_a_labelled_quote_goes_without_quote_marks_too(attribution: str) -> None:
+    body = f"{_WORDS}\n\n{attribution}\n{_ACK}\n"
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", body), own_addresses=OWN)
+    assert parsed.text == _WORDS
+
+
+def test_a_quote_under_a_cite_label_in_html_goes() -> None:
+    html = (f"<div>{_WORDS}</div><div>Цитата сообщения УК Заречье от 15.01.2026 12:00:</div>"
+            f"<blockquote>{_ACK}</blockquote>")
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", html, ctype="text/html"),
+                        own_addresses=OWN)
+    assert parsed.text == _WORDS
+
+
+@pytest.mark.parametrize("body", [
+    # a resident quoting us in their own sentence, their words going on below
+    "Цитирую ваш ответ от 15.01.2026:\n«Мастер придёт завтра».\nНикто так и не пришёл!",
+    # a resident's own ">" over a new letter's line that names an address
+    "Показания я отправил на ivan@mail.ru:\n> ХВС 123, ГВС 456\nПрошу учесть.",
+])
+def test_a_residents_own_sentence_about_a_quote_is_kept(body: str) -> None:
+    parsed = parse_mail(letter("Показания и мастер", body), own_addresses=OWN)
+    assert parsed.text == body

@@ -140,15 +140,31 @@ def _has_contact(text: str) -> bool:
     return "@" in text or bool(_WHEN.search(text))
 
 
-def _attribution_start(lines: list[str], j: int) -> int | None:
+# Horde's and Russian webmail's and forums' label over a quote: "Quoting УК <office@…>:",
+# "Цитата сообщения УК Заречье от 15.01.2026 12:00:", "Цитирую УК <office@…>:". The noun
+# ("Цитата сообщения …") is a program's label; "Цитирую ваш ответ от 15.01:" may be a
+# resident's sentence, as "вы написали:" is.
+_CITE_LABEL = re.compile(r"^[\s>]*(?:quoting|цитата|цитирую|цитирование)\s", re.IGNORECASE)
+_CITE_NOUN = re.compile(r"^[\s>]*цитата\s+(?:сообщения|письма)\s", re.IGNORECASE)
+
+
+def _quote_below(lines: list[str], j: int) -> bool:
+    """Whether the first line with text under line ``j`` is a quoted one."""
+    n = _next_text(lines, j + 1)
+    return n < len(lines) and _is_quote_line(lines[n])
+
+
+def _attribution_start(lines: list[str], j: int, quoted_below: bool = False) -> int | None:
     """If line ``j`` ends an "On <date>, <name> wrote:" attribution (possibly wrapped over up to
-    three lines by the sender's client), return the line where it starts."""
+    three lines by the sender's client), return the line where it starts. ``quoted_below``: the
+    caller knows a quote follows (an HTML quote container)."""
     line = lines[j].strip()
     if not line.endswith(":") or len(line) > 300:
         return None
-    wrote = bool(_WROTE.search(line)) or bool(_WROTE_INNER.search(line) and _has_contact(line))
+    wrote = bool(_WROTE.search(line)) or bool(_WROTE_INNER.search(line) and _has_contact(line)) \
+        or bool(_CITE_LABEL.match(line) and _has_contact(line))
     if not wrote and not _ADDR_COLON.search(line):
-        return None
+        return j if _headed_quote(lines, j, quoted_below) else None
     for k in (3, 2):
         i = j - k + 1
         if i < 0:
@@ -163,14 +179,26 @@ def _attribution_start(lines: list[str], j: int) -> int | None:
             return i
     if _has_contact(line) and (wrote or _STARTER.match(line)):
         return j
-    return None
+    return j if _headed_quote(lines, j, quoted_below) else None
+
+
+# An address as a mail program writes it beside a name: "<office@…>", "(office@…)"
+_BRACKETED_ADDRESS = re.compile(r"[<(][\w.+-]+@[\w-]+(?:\.[\w-]+)+[>)]")
+
+
+def _headed_quote(lines: list[str], j: int, quoted_below: bool) -> bool:
+    """Whether line ``j`` names an address in brackets right over a quote: its header, in any
+    client's wording ("УК <office@…> 15.01.2026 12:00:", "Ответ на письмо от 15.01.2026, УК
+    <office@…>:"). A resident's sentence names a bare address ("отправил на ivan@mail.ru:")."""
+    return "@" in lines[j] and bool(_BRACKETED_ADDRESS.search(lines[j])) \
+        and (quoted_below or _quote_below(lines, j))
 
 
 def trailing_attribution(text: str) -> int | None:
     """Where a reply attribution that ends ``text`` starts (an offset into ``text``), or None:
     what introduces a quote container in HTML ("11.03.2025 12:15, УК пишет:")."""
     lines = text.rstrip().split("\n")
-    start = _attribution_start(lines, len(lines) - 1)
+    start = _attribution_start(lines, len(lines) - 1, quoted_below=True)
     return None if start is None else sum(len(line) + 1 for line in lines[:start])
 
 
@@ -253,6 +281,8 @@ def _prose_attribution(lines: list[str], start: int, j: int) -> bool:
     only an address tells a client's header apart when no quote follows to tell it."""
     if "@" in " ".join(lines[start:j + 1]):
         return False
+    if _CITE_NOUN.match(lines[start]) and _CLOCK.search(lines[j]):
+        return False  # "Цитата сообщения УК от 15.01.2026 12:00:", stamped to the minute
     nxt = _next_text(lines, j + 1)
     return nxt >= len(lines) or not _is_quote_line(lines[nxt])
 
