@@ -3792,3 +3792,14 @@ def test_gas_smelt_with_the_stove_checked_is_an_emergency_even_asked_as_what_to_
         clf: Classifier, text: str) -> None:
     c = clf.classify(text)
     assert (c.urgency, c.category) == ("emergency", "safety")
+
+
+@pytest.mark.parametrize("text", [
+    "Сантехник 24/7! Устраним засор, заменим стояк. Приедем за 30 минут, без выходных.",
+    "Дорогие соседи! Компания «Уют» проводит акцию: натяжные потолки в рассрочку. Оставьте "
+    "заявку на сайте.",
+    "В нашем подъезде пожар любви: Петровы с пятого наконец помирились :) Хорошего дня!",
+])
+def test_adverts_and_a_fire_of_love_open_no_case(clf: Classifier, text: str) -> None:
+    c = clf.classify(text)
+    assert (c.kind, c.urgency) == ("other", "low")

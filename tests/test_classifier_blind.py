@@ -612,7 +612,7 @@ MEASURED = {
     # the sixtieth, scored once when it came with the fourteenth session's starting
     # classifier (kind 0.913, complaint 0.97/0.96, category 0.931, urgency 0.901, emergency
     # 0.97/0.83, scope 0.917), then read: these are after
-    "dev65": {"kind.macro_f1": 0.913, "complaint.recall": 0.968, "complaint.precision": 0.957,
+    "dev65": {"kind.macro_f1": 0.935, "complaint.recall": 0.968, "complaint.precision": 0.957,
               "category.accuracy": 0.931, "urgency.macro_f1": 0.928, "emergency.recall": 1.0,
               "emergency.precision": 0.972, "scope.accuracy": 0.917},
     # the sixty-first, sealed: written beside the sixtieth (kind 0.904, complaint 0.93/0.93,
