@@ -2,8 +2,11 @@
 подвала", "Accepted: …", an iMIP METHOD:REPLY, Outlook's meeting response marked only by
 Exchange's Content-Class) is an automatic message and opens no case, while an invitation and a
 resident forwarding someone's answer still do; a quote headed "Цитата сообщения УК от
-15.01.2026 12:00:", Horde's "Quoting УК <office@…>:" or any line naming an address in brackets
-over the quoted lines goes with the quote."""
+15.01.2026 12:00:", Horde's "Quoting УК <office@…>:" or any line naming an address over the
+quoted lines goes with the quote; a letter whose matter is in its subject and whose body is only
+signed ("-- / Иванов И.И. / кв. 12", "С уважением, …", a rule over "Отправлено из мобильной
+Яндекс Почты") reads as the subject's words, and an English phone's "Sent from my iPhone" under
+a Russian subject no longer makes the acknowledgement English."""
 
 from __future__ import annotations
 
@@ -182,3 +185,51 @@ def test_a_quote_under_a_cite_label_in_html_goes() -> None:
 def test_a_residents_own_sentence_about_a_quote_is_kept(body: str) -> None:
     parsed = parse_mail(letter("Показания и мастер", body), own_addresses=OWN)
     assert parsed.text == body
+
+
+# --- 3. the matter in the subject, the body only signed ---------------------------------------
+
+
+@pytest.mark.parametrize(("body", "text"), [
+    ("--\nИванов И.И.\nкв. 12", "Течёт кран на кухне\n\nкв. 12"),
+    ("-- \nИванов И.И.\nул. Ленина, д. 5, кв. 12\nтел. +7 900 000-00-00",
+     "Течёт кран на кухне\n\nул. Ленина, д. 5, кв. 12"),
+    ("\n\n-- \nС уважением, Иванов", "Течёт кран на кухне"),
+    ("-- \nОтправлено из Почты Mail.ru", "Течёт кран на кухне"),
+    ("__________\nОтправлено из мобильной Яндекс Почты", "Течёт кран на кухне"),
+    ("С уважением,\nИванов И.И., кв. 12",
+     "Течёт кран на кухне\n\nС уважением,\nИванов И.И., кв. 12"),
+    ("Best regards,\nIvan Ivanov", "Течёт кран на кухне\n\nBest regards,\nIvan Ivanov"),
+])
+def test_a_signed_body_under_a_subject_reads_as_the_subject(body: str, text: str) -> None:
+    parsed = parse_mail(letter("Течёт кран на кухне", body), own_addresses=OWN)
+    assert parsed.text == text
+
+
+@pytest.mark.parametrize("body", [
+    # words of its own above the signature
+    "Уже третий день.\n-- \nИванов И.И.\nкв. 12",
+    # a sign-off over a letter that goes on
+    "С уважением к вашему труду, но\nмастер так и не пришёл.\nТретий раз пишу.\nСколько можно?"
+    "\nКогда придёте?\nЖду.",
+    # a name and flat alone: not told from a resident's few words
+    "Иванов И.И.\nкв. 12",
+])
+def test_a_body_with_words_of_its_own_stays(body: str) -> None:
+    parsed = parse_mail(letter("Течёт кран на кухне", body), own_addresses=OWN)
+    assert "Течёт кран на кухне" not in parsed.text
+
+
+def test_an_english_phones_line_under_a_russian_subject_is_answered_in_russian() -> None:
+    parsed = parse_mail(letter("Течёт кран на кухне, кв. 12", "Sent from my iPhone"),
+                        own_addresses=OWN)
+    assert parsed.language == "ru"
+
+
+async def test_a_signed_body_opens_a_case_on_the_subjects_words(
+        app: App, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, letter("Не работает лифт во 2 подъезде",
+                                             "--\nИванов И.И.\nкв. 12"))
+    assert row["action"] == "new_case"
+    assert row["text"] == "Не работает лифт во 2 подъезде\n\nкв. 12"
+    assert row["category"] == "elevator"

@@ -57,6 +57,7 @@ from intake.email.quotes import (
     drop_forward_header,
     is_forward_subject,
     is_reply_subject,
+    signature_only,
     strip_quotes,
     strip_signature,
     subject_words,
@@ -1070,6 +1071,11 @@ def _bounce_text(text: str, recipient: str | None, said: str, returned: str | No
     return "\n\n".join(p for p in parts if p)
 
 
+_NO_NEW_TEXT = "no new text outside the quoted history"
+# A mail program's line alone ("Sent from my iPhone", "Get Outlook for Android") is this short
+_PHONE_LINE_CHARS = 120
+
+
 def _parse(
     data: bytes, own: frozenset[str], internal: datetime | None, limits: MailLimits,
     authorities: tuple[str, ...] = DEFAULT_AUTHORITY_DOMAINS,
@@ -1151,7 +1157,7 @@ def _parse(
     text, full_text, html = _clean_text(mime.segments, subject, bool(in_reply_to or references),
                                         own)
     if full_text and not text:
-        notes.append("no new text outside the quoted history")
+        notes.append(_NO_NEW_TEXT)
     # a resident forwarding their own unanswered letter again is its author
     own_letter = drop_forward_header(text, sender) if sender else None
     if own_letter is not None:
@@ -1172,9 +1178,19 @@ def _parse(
         # пришёл"): those words are the letter (a new letter's subject is shown with it
         # anyway), not the phone's "Отправлено с iPhone" left above the quote
         text = subject_words(subject) or text
+    elif not replying and not mime.captions and subject_words(subject) \
+            and (signed := signature_only(text or full_text)) is not None:
+        # the matter typed into the subject ("Не работает лифт, 2 подъезд"), the body only
+        # signed: the case reads the subject's words, with the flat signed below them
+        text = f"{subject_words(subject)}\n\n{signed}".strip()
+        notes = [n for n in notes if n != _NO_NEW_TEXT]
+        notes.append("text read from the subject: the body is only a signature")
     text, full_text = _nfc(text), _nfc(full_text)
-    # the resident's own words tell their language, not the words standing in below
-    language = _language(text or full_text)
+    # the resident's own words tell their language, not the words standing in below, nor an
+    # English phone's "Sent from my iPhone" alone under a subject in Russian
+    phone_only = not replying and len(text) <= _PHONE_LINE_CHARS and bool(text) \
+        and not strip_signature(text, continues=True)
+    language = _language(subject_words(subject) if phone_only else text or full_text)
     if not full_text and not text:
         # an invitation, a letter of pictures: words that say what it holds, not an empty case
         standing = stand_in(mime, subject, _language)

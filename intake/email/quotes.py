@@ -18,6 +18,7 @@ __all__ = [
     "drop_forward_header",
     "is_forward_subject",
     "is_reply_subject",
+    "signature_only",
     "strip_quotes",
     "strip_signature",
     "subject_words",
@@ -746,6 +747,31 @@ def strip_signature(text: str, *, continues: bool = False) -> str:
         # a letter forwarded below means the writer's part is not the whole text
         out += [*_strip_section(lines[a:b], continues or b < len(lines)), ""]
     return _tidy(out)
+
+
+# A closing line that opens a letter's last few lines ("С уважением, Иванов И.И., кв. 12")
+_SIGN_OFF = re.compile(
+    r"^\s*(?:с\s+уважением|с\s+наилучшими\s+пожеланиями|всего\s+(?:доброго|хорошего)|"
+    r"(?:best|kind|warm)\s+regards|regards|(?:yours\s+)?sincerely|yours\s+faithfully)\b",
+    re.IGNORECASE)
+_SIGN_OFF_LINES = 5
+_SIGN_OFF_CHARS = 300
+
+
+def signature_only(text: str) -> str | None:
+    """What stays of a text that is nothing but a signature (a "-- " block or a rule from its
+    first line, a short "С уважением, Иванов И.И., кв. 12"), or None when the text has words
+    of its own. Many a resident writes the matter in the subject and only signs the body: the
+    subject's words are the letter, and what stays here (the flat, a P.S.) goes under them."""
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    if not lines:
+        return None
+    if _SIG_DASHES.match(lines[0]) or _SEPARATOR.match(lines[0]):
+        return strip_signature(text, continues=True)
+    if _SIGN_OFF.match(lines[0]) and len(lines) <= _SIGN_OFF_LINES \
+            and len(text.strip()) <= _SIGN_OFF_CHARS:
+        return strip_signature(text, continues=True)
+    return None
 
 
 def _tidy(lines: list[str]) -> str:
