@@ -3778,6 +3778,8 @@ def test_adverts_tap_water_equipment_and_what_ifs_raise_no_alarm(clf: Classifier
     "Could someone clear the garbage chute, a box is stuck between the 3rd and 4th floors.",
     "Подруга рассказала, что у них в доме лифт упал на два этажа. У нас лифты тоже старые, "
     "когда их проверяли?",
+    "If a chunk of ice falls from the roof onto my car, who is liable: me or you?",
+    "Если сосулька упадёт на машину, кто будет платить? Паркуюсь у второго подъезда.",
 ])
 def test_liability_questions_gossip_and_stuck_rubbish_raise_no_alarm(clf: Classifier,
                                                                      text: str) -> None:
