@@ -233,3 +233,41 @@ async def test_a_signed_body_opens_a_case_on_the_subjects_words(
     assert row["action"] == "new_case"
     assert row["text"] == "Не работает лифт во 2 подъезде\n\nкв. 12"
     assert row["category"] == "elevator"
+
+
+# --- 4. Exchange's "ATT00001.txt" is the letter's own text --------------------------------------
+
+_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(3000)).decode()
+_PHOTO = ('Content-Type: image/jpeg; name="IMG_0412.jpg"\r\n'
+          'Content-Disposition: attachment; filename="IMG_0412.jpg"\r\n'
+          f"Content-Transfer-Encoding: base64\r\n\r\n{_JPEG}")
+
+
+@pytest.mark.parametrize(("name", "ctype", "after"), [
+    ("ATT00001.txt", "text/plain", "Иванов, кв. 45, тел. 8 900 123-45-67"),
+    ("ATT00001.htm", "text/html", "<html><body><p>Иванов, кв. 45, тел. 8 900 123-45-67</p>"
+                                  "</body></html>"),
+    ("ATT00002.txt", "text/plain", "Иванов, кв. 45, тел. 8 900 123-45-67\n\nОтправлено с iPhone"),
+])
+def test_the_words_after_a_photo_that_exchange_named_are_the_letters(
+        name: str, ctype: str, after: str) -> None:
+    # an iPhone's letter with a photo inside its text, as the office's Exchange hands it on
+    mail = _mail("Протечка", [
+        _text("Течёт с потолка в ванной, фото:"), _PHOTO,
+        f'Content-Type: {ctype}; charset=utf-8; name="{name}"\r\n'
+        f'Content-Disposition: attachment; filename="{name}"\r\n\r\n{after}'],
+        ctype="multipart/mixed")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.text == "Течёт с потолка в ванной, фото:\n\nИванов, кв. 45, тел. 8 900 123-45-67"
+    assert [a.filename for a in parsed.attachments] == ["IMG_0412.jpg"]
+
+
+def test_a_text_file_a_resident_named_stays_a_file() -> None:
+    mail = _mail("Показания", [
+        _text("Показания во вложении."),
+        'Content-Type: text/plain; charset=utf-8; name="pokazaniya.txt"\r\n'
+        'Content-Disposition: attachment; filename="pokazaniya.txt"\r\n\r\nХВС 123'],
+        ctype="multipart/mixed")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.text == "Показания во вложении."
+    assert [a.filename for a in parsed.attachments] == ["pokazaniya.txt"]

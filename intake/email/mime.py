@@ -857,10 +857,10 @@ class _Walker:
         is_text = ctype in _TEXT_TYPES
         # A text part without a file name is the letter's text even when marked "attachment"
         # (some phone apps and gateways mark the body so): no person attached it as a file,
-        # nor "text_0.txt", the name MMS gateways give an MMS's words.
+        # nor one named by a program (_PROGRAM_NAMED_TEXT).
         # A named one shown inline is the text only while the letter has none yet: after the
         # body it is a file (Apple Mail shows "pokazaniya.txt" inline in multipart/mixed).
-        as_attachment = bool(filename) and not _MMS_TEXT.fullmatch(filename or "") \
+        as_attachment = bool(filename) and not _PROGRAM_NAMED_TEXT.fullmatch(filename or "") \
             and (disposition != "inline" or bool(self.result.segments))
         if role == "body" and ctype in _RTF_TYPES and not as_attachment:
             self.rtf_body(part, params, ref)
@@ -1264,7 +1264,11 @@ _TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
 _LOGO_BYTES = 30 * 1024
 # An MMS mailed by an operator's gateway: a SMIL presentation, and its words in "text_0.txt".
 _SMIL_TYPES = frozenset({"application/smil", "application/smil+xml"})
-_MMS_TEXT = re.compile(r"\s*text_\d{1,2}\.txt\s*", re.IGNORECASE)
+# Names a program gave the letter's own words, not a file a person attached: an MMS gateway's
+# "text_0.txt", and Exchange's "ATT00001.txt" / "ATT00001.htm" for the text that follows a
+# photo placed inside a letter (Apple Mail, an iPhone) or a list's footer
+_PROGRAM_NAMED_TEXT = re.compile(r"\s*(?:text_\d{1,2}\.txt|att\d{5}\.(?:txt|html?))\s*",
+                                 re.IGNORECASE)
 # The names mail programs give the signature over a letter (Outlook, Thunderbird, Apple Mail,
 # Enigmail, K-9); a signed document's own signature is named after it ("заявление.pdf.sig").
 _LETTER_SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc", "signature.p7s",
