@@ -271,3 +271,41 @@ def test_a_text_file_a_resident_named_stays_a_file() -> None:
     parsed = parse_mail(mail, own_addresses=OWN)
     assert parsed.text == "Показания во вложении."
     assert [a.filename for a in parsed.attachments] == ["pokazaniya.txt"]
+
+
+# --- 5. a date in Russian, or without a zone ----------------------------------------------------
+
+
+def _dated(date: str) -> bytes:
+    return (f"From: Иван <ivan@mail.ru>\r\nTo: {OFFICE}\r\nSubject: Течёт кран\r\n"
+            f"Date: {date}\r\nMessage-ID: <dated.{abs(hash(date))}@mail.ru>\r\n"
+            "Received: from mx.mail.ru by mx.uk-zarechye.test; Thu, 15 Jan 2026 12:05:00 +0300\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Течёт кран на кухне.\r\n").encode()
+
+
+@pytest.mark.parametrize("date", [
+    "Чт, 15 янв 2026 12:00:00 +0300",
+    "четверг, 15 января 2026 г. 12:00:00 +0300",
+    "15 янв. 2026 г., 12:00 +0300",
+    "15.01.2026 12:00:00 +0300",
+    "Thu, 15 Jan 2026 09:00:00 +0000",
+])
+def test_a_date_written_in_russian_is_read(date: str) -> None:
+    # a backlog import has no server time: the letter was dated the day it was imported
+    parsed = parse_mail(_dated(date), own_addresses=OWN)
+    assert parsed.date is not None
+    assert parsed.date.isoformat() in ("2026-01-15T12:00:00+03:00", "2026-01-15T09:00:00+00:00")
+    assert not [n for n in parsed.notes if n.startswith("Date header")]
+
+
+def test_a_date_without_a_zone_gives_way_to_the_receiving_servers() -> None:
+    # a script's ctime: 12:00 where it ran, which is not UTC; taken for UTC, the letter
+    # arrived three hours after it was received
+    parsed = parse_mail(_dated("Thu Jan 15 12:00:00 2026"), own_addresses=OWN)
+    assert parsed.date is not None and parsed.date.isoformat() == "2026-01-15T12:05:00+03:00"
+
+
+def test_a_date_said_to_be_utc_stays_utc() -> None:
+    parsed = parse_mail(_dated("Thu, 15 Jan 2026 09:00:00 -0000"), own_addresses=OWN)
+    assert parsed.date is not None and parsed.date.isoformat() == "2026-01-15T09:00:00+00:00"

@@ -431,6 +431,36 @@ def _iso_date(value: str) -> datetime | None:
         return None
 
 
+# A date a Russian-localised program wrote (1C, a PHP script under a Russian locale, an old
+# mail program): "Чт, 15 янв 2026 12:00:00 +0300", "15 января 2026 г. 12:00", "15.01.2026
+# 12:00:00 +0300". Python reads none of them, and a backlog import dated the letter by the day
+# it was imported.
+_RU_WEEKDAY = re.compile(r"^\s*(?:пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|четверг|"
+                         r"пятница|суббота|воскресенье)\.?,?\s*", re.IGNORECASE)
+_RU_MONTH = re.compile(r"(?<![^\W\d_])(янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)"
+                       r"[а-яё]*\.?(?:\s+(\d{4})(?:\s*г\.?(?:ода)?)?,?)?", re.IGNORECASE)
+_DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_RU_MONTHS = dict(zip(("янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт",
+                       "ноя", "дек"), _MONTHS, strict=True))
+
+
+def _english_date(value: str) -> str | None:
+    """``value`` with a Russian weekday, month and "г." or a "15.01.2026" date written as RFC
+    5322 writes them; None when it has none of them."""
+    def month(m: re.Match[str]) -> str:
+        stem = m.group(1).lower()
+        return f"{_RU_MONTHS[stem[:2] if stem.startswith('ма') else stem]} {m.group(2) or ''}"
+
+    def dotted(m: re.Match[str]) -> str:
+        number = int(m.group(2))
+        return f"{m.group(1)} {_MONTHS[number - 1]} {m.group(3)}" if 1 <= number <= 12 \
+            else m.group(0)
+
+    english = _DOTTED_DATE.sub(dotted, _RU_MONTH.sub(month, _RU_WEEKDAY.sub("", value)))
+    return " ".join(english.split()) if english != value else None
+
+
 def _parse_date(value: str | None) -> datetime | None:
     """A header's date; a zone name Python does not know is read from :data:`_ZONES`, and
     one not there either as UTC (the caller may know better: :func:`_unknown_zone`)."""
@@ -444,6 +474,11 @@ def _parse_date(value: str | None) -> datetime | None:
     m = _DATE_CORE.search(value)
     if m and m.group(1) != value.strip():
         candidates.insert(0, m.group(1))  # "…+0200Received: from …" glued by a broken MTA
+    if not value.isascii() or "." in value:
+        # raw 8-bit header bytes arrive as surrogate escapes
+        english = _english_date(value if value.isascii() else decode_header_value(value))
+        if english is not None:
+            candidates.append(english)
     for text in candidates:
         try:
             parsed = email.utils.parsedate_to_datetime(text)
@@ -460,15 +495,21 @@ def _parse_date(value: str | None) -> datetime | None:
     return None
 
 
+_NUMERIC_ZONE = re.compile(r"\d:\d{2}(?::\d{2})?\s*[+-]\d{4}\b")
+
+
 def _unknown_zone(value: str | None) -> bool:
     """Whether a date names a time zone neither Python nor :data:`_ZONES` knows ("10:00 XYZT"),
-    which was read as UTC."""
+    or none, which was read as UTC."""
     if not value:
         return False
     value = _LOOSE_OFFSET.sub(_offset, value, count=1)
     name = _zone_name(value)
-    if name is None or name in _ZONES:
+    if name in _ZONES or (name is None and _NUMERIC_ZONE.search(value)):
         return False
+    # a named zone Python does not know, or none at all ("Thu Jan 15 12:00:00 2026", a
+    # script's ctime): a numeric "-0000" says the time is UTC
+    value = _english_date(value if value.isascii() else decode_header_value(value)) or value
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
