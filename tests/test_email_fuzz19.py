@@ -309,3 +309,30 @@ def test_a_date_without_a_zone_gives_way_to_the_receiving_servers() -> None:
 def test_a_date_said_to_be_utc_stays_utc() -> None:
     parsed = parse_mail(_dated("Thu, 15 Jan 2026 09:00:00 -0000"), own_addresses=OWN)
     assert parsed.date is not None and parsed.date.isoformat() == "2026-01-15T09:00:00+00:00"
+
+
+# --- 6. a form that puts the question over the answer -------------------------------------------
+
+
+@pytest.mark.parametrize(("sender", "body"), [
+    ("Яндекс Формы <forms@yandex.ru>",
+     "Новый ответ в форме «Заявка»\n\nВаше имя\nИван Петров\n\nВаш e-mail\n"
+     "ivan.petrov@mail.ru\n\nОпишите проблему\nТечёт кран на кухне, кв. 12.\nСрочно.\n"),
+    ("Google Forms <forms-receipts-noreply@google.com>",
+     "Ваше имя *\nИван Петров\n\nЭлектронная почта *\nivan.petrov@mail.ru\n\n"
+     "Суть проблемы *\nТечёт кран на кухне, кв. 12\n"),
+    ("Сайт УК <noreply@uk-zarechye.test>",
+     "Ваше имя:\nИван Петров\n\nE-mail:\nivan.petrov@mail.ru\n\nСообщение:\n"
+     "Течёт кран на кухне, кв. 12\n"),
+])
+def test_a_forms_answer_under_its_question_names_the_resident(sender: str, body: str) -> None:
+    parsed = parse_mail(letter("Новая заявка с сайта", body, sender), own_addresses=OWN)
+    assert parsed.sender == "ivan.petrov@mail.ru"
+    assert parsed.sender_name == "Иван Петров"
+
+
+def test_a_residents_letter_naming_an_email_under_a_line_is_still_theirs() -> None:
+    body = ("Добрый день!\n\nМой новый адрес почты\nanna.k@mail.ru\n\nПишите туда, пожалуйста.\n"
+            "Течёт кран на кухне, кв. 12.")
+    parsed = parse_mail(letter("Смена почты", body), own_addresses=OWN)
+    assert parsed.sender == "ivan.sidorov@mail.ru"

@@ -720,24 +720,41 @@ def _reply_to(headers: HeaderView, hint: str | None) -> tuple[str, str | None] |
 # A label alone on its line with the value under it is a field too (Bitrix's "Текст
 # сообщения:" over the message).
 _FORM_FIELD = re.compile(r"^[^\W\d_][\w .-]{0,30}:[ \t]*(?:\S|\r?\n[ \t]*\S)", re.MULTILINE)
+# Between a field's label and its value: a colon, or a line end (Yandex Forms and Google Forms
+# put the question over the answer, a required one marked "*")
+_FIELD_GAP = r"[ \t]*\*?[ \t]*(?::[ \t]*(?:\r?\n[ \t]*)?|\r?\n[ \t]*)"
 # "E-mail:", "Ваш e-mail:", and Bitrix's "E-mail автора:" ("E-mail отправителя:")
 _FORM_EMAIL = re.compile(
     r"^[ \t]*(?:ваш[ \t]+|контактный[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта|электронная[ \t]+почта"
     r"|почта|адрес[ \t]+электронной[ \t]+почты)(?:[ \t]+(?:автора|отправителя|для[ \t]+связи"
-    r"|для[ \t]+ответа))?[ \t]*:"
-    r"[ \t]*<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
+    rf"|для[ \t]+ответа))?{_FIELD_GAP}"
+    r"<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
 _FORM_NAME = re.compile(
-    r"^[ \t]*(?:ваше[ \t]+имя|имя|фио|автор|отправитель|name|your[ \t]+name)[ \t]*:"
-    r"[ \t]*(.{2,60}?)[ \t]*$",
+    rf"^[ \t]*(?:ваше[ \t]+имя|имя|фио|автор|отправитель|name|your[ \t]+name){_FIELD_GAP}"
+    r"(\S.{1,59}?)[ \t]*$",
     re.MULTILINE | re.IGNORECASE)
+# A question over its answer, a paragraph of its own: "Ваше имя *" / "Иван"
+_QUESTION_CHARS = 60
+
+
+def _form_fields(text: str) -> int:
+    """How many fields a form's letter lays out: "Поле: значение" lines, or paragraphs of a
+    short question over its answer, whichever the form writes."""
+    questions = 0
+    for block in _PARAGRAPH.split(text):
+        lines = block.strip().split("\n")
+        if len(lines) >= 2 and len(lines[0]) <= _QUESTION_CHARS \
+                and lines[0].rstrip()[-1:] not in (".", "!", "?"):
+            questions += 1
+    return max(len(_FORM_FIELD.findall(text)), questions)
 
 
 def _form_sender(text: str) -> tuple[str, str | None] | None:
     """The resident's address from a site form's fields, for forms that send without a
-    Reply-To (Bitrix's "заполнена web-форма"): only a letter laid out as a form (three or more
-    "Поле: значение" lines) with exactly one e-mail field."""
+    Reply-To (Bitrix's "заполнена web-форма", Yandex Forms): only a letter laid out as a form
+    (three or more fields) with exactly one e-mail field."""
     emails = _FORM_EMAIL.findall(text)
-    if len(emails) != 1 or len(_FORM_FIELD.findall(text)) < 3 or not _valid_address(emails[0]):
+    if len(emails) != 1 or _form_fields(text) < 3 or not _valid_address(emails[0]):
         return None
     name = _FORM_NAME.search(text)
     return ascii_domain(emails[0]).lower().removesuffix("."), name.group(1) if name else None
