@@ -3805,3 +3805,44 @@ def test_gas_smelt_with_the_stove_checked_is_an_emergency_even_asked_as_what_to_
 def test_adverts_and_a_fire_of_love_open_no_case(clf: Classifier, text: str) -> None:
     c = clf.classify(text)
     assert (c.kind, c.urgency) == ("other", "low")
+
+
+def test_another_house_told_in_its_own_sentence_does_not_hide_ice_over_our_door(
+        clf: Classifier) -> None:
+    c = clf.classify("Над входом во второй подъезд висят огромные сосульки, люди ходят прямо "
+                     "под ними. Прошлой зимой у соседнего дома сосулька разбила машину. "
+                     "Примите меры срочно.")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize(("subject", "text"), [
+    ("Concrete falling from balcony",
+     "Hello, flat 20. Small bits of concrete keep falling from the underside of the balcony "
+     "above onto my balcony, rusty bars showing. Nobody hurt. Could someone inspect it?"),
+    ("Icicles over the front door",
+     "Hi, is there a plan to clear the icicles this winter? Last year huge ones hung over the "
+     "door for weeks. Just wondering when it usually happens."),
+])
+def test_a_subject_that_names_what_the_body_tells_is_read_with_the_body(
+        clf: Classifier, subject: str, text: str) -> None:
+    assert clf.classify(text, subject=subject).urgency != "emergency"
+
+
+def test_a_subject_that_reports_the_flood_now_still_alarms_over_a_body_of_old_leaks(
+        clf: Classifier) -> None:
+    c = clf.classify("Аварийка не отвечает. С крыши течёт через потолок в комнате, выбило свет. "
+                     "Кровлю ремонтировали в прошлом году, весь год течёт.",
+                     subject="Заливает квартиру с крыши прямо сейчас")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Соседка говорит, вчера вечером в подвале прорвало трубу. Уже устранили?",
+    "С 3 по 7 февраля при морозе −28 не было отопления. Сейчас всё работает, но прошу "
+    "перерасчёт.",
+    "We had a small fire in the oven on Sunday, all out, the fire brigade checked the flat. "
+    "Should I tell the insurer?",
+])
+def test_a_burst_asked_about_a_frost_over_and_a_fire_put_out_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

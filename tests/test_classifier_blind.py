@@ -123,7 +123,9 @@ the fifty-fifth stays sealed; likewise the fifty-sixth (read, dev set 63) and th
 chosen over the fifty-eighth after both were scored, for its false alarms) and the fifty-eighth
 (sealed). From a fifth prompt (fourteenth session), the sixtieth and the sixty-first: which
 to read was decided before either was scored; the sixtieth was read (dev set 65), the
-sixty-first stays sealed.
+sixty-first stays sealed. From a sixth prompt (half city complaints portal, half the building's
+own inbox), the sixty-second (read, dev set 66) and the sixty-third (sealed), which to read again
+decided before scoring.
 """
 
 from __future__ import annotations
@@ -619,8 +621,20 @@ MEASURED = {
     # category 0.949, urgency 0.903, emergency 1.00/0.83, scope 0.931 with the session's
     # starting classifier; one false alarm fewer after the rules read from the sixtieth)
     "blind61": {"kind.macro_f1": 0.904, "complaint.recall": 0.927, "complaint.precision": 0.927,
-                "category.accuracy": 0.949, "urgency.macro_f1": 0.909, "emergency.recall": 1.0,
-                "emergency.precision": 0.85, "scope.accuracy": 0.931},
+                "category.accuracy": 0.949, "urgency.macro_f1": 0.913, "emergency.recall": 1.0,
+                "emergency.precision": 0.872, "scope.accuracy": 0.931},
+    # the sixty-second, scored once when it came (kind 0.924, complaint 0.93/0.94, category
+    # 0.912, urgency 0.918, emergency 0.97/0.87, scope 0.958, the same with the session's
+    # starting classifier), then read: these are after
+    "dev66": {"kind.macro_f1": 0.924, "complaint.recall": 0.926, "complaint.precision": 0.943,
+              "category.accuracy": 0.907, "urgency.macro_f1": 0.928, "emergency.recall": 1.0,
+              "emergency.precision": 0.943, "scope.accuracy": 0.958},
+    # the sixty-third, sealed: written beside the sixty-second (the same figures with the
+    # session's starting classifier, when it came, and after the rules read from the
+    # sixty-second)
+    "blind63": {"kind.macro_f1": 0.945, "complaint.recall": 0.953, "complaint.precision": 0.953,
+                "category.accuracy": 0.913, "urgency.macro_f1": 0.905, "emergency.recall": 1.0,
+                "emergency.precision": 0.769, "scope.accuracy": 0.959},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -659,7 +673,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "blind48": 240, "blind49": 240, "dev59": 240, "dev60": 240,
          "dev61": 240, "blind53": 240,
          "dev62": 240, "blind55": 240, "dev63": 240, "blind57": 240,
-         "dev64": 240, "blind58": 240, "dev65": 240, "blind61": 240}
+         "dev64": 240, "blind58": 240, "dev65": 240, "blind61": 240,
+         "dev66": 240, "blind63": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))

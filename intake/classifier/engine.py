@@ -530,27 +530,38 @@ class Classifier:
                 return True
         return False
 
-    def _holds_in_a_sentence(self, required: frozenset[int], here: int, full: str) -> bool:
+    def _holds_in_a_sentence(self, required: frozenset[int], here: int, text: str,
+                             subject: str) -> bool:
         """Whether one sentence of the message satisfies every required part and not ``here``.
+
+        The subject is a sentence of its own only where the body does not tell the matter
+        itself: "Сосульки на доме 15" names what "на доме напротив висят сосульки" tells, so
+        the body's word on where it happens holds for it too, while "Заливает квартиру прямо
+        сейчас" over a body that only says the roof leaks is its own report.
 
         Only messages where both a rule and its sentence-bound exception matched come here, so
         the sentences are read again one by one: a few in a hundred messages.
         """
-        for sentence in sentences(full):
-            norm, done, fragments, _ = self._satisfied(sentence)
-            if here not in done and not self._search(here, norm, fragments) and all(
-                    p in done or self._search(p, norm, fragments) for p in required):
-                return True
+        told = False
+        for part in (text, subject):
+            if told:
+                break
+            for sentence in sentences(part):
+                norm, done, fragments, _ = self._satisfied(sentence)
+                if all(p in done or self._search(p, norm, fragments) for p in required):
+                    if here not in done and not self._search(here, norm, fragments):
+                        return True
+                    told = True
         return False
 
     def fired(self, text: str, subject: str = "") -> list[Rule]:
         """The rules that match a message, in rules-file order (useful when editing rules)."""
-        return self._fired(f"{subject}.\n{text}" if subject else text)[0]
+        return self._fired(text, subject)[0]
 
-    def _fired(self, full: str) -> tuple[list[Rule], list[str], bool]:
+    def _fired(self, text: str, subject: str) -> tuple[list[Rule], list[str], bool]:
         """The rules that fire, the message's words, and whether an emergency rule matched
         but was stood down by its ``unless`` (a judgement the model's alarm must respect)."""
-        norm, done, fragments, raw = self._satisfied(full)
+        norm, done, fragments, raw = self._satisfied(f"{subject}.\n{text}" if subject else text)
         maybe = self._maybe_by_fragment
         searchable = self._unscreened.union(*[maybe[f] for f in fragments if f in maybe])
         rules = self.ruleset.rules
@@ -576,7 +587,7 @@ class Classifier:
                 stood_down = stood_down or idx in self._alarms
                 continue
             if (here in done or (here in searchable and self._search(here, norm, fragments))) \
-                    and not self._holds_in_a_sentence(required, here, full):
+                    and not self._holds_in_a_sentence(required, here, text, subject):
                 stood_down = stood_down or idx in self._alarms
                 continue
             out.append(rules[idx])
@@ -585,7 +596,7 @@ class Classifier:
     def classify(self, text: str, subject: str = "") -> Classification:
         """Label one message. Never raises on odd input (empty, emoji-only, very long)."""
         text, subject = plain(text or ""), plain(subject or "")
-        fired, raw, stood_down = self._fired(f"{subject}.\n{text}" if subject else text)
+        fired, raw, stood_down = self._fired(text, subject)
         scores: dict[str, dict[str, float]] = {axis: {} for axis in AXES}
         for rule in fired:
             for axis, label in rule.votes:
