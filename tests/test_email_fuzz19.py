@@ -336,3 +336,21 @@ def test_a_residents_letter_naming_an_email_under_a_line_is_still_theirs() -> No
             "Течёт кран на кухне, кв. 12.")
     parsed = parse_mail(letter("Смена почты", body), own_addresses=OWN)
     assert parsed.sender == "ivan.sidorov@mail.ru"
+
+
+# --- 7. an unknown text subtype is plain text ---------------------------------------------------
+
+
+@pytest.mark.parametrize("ctype", ["text/plian", "text/x-plain", "text/txt"])
+def test_a_letter_under_an_unknown_text_type_is_read(ctype: str) -> None:
+    parsed = parse_mail(letter("Течёт кран", "Течёт кран на кухне, кв. 12.", ctype=ctype),
+                        own_addresses=OWN)
+    assert parsed.text == "Течёт кран на кухне, кв. 12." and not parsed.attachments
+
+
+def test_a_contact_card_stays_a_file() -> None:
+    mail = _mail("Контакт", [_text("Контакт мастера во вложении."),
+                             "Content-Type: text/x-vcard; charset=utf-8\r\n\r\n"
+                             "BEGIN:VCARD\r\nFN:Пётр\r\nEND:VCARD"], ctype="multipart/mixed")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.text == "Контакт мастера во вложении." and len(parsed.attachments) == 1

@@ -854,7 +854,8 @@ class _Walker:
             return
         if role == "body" and ctype in _CALENDAR_TYPES:
             self.calendar(part, params)
-        is_text = ctype in _TEXT_TYPES
+        is_text = ctype in _TEXT_TYPES or (ctype.startswith("text/") and not filename
+                                           and ctype not in _FILE_TEXT_TYPES)
         # A text part without a file name is the letter's text even when marked "attachment"
         # (some phone apps and gateways mark the body so): no person attached it as a file,
         # nor one named by a program (_PROGRAM_NAMED_TEXT).
@@ -1258,6 +1259,12 @@ class _Walker:
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
 _ENRICHED_TYPES = frozenset({"text/enriched", "text/richtext"})
 _TEXT_TYPES = frozenset({"text/plain", "text/html"}) | _ENRICHED_TYPES
+# Text that is a file, not a letter's words. Any other text subtype without a file name is read
+# as plain text, as RFC 2046 asks: a script's "text/plian" or "text/x-plain" letter reached
+# staff as an empty case with an "attachment-1.bin".
+_FILE_TEXT_TYPES = _CALENDAR_TYPES | RETURNED_TYPES | frozenset({
+    "text/rtf", "text/vcard", "text/x-vcard", "text/directory", "text/csv", "text/xml",
+    "text/tab-separated-values", "text/css", "text/javascript", "text/x-diff", "text/x-patch"})
 
 
 # A signature's logo or icon is a few kilobytes; a photo shown small is still a photo's size.
