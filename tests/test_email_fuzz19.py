@@ -6,7 +6,12 @@ resident forwarding someone's answer still do; a quote headed "Цитата со
 quoted lines goes with the quote; a letter whose matter is in its subject and whose body is only
 signed ("-- / Иванов И.И. / кв. 12", "С уважением, …", a rule over "Отправлено из мобильной
 Яндекс Почты") reads as the subject's words, and an English phone's "Sent from my iPhone" under
-a Russian subject no longer makes the acknowledgement English."""
+a Russian subject no longer makes the acknowledgement English; the words after a photo that
+Exchange names "ATT00001.txt" are the letter's; a Date in Russian ("Чт, 15 янв 2026 …") is
+read, and one without a zone gives way to the receiving server's; a form that puts each question
+over its answer (Yandex Forms) names the resident; a letter under an unknown text type
+("text/plian") is read as plain text; mail.ru's "От кого:" fields and Lotus Notes 8's
+'-----"УК" <office@…> написал: -----' go with the quote under them."""
 
 from __future__ import annotations
 
@@ -354,3 +359,30 @@ def test_a_contact_card_stays_a_file() -> None:
                              "BEGIN:VCARD\r\nFN:Пётр\r\nEND:VCARD"], ctype="multipart/mixed")
     parsed = parse_mail(mail, own_addresses=OWN)
     assert parsed.text == "Контакт мастера во вложении." and len(parsed.attachments) == 1
+
+
+# --- 8. mail.ru's "От кого:" block and Lotus Notes 8's header over a quote ---------------------
+
+
+@pytest.mark.parametrize("header", [
+    # mail.ru's and Bitrix24 mail's fields under a rule
+    "------------------------------------------------------------\n"
+    f"От кого: УК Заречье <{OFFICE}>\nКому: ivan@mail.ru\n"
+    "Дата: Четверг, 15 января 2026, 12:00 +03:00\nТема: [A-1042] Течёт кран\n",
+    # Lotus Notes 8 and later, in Russian and in English
+    f"-----УК Заречье <{OFFICE}> написал: -----\nКому: ivan@mail.ru\n"
+    f"От: УК Заречье <{OFFICE}>\nДата: 15.01.2026 12:00\nТема: [A-1042] Течёт кран\n",
+    f'-----"УК Заречье" <{OFFICE}> wrote: -----\nTo: ivan@mail.ru\n'
+    f"From: УК Заречье <{OFFICE}>\nDate: 01/15/2026 12:00PM\nSubject: [A-1042] Течёт кран\n",
+])
+def test_a_quote_under_its_fields_goes_with_them(header: str) -> None:
+    body = f"{_WORDS}\n\n{header}\n{_ACK}\n"
+    parsed = parse_mail(letter("Re: [A-1042] Течёт кран", body), own_addresses=OWN)
+    assert parsed.text == _WORDS
+
+
+def test_a_residents_statement_headed_ot_kogo_stays() -> None:
+    body = ("Заявление\n\nОт кого: Иванов И.И., кв. 12\nКому: директору УК\n"
+            "Дата: 15.01.2026\n\nПрошу провести осмотр подвала.")
+    parsed = parse_mail(letter("Заявление", body), own_addresses=OWN)
+    assert parsed.text == body

@@ -32,7 +32,9 @@ _ORIGINAL = re.compile(
     r"ursprüngliche nachricht|reply message|ответное сообщение)\s*[-_=*]{2,}"
     # The Bat!'s template: "===8<===========Original message text==============="
     r"|=+8<=+\s*(?:original message text|исходный текст сообщения|"
-    r"текст исходного сообщения|исходное сообщение)\s*=*)\s*$",
+    r"текст исходного сообщения|исходное сообщение)\s*=*"
+    # Lotus Notes 8 and later: '-----"УК" <office@…> написал: -----' over the quoted fields
+    r"|-{3,}\s*[^-].{0,200}?\s(?:wrote|написал\w*|писал\w*|schrieb)\s*:\s*-{3,})\s*$",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
@@ -63,7 +65,7 @@ _STARTER = re.compile(
     re.IGNORECASE,
 )
 _HEADER_KEY = re.compile(
-    r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от|отправитель|кому|копия|"
+    r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от\s+кого|от|отправитель|кому|копия|"
     r"отправлено|дата|тема|"
     r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
     re.IGNORECASE,
@@ -71,7 +73,9 @@ _HEADER_KEY = re.compile(
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _SENT_KEY = re.compile(r"^\s*(?:\*\s*)?(sent|отправлено|gesendet|envoyé)\s*:", re.IGNORECASE)
 _MARKS = str.maketrans("", "", "\u200e\u200f")
-_FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от|отправитель|von|de)\s*:", re.IGNORECASE)
+# mail.ru names the writer "От кого:"
+_FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от(?:\s+кого)?|отправитель|von|de)\s*:",
+                       re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _SIG_DASHES = re.compile(r"^--\s?$")
 _POSTSCRIPT = re.compile(r"^\s*(p\.\s?s\.?|ps[:.]|п\.\s?с\.?|пс[:.])", re.IGNORECASE)
