@@ -40,6 +40,7 @@ from .telegram_state import (
     CAPTION_LIMIT,
     CHAT_ACTIONS,
     CHAT_NOT_FOUND,
+    COMMAND_SCOPES,
     CONFLICT_POLL,
     CONTENT_KEYS,
     DOWNLOAD_LIMIT,
@@ -68,6 +69,7 @@ from .telegram_state import (
     bad_request,
     copy_json,
     image_size,
+    member_json,
     new_message,
     too_many_requests,
     upgraded_group,
@@ -1018,8 +1020,24 @@ class BotAPIEmulator(TelegramControl):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("command description must be non-empty")
+        self._command_scope(w, p)
         w.commands[self._commands_key(p)] = commands
         return True
+
+    def _command_scope(self, w: BotWorld, p: Params) -> None:
+        """A scope naming a chat must name one the bot is in, as it is now: Telegram refuses
+        a group it was removed from, a deleted one, and the old id of an upgraded one (with
+        ``migrate_to_chat_id``), so a menu set there never shows. A language is two letters."""
+        language = p.get_str("language_code") or ""
+        if language and not (len(language) == 2 and language.isalpha()
+                             and language.islower()):
+            raise bad_request("LANG_CODE_INVALID")
+        scope = p.get_json("scope", "scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+            raise bad_request("can't parse BotCommandScope")
+        if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+            chat = self._chat(w, Params({"chat_id": scope.get("chat_id")}))
+            self._check_reachable(w, chat)
 
     async def _m_get_my_commands(self, w: BotWorld, p: Params) -> list[Json]:
         return copy_json(w.commands.get(self._commands_key(p), []))
@@ -1076,43 +1094,9 @@ class BotAPIEmulator(TelegramControl):
                 raise bad_request("user not found")
             user = copy_json(user_obj)
             status = chat.members.get(user_id, "left")
-        if status == "administrator":
-            rights = {
-                k: True
-                for k in (
-                    "can_manage_chat",
-                    "can_delete_messages",
-                    "can_manage_video_chats",
-                    "can_restrict_members",
-                    "can_promote_members",
-                    "can_change_info",
-                    "can_invite_users",
-                    "can_post_stories",
-                    "can_edit_stories",
-                    "can_delete_stories",
-                    "can_pin_messages",
-                    "can_manage_topics",
-                    "can_send_welcome_messages",
-                )
-            }
-            return {
-                "status": status,
-                "user": user,
-                "can_be_edited": False,
-                "is_anonymous": False,
-                **rights,
-            }
-        if status == "creator":
-            return {"status": status, "user": user, "is_anonymous": False}
-        if status == "kicked":
-            return {"status": status, "user": user, "until_date": 0}
-        if status == "restricted":
-            if user_id != w.bot_id:
-                raise bad_request("restricted members are not emulated")
-            return {"status": status, "user": user, "is_member": True, "until_date": 0,
-                    "can_send_messages": False, "can_send_photos": False,
-                    "can_manage_topics": False}
-        return {"status": status if status in ("member", "left") else "member", "user": user}
+        if status == "restricted" and user_id != w.bot_id:
+            raise bad_request("restricted members are not emulated")
+        return member_json(user, status)
 
     async def _m_get_chat_member(self, w: BotWorld, p: Params) -> Json:
         chat = self._chat(w, p)
@@ -1137,6 +1121,7 @@ class BotAPIEmulator(TelegramControl):
     # -- methods: forum topics -------------------------------------------------------------------
     def _forum(self, w: BotWorld, p: Params) -> ChatState:
         chat = self._chat(w, p)
+        self._check_reachable(w, chat)  # a bot removed from the group is told so first
         if not chat.is_forum:
             raise bad_request("the chat is not a forum")
         if chat.bot_status != "administrator":

@@ -26,6 +26,7 @@ from .telegram_state import (
     RecordedRequest,
     auto_entities,
     copy_json,
+    member_json,
     new_message,
 )
 
@@ -182,10 +183,7 @@ class TelegramControl:
     @staticmethod
     def _member_update(w: BotWorld, user_id: int, old: str, new: str) -> None:
         def member(status: str) -> Json:
-            m: Json = {"status": status, "user": w.bot_public()}
-            if status == "kicked":
-                m["until_date"] = 0
-            return m
+            return member_json(w.bot_public(), status)
 
         w.enqueue(
             "my_chat_member",
@@ -215,6 +213,25 @@ class TelegramControl:
             w.enqueue("message", msg)
         old.migrated_to = new_id
         return new
+
+    def set_bot_status(self, chat_id: int, status: str, *, by: int | None = None,
+                       notify: bool = True) -> None:
+        """Someone changes the bot's place in a group: removes it ("kicked", "left"),
+        restricts it ("restricted": it may post nothing), demotes it ("member") or adds it
+        back ("administrator", "member"). Telegram tells the bot at once with a
+        ``my_chat_member`` update from ``by`` (the first member, else the group itself)."""
+        w = self._world()
+        chat = w.chat(chat_id)
+        old, chat.bot_status = chat.bot_status, status
+        if not notify or old == status:
+            return
+        actor = (copy_json(w.users[by]) if by is not None and by in w.users
+                 else next((copy_json(w.users[u]) for u in chat.members if u in w.users),
+                           w.bot_public()))
+        w.enqueue("my_chat_member", {
+            "chat": chat.public(), "from": actor, "date": int(time.time()),
+            "old_chat_member": member_json(w.bot_public(), old),
+            "new_chat_member": member_json(w.bot_public(), status)})
 
     def restrict_bot(self, chat_id: int, *, restricted: bool = True) -> None:
         """An admin takes away (or, ``restricted=False``, gives back) the bot's right to

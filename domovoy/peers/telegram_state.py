@@ -87,6 +87,9 @@ CHAT_ACTIONS = frozenset(
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 BOT_COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+COMMAND_SCOPES = frozenset({"default", "all_private_chats", "all_group_chats",
+                            "all_chat_administrators", "chat", "chat_administrators",
+                            "chat_member"})
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 INLINE_ACTIONS = (
     "url",
@@ -289,6 +292,35 @@ class ChatState:
         if message_id in self.deleted:
             return None
         return self.messages.get(message_id)
+
+
+ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+                "can_pin_messages", "can_manage_topics", "can_send_welcome_messages")
+RESTRICTED_RIGHTS = ("can_send_messages", "can_send_audios", "can_send_documents",
+                     "can_send_photos", "can_send_videos", "can_send_video_notes",
+                     "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+                     "can_add_web_page_previews", "can_react_to_messages", "can_edit_tag",
+                     "can_change_info", "can_invite_users", "can_pin_messages",
+                     "can_manage_topics")
+
+
+def member_json(user: Json, status: str) -> Json:
+    """A ChatMember as Telegram shows it (getChatMember, my_chat_member): every field its
+    status requires, so a client that validates them reads it. A restricted member here may
+    send nothing, the restriction this emulator knows."""
+    if status == "administrator":
+        return {"status": status, "user": user, "can_be_edited": False, "is_anonymous": False,
+                **dict.fromkeys(ADMIN_RIGHTS, True)}
+    if status == "creator":
+        return {"status": status, "user": user, "is_anonymous": False}
+    if status == "kicked":
+        return {"status": status, "user": user, "until_date": 0}
+    if status == "restricted":
+        return {"status": status, "user": user, "is_member": True, "until_date": 0,
+                **dict.fromkeys(RESTRICTED_RIGHTS, False)}
+    return {"status": status if status in ("member", "left") else "member", "user": user}
 
 
 def copy_json(value: Any) -> Any:
