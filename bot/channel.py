@@ -19,16 +19,15 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError
-from aiogram.methods import DeleteWebhook, SetMyCommands, SetWebhook
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from aiogram.methods import DeleteWebhook, SetWebhook
 from aiohttp import web
 
 from bot import residents, staff
 from bot.delivery import DeliveryWatch
 from bot.deps import BotDeps
 from bot.fsm_storage import DatabaseStorage
-from bot.limits import COMMAND_DESCRIPTION_LIMIT, fit
+from bot.membership import ChatAccess
+from bot.menu import CommandMenu
 from bot.sender import ResidentSender, SendLimits, TelegramOutput
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats, StaffSender
@@ -59,16 +58,18 @@ class TelegramChannel:
         self.polling_timeout = polling_timeout
         self.output = TelegramOutput(self.bot, limits)
         texts = BotTexts(wf.renderer)
-        chats = StaffChats(config, wf, self.output)
+        self.menu = CommandMenu(self.output, texts, wf.settings.default_language)
+        chats = StaffChats(config, wf, self.output, menu=self.menu)
         cards = Cards(wf, self.output, texts, chats)
+        access = ChatAccess(wf, config, texts, chats, self.menu)
         self.watch = DeliveryWatch(wf, self.output, interval=watch_interval)
         self.deps = BotDeps(config=config, wf=wf, intake=intake, cases=cases,
                             output=self.output, texts=texts, chats=chats, cards=cards,
-                            watch=self.watch)
+                            watch=self.watch, access=access)
         self.resident_sender = ResidentSender(self.output, later_parts=cards.link_parts,
                                               link=cards.link, moves=chats,
                                               made=cards.edit_made)
-        self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards)
+        self.staff_sender = StaffSender(wf, config, self.output, texts, chats, cards, access)
         self.dp = Dispatcher(storage=DatabaseStorage(wf.sessions, wf.clock))
         self.dp.update.outer_middleware(self.unreadable.skip_stand_in)
         self.dp.include_router(staff.build_router(self.deps))
@@ -86,7 +87,9 @@ class TelegramChannel:
         await self.deps.chats.load()
         watch = asyncio.create_task(self.watch.run(), name="telegram-delivery-watch")
         try:
-            await self._setup_commands()
+            chats = self.deps.chats
+            # an upgraded group's old id refuses the menu: its new one gets it
+            await self.menu.set_all({chats.resolve(c) for c in chats.chat_ids()})
             if self.config.mode == "webhook":
                 await self._run_webhook()
             else:
@@ -126,34 +129,6 @@ class TelegramChannel:
                                   allowed_updates=self.allowed_updates))
         log.warning("telegram webhook listening on %s", self.config.webhook_listen)
         await asyncio.Event().wait()
-
-    async def _setup_commands(self) -> None:
-        """The command menu residents and staff see; cosmetic, so failures only log."""
-        texts = self.deps.texts
-
-        def commands(lang: str, audience: str) -> list[BotCommand]:
-            block = texts.render(lang, f"bot_{audience}", "commands")
-            out = []
-            for line in block.splitlines():
-                name, _, description = line.partition(" - ")
-                if name.strip() and description.strip():
-                    out.append(BotCommand(command=name.strip(), description=fit(
-                        description.strip(), COMMAND_DESCRIPTION_LIMIT)))
-            return out
-
-        default = self.deps.wf.settings.default_language
-        calls = [SetMyCommands(commands=commands(default, "resident"),
-                               scope=BotCommandScopeAllPrivateChats())]
-        calls += [SetMyCommands(commands=commands("en", "resident"),
-                                scope=BotCommandScopeAllPrivateChats(), language_code="en")]
-        calls += [SetMyCommands(commands=commands(default, "staff"),
-                                scope=BotCommandScopeChat(chat_id=chat_id))
-                  for chat_id in sorted(self.deps.chats.chat_ids())]
-        for call in calls:
-            try:
-                await self.bot(call)
-            except TelegramAPIError as exc:
-                log.warning("bot commands not set: %s", exc)
 
     async def close(self) -> None:
         """Stop taking updates; an update being handled is redelivered if it was cut short."""

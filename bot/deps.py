@@ -20,6 +20,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Message
 
 from bot.delivery import DeliveryWatch
+from bot.membership import ChatAccess
 from bot.sender import (
     KEPT_EDIT,
     KEPT_REPLY,
@@ -210,6 +211,7 @@ class BotDeps:
     chats: StaffChats
     cards: Cards
     watch: DeliveryWatch
+    access: ChatAccess
     replies: Replies = field(init=False)
 
     def __post_init__(self) -> None:

@@ -22,7 +22,16 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
 from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
@@ -53,6 +62,14 @@ ALBUMS_NOTED = 1000
 # A pending step (the question for "need info", the /new form) takes words, never a command:
 # a mistyped "/clsoe done" was sent to the resident as the question.
 NOT_A_COMMAND = ~F.text.startswith("/")
+
+
+def _may_post(member: object) -> bool:
+    """Whether the bot, as this member of a group, may post there."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member and member.can_send_messages
+    return isinstance(member, ChatMemberAdministrator | ChatMemberOwner) or getattr(
+        member, "status", None) == "member"
 
 
 class Question(StatesGroup):
@@ -136,6 +153,24 @@ def build_router(deps: BotDeps) -> Router:
         """The group became a supergroup with a new id: follow it there."""
         assert message.migrate_to_chat_id is not None
         await deps.chats.migrated(message.chat.id, message.migrate_to_chat_id)
+
+    @router.my_chat_member(F.chat.id.in_(staff_chats))
+    async def bot_membership(event: ChatMemberUpdated) -> None:
+        """Someone removed the bot from a staff (or the managers') chat, or took its right to
+        write there, or put it back: Telegram says so at once, and the office hears of it now
+        rather than from the first card refused (see ``bot.membership``)."""
+        chat_id, new = event.chat.id, event.new_chat_member
+        was, now = _may_post(event.old_chat_member), _may_post(new)
+        deps.chats.forget(chat_id)  # a demoted bot may no longer open topics
+        if was == now:
+            return
+        if now:
+            count = await deps.access.back(chat_id)
+            await deps.say(chat_id, t("back_in_chat", count=count))
+            return
+        restricted = isinstance(new, ChatMemberRestricted)
+        await deps.access.lost(chat_id, t("chat_removed", name=event.from_user.full_name,
+                                          restricted=restricted), muted=restricted)
 
     @router.message(F.forum_topic_closed | F.forum_topic_reopened)
     async def topic_toggled(message: Message) -> None:

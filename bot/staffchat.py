@@ -14,8 +14,9 @@ import hashlib
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -47,7 +48,7 @@ from bot.settings import TelegramConfig
 from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
 from bot.texts import BotTexts
 from workflow.context import Workflow
-from workflow.models import Building, Case, Message, OutboxItem, Resident, Staff
+from workflow.models import Building, Case, Message, Resident, Staff
 from workflow.notify import staff_payload
 from workflow.outbox import (
     STAFF_CHANNEL,
@@ -57,6 +58,10 @@ from workflow.outbox import (
     enqueue,
 )
 from workflow.stages import Stage
+
+if TYPE_CHECKING:
+    from bot.membership import ChatAccess
+    from bot.menu import CommandMenu
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +138,7 @@ class StaffChats:
     config: TelegramConfig
     wf: Workflow
     output: TelegramOutput
+    menu: CommandMenu | None = None  # set on the group's new id after an upgrade
 
     def __post_init__(self) -> None:
         self._forum: dict[int, bool] = {}
@@ -174,6 +180,9 @@ class StaffChats:
         except IntegrityError:  # the service message and a refused post, at the same time
             pass
         self._ask_operator(old, new)
+        if self.menu is not None:
+            # the staff menu belongs to the old id: staff in the new group saw no commands
+            await self.menu.for_staff_chat(new)
 
     def _follow(self, old: int, new: int) -> None:
         self._moved[old] = new
@@ -206,6 +215,10 @@ class StaffChats:
             if b.code == code and b.staff_chat_id:
                 return self.resolve(b.staff_chat_id)
         return self.resolve(self.config.staff_chat_id) if self.config.staff_chat_id else None
+
+    def forget(self, chat_id: int) -> None:
+        """What is known of the chat may have changed (the bot was away from it)."""
+        self._forum.pop(chat_id, None)
 
     async def is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:
@@ -716,7 +729,8 @@ class StaffSender:
     """Outbox sender for channel ``staff``: cards, relays, pings to staff and managers."""
 
     def __init__(self, wf: Workflow, config: TelegramConfig, output: TelegramOutput,
-                 texts: BotTexts, chats: StaffChats, cards: Cards) -> None:
+                 texts: BotTexts, chats: StaffChats, cards: Cards, access: ChatAccess) -> None:
+        self.access = access
         self.wf = wf
         self.config = config
         self.output = output
@@ -751,16 +765,24 @@ class StaffSender:
             chat_id = self.chats.for_building(code)
             if chat_id is None:
                 raise PermanentSendError("no staff chat configured (telegram.staff_chat_id)")
-            try:
-                return await self._to_staff_chat(item, chat_id)
-            except TelegramAPIError as exc:
-                if chat_gone(exc):
-                    await self._staff_chat_lost(recipient, chat_id, exc)
-                elif chat_muted(exc):
-                    await self._staff_chat_lost(recipient, chat_id, exc, muted=True)
-                    raise self._muted(chat_id, exc) from exc
-                raise
+            return await self._in_chat(chat_id, self._to_staff_chat(item, chat_id))
         return await self._to_person_or_managers(item, recipient)
+
+    async def _in_chat(self, chat_id: int, post: Awaitable[str | None]) -> str | None:
+        """Post in a staff or the managers' chat; a chat the bot was removed from (or may
+        not write in) is told to those who can put it right (``bot.membership``). A post it
+        refused for that is failed so that it goes again once the bot is back; one it may
+        not write in yet is retried meanwhile."""
+        try:
+            return await post
+        except TelegramAPIError as exc:
+            if chat_gone(exc):
+                await self.access.lost(chat_id, exc.message)
+                raise self.access.refused(chat_id, exc.message) from exc
+            if chat_muted(exc):
+                await self.access.lost(chat_id, exc.message, muted=True)
+                raise self._muted(chat_id, exc) from exc
+            raise
 
     async def _to_staff_chat(self, item: Outgoing, chat_id: int) -> str | None:
         if item.case_id is not None and item.purpose == CARD_REDRAW:
@@ -806,15 +828,7 @@ class StaffSender:
             if not self.config.managers_chat_id:
                 return None
             chat_id = self.chats.resolve(self.config.managers_chat_id)
-            try:
-                return await self._direct(chat_id, item)
-            except TelegramAPIError as exc:
-                if chat_gone(exc):
-                    await self._managers_chat_lost(chat_id, exc)
-                elif chat_muted(exc):
-                    await self._managers_chat_lost(chat_id, exc)
-                    raise self._muted(chat_id, exc) from exc
-                raise
+            return await self._in_chat(chat_id, self._direct(chat_id, item))
         raise PermanentSendError(f"unknown staff recipient {recipient!r}")
 
     @staticmethod
@@ -827,42 +841,6 @@ class StaffSender:
                   "to send messages; posts there are retried", chat_id, exc.message)
         return TemporarySendError(f"Telegram: no right to write in chat {chat_id}: "
                                   f"{exc.message}")
-
-    async def _staff_chat_lost(self, recipient: str, chat_id: int,
-                               exc: TelegramAPIError, *, muted: bool = False) -> None:
-        """The bot was removed from a staff chat, or the chat was deleted (or, ``muted``, it
-        may no longer write there): new cases, residents' messages and escalations for it
-        now reach nobody there. The managers are told, in their chat and directly."""
-        async with self.wf.sessions() as session:
-            managers = (await session.scalars(select(Staff.id).where(
-                Staff.role == "manager", Staff.active.is_(True)))).all()
-        await self._chat_lost(recipient, chat_id, exc, "staff_chat_lost",
-                              ["managers", *(f"staff:{m}" for m in managers)], muted=muted)
-
-    async def _managers_chat_lost(self, chat_id: int, exc: TelegramAPIError) -> None:
-        """The bot was removed from the managers' chat, or the chat was deleted: every report
-        and escalation to it now fails, which only the outbox knew. Staff are told in the
-        staff chat."""
-        await self._chat_lost("managers", chat_id, exc, "managers_chat_lost", ["chat:"])
-
-    async def _chat_lost(self, lost: str, chat_id: int, exc: TelegramAPIError, purpose: str,
-                         tell: list[str], *, muted: bool = False) -> None:
-        """Tell ``tell`` that the chat behind recipient ``lost`` is gone, once per loss: the
-        notice's key names the last post that did reach that chat, so it is queued again only
-        after the chat worked in between."""
-        async with self.wf.sessions.begin() as session:
-            last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.recipient == lost,
-                OutboxItem.state == "sent"))
-            text = self.texts.staff(self.lang, purpose, chat_id=chat_id, reason=exc.message,
-                                    muted=muted)
-            for to in tell:
-                await enqueue(session, now=self.wf.clock.now(), channel=STAFF_CHANNEL,
-                              recipient=to, purpose=purpose,
-                              key=f"telegram:{purpose}:{chat_id}:{last_ok or 0}:{to}",
-                              payload=staff_payload(None, None, "", text, self.lang),
-                              automatic=False)
-        self.wf.wake_outbox()
 
     async def _direct(self, chat_id: int, item: Outgoing) -> str:
         sent = await self.output.send_text(chat_id, item.text, markup=self._open_button(item))
