@@ -47,3 +47,18 @@ def with_origin(texts: BotTexts, lang: str, message: Message, text: str, *,
     line = texts.resident(lang, "forwarded", **origin_of(origin),
                           date=origin.date if dated else None)
     return f"{line}\n{text}".strip()
+
+
+def with_reply_origin(texts: BotTexts, lang: str, message: Message, text: str) -> str:
+    """``text`` with a line saying what it answers when that is in another chat (Telegram's
+    "reply in another chat": a resident answering a post of the house chat or a channel in
+    their chat with the bot), with the words they quoted from it. Staff got only "Вот опять
+    то же самое" and could not tell what it was about."""
+    external = message.external_reply
+    if external is None:
+        return text
+    quote = message.quote.text if message.quote is not None else None
+    line = texts.resident(lang, "external_reply", **origin_of(external.origin),
+                          chat=external.chat.title if external.chat is not None else None,
+                          quote=quote)
+    return f"{line}\n{text}".strip()

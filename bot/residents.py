@@ -45,7 +45,7 @@ from sqlalchemy import select
 
 from bot.callbacks import CommentCb, FormCb, LangCb
 from bot.deps import REPLY_MAX_WAIT_S, BotDeps
-from bot.forwards import with_origin
+from bot.forwards import with_origin, with_reply_origin
 from bot.limits import CALLBACK_ANSWER_LIMIT, fit
 from bot.registry import (
     COMMAND_RE,
@@ -76,6 +76,7 @@ from workflow.models import Building, Case, Identity, Resident, Staff
 from workflow.models import Message as LoggedMessage
 from workflow.notify import staff_payload
 from workflow.outbox import STAFF_CHANNEL, enqueue
+from workflow.render import LANGUAGES
 from workflow.residents import redeem_link_code
 from workflow.stages import OPEN_STAGES, Stage
 
@@ -657,10 +658,13 @@ def build_router(deps: BotDeps) -> Router:
             await state.update_data(text=text)
             return
         async with wf.sessions() as session:
+            # the message as the case last got it: itself, or its latest edit
             known = (await session.execute(select(LoggedMessage.text, Case.stage).outerjoin(
                 Case, Case.id == LoggedMessage.case_id).where(
                 LoggedMessage.channel == Channel.TELEGRAM.value,
-                LoggedMessage.external_id == original).limit(1))).first()
+                (LoggedMessage.external_id == original) | LoggedMessage.external_id.startswith(
+                    f"{original}:edit:", autoescape=True))
+                .order_by(LoggedMessage.id.desc()).limit(1))).first()
         if known is None:
             # Never a report (a command, the flat number, a form step): nor is its edit, and
             # filing it only showed staff a stray "17". Or never received at all (the bot was
@@ -669,12 +673,21 @@ def build_router(deps: BotDeps) -> Router:
             if await state.get_state() is None and not a_step_or_command(text):
                 await any_message(message, event_update, state)
             return
-        was, stage = known
+        logged, stage = known
+        was = unmarked(logged or "")
+        if was == text:
+            # The words are as they were: only their formatting changed (a word made bold, a
+            # link's preview), and staff were shown the same answer again as news.
+            return
         if stage in (Stage.RESOLVED.value, Stage.CLOSED.value) \
-                and SequenceMatcher(None, was or "", text).ratio() >= RETOUCH_RATIO:
+                and SequenceMatcher(None, was, text).ratio() >= RETOUCH_RATIO:
             # a typo mended in a report whose job is done reopened it and told the resident
             return
-        msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}", text, (),
+        # Marked as a correction: "5 этаж" came to staff like a new message under "3 этаж"
+        # (an answer to their question, mended), and nobody could tell which one stood.
+        lang = await lang_of(user)
+        msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}",
+                            f"{texts.resident(lang, 'edited')}\n{text}", (),
                             thread_hints=(original,), notes=("edited message",), burst_key=None)
         await ingest(msg, user.id, event_update, quiet=True)
 
@@ -695,6 +708,11 @@ def build_router(deps: BotDeps) -> Router:
         lang = await lang_of(user)
         text = words_of(message, lang)
         attachments = attachments_of(message)
+        if message.sticker is not None and not text and await answers_a_case(message):
+            # 👍 under the office's question ("Can the plumber come at 10?") is the answer:
+            # it was refused as a message the bot does not take, the case stayed paused, and
+            # staff never heard of it
+            text = texts.resident(lang, "sticker_answer", emoji=message.sticker.emoji)
         if not text and not attachments:
             await say(message, "unsupported")
             return
@@ -756,6 +774,13 @@ def build_router(deps: BotDeps) -> Router:
             return True
         return False
 
+    edit_marks = {f"{texts.resident(lang, 'edited')}\n" for lang in LANGUAGES}
+
+    def unmarked(logged: str) -> str:
+        """The resident's words of a logged message or edit, without the edit's mark."""
+        return next((logged.removeprefix(mark) for mark in edit_marks
+                     if logged.startswith(mark)), logged)
+
     def a_step_or_command(text: str) -> bool:
         """Words the bot takes without filing them: a command, a menu button, the flat number
         or phone asked at registration."""
@@ -791,6 +816,20 @@ def build_router(deps: BotDeps) -> Router:
             return False
         return True
 
+    async def answers_a_case(message: Message) -> bool:
+        """Whether the message replies to one the bot sent about a case still open (a 👍
+        under "resolved" is thanks, and must not reopen it)."""
+        replied = message.reply_to_message
+        if replied is None:
+            return False
+        ref = f"{message.chat.id}:{replied.message_id}"
+        ref = await deps.cards.first_part_of(message.chat.id, replied.message_id) or ref
+        async with wf.sessions() as session:
+            return await session.scalar(select(Case.id).join(
+                LoggedMessage, LoggedMessage.case_id == Case.id).where(
+                LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
+                Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1)) is not None
+
     def words_of(message: Message, lang: str) -> str:
         """What the message says, in words staff can read (a place or a contact card too)."""
         if message.location is not None:
@@ -809,7 +848,7 @@ def build_router(deps: BotDeps) -> Router:
         but its words are someone else's: a news post, a neighbour's message. Staff are
         shown whose, so that a channel's announcement is not read as the resident's own
         report; the origin never becomes the sender."""
-        return with_origin(texts, lang, message, text)
+        return with_reply_origin(texts, lang, message, with_origin(texts, lang, message, text))
 
     @router.message(StateFilter(Form.topic, Registration.apartment, Registration.phone,
                                 Rating.comment))
