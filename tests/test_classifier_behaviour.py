@@ -3846,3 +3846,27 @@ def test_a_subject_that_reports_the_flood_now_still_alarms_over_a_body_of_old_le
 def test_a_burst_asked_about_a_frost_over_and_a_fire_put_out_raise_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+def test_water_reaching_the_light_fittings_alarms_however_often_it_happens(
+        clf: Classifier) -> None:
+    c = clf.classify("Каждую весну одно и то же: после оттепели с крыши по лестнице течёт вода, "
+                     "уже до 4 этажа дошла, плафоны в воде. Когда почините крышу?")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Вечером в щитке на 3 этаже хлопнуло и запахло горелым, электрик приехал и всё поменял. "
+    "Сейчас всё работает и ничем не пахнет, проверьте, пожалуйста, остальные щитки.",
+    "the heating bill is on fire again this winter 🔥 £310?? for a studio",
+])
+def test_a_fault_mended_and_a_bill_on_fire_raise_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "горка во дворе сломана с лета, торчат гвозди. сколько можно?",
+    "ямы во дворе опять по колено. когда асфальт положите? каждую осень одно и то же",
+])
+def test_exasperation_makes_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
