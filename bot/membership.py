@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.menu import CommandMenu
@@ -24,7 +24,14 @@ from workflow.context import Workflow
 from workflow.health import record_health
 from workflow.models import OutboxItem, Staff
 from workflow.notify import staff_payload
-from workflow.outbox import RETRY_FOR, STAFF_CHANNEL, PermanentSendError, enqueue
+from workflow.outbox import (
+    RETRY_FOR,
+    STAFF_CHANNEL,
+    PermanentSendError,
+    enqueue,
+    hurry,
+    send_again,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,25 +130,17 @@ class ChatAccess:
         await record_health(self.wf.sessions, health_channel(chat_id), now)
         told = self._who_is_told(chat_id)
         async with self.wf.sessions.begin() as session:
-            again = (await session.scalars(select(OutboxItem.id).where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.state == "failed",
-                OutboxItem.last_error.startswith(f"{LOST_PREFIX} {chat_id}:",
-                                                 autoescape=True),
-                OutboxItem.created_at >= now - RETRY_FOR))).all()
-            if again:
-                await session.execute(update(OutboxItem).where(OutboxItem.id.in_(again)).values(
-                    state="pending", attempts=0, next_attempt_at=now,
-                    last_error=f"sent again: the bot is back in chat {chat_id}"))
-            await session.execute(update(OutboxItem).where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.state == "pending",
-                OutboxItem.recipient.in_(recipients),
-                OutboxItem.next_attempt_at > now).values(next_attempt_at=now))
+            again = await send_again(
+                session, channel=STAFF_CHANNEL, failed_with=f"{LOST_PREFIX} {chat_id}:",
+                since=now - RETRY_FOR, now=now,
+                note=f"sent again: the bot is back in chat {chat_id}")
+            await hurry(session, channel=STAFF_CHANNEL, recipients=recipients, now=now)
             if told is not None:
                 await self._over(session, chat_id, *told)
         log.warning("the bot may post in chat %s again: %d post(s) refused meanwhile go again",
-                    chat_id, len(again))
+                    chat_id, again)
         self.wf.wake_outbox()
-        return len(again)
+        return again
 
     async def _over(self, session: AsyncSession, chat_id: int, purpose: str,
                     tell: list[str]) -> None:

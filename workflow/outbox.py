@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,6 +163,32 @@ async def enqueue(
     # machinery (measured ~100 µs a statement), and outbox rows are never ORM-loaded here.
     item_id = (await _INSERTS[dialect_name(session)].run(session, row)).scalar()
     return None if item_id is None else Queued(item_id, state)
+
+
+async def send_again(session: AsyncSession, *, channel: str, failed_with: str,
+                     since: datetime, now: datetime, note: str) -> int:
+    """Queue again what failed for good on a cause that is now gone (a chat the bot was out
+    of, now back), found by the error it failed with, within the span its retries would have
+    run; the count is returned. Nothing that went out is touched: only ``failed`` rows, which
+    no recipient ever got."""
+    ids = (await session.scalars(select(OutboxItem.id).where(
+        OutboxItem.channel == channel, OutboxItem.state == "failed",
+        OutboxItem.last_error.startswith(failed_with, autoescape=True),
+        OutboxItem.created_at >= since))).all()
+    if ids:
+        await session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids)).values(
+            state="pending", attempts=0, next_attempt_at=now, last_error=note))
+    return len(ids)
+
+
+async def hurry(session: AsyncSession, *, channel: str, recipients: set[str],
+                now: datetime) -> None:
+    """What waits for a retry to these recipients goes at once: the cause of its failures is
+    known to be gone, and the backoff would only hold it back."""
+    await session.execute(update(OutboxItem).where(
+        OutboxItem.channel == channel, OutboxItem.state == "pending",
+        OutboxItem.recipient.in_(recipients),
+        OutboxItem.next_attempt_at > now).values(next_attempt_at=now))
 
 
 def _outgoing(item: OutboxItem) -> Outgoing:
