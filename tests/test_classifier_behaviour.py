@@ -3870,3 +3870,21 @@ def test_a_fault_mended_and_a_bill_on_fire_raise_no_alarm(clf: Classifier, text:
 ])
 def test_exasperation_makes_a_complaint(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "complaint"
+
+
+def test_a_child_in_a_lift_between_two_floors_told_in_a_chat_is_an_emergency(
+        clf: Classifier) -> None:
+    c = clf.classify("From the house chat: lift is stuck between 4 and 5 with the neighbours' "
+                     "boy in it, the alarm phone doesn't work. Send the engineer to Block C now.")
+    assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Last week my son was stuck in the lift for half an hour until the fire brigade got him out. "
+    "He is fine. I want to know why the alarm button only buzzed and nobody answered.",
+    "A chunk of plaster from the facade scratched my car last month; the wall is netted now. "
+    "I'd like to make a claim: where do I send the invoice?",
+])
+def test_a_rescue_over_and_a_claim_afterwards_raise_no_alarm(clf: Classifier,
+                                                              text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"

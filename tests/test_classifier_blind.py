@@ -126,7 +126,9 @@ to read was decided before either was scored; the sixtieth was read (dev set 65)
 sixty-first stays sealed. From a sixth prompt (half city complaints portal, half the building's
 own inbox), the sixty-second (read, dev set 66) and the sixty-third (sealed), which to read again
 decided before scoring; and from a seventh (a dispatcher's evening and night shift), the
-sixty-fourth (read, dev set 67) and the sixty-fifth (sealed), decided likewise.
+sixty-fourth (read, dev set 67) and the sixty-fifth (sealed), decided likewise; from an eighth
+(letters carrying more than one matter), the sixty-sixth (read, dev set 68) and the sixty-seventh
+(sealed).
 """
 
 from __future__ import annotations
@@ -648,6 +650,17 @@ MEASURED = {
     "blind65": {"kind.macro_f1": 0.907, "complaint.recall": 0.917, "complaint.precision": 0.936,
                 "category.accuracy": 0.898, "urgency.macro_f1": 0.845, "emergency.recall": 0.943,
                 "emergency.precision": 0.825, "scope.accuracy": 0.931},
+    # the sixty-sixth, scored once when it came (kind 0.931, complaint 0.91/0.95, category
+    # 0.908, urgency 0.896, emergency 0.97/0.91, scope 0.913, the same with the session's
+    # starting classifier), then read: these are after
+    "dev68": {"kind.macro_f1": 0.931, "complaint.recall": 0.906, "complaint.precision": 0.946,
+              "category.accuracy": 0.913, "urgency.macro_f1": 0.916, "emergency.recall": 1.0,
+              "emergency.precision": 0.97, "scope.accuracy": 0.913},
+    # the sixty-seventh, sealed: written beside the sixty-sixth (the same figures with the
+    # session's starting classifier and after the rules read from the sixty-sixth)
+    "blind67": {"kind.macro_f1": 0.912, "complaint.recall": 0.926, "complaint.precision": 0.898,
+                "category.accuracy": 0.921, "urgency.macro_f1": 0.888, "emergency.recall": 1.0,
+                "emergency.precision": 0.886, "scope.accuracy": 0.935},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -687,7 +700,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev61": 240, "blind53": 240,
          "dev62": 240, "blind55": 240, "dev63": 240, "blind57": 240,
          "dev64": 240, "blind58": 240, "dev65": 240, "blind61": 240,
-         "dev66": 240, "blind63": 240, "dev67": 240, "blind65": 240}
+         "dev66": 240, "blind63": 240, "dev67": 240, "blind65": 240,
+         "dev68": 240, "blind67": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
