@@ -449,8 +449,8 @@ def _english_date(value: str) -> str | None:
     """``value`` with a Russian weekday, month and "г." or a "15.01.2026" date written as RFC
     5322 writes them; None when it has none of them."""
     def month(m: re.Match[str]) -> str:
-        stem = m.group(1).lower()
-        return f"{_RU_MONTHS[stem[:2] if stem.startswith('ма') else stem]} {m.group(2) or ''}"
+        stem = m.group(1).lower()  # "май" and "мая" are "ма"; "мар" is March, not May
+        return f"{_RU_MONTHS.get(stem) or _RU_MONTHS[stem[:2]]} {m.group(2) or ''}"
 
     def dotted(m: re.Match[str]) -> str:
         number = int(m.group(2))

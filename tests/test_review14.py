@@ -1,0 +1,105 @@
+"""Review of round 19 (email) and round 9 (Telegram): what a resident or staff would hit.
+
+- A Date header in Russian naming March ("мар", "марта") was read as May: the letter was
+  dated two months late (a backlog import sorted it in the future, its deadlines with it).
+- A resident's message that answers a post in another chat (the house chat, a channel) is
+  filed with a line saying what it answers; an edit of it was compared with that line
+  included, so a word made bold came to staff again as a "correction", and a typo mended
+  after "resolved" reopened the case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from intake.email import parse_mail
+from tests.peers.telegram import STAFF_CHAT, TelegramHarness
+from tests.test_bot_fuzz import HOUSE_CHAT, cases_of, raw_message, resolve, run
+from tests.test_email_fuzz7 import OFFICE, OWN
+
+RESIDENT = 5001
+Json = dict[str, Any]
+
+# --- email: a Russian month ---------------------------------------------------------------
+
+
+def _dated(date: str) -> bytes:
+    return (f"From: Иван <ivan@mail.ru>\r\nTo: {OFFICE}\r\nSubject: Течёт кран\r\n"
+            f"Date: {date}\r\nMessage-ID: <review14.{abs(hash(date))}@mail.ru>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Течёт кран на кухне.\r\n").encode()
+
+
+@pytest.mark.parametrize(("date", "iso"), [
+    ("Вс, 15 мар 2026 12:00:00 +0300", "2026-03-15T12:00:00+03:00"),
+    ("15 марта 2026 г. 12:00:00 +0300", "2026-03-15T12:00:00+03:00"),
+    ("15 мая 2026 г. 12:00:00 +0300", "2026-05-15T12:00:00+03:00"),
+    ("Пт, 15 май 2026 12:00:00 +0300", "2026-05-15T12:00:00+03:00"),
+])
+def test_a_russian_month_is_read_as_itself(date: str, iso: str) -> None:
+    parsed = parse_mail(_dated(date), own_addresses=OWN)
+    assert parsed.date is not None and parsed.date.isoformat() == iso
+
+
+# --- Telegram: an edit of a reply to another chat's post --------------------------------------
+
+_EXTERNAL = {
+    "external_reply": {
+        "origin": {"type": "user", "date": 1_700_000_000,
+                   "sender_user": {"id": 6001, "is_bot": False, "first_name": "Пётр"}},
+        "chat": {"id": HOUSE_CHAT, "type": "supergroup", "title": "Ленина 5 — соседи"},
+        "message_id": 77},
+    "quote": {"text": "В третьем подъезде опять не работает лифт", "position": 0},
+}
+_WORDS = "Опять то же самое, второй день подряд"
+
+
+async def _reply_in_another_chat(h: TelegramHarness) -> Json:
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "/start lenina-5")
+    h.emu.user_sends(RESIDENT, "7")
+    h.emu.user_sends(RESIDENT, "Пропустить")
+    await run(h)
+    sent = raw_message(h.emu, RESIDENT, {"text": _WORDS, **_EXTERNAL})
+    await run(h)
+    return sent
+
+
+def _edit(h: TelegramHarness, sent: Json, text: str, **extra: Any) -> None:
+    raw_message(h.emu, RESIDENT, {**sent, "text": text, "edit_date": sent["date"] + 60,
+                                  **extra}, kind="edited_message")
+
+
+async def test_a_formatting_edit_of_a_reply_to_another_chat_adds_nothing(
+        telegram: TelegramHarness) -> None:
+    h = telegram
+    sent = await _reply_in_another_chat(h)
+    before = len([t for t in h.texts_to(STAFF_CHAT) if _WORDS in t])
+    _edit(h, sent, _WORDS, entities=[{"type": "bold", "offset": 0, "length": 5}])
+    await run(h)
+    assert len([t for t in h.texts_to(STAFF_CHAT) if _WORDS in t]) == before
+
+
+async def test_a_real_edit_of_a_reply_to_another_chat_keeps_what_it_answers(
+        telegram: TelegramHarness) -> None:
+    h = telegram
+    sent = await _reply_in_another_chat(h)
+    _edit(h, sent, "Опять то же самое, третий день подряд")
+    await run(h)
+    [corrected] = [t for t in h.texts_to(STAFF_CHAT) if "третий день" in t]
+    assert "исправил" in corrected and "Ленина 5 — соседи" in corrected, corrected
+
+
+async def test_a_typo_mended_after_resolved_in_a_reply_to_another_chat_reopens_nothing(
+        telegram: TelegramHarness) -> None:
+    h = telegram
+    sent = await _reply_in_another_chat(h)
+    [case] = await cases_of(h)
+    card = next(m for m in h.emu.sent_messages(STAFF_CHAT)
+                if case.number in (m.get("text") or "") and m.get("reply_markup"))
+    await resolve(h, case, card)
+    _edit(h, sent, "Опять то же самое, второй день подряд!")
+    await run(h)
+    assert (await cases_of(h))[0].stage == "resolved"
