@@ -675,6 +675,11 @@ def build_router(deps: BotDeps) -> Router:
             return
         logged, stage = known
         was = unmarked(logged or "")
+        lang = await lang_of(user)
+        # as the message itself was filed: with the line saying what it answers in another
+        # chat (compared without it, a word made bold came to staff again as a correction, and
+        # a typo mended under "resolved" reopened the case)
+        text = quoted(message, lang, text)
         if was == text:
             # The words are as they were: only their formatting changed (a word made bold, a
             # link's preview), and staff were shown the same answer again as news.
@@ -685,7 +690,6 @@ def build_router(deps: BotDeps) -> Router:
             return
         # Marked as a correction: "5 этаж" came to staff like a new message under "3 этаж"
         # (an answer to their question, mended), and nobody could tell which one stood.
-        lang = await lang_of(user)
         msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}",
                             f"{texts.resident(lang, 'edited')}\n{text}", (),
                             thread_hints=(original,), notes=("edited message",), burst_key=None)
