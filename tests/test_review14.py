@@ -103,3 +103,34 @@ async def test_a_typo_mended_after_resolved_in_a_reply_to_another_chat_reopens_n
     _edit(h, sent, "Опять то же самое, второй день подряд!")
     await run(h)
     assert (await cases_of(h))[0].stage == "resolved"
+
+
+# --- email: a robot's contact block is no form's e-mail field ---------------------------------
+
+
+def _from(sender: str, subject: str, body: str) -> bytes:
+    return (f"From: {sender}\r\nTo: {OFFICE}\r\nSubject: {subject}\r\n"
+            "Date: Thu, 15 Jan 2026 12:00:00 +0300\r\n"
+            f"Message-ID: <review14.{abs(hash(body))}@mail.example>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body).encode()
+
+
+def test_a_utilitys_notice_is_not_answered_at_its_contact_address() -> None:
+    # a water company's notice of a planned outage, from a robot's mailbox, with its own
+    # contacts in a block: the office's acknowledgement went to the company's info@ mailbox
+    body = ("Уважаемые партнёры!\n\n20 января с 10:00 до 18:00 по адресу ул. Ленина, 5\n"
+            "будет отключена холодная вода.\n\nПричина\nзамена задвижки на вводе\n\n"
+            "Контактный телефон\n8-800-100-00-00\n\nЭлектронная почта\ninfo@vodokanal.ru\n")
+    parsed = parse_mail(_from("Водоканал <noreply@vodokanal.ru>", "Плановое отключение воды",
+                              body), own_addresses=OWN)
+    assert parsed.sender != "info@vodokanal.ru"
+
+
+def test_a_residents_letter_about_a_broken_form_is_answered_at_their_own_address() -> None:
+    # a person's own letter saying the site's form failed, with a work address in it
+    body = ("Здравствуйте,\nпытался отправить заявку через форму на сайте, не получилось.\n\n"
+            "Адрес\nул. Ленина 5, кв. 12\n\nЧто случилось\nтечёт кран на кухне\n\n"
+            "Эл. почта\nivan.work@company.ru\n")
+    parsed = parse_mail(_from("Иван <ivan.sidorov@mail.ru>", "Заявка с сайта не работает",
+                              body), own_addresses=OWN)
+    assert parsed.sender == "ivan.sidorov@mail.ru"

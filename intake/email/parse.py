@@ -723,12 +723,16 @@ _FORM_FIELD = re.compile(r"^[^\W\d_][\w .-]{0,30}:[ \t]*(?:\S|\r?\n[ \t]*\S)", r
 # Between a field's label and its value: a colon, or a line end (Yandex Forms and Google Forms
 # put the question over the answer, a required one marked "*")
 _FIELD_GAP = r"[ \t]*\*?[ \t]*(?::[ \t]*(?:\r?\n[ \t]*)?|\r?\n[ \t]*)"
-# "E-mail:", "Ваш e-mail:", and Bitrix's "E-mail автора:" ("E-mail отправителя:")
+# "E-mail:", "Ваш e-mail:", and Bitrix's "E-mail автора:" ("E-mail отправителя:"). Over its
+# value with no colon, a label is a form's question only as one asks it ("Ваш e-mail",
+# "Электронная почта *", "E-mail для связи"): a bare "Электронная почта" over an address is a
+# contact block (a water company's notice from its noreply@ names its own info@ so).
 _FORM_EMAIL = re.compile(
-    r"^[ \t]*(?:ваш[ \t]+|контактный[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта|электронная[ \t]+почта"
-    r"|почта|адрес[ \t]+электронной[ \t]+почты)(?:[ \t]+(?:автора|отправителя|для[ \t]+связи"
-    rf"|для[ \t]+ответа))?{_FIELD_GAP}"
-    r"<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
+    r"^[ \t]*(?P<ask>ваш[ \t]+|контактный[ \t]+)?(?:e-?mail|эл\.?[ \t]*почта"
+    r"|электронная[ \t]+почта|почта|адрес[ \t]+электронной[ \t]+почты)"
+    r"(?P<for>[ \t]+(?:автора|отправителя|для[ \t]+связи|для[ \t]+ответа))?"
+    r"[ \t]*(?P<star>\*)?[ \t]*(?::[ \t]*(?:\r?\n[ \t]*)?|(?P<bare>)\r?\n[ \t]*)"
+    r"<?(?P<address>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
 _FORM_NAME = re.compile(
     rf"^[ \t]*(?:ваше[ \t]+имя|имя|фио|автор|отправитель|name|your[ \t]+name){_FIELD_GAP}"
     r"(\S.{1,59}?)[ \t]*$",
@@ -753,7 +757,8 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
     """The resident's address from a site form's fields, for forms that send without a
     Reply-To (Bitrix's "заполнена web-форма", Yandex Forms): only a letter laid out as a form
     (three or more fields) with exactly one e-mail field."""
-    emails = _FORM_EMAIL.findall(text)
+    emails = [m["address"] for m in _FORM_EMAIL.finditer(text)
+              if m["bare"] is None or m["ask"] or m["for"] or m["star"]]
     if len(emails) != 1 or _form_fields(text) < 3 or not _valid_address(emails[0]):
         return None
     name = _FORM_NAME.search(text)
