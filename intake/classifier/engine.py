@@ -140,6 +140,8 @@ class _Slot:
     needs: frozenset[int]
     ordered: bool
     negatable: bool
+    # Its most specific other term (see _Word.slot_groups), -1 when it needs none.
+    group: int
     # How many other words may stand between two of an ordered pattern's words.
     gap: int = WINDOW
 
@@ -190,6 +192,8 @@ class Classifier:
             and not any(axis == "category" for axis, _ in r.votes)
         )
         self._terms: dict[Term, int] = {}
+        # How specific each term is, as _anchor measures it (see _Word.slot_groups).
+        self._term_size: list[int] = []
         self._by_key: dict[str, int] = {}
         self._by_exact: dict[str, int] = {}
         self._by_prefix: dict[str, int] = {}
@@ -240,17 +244,6 @@ class Classifier:
                 self._short_fragments[fragment] = fid
             else:
                 self._fragments_from.setdefault(fragment[:3], []).append((fragment, fid))
-        # How specific each term is, as _anchor measures it (see _Word.slot_groups).
-        self._term_size = [0] * len(self._terms)
-        for term, tid in self._terms.items():
-            self._term_size[tid] = len(term.value) + (2 if term.mode == "key" else 0)
-        # Each slot's group key (its most specific other term) once, not once per word form
-        # met: a first reading of residents' messages meets thousands of new forms.
-        size = self._term_size.__getitem__
-        self._keyed_slots_at = {
-            tid: tuple((max(slot.needs, key=size) if slot.needs else -1, slot) for slot in slots)
-            for tid, slots in self._slots_at.items()
-        }
         # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
         self._words: dict[str, _Word] = {}
         self._shapes: dict[tuple[frozenset[int], frozenset[int], bool, bool], _Word] = {}
@@ -313,6 +306,7 @@ class Classifier:
         if tid is None:
             tid = self._terms[term] = len(self._terms)
             self._by_mode[term.mode][term.value] = tid
+            self._term_size.append(len(term.value) + (2 if term.mode == "key" else 0))
         return tid
 
     def _add_part(self, rule_idx: int, patterns: Sequence[Pattern], negatable: bool,
@@ -332,9 +326,13 @@ class Classifier:
                 self._parts_at.setdefault(tids[a], []).append(part)
                 continue
             rest = (*tids[:a], *tids[a + 1 :])
+            needs = frozenset(rest)
+            # the group once, when the rules load, not for every new word form met: a first
+            # reading of residents' messages meets thousands of them
+            group = max(needs, key=self._term_size.__getitem__) if needs else -1
             slot = _Slot(
-                part, rest, tuple(tids[:a]), tuple(tids[a + 1 :]), frozenset(rest),
-                pattern.ordered, negatable, gap,
+                part, rest, tuple(tids[:a]), tuple(tids[a + 1 :]), needs,
+                pattern.ordered, negatable, group, gap,
             )
             self._slots_at.setdefault(tids[a], []).append(slot)
         return part
@@ -397,9 +395,8 @@ class Classifier:
         if word is None:
             parts = {p for t in terms for p in self._parts_at.get(t, ())}
             groups: dict[int, list[_Slot]] = {}
-            for t in sorted(terms):
-                for key, slot in self._keyed_slots_at.get(t, ()):
-                    groups.setdefault(key, []).append(slot)
+            for slot in (s for t in sorted(terms) for s in self._slots_at.get(t, ())):
+                groups.setdefault(slot.group, []).append(slot)
             word = _Word(terms, fragments, tuple(sorted(parts)),
                          tuple((key, tuple(group)) for key, group in groups.items()),
                          negation, modal)
