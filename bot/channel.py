@@ -90,6 +90,7 @@ class TelegramChannel:
             chats = self.deps.chats
             # an upgraded group's old id refuses the menu: its new one gets it
             await self.menu.set_all({chats.resolve(c) for c in chats.chat_ids()})
+            await self.deps.access.left_behind()
             if self.config.mode == "webhook":
                 await self._run_webhook()
             else:

@@ -142,6 +142,39 @@ class ChatAccess:
         self.wf.wake_outbox()
         return again
 
+    async def left_behind(self) -> int:
+        """At start: what a chat refused while the bot was out of it, where that chat is no
+        longer configured (the operator put a new one in its place, as the loss notice asks),
+        goes again to where its recipients are now. Only :meth:`back` sent it again, and the
+        bot's return to a chat left behind never comes: the night's cards were lost. Returns
+        how many posts go again."""
+        now = self.wf.clock.now()
+        async with self.wf.sessions() as session:
+            errors = (await session.scalars(select(OutboxItem.last_error).distinct().where(
+                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.state == "failed",
+                OutboxItem.last_error.startswith(f"{LOST_PREFIX} ", autoescape=True),
+                OutboxItem.created_at >= now - RETRY_FOR))).all()
+        chats = set()
+        for error in errors:
+            chat = (error or "").removeprefix(f"{LOST_PREFIX} ").split(":", 1)[0]
+            if chat.lstrip("-").isdigit():
+                chats.add(int(chat))
+        again = 0
+        for chat_id in sorted(chats):
+            if self.recipients(chat_id):
+                continue  # still configured: its posts go again when the bot is back there
+            async with self.wf.sessions.begin() as session:
+                count = await send_again(
+                    session, channel=STAFF_CHANNEL, failed_with=f"{LOST_PREFIX} {chat_id}:",
+                    since=now - RETRY_FOR, now=now,
+                    note=f"sent again: chat {chat_id} is no longer configured")
+            log.warning("chat %s, which the bot was out of, is no longer configured: %d post(s) "
+                        "it refused go again to the chats configured now", chat_id, count)
+            again += count
+        if again:
+            self.wf.wake_outbox()
+        return again
+
     async def _over(self, session: AsyncSession, chat_id: int, purpose: str,
                     tell: list[str]) -> None:
         """Tell those who heard of the loss that it is over (once per loss: the notice's key

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from intake.email import parse_mail
-from tests.peers.telegram import STAFF_CHAT, TelegramHarness
-from tests.test_bot_fuzz import HOUSE_CHAT, cases_of, raw_message, resolve, run
+from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness, telegram_config
+from tests.test_bot_fuzz import HOUSE_CHAT, IVAN, cases_of, raw_message, resolve, run
 from tests.test_email_fuzz7 import OFFICE, OWN
 
 RESIDENT = 5001
@@ -134,3 +134,35 @@ def test_a_residents_letter_about_a_broken_form_is_answered_at_their_own_address
     parsed = parse_mail(_from("Иван <ivan.sidorov@mail.ru>", "Заявка с сайта не работает",
                               body), own_addresses=OWN)
     assert parsed.sender == "ivan.sidorov@mail.ru"
+
+
+# --- Telegram: the staff chat replaced in the configuration, as the loss notice asks ----------
+
+NEW_STAFF_CHAT = -1009000000014
+
+
+async def test_cards_refused_while_the_bot_was_out_follow_to_the_chat_put_in_its_place(
+        make_telegram: Any) -> None:
+    """The bot is removed from the staff chat at night; the managers are told to add it back
+    or to "put the new chat in telegram.staff_chat_id and restart the bot". Those who do the
+    second lost the night's cards for good: only the bot's return to the old chat sent them
+    again, and that never comes."""
+    h: TelegramHarness = await make_telegram()
+    h.emu.set_bot_status(STAFF_CHAT, "kicked", by=IVAN)
+    await run(h)
+    h.emu.add_private_chat(RESIDENT, "Анна")
+    h.emu.user_sends(RESIDENT, "Течёт кран на кухне, вода на полу")
+    await run(h)
+    [case] = await cases_of(h)
+    assert not [t for t in h.texts_to(STAFF_CHAT) if case.number in t]
+    await h.stop()
+    h.emu.add_supergroup(NEW_STAFF_CHAT, "Диспетчерская (новая)")
+    for name, uid in STAFF_IDS.items():
+        h.emu.add_member(NEW_STAFF_CHAT, uid, name.capitalize(), username=name)
+    again = TelegramHarness(h.app, h.emu, telegram_config(h.emu, staff_chat_id=NEW_STAFF_CHAT))
+    try:
+        await again.start()
+        await again.deliver()
+        assert [t for t in again.texts_to(NEW_STAFF_CHAT) if case.number in t]
+    finally:
+        await again.stop()
