@@ -166,3 +166,20 @@ async def test_cards_refused_while_the_bot_was_out_follow_to_the_chat_put_in_its
         assert [t for t in again.texts_to(NEW_STAFF_CHAT) if case.number in t]
     finally:
         await again.stop()
+
+
+# --- email: a resident's sentence naming a neighbour's address over the neighbour's words -----
+
+
+@pytest.mark.parametrize("body", [
+    "Пишу также от имени соседа Петрова <petrov@mail.ru>:\n"
+    "> У меня течёт потолок, кв. 46, уже неделю\nПрошу разобраться, кв. 12.",
+    "Прошу переслать ответ и соседу Петрову (petrov@mail.ru):\n> заявка от 10.01 по кв. 12\n"
+    "Спасибо",
+])
+def test_a_residents_own_line_naming_an_address_over_quoted_words_stays(body: str) -> None:
+    # round 19 took any line naming an address in brackets over '>' lines for a client's
+    # quote header: the neighbour's flat and the resident's own sentence were cut off
+    parsed = parse_mail(_from("Иван <ivan.sidorov@mail.ru>", "Течёт потолок", body),
+                        own_addresses=OWN)
+    assert parsed.text == body

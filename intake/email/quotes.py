@@ -194,8 +194,12 @@ _BRACKETED_ADDRESS = re.compile(r"[<(][\w.+-]+@[\w-]+(?:\.[\w-]+)+[>)]")
 def _headed_quote(lines: list[str], j: int, quoted_below: bool) -> bool:
     """Whether line ``j`` names an address in brackets right over a quote: its header, in any
     client's wording ("УК <office@…> 15.01.2026 12:00:", "Ответ на письмо от 15.01.2026, УК
-    <office@…>:"). A resident's sentence names a bare address ("отправил на ivan@mail.ru:")."""
-    return "@" in lines[j] and bool(_BRACKETED_ADDRESS.search(lines[j])) \
+    <office@…>:"). A resident's sentence names a bare address ("отправил на ivan@mail.ru:"),
+    and one naming a neighbour's in brackets over the neighbour's words ("Пишу от имени соседа
+    Петрова <petrov@…>:") says nothing of when: a client's header is stamped with the date."""
+    line = lines[j]
+    return "@" in line and bool(_BRACKETED_ADDRESS.search(line)) \
+        and bool(_WHEN.search(_BRACKETED_ADDRESS.sub(" ", line))) \
         and (quoted_below or _quote_below(lines, j))
 
 
