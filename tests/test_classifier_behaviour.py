@@ -3888,3 +3888,28 @@ def test_a_child_in_a_lift_between_two_floors_told_in_a_chat_is_an_emergency(
 def test_a_rescue_over_and_a_claim_afterwards_raise_no_alarm(clf: Classifier,
                                                               text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "When I hold the kitchen tap and touch the radiator I get a tingling in my hand.",
+    "в электрощите на площадке что-то трещит, в щель видны вспышки",
+    "The crack above our window has doubled in length overnight and the window won't shut "
+    "any more.",
+    "Потолок в коридоре провис посередине и с него сыплется штукатурка, сверху льёт дождь.",
+    "The socket behind the washing machine smells like a hairdryer left on too long.",
+])
+def test_danger_told_by_what_people_see_and_feel_is_an_emergency(clf: Classifier,
+                                                                  text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Чуть не убился сегодня на лестнице: ступени после мытья мокрые, таблички нет.",
+    "On Monday there was a burning smell on our landing; it went away after an hour. "
+    "Nothing now, just wondering if you found the cause.",
+    "ЗАЛИВАЕТ!!! Ой, нет, разобралась: это конденсат с трубы капает. Но посмотрите всё равно.",
+    "Кто отвечает за чистку снега с крыши гаражей у нашего дома?",
+])
+def test_a_slip_a_smell_gone_a_flood_taken_back_and_a_question_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
