@@ -26,6 +26,7 @@ from tests.test_bot_fuzz import (
     press,
     raw_message,
     refused,
+    register,
     resolve,
     run,
 )
@@ -300,10 +301,7 @@ async def test_a_reply_to_a_house_chat_post_tells_staff_what_it_answers(
     """A resident answers, in the bot's chat, a neighbour's post in the house chat ("reply in
     another chat", quoting it): staff got "Опять то же самое" and nothing of what it was."""
     h = telegram
-    h.emu.add_private_chat(RESIDENT, "Анна")
-    h.emu.user_sends(RESIDENT, "/start lenina-5")
-    h.emu.user_sends(RESIDENT, "7")
-    h.emu.user_sends(RESIDENT, "Пропустить")
+    register(h.emu, RESIDENT)
     await run(h)
     raw_message(h.emu, RESIDENT, {
         "text": "Опять то же самое, второй день подряд",

@@ -16,7 +16,7 @@ import pytest
 
 from intake.email import parse_mail
 from tests.peers.telegram import STAFF_CHAT, STAFF_IDS, TelegramHarness, telegram_config
-from tests.test_bot_fuzz import HOUSE_CHAT, IVAN, cases_of, raw_message, resolve, run
+from tests.test_bot_fuzz import HOUSE_CHAT, IVAN, cases_of, raw_message, register, resolve, run
 from tests.test_email_fuzz7 import OFFICE, OWN
 
 RESIDENT = 5001
@@ -57,10 +57,7 @@ _WORDS = "Опять то же самое, второй день подряд"
 
 
 async def _reply_in_another_chat(h: TelegramHarness) -> Json:
-    h.emu.add_private_chat(RESIDENT, "Анна")
-    h.emu.user_sends(RESIDENT, "/start lenina-5")
-    h.emu.user_sends(RESIDENT, "7")
-    h.emu.user_sends(RESIDENT, "Пропустить")
+    register(h.emu, RESIDENT)
     await run(h)
     sent = raw_message(h.emu, RESIDENT, {"text": _WORDS, **_EXTERNAL})
     await run(h)
