@@ -1241,11 +1241,11 @@ def _parse(
         # пришёл"): those words are the letter (a new letter's subject is shown with it
         # anyway), not the phone's "Отправлено с iPhone" left above the quote
         text = subject_words(subject) or text
-    elif not replying and not mime.captions and subject_words(subject) \
+    elif not replying and not mime.captions and (matter := subject_words(subject)) \
             and (signed := signature_only(text or full_text)) is not None:
         # the matter typed into the subject ("Не работает лифт, 2 подъезд"), the body only
         # signed: the case reads the subject's words, with the flat signed below them
-        text = f"{subject_words(subject)}\n\n{signed}".strip()
+        text = f"{matter}\n\n{signed}".strip()
         notes = [n for n in notes if n != _NO_NEW_TEXT]
         notes.append("text read from the subject: the body is only a signature")
     text, full_text = _nfc(text), _nfc(full_text)
