@@ -496,10 +496,16 @@ _KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64",
 _UNENCODED_CTE = frozenset({"7bit", "8bit", "binary"})
 
 
+# An RFC 822 comment, which RFC 2045 allows around the mechanism ("quoted-printable (qp)")
+_CTE_COMMENT = re.compile(r"\([^()]*\)")
+
+
 def _transfer_encoding(part: Message) -> str:
-    """The part's Content-Transfer-Encoding as meant ("base64" quoted or with a trailing space
-    from a sloppy client included)."""
-    return str(part.get("content-transfer-encoding", "")).strip().strip("\"'").strip().lower()
+    """The part's Content-Transfer-Encoding as meant: "base64" quoted, with a trailing space
+    or a comment, or ended with a ";" as PHP scripts write it ("base64;", as if parameters
+    followed) included."""
+    value = _CTE_COMMENT.sub(" ", str(part.get("content-transfer-encoding", "")))
+    return value.partition(";")[0].strip().strip("\"'").strip().lower()
 
 
 def _b64_line(line: bytes) -> bytes | None:
@@ -579,6 +585,18 @@ def _payload_bytes(part: Message) -> bytes:
                 if cte == "quoted-printable":
                     return quopri.decodestring(_QP_SOFT_WS.sub(b"=", as_bytes))
                 return _b64_decode(as_bytes)
+            except (binascii.Error, ValueError):
+                pass
+    if cte in ("quoted-printable", "base64") \
+            and str(part.get("content-transfer-encoding", "")).lower() != cte:
+        # the standard library decodes only a label written exactly: a photo under "base64 "
+        # or "base64;" was kept as its code, a file that opens nowhere
+        encoded = part.get_payload()
+        if isinstance(encoded, str):
+            as_bytes = encoded.encode("ascii", "replace")
+            try:
+                return quopri.decodestring(as_bytes) if cte == "quoted-printable" \
+                    else binascii.a2b_base64(as_bytes)
             except (binascii.Error, ValueError):
                 pass
     try:

@@ -1,0 +1,88 @@
+"""Twentieth round: a Content-Transfer-Encoding written "base64;" or "quoted-printable;" (PHP
+scripts' headers, as if parameters followed), with a comment ("quoted-printable (qp)") or a
+trailing blank is read as meant, for the letter's text and for its files alike (a photo under
+"base64 " was kept as its code); what signing programs and receipts send: a read receipt a
+gateway re-wrapped as multipart/mixed or sent as its report part alone is automatic and
+opens no case, GnuPG's "NotDashEscaped:" armour header is no word of the letter (and its
+"- " list items stay), Enigmail's protected headers part is no file of a signed "Спасибо";
+Zimbra's Russian quote header ("Отправленные:") goes with the quote. Pinned as they are
+(they already worked, and nothing here may change them): S/MIME and PGP/MIME signed letters,
+inline PGP, a quoted-printable soft break inside a letter, UTF-16 and UTF-8 byte-order marks
+under any label, a body uuencoded whole, Russian bounces from Yandex, Mail.ru, Exim and
+Rambler, Thunderbird's read receipt, quote headers of K-9 Mail, FairEmail, Yahoo, Spark and
+Airmail, and The Bat!'s bottom-posted reply."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from intake.email import parse_mail
+from tests.test_email_fuzz7 import OFFICE, OWN, ew
+
+_WORDS = "Здравствуйте! В квартире 12 течёт кран на кухне, прошу прислать сантехника."
+_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+
+
+def _mail(subject: str, body: str, *, ctype: str = "text/plain; charset=utf-8",
+          sender: str = "Иван Петров <ivan.petrov@mail.ru>", extra: str = "") -> bytes:
+    """One mail, its body given as it goes on the wire (transfer encoding and all)."""
+    name, _, addr = sender.partition(" <")
+    head = (f"From: {ew(name)} <{addr}\r\nTo: {OFFICE}\r\nSubject: {ew(subject)}\r\n"
+            "Date: Thu, 15 Jan 2026 12:00:00 +0300\r\n"
+            f"Message-ID: <{hashlib.sha1(body.encode()).hexdigest()}@mail.example>\r\n{extra}"
+            f"MIME-Version: 1.0\r\nContent-Type: {ctype}\r\n")
+    return (head + body).replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+def _qp(text: str) -> str:
+    """``text`` in quoted-printable, every byte above ASCII as =XX, on one line."""
+    return "".join(chr(b) if 32 <= b < 127 and b != 61 else f"={b:02X}" for b in text.encode())
+
+
+def _b64(data: bytes) -> str:
+    return base64.encodebytes(data).decode()
+
+
+# --- 1. a transfer encoding written as PHP scripts and gateways write it -----------------------
+
+
+@pytest.mark.parametrize("label", ["quoted-printable;", "quoted-printable (qp)",
+                                   "Quoted-Printable "])
+def test_quoted_printable_under_a_sloppy_label_is_read(label: str) -> None:
+    """A site's PHP script copies "Content-Transfer-Encoding: quoted-printable;" with the
+    semicolon of the header above it; RFC 2045 allows a comment after the mechanism. The
+    resident's words came to staff as "=D0=97=D0=B4=D1=80…"."""
+    mail = _mail("Течёт кран", f"Content-Transfer-Encoding: {label}\n\n{_qp(_WORDS)}\n")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.text == _WORDS
+    assert parsed.language == "ru"
+
+
+@pytest.mark.parametrize("label", ["base64 ", "base64;", "Base64 (encoded)"])
+def test_a_photo_under_a_sloppy_base64_label_is_the_photo(label: str) -> None:
+    """The standard library decodes a file only under a label written exactly: a photo sent
+    with "base64;" or "base64 " was kept as its base64 code (a third bigger, opening nowhere),
+    while the letter's text beside it was read."""
+    body = ('\n--b\nContent-Type: text/plain; charset=utf-8\n\nФото протечки в ванной.\n'
+            '--b\nContent-Type: image/jpeg; name="IMG_2034.jpg"\n'
+            'Content-Disposition: attachment; filename="IMG_2034.jpg"\n'
+            f"Content-Transfer-Encoding: {label}\n\n{_b64(_PHOTO)}--b--\n")
+    parsed = parse_mail(_mail("Протечка", body, ctype="multipart/mixed; boundary=b"),
+                        own_addresses=OWN)
+    [photo] = parsed.attachments
+    assert (photo.filename, photo.size) == ("IMG_2034.jpg", len(_PHOTO))
+    assert photo.digest == hashlib.sha256(_PHOTO).hexdigest()
+    assert parsed.text == "Фото протечки в ванной."
+
+
+def test_a_photo_under_an_exact_label_is_unchanged() -> None:
+    """Guard: the label as RFC 2045 writes it (any case) is still the standard library's."""
+    body = ('\n--b\nContent-Type: text/plain; charset=utf-8\n\nФото.\n'
+            '--b\nContent-Type: image/jpeg; name="a.jpg"\nContent-Transfer-Encoding: BASE64\n\n'
+            f"{_b64(_PHOTO)}--b--\n")
+    parsed = parse_mail(_mail("Протечка", body, ctype="multipart/mixed; boundary=b"),
+                        own_addresses=OWN)
+    assert [a.size for a in parsed.attachments] == [len(_PHOTO)]
