@@ -86,3 +86,81 @@ def test_a_photo_under_an_exact_label_is_unchanged() -> None:
     parsed = parse_mail(_mail("Протечка", body, ctype="multipart/mixed; boundary=b"),
                         own_addresses=OWN)
     assert [a.size for a in parsed.attachments] == [len(_PHOTO)]
+
+
+# --- 2. signed letters -------------------------------------------------------------------------
+
+_THANKS = "Спасибо, всё починили."
+_PGP_SIGNATURE = ('Content-Type: application/pgp-signature; name="OpenPGP_signature.asc"\n'
+                  "Content-Description: OpenPGP digital signature\n"
+                  'Content-Disposition: attachment; filename="OpenPGP_signature.asc"\n\n'
+                  "-----BEGIN PGP SIGNATURE-----\n\nwnsEABYIACMWIQTd8p8=\n=Lw0x\n"
+                  "-----END PGP SIGNATURE-----\n")
+
+
+def _pgp_mime(inner: str) -> bytes:
+    """A PGP/MIME signed letter (RFC 3156) as Thunderbird and Enigmail send it."""
+    body = ("\nThis is an OpenPGP/MIME signed message (RFC 4880 and 3156)\n"
+            f"--sig\n{inner}\n--sig\n{_PGP_SIGNATURE}\n--sig--\n")
+    return _mail("Re: [A-1001] Течёт кран", body, ctype='multipart/signed; micalg=pgp-sha256; '
+                 'protocol="application/pgp-signature"; boundary="sig"')
+
+
+def test_enigmails_protected_headers_are_no_file_of_a_signed_thanks() -> None:
+    """Enigmail repeats a signed letter's From, To and Subject in a text/rfc822-headers part
+    under the signature ("protected headers"), for mail programs to check. Listed, a signed
+    "Спасибо" came with a file, which reopens a resolved case."""
+    inner = ('Content-Type: multipart/mixed; boundary="inner";\n protected-headers="v1"\n'
+             "From: Ivan <ivan.petrov@mail.ru>\nTo: office@uk-zarechye.ru\n"
+             "Subject: Re: [A-1001] Течёт кран\n\n"
+             '--inner\nContent-Type: text/rfc822-headers; protected-headers="v1"\n'
+             "Content-Disposition: inline\n\n"
+             "From: Ivan <ivan.petrov@mail.ru>\nTo: office@uk-zarechye.ru\n"
+             f"Subject: Re: [A-1001] {ew('Течёт кран')}\n\n"
+             "--inner\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+             f"{_THANKS}\n\n--inner--\n")
+    parsed = parse_mail(_pgp_mime(inner), own_addresses=OWN)
+    assert parsed.attachments == ()
+    assert parsed.text == _THANKS
+
+
+def test_a_bounce_returning_headers_still_lists_them() -> None:
+    """Guard: a bounce's text/rfc822-headers (RFC 3464) is the returned letter's, kept."""
+    body = ('\n--r\nContent-Type: text/plain; charset=utf-8\n\nDelivery failed.\n'
+            "--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.mail.ru\n\n"
+            "Final-Recipient: rfc822; ivan.petrov@mail.ru\nAction: failed\nStatus: 5.1.1\n\n"
+            '--r\nContent-Type: text/rfc822-headers\n\nFrom: office@uk-zarechye.ru\n'
+            "Message-ID: <a-1001.0123456789abcdef0123456789abcdef@uk-zarechye.ru>\n"
+            "Subject: [A-1001] Test\n\n--r--\n")
+    parsed = parse_mail(_mail("Undelivered Mail Returned to Sender", body,
+                              ctype="multipart/report; report-type=delivery-status; boundary=r",
+                              sender="Mail Delivery System <MAILER-DAEMON@mx.mail.ru>"),
+                        own_addresses=OWN)
+    assert "text/rfc822-headers" in [a.content_type for a in parsed.attachments]
+    assert parsed.bounced_recipient == "ivan.petrov@mail.ru"
+
+
+@pytest.mark.parametrize("protocol", ["application/pkcs7-signature",
+                                      "application/x-pkcs7-signature"])
+def test_an_smime_signed_thanks_has_no_file(protocol: str) -> None:
+    """Pinned: Outlook's (x-pkcs7, older) and Thunderbird's S/MIME signature is no file."""
+    body = ("\nThis is an S/MIME signed message\n\n------=_SIG\n"
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+            f"{_THANKS}\n"
+            f'\n------=_SIG\nContent-Type: {protocol}; name="smime.p7s"\n'
+            "Content-Transfer-Encoding: base64\n"
+            'Content-Disposition: attachment; filename="smime.p7s"\n\n'
+            "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAKCAMIIF\n"
+            "\n------=_SIG--\n")
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", body, ctype=(
+        f'multipart/signed; protocol="{protocol}"; micalg=sha-256; boundary="----=_SIG"')),
+        own_addresses=OWN)
+    assert (parsed.text, parsed.attachments) == (_THANKS, ())
+
+
+def test_a_pgp_mime_signed_letter_in_quoted_printable_is_read() -> None:
+    """Pinned: PGP/MIME's signed part is the letter, its signature no file."""
+    inner = ("Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: "
+             f"quoted-printable\n\n{_qp(_WORDS)}\n")
+    parsed = parse_mail(_pgp_mime(inner), own_addresses=OWN)
+    assert (parsed.text, parsed.attachments) == (_WORDS, ())

@@ -845,6 +845,12 @@ class _Walker:
             # signed "Спасибо" reopened a resolved case as a letter with a file)
             self.result.note(f"OpenPGP public key part {ref} not listed as a file")
             return
+        if ctype == "text/rfc822-headers" and role != "returned" and "protected-headers" in params:
+            # Enigmail's protected headers: the signed letter's own From, To and Subject again,
+            # inside what the signature covers, for mail programs to check against the mail's
+            # (listed, a signed "Спасибо" came with a file and reopened a resolved case)
+            self.result.note(f"protected headers part {ref} not listed as a file")
+            return
         if ctype == "application/pgp-encrypted" and role == "attachment" \
                 and _payload_bytes(part).lstrip()[:8].lower() == b"version:":
             # PGP/MIME's "Version: 1" label before the cipher (RFC 3156): listed, staff got an
