@@ -164,3 +164,34 @@ def test_a_pgp_mime_signed_letter_in_quoted_printable_is_read() -> None:
              f"quoted-printable\n\n{_qp(_WORDS)}\n")
     parsed = parse_mail(_pgp_mime(inner), own_addresses=OWN)
     assert (parsed.text, parsed.attachments) == (_WORDS, ())
+
+
+def _plain(subject: str, text: str) -> bytes:
+    return _mail(subject, f"Content-Transfer-Encoding: base64\n\n{_b64(text.encode())}")
+
+
+_SIGNATURE_BLOCK = ("-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v1\n\n"
+                    "iQEzBAEBCAAdFiEEu0Bq\n=XyZ1\n-----END PGP SIGNATURE-----\n")
+
+
+def test_gnupgs_not_dash_escaped_header_is_no_word_of_the_letter() -> None:
+    """GnuPG's --not-dash-escaped writes "NotDashEscaped: You need GnuPG to verify this
+    message" under the armour's first line: it came to staff as the letter's first line (and
+    made an English letter of a Russian one), and the "- " of the resident's list, which that
+    option leaves as written, was taken for escaping and dropped."""
+    text = ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n"
+            "NotDashEscaped: You need GnuPG to verify this message\n\n"
+            "В кв. 12 течёт кран.\nГде течёт:\n- - на кухне\n- - в ванной\n" + _SIGNATURE_BLOCK)
+    parsed = parse_mail(_plain("Течёт кран", text), own_addresses=OWN)
+    assert parsed.text == "В кв. 12 течёт кран.\nГде течёт:\n- - на кухне\n- - в ванной"
+    assert parsed.language == "ru"
+
+
+def test_inline_pgp_armour_is_no_part_of_the_text() -> None:
+    """Pinned: the armour's "Hash:" line and signature go, the dash escaping of the signed
+    text is undone (the "- -- " is the resident's own signature line)."""
+    text = ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n" + _WORDS + "\nГде течёт:\n"
+            "- - на кухне\n\n- -- \nИван Петров, кв. 12\n" + _SIGNATURE_BLOCK)
+    parsed = parse_mail(_plain("Течёт кран", text), own_addresses=OWN)
+    assert parsed.text.startswith(_WORDS + "\nГде течёт:\n- на кухне")
+    assert "PGP" not in parsed.text and "Hash" not in parsed.text

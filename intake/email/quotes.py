@@ -506,15 +506,19 @@ def drop_forward_header(text: str, author: str) -> str | None:
 _PGP_SIGNED = "-----BEGIN PGP SIGNED MESSAGE-----"
 _PGP_SIGNATURE = "-----BEGIN PGP SIGNATURE-----"
 _PGP_END = "-----END PGP SIGNATURE-----"
-_ARMOR_HEADER = re.compile(r"^(?:hash|charset|comment|version)\s*:", re.IGNORECASE)
+# RFC 4880's armour headers, and GnuPG's "NotDashEscaped: You need GnuPG to verify this
+# message" over a text it signed with --not-dash-escaped
+_ARMOR_HEADER = re.compile(r"^(?:hash|charset|comment|version|messageid|notdashescaped)\s*:",
+                           re.IGNORECASE)
 
 
 def _armor_kept(lines: list[str]) -> list[str | None]:
     """``lines`` with inline PGP armour dropped (None): the "BEGIN PGP SIGNED MESSAGE" line
     with its "Hash:" headers and the signature block. The signed text loses its dash escaping
-    (RFC 4880: "- -- " is the writer's "-- " signature separator)."""
+    (RFC 4880: "- -- " is the writer's "-- " signature separator), unless GnuPG says it
+    wrote none ("NotDashEscaped:")."""
     out: list[str | None] = list(lines)
-    signed = False
+    dash_escaped = False  # inside a signed text whose "- " lines are escaped
     ends_left = True  # once no END line follows a BEGIN, none follows a later one either
     n = 0
     while n < len(lines):
@@ -522,22 +526,24 @@ def _armor_kept(lines: list[str]) -> list[str | None]:
         if stripped == _PGP_SIGNED:
             out[n] = None
             n += 1
+            # its "- " lines are escaped, unless GnuPG signed them as written
+            dash_escaped = True
             while n < len(lines) and _ARMOR_HEADER.match(lines[n]):
+                dash_escaped = dash_escaped and not lines[n].lower().startswith("notdashescaped")
                 out[n] = None
                 n += 1
             if n < len(lines) and not lines[n].strip():
                 out[n] = None
                 n += 1
-            signed = True
             continue
         if stripped == _PGP_SIGNATURE and ends_left:
             end = next((k for k in range(n + 1, len(lines)) if lines[k].strip() == _PGP_END), None)
             if end is not None:
                 out[n:end + 1] = [None] * (end + 1 - n)
-                n, signed = end + 1, False
+                n, dash_escaped = end + 1, False
                 continue
             ends_left = False
-        if signed and lines[n].startswith("- "):
+        if dash_escaped and lines[n].startswith("- "):
             out[n] = lines[n][2:]
         n += 1
     return out
