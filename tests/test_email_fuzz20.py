@@ -195,3 +195,59 @@ def test_inline_pgp_armour_is_no_part_of_the_text() -> None:
     parsed = parse_mail(_plain("Течёт кран", text), own_addresses=OWN)
     assert parsed.text.startswith(_WORDS + "\nГде течёт:\n- на кухне")
     assert "PGP" not in parsed.text and "Hash" not in parsed.text
+
+
+# --- 3. quote headers ---------------------------------------------------------------------------
+
+_REPLY = "Спасибо, мастер пришёл, но кран опять течёт."
+_ACK = ("Здравствуйте, Иван Петров!\nВаше обращение зарегистрировано под номером A-1001.\n"
+        "Чтобы дополнить обращение, просто ответьте на это сообщение.")
+_QUOTED_ACK = "\n".join("> " + line for line in _ACK.split("\n"))
+
+
+def test_zimbras_russian_quote_header_goes_with_the_quote() -> None:
+    """Zimbra's web client in Russian heads the quote of an HTML reply with "От: / Кому: /
+    Отправленные: / Тема:" under a rule (its "Sent" is the folder's name): the header and our
+    whole acknowledgement came to staff as the resident's words."""
+    html = (f"<html><body><div>{_REPLY}</div><div><br></div><hr id=\"zwchr\">"
+            f"<div><b>От: </b>\"УК\" &lt;{OFFICE}&gt;<br>"
+            "<b>Кому: </b>\"Иван Петров\" &lt;ivan.petrov@mail.ru&gt;<br>"
+            "<b>Отправленные: </b>Четверг, 15 Январь 2026 г 12:00:00<br>"
+            "<b>Тема: </b>[A-1001] Течёт кран<br></div><div><br></div>"
+            f"<div>{_ACK.replace(chr(10), '<br>')}</div></body></html>")
+    mail = _mail("Re: [A-1001] Течёт кран",
+                 f"Content-Transfer-Encoding: base64\n\n{_b64(html.encode())}",
+                 ctype="text/html; charset=utf-8")
+    assert parse_mail(mail, own_addresses=OWN).text == _REPLY
+
+
+_QUOTE_HEADERS = {
+    "zimbra, plain text": (
+        f"\n\n----- Исходное сообщение -----\nОт: \"УК\" <{OFFICE}>\n"
+        "Кому: \"Иван Петров\" <ivan.petrov@mail.ru>\n"
+        "Отправленные: Четверг, 15 Январь 2026 г 12:00:00\nТема: [A-1001] Течёт кран\n\n" + _ACK),
+    "k-9 mail": f"\n\n15 января 2026 г. 12:00:00 GMT+03:00, УК <{OFFICE}> пишет:\n{_QUOTED_ACK}",
+    "fairemail": f"\n\n15 января 2026 г. 12:00:00 УК <{OFFICE}>:\n{_QUOTED_ACK}",
+    "yahoo": ("\n\n    четверг, 15 января 2026 г., 12:00:00 GMT+3, УК "
+              f"<{OFFICE}> написал(-а):  \n\n {_ACK}"),
+    "spark": f"\n\nOn 15 Jan 2026, 12:00 +0300, УК <{OFFICE}>, wrote:\n{_QUOTED_ACK}",
+    "airmail": f"\n\nOn 15 January 2026 at 12:00:00, УК ({OFFICE}) wrote:\n{_QUOTED_ACK}",
+    "thunderbird, no address": f"\n\n15.01.2026 12:00, УК «Заречье» пишет:\n{_QUOTED_ACK}",
+}
+
+
+@pytest.mark.parametrize("quote", list(_QUOTE_HEADERS.values()), ids=list(_QUOTE_HEADERS))
+def test_mail_programs_quote_headers_go_with_the_quote(quote: str) -> None:
+    """Pinned: the quote headers of mail programs earlier rounds did not name."""
+    parsed = parse_mail(_plain("Re: [A-1001] Течёт кран", _REPLY + quote), own_addresses=OWN)
+    assert parsed.text == _REPLY
+
+
+def test_the_bats_bottom_posted_reply_keeps_the_answer_under_the_quote() -> None:
+    """Pinned: The Bat!'s template greets, quotes with "Вы писали …:" and puts the cursor
+    under the quote; the answer written there is the letter."""
+    text = (f"Здравствуйте, УК.\n\nВы писали 15 января 2026 г., 12:00:00:\n\n{_QUOTED_ACK}\n\n"
+            f"{_REPLY}\n\n-- \nС уважением,\n Иван                          "
+            "mailto:ivan.petrov@mail.ru\n")
+    parsed = parse_mail(_plain("Re: [A-1001] Течёт кран", text), own_addresses=OWN)
+    assert _REPLY in parsed.text and "Ваше обращение" not in parsed.text

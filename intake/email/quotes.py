@@ -66,12 +66,14 @@ _STARTER = re.compile(
 )
 _HEADER_KEY = re.compile(
     r"^\s*(?:\*\s*)?(from|to|cc|sent|date|subject|reply-to|от\s+кого|от|отправитель|кому|копия|"
-    r"отправлено|дата|тема|"
+    # Zimbra's Russian "Sent" is its folder's name, "Отправленные"
+    r"отправлено|отправленные|дата|тема|"
     r"von|an|gesendet|betreff|datum|de|envoyé|objet|à)\s*:\*?\s*",
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
-_SENT_KEY = re.compile(r"^\s*(?:\*\s*)?(sent|отправлено|gesendet|envoyé)\s*:", re.IGNORECASE)
+_SENT_KEY = re.compile(r"^\s*(?:\*\s*)?(sent|отправлено|отправленные|gesendet|envoyé)\s*:",
+                       re.IGNORECASE)
 _MARKS = str.maketrans("", "", "\u200e\u200f")
 # mail.ru names the writer "От кого:"
 _FROM_KEY = re.compile(r"^\s*(?:\*\s*)?(from|от(?:\s+кого)?|отправитель|von|de)\s*:",
