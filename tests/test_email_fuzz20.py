@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import pytest
 
+from domovoy.app import App
 from intake.email import parse_mail
-from tests.test_email_fuzz7 import OFFICE, OWN, ew
+from intake.message import Automated
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OFFICE, OWN, ew, ingest
 
 _WORDS = "Здравствуйте! В квартире 12 течёт кран на кухне, прошу прислать сантехника."
 _PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
@@ -251,3 +255,56 @@ def test_the_bats_bottom_posted_reply_keeps_the_answer_under_the_quote() -> None
             "mailto:ivan.petrov@mail.ru\n")
     parsed = parse_mail(_plain("Re: [A-1001] Течёт кран", text), own_addresses=OWN)
     assert _REPLY in parsed.text and "Ваше обращение" not in parsed.text
+
+
+# --- 4. read receipts ---------------------------------------------------------------------------
+
+_MDN = ("Content-Type: message/disposition-notification\n\n"
+        "Reporting-UA: mail.ru; Mail.Ru\nFinal-Recipient: rfc822;ivan.petrov@mail.ru\n"
+        "Original-Message-ID: <a-1001.0123456789abcdef0123456789abcdef@uk-zarechye.ru>\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\n")
+_RECEIPTS = {
+    # a gateway (an antivirus, a journaling server) re-wrapped the report as multipart/mixed
+    "re-wrapped as multipart/mixed": _mail(
+        "Уведомление о прочтении",
+        "\n--m\nContent-Type: text/plain; charset=utf-8\n\nВаше письмо \"[A-1001] Течёт кран\" "
+        f"прочитано 15.01.2026 12:30.\n--m\n{_MDN}--m--\n",
+        ctype="multipart/mixed; boundary=m"),
+    "the report part alone": _mail("Read: [A-1001] Течёт кран", _MDN.partition("\n")[2],
+                                   ctype="message/disposition-notification"),
+}
+
+
+@pytest.mark.parametrize("mail", list(_RECEIPTS.values()), ids=list(_RECEIPTS))
+async def test_a_read_receipt_out_of_its_report_opens_no_case(
+        mail: bytes, app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    """A read receipt is told by its machine part (RFC 8098), whatever wraps it: out of its
+    multipart/report it opened a case ("Ваше письмо прочитано") and was acknowledged."""
+    assert parse_mail(mail, own_addresses=OWN).automated is Automated.AUTOREPLY
+    row = await ingest(app, tmp_path, mail)
+    assert row["action"] == "ignored_autoreply" and row["case"] is None
+    await app.outbox.deliver_due()
+    assert not [i for i in recorder.sent if i.channel == "email"]
+
+
+def test_a_forwarded_read_receipt_is_still_the_residents_letter() -> None:
+    """Guard: a resident forwarding a receipt they got ("мне пришло вот это, что значит?")
+    encloses its report in the forwarded letter, which is no part of this mail's own."""
+    inner = _RECEIPTS["re-wrapped as multipart/mixed"].decode()
+    body = ("\n--f\nContent-Type: text/plain; charset=utf-8\n\n"
+            "Мне пришло вот это, что оно значит? Мастер так и не приходил, кв. 12.\n"
+            f'--f\nContent-Type: message/rfc822; name="receipt.eml"\n\n{inner}\n--f--\n')
+    parsed = parse_mail(_mail("Что это?", body, ctype="multipart/mixed; boundary=f"),
+                        own_addresses=OWN)
+    assert parsed.automated is None and "Мастер так и не приходил" in parsed.text
+
+
+def test_thunderbirds_read_receipt_is_automatic() -> None:
+    """Pinned: a receipt in its multipart/report, Thunderbird's "Return Receipt (displayed)"."""
+    body = ("\n--r\nContent-Type: text/plain; charset=UTF-8\n\n"
+            "Это уведомление о прочтении сообщения, отправленного вами.\n"
+            f"--r\n{_MDN}--r\nContent-Type: text/rfc822-headers\n\nFrom: {OFFICE}\n"
+            "Subject: [A-1001] Test\n\n--r--\n")
+    mail = _mail("Return Receipt (displayed) - [A-1001] Течёт кран", body,
+                 ctype="multipart/report; report-type=disposition-notification; boundary=r")
+    assert parse_mail(mail, own_addresses=OWN).automated is Automated.AUTOREPLY

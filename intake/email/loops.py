@@ -146,6 +146,9 @@ _RECEIPT_SUBJECT = re.compile(
     r"уведомление о прочтении|уведомление о получении|lu|gelesen|ungelesen)\s*(:|$)",
     re.IGNORECASE,
 )
+# A read receipt's machine-readable part (RFC 8098; RFC 6533's for SMTPUTF8 mail).
+_RECEIPT_TYPES = frozenset({"message/disposition-notification",
+                            "message/global-disposition-notification"})
 _RECEIPT_BODY = re.compile(
     r"(было прочитано|был[оа]? просмотрено|прочитано получателем|было удалено без прочтения|"
     r"was read|has been read|was displayed|was deleted without being read|was received by)",
@@ -443,6 +446,12 @@ def _autoreply_reason(s: LoopSignals, x_loop: str) -> str | None:
         return f"Precedence: {precedence}"
     if s.content_type == "multipart/report":
         return f"multipart/report ({s.report_type or 'unknown'})"
+    receipt = next((t for t in s.attachment_types if t in _RECEIPT_TYPES), None)
+    if receipt:
+        # a read receipt a gateway re-wrapped as multipart/mixed, or sent as its report part
+        # alone: its machine part says what it is whatever the subject (a resident forwarding
+        # one encloses it in the forwarded letter, where it is no part of this mail's)
+        return f"carries a {receipt} part"
     if (s.sender or "").endswith("amazonaws.com") and "notificationType" in s.body_text[:5000]:
         return "Amazon SES notification"
     # A ticket system marks its own answers "X-Loop: yes"; an address there is only the trace
