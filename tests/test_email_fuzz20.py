@@ -8,13 +8,15 @@ opens no case, GnuPG's "NotDashEscaped:" armour header is no word of the letter 
 Zimbra's Russian quote header ("Отправленные:") goes with the quote. Pinned as they are
 (they already worked, and nothing here may change them): S/MIME and PGP/MIME signed letters,
 inline PGP, a quoted-printable soft break inside a letter, UTF-16 and UTF-8 byte-order marks
-under any label, a body uuencoded whole, Russian bounces from Yandex, Mail.ru, Exim and
-Rambler, Thunderbird's read receipt, quote headers of K-9 Mail, FairEmail, Yahoo, Spark and
+under any label, a body uuencoded whole, Russian bounces from Yandex and a Russian Exim,
+Thunderbird's read receipt, quote headers of K-9 Mail, FairEmail, Yahoo, Spark and
 Airmail, and The Bat!'s bottom-posted reply."""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import codecs
 import hashlib
 from pathlib import Path
 
@@ -308,3 +310,65 @@ def test_thunderbirds_read_receipt_is_automatic() -> None:
     mail = _mail("Return Receipt (displayed) - [A-1001] Течёт кран", body,
                  ctype="multipart/report; report-type=disposition-notification; boundary=r")
     assert parse_mail(mail, own_addresses=OWN).automated is Automated.AUTOREPLY
+
+
+# --- 5. pinned: raw formats and Russian bounces ---------------------------------------------------
+
+
+def _soft_break_inside_a_letter() -> str:
+    """``_WORDS`` in quoted-printable with a soft line break between the two bytes of "т"."""
+    code = _qp(_WORDS)
+    at = code.index("=D1=82") + 3
+    return f"{code[:at]}=\n{code[at:]}\n"
+
+
+_BODIES = {
+    "quoted-printable soft break inside a letter": (
+        "text/plain; charset=utf-8",
+        f"Content-Transfer-Encoding: quoted-printable\n\n{_soft_break_inside_a_letter()}"),
+    "UTF-16 with its byte-order mark under a utf-8 label": (
+        "text/plain; charset=utf-8",
+        f"Content-Transfer-Encoding: base64\n\n{_b64(_WORDS.encode('utf-16'))}"),
+    "UTF-8 with a byte-order mark under a windows-1251 label": (
+        "text/plain; charset=windows-1251",
+        "Content-Transfer-Encoding: base64\n\n" + _b64(codecs.BOM_UTF8 + _WORDS.encode())),
+    "a body uuencoded whole": (
+        "text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: x-uuencode\n\nbegin 644 body.txt\n"
+        + "".join(binascii.b2a_uu(_WORDS.encode()[i:i + 45]).decode()
+                  for i in range(0, len(_WORDS.encode()), 45)) + "`\nend\n"),
+}
+
+
+@pytest.mark.parametrize("body", list(_BODIES.values()), ids=list(_BODIES))
+def test_raw_formats_read_as_the_residents_words(body: tuple[str, str]) -> None:
+    parsed = parse_mail(_mail("Течёт кран", body[1], ctype=body[0]), own_addresses=OWN)
+    assert parsed.text == _WORDS and parsed.attachments == ()
+
+
+_RETURNED = ("\n\n------ Исходное сообщение ------\n"
+             f"From: {OFFICE}\nTo: ivan.petrov@mail.ru\nSubject: [A-1001] Течёт кран\n\n"
+             "Здравствуйте, Иван Петров!\n")
+# Yandex's own report, and Exim's layout under the Russian template a host gave it
+_BOUNCES = {
+    "yandex": ('"Почтовая служба Яндекса" <mailer-daemon@yandex.ru>', "Недоставленное сообщение",
+               "Сообщение не было доставлено.\n\nПочтовый ящик получателя переполнен.\n\n"
+               "Адресат: ivan.petrov@mail.ru\n"),
+    "exim in russian": ("Mail Delivery System <Mailer-Daemon@beget.com>",
+                        "Mail delivery failed: returning message to sender",
+                        "Это сообщение было создано автоматически программой доставки почты.\n\n"
+                        "Не удалось доставить сообщение одному или нескольким получателям:\n\n"
+                        "  ivan.petrov@mail.ru\n    host mxs.mail.ru [94.100.180.31]\n"
+                        "    SMTP error from remote mail server after RCPT TO:"
+                        "<ivan.petrov@mail.ru>:\n    550 5.1.1 No such user\n"),
+}
+
+
+@pytest.mark.parametrize("bounce", list(_BOUNCES.values()), ids=list(_BOUNCES))
+def test_a_russian_bounce_names_the_failed_address(bounce: tuple[str, str, str]) -> None:
+    sender, subject, text = bounce
+    encoded = _b64((text + _RETURNED).encode())
+    mail = _mail(subject, f"Content-Transfer-Encoding: base64\n\n{encoded}", sender=sender)
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is Automated.BOUNCE
+    assert parsed.bounced_recipient == "ivan.petrov@mail.ru"
