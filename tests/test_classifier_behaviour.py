@@ -3913,3 +3913,47 @@ def test_danger_told_by_what_people_see_and_feel_is_an_emergency(clf: Classifier
 def test_a_slip_a_smell_gone_a_flood_taken_back_and_a_question_raise_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "а во сколько собрание жильцов в четверг",
+    "what day do they take away old furniture from the yard",
+    "почему за воду в этом месяце насчитали втрое больше",
+    "why is my heating bill double what it was last year",
+])
+def test_a_question_dictated_without_a_question_mark_is_an_inquiry(clf: Classifier,
+                                                                   text: str) -> None:
+    assert clf.classify(text).kind == "inquiry"
+
+
+@pytest.mark.parametrize("text", [
+    "Где-то в подвале течёт вода, прошу прислать сантехника",
+    "Сколько можно ждать сантехника, третий день без воды",
+])
+def test_a_question_word_that_tells_or_protests_is_no_inquiry(clf: Classifier,
+                                                              text: str) -> None:
+    assert clf.classify(text).kind != "inquiry"
+
+
+@pytest.mark.parametrize("text", [
+    "if there's ever a gas smell in the stairwell who do we ring after hours",
+    "ночью пахло газом, приезжала аварийная, нашли утечку у соседей, всё исправили, просто "
+    "сообщаю",
+    "на кухне пахло горелым от розетки, я её обесточила, сейчас ничего не искрит, посмотрите",
+    "у меня просто пожар, срочно нужна выписка для банка до вечера",
+    "Газом совсем не пахнет, но колонка горит жёлтым пламенем, пришлите мастера.",
+    "На окнах конденсат, течёт ручьём на подоконник, проверьте вентиляцию.",
+    "They've heaped the snow against the basement windows; when it thaws it'll flood the "
+    "basement again.",
+    "Соседний дом, он не ваш: с его крыши свисает наледь прямо над тротуаром. Куда звонить?",
+    "Во дворе до ночи запускали фейерверки, дым стоял на всю улицу.",
+])
+def test_feared_past_figurative_and_elsewhere_dangers_raise_no_alarm(clf: Classifier,
+                                                                     text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_firecracker_set_off_in_the_stairwell_that_burns_is_an_emergency(
+        clf: Classifier) -> None:
+    c = clf.classify("В подъезде подожгли петарду, тлеет коврик, вся лестница в дыму!")
+    assert c.urgency == "emergency"
