@@ -3957,3 +3957,20 @@ def test_a_firecracker_set_off_in_the_stairwell_that_burns_is_an_emergency(
         clf: Classifier) -> None:
     c = clf.classify("В подъезде подожгли петарду, тлеет коврик, вся лестница в дыму!")
     assert c.urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Сосед с третьего этажа выкинул ёлку прямо на крыльцо, не пройти.",
+    "our neighbours keep their sledges and skis on the landing and you can't get past",
+])
+def test_a_neighbours_act_or_things_left_in_the_common_parts_are_a_complaint(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+def test_a_sewage_smell_from_the_bath_is_no_emergency_but_sewage_on_the_floor_is(
+        clf: Classifier) -> None:
+    assert clf.classify("Второй день воняет канализацией из ванной, посмотрите стояк, "
+                        "кв 14").urgency != "emergency"
+    assert clf.classify("Из унитаза лезет канализация, уже на полу в коридоре!").urgency \
+        == "emergency"
