@@ -154,9 +154,11 @@ class _Word:
     a message's distinct words are a cheap set.
     """
 
-    terms: frozenset[int]
+    # Sorted tuples, not frozensets: a one-element frozenset takes 216 bytes, the tuple 48, and
+    # every word form met is kept (some 10,000 shapes are made at load).
+    terms: tuple[int, ...]
     # Ids of the regex fragments (see _fragments) inside the word.
-    fragments: frozenset[int]
+    fragments: tuple[int, ...]
     # Parts satisfied wherever the word stands: one-word patterns that negation cannot cancel.
     parts: tuple[int, ...]
     # Its slots grouped by a term each of them needs besides the anchor, the most specific
@@ -246,9 +248,9 @@ class Classifier:
                 self._fragments_from.setdefault(fragment[:3], []).append((fragment, fid))
         # Residents reuse a small vocabulary, so after warm-up a word costs one dictionary hit.
         self._words: dict[str, _Word] = {}
-        self._shapes: dict[tuple[frozenset[int], frozenset[int], bool, bool], _Word] = {}
+        self._shapes: dict[tuple[tuple[int, ...], tuple[int, ...], bool, bool], _Word] = {}
         for tid in range(len(self._terms)):
-            self._shape(frozenset([tid]), frozenset(), False, False)
+            self._shape((tid,), (), False, False)
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path], backend: Backend = "snowball",
@@ -376,14 +378,14 @@ class Classifier:
                 if raw.startswith(fragment, k):
                     fragments.add(fid)
         word = self._shape(
-            frozenset(terms), frozenset(fragments), surface in self._negations,
+            tuple(sorted(terms)), tuple(sorted(fragments)), surface in self._negations,
             surface in _NEGATION_ELSEWHERE,
         )
         if len(self._words) < _CACHE_LIMIT:
             self._words[raw] = word
         return word
 
-    def _shape(self, terms: frozenset[int], fragments: frozenset[int], negation: bool,
+    def _shape(self, terms: tuple[int, ...], fragments: tuple[int, ...], negation: bool,
                modal: bool) -> _Word:
         """The one shared :class:`_Word` for these terms, fragments and flags.
 
@@ -395,7 +397,7 @@ class Classifier:
         if word is None:
             parts = {p for t in terms for p in self._parts_at.get(t, ())}
             groups: dict[int, list[_Slot]] = {}
-            for slot in (s for t in sorted(terms) for s in self._slots_at.get(t, ())):
+            for slot in (s for t in terms for s in self._slots_at.get(t, ())):
                 groups.setdefault(slot.group, []).append(slot)
             word = _Word(terms, fragments, tuple(sorted(parts)),
                          tuple((key, tuple(group)) for key, group in groups.items()),
