@@ -53,11 +53,17 @@ def with_reply_origin(texts: BotTexts, lang: str, message: Message, text: str) -
     """``text`` with a line saying what it answers when that is in another chat (Telegram's
     "reply in another chat": a resident answering a post of the house chat or a channel in
     their chat with the bot), with the words they quoted from it. Staff got only "Вот опять
-    то же самое" and could not tell what it was about."""
+    то же самое" and could not tell what it was about. A reply in the chat itself gets the
+    line only when it quotes a part of the message it answers."""
     external = message.external_reply
-    if external is None:
-        return text
     quote = message.quote.text if message.quote is not None else None
+    if external is None:
+        # The part of the office's message the resident quoted ("Да" quoting "Вода
+        # перекрыта?" of "Мастер придёт в 10? Вода перекрыта?"): staff got a bare "Да" and
+        # could not tell which question it answered.
+        if quote is None or message.reply_to_message is None:
+            return text
+        return f"{texts.resident(lang, 'quoted', quote=quote)}\n{text}".strip()
     line = texts.resident(lang, "external_reply", **origin_of(external.origin),
                           chat=external.chat.title if external.chat is not None else None,
                           quote=quote)

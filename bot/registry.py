@@ -79,12 +79,17 @@ async def recent_burst(session: AsyncSession, resident_id: int | None, now: date
 
     Attachments of a last message that opened no case (a photo with no words) are carried
     into the next one, so the photo is not lost when the words follow.
+
+    What is filed on a case outside any burst (an edit, a reaction, the form's case) is no
+    message of one: a typo mended in "Течёт кран" and the photo sent a moment later made the
+    photo a second case.
     """
     if resident_id is None or window <= timedelta(0):
         return Burst(None)
     last = await session.scalar(
         select(Message).where(Message.resident_id == resident_id, Message.channel == TELEGRAM,
-                              Message.direction == "in", Message.created_at >= now - window)
+                              Message.direction == "in", Message.created_at >= now - window,
+                              Message.burst_key.is_not(None) | Message.case_id.is_(None))
         .order_by(Message.id.desc()).limit(1))
     if last is None:
         return Burst(None)

@@ -37,6 +37,8 @@ from aiogram.types import (
     ChatMemberUpdated,
     KeyboardButton,
     Message,
+    MessageReactionUpdated,
+    ReactionTypeEmoji,
     ReplyKeyboardMarkup,
     Update,
     User,
@@ -45,6 +47,7 @@ from sqlalchemy import select
 
 from bot.callbacks import CommentCb, FormCb, LangCb
 from bot.deps import REPLY_MAX_WAIT_S, BotDeps
+from bot.entities import plain_text
 from bot.forwards import with_origin, with_reply_origin
 from bot.limits import CALLBACK_ANSWER_LIMIT, fit
 from bot.registry import (
@@ -167,7 +170,8 @@ def _files_of(message: Message) -> tuple[Attachment, ...]:
 
 def build_router(deps: BotDeps) -> Router:
     router = Router(name="residents")
-    for observer in (router.message, router.edited_message, router.my_chat_member):
+    for observer in (router.message, router.edited_message, router.my_chat_member,
+                     router.message_reaction):
         observer.filter(F.chat.type == ChatType.PRIVATE)
     wf, texts = deps.wf, deps.texts
 
@@ -427,7 +431,7 @@ def build_router(deps: BotDeps) -> Router:
         lang = await lang_of(message.from_user)
         # A forward (a neighbour's message) keeps the line saying whose words they are, as
         # when it is written freely: it reached the card as the resident's own words.
-        await state.update_data(text=quoted(message, lang, message.text),
+        await state.update_data(text=quoted(message, lang, plain_text(message)),
                                 external_id=external_id(message))
         await state.set_state(Form.photos)
         markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
@@ -440,7 +444,8 @@ def build_router(deps: BotDeps) -> Router:
         (it was refused as "no text", and the photo dropped)."""
         assert message.caption is not None
         await state.update_data(text=quoted(message, await lang_of(message.from_user),
-                                            message.caption), external_id=external_id(message))
+                                            plain_text(message)),
+                                external_id=external_id(message))
         await state.set_state(Form.photos)
         await form_photo(message, state)
 
@@ -645,7 +650,7 @@ def build_router(deps: BotDeps) -> Router:
         user = message.from_user
         if user is None:
             return
-        text = message.text or message.caption or ""
+        text = plain_text(message)
         if not text.strip():
             # No words to add: a live location's every move (Telegram sends one edit per
             # position, for up to eight hours) or a caption removed. Filed, each was an empty
@@ -693,6 +698,34 @@ def build_router(deps: BotDeps) -> Router:
         msg = await inbound(user, f"{original}:edit:{message.edit_date or 0}",
                             f"{texts.resident(lang, 'edited')}\n{text}", (),
                             thread_hints=(original,), notes=("edited message",), burst_key=None)
+        await ingest(msg, user.id, event_update, quiet=True)
+
+    @router.message_reaction()
+    async def reacted(event: MessageReactionUpdated, event_update: Update) -> None:
+        """A reaction put on staff's words about an open case (👍 under "can the plumber
+        come at 10?", as people answer in Telegram) is the resident's answer: it reaches staff
+        and gives a paused clock back, as a sticker sent in reply does. It used to be unseen
+        (the bot did not even ask Telegram for reactions), and the case stayed paused.
+        A reaction taken away, or put on anything else (an acknowledgement), says nothing."""
+        user = event.user
+        old = {r.model_dump_json() for r in event.old_reaction}
+        added = [r for r in event.new_reaction if r.model_dump_json() not in old]
+        if user is None or not added:
+            return
+        ref = f"{event.chat.id}:{event.message_id}"
+        ref = await deps.cards.first_part_of(event.chat.id, event.message_id) or ref
+        async with wf.sessions() as session:
+            staff_words = await session.scalar(select(LoggedMessage.id).join(
+                Case, LoggedMessage.case_id == Case.id).where(
+                LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
+                LoggedMessage.staff_id.is_not(None),
+                Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1))
+        if staff_words is None:
+            return
+        emoji = next((r.emoji for r in added if isinstance(r, ReactionTypeEmoji)), None)
+        text = texts.resident(await lang_of(user), "reaction_answer", emoji=emoji)
+        msg = await inbound(user, f"{ref}:reaction:{event.date.timestamp():.0f}", text, (),
+                            thread_hints=(ref,), burst_key=None)
         await ingest(msg, user.id, event_update, quiet=True)
 
     @router.message(StateFilter(None))
@@ -762,21 +795,25 @@ def build_router(deps: BotDeps) -> Router:
             resident = await resident_of(session, user.id)
         if resident is None or resident.building_id is None:
             return False
-        contact = message.contact
-        if contact is not None:
-            if contact.user_id != user.id:
-                return False  # someone else's card: a report, as before
-            await finish_registration(message, state, contact.phone_number)
+        if typed in skip_buttons:
+            await finish_registration(message, state, None)
             return True
-        if resident.apartment is None and flat_number(typed):
+        contact = message.contact  # someone else's card is a report, as before
+        own_phone = contact.phone_number if contact and contact.user_id == user.id else None
+        flat = resident.apartment is None and flat_number(typed) is not None
+        phone = (resident.phone is None and resident.apartment is not None
+                 and PHONE_RE.match(typed) is not None)
+        if not (own_phone or flat or phone) or await office_awaits(message, resident.id):
+            # "Which flat?", "a number to call?" asked about a case: the flat, the phone or
+            # the resident's own contact card is the answer. Taken for registration, it was
+            # answered "you are registered", and staff never heard it (the clock stayed
+            # paused).
+            return False
+        if flat:
             await got_apartment(message, state, event_update)
-            return True
-        if typed in skip_buttons or (resident.phone is None and resident.apartment is not None
-                                     and PHONE_RE.match(typed)):
-            await finish_registration(message, state,
-                                      None if typed in skip_buttons else typed)
-            return True
-        return False
+        else:
+            await finish_registration(message, state, own_phone or typed)
+        return True
 
     edit_marks = {f"{texts.resident(lang, 'edited')}\n" for lang in LANGUAGES}
 
@@ -834,6 +871,16 @@ def build_router(deps: BotDeps) -> Router:
                 LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
                 Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1)) is not None
 
+    async def office_awaits(message: Message, resident_id: int) -> bool:
+        """Whether the message answers the office: it replies to a message about an open
+        case, or a case of the resident's waits for their answer ("need info")."""
+        if await answers_a_case(message):
+            return True
+        async with wf.sessions() as session:
+            return await session.scalar(select(Case.id).where(
+                Case.resident_id == resident_id, Case.paused_at.is_not(None),
+                Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1)) is not None
+
     def words_of(message: Message, lang: str) -> str:
         """What the message says, in words staff can read (a place or a contact card too)."""
         if message.location is not None:
@@ -845,7 +892,8 @@ def build_router(deps: BotDeps) -> Router:
         if message.contact is not None:
             return texts.resident(lang, "contact", name=message.contact.first_name,
                                   phone=message.contact.phone_number)
-        return message.text or message.caption or ""
+        # a link behind words ("фото тут") keeps its address: staff got only "тут"
+        return plain_text(message)
 
     def quoted(message: Message, lang: str, text: str) -> str:
         """A forwarded message is the resident's (they chose to send it, and are answered),

@@ -30,12 +30,12 @@ from aiogram.types import (
     ChatMemberUpdated,
     InlineKeyboardMarkup,
     Message,
-    MessageEntity,
 )
 from sqlalchemy import func, select
 
 from bot.callbacks import CaseCb, ReclassCb, StaffFormCb, UnfiledCb
 from bot.deps import BotDeps
+from bot.entities import plain_text
 from bot.forwards import with_origin
 from bot.limits import CALLBACK_ANSWER_LIMIT, CALLBACK_DATA_LIMIT, fit
 from bot.registry import COMMAND_RE, case_number_in
@@ -626,8 +626,7 @@ def build_router(deps: BotDeps) -> Router:
             channel=channel, external_id=f"staff:{message.chat.id}:{message.message_id}",
             sender=SenderIdentity(channel, contact or f"staff-intake:{message.message_id}",
                                   contact or None),
-            text=with_origin(texts, lang, message, message.text or message.caption or "",
-                             dated=True),
+            text=with_origin(texts, lang, message, plain_text(message), dated=True),
             received_at=wf.clock.now(),
             building_code=data.get("building"), apartment=data.get("apartment"),
             phone=contact if PHONE_RE.match(contact) else None,
@@ -732,7 +731,7 @@ def build_router(deps: BotDeps) -> Router:
             await note_not_answer(message, number, user.id, text)
             return
         try:
-            result = await deps.cases.reply(number, user.id, relay_text(message),
+            result = await deps.cases.reply(number, user.id, plain_text(message),
                                             origin=f"{message.chat.id}:{message.message_id}")
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
@@ -810,7 +809,7 @@ def build_router(deps: BotDeps) -> Router:
         if number is None:
             return
         try:
-            await deps.cases.reply(number, user.id, relay_text(message), origin=origin,
+            await deps.cases.reply(number, user.id, plain_text(message), origin=origin,
                                    correction=True)
         except NotAllowed:
             await deps.reply(message, t("refusal"), quote=True)
@@ -849,26 +848,6 @@ def building_button(building: BuildingInfo) -> str:
     if len(by_code.encode()) <= CALLBACK_DATA_LIMIT:
         return StaffFormCb(a="b", v=building.code).pack()
     return StaffFormCb(a="B", v=str(building.id)).pack()
-
-
-def relay_text(message: Message) -> str:
-    """A staff message as the resident gets it, plain text: a link hidden behind words
-    ("оплатить здесь") keeps its address after them, or it would be lost with the formatting."""
-    text = message.text if message.text is not None else message.caption or ""
-    entities: list[MessageEntity] = list(
-        (message.entities if message.text is not None else message.caption_entities) or [])
-    links = sorted((e for e in entities if e.type == "text_link" and e.url and e.url not in text),
-                   key=lambda e: e.offset + e.length)
-    if not links:
-        return text
-    units = text.encode("utf-16-le", "surrogatepass")
-    out, pos = [], 0
-    for link in links:
-        end = max(pos, 2 * (link.offset + link.length))
-        out += [units[pos:end].decode("utf-16-le", "surrogatepass"), f" ({link.url})"]
-        pos = end
-    out.append(units[pos:].decode("utf-16-le", "surrogatepass"))
-    return "".join(out)
 
 
 def _unidentified(message: Message) -> bool:
