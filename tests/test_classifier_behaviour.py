@@ -3974,3 +3974,41 @@ def test_a_sewage_smell_from_the_bath_is_no_emergency_but_sewage_on_the_floor_is
                         "кв 14").urgency != "emergency"
     assert clf.classify("Из унитаза лезет канализация, уже на полу в коридоре!").urgency \
         == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Помню, как в 1998 году у нас горел подвал, весь подъезд был в дыму. А сейчас хочу "
+    "спросить про график уборки.",
+    "Back in 2011 I was stuck in this lift for three hours. Are the lifts being replaced "
+    "under the renovation programme?",
+    "Когда мы въехали, трубы в подвале прорвало и всё залило кипятком. Подскажите, когда "
+    "будут менять стояки?",
+    "Last winter our block had no heating for two days at minus 28. Has the boiler been "
+    "properly repaired since?",
+    "Вопрос: если на кухне запахнет газом, звонить вам или в 104?",
+    "Tip from the house chat: if the lift gets stuck, hold the call button for three "
+    "seconds. True?",
+    "На детской площадке сломаны качели, ребёнок может упасть. Почините, пожалуйста.",
+    "I was stuck in the lift for an hour yesterday. Nobody came until a neighbour called "
+    "the fire brigade. Unacceptable.",
+    "Батареи топят так, что дома 29 градусов, можно убавить?",
+    "В чате пишут, что в доме 9 через дорогу затопило подвал. У нас всё нормально?",
+])
+def test_memories_hypotheticals_and_hearsay_about_elsewhere_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Лифтёр уже выехал? В чате пишут, что во 2 подъезде застряли люди, уже сорок минут.",
+    "Вызвала газовую службу, говорят, утечка у вас в подвале на вводе, пахнет на весь "
+    "первый этаж. Привезите ключи от подвала!",
+    "В прошлом году приходил мастер, сказал, пятно старое и сухое. Но сейчас с потолка в "
+    "спальне льёт вода прямо на кровать!",
+    "Куда звонить, если пахнет газом? У меня прямо сейчас на кухне пахнет, плита выключена.",
+    "Fire in a flat on the 3rd floor, smoke in the whole stairwell, fire brigade is called.",
+    "В 2005 году у нас уже горел чердак. Сейчас снова дым из чердачного люка!",
+])
+def test_a_danger_now_beside_a_memory_hearsay_or_the_services_called_is_an_emergency(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"

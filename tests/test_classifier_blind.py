@@ -132,7 +132,11 @@ sixty-fourth (read, dev set 67) and the sixty-fifth (sealed), decided likewise; 
 (read, dev set 69) and the sixty-ninth (sealed). In the fifteenth session, from a tenth prompt
 (messages dictated into a phone or typed on the go), the seventieth (read, dev set 70) and the
 seventy-first (sealed); from an eleventh (a northern winter), the seventy-second (read, dev set
-71) and the seventy-third (sealed); which of each pair to read was decided before any was scored.
+71) and the seventy-third (sealed); from a twelfth (a house chat's lines pasted into the bot),
+the seventy-fourth (read, dev set 72) and the seventy-fifth (sealed); from a thirteenth (older
+residents' long letters), the seventy-sixth (read, dev set 73) and the seventy-seventh (sealed,
+one message's text seen in a diff after the rules were written); which of each pair to read was
+decided before any was scored.
 """
 
 from __future__ import annotations
@@ -680,9 +684,9 @@ MEASURED = {
     # the seventieth (voice-typed and hurried messages), scored once when it came (kind 0.840,
     # complaint 0.96/0.82, category 0.936, urgency 0.833, emergency 1.00/0.89, scope 0.936,
     # with the session's starting classifier), then read: these are after
-    "dev70": {"kind.macro_f1": 0.86, "complaint.recall": 0.942, "complaint.precision": 0.831,
-              "category.accuracy": 0.936, "urgency.macro_f1": 0.869, "emergency.recall": 1.0,
-              "emergency.precision": 0.969, "scope.accuracy": 0.936},
+    "dev70": {"kind.macro_f1": 0.868, "complaint.recall": 0.962, "complaint.precision": 0.833,
+              "category.accuracy": 0.941, "urgency.macro_f1": 0.872, "emergency.recall": 1.0,
+              "emergency.precision": 0.969, "scope.accuracy": 0.941},
     # the seventy-first, sealed: written beside the seventieth (kind 0.857, complaint
     # 0.95/0.86, category 0.955, urgency 0.831, emergency 0.97/0.74, scope 0.955 with the
     # session's starting classifier; one of its 30 emergencies missed)
@@ -692,15 +696,40 @@ MEASURED = {
     # the seventy-second (a northern winter), scored once when it came (kind 0.868, complaint
     # 0.84/0.94, category 0.842, urgency 0.837, emergency 0.96/0.74, scope 0.937, with the
     # session's starting classifier), then read: these are after
-    "dev71": {"kind.macro_f1": 0.868, "complaint.recall": 0.842, "complaint.precision": 0.941,
-              "category.accuracy": 0.847, "urgency.macro_f1": 0.864, "emergency.recall": 1.0,
-              "emergency.precision": 0.839, "scope.accuracy": 0.937},
+    "dev71": {"kind.macro_f1": 0.875, "complaint.recall": 0.877, "complaint.precision": 0.943,
+              "category.accuracy": 0.851, "urgency.macro_f1": 0.869, "emergency.recall": 1.0,
+              "emergency.precision": 0.867, "scope.accuracy": 0.937},
     # the seventy-third, sealed: written beside the seventy-second (kind 0.931, complaint
     # 0.98/0.89, category 0.951, urgency 0.917, emergency 0.97/0.94, scope 0.969 with the
     # session's starting classifier; one of its 33 emergencies missed)
     "blind73": {"kind.macro_f1": 0.931, "complaint.recall": 0.983, "complaint.precision": 0.891,
                 "category.accuracy": 0.951, "urgency.macro_f1": 0.92, "emergency.recall": 0.97,
                 "emergency.precision": 0.97, "scope.accuracy": 0.969},
+    # the seventy-fourth (a house chat's lines pasted into the bot), scored once when it came
+    # (kind 0.913, complaint 0.92/0.92, category 0.924, urgency 0.881, emergency 0.94/0.80,
+    # scope 0.948, with the session's starting classifier), then read: these are after
+    "dev72": {"kind.macro_f1": 0.913, "complaint.recall": 0.918, "complaint.precision": 0.918,
+            "category.accuracy": 0.929, "urgency.macro_f1": 0.923, "emergency.recall": 1.0,
+            "emergency.precision": 0.971, "scope.accuracy": 0.948},
+    # the seventy-fifth, sealed: written beside the seventy-fourth (kind 0.944, complaint
+    # 0.98/0.95, category 0.947, urgency 0.907, emergency 0.94/0.81, scope 0.938 with the
+    # session's starting classifier; two of its 31 emergencies missed, one found since)
+    "blind75": {"kind.macro_f1": 0.944, "complaint.recall": 0.982, "complaint.precision": 0.949,
+              "category.accuracy": 0.947, "urgency.macro_f1": 0.912, "emergency.recall": 0.968,
+              "emergency.precision": 0.811, "scope.accuracy": 0.938},
+    # the seventy-sixth (older residents' long letters, a story before the matter), scored
+    # once when it came (kind 0.784, complaint 1.00/0.61, category 0.895, urgency 0.868,
+    # emergency 0.96/0.71, scope 0.943, with the session's starting classifier), then read
+    "dev73": {"kind.macro_f1": 0.784, "complaint.recall": 1.0, "complaint.precision": 0.612,
+            "category.accuracy": 0.895, "urgency.macro_f1": 0.898, "emergency.recall": 1.0,
+            "emergency.precision": 0.862, "scope.accuracy": 0.943},
+    # the seventy-seventh, sealed: written beside the seventy-sixth (kind 0.832, complaint
+    # 1.00/0.67, category 0.890, urgency 0.825, emergency 1.00/0.65, scope 0.924 with the
+    # session's starting classifier; the text of one of its messages, a thank-you letter,
+    # was seen in a diff after the rules it moved with were written)
+    "blind77": {"kind.macro_f1": 0.832, "complaint.recall": 1.0, "complaint.precision": 0.667,
+              "category.accuracy": 0.9, "urgency.macro_f1": 0.844, "emergency.recall": 1.0,
+              "emergency.precision": 0.727, "scope.accuracy": 0.924},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -742,7 +771,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev64": 240, "blind58": 240, "dev65": 240, "blind61": 240,
          "dev66": 240, "blind63": 240, "dev67": 240, "blind65": 240,
          "dev68": 240, "blind67": 240, "dev69": 240, "blind69": 240,
-         "dev70": 240, "blind71": 240, "dev71": 240, "blind73": 240}
+         "dev70": 240, "blind71": 240, "dev71": 240, "blind73": 240,
+         "dev72": 240, "blind75": 240, "dev73": 240, "blind77": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
