@@ -4012,3 +4012,11 @@ def test_memories_hypotheticals_and_hearsay_about_elsewhere_raise_no_alarm(
 def test_a_danger_now_beside_a_memory_hearsay_or_the_services_called_is_an_emergency(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Потолок в ванной течёт, фото по ссылке (https://disk.yandex.ru/i/Ab3xQ)",
+    "Трещина в стене у лифта, остальные фото по ссылке https://photos.app.goo.gl/q1w2",
+])
+def test_a_fault_with_photos_behind_a_link_is_no_advert(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "other"
