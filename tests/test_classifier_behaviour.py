@@ -4020,3 +4020,21 @@ def test_a_danger_now_beside_a_memory_hearsay_or_the_services_called_is_an_emerg
 ])
 def test_a_fault_with_photos_behind_a_link_is_no_advert(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind != "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Прошу отменить мою вчерашнюю жалобу на шум: оказалось, у соседей были поминки. "
+    "Мне стыдно, извините.",
+    "С праздником! Прожила в этом доме сорок лет, мужа нет уже двенадцать лет. Спасибо, "
+    "что вешаете флаги на подъезде.",
+])
+def test_a_complaint_taken_back_and_a_life_told_in_years_are_no_complaint(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind != "complaint"
+
+
+def test_a_fault_lasting_weeks_beside_years_of_living_here_is_still_a_complaint(
+        clf: Classifier) -> None:
+    c = clf.classify("Живу в этом доме тридцать лет. Уже третью неделю нет горячей воды, "
+                     "никто не приходит.")
+    assert c.kind == "complaint"
