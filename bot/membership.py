@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.menu import CommandMenu
@@ -22,14 +22,17 @@ from bot.staffchat import StaffChats
 from bot.texts import BotTexts
 from workflow.context import Workflow
 from workflow.health import record_health
-from workflow.models import OutboxItem, Staff
+from workflow.models import Staff
 from workflow.notify import staff_payload
 from workflow.outbox import (
     RETRY_FOR,
     STAFF_CHANNEL,
     PermanentSendError,
     enqueue,
+    failures,
     hurry,
+    last_sent,
+    queued_with_key,
     send_again,
 )
 
@@ -104,10 +107,8 @@ class ChatAccess:
                 tell = [*tell, *(f"staff:{m}" for m in managers)]
             # once per loss: the key names the last post that reached the chat, so a notice
             # is queued again only after the chat worked in between
-            last_ok = await session.scalar(select(func.max(OutboxItem.id)).where(
-                OutboxItem.channel == STAFF_CHANNEL,
-                OutboxItem.recipient.in_(self.recipients(chat_id)),
-                OutboxItem.state == "sent"))
+            last_ok = await last_sent(session, channel=STAFF_CHANNEL,
+                                      recipients=self.recipients(chat_id))
             text = self.texts.staff(self.lang, purpose, chat_id=chat_id, reason=reason,
                                     muted=muted)
             for to in tell:
@@ -150,13 +151,11 @@ class ChatAccess:
         how many posts go again."""
         now = self.wf.clock.now()
         async with self.wf.sessions() as session:
-            errors = (await session.scalars(select(OutboxItem.last_error).distinct().where(
-                OutboxItem.channel == STAFF_CHANNEL, OutboxItem.state == "failed",
-                OutboxItem.last_error.startswith(f"{LOST_PREFIX} ", autoescape=True),
-                OutboxItem.created_at >= now - RETRY_FOR))).all()
+            errors = await failures(session, channel=STAFF_CHANNEL,
+                                    failed_with=f"{LOST_PREFIX} ", since=now - RETRY_FOR)
         chats = set()
         for error in errors:
-            chat = (error or "").removeprefix(f"{LOST_PREFIX} ").split(":", 1)[0]
+            chat = error.removeprefix(f"{LOST_PREFIX} ").split(":", 1)[0]
             if chat.lstrip("-").isdigit():
                 chats.add(int(chat))
         again = 0
@@ -179,9 +178,8 @@ class ChatAccess:
                     tell: list[str]) -> None:
         """Tell those who heard of the loss that it is over (once per loss: the notice's key
         names the latest loss notice)."""
-        notices = (await session.execute(select(OutboxItem.id, OutboxItem.recipient).where(
-            OutboxItem.purpose == purpose, OutboxItem.idempotency_key.startswith(
-                f"telegram:{purpose}:{chat_id}:", autoescape=True)))).all()
+        notices = await queued_with_key(session, purpose=purpose,
+                                        key_prefix=f"telegram:{purpose}:{chat_id}:")
         if not notices:
             return
         latest = max(i for i, _ in notices)

@@ -165,6 +165,36 @@ async def enqueue(
     return None if item_id is None else Queued(item_id, state)
 
 
+async def last_sent(session: AsyncSession, *, channel: str, recipients: set[str]) -> int | None:
+    """The id of the latest message that reached any of these recipients (None: none did), so
+    a channel can tell one outage from the next by the last post that got through."""
+    return await session.scalar(select(func.max(OutboxItem.id)).where(
+        OutboxItem.channel == channel, OutboxItem.recipient.in_(recipients),
+        OutboxItem.state == "sent"))
+
+
+async def failures(session: AsyncSession, *, channel: str, failed_with: str,
+                   since: datetime) -> list[str]:
+    """The distinct errors, starting ``failed_with``, that messages failed with for good
+    since then: a channel's adapter writes the cause it can act on into the error (the chat
+    the bot was out of) and reads it back here when the cause may be gone."""
+    errors = (await session.scalars(select(OutboxItem.last_error).distinct().where(
+        OutboxItem.channel == channel, OutboxItem.state == "failed",
+        OutboxItem.last_error.startswith(failed_with, autoescape=True),
+        OutboxItem.created_at >= since))).all()
+    return [e for e in errors if e]
+
+
+async def queued_with_key(session: AsyncSession, *, purpose: str,
+                          key_prefix: str) -> list[tuple[int, str]]:
+    """Id and recipient of every message of this purpose whose idempotency key starts so:
+    the notices already queued about one matter, whatever became of them."""
+    rows = (await session.execute(select(OutboxItem.id, OutboxItem.recipient).where(
+        OutboxItem.purpose == purpose,
+        OutboxItem.idempotency_key.startswith(key_prefix, autoescape=True)))).all()
+    return [(item_id, recipient) for item_id, recipient in rows]
+
+
 async def send_again(session: AsyncSession, *, channel: str, failed_with: str,
                      since: datetime, now: datetime, note: str) -> int:
     """Queue again what failed for good on a cause that is now gone (a chat the bot was out
