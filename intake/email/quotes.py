@@ -470,8 +470,7 @@ def cut_own_forward(text: str, is_own: Callable[[str], bool]) -> str:
         end, sender = _forward_shell(lines, n)
         start = n if run is None else run
         if any(is_own(a) for a in sender):
-            return _tidy(lines[:start]) if any(above.strip() for above in lines[:start]) \
-                else text
+            return _tidy(lines[:start]) if _says_something(lines[:start], True) else text
         run = start
         n = max(end, n + 1)
     return text
@@ -607,6 +606,100 @@ def _drop_quoted(lines: list[str]) -> list[str]:
     return kept
 
 
+# How our letters end (``templates/<lang>/*.j2``): every HTML letter with ``_layout.j2``'s footer;
+# the text parts with the acknowledgement's last sentence (or its Telegram line under it), a
+# question's, a rating request's or a closing notice's, or staff's signature naming the case.
+# A client may wrap the lines again and change a dash, so words are matched across any blanks.
+# The words are kept here, not read from the templates, because they must match what residents
+# quote back for years; tests/test_email_bottom_reply.py renders every letter to check them.
+_OWN_CLOSINGS = (
+    "Чтобы дополнить обращение, ответьте на это письмо, не меняя тему.",
+    "To add to this case, reply to this email and keep the subject.",
+    "Чтобы дополнить обращение, просто ответьте на это сообщение.",
+    "To add anything, just reply to this message.",
+    "чтобы видеть все обращения в одном месте.",
+    "to see all your cases in one place.",
+    "срок рассмотрения приостановлен до вашего ответа.",
+    "the case clock is paused until you do.",
+    "обращение откроется снова.",
+    "and the case will reopen.",
+    "мы откроем обращение снова.",
+    "and we will reopen it.",
+)
+
+
+def _loose(phrase: str) -> str:
+    """``phrase`` as a pattern that any blanks, line ends included, may separate."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
+_CLOSING_WORDS = (
+    r"(?<!\w)(?:" + "|".join(map(_loose, _OWN_CLOSINGS))
+    # staff's reply is signed "— Мария, УК «Заречье» (обращение A-1042)"
+    + r"|\((?:обращение|case)\s+[^\W\d_]{1,5}-\d+\)"
+    # "Обращение A-1042 снова в работе. / Мы ответим до 15.01.2026 12:00."
+    + r"|снова\s+в\s+работе\.(?:\s+мы\s+ответим\s+до\s+[^\n]{1,30}?\d{1,2}:\d{2}\.)?"
+    + r"|is\s+open\s+again\.(?:\s+we\s+will\s+respond\s+by\s+[^\n]{1,30}?\d{1,2}:\d{2}\.)?)")
+# One closing and those on the lines right under it: the acknowledgement's last sentence, its
+# Telegram line, the HTML footer after the office's name and the case number.
+_OWN_CLOSING = re.compile(rf"{_CLOSING_WORDS}(?:\s*[^\n]{{0,160}}?{_CLOSING_WORDS})*",
+                          re.IGNORECASE)
+
+
+# Our longest letters (staff's answers) are a few screens: a closing further down is no longer
+# the one of the letter under the header, and the search stays short on long threads.
+_OWN_LETTER_CHARS = 8000
+
+
+def _answer_below_own(lines: list[str], head: int) -> list[str] | None:
+    """``lines`` without a letter of ours under the quote header at line ``head`` when the
+    writer answered below it, or None when there is no such answer. Outlook, Samsung's mail
+    and some phones copy the letter they answer under their header without ">" marks, and
+    many residents type their answer under that copy: it ends where our letter's closing
+    line does (:data:`_OWN_CLOSINGS`), and what the writer put over the header stays too."""
+    text = "\n".join(lines[head:])
+    for closing in _OWN_CLOSING.finditer(text, 0, _OWN_LETTER_CHARS):
+        at = head + text.count("\n", 0, closing.start())
+        if not _is_quote_line(lines[at]):
+            break
+    else:
+        return None
+    rest = text[closing.end():]
+    if not rest.strip():
+        return None  # a top-posted reply: the usual cut at its header says the same
+    return [*lines[:head], "", *rest.split("\n")]
+
+
+# What a resident may write over a quote without saying anything: "Добрый день!", "Здравствуйте,
+# Мария Ивановна!", "Hello Maria," (names are capitalised: "Добрый день, пересылаю…" says more)
+_GREETING = re.compile(
+    r"(?i:здравствуйте|здравствуй|добрый\s+(?:день|вечер)|доброе\s+утро|доброго\s+(?:дня|"
+    r"времени\s+суток)|привет|hello|hi|good\s+(?:morning|afternoon|evening)|dear)"
+    r"(?:[\s,]+[А-ЯЁA-Z][\w.-]*){0,3}\s*[!.,]?")
+
+
+def _says_something(lines: list[str], own_letter: bool) -> bool:
+    """Whether ``lines``, over a quoted letter, hold words of the writer's own: the client's
+    rule or "Original Message" line are none. Over a letter of ours (``own_letter``) a
+    greeting or a signature (Outlook puts the writer's over the quote) are none either: the
+    resident may have typed the answer under the quote, and a cut at its header would lose
+    it. Over anyone else's letter a "Hello" is the whole reply."""
+    words = "\n".join(line for line in lines if not _is_quote_line(line)
+                      and not _SEPARATOR.match(line) and not _ORIGINAL.match(line.strip()))
+    if not own_letter or not words.strip():
+        return bool(words.strip())
+    return not _GREETING.fullmatch(words.strip()) and signature_only(words) is None
+
+
+# Our letters' subjects carry the case number: "[A-1042] Обращение зарегистрировано"
+_CASE_TAG = re.compile(r"\[[^\W\d_]{1,5}-\d+\]")
+
+
+def _names_case(lines: list[str], n: int) -> bool:
+    """Whether the header block at line ``n`` gives a subject with our case number in it."""
+    return any(_HEADER_KEY.match(line) and _CASE_TAG.search(line) for line in lines[n:n + 8])
+
+
 def strip_quotes(
     text: str, *, forward: bool = False, quote_at: int | None = None, reply: bool = True
 ) -> str:
@@ -635,9 +728,15 @@ def strip_quotes(
             text = text[:intro]
     lines = text.split("\n")
     marker = _first_marker(lines, forward)
-    if marker is not None and any(
-        line.strip() and not _is_quote_line(line) for line in lines[:marker]
-    ):
+    # A header with no address ("УК пишет:") over unmarked lines reads as the writer's own
+    # sentence, and is no marker; our letter's closing under it says it is a client's.
+    head = marker if marker is not None or forward else next(
+        (s for j in range(len(lines)) if (s := _attribution_start(lines, j)) is not None), None)
+    answered = None if forward or head is None else _answer_below_own(lines, head)
+    if answered is not None:
+        lines = answered
+        marker = _first_marker(lines, forward)
+    if marker is not None and _says_something(lines[:marker], _names_case(lines, marker)):
         lines = lines[:marker]
     fwd = _forward_at(lines)
     own, forwarded = lines[:fwd], _unquote_forward(lines[fwd:])
