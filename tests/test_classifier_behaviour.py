@@ -4038,3 +4038,28 @@ def test_a_fault_lasting_weeks_beside_years_of_living_here_is_still_a_complaint(
     c = clf.classify("Живу в этом доме тридцать лет. Уже третью неделю нет горячей воды, "
                      "никто не приходит.")
     assert c.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "The fire alarm went off in our block at noon and we all went out. Was it a drill?",
+    "Is it safe to plug a fan heater into an extension lead? I don't want to start a fire.",
+    "lol my radiators are on fire, 31 degrees in here, can someone turn them down? flat 9",
+    "The notice says the gas company is doing a planned check on Monday and we may smell "
+    "odorant. Do I need to be in?",
+    "The gas leak in entrance 2 was fixed yesterday, but nobody told residents anything.",
+    "The washing machine flood this morning is sorted and the floor is dry. Water got into the "
+    "ceiling light though; it still works fine, no sparks, no smell. Could an electrician check?",
+])
+def test_english_alarms_over_feared_or_figurative_raise_no_alarm(clf: Classifier,
+                                                                 text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Our whole block has been without heat since last night and it's -31 outside. When is "
+    "it coming back?",
+    "Water is running down the wall into the switch cupboard on our floor, no sparks yet but "
+    "the lights flicker.",
+])
+def test_english_dangers_told_plainly_are_emergencies(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"

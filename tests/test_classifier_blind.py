@@ -135,8 +135,9 @@ seventy-first (sealed); from an eleventh (a northern winter), the seventy-second
 71) and the seventy-third (sealed); from a twelfth (a house chat's lines pasted into the bot),
 the seventy-fourth (read, dev set 72) and the seventy-fifth (sealed); from a thirteenth (older
 residents' long letters), the seventy-sixth (read, dev set 73) and the seventy-seventh (sealed,
-one message's text seen in a diff after the rules were written); which of each pair to read was
-decided before any was scored.
+one message's text seen in a diff after the rules were written); from a fourteenth (English-
+speaking residents), the seventy-eighth (read, dev set 74) and the seventy-ninth (sealed); which of
+each pair to read was decided before any was scored.
 """
 
 from __future__ import annotations
@@ -685,26 +686,26 @@ MEASURED = {
     # complaint 0.96/0.82, category 0.936, urgency 0.833, emergency 1.00/0.89, scope 0.936,
     # with the session's starting classifier), then read: these are after
     "dev70": {"kind.macro_f1": 0.868, "complaint.recall": 0.962, "complaint.precision": 0.833,
-              "category.accuracy": 0.941, "urgency.macro_f1": 0.872, "emergency.recall": 1.0,
-              "emergency.precision": 0.969, "scope.accuracy": 0.941},
+            "category.accuracy": 0.941, "urgency.macro_f1": 0.872, "emergency.recall": 1.0,
+            "emergency.precision": 0.969, "scope.accuracy": 0.941},
     # the seventy-first, sealed: written beside the seventieth (kind 0.857, complaint
     # 0.95/0.86, category 0.955, urgency 0.831, emergency 0.97/0.74, scope 0.955 with the
     # session's starting classifier; one of its 30 emergencies missed)
     "blind71": {"kind.macro_f1": 0.88, "complaint.recall": 0.95, "complaint.precision": 0.905,
-                "category.accuracy": 0.955, "urgency.macro_f1": 0.843, "emergency.recall": 0.967,
-                "emergency.precision": 0.744, "scope.accuracy": 0.955},
+              "category.accuracy": 0.955, "urgency.macro_f1": 0.851, "emergency.recall": 0.967,
+              "emergency.precision": 0.763, "scope.accuracy": 0.955},
     # the seventy-second (a northern winter), scored once when it came (kind 0.868, complaint
     # 0.84/0.94, category 0.842, urgency 0.837, emergency 0.96/0.74, scope 0.937, with the
     # session's starting classifier), then read: these are after
     "dev71": {"kind.macro_f1": 0.875, "complaint.recall": 0.877, "complaint.precision": 0.943,
-              "category.accuracy": 0.851, "urgency.macro_f1": 0.869, "emergency.recall": 1.0,
-              "emergency.precision": 0.867, "scope.accuracy": 0.937},
+            "category.accuracy": 0.851, "urgency.macro_f1": 0.869, "emergency.recall": 1.0,
+            "emergency.precision": 0.867, "scope.accuracy": 0.937},
     # the seventy-third, sealed: written beside the seventy-second (kind 0.931, complaint
     # 0.98/0.89, category 0.951, urgency 0.917, emergency 0.97/0.94, scope 0.969 with the
     # session's starting classifier; one of its 33 emergencies missed)
     "blind73": {"kind.macro_f1": 0.931, "complaint.recall": 0.983, "complaint.precision": 0.891,
-                "category.accuracy": 0.951, "urgency.macro_f1": 0.92, "emergency.recall": 0.97,
-                "emergency.precision": 0.97, "scope.accuracy": 0.969},
+              "category.accuracy": 0.951, "urgency.macro_f1": 0.92, "emergency.recall": 0.97,
+              "emergency.precision": 0.97, "scope.accuracy": 0.969},
     # the seventy-fourth (a house chat's lines pasted into the bot), scored once when it came
     # (kind 0.913, complaint 0.92/0.92, category 0.924, urgency 0.881, emergency 0.94/0.80,
     # scope 0.948, with the session's starting classifier), then read: these are after
@@ -720,7 +721,7 @@ MEASURED = {
     # the seventy-sixth (older residents' long letters, a story before the matter), scored
     # once when it came (kind 0.784, complaint 1.00/0.61, category 0.895, urgency 0.868,
     # emergency 0.96/0.71, scope 0.943, with the session's starting classifier), then read
-    "dev73": {"kind.macro_f1": 0.784, "complaint.recall": 1.0, "complaint.precision": 0.612,
+    "dev73": {"kind.macro_f1": 0.8, "complaint.recall": 1.0, "complaint.precision": 0.625,
             "category.accuracy": 0.895, "urgency.macro_f1": 0.898, "emergency.recall": 1.0,
             "emergency.precision": 0.862, "scope.accuracy": 0.943},
     # the seventy-seventh, sealed: written beside the seventy-sixth (kind 0.832, complaint
@@ -730,6 +731,17 @@ MEASURED = {
     "blind77": {"kind.macro_f1": 0.832, "complaint.recall": 1.0, "complaint.precision": 0.667,
               "category.accuracy": 0.9, "urgency.macro_f1": 0.844, "emergency.recall": 1.0,
               "emergency.precision": 0.727, "scope.accuracy": 0.924},
+    # the seventy-eighth (English-speaking residents, every kind of English), scored once
+    # when it came (kind 0.885, complaint 0.92/0.84, category 0.898, urgency 0.843, emergency
+    # 0.97/0.71, scope 0.898, with the session's starting classifier), then read
+    "dev74": {"kind.macro_f1": 0.885, "complaint.recall": 0.915, "complaint.precision": 0.844,
+            "category.accuracy": 0.903, "urgency.macro_f1": 0.895, "emergency.recall": 1.0,
+            "emergency.precision": 0.882, "scope.accuracy": 0.898},
+    # the seventy-ninth, sealed: written beside the seventy-eighth (the same figures with the
+    # session's starting classifier)
+    "blind79": {"kind.macro_f1": 0.909, "complaint.recall": 0.943, "complaint.precision": 0.917,
+              "category.accuracy": 0.874, "urgency.macro_f1": 0.837, "emergency.recall": 1.0,
+              "emergency.precision": 0.732, "scope.accuracy": 0.953},
     # the fifty-third, sealed: written beside the fifty-second, scored with the thirteenth
     # session's starting classifier and after each round of rules, never read
     "blind53": {"kind.macro_f1": 0.893, "complaint.recall": 0.948, "complaint.precision": 0.919,
@@ -772,7 +784,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev66": 240, "blind63": 240, "dev67": 240, "blind65": 240,
          "dev68": 240, "blind67": 240, "dev69": 240, "blind69": 240,
          "dev70": 240, "blind71": 240, "dev71": 240, "blind73": 240,
-         "dev72": 240, "blind75": 240, "dev73": 240, "blind77": 240}
+         "dev72": 240, "blind75": 240, "dev73": 240, "blind77": 240,
+         "dev74": 240, "blind79": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
