@@ -712,15 +712,8 @@ def build_router(deps: BotDeps) -> Router:
         added = [r for r in event.new_reaction if r.model_dump_json() not in old]
         if user is None or not added:
             return
-        ref = f"{event.chat.id}:{event.message_id}"
-        ref = await deps.cards.first_part_of(event.chat.id, event.message_id) or ref
-        async with wf.sessions() as session:
-            staff_words = await session.scalar(select(LoggedMessage.id).join(
-                Case, LoggedMessage.case_id == Case.id).where(
-                LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
-                LoggedMessage.staff_id.is_not(None),
-                Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1))
-        if staff_words is None:
+        ref = await open_case_ref(event.chat.id, event.message_id, staff_words=True)
+        if ref is None:
             return
         emoji = next((r.emoji for r in added if isinstance(r, ReactionTypeEmoji)), None)
         text = texts.resident(await lang_of(user), "reaction_answer", emoji=emoji)
@@ -861,15 +854,22 @@ def build_router(deps: BotDeps) -> Router:
         """Whether the message replies to one the bot sent about a case still open (a 👍
         under "resolved" is thanks, and must not reopen it)."""
         replied = message.reply_to_message
-        if replied is None:
-            return False
-        ref = f"{message.chat.id}:{replied.message_id}"
-        ref = await deps.cards.first_part_of(message.chat.id, replied.message_id) or ref
+        return replied is not None \
+            and await open_case_ref(message.chat.id, replied.message_id) is not None
+
+    async def open_case_ref(chat_id: int, message_id: int, *,
+                            staff_words: bool = False) -> str | None:
+        """The logged reference of a message in this chat that belongs to a case still open
+        (``staff_words``: one staff wrote), or None. A card sent in parts is logged by its
+        first part."""
+        ref = await deps.cards.first_part_of(chat_id, message_id) or f"{chat_id}:{message_id}"
+        query = select(LoggedMessage.id).join(Case, LoggedMessage.case_id == Case.id).where(
+            LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
+            Case.stage.in_([s.value for s in OPEN_STAGES]))
+        if staff_words:
+            query = query.where(LoggedMessage.staff_id.is_not(None))
         async with wf.sessions() as session:
-            return await session.scalar(select(Case.id).join(
-                LoggedMessage, LoggedMessage.case_id == Case.id).where(
-                LoggedMessage.channel == Channel.TELEGRAM.value, LoggedMessage.external_id == ref,
-                Case.stage.in_([s.value for s in OPEN_STAGES])).limit(1)) is not None
+            return ref if await session.scalar(query.limit(1)) is not None else None
 
     async def office_awaits(message: Message, resident_id: int) -> bool:
         """Whether the message answers the office: it replies to a message about an open
