@@ -92,6 +92,51 @@ def test_an_exception_for_a_job_done_yields_to_the_alarm_told_now(tmp_path: Path
     assert clf.classify("Починили, больше не течет, но протекало сильно").category != "plumbing"
 
 
+SHARED = """\
+lists:
+  past: [вчера, "yesterday", 're:\\bв \\d{4} году\\b']
+"""
+
+
+def test_a_named_list_serves_rules_in_another_file(tmp_path: Path) -> None:
+    """An operator writes "a leak told as past" once and uses it from any file (YAML anchors
+    stop at the end of their file)."""
+    rules = GOOD.replace('  any: [течет, "протек*", "leak*"]\n',
+                         '  any: [течет, "протек*", "leak*"]\n  unless: [ремонт, "list:past"]\n')
+    clf = Classifier.from_paths([write(tmp_path, SHARED, "a.yaml"),
+                                 write(tmp_path, rules, "b.yaml")])
+    assert clf.classify("Протекает кран на кухне").category == "plumbing"
+    for told in ("Вчера протекал кран", "It was leaking yesterday", "В 2019 году протекал кран",
+                 "После ремонта протекает"):
+        assert clf.classify(told).category != "plumbing", told
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "fragment"),
+    [
+        ({"b.yaml": GOOD.replace("any: [опять", 'any: ["list:pats", опять')},
+         "b.yaml:9:", "unknown list 'pats' (lists: none defined)"),
+        ({"a.yaml": SHARED, "b.yaml": GOOD.replace("any: [опять", 'any: ["list:pats", опять')},
+         "b.yaml:9:", "unknown list 'pats' (lists: past)"),
+        ({"a.yaml": SHARED, "b.yaml": SHARED}, "b.yaml:2:",
+         "duplicate list 'past' (first at a.yaml:2)"),
+        ({"a.yaml": "lists:\n  past: [вчера, 'list:past']\n"}, "a.yaml:2:",
+         "a list cannot name another list"),
+        ({"a.yaml": "lists:\n  Past.Days: [вчера]\n"}, "a.yaml:2:", "bad list name"),
+        ({"a.yaml": "lists:\n  past: []\n"}, "a.yaml:2:", "list 'past' is empty"),
+        ({"a.yaml": "lists: [вчера]\n"}, "a.yaml:1:", "lists: is a mapping"),
+    ],
+)
+def test_bad_named_lists_name_file_and_line(
+    tmp_path: Path, files: dict[str, str], where: str, fragment: str
+) -> None:
+    paths = [write(tmp_path, text, name) for name, text in files.items()]
+    with pytest.raises(RulesError) as err:
+        Classifier.from_paths(paths)
+    assert str(err.value).startswith(where), err.value
+    assert fragment in str(err.value), err.value
+
+
 def test_missing_file_is_a_rules_error(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match=r"^nope\.yaml:1:"):
         Classifier.from_paths([tmp_path / "nope.yaml"])

@@ -23,7 +23,8 @@ RULE_KEYS = frozenset({"id", "weight", "any", "all", "unless", "unless_here", "u
                        *AXES.keys()})
 DEFAULT_KEYS = frozenset({"urgency", "fault_kind", "fault_weight", "scope", "negations",
                           "grievance_categories"})
-TOP_KEYS = frozenset({"rules", "defaults"})
+TOP_KEYS = frozenset({"rules", "defaults", "lists"})
+_LIST_REF = "list:"
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 KeyFn = Callable[[str], str]
 """Maps a normalised word to its family key (the same function the messages go through)."""
@@ -183,10 +184,24 @@ def _flat(items: Iterable[yaml.Node]) -> Iterator[yaml.Node]:
             yield item
 
 
-def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn) -> tuple[Pattern, ...]:
-    out = []
+Lists = Mapping[str, tuple[Pattern, ...]]
+"""Named pattern lists from the files' ``lists:`` sections, which any file may use by name."""
+
+
+def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn,
+              lists: Lists | None = None) -> tuple[Pattern, ...]:
+    out: list[Pattern] = []
     for item in _flat(_seq(path, node, what)):
         text = _scalar(path, item, f"a pattern in {what}")
+        if text.startswith(_LIST_REF):
+            name = text[len(_LIST_REF):].strip()
+            if lists is None:
+                raise _err(path, item, f"a list cannot name another list ({text!r})")
+            if name not in lists:
+                known = ", ".join(sorted(lists)) or "none defined"
+                raise _err(path, item, f"unknown list {name!r} (lists: {known})")
+            out.extend(lists[name])
+            continue
         try:
             out.append(parse_pattern(text, keyer))
         except ValueError as exc:
@@ -196,7 +211,7 @@ def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn) -> tuple[Pat
     return tuple(out)
 
 
-def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
+def _rule(path: Path, node: yaml.Node, keyer: KeyFn, lists: Lists) -> Rule:
     if not isinstance(node, yaml.MappingNode):
         raise _err(path, node, "each rule must be a mapping (id:, any:, and a label)")
     fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
@@ -230,19 +245,20 @@ def _rule(path: Path, node: yaml.Node, keyer: KeyFn) -> Rule:
             raise _err(path, fields["weight"][1], f"weight {raw!r} is not a number") from None
         if not 0 < weight <= 100:
             raise _err(path, fields["weight"][1], "weight must be in (0, 100]")
-    any_ = _patterns(path, fields["any"][1], "any", keyer) if "any" in fields else ()
+    any_ = _patterns(path, fields["any"][1], "any", keyer, lists) if "any" in fields else ()
     all_: tuple[tuple[Pattern, ...], ...] = ()
     if "all" in fields:
         groups = _seq(path, fields["all"][1], "all")
-        all_ = tuple(_patterns(path, g, "a group of all", keyer) for g in groups)
+        all_ = tuple(_patterns(path, g, "a group of all", keyer, lists) for g in groups)
     if not any_ and not all_:
         raise _err(path, node, f"rule {rid!r} has no patterns (any: or all:)")
-    unless = _patterns(path, fields["unless"][1], "unless", keyer) if "unless" in fields else ()
-    here = (_patterns(path, fields["unless_here"][1], "unless_here", keyer)
+    unless = (_patterns(path, fields["unless"][1], "unless", keyer, lists)
+              if "unless" in fields else ())
+    here = (_patterns(path, fields["unless_here"][1], "unless_here", keyer, lists)
             if "unless_here" in fields else ())
-    over = (_patterns(path, fields["unless_over"][1], "unless_over", keyer)
+    over = (_patterns(path, fields["unless_over"][1], "unless_over", keyer, lists)
             if "unless_over" in fields else ())
-    rearm = _patterns(path, fields["rearm"][1], "rearm", keyer) if "rearm" in fields else ()
+    rearm = _patterns(path, fields["rearm"][1], "rearm", keyer, lists) if "rearm" in fields else ()
     if over and not rearm:
         raise _err(path, fields["unless_over"][1], "unless_over needs a rearm: list (the alarm "
                    "told as happening now)")
@@ -306,38 +322,76 @@ def _defaults(path: Path, node: yaml.Node, base: Defaults, keyer: KeyFn) -> Defa
     return Defaults(urgency, fault_kind, fault_weight, scope, negations, grievances)
 
 
+def _compose(path: Path) -> yaml.MappingNode | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path.name}:1: cannot read: {exc}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        # An unclosed bracket is noticed at the end of the file; where it opened is more useful.
+        mark = exc.context_mark or exc.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise RulesError(f"{path.name}:{line}: not valid YAML: {exc.problem}") from None
+    if root is None:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        raise _err(path, root,
+                   "a rules file is a mapping with 'rules:' (and 'defaults:', 'lists:')")
+    for k, _ in root.value:
+        key = _scalar(path, k, "a key")
+        if key not in TOP_KEYS:
+            allowed = ", ".join(sorted(TOP_KEYS))
+            raise _err(path, k, f"unknown top-level key {key!r} (allowed: {allowed})")
+    return root
+
+
+def _lists(files: Iterable[tuple[Path, yaml.MappingNode]], keyer: KeyFn) -> Lists:
+    """Every file's named lists. YAML anchors do not reach across files, and a list such as
+    "a memory, told in its own sentence" serves alarms in urgency.yaml and fire in category.yaml
+    alike: written once here, it cannot drift apart."""
+    lists: dict[str, tuple[Pattern, ...]] = {}
+    origins: dict[str, str] = {}
+    for path, root in files:
+        for k, v in root.value:
+            if k.value != "lists":
+                continue
+            if not isinstance(v, yaml.MappingNode):
+                raise _err(path, v, "lists: is a mapping of names to pattern lists")
+            for name_node, items in v.value:
+                name = _scalar(path, name_node, "a list name")
+                if not _ID.match(name) or "." in name:
+                    raise _err(path, name_node, f"bad list name {name!r} (lower-case letters, "
+                               "digits and _)")
+                if name in lists:
+                    raise _err(path, name_node,
+                               f"duplicate list {name!r} (first at {origins[name]})")
+                lists[name] = _patterns(path, items, f"list {name!r}", keyer)
+                origins[name] = f"{path.name}:{name_node.start_mark.line + 1}"
+    return lists
+
+
 def load_rules(paths: Iterable[Path], keyer: KeyFn) -> RuleSet:
-    """Load and validate rule files in order; later ``defaults`` override earlier ones."""
+    """Load and validate rule files in order; later ``defaults`` override earlier ones; a named
+    list (``lists:``) is usable in every file as ``list:NAME``."""
+    files = [(path, root) for path in paths if (root := _compose(path)) is not None]
+    lists = _lists(files, keyer)
     rules: list[Rule] = []
     defaults = Defaults()
     seen: dict[str, str] = {}
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RulesError(f"{path.name}:1: cannot read: {exc}") from None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            # An unclosed bracket is noticed at the end of the file; where it opened is more useful.
-            mark = exc.context_mark or exc.problem_mark
-            line = mark.line + 1 if mark is not None else 1
-            raise RulesError(f"{path.name}:{line}: not valid YAML: {exc.problem}") from None
-        if root is None:
-            continue
-        if not isinstance(root, yaml.MappingNode):
-            raise _err(path, root, "a rules file is a mapping with 'rules:' (and 'defaults:')")
+    for path, root in files:
         for k, v in root.value:
-            key = _scalar(path, k, "a key")
-            if key not in TOP_KEYS:
-                raise _err(path, k, f"unknown top-level key {key!r} (allowed: rules, defaults)")
+            key = k.value
             if key == "defaults":
                 defaults = _defaults(path, v, defaults, keyer)
+                continue
+            if key == "lists":
                 continue
             if not isinstance(v, yaml.SequenceNode):
                 raise _err(path, v, "rules must be a list")
             for item in v.value:
-                rule = _rule(path, item, keyer)
+                rule = _rule(path, item, keyer, lists)
                 if rule.id in seen:
                     raise _err(
                         path, item, f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})"
