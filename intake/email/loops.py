@@ -25,7 +25,7 @@ from intake.message import Automated
 
 __all__ = ["DEFAULT_AUTHORITY_DOMAINS", "LoopSignals", "authority_notice", "detect_automated",
            "is_authority", "is_own", "no_auto_reply",
-           "office_scan", "own_list", "relayed_for"]
+           "office_scan", "own_list", "own_site_form", "relayed_for"]
 
 _BOUNCE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon"}
@@ -234,6 +234,10 @@ class LoopSignals:
     own_list: bool = False
     # the METHOD of each calendar in the letter ("REQUEST", "REPLY", …)
     calendar_methods: tuple[str, ...] = ()
+    # the address a site form's fields give beside its author's name ("Автор: Ольга" /
+    # "E-mail автора: olga@…"), read only from a robot's, our own or a self-described form's
+    # letter (None: no such form)
+    form_author: str | None = None
 
 
 def is_own(address: str | None, own: frozenset[str]) -> bool:
@@ -268,7 +272,8 @@ def detect_automated(s: LoopSignals) -> tuple[Automated | None, str | None]:
     bounce = _bounce_reason(s)
     if bounce:
         return Automated.BOUNCE, bounce
-    if is_own(s.sender, s.own_addresses) and not relayed_for(s) and not office_scan(s):
+    if is_own(s.sender, s.own_addresses) and not relayed_for(s) and not office_scan(s) \
+            and not own_site_form(s):
         return Automated.OWN, "sent from our own address"
     x_loop = (s.header("x-loop") or "").strip().lower()
     if x_loop and is_own(x_loop.strip("<>"), s.own_addresses):
@@ -320,16 +325,35 @@ def office_scan(s: LoopSignals) -> bool:
     staff member's copy to themselves from Outlook is addressed to the resident too. So:
     addressed to us alone, answering nothing, no automatic marks, only PDFs or images, and at
     most a scanner's covering line."""
-    if not is_own(s.sender, s.own_addresses) or not s.attachment_types or not s.recipients:
+    if not s.attachment_types or not _new_letter_to_us(s):
+        return False
+    return all(t == "application/pdf" or t.startswith("image/") for t in s.attachment_types) \
+        and len((s.new_text or "").strip()) <= _SCAN_NOTE_CHARS
+
+
+def own_site_form(s: LoopSignals) -> bool:
+    """Whether mail from our own address is the site's form, sent as the office's mailbox to
+    the office with the resident only in its fields: a host lets the site send only as the
+    mailbox it logs in to, and the form (Bitrix's feedback form, a WordPress SMTP plugin) sets
+    no Reply-To. Taken for our own, the resident's letter was ignored. Ours never gives
+    someone's e-mail beside their name in a form's fields, and is told apart as for a scan:
+    see :func:`_new_letter_to_us`."""
+    return s.form_author is not None and not is_own(s.form_author, s.own_addresses) \
+        and _new_letter_to_us(s)
+
+
+def _new_letter_to_us(s: LoopSignals) -> bool:
+    """Whether mail from our own address is none we send: addressed to us alone, answering
+    nothing, with no automatic marks or Reply-To, and neither our Message-ID nor a case tag
+    (ours go to residents, answer their letters and carry both)."""
+    if not is_own(s.sender, s.own_addresses) or not s.recipients:
         return False
     if any(s.header(name) for name in ("in-reply-to", "references", "auto-submitted",
                                        "x-auto-response-suppress", "reply-to")):
         return False
     if _OUR_MESSAGE_ID.match(s.header("message-id") or "") or _CASE_TAG.search(s.subject):
         return False
-    return all(is_own(r, s.own_addresses) for r in s.recipients) \
-        and all(t == "application/pdf" or t.startswith("image/") for t in s.attachment_types) \
-        and len((s.new_text or "").strip()) <= _SCAN_NOTE_CHARS
+    return all(is_own(r, s.own_addresses) for r in s.recipients)
 
 
 # Where state bodies and their portals mail from, unless the operator's configuration
@@ -521,9 +545,11 @@ def says_automatic(s: LoopSignals) -> bool:
     ticket system confirming "Обращение №458812 зарегистрировано… Письмо сформировано
     автоматически". It opens a case for staff and is never answered: an acknowledgement would
     come back as a new ticket, for ever. (A resident quoting such a notice reads the same, so
-    the letter is not ignored.)"""
+    the letter is not ignored.) A site form's letter says it too ("Сообщение сгенерировано
+    автоматически" under Bitrix's feedback form), and names its author in its fields: that
+    person wrote it, and is answered."""
     text = _short_notice_text(s)
-    return text is not None and bool(_SAYS_AUTOMATIC.search(text))
+    return text is not None and s.form_author is None and bool(_SAYS_AUTOMATIC.search(text))
 
 
 def _has_list_headers(s: LoopSignals) -> bool:

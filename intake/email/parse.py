@@ -765,6 +765,22 @@ def _form_sender(text: str) -> tuple[str, str | None] | None:
     return ascii_domain(emails[0]).lower().removesuffix("."), name.group(1) if name else None
 
 
+# Contact Form 7's first line, "От: [your-name] <[your-email]>" ("From:" in English; newer
+# versions leave the brackets off): the name beside the address the form gives in Reply-To
+_FORM_FROM = re.compile(r"^[ \t]*(?:от|from)[ \t]*:[ \t]*\"?([^\n<>\"@:]{2,60}?)\"?[ \t]*<?"
+                        r"([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _form_name(text: str, address: str) -> str | None:
+    """The name a site form's letter gives its writer: the "От: Иван Петров <ivan@…>" line
+    with the writer's ``address``, or a name field ("Имя:", "Автор:", "Your name:")."""
+    line = next((m for m in _FORM_FROM.finditer(text) if m[2].lower() == address), None)
+    if line is not None:
+        return line[1].strip()
+    field = _FORM_NAME.search(text)
+    return field.group(1) if field else None
+
+
 # What a site's form letter says of itself, whatever mailbox it was sent from ("Вам было
 # отправлено сообщение через форму обратной связи", "заполнена web-форма").
 _FORM_SAYS = re.compile(
@@ -794,7 +810,7 @@ def _site_form(sender: str, text: str, own: frozenset[str]) -> tuple[str, str | 
 
 
 def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
-             own: frozenset[str], notes: list[str]) -> tuple[str | None, str | None]:
+             own: frozenset[str], notes: list[str], text: str) -> tuple[str | None, str | None]:
     """Who to answer: the Reply-To a letter names, as every mail client does. A site's form
     sends from whatever mailbox it was given (noreply@, zayavki@, our own) with the resident in
     Reply-To, and every form user would otherwise be one "resident". A robot without one
@@ -802,7 +818,14 @@ def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | N
     robot = bool(_NO_REPLY.match(sender.split("@", 1)[0]))
     if reply_to is not None and reply_to[0] != sender and not is_own(reply_to[0], own):
         notes.append(f"relayed by {sender}: the Reply-To address is the sender")
-        return reply_to[0], reply_to[1] or name
+        if reply_to[1]:
+            return reply_to
+        if robot or is_own(sender, own) or _says_form(text):
+            # From names the site ("WordPress", "Сайт УК", the site's title), not the resident
+            # that its bare Reply-To ("Reply-To: [your-email]", Contact Form 7's) gives: the
+            # acknowledgement greeted the resident by it
+            return reply_to[0], _form_name(text, reply_to[0])
+        return reply_to[0], name  # a person's own mail program's Reply-To
     if robot:
         notes.append(f"sent from the no-reply address {sender!r}: manual review, nothing "
                      "will be sent")
@@ -1274,6 +1297,7 @@ def _parse(
 
     ctype, ct_params = parse_params(headers.get("content-type"))
     reply_to = _reply_to(headers, hint)
+    form = _site_form(sender, text, own) if sender else None
     signals = LoopSignals(
         header=headers.get,
         sender=sender,
@@ -1293,6 +1317,8 @@ def _parse(
         authority_domains=authorities,
         own_list=alias,
         calendar_methods=tuple(event.method for event in mime.calendar),
+        # a form that names its author only by an address is no proof a person wrote it
+        form_author=form[0] if form and form[1] else None,
     )
     automated, reason = detect_automated(signals)
     review = _answer_nobody(automated, signals)
@@ -1304,7 +1330,7 @@ def _parse(
     if review is None and automated is None and sender:
         author = sender
         sender, sender_name = _relayed(
-            sender, sender_name, reply_to or _site_form(sender, text, own), own, notes)
+            sender, sender_name, reply_to or form, own, notes, text)
         if sender not in (None, author) and not _NO_REPLY.match(author.split("@", 1)[0]) \
                 and not is_own(author, own):
             relayed_by = author

@@ -1,0 +1,159 @@
+"""Twenty-first round: what residents send through the office's site. A site whose host lets
+it send only as the office's own mailbox mails its form (Bitrix's feedback form, a WordPress
+SMTP plugin) from the office to the office with no Reply-To: taken for our own mail, the
+resident's letter was ignored. Bitrix's feedback form ends "Сообщение сгенерировано
+автоматически": a resident whose words named no flat was held for review and never answered,
+Reply-To or not. A form relayed with a bare Reply-To (Contact Form 7's "Reply-To:
+[your-email]") greeted the resident by the site's name ("Здравствуйте, WordPress!").
+Pinned as they are (they already worked, and nothing here may change them): quote headers of
+Mail.ru's app and web, Yandex's, Rambler's, Gmail's, Outlook's and Samsung's in Russian,
+in plain text and HTML; Tilda's form from its own robot; a utility's ticket notice naming a
+contact address stays for staff; display names in KOI8-R, windows-1251, ISO-8859-5, CP866 and
+Mac Cyrillic; subjects whose emoji and letters are split across encoded-words."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from domovoy.app import App
+from intake.email import parse_mail
+from intake.message import Automated
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OFFICE, OWN, ew, ingest
+
+
+def _mail(subject: str, text: str, *, sender: str = "Иван Петров <ivan.petrov@mail.ru>",
+          to: str = OFFICE, extra: str = "", ctype: str = "text/plain") -> bytes:
+    """One letter, its text in base64 (as Mail.ru, Yandex and PHP's mailers send it)."""
+    name, _, addr = sender.partition(" <")
+    head = (f"From: {ew(name)} <{addr}\r\nTo: {to}\r\nSubject: {ew(subject)}\r\n"
+            "Date: Thu, 15 Jan 2026 12:00:00 +0300\r\n"
+            f"Message-ID: <{hashlib.sha1(text.encode()).hexdigest()}@site.example>\r\n{extra}"
+            f"MIME-Version: 1.0\r\nContent-Type: {ctype}; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n")
+    return (head.replace("\r\n", "\n").replace("\n", "\r\n")
+            + base64.encodebytes(text.encode()).decode().replace("\n", "\r\n")).encode()
+
+
+# --- 1. a site's form, sent as the office's own mailbox -----------------------------------------
+
+_QUESTION = "Добрый день! Когда будет перерасчёт за отопление за декабрь? Батареи были холодные."
+_BITRIX = ("Информационное сообщение сайта УК Заречье\n"
+           "------------------------------------------\n\n"
+           "Вам было отправлено сообщение через форму обратной связи\n\n"
+           "Автор: Ольга Смирнова\nE-mail автора: olga.s@yandex.ru\n\n"
+           f"Текст сообщения:\n{_QUESTION}\n\nСообщение сгенерировано автоматически.")
+_WEB_FORM = ("Заполнена web-форма: [1] Обратная связь\nВаше имя: Ольга Смирнова\n"
+             f"E-mail: olga.s@yandex.ru\nТелефон: +7 926 123-45-67\nСообщение:\n{_QUESTION}")
+_WORDPRESS = ("Имя: Ольга Смирнова\nEmail: olga.s@yandex.ru\nТелефон: +7 926 123-45-67\n"
+              f"Сообщение: {_QUESTION}\n\n--\nЭто сообщение отправлено с сайта УК Заречье")
+_FORMS = {"bitrix feedback": ("УК Заречье: Сообщение из формы обратной связи", _BITRIX),
+          "bitrix web form": ("Заполнена web-форма «Обратная связь»", _WEB_FORM),
+          "wordpress smtp plugin": ("Заявка с сайта", _WORDPRESS)}
+
+
+@pytest.mark.parametrize("form", list(_FORMS.values()), ids=list(_FORMS))
+def test_a_form_sent_as_the_office_without_reply_to_is_the_residents(
+        form: tuple[str, str]) -> None:
+    """A host lets the site send only as the mailbox it logs in to, the office's, and the form
+    sets no Reply-To: the resident is only in its fields. It was ignored as our own mail."""
+    parsed = parse_mail(_mail(*form, sender=f"УК Заречье <{OFFICE}>"), own_addresses=OWN)
+    assert parsed.automated is None and parsed.review_reason is None
+    assert (parsed.sender, parsed.sender_name) == ("olga.s@yandex.ru", "Ольга Смирнова")
+    assert _QUESTION in parsed.text
+
+
+async def test_a_form_sent_as_the_office_opens_a_case_and_answers_the_resident(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    row = await ingest(app, tmp_path, _mail(*_FORMS["bitrix web form"],
+                                            sender=f"УК Заречье <{OFFICE}>"))
+    assert row["action"] == "new_case"
+    await app.outbox.deliver_due()
+    [ack] = [i for i in recorder.sent if i.channel == "email"]
+    assert ack.recipient == "olga.s@yandex.ru" and "Ольга Смирнова" in ack.text
+
+
+@pytest.mark.parametrize(("to", "extra"), [
+    ("olga.s@yandex.ru", ""),  # Bitrix24's CRM copy of staff's answer to a resident
+    (OFFICE, "In-Reply-To: <olga.1@yandex.ru>\r\n"),  # answers a letter: a form answers none
+    (OFFICE, "Auto-Submitted: auto-generated\r\n"),
+], ids=["to a resident", "an answer", "marked automatic"])
+def test_a_form_like_letter_of_ours_stays_ours(to: str, extra: str) -> None:
+    """Guard: from our address, only a new letter to us alone is a form's."""
+    mail = _mail(*_FORMS["bitrix web form"], sender=f"УК Заречье <{OFFICE}>", to=to,
+                 extra=extra)
+    assert parse_mail(mail, own_addresses=OWN).automated is Automated.OWN
+
+
+@pytest.mark.parametrize("reply_to", ["", "Reply-To: olga.s@yandex.ru\r\n"],
+                         ids=["no reply-to", "bare reply-to"])
+def test_bitrixs_form_is_answered_though_it_says_it_is_automatic(reply_to: str) -> None:
+    """Bitrix's feedback template ends "Сообщение сгенерировано автоматически", which a
+    utility's ticket notice says too: a short question naming no flat was held for staff
+    with nobody to answer, though the form names its author and gives her address."""
+    mail = _mail(*_FORMS["bitrix feedback"], sender="Сайт УК <info@uk-site.example>",
+                 extra=reply_to)
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.review_reason is None
+    assert (parsed.sender, parsed.sender_name) == ("olga.s@yandex.ru", "Ольга Смирнова")
+
+
+def test_a_utilitys_ticket_notice_naming_a_contact_address_stays_for_staff() -> None:
+    """Guard: a notice that says it is automatic and gives an e-mail field names no author:
+    an acknowledgement would open another ticket there, for ever."""
+    text = ("Ваше обращение №458812 зарегистрировано.\nСтатус: принято\nДата: 15.01.2026\n"
+            "E-mail для ответа: support@vodokanal.example\n\n"
+            "Письмо сформировано автоматически, отвечать на него не нужно.")
+    parsed = parse_mail(_mail("Обращение №458812 зарегистрировано", text,
+                              sender="Водоканал <support@vodokanal.example>"), own_addresses=OWN)
+    assert parsed.sender is None and parsed.review_reason is not None
+
+
+# --- 2. whom a relayed form greets --------------------------------------------------------------
+
+_LEAK = "В кв. 12 течёт кран на кухне, прошу прислать сантехника."
+_RELAYED = {
+    # Contact Form 7's template in Russian and in English, "Reply-To: [your-email]"
+    "contact form 7": ("WordPress <wordpress@uk-site.example>",
+                       "От: Иван Петров <ivan.petrov@mail.ru>\nТема: Течёт кран\n\n"
+                       f"Сообщение:\n{_LEAK}\n\n-- \n"
+                       "Это сообщение отправлено с сайта УК Заречье (https://uk-site.example)"),
+    "contact form 7, english": (
+        "УК Заречье <wordpress@uk-site.example>",
+        f"From: Иван Петров ivan.petrov@mail.ru\nSubject: Течёт кран\n\nMessage Body:\n{_LEAK}"
+        "\n\n-- \nThis e-mail was sent from a contact form on УК Заречье"),
+    "a name field": ("Сайт УК <info@uk-site.example>",
+                     "Заявка с сайта\nИмя: Иван Петров\nТелефон: +7 926 123-45-67\n"
+                     f"Сообщение: {_LEAK}"),
+    "the office's own mailbox": (f"УК Заречье <{OFFICE}>",
+                                 f"Имя: Иван Петров\nСообщение: {_LEAK}"),
+}
+
+
+@pytest.mark.parametrize("form", list(_RELAYED.values()), ids=list(_RELAYED))
+def test_a_form_with_a_bare_reply_to_greets_the_resident_by_the_forms_name(
+        form: tuple[str, str]) -> None:
+    """The acknowledgement greeted the resident by From's name, the site's ("Здравствуйте,
+    WordPress!", or the office's own), as staff saw them."""
+    sender, text = form
+    parsed = parse_mail(_mail("Течёт кран", text, sender=sender,
+                              extra="Reply-To: ivan.petrov@mail.ru\r\n"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+
+
+def test_a_form_that_names_nobody_greets_nobody() -> None:
+    parsed = parse_mail(_mail("Течёт кран", f"Сообщение: {_LEAK}\n\nОтправлено с сайта",
+                              sender="WordPress <wordpress@uk-site.example>",
+                              extra="Reply-To: ivan.petrov@mail.ru\r\n"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", None)
+
+
+def test_a_persons_bare_reply_to_keeps_their_name() -> None:
+    """Guard: a resident whose mail program answers elsewhere is still the From's person."""
+    parsed = parse_mail(_mail("Течёт кран", _LEAK, sender="Иван Петров <i.petrov@company.ru>",
+                              extra="Reply-To: ivan.petrov@mail.ru\r\n"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
