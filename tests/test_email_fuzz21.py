@@ -4,7 +4,10 @@ SMTP plugin) from the office to the office with no Reply-To: taken for our own m
 resident's letter was ignored. Bitrix's feedback form ends "Сообщение сгенерировано
 автоматически": a resident whose words named no flat was held for review and never answered,
 Reply-To or not. A form relayed with a bare Reply-To (Contact Form 7's "Reply-To:
-[your-email]") greeted the resident by the site's name ("Здравствуйте, WordPress!").
+[your-email]") greeted the resident by the site's name ("Здравствуйте, WordPress!"). A
+neighbour's letter a resident forwards from Outlook set to prefix each line of the original
+message ("> -----Original Message-----", "> От: …") was dropped with the quotes, and our own
+letter forwarded under Outlook's "-----Original Message-----" left that line as the resident's.
 Pinned as they are (they already worked, and nothing here may change them): quote headers of
 Mail.ru's app and web, Yandex's, Rambler's, Gmail's, Outlook's and Samsung's in Russian,
 in plain text and HTML; Tilda's form from its own robot; a utility's ticket notice naming a
@@ -157,3 +160,65 @@ def test_a_persons_bare_reply_to_keeps_their_name() -> None:
     parsed = parse_mail(_mail("Течёт кран", _LEAK, sender="Иван Петров <i.petrov@company.ru>",
                               extra="Reply-To: ivan.petrov@mail.ru\r\n"), own_addresses=OWN)
     assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+
+
+# --- 3. a letter forwarded with every line quoted -----------------------------------------------
+
+_NEIGHBOUR = "У меня с потолка капает вода в ванной, кв. 45. Соседи сверху не открывают."
+_FORWARDER = "Пересылаю письмо соседки, она не может сама написать."
+
+
+def _quoted(text: str) -> str:
+    """``text`` as Outlook's "prefix each line of the original message" writes it."""
+    return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
+
+
+_PREFIXED = {
+    "original message": ("-----Original Message-----\n"
+                         "From: Мария Иванова [mailto:maria46@mail.ru]\n"
+                         "Sent: Wednesday, January 14, 2026 8:00 PM\nTo: Иван Петров\n"
+                         f"Subject: Протечка\n\n{_NEIGHBOUR}"),
+    "исходное сообщение": ("-----Исходное сообщение-----\n"
+                           "От: Мария Иванова [mailto:maria46@mail.ru]\n"
+                           "Отправлено: 14 января 2026 г. 20:00\nКому: Иван Петров\n"
+                           f"Тема: Протечка\n\n{_NEIGHBOUR}"),
+    "a header block alone": ("От: Мария Иванова <maria46@mail.ru>\n"
+                             "Отправлено: 14 января 2026 г. 20:00\nКому: Иван Петров\n"
+                             f"Тема: Протечка\n\n{_NEIGHBOUR}"),
+}
+
+
+@pytest.mark.parametrize("letter", list(_PREFIXED.values()), ids=list(_PREFIXED))
+def test_a_neighbours_letter_forwarded_with_every_line_quoted_is_kept(letter: str) -> None:
+    """Outlook's option to prefix each line of the original message quotes the whole letter a
+    resident forwards: dropped with the quotes, staff got "Пересылаю письмо соседки" and not
+    a word of the neighbour's."""
+    parsed = parse_mail(_mail("FW: Протечка", f"{_FORWARDER}\n\n{_quoted(letter)}\n"),
+                        own_addresses=OWN)
+    assert parsed.text.startswith(_FORWARDER) and parsed.text.endswith(_NEIGHBOUR)
+    assert not any(line.startswith(">") for line in parsed.text.split("\n"))
+
+
+_OURS = ("-----Original Message-----\n"
+         f"From: УК «Заречье» <{OFFICE}>\nSent: Thursday, January 15, 2026 9:00 AM\n"
+         "To: Иван Петров\nSubject: [A-1001] Обращение зарегистрировано\n\n"
+         "Здравствуйте, Иван Петров!\nВаше обращение зарегистрировано под номером A-1001.\n"
+         "Чтобы дополнить обращение, просто ответьте на это сообщение.")
+
+
+@pytest.mark.parametrize("quote", [False, True], ids=["as written", "every line quoted"])
+def test_our_letter_forwarded_under_original_message_leaves_the_residents_words(
+        quote: bool) -> None:
+    """Outlook's plain-text forward of our acknowledgement: its "-----Original Message-----"
+    line was left under the resident's words as if they had written it."""
+    body = f"Мастер так и не пришёл.\n\n{_quoted(_OURS) if quote else _OURS}\n"
+    parsed = parse_mail(_mail("FW: [A-1001] Обращение зарегистрировано", body),
+                        own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл."
+
+
+def test_a_reply_with_every_line_quoted_still_loses_the_quote() -> None:
+    """Guard: only a forward's quoted letter is kept; a reply's is history."""
+    parsed = parse_mail(_mail("RE: [A-1001] Обращение зарегистрировано",
+                              f"Мастер так и не пришёл.\n\n{_quoted(_OURS)}\n"), own_addresses=OWN)
+    assert parsed.text == "Мастер так и не пришёл."

@@ -361,12 +361,36 @@ def _forward_marker(lines: list[str], n: int) -> bool:
     return k < 0 or not (_is_quote_line(lines[k]) or _attribution_start(lines, k) is not None)
 
 
-def _forward_at(lines: list[str]) -> int:
-    """The line that introduces a forwarded letter, or ``len(lines)``."""
-    return next((n for n in range(len(lines)) if _forward_marker(lines, n)), len(lines))
+def _forward_at(lines: list[str], forward: bool = False) -> int:
+    """The line that introduces a forwarded letter, or ``len(lines)``. In a forward (``forward``)
+    so does the header of a letter quoted whole (:func:`_quoted_letter_at`)."""
+    return next((n for n in range(len(lines)) if _forward_marker(lines, n)
+                 or (forward and _quoted_letter_at(lines, n))), len(lines))
 
 
 _ONE_LEVEL = re.compile(r"^\s*> ?")
+
+
+def _quoted_letter_at(lines: list[str], n: int) -> bool:
+    """Whether line ``n`` opens a letter quoted whole at one level, its own header first:
+    Outlook's "prefix each line of the original message" forwards a neighbour's letter as
+    "> -----Original Message----- / > От: … / > Отправлено: …". Under a forward that letter is
+    the report, as it is unquoted (it was dropped with the quotes); a quote that goes on from
+    lines quoted above it, or under an attribution, is the forwarded thread's history."""
+    line = lines[n]
+    if not line.lstrip().startswith(">"):
+        return False
+    bare = _ONE_LEVEL.sub("", line, count=1)
+    if bare.lstrip().startswith(">"):
+        return False
+    k = n - 1
+    while k >= 0 and not lines[k].strip():
+        k -= 1
+    if k >= 0 and (_is_quote_line(lines[k]) or _attribution_start(lines, k) is not None):
+        return False
+    if _ORIGINAL.match(bare.strip()):
+        return True
+    return _header_block_at([_ONE_LEVEL.sub("", x, count=1) for x in lines[n:n + 8]], 0)
 
 
 def _unquote_forward(lines: list[str]) -> list[str]:
@@ -463,6 +487,11 @@ def cut_own_forward(text: str, is_own: Callable[[str], bool]) -> str:
     n = 0
     while n < len(lines):
         bare = _QUOTE_PREFIX.sub("", lines[n])
+        if bare and (_ORIGINAL.match(bare) or _SEPARATOR.match(bare)):
+            # Outlook's "-----Original Message-----" (or its rule) over the header block
+            run = n if run is None else run
+            n += 1
+            continue
         if not bare or not (_FORWARD.match(bare) or _header_block_at(lines, n)):
             n += 1
             run = None if bare.strip() else run
@@ -738,7 +767,7 @@ def strip_quotes(
         marker = _first_marker(lines, forward)
     if marker is not None and _says_something(lines[:marker], _names_case(lines, marker)):
         lines = lines[:marker]
-    fwd = _forward_at(lines)
+    fwd = _forward_at(lines, forward)
     own, forwarded = lines[:fwd], _unquote_forward(lines[fwd:])
     if reply or marker is not None or _has_attribution(own):
         own = _drop_quoted(own)
