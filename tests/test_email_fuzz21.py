@@ -222,3 +222,91 @@ def test_a_reply_with_every_line_quoted_still_loses_the_quote() -> None:
     parsed = parse_mail(_mail("RE: [A-1001] Обращение зарегистрировано",
                               f"Мастер так и не пришёл.\n\n{_quoted(_OURS)}\n"), own_addresses=OWN)
     assert parsed.text == "Мастер так и не пришёл."
+
+
+# --- 4. pinned: Russian mail services' quote headers, display names, split subjects -------------
+
+_REPLY = "Спасибо, мастер пришёл, но кран опять течёт."
+_ACK = ("Здравствуйте, Иван Петров!\nВаше обращение зарегистрировано под номером A-1001.\n"
+        "Чтобы дополнить обращение, просто ответьте на это сообщение.")
+_QUOTED_ACK = _quoted(_ACK)
+_PLAIN_QUOTES = {
+    "mail.ru app": f"Четверг, 15 января 2026, 12:00 +03:00 от УК «Заречье» <{OFFICE}>:\n\n"
+                   f"{_QUOTED_ACK}",
+    "mail.ru web": f">Четверг, 15 января 2026, 12:00 +03:00 от УК <{OFFICE}>:\n>\n{_QUOTED_ACK}",
+    "yandex mobile": ("-- \nОтправлено из мобильной Яндекс Почты\n\n"
+                      f"15.01.2026, 12:00, \"УК «Заречье»\" <{OFFICE}>:\n{_QUOTED_ACK}"),
+    "rambler": f"15.01.2026 12:00, УК «Заречье» <{OFFICE}> написал(а):\n{_QUOTED_ACK}",
+    "gmail in russian": f"чт, 15 янв. 2026 г. в 12:00, УК «Заречье» <{OFFICE}>:\n\n{_QUOTED_ACK}",
+    "outlook in russian": ("С уважением,\nИван\n\nОт: УК «Заречье» <" + OFFICE + ">\n"
+                           "Отправлено: 15 января 2026 г. 12:00\n"
+                           "Кому: Иван Петров <ivan.petrov@mail.ru>\n"
+                           f"Тема: [A-1001] Течёт кран\n\n{_ACK}"),
+    "samsung": ("Отправлено с устройства Galaxy\n\n\n-------- Исходное сообщение --------\n"
+                f"От: УК «Заречье» <{OFFICE}>\nДата: 15.01.2026 12:00 (GMT+03:00)\n"
+                f"Кому: ivan.petrov@mail.ru\nТема: [A-1001] Течёт кран\n\n{_ACK}"),
+}
+
+
+@pytest.mark.parametrize("quote", list(_PLAIN_QUOTES.values()), ids=list(_PLAIN_QUOTES))
+def test_russian_mail_services_quote_headers_go_with_the_quote(quote: str) -> None:
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", f"{_REPLY}\n\n{quote}\n"),
+                        own_addresses=OWN)
+    assert parsed.text in (_REPLY, f"{_REPLY}\n\nС уважением,\nИван")
+
+
+_HTML_ACK = _ACK.replace("\n", "<br>")
+_HTML_QUOTES = {
+    "mail.ru": (f"<div>{_REPLY}</div><div>&nbsp;</div><blockquote style=\"border-left:1px solid "
+                f"#0857A6\">Четверг, 15 января 2026, 12:00 +03:00 от УК &lt;{OFFICE}&gt;:<br>"
+                f"<div class=\"js-helper js-readmsg-msg\">{_HTML_ACK}</div></blockquote>"),
+    "yandex": (f"<div>{_REPLY}</div><div>----------------</div><div>Отправлено из мобильной "
+               f"Яндекс Почты</div><div>15.01.2026, 12:00, \"УК\" &lt;{OFFICE}&gt;:</div>"
+               f"<blockquote>{_HTML_ACK}</blockquote>"),
+    "outlook on the web": (
+        f"<div>{_REPLY}</div><hr style=\"display:inline-block;width:98%\">"
+        "<div id=\"divRplyFwdMsg\">"
+        f"<b>От:</b> УК &lt;{OFFICE}&gt;<br><b>Отправлено:</b> 15 января 2026 г. 12:00<br>"
+        "<b>Кому:</b> Иван Петров<br><b>Тема:</b> [A-1001] Течёт кран</div>"
+        f"<div>{_HTML_ACK}</div>"),
+}
+
+
+@pytest.mark.parametrize("html", list(_HTML_QUOTES.values()), ids=list(_HTML_QUOTES))
+def test_russian_mail_services_html_quotes_go(html: str) -> None:
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", html, ctype="text/html"),
+                        own_addresses=OWN)
+    assert parsed.text == _REPLY
+
+
+@pytest.mark.parametrize("codec", ["koi8-r", "windows-1251", "iso-8859-5", "cp866",
+                                   "mac-cyrillic"])
+def test_a_display_name_in_any_cyrillic_charset_is_read(codec: str) -> None:
+    label = {"mac-cyrillic": "x-mac-cyrillic"}.get(codec, codec)
+    name = base64.b64encode("Иван Петров".encode(codec)).decode()
+    mail = _mail("Кран", _LEAK).replace(
+        f"From: {ew('Иван Петров')}".encode(), f"From: =?{label}?B?{name}?=".encode())
+    assert parse_mail(mail, own_addresses=OWN).sender_name == "Иван Петров"
+
+
+@pytest.mark.parametrize("cut", [1, 3, 6, 7])
+def test_a_subject_split_inside_a_character_across_encoded_words_is_whole(cut: int) -> None:
+    """Outlook and PHP mailers split a long subject by bytes, an emoji or a letter apart."""
+    subject = "🔥 Пахнет гарью в подъезде 👃 срочно!"
+    data = subject.encode()
+    words = "\r\n ".join(f"=?UTF-8?B?{base64.b64encode(part).decode()}?="
+                         for part in (data[:cut], data[cut:]))
+    mail = _mail("X", _LEAK).replace(f"Subject: {ew('X')}".encode(),
+                                     f"Subject: {words}".encode())
+    assert parse_mail(mail, own_addresses=OWN).subject == subject
+
+
+def test_tildas_form_from_its_robot_is_the_residents() -> None:
+    text = ("Request details:\n\nName: Иван Петров\nEmail: ivan.petrov@mail.ru\n"
+            f"Phone: +7 (926) 123-45-67\nTextarea: {_LEAK}\n\nRequest ID: 4363282:1829347011\n"
+            "Block ID: rec523412345\nForm Name: Cart\nhttps://uk-site.example/\n-----\n"
+            "Tilda Publishing\n")
+    parsed = parse_mail(_mail("New lead from uk-site.example", text,
+                              sender="Tilda Publishing <robot@tilda.ws>"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+    assert _LEAK in parsed.text
