@@ -4063,3 +4063,38 @@ def test_english_alarms_over_feared_or_figurative_raise_no_alarm(clf: Classifier
 ])
 def test_english_dangers_told_plainly_are_emergencies(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "У меня с потолок вода течёт много, сосед сверху дверь не открывает. Кв 12",
+    "С потолка в спальне капает, подставили кастрюлю, капает всё быстрее. Кв 7",
+    "The cables in the fuse box on our landing are smoking, entrance 2.",
+    "Лифт в 1 подъезде: двери зажали руку девочке и не открываются, кабина стоит.",
+    "My neighbour's hand is caught in the lift doors on the ground floor, they won't open!",
+])
+def test_dangers_told_in_learners_words_or_by_their_effect_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "Видела репортаж, как в Казани прорвало трубу и затопило подвал. У нас трубы тоже "
+    "старые, их проверяют?",
+    "Saw on TV about a balcony falling off a block in another city. Are our balconies ever "
+    "inspected?",
+    "Дверь в подъезд хлопает так, словно взрыв. Поставьте доводчик, пожалуйста.",
+    "Water drips through the ceiling of the box room now and then, a cup catches it. Could "
+    "the roofers look?",
+    "ПРЕТЕНЗИЯ. 5 марта 2023 г. мою квартиру затопило из-за засора стояка. Требую "
+    "возместить ущерб по акту.",
+    "Повесили объявление про опрессовку, пишут, что возможны протечки. Нам готовиться к "
+    "потопу?",
+])
+def test_news_similes_slow_drips_old_claims_and_forewarnings_raise_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_asking_for_bills_by_email_is_no_complaint(clf: Classifier) -> None:
+    c = clf.classify("Could my bills be sent to my email instead of the paper ones, please?")
+    assert c.kind != "complaint"
