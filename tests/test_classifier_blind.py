@@ -137,7 +137,13 @@ the seventy-fourth (read, dev set 72) and the seventy-fifth (sealed); from a thi
 residents' long letters), the seventy-sixth (read, dev set 73) and the seventy-seventh (sealed,
 one message's text seen in a diff after the rules were written); from a fourteenth (English-
 speaking residents), the seventy-eighth (read, dev set 74) and the seventy-ninth (sealed); which of
-each pair to read was decided before any was scored.
+each pair to read was decided before any was scored. In the sixteenth session, from a fifteenth
+prompt (English-speaking tenants, alarm words used loosely), the eightieth (read, dev set 75)
+and the eighty-first (sealed); from a sixteenth (city-portal posts and formal letters), the
+eighty-second (read, dev set 76) and the eighty-third (sealed); from a seventeenth (alarming
+words without an emergency, emergencies told calmly), the eighty-fourth (read, dev set 77) and
+the eighty-fifth (sealed); the even one of each pair was chosen for reading before any was
+written.
 """
 
 from __future__ import annotations
@@ -753,6 +759,27 @@ MEASURED = {
     "blind49": {"kind.macro_f1": 0.872, "complaint.recall": 0.859, "complaint.precision": 0.813,
                 "category.accuracy": 0.874, "urgency.macro_f1": 0.816, "emergency.recall": 1.0,
                 "emergency.precision": 0.656, "scope.accuracy": 0.919},
+    # the sixteenth session's: dev sets 75-77 read (from the eightieth, eighty-second and
+    # eighty-fourth), scored after the first round; the eighty-first, eighty-third and
+    # eighty-fifth sealed, scored with the session's starting rules (the first round moved none)
+    "dev75": {"kind.macro_f1": 0.87, "complaint.recall": 0.839, "complaint.precision": 0.922,
+             "category.accuracy": 0.918, "urgency.macro_f1": 0.893, "emergency.recall": 0.979,
+             "emergency.precision": 0.959, "scope.accuracy": 0.918},
+    "blind81": {"kind.macro_f1": 0.835, "complaint.recall": 0.884, "complaint.precision": 0.623,
+               "category.accuracy": 0.913, "urgency.macro_f1": 0.838, "emergency.recall": 0.979,
+               "emergency.precision": 0.979, "scope.accuracy": 0.95},
+    "dev76": {"kind.macro_f1": 0.908, "complaint.recall": 0.934, "complaint.precision": 0.95,
+             "category.accuracy": 0.906, "urgency.macro_f1": 0.859, "emergency.recall": 0.952,
+             "emergency.precision": 0.769, "scope.accuracy": 0.96},
+    "blind83": {"kind.macro_f1": 0.913, "complaint.recall": 0.896, "complaint.precision": 0.987,
+               "category.accuracy": 0.952, "urgency.macro_f1": 0.918, "emergency.recall": 0.944,
+               "emergency.precision": 0.85, "scope.accuracy": 0.947},
+    "dev77": {"kind.macro_f1": 0.927, "complaint.recall": 0.886, "complaint.precision": 0.848,
+             "category.accuracy": 0.926, "urgency.macro_f1": 0.9, "emergency.recall": 0.988,
+             "emergency.precision": 0.92, "scope.accuracy": 0.965},
+    "blind85": {"kind.macro_f1": 0.892, "complaint.recall": 0.927, "complaint.precision": 0.76,
+               "category.accuracy": 0.897, "urgency.macro_f1": 0.891, "emergency.recall": 0.912,
+               "emergency.precision": 0.936, "scope.accuracy": 0.936},
 }
 SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 240, "blind10": 240,
          "blind11": 240, "blind12": 240, "blind13": 240, "blind14": 240, "blind15": 240,
@@ -785,7 +812,8 @@ SIZES = {"blind5": 200, "blind6": 200, "blind7": 240, "blind8": 240, "blind9": 2
          "dev68": 240, "blind67": 240, "dev69": 240, "blind69": 240,
          "dev70": 240, "blind71": 240, "dev71": 240, "blind73": 240,
          "dev72": 240, "blind75": 240, "dev73": 240, "blind77": 240,
-         "dev74": 240, "blind79": 240}
+         "dev74": 240, "blind79": 240, "dev75": 240, "blind81": 240, "dev76": 240,
+         "blind83": 240, "dev77": 240, "blind85": 240}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
