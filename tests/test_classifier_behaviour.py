@@ -4098,3 +4098,12 @@ def test_news_similes_slow_drips_old_claims_and_forewarnings_raise_no_alarm(
 def test_asking_for_bills_by_email_is_no_complaint(clf: Classifier) -> None:
     c = clf.classify("Could my bills be sent to my email instead of the paper ones, please?")
     assert c.kind != "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Во дворе третью неделю не вывозят ветки после обрезки, просили ещё осенью. Ул. Лесная 4",
+    "Подъезд в пятницу помыли для галочки, в углах грязь осталась.",
+])
+def test_an_appeal_made_last_season_and_a_job_done_for_show_are_complaints(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
