@@ -806,6 +806,10 @@ class StaffSender:
                 await self.cards.copy_media(
                     item.case_id, chat_id, card.thread_id if card else None,
                     card.message_id if card else None, refs)
+            if item.payload.get("redraw"):
+                # The resident's words relabelled the case (the words after a photo sent
+                # first): the card showed "прочее, обычная" above "пахнет газом".
+                await self.cards.refresh(item.case_id)
             return posted
         markup = None
         if isinstance(item.payload.get("message_id"), int):

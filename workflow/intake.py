@@ -190,6 +190,9 @@ def _references(case_ref: re.Pattern[str], prefix: str, subject: str,
     return tuple(dict.fromkeys(f"{prefix}-{int(n)}" for n in found))
 
 
+# Why a case was opened for manual triage when its first message was files with no words:
+# the words that follow take their labels (see ``IntakeService._words_for_files``).
+FILES_ALONE = "a file sent with no words to classify"
 FALLBACK_LABELS = Classification(kind=Kind.REQUEST, category="other", urgency=Urgency.NORMAL,
                                  scope=Scope.UNIT, rules=("manual_triage",))
 
@@ -326,7 +329,7 @@ class IntakeService:
         if labels.kind == Kind.OTHER and msg.attachments and _wordless(labels):
             # "Заявление во вложении", a scan with no word at all: a person sent a file to act
             # on, and only staff can read it
-            labels, failure = FALLBACK_LABELS, "a file sent with no words to classify"
+            labels, failure = FALLBACK_LABELS, FILES_ALONE
         if labels.kind == Kind.OTHER and resident is not None:
             logged = await self._log_message(session, msg, None, resident, now,
                                              note="kind other: no case")
@@ -731,8 +734,11 @@ class IntakeService:
         await self._log_message(session, msg, case, resident, now)
         await record_event(session, case_id=case.id, at=now, actor=_actor(resident),
                            action="message", note=msg.text[:200] or None)
-        if case.kind in _UPGRADABLE and msg.text.strip():
-            await self._upgrade_if_still_waiting(session, msg, case, now)
+        relabelled = False
+        if msg.text.strip() and _files_alone(case):
+            relabelled = await self._words_for_files(session, msg, case, now)
+        elif case.kind in _UPGRADABLE and msg.text.strip():
+            relabelled = await self._upgrade_if_still_waiting(session, msg, case, now)
         if case.paused_at is not None:
             self.wf.sla.shift(case, case.paused_at, now)
             case.paused_at = None
@@ -740,7 +746,7 @@ class IntakeService:
             await record_event(session, case_id=case.id, at=now, actor="system",
                                action="clock_resumed")
         case.updated_at = now
-        await self._relay(session, msg, case)
+        await self._relay(session, msg, case, redraw=relabelled)
         return IntakeResult(Action.THREADED, case.number, case.id)
 
     @staticmethod
@@ -758,28 +764,81 @@ class IntakeService:
                            note=f"{msg.sender.address}: no automatic messages, staff answer")
 
     async def _upgrade_if_still_waiting(self, session: AsyncSession, msg: InboundMessage,
-                                        case: Case, now: datetime) -> None:
+                                        case: Case, now: datetime) -> bool:
         """A request the resident writes about again as not done ("пишу второй раз, до сих пор
         течёт", "nobody has come") is a complaint now: its deadlines and the managers' counts
         follow, and the event says why (staff can put it back with Reclassify)."""
         own = self._classify(replace(msg, subject=""))[0]
         if own.kind != Kind.COMPLAINT or not any(rule in _STILL_WAITING for rule in own.rules):
-            return
+            return False
         old = case.kind
         case.kind = Kind.COMPLAINT.value
         self.wf.sla.relabel(case, old, case.urgency, await clock_started(session, case), now)
         await record_event(session, case_id=case.id, at=now, actor="system",
                            action="reclassified",
                            note=f"kind: {old} → complaint (the resident writes again: not done)")
+        return True
 
-    async def _relay(self, session: AsyncSession, msg: InboundMessage, case: Case) -> None:
-        """The resident's words (and files) to the case's staff chat."""
+    async def _words_for_files(self, session: AsyncSession, msg: InboundMessage, case: Case,
+                               now: datetime) -> bool:
+        """The first words after files that came with none (a photo sent first, the words
+        typed a moment later, as most people write in a chat) are the case's report: it takes
+        their labels, department, deadlines and incident, and the resident is told the case
+        as it now stands. The files opened a case of «прочее, обычная» for manual triage, and
+        the words only joined it: "Сильно пахнет газом" after a photo was due in a week, with
+        no word on what to do now. Words that report nothing ("вот") change nothing.
+        Whether the case's labels changed."""
+        labels, failure = self._classify(replace(msg, subject=""))
+        if failure is not None or labels.kind == Kind.OTHER:
+            return False
+        old = (case.kind, case.category, case.urgency)
+        old_respond, old_resolve = case.respond_due, case.resolve_due
+        case.kind, case.category = labels.kind, labels.category
+        case.urgency, case.scope = labels.urgency, labels.scope
+        case.department = self.wf.settings.department_for(labels.category)
+        case.text, case.manual_triage, case.needs_review, case.review_reason = \
+            msg.text, False, False, None
+        case.explanation = {**{k: v for k, v in (case.explanation or {}).items()
+                               if k != "error"}, "rules": list(labels.rules)}
+        self.wf.sla.relabel(case, old[0], old[2], await clock_started(session, case), now)
+        await record_event(session, case_id=case.id, at=now, actor="system",
+                           action="reclassified",
+                           note=f"{'/'.join(old)} → {labels.kind}/{labels.category}/"
+                                f"{labels.urgency}: the words that followed the files")
+        if case.incident_id is None:
+            resident = await session.get(Resident, case.resident_id) \
+                if case.resident_id is not None else None
+            incident = await self._incident_for(session, case.building_id, labels, now,
+                                                resident)
+            if incident is not None:
+                case.incident_id = incident[0]
+                await record_event(session, case_id=case.id, at=now, actor="system",
+                                   action="incident", note=f"incident #{incident[0]}, first "
+                                                           f"reported as {incident[1]}")
+        if (case.kind, case.category, case.urgency) == old and (
+                case.respond_due, case.resolve_due) == (old_respond, old_resolve):
+            return False
+        # The first acknowledgement, if it has not gone yet, would only contradict this one,
+        # which then is the first the resident reads.
+        superseded = await session.execute(update(OutboxItem).where(
+            OutboxItem.idempotency_key == f"ack:{case.id}", OutboxItem.state == "pending")
+            .values(state="skipped", last_error="superseded by the acknowledgement of the "
+                                                "words that followed the files"))
+        await self.notify.resident(session, case, "ack", key=f"ack:{case.id}:words",
+                                   revised=not superseded.rowcount,  # type: ignore[attr-defined]
+                                   link_code=None)
+        return True
+
+    async def _relay(self, session: AsyncSession, msg: InboundMessage, case: Case, *,
+                     redraw: bool = False) -> None:
+        """The resident's words (and files) to the case's staff chat; ``redraw``: the words
+        changed the case's labels, which its card shows."""
         # The rest of an album adds photos to the case; staff need not hear of each one.
         relay_key = (f"relay:burst:{msg.burst_key}" if msg.burst_key and not msg.text.strip()
                      else f"relay:{msg.channel}:{msg.external_id}")
         media = [f"{msg.channel}:{msg.external_id}"] if msg.attachments else []
         await self.notify.staff(session, case, "staff_resident_message", key=relay_key,
-                                extra={"media": media},
+                                extra={"media": media, **({"redraw": True} if redraw else {})},
                                 recipients=self.notify.staff_chat(case),
                                 text=msg.text, attachments=len(msg.attachments))
 
@@ -1069,6 +1128,12 @@ def _named(labels: Classification, category: str) -> bool:
     """Whether the message's own words name ``category`` (one of its rules fired), not the
     learned model's guess for words that name no department ("Не починили")."""
     return any(rule.startswith(f"category.{category}.") for rule in labels.rules)
+
+
+def _files_alone(case: Case) -> bool:
+    """Whether the case was opened by files that came with no words, and nobody has given it
+    words or labels since (staff's Reclassify ends the manual triage)."""
+    return case.manual_triage and case.review_reason == FILES_ALONE and not case.text.strip()
 
 
 def _wordless(labels: Classification) -> bool:
