@@ -7,13 +7,15 @@ and a custom emoji leave their words as they are, but a link hidden behind words
 
 from __future__ import annotations
 
-from aiogram.types import Message, MessageEntity
+from aiogram.types import Checklist, Message, MessageEntity
 
 
 def plain_text(message: Message) -> str:
     """The message's text (or caption), a hidden link's address put in brackets after the
     words that carried it. Entities count UTF-16 units, as Telegram does: an emoji before
-    the link is two of them."""
+    the link is two of them. A checklist's words are its title and tasks."""
+    if message.checklist is not None:
+        return checklist_text(message.checklist)
     text = message.text if message.text is not None else message.caption or ""
     entities: list[MessageEntity] = list(
         (message.entities if message.text is not None else message.caption_entities) or [])
@@ -29,3 +31,12 @@ def plain_text(message: Message) -> str:
         pos = end
     out.append(units[pos:].decode("utf-16-le", "surrogatepass"))
     return "".join(out)
+
+
+def checklist_text(checklist: Checklist) -> str:
+    """A checklist ("Что сломано в подъезде": the light on the 3rd floor, the door closer),
+    which a Premium user sends as a message of its own with no text or caption, as lines
+    of words, each task marked done or not: it was answered "this kind of message is not
+    taken", and the list was lost."""
+    return "\n".join([checklist.title, *(f"{'☑' if task.completion_date else '☐'} {task.text}"
+                                         for task in checklist.tasks)])

@@ -251,6 +251,21 @@ def build_router(deps: BotDeps) -> Router:
         await state.set_state(Registration.phone)
         await say(message, "ask_phone", markup=keyboard, apartment=flat)
 
+    @router.message(Registration.apartment, F.location)
+    async def place_for_flat(message: Message) -> None:
+        """A location or a place (a venue: the house on the map) sent where the flat number
+        is asked: the resident shows where they live. It ended the step and was filed as a
+        message («сообщение получено, его видят сотрудники»), staff got a stray note of
+        coordinates, and the flat was never asked again. The building is known from the link:
+        the flat is asked for again."""
+        assert message.from_user is not None
+        async with wf.sessions() as session:
+            resident = await resident_of(session, message.from_user.id)
+            building = (await session.get(Building, resident.building_id)
+                        if resident is not None and resident.building_id else None)
+        await say(message, "ask_apartment_not_place",
+                  address=building.address if building else None)
+
     @router.message(Registration.phone, F.contact)
     async def got_contact(message: Message, state: FSMContext) -> None:
         assert message.contact is not None and message.from_user is not None
@@ -600,7 +615,9 @@ def build_router(deps: BotDeps) -> Router:
 
     async def set_reachable(user_id: int, reachable: bool, at: datetime) -> None:
         """Blocking the bot is known at once; marking the identity now sends the next
-        message by email instead of failing first, and staff learn it on the case.
+        message by email instead of failing first, and staff learn it on the case. So they
+        learn that the resident unblocked it: told only of the block, they went on phoning a
+        resident who was back, and never sent again the answer that had not reached them.
 
         Staff are told at once where the staff chat's budget allows, and through the outbox
         otherwise: the notice used to wait 3 s for the budget and was dropped when new cards
@@ -618,10 +635,18 @@ def build_router(deps: BotDeps) -> Router:
                 Identity.channel == Channel.EMAIL.value))
             open_cases = (await session.scalars(select(Case).where(
                 Case.resident_id == resident.id, Case.stage.in_(list(OPEN_STAGES))))).all()
-            name = resident.name
-        if reachable:
-            return
-        text = texts.staff(deps.staff_lang, "bot_blocked", name=name, fallback=fallback)
+            name, lang = resident.name, resident.language or wf.settings.default_language
+            since = wf.clock.now() - wf.settings.sla.reopen_window
+            recent = [c for c in await resident_cases(session, resident.id)
+                      if c.stage in OPEN_STAGES or c.updated_at >= since] if reachable else []
+        if recent:
+            # What was said to them meanwhile went nowhere ("resolved" with its rating, a
+            # staff answer): they are shown where their cases stand, the one that could
+            # still be answered or reopened among them.
+            await deps.say(user_id, texts.resident(lang, "back_after_block", cases=recent))
+        text = texts.staff(deps.staff_lang, "bot_unblocked" if reachable else "bot_blocked",
+                           name=name, fallback=fallback)
+        purpose = "bot_unblocked" if reachable else "bot_blocked"
         for case in open_cases:
             building = wf.building(case.building_id)
             code = building.code if building else ""
@@ -632,12 +657,12 @@ def build_router(deps: BotDeps) -> Router:
                 await deps.cards.post_in_case(case.id, chat_id, text, max_wait=REPLY_MAX_WAIT_S)
                 continue
             except (Deferred, TelegramAPIError) as exc:
-                log.info("staff told through the outbox that %s blocked the bot: %s",
-                         user_id, exc)
+                log.info("staff told through the outbox that %s %s: %s", user_id,
+                         purpose.replace("_", " "), exc)
             async with wf.sessions.begin() as session:
                 await enqueue(session, now=wf.clock.now(), channel=STAFF_CHANNEL,
-                              recipient=f"chat:{code}", purpose="bot_blocked",
-                              key=f"telegram:bot_blocked:{user_id}:{case.id}:{at.timestamp():.0f}",
+                              recipient=f"chat:{code}", purpose=purpose,
+                              key=f"telegram:{purpose}:{user_id}:{case.id}:{at.timestamp():.0f}",
                               payload=staff_payload(case.id, case.number, "", text,
                                                     deps.staff_lang),
                               case_id=case.id, automatic=False)

@@ -760,11 +760,12 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(F.photo | F.document | F.video | F.voice | F.audio | F.video_note
                     | F.animation | F.sticker | F.location | F.contact | F.poll | F.dice
-                    | F.story | F.paid_media)
+                    | F.story | F.paid_media | F.checklist)
     async def staff_attachment(message: Message) -> None:
         """A file without a caption in a case's topic: the resident gets only text from the
         staff chat, so say so rather than let staff believe it was sent. So with a poll
-        ("Когда вам удобно? 10:00 / 14:00"), a dice or a story, which got no word at all."""
+        ("Когда вам удобно? 10:00 / 14:00"), a dice, a story or a checklist ("Что взять
+        мастеру"), which got no word at all."""
         user = message.from_user
         if user is None or user.is_bot or await case_of(message) is None:
             return
