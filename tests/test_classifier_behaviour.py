@@ -2520,10 +2520,13 @@ def test_sparking_denied_raises_no_alarm(clf: Classifier, text: str, category: s
 @pytest.mark.parametrize("text", [
     "смеситель в ванной бьётся током, ничего не искрит, но щиплет руки",
     "the radiator gives me a shock when I touch it, no sparks though",
+    "Смеситель на кухне бьёт током, когда моешь посуду. Кв 40",
+    "The towel rail gives me an electric shock every time I touch it, flat 18.",
 ])
 def test_a_shock_is_an_alarm_whether_or_not_anything_sparks(clf: Classifier, text: str) -> None:
+    """An emergency for the electricians, as labellers file it (not the safety desk's)."""
     c = clf.classify(text)
-    assert (c.category, c.urgency) == ("safety", "emergency")
+    assert (c.category, c.urgency) == ("electrical", "emergency")
 
 
 @pytest.mark.parametrize("text", [
@@ -3092,8 +3095,8 @@ def test_asking_for_the_work_is_not_the_work_done(clf: Classifier, text: str) ->
     ("датчик в кухне пищит, на экране цифры растут, бабушка спит и не просыпается", "safety"),
     ("The gas water heater is on and both kids are so sleepy they can barely stand", "safety"),
     ("got zapped touching the radiator and the washing machine at once, hand still tingles",
-     "safety"),
-    ("щиплет пальцы, когда трогаешь смеситель в ванной, ребёнок плачет", "safety"),
+     "electrical"),
+    ("щиплет пальцы, когда трогаешь смеситель в ванной, ребёнок плачет", "electrical"),
     ("Кирпичи выпадают из карниза над входом в магазин, один уже на асфальте", "structure"),
     ("Ограждение балкона висит на одной арматуре прямо над подъездом", "structure"),
     ("The lift stopped with us in it between 3 and 4, my little girl is crying", "elevator"),
@@ -4107,3 +4110,20 @@ def test_asking_for_bills_by_email_is_no_complaint(clf: Classifier) -> None:
 def test_an_appeal_made_last_season_and_a_job_done_for_show_are_complaints(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "The lift door on the 5th floor only opens halfway and then sticks. Could someone adjust it?",
+    "Трещина на стене у 3 подъезда с прошлой зимы расширяется, сейчас уже с палец. Прошу "
+    "обследовать.",
+])
+def test_a_door_that_sticks_halfway_and_a_crack_widening_since_last_season_are_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_a_lift_stopped_halfway_with_someone_inside_is_still_an_emergency(
+        clf: Classifier) -> None:
+    c = clf.classify("The lift stopped halfway between the 4th and 5th floors with my dad in it.")
+    assert c.urgency == "emergency"
+
