@@ -4127,3 +4127,26 @@ def test_a_lift_stopped_halfway_with_someone_inside_is_still_an_emergency(
     c = clf.classify("The lift stopped halfway between the 4th and 5th floors with my dad in it.")
     assert c.urgency == "emergency"
 
+
+
+@pytest.mark.parametrize("text", [
+    "В щитке на этаже горит электросчётчик, видно маленькое пламя. Подъезд 2",
+    "В подвале какие-то люди жгут костёр, дверь нараспашку.",
+    "Are you kidding me, the flat above has flooded our bathroom again, water is coming "
+    "through the light fitting.",
+    "A man is trying to open our neighbours' door with a screwdriver, they are away. Flat 31, "
+    "3rd floor.",
+])
+def test_a_flame_in_a_meter_a_fire_lit_indoors_an_angry_flood_and_a_burglar_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "На плите одна конфорка горит маленьким пламенем, газом не пахнет. Это нормально?",
+    "Can I keep a pram on the landing, or will the fire inspection object to it?",
+    "Ants are crawling out of the kitchen socket now. Can you send pest control?",
+])
+def test_a_burners_small_flame_a_fire_inspection_and_crawling_pests_are_no_alarm(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
