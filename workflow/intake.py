@@ -47,6 +47,7 @@ from workflow.models import (
     Resident,
 )
 from workflow.notify import Notifier, held_addresses, hold_automatic
+from workflow.outbox import withdraw
 from workflow.residents import create_resident, find_alias, find_identity
 from workflow.rows import Prepared, connection, insert_row, record_event, update_row
 from workflow.stages import OPEN_STAGES, Stage
@@ -820,13 +821,10 @@ class IntakeService:
             return False
         # The first acknowledgement, if it has not gone yet, would only contradict this one,
         # which then is the first the resident reads.
-        superseded = await session.execute(update(OutboxItem).where(
-            OutboxItem.idempotency_key == f"ack:{case.id}", OutboxItem.state == "pending")
-            .values(state="skipped", last_error="superseded by the acknowledgement of the "
-                                                "words that followed the files"))
+        superseded = await withdraw(session, key=f"ack:{case.id}", reason="superseded by the "
+                                    "acknowledgement of the words that followed the files")
         await self.notify.resident(session, case, "ack", key=f"ack:{case.id}:words",
-                                   revised=not superseded.rowcount,  # type: ignore[attr-defined]
-                                   link_code=None)
+                                   revised=not superseded, link_code=None)
         return True
 
     async def _relay(self, session: AsyncSession, msg: InboundMessage, case: Case, *,

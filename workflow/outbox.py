@@ -221,6 +221,15 @@ async def hurry(session: AsyncSession, *, channel: str, recipients: set[str],
         OutboxItem.next_attempt_at > now).values(next_attempt_at=now))
 
 
+async def withdraw(session: AsyncSession, *, key: str, reason: str) -> bool:
+    """Skip the message queued under this idempotency key if it has not gone yet (a newer
+    one says what it said, better); whether it was withdrawn. One already sent stays sent."""
+    result = await session.execute(update(OutboxItem).where(
+        OutboxItem.idempotency_key == key, OutboxItem.state == "pending").values(
+        state="skipped", last_error=reason).returning(OutboxItem.id))
+    return result.first() is not None
+
+
 def _outgoing(item: OutboxItem) -> Outgoing:
     p = item.payload
     return Outgoing(
