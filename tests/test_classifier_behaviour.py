@@ -4150,3 +4150,20 @@ def test_a_flame_in_a_meter_a_fire_lit_indoors_an_angry_flood_and_a_burglar_are_
 def test_a_burners_small_flame_a_fire_inspection_and_crawling_pests_are_no_alarm(
         clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency != "emergency"
+
+
+def test_paying_ahead_is_a_question_and_paying_for_nothing_a_grievance(clf: Classifier) -> None:
+    ahead = clf.classify("Could I pay the service charge for a year in advance? I'm moving "
+                         "abroad for work.")
+    assert ahead.kind == "inquiry"
+    nothing = clf.classify("We pay for cleaning every month and the stairs haven't been washed "
+                           "since October.")
+    assert nothing.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Just a note to say the new benches by entrance 3 are lovely.",
+    "The flowers by the porch this summer, whoever planted them - great job!",
+])
+def test_praise_without_thanks_opens_no_case(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "other"
