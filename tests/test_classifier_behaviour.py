@@ -4167,3 +4167,11 @@ def test_paying_ahead_is_a_question_and_paying_for_nothing_a_grievance(clf: Clas
 ])
 def test_praise_without_thanks_opens_no_case(clf: Classifier, text: str) -> None:
     assert clf.classify(text).kind == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "The heating season has already started, but every radiator in our flat is cold. Flat 9.",
+    "Отопительный сезон уже идёт, а у нас все батареи холодные, кв 14.",
+])
+def test_a_cold_flat_once_the_season_has_started_is_high(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "high"
