@@ -185,7 +185,8 @@ def _flat(items: Iterable[yaml.Node]) -> Iterator[yaml.Node]:
 
 
 Lists = Mapping[str, tuple[Pattern, ...]]
-"""Named pattern lists from the files' ``lists:`` sections, which any file may use by name."""
+"""Named pattern lists from the ``lists:`` sections read so far (a list is known below its
+definition and in every later file)."""
 
 
 def _patterns(path: Path, node: yaml.Node, what: str, keyer: KeyFn,
