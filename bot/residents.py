@@ -644,9 +644,8 @@ def build_router(deps: BotDeps) -> Router:
             # staff answer): they are shown where their cases stand, the one that could
             # still be answered or reopened among them.
             await deps.say(user_id, texts.resident(lang, "back_after_block", cases=recent))
-        text = texts.staff(deps.staff_lang, "bot_unblocked" if reachable else "bot_blocked",
-                           name=name, fallback=fallback)
         purpose = "bot_unblocked" if reachable else "bot_blocked"
+        text = texts.staff(deps.staff_lang, purpose, name=name, fallback=fallback)
         for case in open_cases:
             building = wf.building(case.building_id)
             code = building.code if building else ""
