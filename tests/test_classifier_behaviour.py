@@ -4175,3 +4175,18 @@ def test_praise_without_thanks_opens_no_case(clf: Classifier, text: str) -> None
 ])
 def test_a_cold_flat_once_the_season_has_started_is_high(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == "high"
+
+
+@pytest.mark.parametrize("text", [
+    "Опять потоп в подвале, воды по колено: откачали неделю назад, и вот снова. Когда заменят "
+    "трубы?",
+    "The radiator is leaking, hot water is going all over the floor in the bedroom. Flat 12.",
+])
+def test_a_flood_back_after_last_weeks_and_water_spreading_over_a_floor_are_emergencies(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == "emergency"
+
+
+def test_a_flood_pumped_out_a_week_ago_is_no_alarm_now(clf: Classifier) -> None:
+    past = clf.classify("Подвал затопило неделю назад, воду откачали. Когда починят трубы?")
+    assert past.urgency != "emergency"
