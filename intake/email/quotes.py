@@ -33,8 +33,9 @@ _ORIGINAL = re.compile(
     # The Bat!'s template: "===8<===========Original message text==============="
     r"|=+8<=+\s*(?:original message text|исходный текст сообщения|"
     r"текст исходного сообщения|исходное сообщение)\s*=*"
-    # Lotus Notes 8 and later: '-----"УК" <office@…> написал: -----' over the quoted fields
-    r"|-{3,}\s*[^-].{0,200}?\s(?:wrote|написал\w*|писал\w*|schrieb)\s*:\s*-{3,})\s*$",
+    # Lotus Notes 8 and later: '-----"УК" <office@…> написал: -----' over the quoted fields;
+    # Zoho Mail's "---- On Thu, 15 Jan 2026 12:00:00 +0300 УК <office@…> wrote ----", no colon
+    r"|-{3,}\s*[^-].{0,200}?\s(?:wrote|написал\w*|писал\w*|schrieb)\s*:?\s*-{3,})\s*$",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
