@@ -69,7 +69,15 @@ _OOF_SUBJECT = re.compile(
 _OOF_WEAK = re.compile(
     r"^\s*(нет на месте|в отпуске|отсутствую|вне офиса|я в отпуске|away|on vacation|"
     r"on leave|отпуск|в командировке|командировка|на больничном|vacation|holiday|"
-    r"on holiday)(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
+    r"on holiday|"
+    # as a person says it of themselves, and as a notice names itself
+    r"(?:я\s+)?нахожусь\s+(?:в\s+отпуске|в\s+командировке|на\s+больничном|вне\s+офиса)|"
+    r"я\s+(?:в\s+командировке|на\s+больничном|вне\s+офиса)|меня\s+нет\s+на\s+месте|"
+    r"(?:отсутствие|отсутствую)\s+(?:на\s+рабочем\s+месте|в\s+офисе)|"
+    r"уведомление\s+об\s+отсутствии|"
+    r"(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|"
+    r"on\s+(?:vacation|leave|holiday)|away))"
+    r"(\s*(:|$|\(|-\s|до\s+\d|по\s+\d|с\s+\d|until\b|till\b|from\s+\d))",
     re.IGNORECASE,
 )
 # A notice tells when its writer is back; a resident away from home who writes "В отпуске до
@@ -114,7 +122,8 @@ _SAYS_AUTOMATIC = re.compile(
     re.IGNORECASE)
 _AWAY = re.compile(
     r"\b(?:я\s+)?(?:нахожусь\s+)?(?:в\s+отпуске|в\s+командировке|на\s+больничном|вне\s+офиса|"
-    r"отсутствую)\b|\bout\s+of\s+(?:the\s+)?office\b|\bon\s+(?:vacation|leave|holiday)\b",
+    r"отсутствую)\b|\bout\s+of\s+(?:the\s+)?office\b|\bon\s+(?:vacation|leave|holiday)\b"
+    r"|\b(?:меня\s+)?не\s+будет\s+(?:в\s+офисе|на\s+рабочем\s+месте)\b",
     re.IGNORECASE)
 # What only a notice says about the writer's mailbox ("с ограниченным доступом к почте", "ваше
 # письмо будет прочитано после возвращения", "письма не читаю") or whom to write to instead
@@ -123,8 +132,16 @@ _AWAY = re.compile(
 _OFFICE_NOTICE = re.compile(
     r"доступ\w*\s+к\s+(?:электронной\s+)?почте"
     r"|(?:письмо|сообщение)\s+(?:будет\s+)?(?:прочитано|рассмотрено|обработано)\s+"
-    r"(?:после|по)\s+(?:моего\s+)?возвращени"
-    r"|отвечу\s+(?:на\s+(?:ваше\s+)?письмо\s+)?(?:после|по)\s+(?:моего\s+)?возвращени"
+    r"(?:после|по)\s+(?:моего\s+)?(?:возвращени|выход)"
+    r"|отвечу\s+(?:на\s+(?:ваше\s+)?письмо\s+)?(?:после|по)\s+(?:моего\s+)?"
+    r"(?:возвращени|выход)"
+    # the mail goes on to colleagues meanwhile ("Ваше письмо будет передано коллегам")
+    r"|(?:письмо|сообщение)\s+(?:будет\s+)?(?:передано|перенаправлено|переадресовано|"
+    r"переслано)\s+(?:моим\s+)?(?:коллег|сотрудник|заместител|ответственн|помощник)"
+    # away from a workplace: no resident tells the office about one ("отсутствую на рабочем
+    # месте", "меня не будет в офисе", "вне офиса" with whom to ask meanwhile)
+    r"|\bна\s+рабочем\s+месте\b"
+    r"|(?:в\s+офисе|вне\s+офиса)\b[^!?\n]{0,80}?\b(?:обращайтесь|обратитесь|пишите)\b"
     r"|(?:письма|почту)\s+не\s+(?:читаю|проверяю|просматриваю)"
     # sends the writer elsewhere meanwhile: a resident away gives their own number
     r"|по\s+(?:всем\s+)?срочным\s+вопросам\s+(?:обращайтесь|просьба\s+обращаться|"
@@ -135,6 +152,14 @@ _OFFICE_NOTICE = re.compile(
     r"|(?:respond|reply|get\s+back\s+to\s+you)\s+(?:to\s+your\s+(?:e-?mail|message)\s+)?"
     r"(?:upon|after|when\s+I)\s+(?:my\s+)?return",
     re.IGNORECASE)
+# A helpdesk's receipt for a letter, as only an organisation words it ("Ваше письмо получено и
+# будет рассмотрено в ближайшее время"): a resident's mail program answering our letter with
+# it (their employer's mailbox) is a program's.
+_RECEIVED_NOTICE = re.compile(
+    r"\b(?:ваше\s+)?(?:письмо|обращение|сообщение)\s+(?:было\s+)?(?:получено|принято|"
+    r"зарегистрировано)\s+(?:и\s+)?(?:будет\s+)?(?:рассмотрено|обработано|передано)\b"
+    r"|\b(?:we\s+have\s+)?received\s+your\s+(?:e-?mail|message|request)\s+and\s+will\s+"
+    r"(?:respond|reply|get\s+back)", re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(re|aw|sv|отв|ответ)\s*(?:\[\d+\]\s*)?:",
                             re.IGNORECASE)
 # A notice is short; a letter that goes on is a person's.
@@ -536,7 +561,7 @@ def _notice_answering(s: LoopSignals) -> bool:
     if text is None or not (s.header("in-reply-to") or s.header("references")
                             or _REPLY_SUBJECT.match(s.subject)):
         return False
-    return bool(_SAYS_AUTOMATIC.search(text)
+    return bool(_SAYS_AUTOMATIC.search(text) or _RECEIVED_NOTICE.search(text)
                 or (_AWAY.search(text) and _OFFICE_NOTICE.search(text)))
 
 

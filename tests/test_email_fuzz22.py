@@ -1,0 +1,114 @@
+"""Twenty-second round: DOCSTRING."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from intake.email import parse_mail
+from intake.message import Automated
+from tests.test_email_fuzz7 import OFFICE, OWN, ew
+
+_ANSWER = "In-Reply-To: <a-1001.c3c43fdd@uk-zarechye.test>\r\n"
+
+
+def _mail(subject: str, text: str, *, sender: str = "Иван Петров <ivan.petrov@mail.ru>",
+          to: str = OFFICE, extra: str = "", ctype: str = "text/plain") -> bytes:
+    """One letter, its text in base64 (as Mail.ru, Yandex and PHP's mailers send it)."""
+    name, _, addr = sender.partition(" <")
+    head = (f"From: {ew(name)} <{addr}\r\nTo: {to}\r\nSubject: {ew(subject)}\r\n"
+            "Date: Thu, 15 Jan 2026 12:00:00 +0300\r\n"
+            f"Message-ID: <{hashlib.sha1((subject + text).encode()).hexdigest()}@mail.example>"
+            f"\r\n{extra}MIME-Version: 1.0\r\nContent-Type: {ctype}; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n")
+    return (head.replace("\r\n", "\n").replace("\n", "\r\n")
+            + base64.encodebytes(text.encode()).decode().replace("\n", "\r\n")).encode()
+
+
+# --- 1. Zoho Mail's quote header ----------------------------------------------------------------
+
+_REPLY = "Мастер не пришёл, кран течёт."
+_ACK = "Здравствуйте, Иван Петров!\nВаше обращение зарегистрировано под номером A-1001."
+
+
+@pytest.mark.parametrize("header", [
+    f"---- On Thu, 15 Jan 2026 12:00:00 +0300 УК <{OFFICE}> wrote ----",
+    f"---- В чт, 15 янв 2026 12:00:00 +0300 УК <{OFFICE}> написал ----",
+], ids=["english", "russian"])
+def test_zohos_quote_header_goes_with_the_quote(header: str) -> None:
+    """Zoho Mail heads the quote "---- On … УК <office@…> wrote ----", no colon: the header
+    and our whole acknowledgement were read as the resident's words."""
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", f"{_REPLY}\n\n{header}\n\n{_ACK}\n",
+                              extra=_ANSWER), own_addresses=OWN)
+    assert parsed.text == _REPLY
+
+
+def test_zohos_html_quote_header_goes_with_the_quote() -> None:
+    html = (f"<div>{_REPLY}<br></div><div><br></div><div class=\"zmail_extra_hr\"></div>"
+            "<div class=\"zmail_extra\"><div><br></div><div id=\"Zm-_Id_-Sgn1\">---- On Thu, "
+            f"15 Jan 2026 12:00:00 +0300 <b>УК &lt;{OFFICE}&gt;</b> wrote ---<br></div></div>"
+            "<blockquote style=\"border-left: 1px solid rgb(204, 204, 204)\">"
+            f"{_ACK.replace(chr(10), '<br>')}</blockquote>")
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", html, extra=_ANSWER,
+                              ctype="text/html"), own_addresses=OWN)
+    assert parsed.text == _REPLY
+
+
+# --- 2. Russian out-of-office notices -----------------------------------------------------------
+
+_NOTICES = {
+    "absent from the workplace": "Добрый день! В настоящее время я отсутствую на рабочем месте."
+                                 " Ваше письмо будет передано коллегам.",
+    "read after my return to work": "Уважаемый отправитель! Я нахожусь в отпуске до 25 января. "
+                                    "Ваше письмо будет рассмотрено после моего выхода.",
+    "not in the office": "Добрый день. Меня не будет в офисе до 20.01. По всем вопросам "
+                         "обращайтесь к Ивановой Марии, ivanova@company.example.",
+    "a helpdesk's receipt": "Здравствуйте! Благодарим за обращение. Ваше письмо получено и "
+                            "будет рассмотрено в ближайшее время.",
+}
+
+
+@pytest.mark.parametrize("body", list(_NOTICES.values()), ids=list(_NOTICES))
+def test_a_russian_notice_answering_our_letter_is_an_auto_reply(body: str) -> None:
+    """An Outlook rule or a company's server answering our letter with a notice worded as
+    Russian offices word them: it was threaded into the case as the resident's answer."""
+    parsed = parse_mail(_mail("Re: [A-1001] Нужны уточнения", body,
+                              sender="Ирина <irina.k@company.example>", extra=_ANSWER),
+                        own_addresses=OWN)
+    assert parsed.automated is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize("body", [
+    "Я в отпуске до 25.01, в моё отсутствие ключи у соседки из кв. 46.",
+    "Меня не будет дома до 20.01, по всем вопросам обращайтесь к жене: +7 926 000-00-00.",
+    "Ваше письмо получено, спасибо. Мастер пришёл, но кран опять течёт.",
+    "Я на работе до 19:00, после обращайтесь к мужу, он дома.",
+], ids=["keys", "wife", "thanks", "at work"])
+def test_a_residents_answer_about_being_away_stays_theirs(body: str) -> None:
+    """Guard: a resident says where they are and whom to ask, about home, not an office."""
+    parsed = parse_mail(_mail("Re: [A-1001] Нужны уточнения", body, extra=_ANSWER),
+                        own_addresses=OWN)
+    assert parsed.automated is None
+
+
+_AWAY_SUBJECTS = ["Нахожусь в отпуске", "Меня нет на месте", "Отсутствие на рабочем месте",
+                  "Я в командировке", "Уведомление об отсутствии", "Отсутствую в офисе",
+                  "Нахожусь в отпуске до 25.01", "I am out of the office", "I'm on vacation"]
+
+
+@pytest.mark.parametrize("subject", _AWAY_SUBJECTS)
+def test_an_away_subject_over_a_short_notice_is_an_auto_reply(subject: str) -> None:
+    """A notice sent as a new letter under its own label: only "Отпуск", "Нет на месте" and a
+    few more were known."""
+    parsed = parse_mail(_mail(subject, "Я в отпуске до 25.01. Вернусь — отвечу.",
+                              sender="Ирина <irina.k@company.example>"), own_addresses=OWN)
+    assert parsed.automated is Automated.AUTOREPLY
+
+
+@pytest.mark.parametrize("subject", ["Нахожусь в отпуске до 25.01", "Я в командировке"])
+def test_a_resident_away_who_names_the_flat_is_a_person(subject: str) -> None:
+    parsed = parse_mail(_mail(subject, "Я в отпуске до 25.01. Прошу проверить стояк в кв. 45, "
+                                       "соседи говорят, сыро."), own_addresses=OWN)
+    assert parsed.automated is None
