@@ -4190,3 +4190,18 @@ def test_a_flood_back_after_last_weeks_and_water_spreading_over_a_floor_are_emer
 def test_a_flood_pumped_out_a_week_ago_is_no_alarm_now(clf: Classifier) -> None:
     past = clf.classify("Подвал затопило неделю назад, воду откачали. Когда починят трубы?")
     assert past.urgency != "emergency"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Требую перерасчёт за отопление за декабрь: две недели было +15, акт у меня на руках.",
+     "billing"),
+    ("Please transfer the account into my name. A copy of the sale contract is attached.",
+     "billing"),
+])
+def test_an_act_or_a_copy_the_resident_holds_is_evidence_not_a_document_request(
+        clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
+
+
+def test_asking_for_a_copy_of_the_act_is_still_a_document_request(clf: Classifier) -> None:
+    assert clf.classify("Прошу выдать копию акта о заливе, кв 12.").category == "other"
