@@ -112,3 +112,85 @@ def test_a_resident_away_who_names_the_flat_is_a_person(subject: str) -> None:
     parsed = parse_mail(_mail(subject, "Я в отпуске до 25.01. Прошу проверить стояк в кв. 45, "
                                        "соседи говорят, сыро."), own_addresses=OWN)
     assert parsed.automated is None
+
+
+# --- 3. site forms that name the resident only in their text ------------------------------------
+
+_LEAK = "В кв. 12 течёт кран на кухне, прошу прислать сантехника."
+_CF7 = {
+    "russian": ("От: Иван Петров <ivan.petrov@mail.ru>\nТема: Течёт кран\n\nСообщение:\n"
+                f"{_LEAK}\n\n-- \nЭто сообщение отправлено с сайта УК Заречье "
+                "(https://uk-site.example)"),
+    "english": ("From: Иван Петров <ivan.petrov@mail.ru>\nSubject: Течёт кран\n\nMessage Body:"
+                f"\n{_LEAK}\n\n-- \nThis e-mail was sent from a contact form on УК Заречье "
+                "(https://uk-site.example)"),
+}
+_SITE_SENDERS = {"wordpress": "WordPress <wordpress@uk-site.example>",
+                 "the site's mailbox": "УК Заречье <info@uk-site.example>",
+                 "the office's own": f"УК Заречье <{OFFICE}>"}
+
+
+@pytest.mark.parametrize("sender", list(_SITE_SENDERS.values()), ids=list(_SITE_SENDERS))
+@pytest.mark.parametrize("body", list(_CF7.values()), ids=list(_CF7))
+def test_contact_form_7_without_reply_to_answers_the_resident(body: str, sender: str) -> None:
+    """Contact Form 7 with its "Reply-To: [your-email]" left out names the resident only on its
+    first line: from WordPress's robot nobody was answered, from the office's own mailbox the
+    letter was ignored as ours, and from the site's info@ the acknowledgement went there."""
+    parsed = parse_mail(_mail("УК Заречье \"Течёт кран\"", body, sender=sender),
+                        own_addresses=OWN)
+    assert parsed.automated is None and parsed.review_reason is None
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+    assert _LEAK in parsed.text
+
+
+def test_a_forms_footer_names_it_for_a_bare_reply_to() -> None:
+    """From the site's own info@ with a bare Reply-To the resident was greeted by the site's
+    name ("Здравствуйте, УК Заречье!"): the form's "отправлено с сайта" is in its footer, which
+    goes with the signature, and was not read."""
+    parsed = parse_mail(_mail("УК Заречье \"Течёт кран\"", _CF7["russian"],
+                              sender=_SITE_SENDERS["the site's mailbox"],
+                              extra="Reply-To: ivan.petrov@mail.ru\r\n"), own_addresses=OWN)
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+
+
+_WPFORMS_PLAIN = ("--- Имя ---\n\nИван Петров\n\n--- Email ---\n\nivan.petrov@mail.ru\n\n"
+                  f"--- Комментарий или сообщение ---\n\n{_LEAK}\n\n")
+_WPFORMS_HTML = (
+    "<table><tr><td><strong>Имя</strong></td></tr><tr><td>Иван Петров</td></tr>"
+    "<tr><td><strong>Email</strong></td></tr><tr><td><a href=\"mailto:ivan.petrov@mail.ru\">"
+    "ivan.petrov@mail.ru</a></td></tr><tr><td><strong>Комментарий или сообщение</strong></td>"
+    f"</tr><tr><td>{_LEAK}</td></tr></table>"
+    "<p>Sent from <a href=\"https://uk-site.example\">УК Заречье</a></p>")
+
+
+@pytest.mark.parametrize("sender", [_SITE_SENDERS["wordpress"], _SITE_SENDERS["the office's own"]],
+                         ids=["wordpress", "the office's own"])
+@pytest.mark.parametrize(("body", "ctype"), [(_WPFORMS_PLAIN, "text/plain"),
+                                             (_WPFORMS_HTML, "text/html")], ids=["plain", "html"])
+def test_wpforms_bare_email_field_names_the_resident(body: str, ctype: str, sender: str) -> None:
+    """WPForms heads each field "--- Email ---" (plain text) or puts the label over its value
+    (HTML), no colon: nobody was answered, or, from the office's mailbox, it was ignored."""
+    parsed = parse_mail(_mail("Новая запись: Простая контактная форма", body, sender=sender,
+                              ctype=ctype), own_addresses=OWN)
+    assert parsed.automated is None and parsed.review_reason is None
+    assert (parsed.sender, parsed.sender_name) == ("ivan.petrov@mail.ru", "Иван Петров")
+    assert _LEAK in parsed.text
+
+
+def test_a_robots_notice_naming_a_contact_under_a_bare_label_stays_unanswered() -> None:
+    """Guard: a robot's letter with a name, its own site's address under a bare "Email" and a
+    message is no resident's form."""
+    body = ("Имя\nДиспетчерская Водоканала\n\nEmail\ninfo@vodokanal.example\n\nСообщение\n"
+            "20 января с 10:00 до 18:00 будет отключена холодная вода.\n")
+    parsed = parse_mail(_mail("Отключение воды", body,
+                              sender="Водоканал <noreply@notify.vodokanal.example>"),
+                        own_addresses=OWN)
+    assert parsed.sender is None
+
+
+def test_a_persons_letter_opening_with_someone_elses_from_line_is_theirs() -> None:
+    """Guard: a resident who writes "От: …" over a forwarded letter is still the one answered."""
+    body = ("От: Мария Иванова <maria46@mail.ru>\nТема: Протечка\n\nСообщение:\n"
+            "У меня с потолка капает вода в ванной, кв. 45.")
+    parsed = parse_mail(_mail("Протечка", body), own_addresses=OWN)
+    assert parsed.sender == "ivan.petrov@mail.ru"

@@ -753,16 +753,52 @@ def _form_fields(text: str) -> int:
     return max(len(_FORM_FIELD.findall(text)), questions)
 
 
-def _form_sender(text: str) -> tuple[str, str | None] | None:
+# WPForms' plain-text letter heads each field "--- Email ---" over its value, a blank between
+_FORM_HEADING = re.compile(r"^[ \t]*-{3}[ \t]*([^\W\d_][\w .-]{0,30}?)[ \t]*-{3}[ \t]*\n"
+                           r"(?:[ \t]*\n)?", re.MULTILINE)
+
+
+# The label over a form's message, alone on its line ("Комментарий или сообщение", WPForms')
+_FORM_MESSAGE_LABEL = re.compile(
+    r"^[ \t]*(?:ваш[ \t]+|ваше[ \t]+|your[ \t]+)?(?:сообщение|комментарий(?:[ \t]+или[ \t]+"
+    r"сообщение)?|вопрос|текст(?:[ \t]+сообщения)?|message|comment(?:[ \t]+or[ \t]+message)?"
+    r"|question)[ \t]*\*?[ \t]*:?[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _site_of(address: str) -> str:
+    """An address's domain without its host names ("uk-site.ru" of "mail.uk-site.ru")."""
+    return ".".join(address.rpartition("@")[2].lower().split(".")[-2:])
+
+
+def _form_sender(text: str, sender: str = "", machine: bool = False
+                 ) -> tuple[str, str | None] | None:
     """The resident's address from a site form's fields, for forms that send without a
-    Reply-To (Bitrix's "заполнена web-форма", Yandex Forms): only a letter laid out as a form
-    (three or more fields) with exactly one e-mail field."""
-    emails = [m["address"] for m in _FORM_EMAIL.finditer(text)
-              if m["bare"] is None or m["ask"] or m["for"] or m["star"]]
-    if len(emails) != 1 or _form_fields(text) < 3 or not _valid_address(emails[0]):
+    Reply-To (Bitrix's "заполнена web-форма", Yandex Forms, WPForms): only a letter laid out
+    as a form (three or more fields) with exactly one e-mail field. ``machine``: a robot or our
+    own mailbox sent it; then a bare "Email" over an address is a field too (WPForms' HTML
+    letter puts each label over its value), where the form also asks a name and the address is
+    none of the sender's own site (a utility's notice gives its own "Электронная почта")."""
+    text = _FORM_HEADING.sub(r"\1:\n", text)
+    named = _FORM_NAME.search(text)
+    found = [m for m in _FORM_EMAIL.finditer(text)
+             if m["bare"] is None or m["ask"] or m["for"] or m["star"]
+             or (machine and named is not None and _site_of(m["address"]) != _site_of(sender))]
+    emails = [m["address"] for m in found]
+    fields = _form_fields(text)
+    if any(m["bare"] is not None for m in found) and _FORM_MESSAGE_LABEL.search(text):
+        fields = max(fields, 3)  # a name, an address and a message, each label over its value
+    if fields < 3:
         return None
-    name = _FORM_NAME.search(text)
-    return ascii_domain(emails[0]).lower().removesuffix("."), name.group(1) if name else None
+    if len(emails) != 1:
+        # Contact Form 7's template opens "От: Иван Петров <ivan@…>" ("From:"), and without a
+        # Reply-To set ("Reply-To: [your-email]") that line alone gives the resident
+        first = _FORM_FROM.match(text.lstrip())
+        if emails or first is None or not _valid_address(first[2]):
+            return None
+        return ascii_domain(first[2]).lower().removesuffix("."), first[1].strip()
+    if not _valid_address(emails[0]):
+        return None
+    return ascii_domain(emails[0]).lower().removesuffix("."), named.group(1) if named else None
 
 
 # Contact Form 7's first line, "От: [your-name] <[your-email]>" ("From:" in English; newer
@@ -798,19 +834,21 @@ def _says_form(text: str) -> bool:
     return _FORM_STEM.search(text) is not None and _FORM_SAYS.search(text) is not None
 
 
-def _site_form(sender: str, text: str, own: frozenset[str]) -> tuple[str, str | None] | None:
+def _site_form(sender: str, text: str, own: frozenset[str], says_form: bool
+               ) -> tuple[str, str | None] | None:
     """The form's "E-mail:" field, only for a letter a site sent (from a robot's mailbox or
-    ours): a person's own letter is answered at its own address, though its signature lists
-    an employer's "E-mail:" or it names a contractor's, or a son writing for his mother gives
-    hers."""
-    if not (_NO_REPLY.match(sender.split("@", 1)[0]) or is_own(sender, own)
-            or _says_form(text)):
+    ours, or one that ``says_form``): a person's own letter is answered at its own address,
+    though its signature lists an employer's "E-mail:" or it names a contractor's, or a son
+    writing for his mother gives hers."""
+    machine = bool(_NO_REPLY.match(sender.split("@", 1)[0])) or is_own(sender, own)
+    if not (machine or says_form):
         return None
-    return _form_sender(text)
+    return _form_sender(text, sender, machine)
 
 
 def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | None,
-             own: frozenset[str], notes: list[str], text: str) -> tuple[str | None, str | None]:
+             own: frozenset[str], notes: list[str], text: str, says_form: bool
+             ) -> tuple[str | None, str | None]:
     """Who to answer: the Reply-To a letter names, as every mail client does. A site's form
     sends from whatever mailbox it was given (noreply@, zayavki@, our own) with the resident in
     Reply-To, and every form user would otherwise be one "resident". A robot without one
@@ -820,7 +858,7 @@ def _relayed(sender: str, name: str | None, reply_to: tuple[str, str | None] | N
         notes.append(f"relayed by {sender}: the Reply-To address is the sender")
         if reply_to[1]:
             return reply_to
-        if robot or is_own(sender, own) or _says_form(text):
+        if robot or is_own(sender, own) or says_form:
             # From names the site ("WordPress", "Сайт УК", the site's title), not the resident
             # that its bare Reply-To ("Reply-To: [your-email]", Contact Form 7's) gives: the
             # acknowledgement greeted the resident by it
@@ -1297,7 +1335,10 @@ def _parse(
 
     ctype, ct_params = parse_params(headers.get("content-type"))
     reply_to = _reply_to(headers, hint)
-    form = _site_form(sender, text, own) if sender else None
+    # a site's form names itself in its footer ("Это сообщение отправлено с сайта …"), which
+    # goes with the signature: read in the whole of a new letter (a form answers nothing)
+    says_form = _says_form(text) or (not replying and _says_form(full_text))
+    form = _site_form(sender, text, own, says_form) if sender else None
     signals = LoopSignals(
         header=headers.get,
         sender=sender,
@@ -1330,7 +1371,7 @@ def _parse(
     if review is None and automated is None and sender:
         author = sender
         sender, sender_name = _relayed(
-            sender, sender_name, reply_to or form, own, notes, text)
+            sender, sender_name, reply_to or form, own, notes, text, says_form)
         if sender not in (None, author) and not _NO_REPLY.match(author.split("@", 1)[0]) \
                 and not is_own(author, own):
             relayed_by = author
