@@ -4205,3 +4205,24 @@ def test_an_act_or_a_copy_the_resident_holds_is_evidence_not_a_document_request(
 
 def test_asking_for_a_copy_of_the_act_is_still_a_document_request(clf: Classifier) -> None:
     assert clf.classify("Прошу выдать копию акта о заливе, кв 12.").category == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Положен ли перерасчёт, если свет отключали на два дня в прошлом месяце? Кв 56",
+    "Will we get money back for the heating being off last week? It's back on now.",
+    "Пересчитайте, пожалуйста, ГВС за период с 01.06 по 14.06: горячей воды не было.",
+])
+def test_a_recalculation_for_an_outage_that_is_over_goes_to_billing(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category == "billing"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Третью неделю батареи еле тёплые, в комнатах +15. Требую починить и сделать перерасчёт.",
+     "heating"),
+    ("The radiators are still barely warm, third week now. Fix them and recalculate my heating.",
+     "heating"),
+])
+def test_a_fault_still_going_on_keeps_its_department_beside_a_recalculation(
+        clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
