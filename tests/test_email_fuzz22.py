@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import pytest
 
+from domovoy.app import App
 from intake.email import parse_mail
 from intake.message import Automated
-from tests.test_email_fuzz7 import OFFICE, OWN, ew
+from tests.conftest import RecordingSender
+from tests.test_email_fuzz7 import OFFICE, OWN, ew, ingest
 
 _ANSWER = "In-Reply-To: <a-1001.c3c43fdd@uk-zarechye.test>\r\n"
 
@@ -193,4 +196,61 @@ def test_a_persons_letter_opening_with_someone_elses_from_line_is_theirs() -> No
     body = ("От: Мария Иванова <maria46@mail.ru>\nТема: Протечка\n\nСообщение:\n"
             "У меня с потолка капает вода в ванной, кв. 45.")
     parsed = parse_mail(_mail("Протечка", body), own_addresses=OWN)
+    assert parsed.sender == "ivan.petrov@mail.ru"
+
+
+# --- 4. voicemail from the office's phone system -----------------------------------------------
+
+_VOICEMAIL = ("Dear office,\n\njust wanted to let you know you were just left a 0:35 long "
+              "message (number 3)\nin mailbox 100 from \"Ivan\" <79261234567>, on Thursday, "
+              "January 15, 2026 at 12:00:00 PM\nso you might want to check it when you get a "
+              "chance.  Thanks!\n\n\t\t\t\t--Asterisk\n")
+
+
+def _with_file(subject: str, text: str, name: str, ctype: str, *, sender: str) -> bytes:
+    """A letter with one file, as a phone system or a copier sends it."""
+    head, _, _ = _mail(subject, text, sender=sender).partition(b"MIME-Version")
+    body = base64.encodebytes(text.encode()).decode()
+    data = base64.encodebytes(b"RIFF" + bytes(2000)).decode()
+    return head + (
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=VM\r\n\r\n--VM\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{body}--VM\r\nContent-Type: {ctype}; name=\"{name}\"\r\n"
+        f"Content-Disposition: attachment; filename=\"{name}\"\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{data}--VM--\r\n").replace(
+            "\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+async def test_a_voicemail_the_office_pbx_mails_as_the_office_opens_a_case(
+        app: App, recorder: RecordingSender, tmp_path: Path) -> None:
+    """An Asterisk set up with the office's mailbox mails a caller's message to the office as
+    the office, as its copier mails scans: ignored as our own mail, the call was lost."""
+    mail = _with_file("[PBX]: New message 3 in mailbox 100", _VOICEMAIL, "msg0003.wav",
+                      "audio/x-wav", sender=f"Asterisk PBX <{OFFICE}>")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is None and parsed.sender is None
+    assert parsed.review_reason is not None and "voicemail" in parsed.review_reason
+    assert [a.filename for a in parsed.attachments] == ["msg0003.wav"]
+    row = await ingest(app, tmp_path, mail)
+    assert row["action"] == "manual_review"  # a case for staff, with nobody to write to
+    await app.outbox.deliver_due()
+    assert not [i for i in recorder.sent if i.channel == "email"]
+    assert [i for i in recorder.sent if i.purpose == "staff_new_case"]
+
+
+@pytest.mark.parametrize("sender", ["Asterisk PBX <asterisk@pbx.uk-zarechye.test>",
+                                    "Голосовая почта <voicemail@ats.example>",
+                                    "FreePBX <pbx@uk-zarechye.test>"])
+def test_a_voicemail_from_a_phone_systems_mailbox_answers_nobody(sender: str) -> None:
+    """The acknowledgement went to the phone system's mailbox."""
+    parsed = parse_mail(_with_file("Новое голосовое сообщение", _VOICEMAIL, "msg0003.wav",
+                                   "audio/x-wav", sender=sender), own_addresses=OWN)
+    assert parsed.automated is None and parsed.sender is None
+
+
+def test_a_residents_own_recording_is_answered() -> None:
+    """Guard: a resident sending a recording of the noise is answered as ever."""
+    parsed = parse_mail(_with_file("Шум по ночам", "Запись шума из кв. 49, каждую ночь.",
+                                   "запись.m4a", "audio/mp4",
+                                   sender="Иван Петров <ivan.petrov@mail.ru>"), own_addresses=OWN)
     assert parsed.sender == "ivan.petrov@mail.ru"

@@ -349,10 +349,13 @@ def office_scan(s: LoopSignals) -> bool:
     a letter or carries a case tag and our Message-ID, and is addressed to a resident; a
     staff member's copy to themselves from Outlook is addressed to the resident too. So:
     addressed to us alone, answering nothing, no automatic marks, only PDFs or images, and at
-    most a scanner's covering line."""
+    most a scanner's covering line. The office's phone system mails a voicemail the same way
+    (Asterisk's "you were just left a 0:35 long message", its recording attached): a
+    resident's call, ignored as our own mail; recordings count as a scan's files."""
     if not s.attachment_types or not _new_letter_to_us(s):
         return False
-    return all(t == "application/pdf" or t.startswith("image/") for t in s.attachment_types) \
+    return all(t == "application/pdf" or t.startswith(("image/", "audio/"))
+               for t in s.attachment_types) \
         and len((s.new_text or "").strip()) <= _SCAN_NOTE_CHARS
 
 

@@ -674,7 +674,9 @@ def _name_alone(raw: str, hint: str | None) -> str | None:
 # portal relays a resident's message from (WordPress, PHPMailer's "robot@", "forms@"), and the
 # office's scanners and copiers mailing a scanned paper ("scan@", "mfp@").
 _NO_REPLY = re.compile(r"^((no|do[-_.]?not)[-_.]?reply|wordpress|robot|web[-_.]?forms?|forms?|"
-                       r"scan(ner)?|mfp|copier|printer)\b", re.IGNORECASE)
+                       r"scan(ner)?|mfp|copier|printer|"
+                       # a phone system mailing a caller's voicemail (Asterisk's own name)
+                       r"voice[-_.]?mail|asterisk|pbx)\b", re.IGNORECASE)
 _ANY_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -1435,6 +1437,8 @@ def _answer_nobody(automated: Automated | None, s: LoopSignals) -> str | None:
     if automated is Automated.AUTOREPLY:
         return authority_notice(s)
     if automated is None and office_scan(s):
+        if all(t.startswith("audio/") for t in s.attachment_types):
+            return "a voicemail the office's own phone system mailed from the office address"
         return "a scan the office's own copier mailed from the office address"
     if automated is None and says_automatic(s):
         return "a letter whose own words say it is automatic"
