@@ -4226,3 +4226,17 @@ def test_a_recalculation_for_an_outage_that_is_over_goes_to_billing(
 def test_a_fault_still_going_on_keeps_its_department_beside_a_recalculation(
         clf: Classifier, text: str, category: str) -> None:
     assert clf.classify(text).category == category
+
+
+def test_hot_water_left_unsaid_is_a_plumbing_outage(clf: Classifier) -> None:
+    result = clf.classify("горячей нет. кв 5")
+    assert (result.kind, result.category, result.urgency) == ("request", "plumbing", "high")
+
+
+def test_a_visit_called_off_opens_no_case(clf: Classifier) -> None:
+    assert clf.classify("Всё, нашли ключи, не надо вскрывать дверь, извините").kind == "other"
+
+
+def test_an_annoyed_resident_complains(clf: Classifier) -> None:
+    text = "I got charged for heating for days it was off. Super annoyed. Fix my bill"
+    assert clf.classify(text).kind == "complaint"
