@@ -254,3 +254,28 @@ def test_a_residents_own_recording_is_answered() -> None:
                                    "запись.m4a", "audio/mp4",
                                    sender="Иван Петров <ivan.petrov@mail.ru>"), own_addresses=OWN)
     assert parsed.sender == "ivan.petrov@mail.ru"
+
+
+# --- 5. a company directory's "Last, First" -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "name"), [
+    ('"Петров, Иван" <ivan.petrov@corp.example>', "Иван Петров"),
+    ('"Petrov, Ivan" <ivan.petrov@corp.example>', "Ivan Petrov"),
+    (f'"{ew("Петрова, Анна Сергеевна")}" <anna@corp.example>', "Анна Сергеевна Петрова"),
+])
+def test_a_last_first_display_name_is_read_first_name_first(written: str, name: str) -> None:
+    """Exchange's address book names people "Петров, Иван": the acknowledgement greeted
+    "Здравствуйте, Петров, Иван!" and staff saw the name back to front."""
+    mail = _mail("Течёт кран", _LEAK).replace(
+        f"From: {ew('Иван Петров')} <ivan.petrov@mail.ru>".encode(), f"From: {written}".encode())
+    assert parse_mail(mail, own_addresses=OWN).sender_name == name
+
+
+@pytest.mark.parametrize("name", ["Иванова Мария, кв. 45", "УК, Диспетчерская",
+                                  "ООО Ромашка, Бухгалтерия"])
+def test_a_display_name_with_a_comma_that_is_no_last_first_stays(name: str) -> None:
+    """Guard: a flat or an organisation after a comma is no first name."""
+    mail = _mail("Течёт кран", _LEAK).replace(
+        f"From: {ew('Иван Петров')}".encode(), f"From: {ew(name)}".encode())
+    assert parse_mail(mail, own_addresses=OWN).sender_name == name

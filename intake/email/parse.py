@@ -644,6 +644,10 @@ _NAME_EDGES = " \t,;:-–—"
 _WRAPPING_QUOTES = {'"': '"', "'": "'", "`": "'", "«": "»"}
 
 
+_CAPITALISED = r"[A-ZА-ЯЁ][a-zа-яё]+(?:-[A-ZА-ЯЁ][a-zа-яё]+)?"
+_LAST_FIRST = re.compile(rf"^({_CAPITALISED}),\s*({_CAPITALISED}(?:\s+{_CAPITALISED})?)$")
+
+
 def _person_name(name: str, addr: str) -> str | None:
     """A display name as a person's name, or None when it names nobody. Phones and Outlook
     put the address where no name was set ("ivan@mail.ru" <ivan@mail.ru>), some programs
@@ -655,6 +659,11 @@ def _person_name(name: str, addr: str) -> str | None:
     name = " ".join(name.split()).strip(_NAME_EDGES)
     if len(name) > 1 and _WRAPPING_QUOTES.get(name[0]) == name[-1]:
         name = name[1:-1].strip(_NAME_EDGES)
+    # a company directory's "Петров, Иван" (Exchange's "Last, First"): greeted "Здравствуйте,
+    # Петров, Иван!"; read in the order the person says it
+    inverted = _LAST_FIRST.match(name)
+    if inverted is not None:
+        name = f"{inverted[2]} {inverted[1]}"
     return name if any(ch.isalnum() for ch in name) else None
 
 
