@@ -4240,3 +4240,20 @@ def test_a_visit_called_off_opens_no_case(clf: Classifier) -> None:
 def test_an_annoyed_resident_complains(clf: Classifier) -> None:
     text = "I got charged for heating for days it was off. Super annoyed. Fix my bill"
     assert clf.classify(text).kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "Снег на дорожках не чистят, от подъезда до остановки каша по щиколотку.",
+    "Неделю назад был прорыв трубы в подвале, воду не давали два дня. Перерасчёт будет?",
+])
+def test_slush_ankle_deep_and_last_weeks_burst_are_no_alarm(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != "emergency"
+
+
+def test_i_and_so_did_not_is_no_repetition_but_as_it_ran_so_it_runs_is(
+        clf: Classifier) -> None:
+    spent = clf.classify("Воду не давали два дня. Перерасчёт будет? Я и так её не тратил.")
+    assert spent.kind == "inquiry"
+    mouse = clf.classify("Сказали, что вентиляцию прочистили, а мышь в ней как бегала, так и "
+                         "бегает.")
+    assert mouse.kind == "complaint"
