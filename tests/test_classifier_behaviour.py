@@ -4257,3 +4257,16 @@ def test_i_and_so_did_not_is_no_repetition_but_as_it_ran_so_it_runs_is(
     mouse = clf.classify("Сказали, что вентиляцию прочистили, а мышь в ней как бегала, так и "
                          "бегает.")
     assert mouse.kind == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "ЛИФТ НЕ РАБОТАЕТ 2 НЕДЕЛИ!!!! 14 ЭТАЖ!!!!",
+    "лифт месяц не работает, 9 этажей, я на 8-м. хоть почините",
+])
+def test_a_fault_that_has_lasted_weeks_is_a_complaint(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "complaint"
+
+
+def test_a_fault_in_a_numbered_entrance_is_no_duration(clf: Classifier) -> None:
+    assert clf.classify("домофон на входе в 3 подъезд не работает, табло погасло").kind \
+        == "request"
