@@ -279,3 +279,37 @@ def test_a_display_name_with_a_comma_that_is_no_last_first_stays(name: str) -> N
     mail = _mail("Течёт кран", _LEAK).replace(
         f"From: {ew('Иван Петров')}".encode(), f"From: {ew(name)}".encode())
     assert parse_mail(mail, own_addresses=OWN).sender_name == name
+
+
+# --- 6. files labelled "application/octet-stream" -----------------------------------------------
+
+
+def test_a_copiers_scan_labelled_octet_stream_from_the_office_opens_a_case() -> None:
+    """A copier that labels its PDF "application/octet-stream" and sends as the office: the
+    scan was ignored as our own mail (a scan's files are PDFs or pictures)."""
+    mail = _with_file("Message from KM_C258", "", "SKM_C25826011512000.pdf",
+                      "application/octet-stream", sender=f"Scanner <{OFFICE}>")
+    parsed = parse_mail(mail, own_addresses=OWN)
+    assert parsed.automated is None and parsed.review_reason is not None
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("SKM_C25826011512000.pdf", "application/pdf")]
+
+
+@pytest.mark.parametrize(("name", "ctype"), [("протечка в ванной.jpg", "image/jpeg"),
+                                             ("протечка в ванной.HEIC", "image/heic"),
+                                             ("протечка в ванной.mp4", "video/mp4")])
+def test_a_photo_labelled_octet_stream_is_a_photo_and_its_name_its_words(
+        name: str, ctype: str) -> None:
+    """Mail.ru's agent and webmails label a photo "application/octet-stream": its name, the
+    letter's only words, was not read and staff got a file of no kind."""
+    parsed = parse_mail(_with_file("", "", name, "application/octet-stream",
+                                   sender="Иван Петров <ivan.petrov@mail.ru>"), own_addresses=OWN)
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [(name, ctype)]
+    assert parsed.text == "протечка в ванной"
+
+
+def test_an_unknown_file_labelled_octet_stream_stays_so() -> None:
+    parsed = parse_mail(_with_file("Выгрузка", "Файл из личного кабинета, кв. 12.", "data.bin",
+                                   "application/octet-stream",
+                                   sender="Иван Петров <ivan.petrov@mail.ru>"), own_addresses=OWN)
+    assert [a.content_type for a in parsed.attachments] == ["application/octet-stream"]

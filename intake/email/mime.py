@@ -1075,6 +1075,13 @@ class _Walker:
             size = sum(_message_size(m) for m in part.get_payload() if isinstance(m, Message))
         else:
             data = _payload_bytes(part)
+            if ctype in _UNSAID_TYPES and filename:
+                # a phone's, a webmail's or a copier's "application/octet-stream" over
+                # "IMG_0001.jpg" or "SKM_C258.pdf": the name says what the file is (its
+                # caption was unread, and a scan from the office's copier was taken for ours)
+                said = _guess_type(filename.strip(), "")
+                if said.startswith(("image/", "video/", "audio/")) or said == "application/pdf":
+                    ctype = said
             if ctype.startswith("image/") and self.decoration(part, data, ref):
                 return
             if ctype.startswith(("image/", "video/")) or _document(ctype, filename):
