@@ -4270,3 +4270,15 @@ def test_a_fault_that_has_lasted_weeks_is_a_complaint(clf: Classifier, text: str
 def test_a_fault_in_a_numbered_entrance_is_no_duration(clf: Classifier) -> None:
     assert clf.classify("домофон на входе в 3 подъезд не работает, табло погасло").kind \
         == "request"
+
+
+@pytest.mark.parametrize(("text", "urgency"), [
+    ("Вчера дали горячую воду после 10 дней. Перерасчёт будет?", "low"),
+    ("Прошу сделать перерасчёт за отопление: с 3 по 12 ноября батареи были холодные. Сейчас "
+     "всё работает.", "normal"),
+    ("Our building has had no hot water for ten days. No notice. We expect a recalculation.",
+     "high"),
+])
+def test_a_recalculation_for_an_outage_that_is_over_is_no_outage_now(
+        clf: Classifier, text: str, urgency: str) -> None:
+    assert clf.classify(text).urgency == urgency
