@@ -1,4 +1,22 @@
-"""Twenty-second round: DOCSTRING."""
+"""Twenty-second round: what office programs and site plug-ins send, and away notices as
+Russian offices word them. Zoho Mail's quote header ("---- On … УК <office@…> wrote ----", no
+colon) left our acknowledgement as the resident's words. Away notices answering our letter
+worded "отсутствую на рабочем месте", "меня не будет в офисе … обращайтесь к", "письмо будет
+передано коллегам", "рассмотрено после моего выхода", or a helpdesk's "письмо получено и будет
+рассмотрено", and labels such as "Нахожусь в отпуске", "Меня нет на месте", "Уведомление об
+отсутствии", "I am out of the office" over a short notice, were threaded as residents' answers.
+Contact Form 7 without its Reply-To names the resident only on its first line ("От: Иван
+Петров <ivan@…>"): from WordPress nobody was answered, from the office's mailbox the letter was
+ignored as ours, from the site's info@ the acknowledgement went there; with a bare Reply-To
+from the site's mailbox the resident was greeted by the site's name, the form's "отправлено
+с сайта" footer going with the signature. WPForms' "--- Email ---" and its HTML label over
+the address named nobody. A voicemail the office's phone system mails as the office was
+ignored as our own mail, and one from voicemail@, asterisk@ or pbx@ was acknowledged to the
+phone system. Exchange's "Петров, Иван" was greeted back to front. A file labelled
+application/octet-stream is typed by its name: a photo's caption was unread and a copier's
+scan sent as the office ignored. Pinned as they are (they already worked): Apple Mail's,
+Thunderbird's and Outlook for Android's HTML quotes, a formal application headed "Кому:" /
+"От:", and an away notice giving a phone number staying a person's (round 17's guard)."""
 
 from __future__ import annotations
 
@@ -313,3 +331,46 @@ def test_an_unknown_file_labelled_octet_stream_stays_so() -> None:
                                    "application/octet-stream",
                                    sender="Иван Петров <ivan.petrov@mail.ru>"), own_addresses=OWN)
     assert [a.content_type for a in parsed.attachments] == ["application/octet-stream"]
+
+
+# --- 7. pinned: already read as they should be -------------------------------------------------
+
+_HTML_ACK = _ACK.replace("\n", "<br>")
+_PINNED_HTML = {
+    "apple mail": (f"<div dir=\"ltr\">{_REPLY}</div><div dir=\"ltr\"><br><blockquote "
+                   "type=\"cite\">15 янв. 2026 г., в 12:00, УК «Заречье» "
+                   f"&lt;{OFFICE}&gt; написал(а):<br><br></blockquote></div><blockquote "
+                   f"type=\"cite\"><div dir=\"ltr\">{_HTML_ACK}</div></blockquote>"),
+    "thunderbird": (f"<p>{_REPLY}</p><div class=\"moz-cite-prefix\">15.01.2026 12:00, УК "
+                    f"«Заречье» пишет:<br></div><blockquote type=\"cite\">{_HTML_ACK}"
+                    "</blockquote>"),
+    "outlook for android": (
+        f"<div dir=\"ltr\">{_REPLY}</div><div dir=\"ltr\">Получить <a href=\"https://aka.ms/"
+        "AAb9ysg\">Outlook для Android</a></div><hr style=\"display:inline-block;width:98%\">"
+        f"<div id=\"divRplyFwdMsg\" dir=\"ltr\"><b>From:</b> УК &lt;{OFFICE}&gt;<br><b>Sent:"
+        "</b> Thursday, January 15, 2026 12:00:00 PM<br><b>To:</b> Иван<br><b>Subject:</b> "
+        f"[A-1001]</div><div>{_HTML_ACK}</div>"),
+}
+
+
+@pytest.mark.parametrize("html", list(_PINNED_HTML.values()), ids=list(_PINNED_HTML))
+def test_pinned_html_quotes_of_apple_mail_thunderbird_and_outlook_for_android(html: str) -> None:
+    parsed = parse_mail(_mail("Re: [A-1001] Течёт кран", html, extra=_ANSWER, ctype="text/html"),
+                        own_addresses=OWN)
+    assert parsed.text == _REPLY
+
+
+def test_pinned_a_formal_application_headed_to_and_from_is_kept_whole() -> None:
+    body = ("Кому: Директору ООО «УК Заречье»\nОт: Петрова Ивана Сергеевича, кв. 45\n"
+            "Тема: заявление\n\nПрошу произвести перерасчёт за отопление за декабрь 2025 г., "
+            "батареи были холодные.\n\nДата: 15.01.2026\nПодпись: Петров И.С.")
+    assert parse_mail(_mail("Заявление", body), own_addresses=OWN).text == body
+
+
+def test_pinned_a_russian_away_notice_that_gives_a_phone_stays_a_persons() -> None:
+    """"По срочным вопросам звоните …" is what a resident away says too (round 17's guard)."""
+    body = ("Здравствуйте! Я в отпуске с 12.01 по 23.01. По срочным вопросам звоните по "
+            "телефону +7 926 000-00-00.")
+    parsed = parse_mail(_mail("Re: [A-1001] Нужны уточнения", body, extra=_ANSWER),
+                        own_addresses=OWN)
+    assert parsed.automated is None
