@@ -4282,3 +4282,16 @@ def test_a_fault_in_a_numbered_entrance_is_no_duration(clf: Classifier) -> None:
 def test_a_recalculation_for_an_outage_that_is_over_is_no_outage_now(
         clf: Classifier, text: str, urgency: str) -> None:
     assert clf.classify(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text", [
+    "Газом не пахнет, но плита сама гаснет и одна конфорка не горит вообще",
+    "На площадке 6 этажа не горит лампочка",
+])
+def test_a_burner_or_a_lamp_that_will_not_light_is_a_fault_report(
+        clf: Classifier, text: str) -> None:
+    assert clf.classify(text).kind == "request"
+
+
+def test_nothing_burning_is_no_fault(clf: Classifier) -> None:
+    assert clf.classify("Проверили, ничего не горит, показалось. Спасибо!").kind == "other"
