@@ -28,11 +28,13 @@ from bot.sender import (
     Markup,
     Moves,
     TelegramOutput,
+    fault_pause,
     hand_over,
     moved,
     split_text,
     stored_markup,
     stored_method,
+    transient,
 )
 from bot.settings import TelegramConfig
 from bot.staffchat import Cards, StaffChats, topic_shut
@@ -149,6 +151,7 @@ class Replies:
         if before is not None:
             await asyncio.wait({before})
         give_up = time.monotonic() + REPLY_STALE_S
+        faults = 0
         while True:
             if not reply.sent:  # a staff group Telegram upgraded meanwhile: its new id
                 reply.chat_id, reply.thread_id, reply.reply_to = moved(
@@ -171,6 +174,15 @@ class Replies:
                 await self.moves.migrated(chat_id, exc.migrate_to_chat_id)
                 continue
             except TelegramAPIError as exc:
+                if transient(exc):
+                    # Telegram's 502, a connection dropped: a moment's fault. The answer was
+                    # given up at once, and a resident never read "your flat number?" (the
+                    # parts already out are not sent again).
+                    log.info("reply to chat %s met %s: tried again", chat_id, exc)
+                    wait, faults = fault_pause(faults), faults + 1
+                    if time.monotonic() + wait <= give_up:
+                        await asyncio.sleep(wait)
+                        continue
                 if reply.thread_id is not None and not reply.sent and topic_shut(exc):
                     # Asked in a topic closed to the bot (a house chat's "Объявления", where
                     # an admin typed the command): the answer was refused and lost. It goes

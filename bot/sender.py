@@ -32,7 +32,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
 from aiogram.types import (
     ForceReply,
     InlineKeyboardButton,
@@ -71,11 +71,27 @@ EDIT_ATTEMPTS = 3
 # handler still running may take 3 s more (bot.deps.REPLY_MAX_WAIT_S), and the channel has
 # 10 s to stop (domovoy.runner.STOP_TIMEOUT_S).
 LANDING_WAIT_S = 3.0
+# Telegram's own fault (a 5xx, "Bad Gateway") or a dropped connection is a moment's, not a
+# refusal: what met one is tried again after these pauses (the last one repeated), where it
+# used to be given up at once (a conversational answer, a card's redraw, buttons to remove).
+FAULT_PAUSES_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 # The outbox purpose of a conversational reply kept over a restart (see bot.deps.Replies).
 KEPT_REPLY = "bot_reply"
 # The outbox purpose of an edit (buttons, a tick, a topic closed or renamed) still waiting out
 # a 429 when the channel stops, made after the restart (see TelegramOutput.close).
 KEPT_EDIT = "bot_edit"
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed call met Telegram's own fault or the network's, not a refusal."""
+    return isinstance(exc, TelegramServerError | TelegramNetworkError)
+
+
+def fault_pause(attempt: int) -> float:
+    """The pause before trying again after the ``attempt``-th fault (0 for the first)."""
+    return FAULT_PAUSES_S[min(attempt, len(FAULT_PAUSES_S) - 1)]
+
+
 _MARKUPS: dict[str, type[Markup]] = {cls.__name__: cls for cls in (
     InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, ForceReply)}
 
@@ -339,6 +355,23 @@ class TelegramOutput:
         """
         return await self._request(method, None)
 
+    async def answer_query(self, method: AnswerCallbackQuery) -> bool:
+        """Answer a button press; True when Telegram took the answer. One that met
+        Telegram's own fault (a 502) is tried once more a moment later, within the press's
+        short life: given up at once, it left the button spinning and the person without a
+        word (and pressing again)."""
+        for attempt in range(2):
+            try:
+                answered: bool = await self.unbudgeted(method)
+                return answered
+            except TelegramAPIError as exc:
+                if attempt == 0 and transient(exc):
+                    await asyncio.sleep(fault_pause(0))
+                    continue
+                log.info("callback answer failed: %s", exc)
+                return False
+        return False
+
     async def _request(self, method: TelegramMethod[T],
                        landed: Callable[[T], None] | None) -> T:
         """One request to Telegram, which a cancelled caller does not cut off: once sent, it
@@ -401,10 +434,14 @@ class TelegramOutput:
             except TelegramRetryAfter as exc:
                 wait = float(exc.retry_after)
             except TelegramAPIError as exc:
-                if not not_modified(exc):
+                if transient(exc):
+                    # a 502 on a card's new buttons left them as they were: tried again
+                    wait = fault_pause(0)
+                elif not not_modified(exc):
                     raise
-                await _run(done)
-                return True
+                else:
+                    await _run(done)
+                    return True
             else:
                 await _run(done)
                 return True
@@ -427,7 +464,7 @@ class TelegramOutput:
     async def _edit_later(self, key: EditKey, method: TelegramMethod[Any],
                           wait: float, done: Done | None) -> None:
         chat_id, message_id, _ = key
-        for _ in range(EDIT_ATTEMPTS):
+        for attempt in range(EDIT_ATTEMPTS):
             await asyncio.sleep(max(wait, self.governor.halted_for(chat_id)))
             try:
                 await self.unbudgeted(method)
@@ -435,13 +472,16 @@ class TelegramOutput:
                 wait = float(exc.retry_after)
                 continue
             except TelegramAPIError as exc:
+                if transient(exc):
+                    wait = fault_pause(attempt + 1)
+                    continue
                 if not not_modified(exc):
                     log.warning("edit of %s:%s not made: %s", chat_id, message_id, exc.message)
                     return
             await _run(done)
             return
-        log.warning("edit of %s:%s not made: flood control %d times", chat_id, message_id,
-                    EDIT_ATTEMPTS)
+        log.warning("edit of %s:%s not made: flood control or Telegram's faults %d times",
+                    chat_id, message_id, EDIT_ATTEMPTS)
 
     async def close(self, keep: EditHook | None = None) -> None:
         """The channel stops: edits still waiting are handed to ``keep`` (the outbox, which
@@ -494,6 +534,12 @@ class TelegramOutput:
             except TelegramRetryAfter:
                 if attempt == LATER_PART_ATTEMPTS - 1:
                     raise
+            except TelegramAPIError as exc:
+                # A 502 between the parts: the outbox sent the whole text again, and the
+                # parts already out arrived twice.
+                if not transient(exc) or attempt == LATER_PART_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(fault_pause(attempt))
         raise AssertionError("unreachable")
 
 

@@ -43,7 +43,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import CARD_ACTIONS, CaseCb, UnfiledCb
 from bot.limits import TOPIC_NAME_LIMIT, fit, utf16_len
 from bot.registry import media_sources
-from bot.sender import Deferred, TelegramOutput, inline_keyboard, not_modified, send_error
+from bot.sender import (
+    Deferred,
+    TelegramOutput,
+    fault_pause,
+    inline_keyboard,
+    not_modified,
+    send_error,
+    transient,
+)
 from bot.settings import TelegramConfig
 from bot.tables import TelegramCard, TelegramChatMove, TelegramMessageLink
 from bot.texts import BotTexts
@@ -76,6 +84,8 @@ SHOWN_MAX = 5000
 # The outbox purpose of a card's redraw kept over a restart (see Cards.close): the staff
 # sender redraws the card as the case is then, posting nothing.
 CARD_REDRAW = "telegram_card_redraw"
+# A card's redraw that met Telegram's own fault (a 5xx) is tried again this many times.
+CARD_FAULT_ATTEMPTS = 5
 
 
 def thread_missing(exc: TelegramAPIError) -> bool:
@@ -253,6 +263,8 @@ class Cards:
         # not modified"). The most recently drawn SHOWN_MAX cards are kept.
         self._shown: OrderedDict[tuple[int, int], tuple[bytes | None, Buttons]] = OrderedDict()
         self._redraws: dict[int, asyncio.Task[None]] = {}
+        # Redraws in a row that met Telegram's own fault (a 5xx) or the network's, per case.
+        self._faults: dict[int, int] = {}
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -604,6 +616,7 @@ class Cards:
             await self.output.unbudgeted(EditMessageText(
                 chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup))
             self.showing(chat_id, message_id, markup, text)
+            self._faults.pop(case_id, None)
         except TelegramRetryAfter as exc:
             # Flood control: draw it once Telegram allows, not now and not never.
             self._redraw_later(case_id, exc.retry_after)
@@ -613,11 +626,18 @@ class Cards:
             await self.chats.migrated(chat_id, exc.migrate_to_chat_id)
             await self._card_again(case_id, message_id)
         except TelegramAPIError as exc:
-            if not_modified(exc):
+            faults = self._faults.get(case_id, 0)
+            if transient(exc) and faults < CARD_FAULT_ATTEMPTS:
+                # A 502 on "Взято: Иван" left the card showing the case as nobody's until its
+                # next change: it is drawn again in a moment.
+                self._faults[case_id] = faults + 1
+                self._redraw_later(case_id, fault_pause(faults))
+            elif not_modified(exc):
                 self.showing(chat_id, message_id, markup, text)
             elif "message to edit not found" in exc.message.lower():
                 await self._card_again(case_id, message_id)
             else:
+                self._faults.pop(case_id, None)
                 log.warning("card of case %s not updated: %s", case_id, exc.message)
 
     async def _card_again(self, case_id: int, gone: int) -> None:
