@@ -5,6 +5,7 @@ Code never contains resident-facing wording: it picks a template and passes fact
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +19,22 @@ from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("ru", "en")
+# Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko ... and their presentation forms)
+# and the invisible controls that set a text's direction.
+_BIDI = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\u200e\u200f\u061c"
+                   "\u202a-\u202e\u2066-\u2069]")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
               "Dec")
+
+
+def isolate(value: object) -> str:
+    """A name someone chose, kept from turning the words around it: a Telegram name in
+    Arabic or Hebrew, or one with a right-to-left override in it, reordered the rest of its
+    line, so staff read the resident's phone or flat number backwards ("кв. 21" for 12). A
+    name with any such character is set in Unicode's first-strong isolate (U+2068 … U+2069),
+    which confines its direction to itself; any other name is left as it is."""
+    text = str(value)
+    return f"\u2068{text}\u2069" if _BIDI.search(text) else text
 
 
 class Renderer:
@@ -40,6 +55,7 @@ class Renderer:
         self.labels: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(
             (root / "labels.yaml").read_text(encoding="utf-8")
         )
+        self.env.filters["isolate"] = isolate
         self.env.filters["when"] = pass_context(
             lambda ctx, value: self.when(value, ctx.get("lang")))
 
