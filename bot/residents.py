@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import (
@@ -97,6 +98,11 @@ SLASH_WORD_RE = re.compile(r"^/\w{0,32}(?:@\w{3,64})?$")
 # A command is typed: a photo captioned "/new течёт кран" is a report with its photo (aiogram
 # reads a caption as a command too, and the photo was dropped while the form started).
 TYPED = F.text
+# The commands the residents' router answers in any step (``/start`` is taken before the steps).
+STEP_COMMANDS = frozenset({"help", "link", "cases", "case", "lang", "new"})
+# Service messages Telegram posts in a private chat about the chat itself.
+SERVICE = (F.pinned_message | F.message_auto_delete_timer_changed | F.chat_background_set
+           | F.write_access_allowed)
 # An edit this close to the words it replaces mends them (a typo), and says nothing new.
 RETOUCH_RATIO = 0.8
 
@@ -192,6 +198,13 @@ def build_router(deps: BotDeps) -> Router:
         lang = await lang_of(message.from_user)
         await deps.say(message.chat.id, texts.resident(lang, block, **ctx), markup=markup)
 
+    @router.message(SERVICE)
+    async def service_message(message: Message) -> None:
+        """What Telegram posts in the chat about the chat itself, not words to the office: the
+        resident pinned the acknowledgement (as people keep a case number at hand), turned
+        on auto-delete, set a wallpaper. Each was answered "this kind of message is not
+        taken", and at a registration step it ended the step."""
+
     # --- registration ---------------------------------------------------------------------
 
     @router.message(TYPED, CommandStart(deep_link=True, ignore_case=True))
@@ -219,17 +232,45 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(TYPED, CommandStart(ignore_case=True))
     async def start_plain(message: Message, state: FSMContext) -> None:
+        """Start pressed with no building: a newcomer, or a registered resident who cleared
+        the chat (or blocked and restarted the bot), whose menu keyboard went with it and was
+        not given back: it comes with the greeting."""
         await state.clear()
-        await say(message, "start_plain", office=wf.settings.office_name)
+        assert message.from_user is not None
+        async with wf.sessions() as session:
+            resident = await resident_of(session, message.from_user.id)
+            registered = resident is not None and resident.building_id is not None
+        lang = await lang_of(message.from_user)
+        await say(message, "start_plain", office=wf.settings.office_name,
+                  markup=menu_keyboard(lang) if registered else None)
 
     def reports(text: str) -> bool:
         """Whether words typed where a registration step asked something else (the flat,
         the phone) report a problem, as the classifier reads them."""
         return not text.startswith("/") and wf.classifier.classify(text, "").kind != Kind.OTHER
 
+    async def command_in_step(message: Message) -> bool:
+        """Whether words typed in a registration step are one of the bot's commands or menu
+        buttons, which the step leaves to their handlers: /lang, /help or /cases typed where
+        the flat was asked got "your flat number, please" again (a resident who reads no
+        Russian could not switch the language before registering), and where the phone was
+        asked they finished registration and were lost."""
+        typed = (message.text or "").strip()
+        if typed in menu_new or typed in menu_cases:
+            return True
+        match = COMMAND_RE.match(typed)
+        if match is None or match[1].lower() not in STEP_COMMANDS:
+            return False
+        if match[2] is None:
+            return True
+        me = await message.bot.me() if message.bot is not None else None
+        return me is not None and match[2].lower() == (me.username or "").lower()
+
     @router.message(Registration.apartment, F.text)
     async def got_apartment(message: Message, state: FSMContext, event_update: Update) -> None:
         assert message.text is not None and message.from_user is not None
+        if await command_in_step(message):
+            raise SkipHandler  # the step waits on; the command is answered
         flat = flat_number(message.text)
         if message.text.startswith("/") or flat is None:
             if reports(message.text):
@@ -242,14 +283,20 @@ def build_router(deps: BotDeps) -> Router:
             resident = await resident_of(session, message.from_user.id)
             if resident is not None:
                 resident.apartment = flat
-        lang = await lang_of(message.from_user)
-        keyboard = ReplyKeyboardMarkup(
+        if (await state.get_data()).get("phone_kept"):
+            # shared already, where the flat was asked: not asked a second time
+            await finish_registration(message, state, None)
+            return
+        await state.set_state(Registration.phone)
+        await say(message, "ask_phone", markup=phone_keyboard(await lang_of(message.from_user)),
+                  apartment=flat)
+
+    def phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
+        return ReplyKeyboardMarkup(
             keyboard=[[KeyboardButton(text=texts.button(lang, "share_phone"),
                                       request_contact=True)],
                       [KeyboardButton(text=texts.button(lang, "skip"))]],
             resize_keyboard=True, one_time_keyboard=True)
-        await state.set_state(Registration.phone)
-        await say(message, "ask_phone", markup=keyboard, apartment=flat)
 
     @router.message(Registration.apartment, F.location)
     async def place_for_flat(message: Message) -> None:
@@ -266,6 +313,51 @@ def build_router(deps: BotDeps) -> Router:
         await say(message, "ask_apartment_not_place",
                   address=building.address if building else None)
 
+    @router.message(Registration.apartment, F.contact)
+    async def contact_for_flat(message: Message, state: FSMContext,
+                               event_update: Update) -> None:
+        """The resident's own number shared where the flat is asked (people take the phone
+        for what the office needs first): it was taken for the phone step's answer, and
+        registration finished with no flat, which was never asked again. The phone is kept
+        and the flat asked. Someone else's card (the plumber's number) is a report, and the
+        flat is still asked."""
+        assert message.contact is not None and message.from_user is not None
+        if message.contact.user_id != message.from_user.id:
+            await any_message(message, event_update, state)
+            await say(message, "ask_apartment")
+            return
+        async with wf.sessions.begin() as session:
+            resident = await resident_of(session, message.from_user.id)
+            if resident is not None:
+                resident.phone = message.contact.phone_number
+        await state.update_data(phone_kept=True)
+        await say(message, "ask_apartment_phone_kept", phone=message.contact.phone_number)
+
+    @router.message(Registration.apartment, ~F.text)
+    async def report_for_flat(message: Message, state: FSMContext,
+                              event_update: Update) -> None:
+        """A photo of the leak (a voice note, a file) sent where the flat is asked: it ended
+        the step and was filed, and the flat was never asked again, as it is after a report
+        typed there. It is filed, and the flat asked once per album."""
+        await any_message(message, event_update, state)
+        album = message.media_group_id
+        asked = (await state.get_data()).get("albums_asked", [])
+        if album is not None and album in asked:
+            return
+        if album is not None:
+            await state.update_data(albums_asked=[*asked, album][-20:])
+        await say(message, "ask_apartment")
+
+    @router.message(Registration.phone, ~F.text, ~F.contact)
+    async def report_for_phone(message: Message, state: FSMContext,
+                               event_update: Update) -> None:
+        """A photo (a voice note, a place) sent where the phone is asked, which is optional:
+        it ended the step silently, so the resident was never told they were registered and
+        never got the menu. Registration finishes without the phone, as after a report
+        typed there, and the message is filed."""
+        await finish_registration(message, state, None)
+        await any_message(message, event_update, state)
+
     @router.message(Registration.phone, F.contact)
     async def got_contact(message: Message, state: FSMContext) -> None:
         assert message.contact is not None and message.from_user is not None
@@ -277,6 +369,8 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(Registration.phone, F.text)
     async def got_phone_text(message: Message, state: FSMContext, event_update: Update) -> None:
+        if await command_in_step(message):
+            raise SkipHandler  # the step waits on; the command is answered
         text = (message.text or "").strip()
         phone = PHONE_RE.match(text) is not None
         await finish_registration(message, state, text if phone else None)
@@ -387,7 +481,7 @@ def build_router(deps: BotDeps) -> Router:
         await say(message, "lang_pick", markup=markup)
 
     @router.callback_query(LangCb.filter())
-    async def lang_set(query: CallbackQuery, callback_data: LangCb) -> None:
+    async def lang_set(query: CallbackQuery, callback_data: LangCb, state: FSMContext) -> None:
         user = query.from_user
         code = texts.language(callback_data.code)
         async with wf.sessions.begin() as session:
@@ -397,10 +491,23 @@ def build_router(deps: BotDeps) -> Router:
                                                       wf.clock.now())
             resident.language = code
             registered = resident.building_id is not None
+            apartment = resident.apartment
         if not changed:  # a double tap, or the language already in use: no second message
             await answer(query, texts.resident(code, "lang_set"))
             return
         await answer(query)
+        step = await state.get_state()
+        if step in (Registration.apartment.state, Registration.phone.state):
+            # Switched before registering (the link's greeting was in a language they do not
+            # read): the step's question comes again in the new language, the phone's with
+            # its buttons (the menu would have taken their place).
+            await deps.say(user.id, texts.resident(code, "lang_set"))
+            if step == Registration.apartment.state:
+                await deps.say(user.id, texts.resident(code, "ask_apartment"))
+            else:
+                await deps.say(user.id, texts.resident(code, "ask_phone", apartment=apartment),
+                               markup=phone_keyboard(code))
+            return
         # The menu under the input field is in the language it was sent in: a resident who
         # switched to English went on reading «📝 Новое обращение». A registered resident has
         # it, so it comes again in the new language.
@@ -462,7 +569,7 @@ def build_router(deps: BotDeps) -> Router:
                                             plain_text(message)),
                                 external_id=external_id(message))
         await state.set_state(Form.photos)
-        await form_photo(message, state)
+        await form_photo(message, state, words=False)
 
     @router.message(Form.describe, F.photo | F.document | F.video | F.voice | F.audio
                     | F.video_note | F.animation)
@@ -484,14 +591,19 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(Form.photos, F.photo | F.document | F.video | F.voice | F.audio
                     | F.video_note | F.animation)
-    async def form_photo(message: Message, state: FSMContext) -> None:
+    async def form_photo(message: Message, state: FSMContext, words: bool = True) -> None:
         """A photo, or any file (a video, a voice note), is kept for the case: staff see it
         under the card as they see a photo (a voice note got only "press a button", and the
-        case went out without it)."""
+        case went out without it). Its caption ("а это в ванной") joins the description
+        (``words``: unless it is the description itself); it was dropped."""
         data = await state.get_data()
         photos = [*data.get("photos", []), *[asdict(a) for a in attachments_of(message)]]
         groups = set(data.get("groups", []))
-        await state.update_data(photos=photos, groups=[*groups, message.media_group_id])
+        more = list(data.get("more", []))
+        if words and message.caption and not message.caption.startswith("/"):
+            more.append(quoted(message, await lang_of(message.from_user), plain_text(message)))
+        await state.update_data(photos=photos, groups=[*groups, message.media_group_id],
+                                more=more)
         # One answer per album, not one per photo: the chat allows a message a second.
         if message.media_group_id is None or message.media_group_id not in groups:
             lang = await lang_of(message.from_user)
@@ -504,11 +616,17 @@ def build_router(deps: BotDeps) -> Router:
         await state.set_state(Form.confirm)
         await answer(query)
         await drop_buttons(query)
-        lang = await lang_of(query.from_user)
+        await show_summary(query.from_user.id, await lang_of(query.from_user), data)
+
+    def described(data: dict[str, Any]) -> str:
+        """The form's description: its words, and the words typed after them."""
+        return "\n".join(p for p in (str(data.get("text", "")), *data.get("more", [])) if p)
+
+    async def show_summary(chat_id: int, lang: str, data: dict[str, Any]) -> None:
         markup = inline_keyboard([[(texts.button(lang, "send"), FormCb(a="s").pack()),
                                    (texts.button(lang, "cancel"), FormCb(a="x").pack())]])
-        await deps.say(query.from_user.id, texts.resident(
-            lang, "new_confirm", category=data.get("topic"), text=data.get("text", ""),
+        await deps.say(chat_id, texts.resident(
+            lang, "new_confirm", category=data.get("topic"), text=described(data),
             photos=len(data.get("photos", []))), markup=markup)
 
     @router.callback_query(Form.confirm, FormCb.filter(F.a == "s"))
@@ -517,7 +635,7 @@ def build_router(deps: BotDeps) -> Router:
         await answer(query)
         await drop_buttons(query)
         user = query.from_user
-        text = str(data.get("text", ""))
+        text = described(data)
         topic = str(data.get("topic", "other"))
         # The resident chose to file a case: the form never ends as "not a request".
         guess = wf.classifier.classify(text, "")
@@ -935,6 +1053,22 @@ def build_router(deps: BotDeps) -> Router:
         await state.clear()
         await any_message(message, event_update, state)
 
+    @router.message(StateFilter(Form.photos, Form.confirm), F.text, ~F.text.startswith("/"))
+    async def form_more_words(message: Message, state: FSMContext) -> None:
+        """Words typed after the description, before "Send" ("и ещё в ванной капает"), as
+        people write in a chat, one thought a message: they were answered "press a button"
+        and lost, and the case went out without them. They join the description; after
+        "Done" the summary is shown again with them."""
+        lang = await lang_of(message.from_user)
+        data = await state.get_data()
+        await state.update_data(more=[*data.get("more", []),
+                                      quoted(message, lang, plain_text(message))])
+        if await state.get_state() == Form.confirm.state:
+            await show_summary(message.chat.id, lang, await state.get_data())
+            return
+        markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
+        await say(message, "new_text_added", markup=markup)
+
     @router.message(StateFilter(Form.photos, Form.confirm))
     async def form_waits_for_buttons(message: Message) -> None:
         """The form holds the resident's description: a stray message does not throw it away,
@@ -987,12 +1121,8 @@ def build_router(deps: BotDeps) -> Router:
             return None
 
     async def answer(query: CallbackQuery, text: str | None = None) -> None:
-        try:
-            await deps.output.unbudgeted(AnswerCallbackQuery(
-                callback_query_id=query.id,
-                text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None))
-        except TelegramAPIError as exc:
-            log.info("callback answer failed: %s", exc)
+        await deps.output.answer_query(AnswerCallbackQuery(
+            callback_query_id=query.id, text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None))
 
     async def drop_buttons(query: CallbackQuery) -> None:
         """Buttons of a finished step go away, so an old one cannot be pressed twice."""
