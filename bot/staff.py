@@ -62,6 +62,9 @@ ALBUMS_NOTED = 1000
 # A pending step (the question for "need info", the /new form) takes words, never a command:
 # a mistyped "/clsoe done" was sent to the resident as the question.
 NOT_A_COMMAND = ~F.text.startswith("/")
+# The source recorded on a staff message that was sent to the resident as a "Need info"
+# question (``bot.tables.TelegramMessageLink``), so that its edit follows it.
+QUESTION = "need_info"
 
 
 def _may_post(member: object) -> bool:
@@ -102,12 +105,9 @@ def build_router(deps: BotDeps) -> Router:
                 Staff.telegram_user_id == user_id, Staff.active.is_(True)))
 
     async def toast(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-        try:
-            await deps.output.unbudgeted(AnswerCallbackQuery(
-                callback_query_id=query.id,
-                text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None, show_alert=alert))
-        except TelegramAPIError as exc:
-            log.info("callback answer failed: %s", exc)
+        await deps.output.answer_query(AnswerCallbackQuery(
+            callback_query_id=query.id, text=fit(text, CALLBACK_ANSWER_LIMIT) if text else None,
+            show_alert=alert))
 
     async def number_of(case_id: int) -> str | None:
         async with wf.sessions() as session:
@@ -415,15 +415,21 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(Command("assign", ignore_case=True))
     async def assign_cmd(message: Message, command: CommandObject) -> None:
-        parts = (command.args or "").split()
+        parts = (command.args or "").split(maxsplit=1)
         parts[:1] = [case_number_in(p) for p in parts[:1]]
         if len(parts) != 2 or not NUMBER_RE.match(parts[0]):
             await deps.reply(message, t("usage_assign"))
             return
+        parts[1] = parts[1].strip()
         assert message.from_user is not None
         if await require_staff(message) is None:
             return
-        target = await assignee(parts[1])
+        # A colleague with no username is mentioned by name, and Telegram carries who it is
+        # in a text_mention (the name may be two words: "Мария Иванова"): /assign was
+        # answered with its usage, and such staff, most of an office, could not be named.
+        mentioned = next((e.user for e in message.entities or []
+                          if e.type == "text_mention" and e.user is not None), None)
+        target = await assignee(str(mentioned.id) if mentioned is not None else parts[1])
         if target is None or not target.active:
             await deps.reply(message, t("assign_unknown" if target is None else
                                         "assign_inactive", who=parts[1]), quote=True)
@@ -689,9 +695,16 @@ def build_router(deps: BotDeps) -> Router:
         data = await state.get_data()
         await state.clear()
         number = str(data.get("number"))
-        answer = await act(number, message.from_user.id, "need_info", message.text)
+        # a link behind words ("заполните форму тут") keeps its address, as in an answer
+        answer = await act(number, message.from_user.id, "need_info", plain_text(message))
         if answer.startswith(number):
             answer = t("need_info_sent", number=number)
+            async with wf.sessions() as session:
+                case_id = await session.scalar(select(Case.id).where(Case.number == number))
+            if case_id is not None and message.chat.type != ChatType.PRIVATE:
+                # so that an edit of the question reaches the resident (see staff_reply_edited)
+                await deps.cards.link(message.chat.id, message.message_id, case_id,
+                                      source=QUESTION)
         await deps.reply(message, answer, quote=True)
 
     @router.message(F.text | F.caption)
@@ -797,14 +810,18 @@ def build_router(deps: BotDeps) -> Router:
         text = message.text or message.caption or ""
         if user is None or user.is_bot or text.startswith("/"):
             return
-        case_id = await case_of(message)
+        origin = f"{message.chat.id}:{message.message_id}"
+        # The question asked with "Need info" ("Мастер придёт в 10, удобно?" mended to "в 11"):
+        # its edit stayed in the staff chat, and the resident waited for the plumber at 10.
+        asked = await deps.cards.first_part_of(message.chat.id, message.message_id) == QUESTION
+        case_id = (await deps.cards.case_for(message.chat.id, None, message.message_id)
+                   if asked else await case_of(message))
         if case_id is None:
             return
-        origin = f"{message.chat.id}:{message.message_id}"
         async with wf.sessions() as session:
             payloads = (await session.scalars(select(OutboxItem.payload).where(
                 OutboxItem.case_id == case_id, OutboxItem.purpose == "staff_reply"))).all()
-        if not any(p.get("origin") == origin for p in payloads):
+        if not asked and not any(p.get("origin") == origin for p in payloads):
             return  # never relayed: nothing the resident saw has changed
         number = await number_of(case_id)
         if number is None:
