@@ -591,7 +591,8 @@ def build_router(deps: BotDeps) -> Router:
 
     @router.message(Form.photos, F.photo | F.document | F.video | F.voice | F.audio
                     | F.video_note | F.animation)
-    async def form_photo(message: Message, state: FSMContext, words: bool = True) -> None:
+    async def form_photo(message: Message, state: FSMContext, words: bool = True,
+                         answer: bool = True) -> None:
         """A photo, or any file (a video, a voice note), is kept for the case: staff see it
         under the card as they see a photo (a voice note got only "press a button", and the
         case went out without it). Its caption ("а это в ванной") joins the description
@@ -605,7 +606,8 @@ def build_router(deps: BotDeps) -> Router:
         await state.update_data(photos=photos, groups=[*groups, message.media_group_id],
                                 more=more)
         # One answer per album, not one per photo: the chat allows a message a second.
-        if message.media_group_id is None or message.media_group_id not in groups:
+        if answer and (message.media_group_id is None
+                       or message.media_group_id not in groups):
             lang = await lang_of(message.from_user)
             markup = inline_keyboard([[(texts.button(lang, "done"), FormCb(a="d").pack())]])
             await say(message, "new_photo_added", markup=markup, count=len(photos))
@@ -1052,6 +1054,19 @@ def build_router(deps: BotDeps) -> Router:
         other message, rather than vanishing."""
         await state.clear()
         await any_message(message, event_update, state)
+
+    @router.message(Form.confirm, F.photo | F.document | F.video | F.voice | F.audio
+                    | F.video_note | F.animation)
+    async def form_photo_after_done(message: Message, state: FSMContext) -> None:
+        """A photo sent after "Done", under the summary (the one the resident forgot): it
+        was answered "press a button" and the case went out without it. It is kept, its
+        caption joins the description, and the summary is shown again, once an album."""
+        data = await state.get_data()
+        groups = set(data.get("groups", []))
+        await form_photo(message, state, words=True, answer=False)
+        if message.media_group_id is None or message.media_group_id not in groups:
+            await show_summary(message.chat.id, await lang_of(message.from_user),
+                               await state.get_data())
 
     @router.message(StateFilter(Form.photos, Form.confirm), F.text, ~F.text.startswith("/"))
     async def form_more_words(message: Message, state: FSMContext) -> None:

@@ -35,7 +35,8 @@ a staff member or a manager would notice. Sections:
 7. words typed in the /new form after the description, before "Send" ("и ещё в ванной
    капает", or a photo captioned "а это в ванной"): answered "press a button" (the caption
    not at all) and lost, and the case went out without them. They join the description,
-   and after "Done" the summary is shown again with them;
+   and after "Done" the summary is shown again with them; a photo sent after "Done" (the one
+   forgotten) was answered "press a button" and lost: it is kept and the summary shown again;
 8. the question staff ask with "Need info", mended by an edit ("в 10:00" to "в 11:00"): the
    edit stayed in the staff chat (only relayed answers followed their edits), and the
    resident waited for the plumber at 10; and a link behind words in that question lost its
@@ -487,6 +488,32 @@ async def test_words_typed_after_the_forms_description_reach_the_case(
     card = next(m["text"] for m in h.emu.sent_messages(STAFF_CHAT)
                 if case.number in (m.get("text") or "") and m.get("reply_markup"))
     assert "после 18:00" in card
+    assert not refused(h.emu)
+
+
+async def test_a_photo_sent_after_done_is_kept_and_the_summary_shown_again(
+        telegram: TelegramHarness) -> None:
+    h = telegram
+    register(h.emu)
+    await run(h)
+    h.emu.user_sends(RESIDENT, "/new")
+    await run(h)
+    await press(h, RESIDENT, last_with_buttons(h), FormCb(a="t", v="plumbing").pack())
+    h.emu.user_sends(RESIDENT, "Течёт кран на кухне")
+    await run(h)
+    await press(h, RESIDENT, last_with_buttons(h), FormCb(a="d").pack())
+    for i in range(2):
+        h.emu.user_sends(RESIDENT, photo=PNG, media_group_id="forgot",
+                         caption="вот так течёт" if i == 0 else None)
+    await run(h)
+    summaries = [m for m in h.emu.sent_messages(RESIDENT)
+                 if FormCb(a="s").pack() in str(m.get("reply_markup"))]
+    assert len(summaries) == 2 and "вот так течёт" in summaries[-1]["text"]
+    assert not [t for t in h.texts_to(RESIDENT) if "не отправлено" in t]
+    await press(h, RESIDENT, summaries[-1], FormCb(a="s").pack())
+    [case] = await cases_of(h)
+    assert case.text == "Течёт кран на кухне\nвот так течёт"
+    assert len([m for m in h.emu.sent_messages(STAFF_CHAT) if m.get("photo")]) == 2
     assert not refused(h.emu)
 
 
