@@ -60,7 +60,7 @@ TRAINING = [DATA / f"messages-{name}.jsonl"
                          "dev56", "dev57", "dev58", "dev59", "dev60", "dev61", "dev62",
                          "dev63", "dev64", "dev65", "dev66", "dev67", "dev68",
                          "dev69", "dev70", "dev71", "dev72", "dev73", "dev74",
-                         "dev75", "dev76", "dev77", "dev78", "dev79",
+                         "dev75", "dev76", "dev77", "dev78", "dev79", "dev80",
                          "blind47", "blind48", "blind49")]
 FOLDS = 5
 SEED = 20240601
