@@ -57,7 +57,7 @@ from sqlalchemy import select
 
 from bot.callbacks import CaseCb, FormCb, LangCb
 from domovoy.peers.telegram_state import ApiError, RecordedRequest
-from tests.peers.telegram import STAFF_CHAT, StrictBotAPIEmulator, TelegramHarness
+from tests.peers.telegram import STAFF_CHAT, BotAPIEmulator, TelegramHarness
 from tests.test_bot_fuzz import (
     IVAN,
     MARIA,
@@ -80,7 +80,7 @@ Json = dict[str, Any]
 BAD_GATEWAY = "Bad Gateway"
 
 
-def fail_nth(emu: StrictBotAPIEmulator, method: str, chat_id: int, nth: int,
+def fail_nth(emu: BotAPIEmulator, method: str, chat_id: int, nth: int,
              status: int = 502) -> None:
     """Answer the ``nth`` call (from now) of ``method`` to ``chat_id`` with Telegram's own
     fault, not carrying it out: ``fail_next`` takes only the very next call."""
@@ -96,10 +96,10 @@ def fail_nth(emu: StrictBotAPIEmulator, method: str, chat_id: int, nth: int,
                 return status, error.body()
         return await execute(token, name, raw)
 
-    emu.execute = faulty  # type: ignore[method-assign]
+    emu.execute = faulty  # type: ignore[method-assign,assignment]
 
 
-def faults(emu: StrictBotAPIEmulator) -> list[tuple[str, str]]:
+def faults(emu: BotAPIEmulator) -> list[tuple[str, str]]:
     """Calls refused, Telegram's injected faults aside."""
     return refused(emu, allowed=(BAD_GATEWAY, "Internal Server Error"))
 
