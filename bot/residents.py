@@ -279,10 +279,7 @@ def build_router(deps: BotDeps) -> Router:
                 await any_message(message, event_update, state)
             await say(message, "ask_apartment")
             return
-        async with wf.sessions.begin() as session:
-            resident = await resident_of(session, message.from_user.id)
-            if resident is not None:
-                resident.apartment = flat
+        await remember(message.from_user.id, apartment=flat)
         if (await state.get_data()).get("phone_kept"):
             # shared already, where the flat was asked: not asked a second time
             await finish_registration(message, state, None)
@@ -290,6 +287,15 @@ def build_router(deps: BotDeps) -> Router:
         await state.set_state(Registration.phone)
         await say(message, "ask_phone", markup=phone_keyboard(await lang_of(message.from_user)),
                   apartment=flat)
+
+    async def remember(user_id: int, **answers: str) -> None:
+        """A registration step's answer kept on the resident (unknown until the link is
+        opened, when there is nobody to keep it on)."""
+        async with wf.sessions.begin() as session:
+            resident = await resident_of(session, user_id)
+            if resident is not None:
+                for field, value in answers.items():
+                    setattr(resident, field, value)
 
     def phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
         return ReplyKeyboardMarkup(
@@ -326,10 +332,7 @@ def build_router(deps: BotDeps) -> Router:
             await any_message(message, event_update, state)
             await say(message, "ask_apartment")
             return
-        async with wf.sessions.begin() as session:
-            resident = await resident_of(session, message.from_user.id)
-            if resident is not None:
-                resident.phone = message.contact.phone_number
+        await remember(message.from_user.id, phone=message.contact.phone_number)
         await state.update_data(phone_kept=True)
         await say(message, "ask_apartment_phone_kept", phone=message.contact.phone_number)
 
